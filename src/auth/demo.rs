@@ -1,0 +1,161 @@
+//! Signing in and out. In demo mode a visitor picks a demo persona; the session is
+//! then made by the same `session::create` that OpenID Connect sign-in uses, after
+//! the same identity step. `tavle serve` never offers the picker.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use crate::app::{AppState, Mode};
+use crate::auth::identity::{self, Identity};
+use crate::auth::session::{self, Method, NewSession};
+use crate::auth::Ctx;
+use crate::demo::{self, DemoPersona};
+use crate::error::{AppError, Result};
+use crate::web::context::RequestContext;
+use crate::web::cookies::{self, Names};
+use crate::web::i18n::Lang;
+use crate::web::layout::Ui;
+use crate::web::render;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sign-in", get(sign_in_page))
+        .route("/sign-in/demo", post(demo_sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/language", get(language))
+}
+
+pub struct PersonaRow {
+    pub key: &'static str,
+    pub name: String,
+    pub description_key: String,
+    pub tenant_slug: &'static str,
+}
+
+#[derive(askama::Template)]
+#[template(path = "auth/sign_in.html")]
+pub struct SignInPage {
+    pub ui: Ui,
+    pub demo: bool,
+    pub personas: Vec<PersonaRow>,
+}
+
+async fn sign_in_page(State(state): State<AppState>, ui: Ui) -> Response {
+    let demo = state.mode == Mode::Demo;
+    let personas = if demo {
+        demo::personas()
+            .into_iter()
+            .map(|p| PersonaRow {
+                key: p.key,
+                name: p.display_name,
+                description_key: p.description_key,
+                tenant_slug: p.tenant_slug,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render(&SignInPage { ui, demo, personas })
+}
+
+#[derive(Deserialize)]
+pub struct DemoSignInForm {
+    persona: String,
+}
+
+async fn demo_sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Extension(rc): axum::Extension<RequestContext>,
+    Form(form): Form<DemoSignInForm>,
+) -> Result<Response> {
+    if state.mode != Mode::Demo {
+        return Err(AppError::NotFound);
+    }
+    let persona: DemoPersona =
+        demo::personas().into_iter().find(|p| p.key == form.persona).ok_or(AppError::BadRequest)?;
+    let tenant = identity::tenant_by_slug(&state.db, persona.tenant_slug).await?.ok_or(AppError::NotFound)?;
+    let found: Option<Identity> = match (&persona.feide_id, &persona.national_id) {
+        (Some(feide), _) => identity::by_feide_id(&state.db, tenant, feide).await?,
+        (None, Some(nid)) => identity::by_national_id(&state.db, tenant, nid).await?,
+        (None, None) => None,
+    };
+    let Some(id) = found else {
+        return Ok(no_access(&state, &rc));
+    };
+    let created = session::create(
+        &state.db,
+        &state.config,
+        NewSession {
+            tenant_id: id.tenant_id,
+            person_id: id.person_id,
+            method: Method::Demo,
+            audience: id.audience,
+            acr: None,
+            id_token_hint: None,
+        },
+        rc.ip.as_deref(),
+    )
+    .await;
+    match created {
+        Ok(cookie) => Ok(signed_in(&state, &headers, &cookie)),
+        // The person exists but has no current access (e.g. an ended employment).
+        Err(AppError::NotFound) => Ok(no_access(&state, &rc)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Set the session cookie and go to the start page.
+pub fn signed_in(state: &AppState, _headers: &HeaderMap, cookie_value: &str) -> Response {
+    let names = Names::new(state.config.secure_cookies());
+    let mut res = Redirect::to("/").into_response();
+    cookies::set(res.headers_mut(), names.session, cookie_value, state.config.secure_cookies(), None);
+    res
+}
+
+#[derive(askama::Template)]
+#[template(path = "auth/no_access.html")]
+pub struct NoAccessPage {
+    pub ui: Ui,
+}
+
+/// One calm page for every reason a sign-in finds no access (no enumeration).
+pub fn no_access(state: &AppState, rc: &RequestContext) -> Response {
+    let mut res = render(&NoAccessPage { ui: Ui::new(state, rc) });
+    *res.status_mut() = axum::http::StatusCode::FORBIDDEN;
+    res
+}
+
+async fn sign_out(State(state): State<AppState>, ctx: Option<Ctx>) -> Result<Response> {
+    if let Some(ctx) = ctx {
+        session::end(&state.db, &ctx.actor, ctx.ip.as_deref()).await?;
+    }
+    let names = Names::new(state.config.secure_cookies());
+    let mut res = Redirect::to("/").into_response();
+    cookies::clear(res.headers_mut(), names.session, state.config.secure_cookies());
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct LanguageQuery {
+    lang: String,
+    next: Option<String>,
+}
+
+/// Switch language (a cookie) and return to the page the user was on. Only local
+/// paths are followed, so this is no open redirect.
+async fn language(State(state): State<AppState>, Query(q): Query<LanguageQuery>) -> Result<Response> {
+    let lang = Lang::from_code(&q.lang).ok_or(AppError::BadRequest)?;
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut res = Redirect::to(&next).into_response();
+    cookies::set(res.headers_mut(), cookies::LANG, lang.code(), state.config.secure_cookies(), Some(365 * 24 * 3600));
+    res.headers_mut().remove(header::CACHE_CONTROL);
+    Ok(res)
+}

@@ -1,0 +1,280 @@
+//! Server-side sessions in PostgreSQL.
+//!
+//! The cookie holds `<tenant id>.<secret>`; only SHA-256 of the secret is stored. A
+//! new secret is made at every sign-in (no fixation). A session ends after its idle
+//! timeout, at its absolute expiry, at sign-out, and, in effect, as soon as the
+//! employment or guardianship that granted access ends: the actor's grants are
+//! derived afresh on every request, and a session with none is ended.
+
+use std::sync::Arc;
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::audit::{self, Action, Event};
+use crate::config::Config;
+use crate::db;
+use crate::domain::role::Role;
+use crate::error::Result;
+use crate::policy::{Actor, Audience, Grant, Purpose};
+
+/// How the identity was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Feide,
+    IdPorten,
+    Demo,
+}
+
+impl Method {
+    pub fn code(self) -> &'static str {
+        match self {
+            Method::Feide => "feide",
+            Method::IdPorten => "idporten",
+            Method::Demo => "demo",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub tenant_id: Uuid,
+    pub person_id: Uuid,
+    pub method: Method,
+    pub audience: Audience,
+    pub acr: Option<String>,
+    pub id_token_hint: Option<String>,
+}
+
+/// A live session and who it belongs to.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub actor: Arc<Actor>,
+    pub csrf: String,
+}
+
+/// 32 random bytes from the OS, hex-encoded.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Split a cookie value into tenant and secret; anything malformed is no session.
+fn parse_cookie(value: &str) -> Option<(Uuid, &str)> {
+    let (tenant, secret) = value.split_once('.')?;
+    let tenant = Uuid::parse_str(tenant).ok()?;
+    (secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit())).then_some((tenant, secret))
+}
+
+/// Create a session (and its sign-in audit event) and return the cookie value.
+/// Refuses, as not found, a person who has no access at all.
+pub async fn create(pool: &PgPool, config: &Config, new: NewSession, ip: Option<&str>) -> Result<String> {
+    let secret = random_token();
+    let idle = match new.audience {
+        Audience::Staff => config.staff_idle,
+        Audience::Pupil | Audience::Guardian => config.citizen_idle,
+    };
+    let mut tx = db::begin(pool, new.tenant_id).await?;
+    let (grants, children) = grants(&mut tx, new.person_id, new.audience).await?;
+    if grants.is_empty() && children.is_empty() && new.audience != Audience::Pupil {
+        return Err(crate::error::AppError::NotFound);
+    }
+    if new.audience == Audience::Pupil && !is_enrolled(&mut tx, new.person_id).await? {
+        return Err(crate::error::AppError::NotFound);
+    }
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO sessions (tenant_id, token_hash, person_id, method, audience, acr, csrf_token, \
+             id_token_hint, idle_timeout_seconds, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10)) \
+         RETURNING id",
+    )
+    .bind(new.tenant_id)
+    .bind(hash(&secret))
+    .bind(new.person_id)
+    .bind(new.method.code())
+    .bind(new.audience.code())
+    .bind(&new.acr)
+    .bind(random_token())
+    .bind(&new.id_token_hint)
+    .bind(i32::try_from(idle.as_secs()).unwrap_or(i32::MAX))
+    .bind(config.session_max.as_secs() as f64)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::insert(
+        &mut tx,
+        new.tenant_id,
+        Some(new.person_id),
+        Some(new.audience.code()),
+        Some(id),
+        ip,
+        Event {
+            action: Action::SignIn,
+            resource: "session",
+            resource_id: Some(id),
+            subjects: &[],
+            purpose: Purpose::SignIn,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(format!("{}.{secret}", new.tenant_id))
+}
+
+/// The live session behind a cookie value, with its actor; `None` when there is no
+/// such session, it has expired, or its person no longer has any access.
+pub async fn load(pool: &PgPool, cookie: &str) -> Result<Option<Loaded>> {
+    let Some((tenant, secret)) = parse_cookie(cookie) else {
+        return Ok(None);
+    };
+    let mut tx = db::begin(pool, tenant).await?;
+    let row: Option<(Uuid, Uuid, String, String, bool, String)> = sqlx::query_as(
+        "SELECT s.id, s.person_id, s.audience, s.csrf_token, \
+                s.last_seen_at < now() - interval '60 seconds', \
+                p.given_name || ' ' || p.family_name \
+         FROM sessions s JOIN persons p ON p.tenant_id = s.tenant_id AND p.id = s.person_id \
+         WHERE s.token_hash = $1 AND s.expires_at > now() \
+           AND s.last_seen_at + make_interval(secs => s.idle_timeout_seconds) > now()",
+    )
+    .bind(hash(secret))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((session_id, person_id, audience, csrf, stale, name)) = row else {
+        return Ok(None);
+    };
+    let Some(audience) = Audience::from_code(&audience) else {
+        return Ok(None);
+    };
+    let (grants, children) = grants(&mut tx, person_id, audience).await?;
+    let live = match audience {
+        Audience::Staff => !grants.is_empty(),
+        Audience::Guardian => !children.is_empty(),
+        Audience::Pupil => is_enrolled(&mut tx, person_id).await?,
+    };
+    if !live {
+        // The access that justified the session has ended: end the session too.
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        return Ok(None);
+    }
+    // Idle time has a granularity of a minute; this saves a write on most requests.
+    if stale {
+        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id = $1")
+            .bind(session_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Some(Loaded {
+        actor: Arc::new(Actor {
+            tenant_id: tenant,
+            person_id,
+            session_id,
+            audience,
+            grants,
+            children,
+            display_name: name,
+        }),
+        csrf,
+    }))
+}
+
+/// End a session (sign-out), recording it.
+pub async fn end(pool: &PgPool, actor: &Actor, ip: Option<&str>) -> Result<()> {
+    let mut tx = db::begin(pool, actor.tenant_id).await?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(actor.session_id).execute(&mut *tx).await?;
+    audit::insert(
+        &mut tx,
+        actor.tenant_id,
+        Some(actor.person_id),
+        Some(actor.audience.code()),
+        Some(actor.session_id),
+        ip,
+        Event {
+            action: Action::SignOut,
+            resource: "session",
+            resource_id: Some(actor.session_id),
+            subjects: &[],
+            purpose: Purpose::SignIn,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The person's current grants (staff) or children (guardians).
+async fn grants(conn: &mut PgConnection, person: Uuid, audience: Audience) -> Result<(Vec<Grant>, Vec<Uuid>)> {
+    match audience {
+        Audience::Staff => {
+            let rows: Vec<(String, Option<Uuid>)> = sqlx::query_as(
+                "SELECT DISTINCT rm.role, e.school_id FROM employments e \
+                 JOIN role_mappings rm ON rm.tenant_id = e.tenant_id \
+                      AND rm.position_code = e.position_code \
+                      AND rm.workplace_kind = CASE WHEN e.school_id IS NULL THEN 'municipal' ELSE 'school' END \
+                 WHERE e.staff_id = $1 AND NOT e.on_leave AND e.from_date <= current_date \
+                   AND (e.to_date IS NULL OR e.to_date > current_date)",
+            )
+            .bind(person)
+            .fetch_all(conn)
+            .await?;
+            let grants = rows
+                .into_iter()
+                .filter_map(|(role, school_id)| Some(Grant { role: Role::from_code(&role)?, school_id }))
+                .collect();
+            Ok((grants, Vec::new()))
+        }
+        Audience::Guardian => {
+            // Parental responsibility, a current guardianship, and a child under 18.
+            let children = sqlx::query_scalar(
+                "SELECT g.pupil_id FROM guardianships g \
+                 JOIN persons c ON c.tenant_id = g.tenant_id AND c.id = g.pupil_id \
+                 WHERE g.guardian_id = $1 AND g.parental_responsibility \
+                   AND g.from_date <= current_date AND (g.to_date IS NULL OR g.to_date > current_date) \
+                   AND (c.birth_date IS NULL OR c.birth_date > current_date - interval '18 years') \
+                 ORDER BY c.birth_date",
+            )
+            .bind(person)
+            .fetch_all(conn)
+            .await?;
+            Ok((Vec::new(), children))
+        }
+        Audience::Pupil => Ok((Vec::new(), Vec::new())),
+    }
+}
+
+async fn is_enrolled(conn: &mut PgConnection, person: Uuid) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM enrolments WHERE pupil_id = $1 AND from_date <= current_date \
+           AND (to_date IS NULL OR to_date > current_date))",
+    )
+    .bind(person)
+    .fetch_one(conn)
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_cookies_are_no_session() {
+        assert!(parse_cookie("").is_none());
+        assert!(parse_cookie("abc.def").is_none());
+        let t = Uuid::new_v4();
+        assert!(parse_cookie(&format!("{t}.{}", "z".repeat(64))).is_none());
+        assert!(parse_cookie(&format!("{t}.{}", random_token())).is_some());
+    }
+
+    #[test]
+    fn tokens_are_fresh() {
+        assert_ne!(random_token(), random_token());
+        assert_eq!(random_token().len(), 64);
+    }
+}

@@ -1,0 +1,193 @@
+//! The command line: `tavle demo`, `tavle serve`, `tavle migrate`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::app::{build_router, AppState, Mode};
+use crate::config::{Config, ConfigError, LogFormat};
+use crate::db::{self, embedded};
+use crate::demo::{self, DemoSize};
+
+#[derive(Debug, Parser)]
+#[command(name = "tavle", version, about = "Tavle: the school administration portal of a Norwegian municipality")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Size {
+    /// Fjordvik (about 1,500 pupils in three schools) and the small Småøy.
+    Standard,
+    /// Also Storby, an Oslo-size municipality (about 90,000 pupils, 180 schools), for benchmarks.
+    Large,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run Tavle with its own embedded PostgreSQL and the demo municipalities, with a
+    /// demo sign-in page. Nothing to configure: everything lives in --data-dir.
+    Demo {
+        /// Where the embedded database lives.
+        #[arg(long, default_value = ".tavle")]
+        data_dir: PathBuf,
+        /// Address to serve on (overrides TAVLE_LISTEN).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Delete the demo database first and start over.
+        #[arg(long)]
+        reset: bool,
+        /// Which demo municipalities to create.
+        #[arg(long, value_enum, default_value = "standard")]
+        size: Size,
+        /// Build the database and exit without serving (e.g. to time the large demo).
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Run in production against DATABASE_URL: migrations applied, sign-in only
+    /// through the identity providers, never demo data.
+    Serve,
+    /// Apply pending database migrations (TAVLE_MIGRATION_DATABASE_URL or DATABASE_URL) and exit.
+    Migrate,
+}
+
+pub fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Demo { data_dir, listen, reset, size, no_serve } => {
+            let had_public_url = std::env::var_os("TAVLE_PUBLIC_URL").is_some();
+            let config = match listen {
+                Some(l) => config.with_listen(l, had_public_url),
+                None => config,
+            };
+            let size = match size {
+                Size::Standard => DemoSize::Standard,
+                Size::Large => DemoSize::Large,
+            };
+            run_demo(config, data_dir, reset, size, no_serve).await
+        }
+        Command::Serve => run_serve(config).await,
+        Command::Migrate => {
+            let url = migration_url(&config)?;
+            let owner = db::connect(&url, 2).await?;
+            db::migrate(&owner).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+    }
+}
+
+fn migration_url(config: &Config) -> anyhow::Result<String> {
+    config.migration_database_url.as_ref().or(config.database_url.as_ref()).map(|s| s.expose().to_owned()).ok_or_else(
+        || {
+            anyhow!(ConfigError {
+                name: "DATABASE_URL",
+                problem: "required (set it, or TAVLE_MIGRATION_DATABASE_URL, to a postgres:// URL)".into(),
+            })
+        },
+    )
+}
+
+async fn run_serve(config: Config) -> anyhow::Result<()> {
+    let app_url = config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
+        anyhow!(ConfigError {
+            name: "DATABASE_URL",
+            problem: "required by `tavle serve` (a postgres:// URL of the application's login)".into(),
+        })
+    })?;
+    {
+        let owner = db::connect(&migration_url(&config)?, 2).await?;
+        db::migrate(&owner).await?;
+        owner.close().await;
+    }
+    let pool = db::connect(&app_url, config.db_max_connections).await?;
+    db::check_app_role(&pool).await?;
+    serve(AppState::new(pool, config, Mode::Production), None).await
+}
+
+async fn run_demo(
+    config: Config,
+    data_dir: PathBuf,
+    reset: bool,
+    size: DemoSize,
+    no_serve: bool,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    if reset && data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir)
+            .with_context(|| format!("cannot remove {} (is another `tavle demo` running?)", data_dir.display()))?;
+        println!("Removed {}", data_dir.display());
+    }
+    let pg = embedded::EmbeddedPostgres::start(&data_dir, embedded::Durability::Durable).await?;
+    let superuser = db::connect(&pg.url(embedded::SUPERUSER, "postgres"), 2).await?;
+    db::ensure_database(&superuser, "tavle").await?;
+    db::ensure_app_login(&superuser).await?;
+    superuser.close().await;
+    let owner = db::connect(&pg.url(embedded::SUPERUSER, "tavle"), 4).await?;
+    db::migrate(&owner).await?;
+    let summary = demo::ensure(&owner, size, &|line| println!("  {line}")).await?;
+    owner.close().await;
+    if !summary.created.is_empty() {
+        println!("Created demo municipalities: {}", summary.created.join(", "));
+    }
+    println!("Database ready in {:.1} s", started.elapsed().as_secs_f64());
+    if no_serve {
+        return Ok(());
+    }
+    let pool = db::connect(&pg.url(embedded::APP_USER, "tavle"), config.db_max_connections).await?;
+    db::check_app_role(&pool).await?;
+    let state = AppState::new(pool, config, Mode::Demo);
+    let result = serve(state, Some(&pg)).await;
+    drop(pg); // stops PostgreSQL (fast shutdown) before we exit
+    println!("Stopped.");
+    result
+}
+
+async fn serve(state: AppState, pg: Option<&embedded::EmbeddedPostgres>) -> anyhow::Result<()> {
+    let listen = state.config.listen;
+    let public = state.config.public_url.clone();
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    if let Some(pg) = pg {
+        println!();
+        println!("Tavle (demo) is running at {public}");
+        println!("  Open it, choose \"Logg inn / Sign in\" and pick a demo person, e.g. the school office clerk.");
+        println!("  Data: {} (start over with --reset). Stop with Ctrl-C.", pg.data_dir().display());
+    } else {
+        tracing::info!(%listen, "serving");
+    }
+    let app = build_router(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,240 @@
+//! Typed configuration from the environment (`TAVLE_*`, `DATABASE_URL`).
+//!
+//! Every setting is listed in [`SETTINGS`] (the README's configuration table mirrors
+//! it, and a test keeps the two in step). A missing or malformed setting stops
+//! start-up with one line that names it. Secrets are wrapped in [`Secret`] so that
+//! `Debug` never prints them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use url::Url;
+
+/// (name, default, meaning) of every setting Tavle reads.
+pub const SETTINGS: &[(&str, &str, &str)] = &[
+    ("DATABASE_URL", "(embedded in demo)", "PostgreSQL URL of the application's login (a member of tavle_app; not owner, not superuser). Required by `serve`."),
+    ("TAVLE_MIGRATION_DATABASE_URL", "DATABASE_URL", "PostgreSQL URL of the schema owner, used only to apply migrations."),
+    ("TAVLE_LISTEN", "127.0.0.1:8080", "Address and port to serve on."),
+    ("TAVLE_PUBLIC_URL", "http://<TAVLE_LISTEN>", "The URL users reach Tavle at; https makes cookies Secure and __Host- prefixed and turns on HSTS."),
+    ("TAVLE_DB_MAX_CONNECTIONS", "16", "Size of the application's connection pool."),
+    ("TAVLE_STAFF_IDLE_MINUTES", "30", "A staff session ends after this long without a request."),
+    ("TAVLE_CITIZEN_IDLE_MINUTES", "30", "A guardian's or pupil's session ends after this long without a request."),
+    ("TAVLE_SESSION_MAX_HOURS", "10", "Absolute lifetime of any session."),
+    ("TAVLE_LOG", "info", "Log filter (tracing EnvFilter syntax)."),
+    ("TAVLE_LOG_FORMAT", "text", "`text` or `json`."),
+];
+
+/// A value that must never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Option<Secret>,
+    pub migration_database_url: Option<Secret>,
+    pub listen: SocketAddr,
+    pub public_url: Url,
+    pub db_max_connections: u32,
+    pub staff_idle: Duration,
+    pub citizen_idle: Duration,
+    pub session_max: Duration,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+}
+
+/// One setting is wrong; the message names it and says what is expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    /// Read from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    /// Read from a map (tests pass their own).
+    pub fn from_map(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let listen: SocketAddr = match get("TAVLE_LISTEN") {
+            Some(v) => v.parse().map_err(|_| ConfigError {
+                name: "TAVLE_LISTEN",
+                problem: "expected an address and port such as 127.0.0.1:8080".into(),
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let public_url = match get("TAVLE_PUBLIC_URL") {
+            Some(v) => parse_public_url(v)?,
+            None => default_public_url(listen),
+        };
+        let database_url = get("DATABASE_URL").map(|v| parse_pg_url("DATABASE_URL", v)).transpose()?;
+        let migration_database_url =
+            get("TAVLE_MIGRATION_DATABASE_URL").map(|v| parse_pg_url("TAVLE_MIGRATION_DATABASE_URL", v)).transpose()?;
+        let log_format = match get("TAVLE_LOG_FORMAT") {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => {
+                return Err(ConfigError { name: "TAVLE_LOG_FORMAT", problem: "expected `text` or `json`".into() })
+            }
+        };
+        Ok(Self {
+            database_url,
+            migration_database_url,
+            listen,
+            public_url,
+            db_max_connections: number(get("TAVLE_DB_MAX_CONNECTIONS"), "TAVLE_DB_MAX_CONNECTIONS", 16, 1..=500)?,
+            staff_idle: minutes(get("TAVLE_STAFF_IDLE_MINUTES"), "TAVLE_STAFF_IDLE_MINUTES", 30)?,
+            citizen_idle: minutes(get("TAVLE_CITIZEN_IDLE_MINUTES"), "TAVLE_CITIZEN_IDLE_MINUTES", 30)?,
+            session_max: Duration::from_secs(
+                3600 * u64::from(number(get("TAVLE_SESSION_MAX_HOURS"), "TAVLE_SESSION_MAX_HOURS", 10, 1..=24)?),
+            ),
+            log_filter: get("TAVLE_LOG").unwrap_or("info").to_owned(),
+            log_format,
+        })
+    }
+
+    /// Cookies get `Secure` and the `__Host-` prefix whenever users reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// Same settings, another listen address (the public URL follows unless set).
+    pub fn with_listen(mut self, listen: SocketAddr, env_had_public_url: bool) -> Self {
+        self.listen = listen;
+        if !env_had_public_url {
+            self.public_url = default_public_url(listen);
+        }
+        self
+    }
+}
+
+fn default_public_url(listen: SocketAddr) -> Url {
+    // A SocketAddr always forms a valid http URL.
+    Url::parse(&format!("http://{listen}")).unwrap_or_else(|_| unreachable_url())
+}
+
+fn unreachable_url() -> Url {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid URL")]
+    Url::parse("http://127.0.0.1:8080").unwrap()
+}
+
+fn parse_public_url(v: &str) -> Result<Url, ConfigError> {
+    let err = |p: &str| ConfigError { name: "TAVLE_PUBLIC_URL", problem: p.into() };
+    let url = Url::parse(v).map_err(|_| err("expected an absolute URL such as https://tavle.kommune.no"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) => Ok(url),
+        "http" => Err(err("plain http is allowed only on loopback; use https")),
+        _ => Err(err("expected an http(s) URL")),
+    }
+}
+
+fn parse_pg_url(name: &'static str, v: &str) -> Result<Secret, ConfigError> {
+    match Url::parse(v) {
+        Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => Ok(Secret::new(v)),
+        _ => Err(ConfigError { name, problem: "expected a postgres:// URL".into() }),
+    }
+}
+
+fn number(
+    v: Option<&str>,
+    name: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(v) = v else { return Ok(default) };
+    match v.parse::<u32>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError {
+            name,
+            problem: format!("expected a whole number from {} to {}", range.start(), range.end()),
+        }),
+    }
+}
+
+fn minutes(v: Option<&str>, name: &'static str, default: u32) -> Result<Duration, ConfigError> {
+    Ok(Duration::from_secs(60 * u64::from(number(v, name, default, 1..=720)?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let c = Config::from_map(&env(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.staff_idle, Duration::from_secs(1800));
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn each_bad_setting_is_named_in_one_line() {
+        for (name, value) in [
+            ("TAVLE_LISTEN", "eight-thousand"),
+            ("TAVLE_PUBLIC_URL", "http://tavle.example.no"),
+            ("TAVLE_PUBLIC_URL", "not a url"),
+            ("DATABASE_URL", "mysql://x"),
+            ("TAVLE_DB_MAX_CONNECTIONS", "0"),
+            ("TAVLE_STAFF_IDLE_MINUTES", "-5"),
+            ("TAVLE_SESSION_MAX_HOURS", "100"),
+            ("TAVLE_LOG_FORMAT", "xml"),
+        ] {
+            let err = Config::from_map(&env(&[(name, value)])).unwrap_err();
+            assert_eq!(err.name, name);
+            let line = err.to_string();
+            assert!(line.starts_with(&format!("configuration error: {name}: ")), "{line}");
+            assert!(!line.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        let c = Config::from_map(&env(&[("TAVLE_PUBLIC_URL", "https://tavle.kommune.no")])).unwrap();
+        assert!(c.secure_cookies());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = Config::from_map(&env(&[("DATABASE_URL", "postgres://u:hunter2@db/tavle")])).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn every_setting_is_documented_in_the_readme() {
+        let readme = include_str!("../README.md");
+        for (name, _, _) in SETTINGS {
+            assert!(readme.contains(&format!("`{name}`")), "{name} missing from README");
+        }
+    }
+}

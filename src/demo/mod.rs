@@ -1,0 +1,255 @@
+//! The demo municipalities: invented, deterministic from a seed, and loaded in bulk.
+//!
+//! - `fjordvik` (9901): three schools (1-7 with SFO, 8-10, 1-10 with SFO), about 1,500
+//!   pupils, and the demo personas.
+//! - `smaoy` (9902): one small school, so that tenant isolation shows.
+//! - `storby` (9903, `--size large` only): an Oslo-size municipality of about 88,000
+//!   pupils in 180 schools, for benchmarks.
+//!
+//! Every national id is synthetic (month + 80, as in Skatteetaten's test population)
+//! or a DUF number, so it can never be a real person's.
+
+mod build;
+mod copy;
+mod names;
+mod personas;
+
+use anyhow::Context;
+use sqlx::PgPool;
+
+use self::build::{Builder, SchoolPlan, TenantPlan};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoSize {
+    Standard,
+    Large,
+}
+
+#[derive(Debug, Default)]
+pub struct DemoSummary {
+    /// Names of the municipalities created now (empty when all existed).
+    pub created: Vec<String>,
+    pub pupils: u64,
+    pub guardians: u64,
+    pub staff: u64,
+    pub schools: u64,
+}
+
+/// A person the demo sign-in page offers.
+#[derive(Debug, Clone)]
+pub struct DemoPersona {
+    pub key: &'static str,
+    pub tenant_slug: &'static str,
+    /// "staff", "pupil" or "guardian".
+    pub audience: &'static str,
+    pub feide_id: Option<String>,
+    pub national_id: Option<String>,
+    pub display_name: String,
+    /// Translation key of the one-line description (`demo.persona.<key>`).
+    pub description_key: String,
+}
+
+pub fn personas() -> Vec<DemoPersona> {
+    personas::SPECS
+        .iter()
+        .map(|s| {
+            let (audience, national_id) = match s.part {
+                personas::Part::Staff { .. } => ("staff", None),
+                personas::Part::Pupil { .. } => ("pupil", None),
+                personas::Part::Guardian => ("guardian", personas::fixed_national_id(s.born)),
+            };
+            DemoPersona {
+                key: s.key,
+                tenant_slug: s.tenant,
+                audience,
+                feide_id: s.feide_id.map(str::to_owned),
+                national_id,
+                display_name: format!("{} {}", s.given, s.family),
+                description_key: format!("demo.persona.{}", s.key),
+            }
+        })
+        .collect()
+}
+
+fn fjordvik() -> TenantPlan {
+    let school = |name: &str, first, last, sfo, per_grade, area| SchoolPlan {
+        name: name.to_owned(),
+        first,
+        last,
+        sfo,
+        per_grade,
+        area,
+    };
+    TenantPlan {
+        slug: "fjordvik",
+        name: "Fjordvik kommune",
+        number: "9901",
+        seed: 9901,
+        realm: "fjordvik.kommune.no",
+        unit_name: "Oppvekst og utdanning",
+        postal: vec![("9910".to_owned(), "Fjordvik"), ("9912".to_owned(), "Fjordvik"), ("9915".to_owned(), "Nordlys")],
+        guest_from: &["9902", "1806"],
+        schools: vec![
+            school(personas::SOLBAKKEN, 1, 7, true, 60, 0),
+            school(personas::UNGDOMSSKOLE, 8, 10, false, 170, 0),
+            school(personas::NORDLYS, 1, 10, true, 55, 1),
+        ],
+    }
+}
+
+fn smaoy() -> TenantPlan {
+    TenantPlan {
+        slug: "smaoy",
+        name: "Småøy kommune",
+        number: "9902",
+        seed: 9902,
+        realm: "smaoy.kommune.no",
+        unit_name: "Oppvekst",
+        postal: vec![("9920".to_owned(), "Småøy")],
+        guest_from: &["9901"],
+        schools: vec![SchoolPlan {
+            name: personas::SMAOY_SCHOOL.to_owned(),
+            first: 1,
+            last: 10,
+            sfo: true,
+            per_grade: 8,
+            area: 0,
+        }],
+    }
+}
+
+/// 50 areas of two or three primary schools (1-7, SFO) and one lower secondary school
+/// (8-10), and 20 combined schools (1-10, SFO): 180 schools, about 88,000 pupils.
+fn storby() -> TenantPlan {
+    let mut places = names::PLACE_HEADS.iter().flat_map(|h| names::PLACE_TAILS.iter().map(move |t| format!("{h}{t}")));
+    let mut next_place = move || places.next().unwrap_or_default();
+    let mut schools = Vec::new();
+    for area in 0..50 {
+        let primaries = if area < 10 { 3 } else { 2 };
+        for _ in 0..primaries {
+            schools.push(SchoolPlan {
+                name: format!("{} skole", next_place()),
+                first: 1,
+                last: 7,
+                sfo: true,
+                per_grade: 70,
+                area,
+            });
+        }
+        schools.push(SchoolPlan {
+            name: format!("{} ungdomsskole", next_place()),
+            first: 8,
+            last: 10,
+            sfo: false,
+            per_grade: 70 * primaries,
+            area,
+        });
+    }
+    for area in 50..70 {
+        schools.push(SchoolPlan {
+            name: format!("{} oppvekstsenter", next_place()),
+            first: 1,
+            last: 10,
+            sfo: true,
+            per_grade: 55,
+            area,
+        });
+    }
+    TenantPlan {
+        slug: "storby",
+        name: "Storby kommune",
+        number: "9903",
+        seed: 9903,
+        realm: "storby.kommune.no",
+        unit_name: "Utdanningsetaten",
+        postal: (150..990).step_by(7).map(|code| (format!("{code:04}"), "Storby")).collect(),
+        guest_from: &["9901", "3201", "3301"],
+        schools,
+    }
+}
+
+/// Create each demo municipality of `size` that does not exist yet (by slug), each in
+/// one transaction, bulk-loaded with COPY. Runs as the database owner (a superuser in
+/// the embedded cluster), which row-level security does not apply to.
+pub async fn ensure(owner: &PgPool, size: DemoSize, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Result<DemoSummary> {
+    let mut plans = vec![fjordvik(), smaoy()];
+    if size == DemoSize::Large {
+        plans.push(storby());
+    }
+    let mut summary = DemoSummary::default();
+    for plan in &plans {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1)")
+            .bind(plan.slug)
+            .fetch_one(owner)
+            .await?;
+        if exists {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        progress(&format!("{}: generating", plan.name));
+        let built = Builder::new(plan).build(progress);
+        let mut tx = owner.begin().await?;
+        sqlx::query("INSERT INTO tenants (id, municipality_number, name, slug) VALUES ($1, $2, $3, $4)")
+            .bind(built.tenant_id)
+            .bind(plan.number)
+            .bind(plan.name)
+            .bind(plan.slug)
+            .execute(&mut *tx)
+            .await?;
+        for table in built.tables.in_load_order() {
+            if table.rows() > 50_000 {
+                progress(&format!("{}: loading {} rows into {}", plan.name, table.rows(), table.name()));
+            }
+            table.load(&mut tx).await.with_context(|| format!("loading demo {} into {}", plan.slug, table.name()))?;
+        }
+        tx.commit().await?;
+        progress(&format!(
+            "{}: {} schools, {} pupils, {} guardians, {} staff ({:.1} s)",
+            plan.name,
+            built.counts.schools,
+            built.counts.pupils,
+            built.counts.guardians,
+            built.counts.staff,
+            started.elapsed().as_secs_f64()
+        ));
+        summary.created.push(plan.name.to_owned());
+        summary.pupils += built.counts.pupils;
+        summary.guardians += built.counts.guardians;
+        summary.staff += built.counts.staff;
+        summary.schools += built.counts.schools;
+    }
+    if !summary.created.is_empty() {
+        sqlx::query("ANALYZE").execute(owner).await?;
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_have_the_promised_shape() {
+        let f = fjordvik();
+        let pupils: usize =
+            f.schools.iter().map(|s| s.per_grade * usize::try_from(s.last - s.first + 1).unwrap()).sum();
+        assert!((1_400..=1_600).contains(&pupils), "{pupils}");
+        assert_eq!(f.schools.iter().filter(|s| s.sfo).count(), 2);
+        let large = storby();
+        assert_eq!(large.schools.len(), 180);
+        let names: std::collections::HashSet<_> = large.schools.iter().map(|s| &s.name).collect();
+        assert_eq!(names.len(), 180, "school names are unique");
+        let pupils: usize =
+            large.schools.iter().map(|s| s.per_grade * usize::try_from(s.last - s.first + 1).unwrap()).sum();
+        assert!((85_000..=95_000).contains(&pupils), "{pupils}");
+    }
+
+    #[test]
+    fn generation_is_deterministic() {
+        let a = Builder::new(&smaoy()).build(&|_| {});
+        let b = Builder::new(&smaoy()).build(&|_| {});
+        assert_eq!(a.tenant_id, b.tenant_id);
+        assert_eq!(a.tables.persons.bytes(), b.tables.persons.bytes());
+        assert!(a.counts.pupils >= 70);
+    }
+}

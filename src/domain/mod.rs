@@ -1,0 +1,3 @@
+//! Domain values, parsed once at the edge.
+pub mod national_id;
+pub mod role;

@@ -1,0 +1,21 @@
+//! Tavle: the school administration portal of a Norwegian municipality.
+//!
+//! The crate is laid out by feature (`pupils`, later `absence`, `timetable`, …) on a
+//! shared spine: `db` (pools, migrations, the tenant transaction, embedded
+//! PostgreSQL), `web` (layout, translations, security middleware), `auth` (sessions,
+//! the current user), `policy` (every access decision), `audit` (the append-only log).
+//! `app` is the one place features are merged into the router.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod home;
+pub mod policy;
+pub mod pupils;
+pub mod web;

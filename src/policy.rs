@@ -1,0 +1,357 @@
+//! Every access decision in Tavle: who (an [`Actor`]) may do what to which resource,
+//! and the query scoping that follows from it. Handlers never decide access
+//! themselves; they ask here and act on the answer.
+//!
+//! The rules come from the municipalities' own processing records (shared/DOMAIN.md):
+//! school staff see pupils of the school where they work, a contact teacher sees their
+//! own pupils' guardians, municipal roles see the whole municipality, a guardian sees
+//! a child only through a guardianship *with* parental responsibility until the child
+//! turns 18, a pupil sees themself. An object the actor may not see is reported as
+//! not found, so that a refusal does not reveal that it exists.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::role::Role;
+use crate::error::{AppError, Result};
+
+/// How the person signed in, which bounds what they may act as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Staff,
+    Pupil,
+    Guardian,
+}
+
+impl Audience {
+    pub fn code(self) -> &'static str {
+        match self {
+            Audience::Staff => "staff",
+            Audience::Pupil => "pupil",
+            Audience::Guardian => "guardian",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "staff" => Some(Audience::Staff),
+            "pupil" => Some(Audience::Pupil),
+            "guardian" => Some(Audience::Guardian),
+            _ => None,
+        }
+    }
+}
+
+/// A role held through a current employment: at a school, or municipality-wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub role: Role,
+    pub school_id: Option<Uuid>,
+}
+
+/// The signed-in person as the policy sees them. Built per request from the session
+/// and the person's *current* employments or guardianships.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub tenant_id: Uuid,
+    pub person_id: Uuid,
+    pub session_id: Uuid,
+    pub audience: Audience,
+    pub grants: Vec<Grant>,
+    /// Guardians: children under 18 with parental responsibility.
+    pub children: Vec<Uuid>,
+    pub display_name: String,
+}
+
+/// Why data is processed; recorded with every audit event. One catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    SchoolAdministration,
+    Teaching,
+    SfoCare,
+    Billing,
+    MunicipalOversight,
+    SystemAdministration,
+    UserSupport,
+    GuardianAccess,
+    OwnData,
+    AuditReview,
+    SignIn,
+}
+
+impl Purpose {
+    pub fn code(self) -> &'static str {
+        match self {
+            Purpose::SchoolAdministration => "school_administration",
+            Purpose::Teaching => "teaching",
+            Purpose::SfoCare => "sfo_care",
+            Purpose::Billing => "billing",
+            Purpose::MunicipalOversight => "municipal_oversight",
+            Purpose::SystemAdministration => "system_administration",
+            Purpose::UserSupport => "user_support",
+            Purpose::GuardianAccess => "guardian_access",
+            Purpose::OwnData => "own_data",
+            Purpose::AuditReview => "audit_review",
+            Purpose::SignIn => "sign_in",
+        }
+    }
+
+    pub fn for_role(role: Role) -> Self {
+        match role {
+            Role::OfficeClerk | Role::Principal | Role::DepartmentHead => Purpose::SchoolAdministration,
+            Role::Teacher => Purpose::Teaching,
+            Role::SfoStaff => Purpose::SfoCare,
+            Role::MunicipalDirector => Purpose::MunicipalOversight,
+            Role::SystemAdmin => Purpose::SystemAdministration,
+            Role::ItSupport => Purpose::UserSupport,
+            Role::BillingOfficer => Purpose::Billing,
+            Role::DataProtectionOfficer => Purpose::AuditReview,
+        }
+    }
+}
+
+/// Roles that may read every pupil in the municipality.
+const TENANT_WIDE_PUPIL_READERS: [Role; 3] = [Role::MunicipalDirector, Role::SystemAdmin, Role::ItSupport];
+/// School roles that see the full pupil record at their school.
+const SCHOOL_ADMINISTRATORS: [Role; 3] = [Role::OfficeClerk, Role::Principal, Role::DepartmentHead];
+
+impl Actor {
+    pub fn is_staff(&self) -> bool {
+        self.audience == Audience::Staff
+    }
+
+    fn tenant_wide(&self, roles: &[Role]) -> Option<Role> {
+        if !self.is_staff() {
+            return None;
+        }
+        self.grants.iter().find(|g| g.school_id.is_none() && roles.contains(&g.role)).map(|g| g.role)
+    }
+
+    /// The most capable role the actor holds at `school`, among `roles` (in order).
+    fn at_school(&self, school: Uuid, roles: &[Role]) -> Option<Role> {
+        if !self.is_staff() {
+            return None;
+        }
+        roles.iter().copied().find(|r| self.grants.iter().any(|g| g.role == *r && g.school_id == Some(school)))
+    }
+
+    /// Roles to show in the header.
+    pub fn roles(&self) -> Vec<Role> {
+        let mut roles: Vec<Role> = self.grants.iter().map(|g| g.role).collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    /// Whether the actor may open any school's pupil list (for the navigation).
+    pub fn may_list_pupils(&self) -> bool {
+        self.is_staff()
+            && self.grants.iter().any(|g| {
+                (g.role.is_school_scoped() && g.school_id.is_some()) || TENANT_WIDE_PUPIL_READERS.contains(&g.role)
+            })
+    }
+
+    pub fn may_view_audit(&self) -> bool {
+        self.tenant_wide(&[Role::SystemAdmin, Role::DataProtectionOfficer]).is_some()
+            || self.grants.iter().any(|g| self.is_staff() && g.role == Role::Principal)
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Pupil lists
+// ---------------------------------------------------------------------------------
+
+/// Which pupils of a school a list may contain, and why the actor looks.
+#[derive(Debug, Clone, Copy)]
+pub struct PupilListScope {
+    pub school_id: Uuid,
+    /// SFO staff see only pupils enrolled in an SFO group of the school.
+    pub sfo_only: bool,
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// The schools whose pupil list the actor may open, in no particular order.
+pub async fn pupil_list_schools(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<Uuid>> {
+    if actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS).is_some() {
+        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(conn).await?);
+    }
+    let mut schools: Vec<Uuid> = actor
+        .grants
+        .iter()
+        .filter(|g| actor.is_staff() && g.role.is_school_scoped())
+        .filter_map(|g| g.school_id)
+        .collect();
+    schools.sort();
+    schools.dedup();
+    Ok(schools)
+}
+
+/// May the actor list the pupils of `school`? Not found otherwise.
+pub fn pupil_list_scope(actor: &Actor, school: Uuid) -> Result<PupilListScope> {
+    const ORDER: [Role; 5] = [Role::Principal, Role::OfficeClerk, Role::DepartmentHead, Role::Teacher, Role::SfoStaff];
+    let role = actor
+        .at_school(school, &ORDER)
+        .or_else(|| actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS))
+        .ok_or(AppError::NotFound)?;
+    Ok(PupilListScope { school_id: school, sfo_only: role == Role::SfoStaff, role, purpose: Purpose::for_role(role) })
+}
+
+// ---------------------------------------------------------------------------------
+// The pupil card
+// ---------------------------------------------------------------------------------
+
+/// How much of a guardian the viewer may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GuardianDetail {
+    None,
+    Names,
+    /// Names, phone and e-mail (and parental responsibility, lives with, invoice).
+    Contact,
+}
+
+/// What parts of a pupil's record the actor may see. Fields not granted are not
+/// fetched at all.
+#[derive(Debug, Clone, Copy)]
+pub struct PupilCardAccess {
+    pub pupil_id: Uuid,
+    pub acting_as: Option<Role>,
+    pub purpose: Purpose,
+    pub national_id: bool,
+    pub reveal_national_id: bool,
+    pub address: bool,
+    pub guardians: GuardianDetail,
+    pub contact_persons: bool,
+    pub enrolments: bool,
+    pub groups: bool,
+}
+
+impl PupilCardAccess {
+    fn full(pupil_id: Uuid, role: Role, reveal: bool) -> Self {
+        Self {
+            pupil_id,
+            acting_as: Some(role),
+            purpose: Purpose::for_role(role),
+            national_id: true,
+            reveal_national_id: reveal,
+            address: true,
+            guardians: GuardianDetail::Contact,
+            contact_persons: true,
+            enrolments: true,
+            groups: true,
+        }
+    }
+
+    fn limited(pupil_id: Uuid, role: Option<Role>, purpose: Purpose) -> Self {
+        Self {
+            pupil_id,
+            acting_as: role,
+            purpose,
+            national_id: false,
+            reveal_national_id: false,
+            address: false,
+            guardians: GuardianDetail::None,
+            contact_persons: false,
+            enrolments: false,
+            groups: true,
+        }
+    }
+}
+
+/// Facts about a pupil relative to the actor, fetched in one query.
+#[derive(sqlx::FromRow)]
+struct PupilFacts {
+    schools: Vec<Uuid>,
+    sfo_schools: Vec<Uuid>,
+    contact_teacher: bool,
+}
+
+/// May the actor open `pupil`'s card, and which parts? Not found otherwise.
+pub async fn pupil_card_access(conn: &mut PgConnection, actor: &Actor, pupil: Uuid) -> Result<PupilCardAccess> {
+    match actor.audience {
+        Audience::Guardian => {
+            return if actor.children.contains(&pupil) {
+                let mut a = PupilCardAccess::limited(pupil, None, Purpose::GuardianAccess);
+                a.national_id = true;
+                a.address = true;
+                a.guardians = GuardianDetail::Names;
+                a.contact_persons = true;
+                a.enrolments = true;
+                Ok(a)
+            } else {
+                Err(AppError::NotFound)
+            };
+        }
+        Audience::Pupil => {
+            return if actor.person_id == pupil {
+                let mut a = PupilCardAccess::limited(pupil, None, Purpose::OwnData);
+                a.guardians = GuardianDetail::Names;
+                a.enrolments = true;
+                Ok(a)
+            } else {
+                Err(AppError::NotFound)
+            };
+        }
+        Audience::Staff => {}
+    }
+    // Current enrolments, SFO memberships and whether the actor is a contact teacher
+    // of a base group the pupil belongs to now.
+    let facts: Option<PupilFacts> = sqlx::query_as(
+        "SELECT \
+           coalesce(array_agg(DISTINCT e.school_id) FILTER (WHERE e.school_id IS NOT NULL), '{}') AS schools, \
+           coalesce((SELECT array_agg(DISTINCT g.school_id) FROM group_memberships m \
+                     JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+                     WHERE m.pupil_id = p.person_id AND g.kind = 'sfo' \
+                       AND (m.to_date IS NULL OR m.to_date > current_date)), '{}') AS sfo_schools, \
+           EXISTS (SELECT 1 FROM group_memberships m \
+                   JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
+                   WHERE m.pupil_id = p.person_id AND s.staff_id = $2 \
+                     AND s.assignment = 'contact_teacher' \
+                     AND (m.to_date IS NULL OR m.to_date > current_date)) AS contact_teacher \
+         FROM pupils p \
+         LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.person_id \
+              AND e.from_date <= current_date AND (e.to_date IS NULL OR e.to_date > current_date) \
+         WHERE p.person_id = $1 \
+         GROUP BY p.person_id",
+    )
+    .bind(pupil)
+    .bind(actor.person_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let facts = facts.ok_or(AppError::NotFound)?;
+
+    if let Some(role) = actor.tenant_wide(&[Role::SystemAdmin, Role::ItSupport, Role::MunicipalDirector]) {
+        let reveal = role == Role::SystemAdmin;
+        return Ok(PupilCardAccess::full(pupil, role, reveal));
+    }
+    for &school in &facts.schools {
+        if let Some(role) = actor.at_school(school, &SCHOOL_ADMINISTRATORS) {
+            let reveal = matches!(role, Role::OfficeClerk | Role::Principal);
+            return Ok(PupilCardAccess::full(pupil, role, reveal));
+        }
+    }
+    let teacher_here = facts.schools.iter().any(|&s| actor.at_school(s, &[Role::Teacher]).is_some());
+    if teacher_here && facts.contact_teacher {
+        let mut a = PupilCardAccess::limited(pupil, Some(Role::Teacher), Purpose::Teaching);
+        a.guardians = GuardianDetail::Contact;
+        a.contact_persons = true;
+        a.enrolments = true;
+        return Ok(a);
+    }
+    if teacher_here {
+        return Ok(PupilCardAccess::limited(pupil, Some(Role::Teacher), Purpose::Teaching));
+    }
+    if facts.sfo_schools.iter().any(|&s| actor.at_school(s, &[Role::SfoStaff]).is_some()) {
+        let mut a = PupilCardAccess::limited(pupil, Some(Role::SfoStaff), Purpose::SfoCare);
+        // Staff at SFO call guardians and contact persons about pick-up.
+        a.guardians = GuardianDetail::Contact;
+        a.contact_persons = true;
+        return Ok(a);
+    }
+    if actor.tenant_wide(&[Role::BillingOfficer]).is_some() && !facts.sfo_schools.is_empty() {
+        let mut a = PupilCardAccess::limited(pupil, Some(Role::BillingOfficer), Purpose::Billing);
+        a.guardians = GuardianDetail::Contact;
+        return Ok(a);
+    }
+    Err(AppError::NotFound)
+}

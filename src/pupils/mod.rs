@@ -1,0 +1,338 @@
+//! The office's pupil register: the pupil list of a school (filter by class and
+//! grade level, search by name, paging) and the pupil card.
+//!
+//! Name searches are sent with POST so that a name never appears in a URL, a
+//! browser history or an access log. Every list and card shown is audited with the
+//! pupils it showed.
+
+pub mod queries;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::audit::{self, Action, Event};
+use crate::auth::Ctx;
+use crate::db;
+use crate::error::{AppError, Result};
+use crate::policy::{self, GuardianDetail};
+use crate::web::layout::Ui;
+use crate::web::{render, render_with};
+use queries::{AddressView, ClassRow, ListFilter, PupilCard, PupilRow, SchoolRow, PAGE_SIZE};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/pupils", get(schools))
+        .route("/schools/{school_id}/pupils", get(list).post(search))
+        .route("/pupils/{pupil_id}", get(show))
+        .route("/pupils/{pupil_id}/national-id", post(reveal_national_id))
+}
+
+fn parse_id(raw: &str) -> Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
+}
+
+#[derive(askama::Template)]
+#[template(path = "pupils/schools.html")]
+pub struct SchoolsPage {
+    pub ui: Ui,
+    pub schools: Vec<SchoolRow>,
+}
+
+async fn schools(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let ids = policy::pupil_list_schools(&mut tx, &ctx.actor).await?;
+    let schools = queries::schools(&mut tx, &ids).await?;
+    tx.commit().await?;
+    match schools.as_slice() {
+        [] => Err(AppError::NotFound),
+        [one] => Ok(Redirect::to(&format!("/schools/{}/pupils", one.id)).into_response()),
+        _ => Ok(render(&SchoolsPage { ui, schools })),
+    }
+}
+
+/// The filter as the user sent it (kept as typed, to show again with errors).
+#[derive(Debug, Default, Deserialize)]
+pub struct FilterForm {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub class: String,
+    #[serde(default)]
+    pub grade: String,
+    #[serde(default)]
+    pub page: String,
+}
+
+#[derive(Debug, Default)]
+pub struct FilterErrors {
+    pub q: Option<&'static str>,
+    pub class: Option<&'static str>,
+    pub grade: Option<&'static str>,
+}
+
+impl FilterErrors {
+    pub fn any(&self) -> bool {
+        self.q.is_some() || self.class.is_some() || self.grade.is_some()
+    }
+}
+
+const MAX_NAME_SEARCH: usize = 100;
+
+fn parse_filter(form: &FilterForm, school: &SchoolRow, classes: &[ClassRow]) -> (ListFilter, FilterErrors) {
+    let mut errors = FilterErrors::default();
+    let mut f = ListFilter::default();
+    let q = form.q.trim();
+    if q.chars().count() > MAX_NAME_SEARCH {
+        errors.q = Some("pupils.error.q_too_long");
+    } else if !q.is_empty() {
+        f.name = Some(q.to_owned());
+    }
+    if !form.class.is_empty() {
+        match Uuid::parse_str(&form.class) {
+            Ok(id) if classes.iter().any(|c| c.id == id) => f.class = Some(id),
+            _ => errors.class = Some("pupils.error.class_unknown"),
+        }
+    }
+    if !form.grade.is_empty() {
+        match form.grade.trim().parse::<i16>() {
+            Ok(g) if (school.first_grade..=school.last_grade).contains(&g) => f.grade = Some(g),
+            _ => errors.grade = Some("pupils.error.grade_range"),
+        }
+    }
+    f.page = form.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 100_000) - 1;
+    (f, errors)
+}
+
+#[derive(askama::Template)]
+#[template(path = "pupils/list.html")]
+pub struct ListPage {
+    pub ui: Ui,
+    pub school: SchoolRow,
+    pub classes: Vec<ClassRow>,
+    pub grades: Vec<i16>,
+    pub form: FilterForm,
+    pub errors: FilterErrors,
+    pub pupils: Vec<PupilRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub searched_by_name: bool,
+    pub sfo_only: bool,
+}
+
+impl ListPage {
+    pub fn class_selected(&self, id: &Uuid) -> bool {
+        self.form.class == id.to_string()
+    }
+    pub fn grade_selected(&self, g: i16) -> bool {
+        self.form.grade.trim() == g.to_string()
+    }
+    pub fn prev_query(&self) -> String {
+        self.page_query(self.page)
+    }
+    pub fn next_query(&self) -> String {
+        self.page_query(self.page + 2)
+    }
+    fn page_query(&self, page: i64) -> String {
+        let mut q = format!("?page={page}");
+        if !self.form.class.is_empty() {
+            q.push_str(&format!("&class={}", self.form.class));
+        }
+        if !self.form.grade.is_empty() {
+            q.push_str(&format!("&grade={}", self.form.grade.trim()));
+        }
+        q
+    }
+    pub fn page_label(&self) -> String {
+        format!("{} / {}", self.page + 1, self.pages)
+    }
+    pub fn range_label(&self) -> String {
+        format!("{}–{}", self.first_shown(), self.last_shown())
+    }
+    pub fn first_shown(&self) -> i64 {
+        if self.total == 0 {
+            0
+        } else {
+            self.page * PAGE_SIZE + 1
+        }
+    }
+    pub fn last_shown(&self) -> i64 {
+        (self.page * PAGE_SIZE + self.pupils.len() as i64).min(self.total)
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(school_id): Path<String>,
+    Query(form): Query<FilterForm>,
+) -> Result<Response> {
+    // A name never travels in a URL; a hand-made one is ignored.
+    let form = FilterForm { q: String::new(), ..form };
+    list_page(state, ctx, ui, &school_id, form).await
+}
+
+async fn search(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(school_id): Path<String>,
+    Form(form): Form<FilterForm>,
+) -> Result<Response> {
+    list_page(state, ctx, ui, &school_id, form).await
+}
+
+async fn list_page(state: AppState, ctx: Ctx, ui: Ui, school_id: &str, form: FilterForm) -> Result<Response> {
+    let school_id = parse_id(school_id)?;
+    let scope = policy::pupil_list_scope(&ctx.actor, school_id)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let school = queries::schools(&mut tx, &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let classes = queries::classes(&mut tx, school_id).await?;
+    let (filter, errors) = parse_filter(&form, &school, &classes);
+    let grades = (school.first_grade..=school.last_grade).collect();
+    if errors.any() {
+        // Nothing is searched or logged; the form comes back as typed.
+        tx.commit().await?;
+        let page = ListPage {
+            ui,
+            school,
+            classes,
+            grades,
+            form,
+            errors,
+            pupils: Vec::new(),
+            total: 0,
+            page: 0,
+            pages: 0,
+            searched_by_name: false,
+            sfo_only: scope.sfo_only,
+        };
+        return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
+    let (pupils, total) = queries::list(&mut tx, &scope, &filter).await?;
+    let subjects: Vec<Uuid> = pupils.iter().map(|p| p.id).collect();
+    audit::record(
+        &mut tx,
+        &ctx,
+        Some(scope.role.code()),
+        Event {
+            action: Action::Read,
+            resource: "pupil_list",
+            resource_id: Some(school_id),
+            subjects: &subjects,
+            purpose: scope.purpose,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    Ok(render(&ListPage {
+        ui,
+        school,
+        classes,
+        grades,
+        searched_by_name: filter.name.is_some(),
+        form,
+        errors,
+        pupils,
+        total,
+        page: filter.page,
+        pages,
+        sfo_only: scope.sfo_only,
+    }))
+}
+
+#[derive(askama::Template)]
+#[template(path = "pupils/card.html")]
+pub struct CardPage {
+    pub ui: Ui,
+    pub card: PupilCard,
+    pub guardian_contact: bool,
+    pub show_guardians: bool,
+    pub show_contact_persons: bool,
+    pub show_enrolments: bool,
+    pub may_reveal: bool,
+    pub revealed: bool,
+}
+
+impl CardPage {
+    pub fn relation_key(&self, code: &str) -> &'static str {
+        match code {
+            "grandparent" => "relation.grandparent",
+            "sibling" => "relation.sibling",
+            "relative" => "relation.relative",
+            "neighbour" => "relation.neighbour",
+            "family_friend" => "relation.family_friend",
+            _ => "relation.other",
+        }
+    }
+    pub fn group_kind_key(&self, code: &str) -> &'static str {
+        match code {
+            "base" => "group.kind.base",
+            "sfo" => "group.kind.sfo",
+            _ => "group.kind.teaching",
+        }
+    }
+}
+
+async fn show(State(state): State<AppState>, ctx: Ctx, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
+    card_page(state, ctx, ui, &pupil_id, false).await
+}
+
+/// Show the full national id once, on this response only (never in a URL), and
+/// record that it was shown.
+async fn reveal_national_id(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(pupil_id): Path<String>,
+) -> Result<Response> {
+    card_page(state, ctx, ui, &pupil_id, true).await
+}
+
+async fn card_page(state: AppState, ctx: Ctx, ui: Ui, pupil_id: &str, reveal: bool) -> Result<Response> {
+    let pupil_id = parse_id(pupil_id)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let access = policy::pupil_card_access(&mut tx, &ctx.actor, pupil_id).await?;
+    if reveal && !access.reveal_national_id {
+        return Err(AppError::Forbidden);
+    }
+    let card = queries::card(&mut tx, &access, reveal).await?.ok_or(AppError::NotFound)?;
+    let role = access.acting_as.map(|r| r.code()).unwrap_or(ctx.actor.audience.code());
+    audit::record(
+        &mut tx,
+        &ctx,
+        Some(role),
+        Event {
+            action: if reveal { Action::RevealNationalId } else { Action::Read },
+            resource: "pupil_card",
+            resource_id: Some(pupil_id),
+            subjects: &[pupil_id],
+            purpose: access.purpose,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(render(&CardPage {
+        ui,
+        guardian_contact: access.guardians == GuardianDetail::Contact,
+        show_guardians: access.guardians != GuardianDetail::None,
+        show_contact_persons: access.contact_persons,
+        show_enrolments: access.enrolments,
+        may_reveal: access.reveal_national_id && !reveal,
+        revealed: reveal,
+        card,
+    }))
+}
+
+/// Used by templates: is this address protected?
+pub fn is_protected(a: &AddressView) -> bool {
+    matches!(a, AddressView::Protected)
+}

@@ -1,0 +1,345 @@
+//! Queries about pupils. Each takes the request's tenant-bound connection; which
+//! rows and columns the caller may see was decided by `policy` beforehand and is
+//! passed in as a scope or access value.
+
+use sqlx::PgConnection;
+use time::Date;
+use uuid::Uuid;
+
+use crate::domain::national_id::NationalId;
+use crate::error::Result;
+use crate::policy::{GuardianDetail, PupilCardAccess, PupilListScope};
+
+pub const PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SchoolRow {
+    pub id: Uuid,
+    pub name: String,
+    pub first_grade: i16,
+    pub last_grade: i16,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClassRow {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PupilRow {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub grade_level: i16,
+    pub class_name: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChildRow {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub school_name: Option<String>,
+    pub grade_level: Option<i16>,
+}
+
+/// A pupil list filter, already parsed.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub class: Option<Uuid>,
+    pub grade: Option<i16>,
+    pub name: Option<String>,
+    pub page: i64,
+}
+
+pub async fn schools(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<SchoolRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, first_grade, last_grade FROM schools WHERE id = ANY($1) \
+         ORDER BY name COLLATE \"nb-NO-x-icu\"",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Base groups (classes) of the school in the current school year.
+pub async fn classes(conn: &mut PgConnection, school: Uuid) -> Result<Vec<ClassRow>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.name FROM groups g JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
+         WHERE g.school_id = $1 AND g.kind = 'base' AND y.starts <= current_date AND y.ends >= current_date \
+         ORDER BY g.grade_level, g.name COLLATE \"nb-NO-x-icu\"",
+    )
+    .bind(school)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// `LIKE` pattern for a name search: the term's own `%`, `_` and `\` match literally.
+fn like_pattern(term: &str) -> String {
+    let mut p = String::from("%");
+    for c in term.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// One page of the school's current pupils and the total count.
+pub async fn list(conn: &mut PgConnection, scope: &PupilListScope, f: &ListFilter) -> Result<(Vec<PupilRow>, i64)> {
+    let pattern = f.name.as_deref().map(like_pattern);
+    let rows: Vec<(Uuid, String, String, i16, Option<String>, i64)> = sqlx::query_as(
+        "SELECT p.id, p.given_name, p.family_name, e.grade_level, bg.name, count(*) OVER () \
+         FROM enrolments e \
+         JOIN persons p ON p.tenant_id = e.tenant_id AND p.id = e.pupil_id \
+         LEFT JOIN LATERAL ( \
+             SELECT g.id, g.name FROM group_memberships m \
+             JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+             WHERE m.pupil_id = e.pupil_id AND g.school_id = e.school_id AND g.kind = 'base' \
+               AND m.from_date <= current_date AND (m.to_date IS NULL OR m.to_date > current_date) \
+             ORDER BY g.name LIMIT 1) bg ON true \
+         WHERE e.school_id = $1 AND e.from_date <= current_date \
+           AND (e.to_date IS NULL OR e.to_date > current_date) \
+           AND ($2::uuid IS NULL OR bg.id = $2) \
+           AND ($3::smallint IS NULL OR e.grade_level = $3) \
+           AND ($4::text IS NULL OR lower(p.given_name || ' ' || p.family_name) LIKE $4 \
+                OR lower(p.family_name || ' ' || p.given_name) LIKE $4 \
+                OR lower(p.family_name || ', ' || p.given_name) LIKE $4) \
+           AND (NOT $5 OR EXISTS ( \
+               SELECT 1 FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+               WHERE m.pupil_id = e.pupil_id AND g.school_id = e.school_id AND g.kind = 'sfo' \
+                 AND (m.to_date IS NULL OR m.to_date > current_date))) \
+         ORDER BY p.family_name COLLATE \"nb-NO-x-icu\", p.given_name COLLATE \"nb-NO-x-icu\", p.id \
+         LIMIT $6 OFFSET $7",
+    )
+    .bind(scope.school_id)
+    .bind(f.class)
+    .bind(f.grade)
+    .bind(pattern)
+    .bind(scope.sfo_only)
+    .bind(PAGE_SIZE)
+    .bind(f.page.max(0) * PAGE_SIZE)
+    .fetch_all(conn)
+    .await?;
+    let total = rows.first().map_or(0, |r| r.5);
+    let rows = rows
+        .into_iter()
+        .map(|(id, given_name, family_name, grade_level, class_name, _)| PupilRow {
+            id,
+            given_name,
+            family_name,
+            grade_level,
+            class_name,
+        })
+        .collect();
+    Ok((rows, total))
+}
+
+/// A guardian's children, for the start page.
+pub async fn children(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ChildRow>> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.given_name, p.family_name, s.name AS school_name, e.grade_level \
+         FROM persons p \
+         LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.id \
+              AND e.from_date <= current_date AND (e.to_date IS NULL OR e.to_date > current_date) \
+         LEFT JOIN schools s ON s.tenant_id = e.tenant_id AND s.id = e.school_id \
+         WHERE p.id = ANY($1) ORDER BY p.birth_date, p.given_name",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// How a pupil's address may be shown.
+#[derive(Debug, Clone)]
+pub enum AddressView {
+    /// Protected (adressebeskyttelse): the address is never shown, to anyone.
+    Protected,
+    Known {
+        street: String,
+        postal_code: String,
+        town: String,
+    },
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct GuardianRow {
+    pub given_name: String,
+    pub family_name: String,
+    pub parental_responsibility: bool,
+    pub lives_with: bool,
+    pub invoice_recipient: bool,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactRow {
+    pub given_name: String,
+    pub family_name: String,
+    pub relation: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupRow {
+    pub name: String,
+    pub kind: String,
+    pub school_name: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EnrolmentRow {
+    pub school_name: String,
+    pub grade_level: i16,
+    pub from_date: Date,
+    pub to_date: Option<Date>,
+    pub guest_home_municipality: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PupilCard {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: Option<Date>,
+    /// Masked (`010203 *****`) unless revealed.
+    pub national_id: Option<String>,
+    /// None when the viewer may not see addresses at all.
+    pub address: Option<AddressView>,
+    pub guardians: Vec<GuardianRow>,
+    pub contact_persons: Vec<ContactRow>,
+    pub groups: Vec<GroupRow>,
+    pub enrolments: Vec<EnrolmentRow>,
+}
+
+/// The parts of a pupil's record that `access` allows, and nothing else: columns
+/// the viewer may not see are not even selected, and a protected address is never
+/// read out of the database.
+pub async fn card(conn: &mut PgConnection, access: &PupilCardAccess, reveal: bool) -> Result<Option<PupilCard>> {
+    type Base = (String, String, Option<Date>, String, String, Option<String>, Option<String>, Option<String>);
+    let base: Option<Base> = sqlx::query_as(
+        "SELECT given_name, family_name, birth_date, national_id, address_protection, \
+                CASE WHEN address_protection = 'none' THEN street_address END, \
+                CASE WHEN address_protection = 'none' THEN postal_code END, \
+                CASE WHEN address_protection = 'none' THEN postal_town END \
+         FROM persons WHERE id = $1",
+    )
+    .bind(access.pupil_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((given_name, family_name, birth_date, nid, protection, street, postal_code, town)) = base else {
+        return Ok(None);
+    };
+    let national_id = access.national_id.then(|| match NationalId::parse(&nid) {
+        Ok(id) if reveal && access.reveal_national_id => id.as_str().to_owned(),
+        Ok(id) => id.masked(),
+        Err(_) => "***********".to_owned(),
+    });
+    let address = access.address.then(|| {
+        if protection != "none" {
+            AddressView::Protected
+        } else {
+            match (street, postal_code, town) {
+                (Some(street), Some(postal_code), Some(town)) => AddressView::Known { street, postal_code, town },
+                _ => AddressView::Unknown,
+            }
+        }
+    });
+    let guardians = if access.guardians == GuardianDetail::None {
+        Vec::new()
+    } else {
+        let contact = access.guardians == GuardianDetail::Contact;
+        let rows: Vec<GuardianTuple> = sqlx::query_as(
+            "SELECT p.given_name, p.family_name, g.parental_responsibility, g.lives_with, g.invoice_recipient, \
+                    CASE WHEN $2 THEN p.phone END, CASE WHEN $2 THEN p.email END \
+             FROM guardianships g JOIN persons p ON p.tenant_id = g.tenant_id AND p.id = g.guardian_id \
+             WHERE g.pupil_id = $1 AND (g.to_date IS NULL OR g.to_date > current_date) \
+             ORDER BY g.parental_responsibility DESC, p.family_name, p.given_name",
+        )
+        .bind(access.pupil_id)
+        .bind(contact)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter()
+            .map(|(given_name, family_name, pr, lives_with, invoice, phone, email)| GuardianRow {
+                given_name,
+                family_name,
+                parental_responsibility: pr,
+                lives_with,
+                invoice_recipient: invoice,
+                phone,
+                email,
+            })
+            .collect()
+    };
+    let contact_persons = if access.contact_persons {
+        sqlx::query_as(
+            "SELECT given_name, family_name, relation, phone FROM contact_persons \
+             WHERE pupil_id = $1 ORDER BY family_name, given_name",
+        )
+        .bind(access.pupil_id)
+        .fetch_all(&mut *conn)
+        .await?
+    } else {
+        Vec::new()
+    };
+    let groups = if access.groups {
+        sqlx::query_as(
+            "SELECT g.name, g.kind, s.name AS school_name FROM group_memberships m \
+             JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+             JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
+             WHERE m.pupil_id = $1 AND m.from_date <= current_date \
+               AND (m.to_date IS NULL OR m.to_date > current_date) \
+             ORDER BY CASE g.kind WHEN 'base' THEN 0 WHEN 'sfo' THEN 1 ELSE 2 END, g.name",
+        )
+        .bind(access.pupil_id)
+        .fetch_all(&mut *conn)
+        .await?
+    } else {
+        Vec::new()
+    };
+    let enrolments = if access.enrolments {
+        sqlx::query_as(
+            "SELECT s.name AS school_name, e.grade_level, e.from_date, e.to_date, \
+                    e.guest_home_municipality::text AS guest_home_municipality \
+             FROM enrolments e JOIN schools s ON s.tenant_id = e.tenant_id AND s.id = e.school_id \
+             WHERE e.pupil_id = $1 ORDER BY e.from_date DESC",
+        )
+        .bind(access.pupil_id)
+        .fetch_all(&mut *conn)
+        .await?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(PupilCard {
+        id: access.pupil_id,
+        given_name,
+        family_name,
+        birth_date,
+        national_id,
+        address,
+        guardians,
+        contact_persons,
+        groups,
+        enrolments,
+    }))
+}
+
+/// given name, family name, parental responsibility, lives with, invoice recipient, phone, e-mail.
+type GuardianTuple = (String, String, bool, bool, bool, Option<String>, Option<String>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("Øy"), "%øy%");
+        assert_eq!(like_pattern("50%_\\"), "%50\\%\\_\\\\%");
+    }
+}

@@ -1,0 +1,225 @@
+//! The request context middleware: language, session, CSRF, and error pages.
+//!
+//! For every request it works out the language, loads the session (one short
+//! transaction), and puts a [`RequestContext`] into the request's extensions. For
+//! every state-changing request it checks the CSRF token (the session's, or for
+//! visitors not signed in a random cookie's) and the `Origin`/`Sec-Fetch-Site`
+//! headers, before any handler runs: no handler can forget. On the way out it turns
+//! error markers into error pages in the user's language and logs faults with the
+//! request id the user sees.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::auth::session;
+use crate::error::{ErrorPage, FaultCause};
+use crate::policy::Actor;
+use crate::web::i18n::Lang;
+use crate::web::layout::{ErrorPageView, Ui};
+use crate::web::{cookies, render};
+
+/// Largest form body the CSRF check reads (the body limit layer enforces it anyway).
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub lang: Lang,
+    pub actor: Option<Arc<Actor>>,
+    /// The token forms must carry.
+    pub csrf: String,
+    pub ip: Option<String>,
+    pub request_id: String,
+    pub path: String,
+}
+
+pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let headers = req.headers().clone();
+    let names = cookies::Names::new(state.config.secure_cookies());
+    let lang = cookies::get(&headers, cookies::LANG)
+        .and_then(Lang::from_code)
+        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_accept_language))
+        .unwrap_or_default();
+    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let ip = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|ci| ci.0.ip().to_string());
+    let path = req.uri().path().to_owned();
+
+    // Static files and probes need no session.
+    let plain = path.starts_with("/static/") || path == "/healthz" || path == "/readyz";
+    let mut clear_session = false;
+    let mut loaded = None;
+    if !plain {
+        if let Some(value) = cookies::get(&headers, names.session) {
+            match session::load(&state.db, value).await {
+                Ok(Some(l)) => loaded = Some(l),
+                Ok(None) => clear_session = true,
+                Err(e) => {
+                    tracing::error!(error = %e, "session lookup failed");
+                    return fault_page(&state, lang, &request_id, &path);
+                }
+            }
+        }
+    }
+    let anon_csrf = cookies::get(&headers, names.csrf).filter(|v| v.len() == 64).map(str::to_owned);
+    let mut new_anon_csrf = None;
+    let csrf = match (&loaded, &anon_csrf) {
+        (Some(l), _) => l.csrf.clone(),
+        (None, Some(c)) => c.clone(),
+        (None, None) => {
+            let token = session::random_token();
+            new_anon_csrf = Some(token.clone());
+            token
+        }
+    };
+
+    let ctx = RequestContext {
+        lang,
+        actor: loaded.as_ref().map(|l| l.actor.clone()),
+        csrf: csrf.clone(),
+        ip,
+        request_id: request_id.clone(),
+        path: path.clone(),
+    };
+
+    if is_state_changing(req.method()) {
+        // A visitor without the anonymous cookie cannot have a valid token yet.
+        let expected = if loaded.is_some() { Some(csrf.as_str()) } else { anon_csrf.as_deref() };
+        match check_csrf(&state, req, expected).await {
+            Ok(r) => req = r,
+            Err(page) => {
+                return finish(&state, &ctx, page.status().into_response(), Some(page), names, None, false);
+            }
+        }
+    }
+
+    req.extensions_mut().insert(ctx.clone());
+    let res = next.run(req).await;
+    let page = res.extensions().get::<ErrorPage>().copied().or_else(|| {
+        // Responses from layers and the router (404, 405, 413, …) carry no marker.
+        (res.body_size_hint_is_empty() && !res.status().is_redirection())
+            .then(|| ErrorPage::from_status(res.status()))
+            .flatten()
+    });
+    if let Some(cause) = res.extensions().get::<FaultCause>() {
+        tracing::error!(request_id = %request_id, cause = %cause.0, "request failed");
+    }
+    finish(&state, &ctx, res, page, names, new_anon_csrf, clear_session)
+}
+
+trait BodyHint {
+    fn body_size_hint_is_empty(&self) -> bool;
+}
+
+impl BodyHint for Response {
+    fn body_size_hint_is_empty(&self) -> bool {
+        use axum::body::HttpBody;
+        self.body().size_hint().exact() == Some(0)
+    }
+}
+
+fn finish(
+    state: &AppState,
+    ctx: &RequestContext,
+    mut res: Response,
+    page: Option<ErrorPage>,
+    names: cookies::Names,
+    new_anon_csrf: Option<String>,
+    clear_session: bool,
+) -> Response {
+    if let Some(page) = page {
+        let status = res.status();
+        let ui = Ui::new(state, ctx);
+        let view = ErrorPageView::new(ui, page, &ctx.request_id);
+        let mut rendered = render(&view);
+        *rendered.status_mut() =
+            if status.is_client_error() || status.is_server_error() { status } else { page.status() };
+        // Keep headers the inner response set on purpose (e.g. Retry-After, Allow).
+        for (name, value) in res.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                rendered.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        res = rendered;
+    }
+    let headers = res.headers_mut();
+    if let Some(token) = new_anon_csrf {
+        cookies::set(headers, names.csrf, &token, state.config.secure_cookies(), None);
+    }
+    if clear_session {
+        cookies::clear(headers, names.session, state.config.secure_cookies());
+    }
+    // Pages may show personal data: never store them in a cache.
+    if !ctx.path.starts_with("/static/") {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+fn fault_page(state: &AppState, lang: Lang, request_id: &str, path: &str) -> Response {
+    let ctx = RequestContext {
+        lang,
+        actor: None,
+        csrf: String::new(),
+        ip: None,
+        request_id: request_id.to_owned(),
+        path: path.to_owned(),
+    };
+    let view = ErrorPageView::new(Ui::new(state, &ctx), ErrorPage::Internal, request_id);
+    let mut res = render(&view);
+    *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    res
+}
+
+fn is_state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Check the origin headers and the form's `csrf` field; hand the request back
+/// with its body intact.
+async fn check_csrf(state: &AppState, req: Request, expected: Option<&str>) -> Result<Request, ErrorPage> {
+    if !same_origin(req.headers(), state) {
+        return Err(ErrorPage::Forbidden);
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(ErrorPage::BadRequest);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| ErrorPage::PayloadTooLarge)?;
+    let sent = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+    match (expected, sent) {
+        (Some(expected), Some(sent)) if constant_time_eq(expected.as_bytes(), sent.as_bytes()) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
+        _ => Err(ErrorPage::Forbidden),
+    }
+}
+
+/// Browsers tell where a request comes from; refuse what a cross-site page sent.
+fn same_origin(headers: &HeaderMap, state: &AppState) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return false;
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let ours = state.config.public_url.origin().ascii_serialization();
+        if origin != ours {
+            return false;
+        }
+    }
+    true
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,121 @@
+//! What every page's layout needs ([`Ui`]): language, the signed-in person, the
+//! navigation they may use, the CSRF token for forms, and the demo banner.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use crate::app::{AppState, Mode};
+use crate::error::{AppError, ErrorPage};
+use crate::web::context::RequestContext;
+use crate::web::i18n::{self, Lang};
+
+#[derive(Debug, Clone)]
+pub struct NavLink {
+    pub href: &'static str,
+    pub label_key: &'static str,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ui {
+    pub lang: Lang,
+    pub csrf: String,
+    pub user_name: Option<String>,
+    pub role_keys: Vec<&'static str>,
+    pub demo: bool,
+    pub path: String,
+    pub nav: Vec<NavLink>,
+}
+
+impl Ui {
+    pub fn new(state: &AppState, ctx: &RequestContext) -> Self {
+        let mut nav = vec![NavLink { href: "/", label_key: "nav.home", current: ctx.path == "/" }];
+        if let Some(actor) = &ctx.actor {
+            if actor.may_list_pupils() {
+                nav.push(NavLink {
+                    href: "/pupils",
+                    label_key: "nav.pupils",
+                    current: ctx.path.starts_with("/pupils") || ctx.path.starts_with("/schools"),
+                });
+            }
+        }
+        let mut role_keys: Vec<&'static str> =
+            ctx.actor.as_ref().map(|a| a.roles().into_iter().map(|r| r.label_key()).collect()).unwrap_or_default();
+        if let Some(a) = &ctx.actor {
+            match a.audience {
+                crate::policy::Audience::Guardian => role_keys.push("role.guardian"),
+                crate::policy::Audience::Pupil => role_keys.push("role.pupil"),
+                crate::policy::Audience::Staff => {}
+            }
+        }
+        Self {
+            lang: ctx.lang,
+            csrf: ctx.csrf.clone(),
+            user_name: ctx.actor.as_ref().map(|a| a.display_name.clone()),
+            role_keys,
+            demo: state.mode == Mode::Demo,
+            path: ctx.path.clone(),
+            nav,
+        }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        i18n::t(self.lang, key)
+    }
+
+    pub fn tf(&self, key: &str, name: &str, value: &str) -> String {
+        i18n::tf(self.lang, key, &[(name, value)])
+    }
+
+    /// The languages to switch to, as (code, own name).
+    pub fn other_langs(&self) -> Vec<(&'static str, &'static str)> {
+        Lang::ALL.into_iter().filter(|l| *l != self.lang).map(|l| (l.code(), i18n::t(l, "lang.name"))).collect()
+    }
+
+    pub fn signed_in(&self) -> bool {
+        self.user_name.is_some()
+    }
+}
+
+impl FromRequestParts<AppState> for Ui {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = parts
+            .extensions
+            .get::<RequestContext>()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request context missing")))?;
+        Ok(Ui::new(state, ctx))
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "layout/error.html")]
+pub struct ErrorPageView {
+    pub ui: Ui,
+    pub title_key: &'static str,
+    pub message_key: &'static str,
+    pub request_id: String,
+    pub show_request_id: bool,
+}
+
+impl ErrorPageView {
+    pub fn new(ui: Ui, page: ErrorPage, request_id: &str) -> Self {
+        let (title_key, message_key) = match page {
+            ErrorPage::NotFound => ("error.not_found.title", "error.not_found.body"),
+            ErrorPage::Forbidden => ("error.forbidden.title", "error.forbidden.body"),
+            ErrorPage::BadRequest => ("error.bad_request.title", "error.bad_request.body"),
+            ErrorPage::Conflict => ("error.conflict.title", "error.conflict.body"),
+            ErrorPage::Internal => ("error.internal.title", "error.internal.body"),
+            ErrorPage::TooManyRequests => ("error.too_many.title", "error.too_many.body"),
+            ErrorPage::PayloadTooLarge => ("error.too_large.title", "error.too_large.body"),
+        };
+        Self {
+            ui,
+            title_key,
+            message_key,
+            request_id: request_id.to_owned(),
+            show_request_id: page == ErrorPage::Internal,
+        }
+    }
+}

@@ -1,0 +1,143 @@
+# English.
+lang.name = English
+
+layout.skip_link = Skip to main content
+layout.demo_label = Demo
+layout.demo_text = This is a demonstration. All municipalities, pupils and details are made up.
+layout.main_menu = Main menu
+layout.language_menu = Language
+layout.signed_in_as = Signed in as
+layout.sign_in = Sign in
+layout.sign_out = Sign out
+layout.footer = Tavle – school administration for the municipality
+
+nav.home = Home
+nav.pupils = Pupils
+
+home.title = Home
+home.welcome = Welcome to Tavle
+home.welcome_user = Hello, {name}
+home.intro = The school office keeps the pupil register here, teachers record absence and assessment, and guardians and pupils see what concerns them.
+home.pupils_text = Pupil list with search, classes and pupil cards.
+home.my_card = My details
+home.my_card_text = What the school has recorded about you.
+home.audit_soon = The access log for pupils will be here.
+
+signin.title = Sign in
+signin.demo_heading = Demonstration
+signin.demo_text = Pick a person to sign in as. Everyone here is made up; in a real municipality you sign in with Feide or ID-porten.
+signin.as = Sign in as {name}
+signin.production_text = Staff and pupils sign in with Feide. Guardians sign in with ID-porten.
+signin.no_access_title = You have no access here
+signin.no_access_text = We found no access for you in Tavle for this municipality. Contact the school if you think this is wrong.
+
+role.office_clerk = school office clerk
+role.principal = principal
+role.department_head = department head
+role.teacher = teacher
+role.sfo_staff = after-school care staff
+role.municipal_director = municipal director of education
+role.system_admin = system administrator
+role.it_support = IT support
+role.billing_officer = billing officer
+role.dpo = data protection officer
+role.guardian = guardian
+role.pupil = pupil
+
+pupils.title = Pupils
+pupils.count = {count} pupils
+pupils.showing = showing {range}
+pupils.choose_school = Choose a school
+pupils.grades_range = grades {range}
+pupils.grade_n = grade {grade}
+pupils.filter_label = Search and filter pupils
+pupils.search_name = Name
+pupils.class = Class
+pupils.grade = Grade
+pupils.all_classes = All classes
+pupils.all_grades = All grades
+pupils.search = Search
+pupils.reset = Reset
+pupils.name = Name
+pupils.none_found = No pupils match the search.
+pupils.page_of = Page {pages}
+pupils.previous = Previous page
+pupils.next = Next page
+pupils.pagination = Pagination
+pupils.sfo_only = The list shows the pupils in the school's after-school care.
+pupils.error.q_too_long = The name can have at most 100 characters.
+pupils.error.class_unknown = Choose a class from the list.
+pupils.error.grade_range = Choose a grade the school has.
+
+card.personal = Personal details
+card.national_id = National identity number
+card.reveal = Show the full number
+card.revealed_logged = This view is logged
+card.birth_date = Date of birth
+card.address = Address
+card.address_protected = The address is protected
+card.address_unknown = Not recorded
+card.groups = Class and groups
+card.guardians = Guardians
+card.parental_responsibility = Parental responsibility
+card.no_parental_responsibility = No parental responsibility
+card.lives_with = Lives with the pupil
+card.invoice_recipient = Invoice recipient
+card.phone = Phone
+card.email = E-mail
+card.contact_persons = Other contact persons
+card.enrolments = Schooling
+card.school = School
+card.from = From
+card.to = To
+card.ongoing = ongoing
+card.guest_pupil = Guest pupil
+card.none = None recorded.
+
+group.kind.base = base group
+group.kind.teaching = teaching group
+group.kind.sfo = after-school care
+
+relation.grandparent = grandparent
+relation.sibling = sibling
+relation.relative = relative
+relation.neighbour = neighbour
+relation.family_friend = family friend
+relation.other = other
+
+form.error_title_prefix = Error:
+form.error_summary = To continue, please correct the following:
+
+error.not_found.title = Page not found
+error.not_found.body = The page does not exist, or you do not have access to it.
+error.forbidden.title = Not allowed
+error.forbidden.body = You cannot do this. If you sent a form, it may have expired: go back, reload the page and try again.
+error.bad_request.title = Invalid request
+error.bad_request.body = The request could not be understood.
+error.conflict.title = Changed in the meantime
+error.conflict.body = Someone else changed these details. Reload the page and try again.
+error.internal.title = Something went wrong
+error.internal.body = A fault on our side stopped the request. Nothing was saved. Please try again shortly.
+error.too_many.title = Too many attempts
+error.too_many.body = Wait a minute and try again.
+error.too_large.title = Request too large
+error.too_large.body = What you sent was too large.
+error.request_id = Quote this code if you contact support:
+error.back_home = Go to the home page
+
+demo.persona.office_clerk = School office clerk, Solbakken school
+demo.persona.principal = Principal, Fjordvik lower secondary school
+demo.persona.department_head = Department head, Nordlys school
+demo.persona.teacher = Teacher, Solbakken school
+demo.persona.contact_teacher = Contact teacher, Solbakken school
+demo.persona.sfo_staff = After-school care staff, Solbakken school
+demo.persona.municipal_director = Municipal director of education
+demo.persona.system_admin = System administrator
+demo.persona.it_support = IT support
+demo.persona.billing_officer = Billing officer
+demo.persona.dpo = Data protection officer
+demo.persona.guardian = Guardian with parental responsibility (two children)
+demo.persona.guardian_no_responsibility = Guardian without parental responsibility
+demo.persona.pupil = Pupil, grade 9
+demo.persona.former_teacher = Former teacher (left)
+demo.persona.smaoy_office_clerk = School office clerk, Småøy municipality

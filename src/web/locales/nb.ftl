@@ -1,0 +1,143 @@
+# Norsk bokmål: referansespråket. Hver nøkkel må finnes i alle språk (testet).
+lang.name = Bokmål
+
+layout.skip_link = Hopp til hovedinnhold
+layout.demo_label = Demo
+layout.demo_text = Dette er en demonstrasjon. Alle kommuner, elever og opplysninger er oppdiktet.
+layout.main_menu = Hovedmeny
+layout.language_menu = Språk
+layout.signed_in_as = Logget inn som
+layout.sign_in = Logg inn
+layout.sign_out = Logg ut
+layout.footer = Tavle – skoleadministrasjon for kommunen
+
+nav.home = Forside
+nav.pupils = Elever
+
+home.title = Forside
+home.welcome = Velkommen til Tavle
+home.welcome_user = Hei, {name}
+home.intro = Her fører skolen elevregisteret, lærerne fører fravær og vurdering, og foresatte og elever ser det som gjelder dem.
+home.pupils_text = Elevliste med søk, klasser og elevkort.
+home.my_card = Mine opplysninger
+home.my_card_text = Det skolen har registrert om deg.
+home.audit_soon = Innsynslogg for elever kommer her.
+
+signin.title = Logg inn
+signin.demo_heading = Demonstrasjon
+signin.demo_text = Velg en person å logge inn som. Alle personer er oppdiktet; i en ekte kommune logger du inn med Feide eller ID-porten.
+signin.as = Logg inn som {name}
+signin.production_text = Ansatte og elever logger inn med Feide. Foresatte logger inn med ID-porten.
+signin.no_access_title = Du har ikke tilgang her
+signin.no_access_text = Vi fant ingen tilgang for deg i Tavle for denne kommunen. Ta kontakt med skolen hvis du mener dette er feil.
+
+role.office_clerk = skolekonsulent
+role.principal = rektor
+role.department_head = avdelingsleder
+role.teacher = lærer
+role.sfo_staff = SFO-ansatt
+role.municipal_director = kommunalsjef oppvekst
+role.system_admin = systemforvalter
+role.it_support = brukerstøtte IT
+role.billing_officer = faktureringsansvarlig
+role.dpo = personvernombud
+role.guardian = foresatt
+role.pupil = elev
+
+pupils.title = Elever
+pupils.count = {count} elever
+pupils.showing = viser {range}
+pupils.choose_school = Velg skole
+pupils.grades_range = {range}. trinn
+pupils.grade_n = {grade}. trinn
+pupils.filter_label = Søk og filtrer elever
+pupils.search_name = Navn
+pupils.class = Klasse
+pupils.grade = Trinn
+pupils.all_classes = Alle klasser
+pupils.all_grades = Alle trinn
+pupils.search = Søk
+pupils.reset = Nullstill
+pupils.name = Navn
+pupils.none_found = Ingen elever passer søket.
+pupils.page_of = Side {pages}
+pupils.previous = Forrige side
+pupils.next = Neste side
+pupils.pagination = Sidenavigering
+pupils.sfo_only = Listen viser elevene i SFO ved skolen.
+pupils.error.q_too_long = Navnet kan ha høyst 100 tegn.
+pupils.error.class_unknown = Velg en klasse fra listen.
+pupils.error.grade_range = Velg et trinn skolen har.
+
+card.personal = Personopplysninger
+card.national_id = Fødselsnummer
+card.reveal = Vis hele fødselsnummeret
+card.revealed_logged = Visningen er logget
+card.birth_date = Fødselsdato
+card.address = Adresse
+card.address_protected = Adressen er skjermet
+card.address_unknown = Ikke registrert
+card.groups = Klasse og grupper
+card.guardians = Foresatte
+card.parental_responsibility = Foreldreansvar
+card.no_parental_responsibility = Uten foreldreansvar
+card.lives_with = Bor med eleven
+card.invoice_recipient = Fakturamottaker
+card.phone = Telefon
+card.email = E-post
+card.contact_persons = Andre kontaktpersoner
+card.enrolments = Skolegang
+card.school = Skole
+card.from = Fra
+card.to = Til
+card.ongoing = pågår
+card.guest_pupil = Gjesteelev
+card.none = Ingen registrert.
+
+group.kind.base = basisgruppe
+group.kind.teaching = undervisningsgruppe
+group.kind.sfo = SFO
+
+relation.grandparent = besteforelder
+relation.sibling = søsken
+relation.relative = slektning
+relation.neighbour = nabo
+relation.family_friend = familievenn
+relation.other = annen
+
+form.error_title_prefix = Feil:
+form.error_summary = For å gå videre må du rette opp følgende:
+
+error.not_found.title = Fant ikke siden
+error.not_found.body = Siden finnes ikke, eller du har ikke tilgang til den.
+error.forbidden.title = Ikke tillatt
+error.forbidden.body = Du kan ikke gjøre dette. Hvis du sendte et skjema, kan det ha gått ut på tid: gå tilbake, last siden på nytt og prøv igjen.
+error.bad_request.title = Ugyldig forespørsel
+error.bad_request.body = Forespørselen kunne ikke forstås.
+error.conflict.title = Endret i mellomtiden
+error.conflict.body = Opplysningene ble endret av noen andre. Last siden på nytt og prøv igjen.
+error.internal.title = Noe gikk galt
+error.internal.body = En feil hos oss stoppet forespørselen. Ingenting ble lagret. Prøv igjen om litt.
+error.too_many.title = For mange forsøk
+error.too_many.body = Vent et minutt og prøv igjen.
+error.too_large.title = For stor forespørsel
+error.too_large.body = Det du sendte var for stort.
+error.request_id = Oppgi denne koden hvis du kontakter brukerstøtte:
+error.back_home = Til forsiden
+
+demo.persona.office_clerk = Skolekonsulent, Solbakken skole
+demo.persona.principal = Rektor, Fjordvik ungdomsskole
+demo.persona.department_head = Avdelingsleder, Nordlys oppvekstsenter
+demo.persona.teacher = Lærer, Solbakken skole
+demo.persona.contact_teacher = Kontaktlærer, Solbakken skole
+demo.persona.sfo_staff = SFO-ansatt, Solbakken skole
+demo.persona.municipal_director = Kommunalsjef oppvekst
+demo.persona.system_admin = Systemforvalter
+demo.persona.it_support = Brukerstøtte IT
+demo.persona.billing_officer = Faktureringsansvarlig
+demo.persona.dpo = Personvernombud
+demo.persona.guardian = Foresatt med foreldreansvar (to barn)
+demo.persona.guardian_no_responsibility = Foresatt uten foreldreansvar
+demo.persona.pupil = Elev, 9. trinn
+demo.persona.former_teacher = Tidligere lærer (sluttet)
+demo.persona.smaoy_office_clerk = Skolekonsulent, Småøy kommune

@@ -1,0 +1,35 @@
+//! The web layer shared by every feature: translations, layout, cookies, the request
+//! context (session, CSRF, error pages) and security headers.
+
+pub mod context;
+pub mod cookies;
+pub mod i18n;
+pub mod layout;
+pub mod security;
+
+use askama::Template;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// Render a page template as an HTML response; a template fault becomes a 500 (the
+/// templates are compiled, so this is rare).
+pub fn render<T: Template>(page: &T) -> Response {
+    match page.render() {
+        Ok(html) => {
+            ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], html).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// Render with a status other than 200 (e.g. 422 for a form with errors).
+pub fn render_with<T: Template>(status: StatusCode, page: &T) -> Response {
+    let mut res = render(page);
+    if res.status() == StatusCode::OK {
+        *res.status_mut() = status;
+    }
+    res
+}

@@ -1,0 +1,250 @@
+//! Test helpers that read like the users: `spawn_app()`, `app.sign_in_as("office_clerk")`,
+//! `app.get_page(...)`, `assert_redirects_to(...)`.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use scraper::{Html, Selector};
+use sqlx::PgPool;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use tavle::app::{build_router, AppState, Mode};
+use tavle::config::Config;
+use tavle::db::{self, embedded};
+
+const TEMPLATE: &str = "tavle_template";
+
+struct Cluster {
+    pg: embedded::EmbeddedPostgres,
+}
+
+/// The one server of this test run, started on first use from the local binaries,
+/// with a migrated template database holding the demo municipalities.
+fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        // A runtime of its own on a thread of its own: the tests' runtimes come and go.
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let dir = std::env::temp_dir().join(format!("tavle-test-{}", std::process::id()));
+                let mut pg = embedded::EmbeddedPostgres::start(&dir, embedded::Durability::Ephemeral)
+                    .await
+                    .expect("start embedded PostgreSQL");
+                pg.stop_when_process_exits(true).expect("watchdog");
+                let admin = db::connect(&pg.url(embedded::SUPERUSER, "postgres"), 2).await.expect("connect");
+                db::ensure_app_login(&admin).await.expect("app login");
+                sqlx::query(&format!("CREATE DATABASE {TEMPLATE}")).execute(&admin).await.expect("create template");
+                admin.close().await;
+                let owner = db::connect(&pg.url(embedded::SUPERUSER, TEMPLATE), 2).await.expect("connect template");
+                db::migrate(&owner).await.expect("migrate");
+                tavle::demo::ensure(&owner, tavle::demo::DemoSize::Standard, &|_| {}).await.expect("demo data");
+                owner.close().await;
+                Cluster { pg }
+            })
+        })
+        .join()
+        .expect("cluster start-up panicked")
+    })
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    /// The application's pool (role tavle_app, row-level security applies).
+    pub db: PgPool,
+    /// A superuser pool on the same database, for assertions behind the app's back.
+    pub owner: PgPool,
+    pub db_name: String,
+}
+
+/// A fresh database cloned from the template, and the app on it (demo mode).
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Mode::Demo).await
+}
+
+pub async fn spawn_app_with(mode: Mode) -> TestApp {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let c = cluster();
+    let db_name = format!("t_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let admin = db::connect(&c.pg.url(embedded::SUPERUSER, "postgres"), 1).await.expect("connect");
+    sqlx::query(&format!("CREATE DATABASE {db_name} TEMPLATE {TEMPLATE}"))
+        .execute(&admin)
+        .await
+        .expect("clone template");
+    admin.close().await;
+    let db = db::connect(&c.pg.url(embedded::APP_USER, &db_name), 5).await.expect("app pool");
+    let owner = db::connect(&c.pg.url(embedded::SUPERUSER, &db_name), 2).await.expect("owner pool");
+    let config = Config::from_map(&Default::default()).expect("default config");
+    let state = AppState::new(db.clone(), config, mode);
+    TestApp { router: build_router(state.clone()), state, db, owner, db_name }
+}
+
+/// A browser's cookies and the CSRF token its forms carry.
+#[derive(Debug, Clone, Default)]
+pub struct Browser {
+    pub cookies: Vec<(String, String)>,
+    pub csrf: String,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn absorb(&mut self, res: &TestResponse) {
+        for set in &res.set_cookies {
+            let pair = set.split(';').next().unwrap_or_default();
+            if let Some((k, v)) = pair.split_once('=') {
+                self.cookies.retain(|(name, _)| name != k);
+                if !v.is_empty() && !set.contains("Max-Age=0") {
+                    self.cookies.push((k.to_owned(), v.to_owned()));
+                }
+            }
+        }
+        if let Some(token) = res.html().select_first_attr("input[name=csrf]", "value") {
+            self.csrf = token;
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn html(&self) -> Page {
+        Page(Html::parse_document(&self.body))
+    }
+}
+
+pub struct Page(pub Html);
+
+impl Page {
+    pub fn select_texts(&self, css: &str) -> Vec<String> {
+        let sel = Selector::parse(css).expect("selector");
+        self.0
+            .select(&sel)
+            .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    }
+
+    pub fn select_first_attr(&self, css: &str, attr: &str) -> Option<String> {
+        let sel = Selector::parse(css).expect("selector");
+        self.0.select(&sel).next().and_then(|e| e.value().attr(attr)).map(str::to_owned)
+    }
+
+    pub fn select_attrs(&self, css: &str, attr: &str) -> Vec<String> {
+        let sel = Selector::parse(css).expect("selector");
+        self.0.select(&sel).filter_map(|e| e.value().attr(attr)).map(str::to_owned).collect()
+    }
+
+    pub fn count(&self, css: &str) -> usize {
+        let sel = Selector::parse(css).expect("selector");
+        self.0.select(&sel).count()
+    }
+}
+
+impl TestApp {
+    pub async fn request(&self, browser: &mut Browser, req: Request<Body>) -> TestResponse {
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let location = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let set_cookies =
+            headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let r =
+            TestResponse { status, location, set_cookies, headers, body: String::from_utf8_lossy(&bytes).into_owned() };
+        browser.absorb(&r);
+        r
+    }
+
+    pub async fn get(&self, browser: &mut Browser, path: &str) -> TestResponse {
+        let req =
+            Request::get(path).header(header::COOKIE, browser.cookie_header()).body(Body::empty()).expect("request");
+        self.request(browser, req).await
+    }
+
+    /// A form post as a browser sends it, with the browser's CSRF token added.
+    pub async fn post_form(&self, browser: &mut Browser, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let mut all: Vec<(&str, &str)> = vec![("csrf", browser.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let body = serde_urlencoded(&all);
+        let req = Request::post(path)
+            .header(header::COOKIE, browser.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.request(browser, req).await
+    }
+
+    /// Sign in through the demo persona picker, as a person would.
+    pub async fn sign_in_as(&self, persona: &str) -> Browser {
+        let mut b = Browser::default();
+        let page = self.get(&mut b, "/sign-in").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let res = self.post_form(&mut b, "/sign-in/demo", &[("persona", persona)]).await;
+        assert_redirects_to(&res, "/");
+        assert!(b.cookies.iter().any(|(k, _)| k == "tavle-session"), "no session cookie for {persona}");
+        let home = self.get(&mut b, "/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        b
+    }
+
+    pub async fn tenant_id(&self, slug: &str) -> Uuid {
+        sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
+            .bind(slug)
+            .fetch_one(&self.owner)
+            .await
+            .expect("tenant")
+    }
+
+    /// A pupil of `school_name` (owner's view, for choosing test subjects).
+    pub async fn pupil_at(&self, school_name: &str) -> Uuid {
+        sqlx::query_scalar(
+            "SELECT e.pupil_id FROM enrolments e JOIN schools s ON s.tenant_id = e.tenant_id AND s.id = e.school_id \
+             WHERE s.name = $1 AND e.to_date IS NULL ORDER BY e.pupil_id LIMIT 1",
+        )
+        .bind(school_name)
+        .fetch_one(&self.owner)
+        .await
+        .expect("pupil")
+    }
+
+    pub async fn audit_count(&self, action: &str, subject: Uuid) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1 AND $2 = ANY(subject_ids)")
+            .bind(action)
+            .bind(subject)
+            .fetch_one(&self.owner)
+            .await
+            .expect("audit count")
+    }
+}
+
+fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+}
+
+#[track_caller]
+pub fn assert_redirects_to(res: &TestResponse, path: &str) {
+    assert!(
+        res.status.is_redirection(),
+        "expected a redirect to {path}, got {} : {}",
+        res.status,
+        &res.body[..res.body.len().min(500)]
+    );
+    assert_eq!(res.location.as_deref(), Some(path));
+}

@@ -1,0 +1,14 @@
+//! The integration-test binary (one binary for the whole suite, so it links once).
+//! A single embedded PostgreSQL server serves the whole run; every test gets a fresh
+//! database cloned from a template that is migrated and holds the demo
+//! municipalities. See `helpers`.
+
+// Test code may panic on a broken invariant; helper functions are not `#[test]`s.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod cli;
+mod pupils;
+mod schema;
+mod sessions;

@@ -1,0 +1,275 @@
+//! The office's pupil register as its users meet it: the list, the search, the card,
+//! and what each role may and may not see of it.
+
+use axum::http::StatusCode;
+use uuid::Uuid;
+
+use crate::helpers::{assert_redirects_to, spawn_app, Browser, TestApp};
+
+async fn school_id(app: &TestApp, name: &str) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM schools WHERE name = $1").bind(name).fetch_one(&app.owner).await.unwrap()
+}
+
+async fn name_of(app: &TestApp, person: Uuid) -> (String, String) {
+    sqlx::query_as("SELECT given_name, family_name FROM persons WHERE id = $1")
+        .bind(person)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap()
+}
+
+async fn national_id_of(app: &TestApp, person: Uuid) -> String {
+    sqlx::query_scalar("SELECT national_id FROM persons WHERE id = $1")
+        .bind(person)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn office_clerk_finds_a_pupil_by_name_and_opens_the_card() {
+    let app = spawn_app().await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let solbakken = school_id(&app, "Solbakken skole").await;
+
+    let res = app.get(&mut clerk, "/pupils").await;
+    assert_redirects_to(&res, &format!("/schools/{solbakken}/pupils"));
+    let list = app.get(&mut clerk, &format!("/schools/{solbakken}/pupils")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let page = list.html();
+    assert_eq!(page.count("table tbody tr"), 50, "first page holds 50 pupils");
+    // The search form never puts a name in a URL.
+    assert_eq!(page.select_first_attr("form[role=search]", "method").as_deref(), Some("post"));
+
+    let pupil = app.pupil_at("Solbakken skole").await;
+    let (given, family) = name_of(&app, pupil).await;
+    let found = app.post_form(&mut clerk, &format!("/schools/{solbakken}/pupils"), &[("q", family.as_str())]).await;
+    assert_eq!(found.status, StatusCode::OK);
+    let links = found.html().select_attrs("table tbody a", "href");
+    assert!(links.contains(&format!("/pupils/{pupil}")), "{family} not found");
+    assert_eq!(found.html().select_first_attr("#q", "value").as_deref(), Some(family.as_str()));
+
+    let card = app.get(&mut clerk, &format!("/pupils/{pupil}")).await;
+    assert_eq!(card.status, StatusCode::OK);
+    let html = card.html();
+    assert_eq!(html.select_texts("h1"), vec![format!("{given} {family}")]);
+    let nid = national_id_of(&app, pupil).await;
+    let shown = html.select_texts("#national-id").join("");
+    assert_eq!(shown, format!("{} *****", &nid[..6]), "national id masked");
+    assert!(!card.body.contains(&nid), "the full national id must not be in the page");
+    assert!(html.count("#guardians") == 1, "office sees guardians");
+    // Reading the list and the card were both logged with the pupil as subject.
+    assert!(app.audit_count("read", pupil).await >= 2);
+    assert_eq!(card.headers.get("cache-control").unwrap(), "no-store");
+}
+
+#[tokio::test]
+async fn revealing_a_national_id_is_explicit_and_audited() {
+    let app = spawn_app().await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let pupil = app.pupil_at("Solbakken skole").await;
+    let nid = national_id_of(&app, pupil).await;
+    app.get(&mut clerk, &format!("/pupils/{pupil}")).await;
+    assert_eq!(app.audit_count("reveal_national_id", pupil).await, 0);
+    let res = app.post_form(&mut clerk, &format!("/pupils/{pupil}/national-id"), &[]).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.html().select_texts("#national-id").join(""), nid);
+    assert_eq!(app.audit_count("reveal_national_id", pupil).await, 1);
+
+    // A teacher may not.
+    let mut teacher = app.sign_in_as("teacher").await;
+    let res = app.post_form(&mut teacher, &format!("/pupils/{pupil}/national-id"), &[]).await;
+    assert!(matches!(res.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", res.status);
+    assert!(!res.body.contains(&nid));
+    assert_eq!(app.audit_count("reveal_national_id", pupil).await, 1);
+}
+
+#[tokio::test]
+async fn a_protected_address_is_never_rendered() {
+    let app = spawn_app().await;
+    let protected: Vec<(Uuid, Option<String>)> = sqlx::query_as(
+        "SELECT p.id, p.street_address FROM persons p JOIN pupils u ON u.tenant_id = p.tenant_id AND u.person_id = p.id \
+         JOIN tenants t ON t.id = p.tenant_id WHERE t.slug = 'fjordvik' AND p.address_protection <> 'none'",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert!(!protected.is_empty(), "the demo has children with protected addresses");
+    assert!(protected.iter().any(|(_, street)| street.is_some()), "some protected addresses are stored (confidential)");
+    // The municipal director may read every record in full, and still never sees one.
+    let mut director = app.sign_in_as("municipal_director").await;
+    for (pupil, street) in protected {
+        let card = app.get(&mut director, &format!("/pupils/{pupil}")).await;
+        assert_eq!(card.status, StatusCode::OK);
+        assert_eq!(card.html().count("#address-protected"), 1);
+        if let Some(street) = street {
+            assert!(!card.body.contains(&street), "protected street address rendered");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_filter_input_gets_a_message_by_the_field_and_keeps_what_was_typed() {
+    let app = spawn_app().await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let solbakken = school_id(&app, "Solbakken skole").await;
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events").fetch_one(&app.owner).await.unwrap();
+    let res = app
+        .post_form(
+            &mut clerk,
+            &format!("/schools/{solbakken}/pupils"),
+            &[("q", "Ås"), ("grade", "9"), ("class", "not-a-class")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.html();
+    assert_eq!(page.select_texts("#grade-err"), vec!["Velg et trinn skolen har.".to_owned()]);
+    assert_eq!(page.select_texts("#class-err"), vec!["Velg en klasse fra listen.".to_owned()]);
+    assert_eq!(page.select_first_attr("#grade", "aria-describedby").as_deref(), Some("grade-err"));
+    assert_eq!(page.count(".ds-error-summary a[href='#grade']"), 1);
+    assert_eq!(page.select_first_attr("#q", "value").as_deref(), Some("Ås"));
+    assert_eq!(page.count("table"), 0, "no results for a rejected filter");
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(before, after, "nothing searched, nothing logged");
+
+    // An over-long name.
+    let long = "x".repeat(101);
+    let res = app.post_form(&mut clerk, &format!("/schools/{solbakken}/pupils"), &[("q", long.as_str())]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.html().count("#q-err"), 1);
+}
+
+#[tokio::test]
+async fn filters_by_class_and_grade_and_pages() {
+    let app = spawn_app().await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let solbakken = school_id(&app, "Solbakken skole").await;
+    let list = app.get(&mut clerk, &format!("/schools/{solbakken}/pupils?grade=3")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let grades = list.html().select_texts("table tbody td.tavle-num");
+    assert!(!grades.is_empty());
+    assert!(grades.iter().all(|g| g == "3"), "{grades:?}");
+
+    let class: (Uuid, String) = sqlx::query_as(
+        "SELECT g.id, g.name FROM groups g WHERE g.school_id = $1 AND g.kind = 'base' ORDER BY g.name LIMIT 1",
+    )
+    .bind(solbakken)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let list = app.get(&mut clerk, &format!("/schools/{solbakken}/pupils?class={}", class.0)).await;
+    let classes: Vec<String> = list.html().select_texts("table tbody td:nth-child(2)");
+    assert!(!classes.is_empty());
+    assert!(classes.iter().all(|c| *c == class.1), "{classes:?}");
+
+    let page2 = app.get(&mut clerk, &format!("/schools/{solbakken}/pupils?page=2")).await;
+    let first = app.get(&mut clerk, &format!("/schools/{solbakken}/pupils")).await;
+    let a = first.html().select_attrs("table tbody a", "href");
+    let b = page2.html().select_attrs("table tbody a", "href");
+    assert!(!b.is_empty());
+    assert!(a.iter().all(|x| !b.contains(x)), "pages overlap");
+}
+
+#[tokio::test]
+async fn staff_of_another_school_or_municipality_get_not_found() {
+    let app = spawn_app().await;
+    let pupil = app.pupil_at("Solbakken skole").await;
+    let solbakken = school_id(&app, "Solbakken skole").await;
+    // The principal of the lower secondary school has no business at Solbakken.
+    let mut principal = app.sign_in_as("principal").await;
+    let res = app.get(&mut principal, &format!("/pupils/{pupil}")).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = app.get(&mut principal, &format!("/schools/{solbakken}/pupils")).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    // Another municipality entirely: the same answer as for an id that does not exist.
+    let mut other = app.sign_in_as("smaoy_office_clerk").await;
+    let res = app.get(&mut other, &format!("/pupils/{pupil}")).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let missing = app.get(&mut other, &format!("/pupils/{}", Uuid::new_v4())).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(res.html().select_texts("h1"), missing.html().select_texts("h1"));
+    let res = app.get(&mut other, &format!("/schools/{solbakken}/pupils")).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.audit_count("read", pupil).await, 0, "refusals read nothing");
+}
+
+#[tokio::test]
+async fn a_teacher_sees_a_pupil_but_not_the_family() {
+    let app = spawn_app().await;
+    let pupil = app.pupil_at("Solbakken skole").await;
+    let mut teacher = app.sign_in_as("teacher").await;
+    let card = app.get(&mut teacher, &format!("/pupils/{pupil}")).await;
+    assert_eq!(card.status, StatusCode::OK);
+    let html = card.html();
+    assert_eq!(html.count("#national-id"), 0);
+    assert_eq!(html.count("#guardians"), 0);
+    assert_eq!(html.count("#groups"), 1);
+}
+
+async fn children_of(app: &TestApp, guardian_key: &str) -> (Vec<Uuid>, Browser) {
+    let b = app.sign_in_as(guardian_key).await;
+    let home = app.get(&mut b.clone(), "/").await;
+    let ids = home
+        .html()
+        .select_attrs("a.ds-card", "href")
+        .into_iter()
+        .filter_map(|h| h.strip_prefix("/pupils/").and_then(|id| Uuid::parse_str(id).ok()))
+        .collect();
+    (ids, b)
+}
+
+#[tokio::test]
+async fn a_guardian_sees_own_children_and_no_one_else() {
+    let app = spawn_app().await;
+    let (children, mut guardian) = children_of(&app, "guardian").await;
+    assert_eq!(children.len(), 2, "the demo guardian has two children");
+    for child in &children {
+        let card = app.get(&mut guardian, &format!("/pupils/{child}")).await;
+        assert_eq!(card.status, StatusCode::OK);
+    }
+    // Changing the id in the URL to another family's child (the flaw fined in Norway).
+    let other: Uuid = sqlx::query_scalar(
+        "SELECT e.pupil_id FROM enrolments e WHERE e.to_date IS NULL AND NOT (e.pupil_id = ANY($1)) LIMIT 1",
+    )
+    .bind(&children)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let res = app.get(&mut guardian, &format!("/pupils/{other}")).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = app.get(&mut guardian, "/pupils").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_guardian_without_parental_responsibility_gets_no_access() {
+    let app = spawn_app().await;
+    let mut b = Browser::default();
+    app.get(&mut b, "/sign-in").await;
+    let res = app.post_form(&mut b, "/sign-in/demo", &[("persona", "guardian_no_responsibility")]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(!b.cookies.iter().any(|(k, _)| k == "tavle-session"));
+    assert_eq!(res.html().count("h1"), 1);
+}
+
+#[tokio::test]
+async fn a_pupil_sees_only_themself() {
+    let app = spawn_app().await;
+    let mut pupil = app.sign_in_as("pupil").await;
+    let home = app.get(&mut pupil, "/").await;
+    let own = home.html().select_attrs("a.ds-card", "href");
+    assert_eq!(own.len(), 1);
+    let me = app.get(&mut pupil, &own[0]).await;
+    assert_eq!(me.status, StatusCode::OK);
+    let own_id = Uuid::parse_str(own[0].trim_start_matches("/pupils/")).unwrap();
+    let classmate: Uuid = sqlx::query_scalar(
+        "SELECT m2.pupil_id FROM group_memberships m JOIN groups g ON g.id = m.group_id AND g.kind = 'base' \
+         JOIN group_memberships m2 ON m2.group_id = m.group_id WHERE m.pupil_id = $1 AND m2.pupil_id <> $1 LIMIT 1",
+    )
+    .bind(own_id)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let res = app.get(&mut pupil, &format!("/pupils/{classmate}")).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}

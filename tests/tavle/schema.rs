@@ -1,0 +1,216 @@
+//! The schema's promises: every key leads with tenant_id (ready to distribute by
+//! tenant), row-level security is on and forced everywhere, and within tenant A
+//! nothing of tenant B can be seen or changed, even by naming B's ids.
+
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use crate::helpers::spawn_app;
+use tavle::db;
+
+/// Problems with the tenant key layout, one line each. Empty when the schema keeps
+/// the rules.
+async fn key_layout_problems(pool: &PgPool) -> Vec<String> {
+    let mut problems = Vec::new();
+    let tables: Vec<(String, bool, bool, bool, i64)> = sqlx::query_as(
+        "SELECT c.relname::text, \
+                EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' \
+                        AND NOT a.attisdropped AND a.attnotnull), \
+                c.relrowsecurity, c.relforcerowsecurity, \
+                (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) \
+         FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' \
+           AND c.relname NOT IN ('tenants', '_sqlx_migrations') ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (table, has_tenant, rls, forced, policies) in tables {
+        if !has_tenant {
+            problems.push(format!("{table}: no NOT NULL tenant_id column"));
+        }
+        if !rls || !forced || policies == 0 {
+            problems.push(format!("{table}: row-level security not enabled, forced and with a policy"));
+        }
+    }
+    // Primary, unique and foreign keys, and unique indexes, must lead with tenant_id.
+    let keys: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT c.conrelid::regclass::text, c.conname::text, \
+                coalesce((SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = c.conkey[1]), '') \
+         FROM pg_constraint c WHERE c.connamespace = 'public'::regnamespace AND c.contype IN ('p', 'u', 'f') \
+           AND c.conrelid::regclass::text NOT IN ('tenants', '_sqlx_migrations') \
+         UNION ALL \
+         SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, \
+                coalesce((SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[0]), '') \
+         FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
+         WHERE t.relnamespace = 'public'::regnamespace AND i.indisunique \
+           AND t.relname NOT IN ('tenants', '_sqlx_migrations')",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (table, key, first) in keys {
+        if first != "tenant_id" {
+            problems.push(format!("{table}: key {key} leads with {first}, not tenant_id"));
+        }
+    }
+    problems
+}
+
+#[tokio::test]
+async fn every_key_leads_with_tenant_id_and_rls_is_forced() {
+    let app = spawn_app().await;
+    let problems = key_layout_problems(&app.owner).await;
+    assert!(problems.is_empty(), "schema breaks the tenant rules:\n{}", problems.join("\n"));
+}
+
+#[tokio::test]
+async fn the_key_layout_lint_catches_a_bad_table() {
+    let app = spawn_app().await;
+    sqlx::query("CREATE TABLE careless (id uuid PRIMARY KEY, tenant_id uuid NOT NULL)")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let problems = key_layout_problems(&app.owner).await;
+    assert!(problems.iter().any(|p| p.contains("careless: key careless_pkey leads with id")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("careless: row-level security")), "{problems:?}");
+}
+
+async fn tenant_tables(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' \
+         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_connection_with_no_tenant_sees_nothing() {
+    let app = spawn_app().await;
+    let tables = tenant_tables(&app.owner).await;
+    assert!(tables.len() >= 14, "{tables:?}");
+    let mut seen_by_owner = 0i64;
+    for t in &tables {
+        let sql = format!("SELECT count(*) FROM {t}");
+        match sqlx::query_scalar::<_, i64>(&sql).fetch_one(&app.db).await {
+            Ok(n) => assert_eq!(n, 0, "{t} shows rows without a tenant"),
+            // Tables the app may not read at all (the audit chain heads) hide even more.
+            Err(e) => assert!(e.to_string().contains("permission denied"), "{t}: {e}"),
+        }
+        seen_by_owner += sqlx::query_scalar::<_, i64>(&sql).fetch_one(&app.owner).await.unwrap();
+    }
+    // The test means something only if there are rows to hide.
+    assert!(seen_by_owner > 1000);
+}
+
+#[tokio::test]
+async fn within_tenant_a_nothing_of_tenant_b_is_seen_or_changed() {
+    let app = spawn_app().await;
+    let a = app.tenant_id("fjordvik").await;
+    let b = app.tenant_id("smaoy").await;
+    let b_person: Uuid = sqlx::query_scalar("SELECT id FROM persons WHERE tenant_id = $1 LIMIT 1")
+        .bind(b)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let b_school: Uuid = sqlx::query_scalar("SELECT id FROM schools WHERE tenant_id = $1 LIMIT 1")
+        .bind(b)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+
+    let mut tx = db::begin(&app.db, a).await.unwrap();
+    // Every tenant table the application may read shows only A's rows (a table it
+    // may not read at all, such as the audit chain heads, is refused outright).
+    for t in tenant_tables(&app.owner).await {
+        let readable: bool = sqlx::query_scalar("SELECT has_table_privilege(current_user, $1, 'SELECT')")
+            .bind(&t)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        if !readable {
+            let refused = sqlx::query(&format!("SELECT 1 FROM {t} LIMIT 1")).fetch_optional(&mut *tx).await;
+            assert!(refused.is_err(), "{t} is not granted yet readable");
+            tx.rollback().await.unwrap();
+            tx = db::begin(&app.db, a).await.unwrap();
+            continue;
+        }
+        let foreign: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t} WHERE tenant_id <> $1"))
+            .bind(a)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(foreign, 0, "{t} leaks another tenant's rows");
+    }
+    let own: i64 = sqlx::query_scalar("SELECT count(*) FROM persons").fetch_one(&mut *tx).await.unwrap();
+    assert!(own > 1000);
+    // Naming B's ids finds nothing and changes nothing.
+    let found =
+        sqlx::query("SELECT 1 FROM persons WHERE id = $1").bind(b_person).fetch_optional(&mut *tx).await.unwrap();
+    assert!(found.is_none());
+    let updated = sqlx::query("UPDATE persons SET given_name = 'Hacked' WHERE id = $1 AND tenant_id = $2")
+        .bind(b_person)
+        .bind(b)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(updated.rows_affected(), 0);
+    let deleted = sqlx::query("DELETE FROM group_staff WHERE tenant_id = $1").bind(b).execute(&mut *tx).await.unwrap();
+    assert_eq!(deleted.rows_affected(), 0);
+    tx.commit().await.unwrap();
+
+    // Writing a row into B from A is refused by the policy's WITH CHECK.
+    let mut tx = db::begin(&app.db, a).await.unwrap();
+    let err = sqlx::query("INSERT INTO subjects (tenant_id, code, name_nb, name_en) VALUES ($1, 'HACK', 'x', 'x')")
+        .bind(b)
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("row-level security"), "{err}");
+    drop(tx);
+    // Nor can A's row point at B's school (the foreign key leads with tenant_id).
+    let mut tx = db::begin(&app.db, a).await.unwrap();
+    let a_group_year: Uuid =
+        sqlx::query_scalar("SELECT id FROM school_years LIMIT 1").fetch_one(&mut *tx).await.unwrap();
+    let err = sqlx::query(
+        "INSERT INTO groups (tenant_id, school_id, school_year_id, kind, name) VALUES ($1, $2, $3, 'base', 'X')",
+    )
+    .bind(a)
+    .bind(b_school)
+    .bind(a_group_year)
+    .execute(&mut *tx)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("foreign key"), "{err}");
+    drop(tx);
+
+    let name: String = sqlx::query("SELECT given_name FROM persons WHERE id = $1")
+        .bind(b_person)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(name, "Hacked");
+}
+
+#[tokio::test]
+async fn the_app_role_is_neither_owner_nor_superuser() {
+    let app = spawn_app().await;
+    db::check_app_role(&app.db).await.expect("tavle_app is fit to serve");
+    let err = db::check_app_role(&app.owner).await.unwrap_err();
+    assert!(err.to_string().contains("row-level security would not apply"));
+}
+
+#[tokio::test]
+async fn the_audit_log_is_append_only_for_the_app() {
+    let app = spawn_app().await;
+    let a = app.tenant_id("fjordvik").await;
+    let mut tx = db::begin(&app.db, a).await.unwrap();
+    let err = sqlx::query("UPDATE audit_events SET action = 'read'").execute(&mut *tx).await.unwrap_err();
+    assert!(err.to_string().contains("permission denied"), "{err}");
+    drop(tx);
+    let mut tx = db::begin(&app.db, a).await.unwrap();
+    let err = sqlx::query("DELETE FROM audit_events").execute(&mut *tx).await.unwrap_err();
+    assert!(err.to_string().contains("permission denied"), "{err}");
+}

@@ -1,0 +1,152 @@
+//! Sessions, sign-in and sign-out, CSRF, headers, language, and the plain pages.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+
+use crate::helpers::{assert_redirects_to, spawn_app, spawn_app_with, Browser};
+use tavle::app::Mode;
+
+#[tokio::test]
+async fn signing_out_ends_the_session_for_good() {
+    let app = spawn_app().await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let stolen = clerk.clone();
+    let res = app.post_form(&mut clerk, "/sign-out", &[]).await;
+    assert_redirects_to(&res, "/");
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(sessions, 0);
+    // A copy of the old cookie opens nothing.
+    let res = app.get(&mut stolen.clone(), "/pupils").await;
+    assert_redirects_to(&res, "/sign-in");
+}
+
+#[tokio::test]
+async fn a_session_ends_when_the_employment_ends() {
+    let app = spawn_app().await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    assert_eq!(app.get(&mut clerk, "/pupils").await.status, StatusCode::SEE_OTHER);
+    let person: uuid::Uuid = sqlx::query_scalar("SELECT person_id FROM sessions").fetch_one(&app.owner).await.unwrap();
+    sqlx::query("UPDATE employments SET to_date = current_date WHERE staff_id = $1")
+        .bind(person)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let res = app.get(&mut clerk, "/pupils").await;
+    assert_redirects_to(&res, "/sign-in");
+}
+
+#[tokio::test]
+async fn an_idle_session_expires() {
+    let app = spawn_app().await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '31 minutes'").execute(&app.owner).await.unwrap();
+    let res = app.get(&mut clerk, "/pupils").await;
+    assert_redirects_to(&res, "/sign-in");
+}
+
+#[tokio::test]
+async fn a_former_employee_cannot_sign_in() {
+    let app = spawn_app().await;
+    let mut b = Browser::default();
+    app.get(&mut b, "/sign-in").await;
+    let res = app.post_form(&mut b, "/sign-in/demo", &[("persona", "former_teacher")]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    // The same calm page as any other refusal.
+    let res2 = app.post_form(&mut b, "/sign-in/demo", &[("persona", "guardian_no_responsibility")]).await;
+    assert_eq!(res.html().select_texts("main"), res2.html().select_texts("main"));
+}
+
+#[tokio::test]
+async fn a_new_session_id_at_every_sign_in() {
+    let app = spawn_app().await;
+    let a = app.sign_in_as("office_clerk").await;
+    let b = app.sign_in_as("office_clerk").await;
+    let cookie = |b: &Browser| b.cookies.iter().find(|(k, _)| k == "tavle-session").map(|(_, v)| v.clone());
+    assert_ne!(cookie(&a), cookie(&b));
+}
+
+#[tokio::test]
+async fn posts_without_the_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let good = clerk.csrf.clone();
+    clerk.csrf = "0".repeat(64);
+    let res = app.post_form(&mut clerk, "/sign-out", &[]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(sessions, 1, "the forged sign-out changed nothing");
+    // A cross-site post with the right token is refused too.
+    let req = Request::post("/sign-out")
+        .header(header::COOKIE, clerk.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::from(format!("csrf={good}")))
+        .unwrap();
+    let res = app.request(&mut clerk, req).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    // A visitor without a token cannot pick a persona.
+    let mut fresh = Browser::default();
+    let res = app.post_form(&mut fresh, "/sign-in/demo", &[("persona", "office_clerk")]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn production_mode_never_offers_demo_sign_in() {
+    let app = spawn_app_with(Mode::Production).await;
+    let mut b = Browser::default();
+    let page = app.get(&mut b, "/sign-in").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.html().count("input[name=persona]"), 0);
+    assert_eq!(page.html().count(".tavle-demo-banner"), 0);
+    // Even with a valid CSRF token the picker does not exist.
+    b.csrf = b.cookies.iter().find(|(k, _)| k == "tavle-csrf").map(|(_, v)| v.clone()).unwrap();
+    let res = app.post_form(&mut b, "/sign-in/demo", &[("persona", "office_clerk")]).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(sessions, 0);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let mut b = Browser::default();
+    for path in ["/", "/sign-in", "/no-such-page", "/static/css/tavle.css"] {
+        let res = app.get(&mut b, path).await;
+        let csp = res.headers.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert_eq!(res.headers.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(res.headers.get("referrer-policy").unwrap(), "no-referrer");
+        assert!(res.headers.get("permissions-policy").is_some());
+        assert!(res.headers.get("strict-transport-security").is_none(), "no HSTS over plain http");
+    }
+}
+
+#[tokio::test]
+async fn not_found_is_a_page_in_the_layout_and_language() {
+    let app = spawn_app().await;
+    let mut b = Browser::default();
+    let res = app.get(&mut b, "/no-such-page").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(res.html().select_texts("h1"), vec!["Fant ikke siden".to_owned()]);
+    let res = app.get(&mut b, "/language?lang=en&next=/no-such-page").await;
+    assert_redirects_to(&res, "/no-such-page");
+    let res = app.get(&mut b, "/no-such-page").await;
+    assert_eq!(res.html().select_first_attr("html", "lang").as_deref(), Some("en"));
+    assert_eq!(res.html().select_texts("h1"), vec!["Page not found".to_owned()]);
+    // No open redirect.
+    let res = app.get(&mut b, "/language?lang=nb&next=//evil.example").await;
+    assert_redirects_to(&res, "/");
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let mut b = Browser::default();
+    assert_eq!(app.get(&mut b, "/healthz").await.body, "ok");
+    let ready = app.get(&mut b, "/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    app.db.close().await;
+    let ready = app.get(&mut b, "/readyz").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+}
