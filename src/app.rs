@@ -33,11 +33,18 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub mode: Mode,
     pub csp: Arc<str>,
+    pub oidc: Arc<crate::auth::oidc::Oidc>,
 }
 
 impl AppState {
     pub fn new(db: PgPool, config: Config, mode: Mode) -> Self {
-        Self { db, csp: security::content_security_policy(&[]).into(), config: Arc::new(config), mode }
+        Self {
+            db,
+            csp: security::content_security_policy(&[]).into(),
+            config: Arc::new(config),
+            mode,
+            oidc: Arc::default(),
+        }
     }
 }
 
@@ -60,7 +67,11 @@ fn static_dir() -> std::path::PathBuf {
 
 /// The feature routers. The authorization matrix test walks this list of routes.
 pub fn feature_routes() -> Router<AppState> {
-    Router::new().merge(crate::home::router()).merge(crate::auth::demo::router()).merge(crate::pupils::router())
+    Router::new()
+        .merge(crate::home::router())
+        .merge(crate::auth::demo::router())
+        .merge(crate::auth::oidc::router())
+        .merge(crate::pupils::router())
 }
 
 pub fn build_router(state: AppState) -> Router {

@@ -1,4 +1,4 @@
-//! The command line: `tavle demo`, `tavle serve`, `tavle migrate`.
+//! The command line: `tavle demo`, `tavle serve`, `tavle migrate`, `tavle idp`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +52,44 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations (TAVLE_MIGRATION_DATABASE_URL or DATABASE_URL) and exit.
     Migrate,
+    /// Configure the identity providers (Feide, ID-porten) of a municipality.
+    Idp {
+        #[command(subcommand)]
+        action: IdpAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdpAction {
+    /// Add or replace a municipality's provider of one kind. The provider's discovery
+    /// document is fetched first, so a wrong issuer is caught now. The client secret is
+    /// not stored: set TAVLE_OIDC_SECRET_<SLUG>_<KIND> where Tavle runs.
+    Set {
+        /// The municipality (tenant slug), e.g. fjordvik.
+        #[arg(long)]
+        tenant: String,
+        /// feide (staff and pupils) or idporten (guardians).
+        #[arg(long, value_parser = ["feide", "idporten"])]
+        kind: String,
+        /// The issuer URL; discovery is at <issuer>/.well-known/openid-configuration.
+        #[arg(long)]
+        issuer: String,
+        /// The client id registered with the provider.
+        #[arg(long)]
+        client_id: String,
+        /// Scopes to ask for (default: "openid userid-feide profile" for Feide, "openid profile" for ID-porten).
+        #[arg(long)]
+        scopes: Option<String>,
+        /// Accepted acr values, repeatable (default: Feide's multi-factor level for staff;
+        /// idporten-loa-substantial and idporten-loa-high for guardians).
+        #[arg(long = "acr")]
+        acr: Vec<String>,
+        /// Skip fetching the discovery document.
+        #[arg(long)]
+        no_check: bool,
+    },
+    /// List the configured providers of every municipality.
+    List,
 }
 
 pub fn init_tracing(config: &Config) {
@@ -79,6 +117,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             run_demo(config, data_dir, reset, size, no_serve).await
         }
         Command::Serve => run_serve(config).await,
+        Command::Idp { action } => run_idp(&config, action).await,
         Command::Migrate => {
             let url = migration_url(&config)?;
             let owner = db::connect(&url, 2).await?;
@@ -114,7 +153,51 @@ async fn run_serve(config: Config) -> anyhow::Result<()> {
     }
     let pool = db::connect(&app_url, config.db_max_connections).await?;
     db::check_app_role(&pool).await?;
+    if let Some(name) = crate::auth::oidc::missing_secrets(&pool, &config).await?.into_iter().next() {
+        return Err(anyhow!(ConfigError {
+            name: "TAVLE_OIDC_SECRET_<SLUG>_<KIND>",
+            problem: format!("{name} is not set, but that identity provider is configured (see `tavle idp list`)"),
+        }));
+    }
     serve(AppState::new(pool, config, Mode::Production), None).await
+}
+
+async fn run_idp(config: &Config, action: IdpAction) -> anyhow::Result<()> {
+    use crate::auth::oidc::{self, Kind};
+    let owner = db::connect(&migration_url(config)?, 2).await?;
+    match action {
+        IdpAction::Set { tenant, kind, issuer, client_id, scopes, acr, no_check } => {
+            let kind = Kind::from_code(&kind).ok_or_else(|| anyhow!("--kind: expected feide or idporten"))?;
+            let tenant_id = crate::auth::identity::tenant_by_slug(&owner, &tenant)
+                .await?
+                .ok_or_else(|| anyhow!("--tenant: no municipality with slug {tenant:?}"))?;
+            if !no_check {
+                oidc::check_discovery(&issuer).await.map_err(|e| anyhow!("--issuer: {e}"))?;
+            }
+            let acr = (!acr.is_empty()).then_some(acr);
+            oidc::set_provider(&owner, tenant_id, kind, &issuer, &client_id, scopes.as_deref(), acr)
+                .await
+                .map_err(|e| anyhow!("could not save the provider: {e}"))?;
+            println!(
+                "{} sign-in for {tenant} set to {issuer}; set {} where Tavle runs",
+                kind.code(),
+                Config::oidc_secret_name(&tenant, kind.code())
+            );
+        }
+        IdpAction::List => {
+            let rows: Vec<(String, String, String)> =
+                sqlx::query_as("SELECT slug, kind, issuer FROM tavle_sign_in_options()").fetch_all(&owner).await?;
+            if rows.is_empty() {
+                println!("no identity providers configured");
+            }
+            for (slug, kind, issuer) in rows {
+                let secret = if config.oidc_secret(&slug, &kind).is_some() { "secret set" } else { "secret MISSING" };
+                println!("{slug}\t{kind}\t{issuer}\t{} ({secret})", Config::oidc_secret_name(&slug, &kind));
+            }
+        }
+    }
+    owner.close().await;
+    Ok(())
 }
 
 async fn run_demo(

@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use url::Url;
 
+/// Prefix of the variables holding identity providers' client secrets.
+pub const OIDC_SECRET_PREFIX: &str = "TAVLE_OIDC_SECRET_";
+
 /// (name, default, meaning) of every setting Tavle reads.
 pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("DATABASE_URL", "(embedded in demo)", "PostgreSQL URL of the application's login (a member of tavle_app; not owner, not superuser). Required by `serve`."),
@@ -22,6 +25,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("TAVLE_STAFF_IDLE_MINUTES", "30", "A staff session ends after this long without a request."),
     ("TAVLE_CITIZEN_IDLE_MINUTES", "30", "A guardian's or pupil's session ends after this long without a request."),
     ("TAVLE_SESSION_MAX_HOURS", "10", "Absolute lifetime of any session."),
+    ("TAVLE_OIDC_SECRET_<SLUG>_<KIND>", "(none)", "Client secret of a municipality's identity provider, e.g. `TAVLE_OIDC_SECRET_FJORDVIK_FEIDE`; `tavle serve` refuses to start when a configured provider has none."),
     ("TAVLE_LOG", "info", "Log filter (tracing EnvFilter syntax)."),
     ("TAVLE_LOG_FORMAT", "text", "`text` or `json`."),
 ];
@@ -63,6 +67,8 @@ pub struct Config {
     pub session_max: Duration,
     pub log_filter: String,
     pub log_format: LogFormat,
+    /// OpenID Connect client secrets by variable name (`TAVLE_OIDC_SECRET_<SLUG>_<KIND>`).
+    pub oidc_secrets: HashMap<String, Secret>,
 }
 
 /// One setting is wrong; the message names it and says what is expected.
@@ -116,7 +122,21 @@ impl Config {
             ),
             log_filter: get("TAVLE_LOG").unwrap_or("info").to_owned(),
             log_format,
+            oidc_secrets: env
+                .iter()
+                .filter(|(k, v)| k.starts_with(OIDC_SECRET_PREFIX) && !v.trim().is_empty())
+                .map(|(k, v)| (k.clone(), Secret::new(v.trim())))
+                .collect(),
         })
+    }
+
+    /// The environment variable holding the client secret of a tenant's provider.
+    pub fn oidc_secret_name(slug: &str, kind: &str) -> String {
+        format!("{OIDC_SECRET_PREFIX}{}_{}", slug.to_uppercase().replace('-', "_"), kind.to_uppercase())
+    }
+
+    pub fn oidc_secret(&self, slug: &str, kind: &str) -> Option<&Secret> {
+        self.oidc_secrets.get(&Self::oidc_secret_name(slug, kind))
     }
 
     /// Cookies get `Secure` and the `__Host-` prefix whenever users reach us over https.

@@ -31,6 +31,9 @@ pub enum AppError {
     /// The state changed under the user (e.g. a duplicate).
     #[error("conflict")]
     Conflict,
+    /// A service we depend on (an identity provider) cannot be reached right now.
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
@@ -48,6 +51,7 @@ pub enum ErrorPage {
     Internal,
     TooManyRequests,
     PayloadTooLarge,
+    Unavailable,
 }
 
 impl ErrorPage {
@@ -60,6 +64,7 @@ impl ErrorPage {
             ErrorPage::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorPage::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorPage::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorPage::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -73,6 +78,7 @@ impl ErrorPage {
             StatusCode::CONFLICT => ErrorPage::Conflict,
             StatusCode::TOO_MANY_REQUESTS => ErrorPage::TooManyRequests,
             StatusCode::PAYLOAD_TOO_LARGE => ErrorPage::PayloadTooLarge,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorPage::Unavailable,
             s if s.is_server_error() => ErrorPage::Internal,
             _ => return None,
         })
@@ -90,6 +96,7 @@ impl IntoResponse for AppError {
             AppError::Forbidden => ErrorPage::Forbidden,
             AppError::BadRequest => ErrorPage::BadRequest,
             AppError::Conflict => ErrorPage::Conflict,
+            AppError::Unavailable(_) => ErrorPage::Unavailable,
             AppError::Unauthenticated => {
                 return axum::response::Redirect::to("/sign-in").into_response();
             }
@@ -97,7 +104,7 @@ impl IntoResponse for AppError {
         };
         let mut res = page.status().into_response();
         res.extensions_mut().insert(page);
-        if page == ErrorPage::Internal {
+        if page == ErrorPage::Internal || page == ErrorPage::Unavailable {
             // `{:#}` keeps anyhow's chain; sqlx errors carry no row data.
             res.extensions_mut().insert(FaultCause(format!("{self:#}")));
         }

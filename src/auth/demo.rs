@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::app::{AppState, Mode};
 use crate::auth::identity::{self, Identity};
+use crate::auth::oidc::{self, Kind};
 use crate::auth::session::{self, Method, NewSession};
 use crate::auth::Ctx;
 use crate::demo::{self, DemoPersona};
@@ -42,9 +43,12 @@ pub struct SignInPage {
     pub ui: Ui,
     pub demo: bool,
     pub personas: Vec<PersonaRow>,
+    /// Municipalities with identity providers configured, and their sign-in links.
+    pub providers: Vec<crate::auth::oidc::SignInOption>,
 }
 
-async fn sign_in_page(State(state): State<AppState>, ui: Ui) -> Response {
+async fn sign_in_page(State(state): State<AppState>, ui: Ui) -> Result<Response> {
+    let providers = crate::auth::oidc::sign_in_options(&state.db).await?;
     let demo = state.mode == Mode::Demo;
     let personas = if demo {
         demo::personas()
@@ -59,7 +63,7 @@ async fn sign_in_page(State(state): State<AppState>, ui: Ui) -> Response {
     } else {
         Vec::new()
     };
-    render(&SignInPage { ui, demo, personas })
+    Ok(render(&SignInPage { ui, demo, personas, providers }))
 }
 
 #[derive(Deserialize)]
@@ -130,14 +134,60 @@ pub fn no_access(state: &AppState, rc: &RequestContext) -> Response {
     res
 }
 
-async fn sign_out(State(state): State<AppState>, ctx: Option<Ctx>) -> Result<Response> {
+async fn sign_out(State(state): State<AppState>, ctx: Option<Ctx>, ui: Ui) -> Result<Response> {
+    let secure = state.config.secure_cookies();
+    let names = Names::new(secure);
+    let mut provider_logout = None;
     if let Some(ctx) = ctx {
-        session::end(&state.db, &ctx.actor, ctx.ip.as_deref()).await?;
+        let ended = session::end(&state.db, &ctx.actor, ctx.ip.as_deref()).await?;
+        // RP-initiated logout: offer to end the provider's session too. The id token
+        // goes in a form post, never in a URL (ID-porten's carries the national id).
+        if let Some((kind, id_token_hint)) = ended.and_then(|e| Some((Kind::from_code(&e.method)?, e.id_token_hint?))) {
+            if let Some(p) = oidc::provider(&state.db, ctx.actor.tenant_id, kind).await? {
+                if let Some(endpoint) = state.oidc.end_session_endpoint(&p).await {
+                    provider_logout = Some(ProviderLogout {
+                        endpoint,
+                        id_token_hint,
+                        client_id: p.client_id,
+                        post_logout_redirect_uri: state.config.public_url.to_string(),
+                        provider_key: match kind {
+                            Kind::Feide => "signout.provider_feide",
+                            Kind::IdPorten => "signout.provider_idporten",
+                        },
+                    });
+                }
+            }
+        }
     }
-    let names = Names::new(state.config.secure_cookies());
-    let mut res = Redirect::to("/").into_response();
-    cookies::clear(res.headers_mut(), names.session, state.config.secure_cookies());
+    let mut res = match provider_logout {
+        Some(logout) => {
+            let origin = url::Url::parse(&logout.endpoint).ok().map(|u| u.origin().ascii_serialization());
+            let mut res = render(&SignedOutPage { ui, logout });
+            let csp = crate::web::security::content_security_policy(&origin.into_iter().collect::<Vec<_>>());
+            if let Ok(v) = header::HeaderValue::from_str(&csp) {
+                res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+            res
+        }
+        None => Redirect::to("/").into_response(),
+    };
+    cookies::clear(res.headers_mut(), names.session, secure);
     Ok(res)
+}
+
+pub struct ProviderLogout {
+    pub endpoint: String,
+    pub id_token_hint: String,
+    pub client_id: String,
+    pub post_logout_redirect_uri: String,
+    pub provider_key: &'static str,
+}
+
+#[derive(askama::Template)]
+#[template(path = "auth/signed_out.html")]
+pub struct SignedOutPage {
+    pub ui: Ui,
+    pub logout: ProviderLogout,
 }
 
 #[derive(Deserialize)]

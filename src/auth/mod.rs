@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod identity;
+pub mod oidc;
 pub mod session;
 
 use std::sync::Arc;

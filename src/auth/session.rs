@@ -185,10 +185,21 @@ pub async fn load(pool: &PgPool, cookie: &str) -> Result<Option<Loaded>> {
     }))
 }
 
+/// What an ended session leaves for RP-initiated logout at its provider.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    pub method: String,
+    pub id_token_hint: Option<String>,
+}
+
 /// End a session (sign-out), recording it.
-pub async fn end(pool: &PgPool, actor: &Actor, ip: Option<&str>) -> Result<()> {
+pub async fn end(pool: &PgPool, actor: &Actor, ip: Option<&str>) -> Result<Option<Ended>> {
     let mut tx = db::begin(pool, actor.tenant_id).await?;
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(actor.session_id).execute(&mut *tx).await?;
+    let ended: Option<(String, Option<String>)> =
+        sqlx::query_as("DELETE FROM sessions WHERE id = $1 RETURNING method, id_token_hint")
+            .bind(actor.session_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     audit::insert(
         &mut tx,
         actor.tenant_id,
@@ -206,7 +217,7 @@ pub async fn end(pool: &PgPool, actor: &Actor, ip: Option<&str>) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(ended.map(|(method, id_token_hint)| Ended { method, id_token_hint }))
 }
 
 /// The person's current grants (staff) or children (guardians).

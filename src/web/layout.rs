@@ -109,6 +109,7 @@ impl ErrorPageView {
             ErrorPage::Internal => ("error.internal.title", "error.internal.body"),
             ErrorPage::TooManyRequests => ("error.too_many.title", "error.too_many.body"),
             ErrorPage::PayloadTooLarge => ("error.too_large.title", "error.too_large.body"),
+            ErrorPage::Unavailable => ("error.unavailable.title", "error.unavailable.body"),
         };
         Self {
             ui,

@@ -37,7 +37,10 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
             h.insert(HeaderName::from_static(name), v);
         }
     };
-    set(h, "content-security-policy", &state.csp);
+    // A page that posts to an identity provider widens `form-action` itself.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(h, "content-security-policy", &state.csp);
+    }
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "no-referrer");
     set(h, "x-frame-options", "DENY");

@@ -71,6 +71,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(mode: Mode) -> TestApp {
+    spawn_app_with_env(mode, &[]).await
+}
+
+/// As [`spawn_app_with`], with settings as if from the environment.
+pub async fn spawn_app_with_env(mode: Mode, env: &[(&str, &str)]) -> TestApp {
     static N: AtomicU32 = AtomicU32::new(0);
     let c = cluster();
     let db_name = format!("t_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
@@ -82,7 +87,8 @@ pub async fn spawn_app_with(mode: Mode) -> TestApp {
     admin.close().await;
     let db = db::connect(&c.pg.url(embedded::APP_USER, &db_name), 5).await.expect("app pool");
     let owner = db::connect(&c.pg.url(embedded::SUPERUSER, &db_name), 2).await.expect("owner pool");
-    let config = Config::from_map(&Default::default()).expect("default config");
+    let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let config = Config::from_map(&env).expect("config");
     let state = AppState::new(db.clone(), config, mode);
     TestApp { router: build_router(state.clone()), state, db, owner, db_name }
 }

@@ -7,8 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod idp;
 
 mod cli;
+mod oidc;
 mod pupils;
 mod schema;
 mod sessions;
