@@ -216,6 +216,8 @@ pub struct Builder<'a> {
     year: Uuid,
     resource_seq: u32,
     families: usize,
+    /// Pupils who are at SFO whatever the dice say (Oskar, whose SFO the demo shows).
+    sfo_forced: Vec<Uuid>,
     counts: Counts,
 }
 
@@ -245,6 +247,7 @@ impl<'a> Builder<'a> {
             year: Uuid::nil(),
             resource_seq: 0,
             families: 0,
+            sfo_forced: Vec::new(),
             counts: Counts { pupils: 0, guardians: 0, staff: 0, schools: 0 },
         }
     }
@@ -607,6 +610,7 @@ impl<'a> Builder<'a> {
             .collect();
         let emma_id = self.fixed_child(emma.given, emma.family, emma.born, emma.feide_id, &home, ungdom, 9);
         let oskar_id = self.fixed_child(oskar.given, oskar.family, oskar.born, None, &home, solbakken, 3);
+        self.sfo_forced.extend(oskar_id.map(|o| o.0));
         for child in [emma_id, oskar_id].into_iter().flatten() {
             for &(g, responsibility, lives_with, invoice) in &guardians {
                 self.guardianship(child.0, g, responsibility, lives_with, invoice, child.1);
@@ -1083,7 +1087,11 @@ impl<'a> Builder<'a> {
             }
             if plan.sfo && grade <= 4 {
                 let share = [0.9, 0.8, 0.65, 0.45][usize::try_from(grade - 1).unwrap_or(3).min(3)];
-                let members: Vec<(Uuid, Date)> = pupils.iter().copied().filter(|_| self.rng.gen_bool(share)).collect();
+                let members: Vec<(Uuid, Date)> = pupils
+                    .iter()
+                    .copied()
+                    .filter(|p| self.rng.gen_bool(share) || self.sfo_forced.contains(&p.0))
+                    .collect();
                 let group = self.group(s, "sfo", &format!("SFO {grade}. trinn"), Some(grade), None);
                 self.members(group, &members);
             }

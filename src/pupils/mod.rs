@@ -263,6 +263,11 @@ pub struct CardPage {
 }
 
 impl CardPage {
+    /// A phone number as a `tel:` URI (digits and a leading +), so that a tap calls.
+    pub fn tel(&self, phone: &str) -> String {
+        phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()
+    }
+
     pub fn relation_key(&self, code: &str) -> &'static str {
         match code {
             "grandparent" => "relation.grandparent",

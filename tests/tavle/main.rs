@@ -9,6 +9,7 @@
 mod helpers;
 mod idp;
 
+mod authz;
 mod cli;
 mod oidc;
 mod pupils;

@@ -1,0 +1,415 @@
+//! The authorization matrix: every route × every role, against what DOMAIN.md says
+//! each role may see. A route added to the code without a row here fails
+//! `every_route_is_in_the_matrix`, so no page escapes the matrix (and, through the
+//! file this test writes, the browser suite).
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use uuid::Uuid;
+
+use crate::helpers::{spawn_app, Browser, TestApp, TestResponse};
+
+/// What a request may come to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// 2xx, or a redirect somewhere other than the sign-in page.
+    Allowed,
+    /// 404: the same as for something that does not exist.
+    Hidden,
+    /// 403: the user plainly may know the thing exists, but may not do this.
+    Refused,
+    /// Sent to sign in.
+    SignIn,
+}
+use Outcome::*;
+
+fn outcome(res: &TestResponse) -> Option<Outcome> {
+    match res.status {
+        s if s.is_success() => Some(Allowed),
+        StatusCode::SEE_OTHER | StatusCode::FOUND | StatusCode::TEMPORARY_REDIRECT => {
+            if res.location.as_deref() == Some("/sign-in") {
+                Some(SignIn)
+            } else {
+                Some(Allowed)
+            }
+        }
+        StatusCode::NOT_FOUND => Some(Hidden),
+        StatusCode::FORBIDDEN => Some(Refused),
+        _ => None,
+    }
+}
+
+/// Everyone who can sign in, and the anonymous visitor ("").
+const PERSONAS: &[&str] = &[
+    "",
+    "office_clerk",
+    "principal",
+    "department_head",
+    "teacher",
+    "contact_teacher",
+    "sfo_staff",
+    "municipal_director",
+    "system_admin",
+    "it_support",
+    "billing_officer",
+    "dpo",
+    "guardian",
+    "pupil",
+    "smaoy_office_clerk",
+];
+
+/// Roles that read every pupil of Fjordvik.
+const TENANT_WIDE: &[&str] = &["municipal_director", "system_admin", "it_support"];
+
+struct Case {
+    method: &'static str,
+    /// The route as registered (`/pupils/{pupil_id}`).
+    route: &'static str,
+    /// A concrete path, and a label for the resource it names.
+    path: String,
+    what: &'static str,
+    form: Vec<(&'static str, String)>,
+    /// Who is allowed; who is refused (403); everyone else signed in gets `others`.
+    allowed: Vec<&'static str>,
+    refused: Vec<&'static str>,
+    others: Outcome,
+    anonymous: Outcome,
+}
+
+fn with(list: &[&'static str], more: &[&'static str]) -> Vec<&'static str> {
+    list.iter().chain(more).copied().collect()
+}
+
+struct Fixtures {
+    solbakken: Uuid,
+    ungdom: Uuid,
+    nordlys: Uuid,
+    smaoy_school: Uuid,
+    oskar: Uuid,
+    emma: Uuid,
+    tuva: Uuid,
+    solbakken_upper: Uuid,
+    smaoy_pupil: Uuid,
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> Uuid {
+    sqlx::query_scalar(sql).fetch_one(&app.owner).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+async fn fixtures(app: &TestApp) -> Fixtures {
+    let school = |name: &'static str| format!("SELECT id FROM schools WHERE name = '{name}'");
+    let person = |given: &'static str, family: &'static str| {
+        format!("SELECT id FROM persons WHERE given_name = '{given}' AND family_name = '{family}' AND birth_date > '2005-01-01'")
+    };
+    let current_at = |name: &'static str, extra: &'static str| {
+        format!(
+            "SELECT e.pupil_id FROM enrolments e JOIN schools s ON s.tenant_id = e.tenant_id AND s.id = e.school_id \
+             WHERE s.name = '{name}' AND e.to_date IS NULL {extra} ORDER BY e.pupil_id LIMIT 1"
+        )
+    };
+    Fixtures {
+        solbakken: scalar(app, &school("Solbakken skole")).await,
+        ungdom: scalar(app, &school("Fjordvik ungdomsskole")).await,
+        nordlys: scalar(app, &school("Nordlys oppvekstsenter")).await,
+        smaoy_school: scalar(app, &school("Småøy skule")).await,
+        oskar: scalar(app, &person("Oskar", "Nordmann")).await,
+        emma: scalar(app, &person("Emma", "Nordmann")).await,
+        tuva: scalar(app, &person("Tuva", "Berg")).await,
+        // Grade 6: no SFO, so only the school's own staff see this pupil.
+        solbakken_upper: scalar(app, &current_at("Solbakken skole", "AND e.grade_level = 6")).await,
+        smaoy_pupil: scalar(app, &current_at("Småøy skule", "")).await,
+    }
+}
+
+fn cases(f: &Fixtures) -> Vec<Case> {
+    let public = |method, route: &'static str, path: &str, what| Case {
+        method,
+        route,
+        path: path.to_owned(),
+        what,
+        form: Vec::new(),
+        allowed: PERSONAS.to_vec(),
+        refused: Vec::new(),
+        others: Allowed,
+        anonymous: Allowed,
+    };
+    let mut cases = vec![
+        public("GET", "/", "/", "start page"),
+        public("GET", "/sign-in", "/sign-in", "sign-in page"),
+        public("GET", "/language", "/language?lang=en&next=/", "language switch"),
+        public("GET", "/healthz", "/healthz", "liveness"),
+        public("GET", "/readyz", "/readyz", "readiness"),
+        public("POST", "/sign-out", "/sign-out", "sign out"),
+        Case {
+            form: vec![("persona", "office_clerk".to_owned())],
+            ..public("POST", "/sign-in/demo", "/sign-in/demo", "demo sign-in")
+        },
+        // No provider is configured here: nothing to start, for anyone.
+        Case {
+            others: Hidden,
+            anonymous: Hidden,
+            allowed: vec![],
+            ..public("GET", "/auth/{kind}/start", "/auth/feide/start?municipality=fjordvik", "sign-in start")
+        },
+        // A callback without this browser's pending request.
+        Case {
+            others: Refused,
+            anonymous: Refused,
+            allowed: vec![],
+            ..public("GET", "/auth/{kind}/callback", "/auth/feide/callback?code=x&state=y", "sign-in callback")
+        },
+        Case {
+            method: "GET",
+            route: "/pupils",
+            path: "/pupils".to_owned(),
+            what: "pupil lists entry",
+            form: Vec::new(),
+            allowed: with(
+                TENANT_WIDE,
+                &[
+                    "office_clerk",
+                    "principal",
+                    "department_head",
+                    "teacher",
+                    "contact_teacher",
+                    "sfo_staff",
+                    "smaoy_office_clerk",
+                ],
+            ),
+            refused: Vec::new(),
+            others: Hidden,
+            anonymous: SignIn,
+        },
+    ];
+    let schools: [(Uuid, &'static str, Vec<&'static str>); 4] = [
+        (
+            f.solbakken,
+            "Solbakken's list",
+            with(TENANT_WIDE, &["office_clerk", "teacher", "contact_teacher", "sfo_staff"]),
+        ),
+        (f.ungdom, "the lower secondary school's list", with(TENANT_WIDE, &["principal"])),
+        (f.nordlys, "Nordlys' list", with(TENANT_WIDE, &["department_head"])),
+        (f.smaoy_school, "Småøy's list", vec!["smaoy_office_clerk"]),
+    ];
+    for (school, what, allowed) in schools {
+        for method in ["GET", "POST"] {
+            cases.push(Case {
+                method,
+                route: "/schools/{school_id}/pupils",
+                path: format!("/schools/{school}/pupils"),
+                what,
+                form: if method == "POST" { vec![("q", "a".to_owned())] } else { Vec::new() },
+                allowed: allowed.clone(),
+                refused: Vec::new(),
+                others: Hidden,
+                anonymous: SignIn,
+            });
+        }
+    }
+    // (pupil, label, who sees the card, who may also reveal the national id)
+    let pupils: [(Uuid, &'static str, Vec<&'static str>, Vec<&'static str>); 5] = [
+        (
+            f.oskar,
+            "Oskar (Solbakken, grade 3, at SFO)",
+            with(
+                TENANT_WIDE,
+                &["office_clerk", "teacher", "contact_teacher", "sfo_staff", "billing_officer", "guardian"],
+            ),
+            vec!["office_clerk", "system_admin"],
+        ),
+        (
+            f.solbakken_upper,
+            "a Solbakken pupil in grade 6",
+            with(TENANT_WIDE, &["office_clerk", "teacher", "contact_teacher"]),
+            vec!["office_clerk", "system_admin"],
+        ),
+        (
+            f.emma,
+            "Emma (lower secondary, grade 9; the pupil persona)",
+            with(TENANT_WIDE, &["principal", "guardian", "pupil"]),
+            vec!["principal", "system_admin"],
+        ),
+        (f.tuva, "Tuva (Nordlys, grade 5)", with(TENANT_WIDE, &["department_head"]), vec!["system_admin"]),
+        (f.smaoy_pupil, "a pupil in Småøy", vec!["smaoy_office_clerk"], vec!["smaoy_office_clerk"]),
+    ];
+    for (pupil, what, sees, reveals) in pupils {
+        cases.push(Case {
+            method: "GET",
+            route: "/pupils/{pupil_id}",
+            path: format!("/pupils/{pupil}"),
+            what,
+            form: Vec::new(),
+            allowed: sees.clone(),
+            refused: Vec::new(),
+            others: Hidden,
+            anonymous: SignIn,
+        });
+        cases.push(Case {
+            method: "POST",
+            route: "/pupils/{pupil_id}/national-id",
+            path: format!("/pupils/{pupil}/national-id"),
+            what,
+            form: Vec::new(),
+            refused: sees.iter().copied().filter(|p| !reveals.contains(p)).collect(),
+            allowed: reveals,
+            others: Hidden,
+            anonymous: SignIn,
+        });
+    }
+    cases
+}
+
+impl Case {
+    fn expected(&self, persona: &str) -> Outcome {
+        if self.allowed.contains(&persona) {
+            Allowed
+        } else if self.refused.contains(&persona) {
+            Refused
+        } else if persona.is_empty() {
+            self.anonymous
+        } else {
+            self.others
+        }
+    }
+}
+
+async fn browser_for(app: &TestApp, persona: &str) -> Browser {
+    if persona.is_empty() {
+        let mut b = Browser::default();
+        app.get(&mut b, "/sign-in").await;
+        b
+    } else {
+        app.sign_in_as(persona).await
+    }
+}
+
+#[tokio::test]
+async fn every_role_gets_exactly_what_the_domain_allows_on_every_route() {
+    let app = spawn_app().await;
+    let f = fixtures(&app).await;
+    let cases = cases(&f);
+    let mut failures = Vec::new();
+    let mut resolved = Vec::new();
+    for persona in PERSONAS {
+        for case in &cases {
+            // A fresh session for each request: signing out or in must not spill over.
+            let mut b = browser_for(&app, persona).await;
+            let res = if case.method == "GET" {
+                app.get(&mut b, &case.path).await
+            } else {
+                let form: Vec<(&str, &str)> = case.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app.post_form(&mut b, &case.path, &form).await
+            };
+            let got = outcome(&res);
+            let want = case.expected(persona);
+            if got != Some(want) {
+                failures.push(format!(
+                    "{} {} ({}) as {:?}: expected {want:?}, got {} {:?}",
+                    case.method,
+                    case.route,
+                    case.what,
+                    if persona.is_empty() { "anonymous" } else { persona },
+                    res.status,
+                    res.location
+                ));
+            }
+            resolved.push(serde_json::json!({
+                "method": case.method, "route": case.route, "path": case.path, "what": case.what,
+                "persona": persona, "expected": format!("{want:?}"),
+            }));
+        }
+    }
+    // The browser suite visits every allowed page as its role from this file.
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/authz");
+    if std::fs::create_dir_all(&out).is_ok() {
+        let _ = std::fs::write(out.join("matrix.json"), serde_json::to_string_pretty(&resolved).unwrap());
+    }
+    assert!(failures.is_empty(), "{} of {} checks differ:\n{}", failures.len(), resolved.len(), failures.join("\n"));
+}
+
+/// Field-level rules inside the pupil card that the route matrix cannot see.
+#[tokio::test]
+async fn the_card_shows_each_role_only_its_share() {
+    let app = spawn_app().await;
+    let f = fixtures(&app).await;
+    let own_pupil: Uuid = scalar(
+        &app,
+        "SELECT m.pupil_id FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+         JOIN schools s ON s.id = g.school_id WHERE s.name = 'Solbakken skole' AND g.name = '4A' ORDER BY 1 LIMIT 1",
+    )
+    .await;
+    // (persona, pupil, guardians shown, guardians' phone shown, national id element shown)
+    let checks: [(&str, Uuid, bool, bool, bool); 7] = [
+        ("office_clerk", f.oskar, true, true, true),
+        ("teacher", f.oskar, false, false, false),
+        ("contact_teacher", own_pupil, true, true, false),
+        ("contact_teacher", f.oskar, false, false, false),
+        ("sfo_staff", f.oskar, true, true, false),
+        ("guardian", f.oskar, true, false, true),
+        ("pupil", f.emma, true, false, false),
+    ];
+    for (persona, pupil, guardians, phones, national_id) in checks {
+        let mut b = app.sign_in_as(persona).await;
+        let card = app.get(&mut b, &format!("/pupils/{pupil}")).await;
+        assert_eq!(card.status, StatusCode::OK, "{persona}");
+        let html = card.html();
+        assert_eq!(html.count("#guardians") == 1, guardians, "{persona}: guardians");
+        assert_eq!(html.count("section[aria-labelledby=guardians] a[href^='tel:']") > 0, phones, "{persona}: phones");
+        assert_eq!(html.count("#national-id") == 1, national_id, "{persona}: national id");
+    }
+}
+
+/// Every route registered in `src/` (found by reading the source, so that a new one
+/// cannot be forgotten) has a row in the matrix, and the matrix names no route that
+/// does not exist.
+#[tokio::test]
+async fn every_route_is_in_the_matrix() {
+    let app = spawn_app().await;
+    let f = fixtures(&app).await;
+    let in_matrix: BTreeSet<(String, String)> =
+        cases(&f).iter().map(|c| (c.method.to_owned(), c.route.to_owned())).collect();
+    let in_code = registered_routes(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    assert!(!in_code.is_empty());
+    let missing: Vec<_> = in_code.difference(&in_matrix).collect();
+    let stale: Vec<_> = in_matrix.difference(&in_code).collect();
+    assert!(missing.is_empty(), "routes without a row in the authorization matrix: {missing:?}");
+    assert!(stale.is_empty(), "matrix rows for routes that do not exist: {stale:?}");
+}
+
+/// `(METHOD, path)` of every `.route("path", get(..).post(..))` in the sources.
+fn registered_routes(dir: &std::path::Path) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(registered_routes(&path));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let src = std::fs::read_to_string(&path).unwrap();
+        for (i, _) in src.match_indices(".route(\"") {
+            let rest = &src[i + 8..];
+            let Some(end) = rest.find('"') else { continue };
+            let route = &rest[..end];
+            // The handlers of this route: up to the next `.route(` or the end of the statement.
+            let tail = &rest[end..];
+            let stop =
+                tail[1..].find(".route(").map_or(tail.len(), |n| n + 1).min(tail.find(';').unwrap_or(tail.len()));
+            let handlers = &tail[..stop];
+            for (method, marker) in
+                [("GET", "get("), ("POST", "post("), ("PUT", "put("), ("DELETE", "delete("), ("PATCH", "patch(")]
+            {
+                let hit = handlers.match_indices(marker).any(|(j, _)| {
+                    j == 0 || !handlers.as_bytes()[j - 1].is_ascii_alphanumeric() && handlers.as_bytes()[j - 1] != b'_'
+                });
+                if hit {
+                    out.insert((method.to_owned(), route.to_owned()));
+                }
+            }
+        }
+    }
+    out
+}
