@@ -150,3 +150,63 @@ async fn health_and_readiness() {
     let ready = app.get(&mut b, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_busy() {
+    let app = spawn_app().await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    sqlx::query("UPDATE sessions SET expires_at = now() - interval '1 second', last_seen_at = now()")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    assert_redirects_to(&app.get(&mut clerk, "/pupils").await, "/sign-in");
+}
+
+#[tokio::test]
+async fn a_guardian_loses_a_child_at_18_and_all_access_when_the_last_guardianship_ends() {
+    let app = spawn_app().await;
+    let mut kari = app.sign_in_as("guardian").await;
+    let children = |page: &crate::helpers::TestResponse| page.html().select_attrs("a.ds-card", "href");
+    let home = app.get(&mut kari, "/").await;
+    let before = children(&home);
+    assert_eq!(before.len(), 2);
+    // Emma turns 18: her card is hers alone from today.
+    let emma: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM persons WHERE given_name = 'Emma' AND family_name = 'Nordmann' AND birth_date > '2005-01-01'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE persons SET birth_date = current_date - interval '18 years' WHERE id = $1")
+        .bind(emma)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(app.get(&mut kari, &format!("/pupils/{emma}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(children(&app.get(&mut kari, "/").await).len(), 1);
+    // The remaining guardianship ends: the session has nothing left to grant.
+    let kari_id: uuid::Uuid = sqlx::query_scalar("SELECT person_id FROM sessions").fetch_one(&app.owner).await.unwrap();
+    sqlx::query("UPDATE guardianships SET to_date = current_date WHERE guardian_id = $1")
+        .bind(kari_id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let oskar = before.iter().find(|h| !h.ends_with(&emma.to_string())).unwrap();
+    assert_redirects_to(&app.get(&mut kari, oskar).await, "/sign-in");
+}
+
+#[tokio::test]
+async fn over_https_cookies_are_secure_and_host_prefixed() {
+    let app =
+        crate::helpers::spawn_app_with_env(Mode::Demo, &[("TAVLE_PUBLIC_URL", "https://tavle.fjordvik.example")]).await;
+    let mut b = Browser::default();
+    app.get(&mut b, "/sign-in").await;
+    let res = app.post_form(&mut b, "/sign-in/demo", &[("persona", "office_clerk")]).await;
+    assert_redirects_to(&res, "/");
+    let session = res.set_cookies.iter().find(|c| c.starts_with("__Host-tavle-session=")).expect("a __Host- cookie");
+    for attribute in ["Path=/", "HttpOnly", "SameSite=Lax", "Secure"] {
+        assert!(session.contains(attribute), "{session} lacks {attribute}");
+    }
+    assert!(!session.contains("Domain="), "{session}");
+    assert!(res.headers.get("strict-transport-security").is_some());
+}
