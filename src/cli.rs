@@ -46,6 +46,13 @@ pub enum Command {
         /// Build the database and exit without serving (e.g. to time the large demo).
         #[arg(long)]
         no_serve: bool,
+        /// Also sign in through the local identity provider (dev/idp) at this base URL,
+        /// e.g. http://127.0.0.1:4000: Feide and ID-porten for both demo municipalities.
+        #[arg(long, value_name = "URL")]
+        dev_idp: Option<url::Url>,
+        /// Print the demo persons as dev/idp accounts (JSON) and exit.
+        #[arg(long)]
+        print_idp_accounts: bool,
     },
     /// Run in production against DATABASE_URL: migrations applied, sign-in only
     /// through the identity providers, never demo data.
@@ -104,7 +111,11 @@ pub fn init_tracing(config: &Config) {
 
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
-        Command::Demo { data_dir, listen, reset, size, no_serve } => {
+        Command::Demo { data_dir, listen, reset, size, no_serve, dev_idp, print_idp_accounts } => {
+            if print_idp_accounts {
+                println!("{}", serde_json::to_string_pretty(&demo::idp_accounts())?);
+                return Ok(());
+            }
             let had_public_url = std::env::var_os("TAVLE_PUBLIC_URL").is_some();
             let config = match listen {
                 Some(l) => config.with_listen(l, had_public_url),
@@ -114,7 +125,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 Size::Standard => DemoSize::Standard,
                 Size::Large => DemoSize::Large,
             };
-            run_demo(config, data_dir, reset, size, no_serve).await
+            run_demo(config, data_dir, reset, size, no_serve, dev_idp).await
         }
         Command::Serve => run_serve(config).await,
         Command::Idp { action } => run_idp(&config, action).await,
@@ -201,11 +212,12 @@ async fn run_idp(config: &Config, action: IdpAction) -> anyhow::Result<()> {
 }
 
 async fn run_demo(
-    config: Config,
+    mut config: Config,
     data_dir: PathBuf,
     reset: bool,
     size: DemoSize,
     no_serve: bool,
+    dev_idp: Option<url::Url>,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if reset && data_dir.exists() {
@@ -221,6 +233,25 @@ async fn run_demo(
     let owner = db::connect(&pg.url(embedded::SUPERUSER, "tavle"), 4).await?;
     db::migrate(&owner).await?;
     let summary = demo::ensure(&owner, size, &|line| println!("  {line}")).await?;
+    if let Some(base) = dev_idp {
+        use crate::auth::oidc::{self, Kind};
+        let base = base.as_str().trim_end_matches('/').to_owned();
+        for slug in demo::SLUGS {
+            let Some(tenant) = crate::auth::identity::tenant_by_slug(&owner, slug).await? else { continue };
+            for (kind, client) in [(Kind::Feide, "tavle-feide"), (Kind::IdPorten, "tavle-idporten")] {
+                let issuer = format!("{base}/{}", kind.code());
+                oidc::set_provider(&owner, tenant, kind, &issuer, client, None, None)
+                    .await
+                    .map_err(|e| anyhow!("--dev-idp: {e}"))?;
+                // dev/idp's published development secret; demo mode only.
+                config.oidc_secrets.insert(
+                    Config::oidc_secret_name(slug, kind.code()),
+                    crate::config::Secret::new("dev-secret-not-for-production"),
+                );
+            }
+        }
+        println!("Sign-in through the local identity provider at {base} (start it: see dev/idp/README.md)");
+    }
     owner.close().await;
     if !summary.created.is_empty() {
         println!("Created demo municipalities: {}", summary.created.join(", "));

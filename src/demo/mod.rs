@@ -71,6 +71,30 @@ pub fn personas() -> Vec<DemoPersona> {
         .collect()
 }
 
+/// The demo persons as the local identity provider (dev/idp) knows them: Feide
+/// accounts (user name = persona key) and ID-porten accounts (pid). The committed
+/// `dev/idp/accounts.demo.json` is this, and a test keeps the two the same.
+pub fn idp_accounts() -> serde_json::Value {
+    let mut feide = Vec::new();
+    let mut idporten = Vec::new();
+    for p in personas() {
+        match (&p.feide_id, &p.national_id) {
+            (Some(eppn), _) => feide.push(serde_json::json!({
+                "sub": format!("demo-{}", p.key.replace('_', "-")),
+                "username": p.key,
+                "name": p.display_name,
+                "eppn": eppn,
+            })),
+            (None, Some(pid)) => idporten.push(serde_json::json!({ "pid": pid, "name": p.display_name })),
+            (None, None) => {}
+        }
+    }
+    serde_json::json!({ "feide": feide, "idporten": idporten })
+}
+
+/// The municipalities whose sign-in `tavle demo --dev-idp` points at dev/idp.
+pub const SLUGS: [&str; 2] = ["fjordvik", "smaoy"];
+
 fn fjordvik() -> TenantPlan {
     let school = |name: &str, first, last, sfo, per_grade, area| SchoolPlan {
         name: name.to_owned(),
@@ -242,6 +266,17 @@ mod tests {
         let pupils: usize =
             large.schools.iter().map(|s| s.per_grade * usize::try_from(s.last - s.first + 1).unwrap()).sum();
         assert!((85_000..=95_000).contains(&pupils), "{pupils}");
+    }
+
+    #[test]
+    fn the_dev_idp_accounts_file_matches_the_personas() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dev/idp/accounts.demo.json");
+        let committed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            committed,
+            idp_accounts(),
+            "regenerate it: cargo run -- demo --print-idp-accounts > dev/idp/accounts.demo.json"
+        );
     }
 
     #[test]
