@@ -26,9 +26,9 @@ use openidconnect::core::{
     CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
-    AdditionalClaims, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IdToken,
-    IdTokenVerifier, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl,
-    Scope, TokenResponse,
+    AdditionalClaims, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IdTokenVerifier, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -39,7 +39,7 @@ use crate::app::AppState;
 use crate::auth::demo::{no_access, signed_in};
 use crate::auth::identity::{self, Identity};
 use crate::auth::session::{self, Method, NewSession};
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::db;
 use crate::domain::national_id::NationalId;
 use crate::error::{AppError, Result};
@@ -267,6 +267,19 @@ impl Oidc {
     }
 }
 
+type Client =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+
+/// The OpenID Connect client of a tenant's provider, redirecting back to us.
+fn client(config: &Config, p: &Provider, meta: &ProviderMetadataWithLogout, secret: &Secret) -> Result<Client> {
+    Ok(CoreClient::from_provider_metadata(
+        meta.clone(),
+        ClientId::new(p.client_id.clone()),
+        Some(ClientSecret::new(secret.expose().to_owned())),
+    )
+    .set_redirect_uri(redirect_uri(config, p.kind)?))
+}
+
 fn redirect_uri(config: &Config, kind: Kind) -> Result<RedirectUrl> {
     let url = config.public_url.join(&format!("auth/{}/callback", kind.code())).map_err(anyhow::Error::from)?;
     Ok(RedirectUrl::from_url(url))
@@ -355,12 +368,7 @@ async fn start(
         AppError::Unavailable("secret")
     })?;
     let meta = state.oidc.metadata(&p, false).await?;
-    let client = CoreClient::from_provider_metadata(
-        (*meta).clone(),
-        ClientId::new(p.client_id.clone()),
-        Some(ClientSecret::new(secret.expose().to_owned())),
-    )
-    .set_redirect_uri(redirect_uri(&state.config, kind)?);
+    let client = client(&state.config, &p, &meta, secret)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client
         .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
@@ -492,12 +500,7 @@ async fn complete(
         return Err(AppError::Unavailable("secret"));
     };
     let meta = state.oidc.metadata(&p, false).await?;
-    let client = CoreClient::from_provider_metadata(
-        (*meta).clone(),
-        ClientId::new(p.client_id.clone()),
-        Some(ClientSecret::new(secret.expose().to_owned())),
-    )
-    .set_redirect_uri(redirect_uri(&state.config, kind)?);
+    let client = client(&state.config, &p, &meta, secret)?;
     let Ok(exchange) = client.exchange_code(AuthorizationCode::new(code.clone())) else { refuse!("no_token_endpoint") };
     let token =
         match exchange.set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier)).request_async(&state.oidc.http).await {

@@ -694,27 +694,31 @@ impl<'a> Builder<'a> {
             .end();
     }
 
+    /// One enrolment row (school `s`, grade, from, to, guest pupil's home municipality).
+    fn enrolment_row(&mut self, pupil: Uuid, s: usize, grade: i16, from: Date, to: Option<Date>, guest: Option<&str>) {
+        let (id, school) = (self.uuid(), self.schools[s].id);
+        self.t
+            .enrolments
+            .uuid(self.tenant)
+            .uuid(id)
+            .uuid(pupil)
+            .uuid(school)
+            .num(grade)
+            .date(from)
+            .opt_date(to)
+            .opt(guest)
+            .end();
+    }
+
     /// Current enrolment (and last year's, for grade 2 and up); now and then a pupil
     /// who changed school this autumn, or a guest pupil from another municipality.
     fn enrol(&mut self, pupil: Uuid, s: usize, grade: i16, random_history: bool) {
-        let tenant = self.tenant;
         let plan = self.plan_of(s);
         let mut from = year_start();
         if grade > 1 {
             let previous = if grade > plan.first { Some(s) } else { self.feeder(s, grade - 1) };
             if let Some(p) = previous {
-                let (id, school) = (self.uuid(), self.schools[p].id);
-                self.t
-                    .enrolments
-                    .uuid(tenant)
-                    .uuid(id)
-                    .uuid(pupil)
-                    .uuid(school)
-                    .num(grade - 1)
-                    .date(prev_start())
-                    .date(prev_end())
-                    .opt(None)
-                    .end();
+                self.enrolment_row(pupil, p, grade - 1, prev_start(), Some(prev_end()), None);
             }
         }
         if random_history && self.rng.gen_bool(0.01) {
@@ -724,18 +728,7 @@ impl<'a> Builder<'a> {
                 .collect();
             if let Some(&o) = others.choose(&mut self.rng) {
                 let moved = date(2026, Month::October, 5);
-                let (id, school) = (self.uuid(), self.schools[o].id);
-                self.t
-                    .enrolments
-                    .uuid(tenant)
-                    .uuid(id)
-                    .uuid(pupil)
-                    .uuid(school)
-                    .num(grade)
-                    .date(year_start())
-                    .date(moved)
-                    .opt(None)
-                    .end();
+                self.enrolment_row(pupil, o, grade, year_start(), Some(moved), None);
                 from = moved;
             }
         }
@@ -744,18 +737,7 @@ impl<'a> Builder<'a> {
         } else {
             None
         };
-        let (id, school) = (self.uuid(), self.schools[s].id);
-        self.t
-            .enrolments
-            .uuid(tenant)
-            .uuid(id)
-            .uuid(pupil)
-            .uuid(school)
-            .num(grade)
-            .date(from)
-            .opt_date(None)
-            .opt(guest)
-            .end();
+        self.enrolment_row(pupil, s, grade, from, None, guest);
         let g = usize::try_from(grade - plan.first).unwrap_or(0);
         self.schools[s].pupils[g].push(PlacedPupil { id: pupil, from });
     }
