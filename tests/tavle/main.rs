@@ -9,6 +9,7 @@
 mod helpers;
 
 mod cli;
+mod hr_import;
 mod pupils;
 mod schema;
 mod sessions;
