@@ -1,4 +1,4 @@
-//! The command line: `tavle demo`, `tavle serve`, `tavle migrate`, `tavle idp`.
+//! The command line: `tavle demo`, `tavle serve`, `tavle migrate`, `tavle idp`, `tavle import hr`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,6 +10,7 @@ use crate::app::{build_router, AppState, Mode};
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::db::{self, embedded};
 use crate::demo::{self, DemoSize};
+use crate::hr;
 
 #[derive(Debug, Parser)]
 #[command(name = "tavle", version, about = "Tavle: the school administration portal of a Norwegian municipality")]
@@ -64,6 +65,11 @@ pub enum Command {
         #[command(subcommand)]
         action: IdpAction,
     },
+    /// Import data from the municipality's other systems into DATABASE_URL.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +103,29 @@ pub enum IdpAction {
     },
     /// List the configured providers of every municipality.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// Staff from the HR system's CSV file into persons, staff and employments.
+    ///
+    /// The format is in README.md ("HR import file format"). Every line is checked first:
+    /// one bad line and nothing is applied, and every problem is reported with its line
+    /// number. Running the same file twice changes nothing.
+    Hr {
+        /// The CSV file.
+        file: PathBuf,
+        /// The municipality, by slug (e.g. fjordvik).
+        #[arg(long)]
+        tenant: String,
+        /// The file lists every employment: end each current employment it does not contain
+        /// (on today's date; nothing is deleted that has begun).
+        #[arg(long)]
+        full: bool,
+        /// Check the file and report what would change, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub fn init_tracing(config: &Config) {
@@ -136,6 +165,44 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Import { source: ImportSource::Hr { file, tenant, full, dry_run } } => {
+            run_import_hr(&config, &file, &tenant, hr::ImportOptions { full, dry_run, today: None }).await
+        }
+    }
+}
+
+/// `tavle import hr`: the report on stdout; each problem of a bad file on its own line on
+/// stderr (no full national id ever appears), then the one-line error `main` prints.
+async fn run_import_hr(
+    config: &Config,
+    file: &std::path::Path,
+    tenant: &str,
+    options: hr::ImportOptions,
+) -> anyhow::Result<()> {
+    // The application's login, not the owner's: row-level security then holds the
+    // import to its one municipality, whatever the file says.
+    let url = config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
+        anyhow!(ConfigError {
+            name: "DATABASE_URL",
+            problem: "required by `tavle import` (a postgres:// URL of the application's login)".into(),
+        })
+    })?;
+    let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let pool = db::connect(&url, 2).await?;
+    let result = hr::import(&pool, tenant, &input, options).await;
+    pool.close().await;
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            Ok(())
+        }
+        Err(hr::ImportError::Invalid(problems)) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            Err(hr::ImportError::Invalid(problems).into())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! shared spine: `db` (pools, migrations, the tenant transaction, embedded
 //! PostgreSQL), `web` (layout, translations, security middleware), `auth` (sessions,
 //! the current user), `policy` (every access decision), `audit` (the append-only log).
+//! `hr` imports staff from the municipality's HR system (`tavle import hr`).
 //! `app` is the one place features are merged into the router.
 
 pub mod app;
@@ -16,6 +17,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod home;
+pub mod hr;
 pub mod policy;
 pub mod pupils;
 pub mod web;

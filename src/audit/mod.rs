@@ -23,6 +23,8 @@ pub enum Action {
     RevealNationalId,
     SignIn,
     SignOut,
+    /// A batch from another system (e.g. the HR import) written by Tavle itself.
+    Import,
 }
 
 impl Action {
@@ -36,6 +38,7 @@ impl Action {
             Action::RevealNationalId => "reveal_national_id",
             Action::SignIn => "sign_in",
             Action::SignOut => "sign_out",
+            Action::Import => "import",
         }
     }
 }

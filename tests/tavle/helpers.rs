@@ -210,6 +210,12 @@ impl TestApp {
         b
     }
 
+    /// The URL of this test's database for the application's login (for running the
+    /// `tavle` binary against it).
+    pub fn app_database_url(&self) -> String {
+        cluster().pg.url(embedded::APP_USER, &self.db_name)
+    }
+
     pub async fn tenant_id(&self, slug: &str) -> Uuid {
         sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
             .bind(slug)

@@ -11,6 +11,7 @@ mod idp;
 
 mod authz;
 mod cli;
+mod hr_import;
 mod oidc;
 mod pupils;
 mod schema;

@@ -1,0 +1,212 @@
+//! Applying an HR file to one municipality: check it against the database, then write
+//! persons, staff and employments in one transaction, or nothing at all.
+//!
+//! Matching: a person by national id (names updated when HR has changed them), staff by
+//! resource number, an employment by (staff, workplace, position code, from date); of a
+//! matched employment the percentage, end and leave are updated when they differ.
+//! Nothing is ever deleted that has begun: with `full`, a current employment missing
+//! from the file is ended on the import date (history matters: who worked where when).
+//! Only one that has not begun yet is removed, as it never took effect.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+
+use sqlx::PgPool;
+use time::Date;
+use uuid::Uuid;
+
+use super::apply::{Apply, Employments, Known};
+use super::file::{self, LineError};
+use crate::audit::{self, Action, Event};
+use crate::db;
+use crate::error::AppError;
+use crate::policy::Purpose;
+
+/// The audit log's name for an HR import (a stored code: never rename it).
+pub const AUDIT_RESOURCE: &str = "hr_import";
+
+/// How to import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// The file is the complete list of employments: end every current employment in
+    /// the municipality that it does not contain.
+    pub full: bool,
+    /// Check and count everything, then roll back.
+    pub dry_run: bool,
+    /// The import date (when `full` ends employments); the database's today (Norwegian
+    /// time) when None.
+    pub today: Option<Date>,
+}
+
+/// What an import changed (or, for a dry run, would have changed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub tenant: String,
+    pub dry_run: bool,
+    /// Employment lines read from the file.
+    pub lines: usize,
+    pub persons_created: usize,
+    pub persons_updated: usize,
+    pub staff_created: usize,
+    pub employments_created: usize,
+    pub employments_updated: usize,
+    /// Current employments missing from a `full` file, ended on the import date.
+    pub employments_ended: usize,
+    /// Employments missing from a `full` file that had not begun, removed.
+    pub employments_removed: usize,
+    pub employments_unchanged: usize,
+    /// Without `full`: current employments of staff in the file that the file does not
+    /// contain, left as they are.
+    pub employments_not_in_file: usize,
+}
+
+impl ImportReport {
+    /// Whether anything was (or would be) written.
+    #[must_use]
+    pub fn changed(&self) -> bool {
+        self.persons_created
+            + self.persons_updated
+            + self.staff_created
+            + self.employments_created
+            + self.employments_updated
+            + self.employments_ended
+            + self.employments_removed
+            > 0
+    }
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines = plural(self.lines, "line", "lines");
+        let prefix = if self.dry_run { "dry run, nothing saved: " } else { "" };
+        if !self.changed() {
+            write!(f, "{prefix}HR import for {}: {lines}, no changes", self.tenant)?;
+            if self.employments_unchanged > 0 {
+                write!(f, " ({} unchanged)", plural(self.employments_unchanged, "employment", "employments"))?;
+            }
+        } else {
+            writeln!(f, "{prefix}HR import for {}: {lines}", self.tenant)?;
+            writeln!(f, "  persons:     {} created, {} updated", self.persons_created, self.persons_updated)?;
+            writeln!(f, "  staff:       {} created", self.staff_created)?;
+            write!(
+                f,
+                "  employments: {} created, {} updated, {} ended, {} unchanged",
+                self.employments_created, self.employments_updated, self.employments_ended, self.employments_unchanged
+            )?;
+            if self.employments_removed > 0 {
+                write!(f, ", {} removed before they began", self.employments_removed)?;
+            }
+        }
+        if self.employments_not_in_file > 0 {
+            write!(
+                f,
+                "\n  {} of staff in the file not in it: left as they are (--full ends them)",
+                plural(self.employments_not_in_file, "current employment", "current employments")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("no municipality with the slug {0:?}")]
+    UnknownTenant(String),
+    /// Every problem, in line order. Nothing was written.
+    #[error("nothing imported: {} with problems", plural(bad_lines(.0), "line", "lines"))]
+    Invalid(Vec<LineError>),
+    #[error("database error during the HR import")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot write the HR import's audit event")]
+    Audit(#[source] AppError),
+}
+
+fn bad_lines(errors: &[LineError]) -> usize {
+    errors.iter().map(|e| e.line).collect::<HashSet<_>>().len()
+}
+
+/// Import `input` (the file's bytes) into the municipality `tenant_slug`. All lines are
+/// checked before anything is written; any problem and nothing is.
+///
+/// # Errors
+///
+/// [`ImportError::Invalid`] with every problem; an unknown tenant; database errors.
+pub async fn import(
+    pool: &PgPool,
+    tenant_slug: &str,
+    input: &[u8],
+    options: ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let tenant: Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
+        .bind(tenant_slug)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| ImportError::UnknownTenant(tenant_slug.to_owned()))?;
+    let parsed = file::parse(input);
+    let mut errors = parsed.errors;
+    if options.full && parsed.lines.is_empty() && errors.is_empty() {
+        errors.push(LineError {
+            line: 1,
+            message: "the file has no employments; with --full every employment would be ended".to_owned(),
+        });
+    }
+
+    let mut tx = db::begin(pool, tenant).await?;
+    // One import per municipality at a time, so two runs never race to create a person.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('tavle.hr_import.' || $1::text, 0))")
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await?;
+    let today = match options.today {
+        Some(d) => d,
+        None => sqlx::query_scalar("SELECT current_date").fetch_one(&mut *tx).await?,
+    };
+    let known = Known::load(&mut tx, tenant, &parsed.lines).await?;
+    errors.extend(known.check(&parsed.lines, tenant_slug));
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        tx.rollback().await?;
+        return Err(ImportError::Invalid(errors));
+    }
+
+    let mut apply = Apply {
+        tenant,
+        today,
+        known,
+        report: ImportReport {
+            tenant: tenant_slug.to_owned(),
+            dry_run: options.dry_run,
+            lines: parsed.lines.len(),
+            ..ImportReport::default()
+        },
+        subjects: BTreeSet::new(),
+    };
+    let mut employments = Employments::load(&mut tx, tenant, &apply.known.staff_ids(), options.full).await?;
+    for line in &parsed.lines {
+        apply.line(&mut tx, &mut employments, line).await?;
+    }
+    apply.unmatched(&mut tx, &employments, options.full).await?;
+
+    let Apply { report, subjects, .. } = apply;
+    if report.changed() {
+        let subjects: Vec<Uuid> = subjects.into_iter().collect();
+        let event = Event {
+            action: Action::Import,
+            resource: AUDIT_RESOURCE,
+            resource_id: None,
+            subjects: &subjects,
+            purpose: Purpose::SystemAdministration,
+        };
+        audit::insert(&mut tx, tenant, None, None, None, None, event).await.map_err(ImportError::Audit)?;
+    }
+    if options.dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(report)
+}
