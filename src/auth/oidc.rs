@@ -470,23 +470,23 @@ async fn complete(
     }
     let (Some(code), Some(csrf_state)) = (&q.code, &q.state) else { refuse!("missing_code_or_state") };
 
-    // The pending request, used up whatever happens next.
+    // The pending request of this browser (state and binding cookie together), used
+    // up whatever happens next. Another browser naming the state finds nothing and
+    // cannot spoil the request either.
     let mut tx = db::begin(&state.db, tenant).await?;
-    let pending: Option<(String, Vec<u8>, String, String, bool)> = sqlx::query_as(
-        "DELETE FROM oidc_requests WHERE state_hash = $1 \
-         RETURNING kind, binding_hash, nonce, pkce_verifier, created_at > now() - make_interval(secs => $2)",
+    let pending: Option<(String, String, String, bool)> = sqlx::query_as(
+        "DELETE FROM oidc_requests WHERE state_hash = $1 AND binding_hash = $2 \
+         RETURNING kind, nonce, pkce_verifier, created_at > now() - make_interval(secs => $3)",
     )
     .bind(sha256(csrf_state))
+    .bind(sha256(binding))
     .bind(REQUEST_TTL.as_secs_f64())
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    let Some((pending_kind, binding_hash, nonce, pkce_verifier, fresh)) = pending else { refuse!("unknown_state") };
+    let Some((pending_kind, nonce, pkce_verifier, fresh)) = pending else { refuse!("unknown_state_for_browser") };
     if pending_kind != kind.code() {
         refuse!("kind_mismatch");
-    }
-    if binding_hash != sha256(binding) {
-        refuse!("binding_mismatch");
     }
     if !fresh {
         refuse!("expired");

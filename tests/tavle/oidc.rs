@@ -149,6 +149,8 @@ async fn a_tampered_or_replayed_callback_is_refused() {
     assert!(other.cookies.iter().any(|(k, _)| k == "tavle-oidc"));
     refusal_text(&app.get(&mut other, &callback).await);
     assert!(!has_session(&other));
+    // ... and the attempt did not spoil the honest browser's sign-in.
+    assert_redirects_to(&app.get(&mut b, &callback).await, "/");
 
     // A callback used twice: the second finds nothing.
     let mut b = Browser::default();
@@ -185,7 +187,7 @@ async fn a_tampered_or_replayed_callback_is_refused() {
     refusal_text(&app.get(&mut b, "/auth/feide/callback?error=access_denied&state=abc").await);
 
     let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.owner).await.unwrap();
-    assert_eq!(sessions, 1, "only the one honest sign-in made a session");
+    assert_eq!(sessions, 2, "only the honest sign-ins made sessions");
 }
 
 fn url_with_param(path_and_query: &str, name: &str, value: &str) -> String {
