@@ -1,4 +1,4 @@
-//! The command line: `tavle demo`, `tavle serve`, `tavle migrate`.
+//! The command line: `tavle demo`, `tavle serve`, `tavle migrate`, `tavle audit verify`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +52,23 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations (TAVLE_MIGRATION_DATABASE_URL or DATABASE_URL) and exit.
     Migrate,
+    /// Work with the audit log (as the schema owner: TAVLE_MIGRATION_DATABASE_URL or DATABASE_URL).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute a municipality's hash chain and check it against every event and the
+    /// head. Prints OK with the number of events and the head hash; exits non-zero
+    /// naming the first broken seq and why.
+    Verify {
+        /// The municipality's slug (e.g. fjordvik).
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 pub fn init_tracing(config: &Config) {
@@ -86,6 +103,24 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Audit { command: AuditCommand::Verify { tenant } } => audit_verify(&config, &tenant).await,
+    }
+}
+
+/// `tavle audit verify`: OK on stdout, or an error (non-zero exit) naming the break.
+async fn audit_verify(config: &Config, slug: &str) -> anyhow::Result<()> {
+    let owner = db::connect(&migration_url(config)?, 2).await?;
+    let tenant: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1").bind(slug).fetch_optional(&owner).await?;
+    let tenant = tenant.ok_or_else(|| anyhow!("no municipality with the slug {slug:?}"))?;
+    let verdict = crate::audit::verify::verify(&owner, tenant).await;
+    owner.close().await;
+    match verdict? {
+        v @ crate::audit::verify::Verdict::Ok { .. } => {
+            println!("{slug}: {v}");
+            Ok(())
+        }
+        v => Err(anyhow!("the audit log of {slug} is {v}")),
     }
 }
 

@@ -4,6 +4,10 @@
 //! The table is append-only for the application (INSERT and SELECT only) and each
 //! tenant's events are chained with SHA-256 by a trigger (see the identity migration),
 //! so that `tavle audit verify` can find a changed or deleted row.
+//!
+//! `verify` is that check.
+
+pub mod verify;
 
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -204,6 +204,11 @@ impl TestApp {
         b
     }
 
+    /// A superuser URL of this test's database (for running the `tavle` binary).
+    pub fn owner_url(&self) -> String {
+        cluster().pg.url(embedded::SUPERUSER, &self.db_name)
+    }
+
     pub async fn tenant_id(&self, slug: &str) -> Uuid {
         sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
             .bind(slug)
