@@ -60,7 +60,11 @@ fn static_dir() -> std::path::PathBuf {
 
 /// The feature routers. The authorization matrix test walks this list of routes.
 pub fn feature_routes() -> Router<AppState> {
-    Router::new().merge(crate::home::router()).merge(crate::auth::demo::router()).merge(crate::pupils::router())
+    Router::new()
+        .merge(crate::home::router())
+        .merge(crate::auth::demo::router())
+        .merge(crate::pupils::router())
+        .merge(crate::audit::page::router())
 }
 
 pub fn build_router(state: AppState) -> Router {
