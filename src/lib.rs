@@ -6,6 +6,7 @@
 //! the current user), `policy` (every access decision), `audit` (the append-only log).
 //! `app` is the one place features are merged into the router.
 
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod auth;

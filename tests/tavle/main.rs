@@ -8,6 +8,7 @@
 
 mod helpers;
 
+mod admin;
 mod audit;
 mod cli;
 mod pupils;

@@ -14,6 +14,7 @@ layout.footer = Tavle – school administration for the municipality
 nav.home = Home
 nav.pupils = Pupils
 nav.audit = Audit log
+nav.role_mappings = Role mapping
 
 home.title = Home
 home.welcome = Welcome to Tavle
@@ -23,6 +24,7 @@ home.pupils_text = Pupil list with search, classes and pupil cards.
 home.my_card = My details
 home.my_card_text = What the school has recorded about you.
 home.audit_text = Who has seen and changed which personal data, when and why.
+home.role_mappings_text = Which position codes give which roles.
 
 signin.title = Sign in
 signin.demo_heading = Demonstration
@@ -170,6 +172,36 @@ purpose.guardian_access = guardian access
 purpose.own_data = own data
 purpose.audit_review = audit review
 purpose.sign_in = sign-in
+
+# Role mapping (system administrator)
+workplace.school = school
+workplace.municipal = municipal unit
+admin.role_mappings.title = Role mapping
+admin.role_mappings.intro = Staff get their role from their workplace and position code in the HR system. A change applies from each person's next page view, and it is logged.
+admin.role_mappings.caption = {count} mappings
+admin.role_mappings.kind = Workplace
+admin.role_mappings.code = Position code
+admin.role_mappings.code_hint = Four digits, as in the HR system.
+admin.role_mappings.role = Role
+admin.role_mappings.actions = Actions
+admin.role_mappings.edit = Change
+admin.role_mappings.remove = Remove
+admin.role_mappings.unknown = unknown
+admin.role_mappings.none = No mappings. Without them no staff member has access.
+admin.role_mappings.form_title = Add or change
+admin.role_mappings.form_text = If the position code already exists for the workplace, it gets the new role.
+admin.role_mappings.choose = Choose
+admin.role_mappings.save = Save
+admin.role_mappings.status.created = The mapping was added.
+admin.role_mappings.status.updated = The mapping was changed.
+admin.role_mappings.status.removed = The mapping was removed.
+admin.role_mappings.status.unchanged = The position code already had this role. Nothing was changed.
+admin.role_mappings.error.kind = Choose a workplace from the list.
+admin.role_mappings.error.code = The position code must be four digits.
+admin.role_mappings.error.role = Choose a role from the list.
+admin.role_mappings.error.role_school_only = This role is held at a school: choose workplace school.
+admin.role_mappings.error.role_municipal_only = This role covers the whole municipality: choose workplace municipal unit.
+admin.role_mappings.error.own_access = This mapping gives you your system administrator access. Another system administrator must change it.
 
 form.error_title_prefix = Error:
 form.error_summary = To continue, please correct the following:

@@ -14,6 +14,7 @@ layout.footer = Tavle – skoleadministrasjon for kommunen
 nav.home = Forside
 nav.pupils = Elever
 nav.audit = Tilgangslogg
+nav.role_mappings = Rolletilordning
 
 home.title = Forside
 home.welcome = Velkommen til Tavle
@@ -23,6 +24,7 @@ home.pupils_text = Elevliste med søk, klasser og elevkort.
 home.my_card = Mine opplysninger
 home.my_card_text = Det skolen har registrert om deg.
 home.audit_text = Hvem har sett og endret hvilke personopplysninger, når og hvorfor.
+home.role_mappings_text = Hvilke stillingskoder som gir hvilke roller.
 
 signin.title = Logg inn
 signin.demo_heading = Demonstrasjon
@@ -170,6 +172,36 @@ purpose.guardian_access = foresattes innsyn
 purpose.own_data = egne opplysninger
 purpose.audit_review = kontroll av logg
 purpose.sign_in = innlogging
+
+# Rolletilordning (systemforvalteren)
+workplace.school = skole
+workplace.municipal = kommunal enhet
+admin.role_mappings.title = Rolletilordning
+admin.role_mappings.intro = Ansatte får rolle ut fra arbeidssted og stillingskode i lønns- og personalsystemet. En endring gjelder fra hver persons neste sidevisning, og den blir logget.
+admin.role_mappings.caption = {count} tilordninger
+admin.role_mappings.kind = Arbeidssted
+admin.role_mappings.code = Stillingskode
+admin.role_mappings.code_hint = Fire siffer, som i lønns- og personalsystemet.
+admin.role_mappings.role = Rolle
+admin.role_mappings.actions = Handlinger
+admin.role_mappings.edit = Endre
+admin.role_mappings.remove = Fjern
+admin.role_mappings.unknown = ukjent
+admin.role_mappings.none = Ingen tilordninger. Uten dem har ingen ansatte tilgang.
+admin.role_mappings.form_title = Legg til eller endre
+admin.role_mappings.form_text = Finnes stillingskoden allerede for arbeidsstedet, får den den nye rollen.
+admin.role_mappings.choose = Velg
+admin.role_mappings.save = Lagre
+admin.role_mappings.status.created = Tilordningen er lagt til.
+admin.role_mappings.status.updated = Tilordningen er endret.
+admin.role_mappings.status.removed = Tilordningen er fjernet.
+admin.role_mappings.status.unchanged = Stillingskoden hadde allerede denne rollen. Ingenting ble endret.
+admin.role_mappings.error.kind = Velg et arbeidssted fra listen.
+admin.role_mappings.error.code = Stillingskoden må være fire siffer.
+admin.role_mappings.error.role = Velg en rolle fra listen.
+admin.role_mappings.error.role_school_only = Denne rollen har man på en skole: velg arbeidssted skole.
+admin.role_mappings.error.role_municipal_only = Denne rollen gjelder hele kommunen: velg arbeidssted kommunal enhet.
+admin.role_mappings.error.own_access = Denne tilordningen gir deg tilgangen som systemforvalter. En annen systemforvalter må endre den.
 
 form.error_title_prefix = Feil:
 form.error_summary = For å gå videre må du rette opp følgende:
