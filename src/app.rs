@@ -72,6 +72,8 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::auth::demo::router())
         .merge(crate::auth::oidc::router())
         .merge(crate::pupils::router())
+        .merge(crate::audit::page::router())
+        .merge(crate::admin::router())
 }
 
 pub fn build_router(state: AppState) -> Router {

@@ -1,4 +1,4 @@
-//! The command line: `tavle demo`, `tavle serve`, `tavle migrate`, `tavle idp`, `tavle import hr`.
+//! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `audit verify`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -70,6 +70,11 @@ pub enum Command {
         #[command(subcommand)]
         source: ImportSource,
     },
+    /// Work with the audit log (as the schema owner: TAVLE_MIGRATION_DATABASE_URL or DATABASE_URL).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +133,18 @@ pub enum ImportSource {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute a municipality's hash chain and check it against every event and the
+    /// head. Prints OK with the number of events and the head hash; exits non-zero
+    /// naming the first broken seq and why.
+    Verify {
+        /// The municipality's slug (e.g. fjordvik).
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
 pub fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -168,6 +185,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Import { source: ImportSource::Hr { file, tenant, full, dry_run } } => {
             run_import_hr(&config, &file, &tenant, hr::ImportOptions { full, dry_run, today: None }).await
         }
+        Command::Audit { command: AuditCommand::Verify { tenant } } => audit_verify(&config, &tenant).await,
     }
 }
 
@@ -203,6 +221,23 @@ async fn run_import_hr(
             Err(hr::ImportError::Invalid(problems).into())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `tavle audit verify`: OK on stdout, or an error (non-zero exit) naming the break.
+async fn audit_verify(config: &Config, slug: &str) -> anyhow::Result<()> {
+    let owner = db::connect(&migration_url(config)?, 2).await?;
+    let tenant: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1").bind(slug).fetch_optional(&owner).await?;
+    let tenant = tenant.ok_or_else(|| anyhow!("no municipality with the slug {slug:?}"))?;
+    let verdict = crate::audit::verify::verify(&owner, tenant).await;
+    owner.close().await;
+    match verdict? {
+        v @ crate::audit::verify::Verdict::Ok { .. } => {
+            println!("{slug}: {v}");
+            Ok(())
+        }
+        v => Err(anyhow!("the audit log of {slug} is {v}")),
     }
 }
 

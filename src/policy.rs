@@ -151,9 +151,9 @@ impl Actor {
             })
     }
 
+    /// Whether the actor may open the audit log (see [`audit_log_access`]).
     pub fn may_view_audit(&self) -> bool {
-        self.tenant_wide(&[Role::SystemAdmin, Role::DataProtectionOfficer]).is_some()
-            || self.grants.iter().any(|g| self.is_staff() && g.role == Role::Principal)
+        audit_log_access(self).is_ok()
     }
 }
 
@@ -354,4 +354,119 @@ pub async fn pupil_card_access(conn: &mut PgConnection, actor: &Actor, pupil: Uu
         return Ok(a);
     }
     Err(AppError::NotFound)
+}
+
+// ---------------------------------------------------------------------------------
+// Identity and access administration: the audit log and the role mapping
+// ---------------------------------------------------------------------------------
+
+use crate::domain::role::WorkplaceKind;
+
+/// Roles that read the whole tenant's audit log. The data protection officer reviews
+/// it (personvernombud); the system administrator has full access (DOMAIN.md). A
+/// principal does not: the log shows every school's pupils and staff, which is more
+/// than a principal's duty at one school needs.
+const AUDIT_LOG_READERS: [Role; 2] = [Role::DataProtectionOfficer, Role::SystemAdmin];
+
+/// The actor may read the tenant's audit log, acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditLogAccess {
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// May the actor read the audit log? Not found otherwise (the page is not announced).
+pub fn audit_log_access(actor: &Actor) -> Result<AuditLogAccess> {
+    let role = actor.tenant_wide(&AUDIT_LOG_READERS).ok_or(AppError::NotFound)?;
+    Ok(AuditLogAccess { role, purpose: Purpose::AuditReview })
+}
+
+/// The actor may edit the tenant's role mapping, acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleMappingAdmin {
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// May the actor see and edit the role mapping (workplace kind × position code →
+/// role)? Only a municipality-wide system administrator: the mapping decides
+/// everyone's access. Not found otherwise.
+pub fn role_mapping_admin(actor: &Actor) -> Result<RoleMappingAdmin> {
+    let role = actor.tenant_wide(&[Role::SystemAdmin]).ok_or(AppError::NotFound)?;
+    Ok(RoleMappingAdmin { role, purpose: Purpose::SystemAdministration })
+}
+
+impl Actor {
+    /// Whether the actor may open the role mapping (for the navigation).
+    pub fn may_manage_role_mappings(&self) -> bool {
+        role_mapping_admin(self).is_ok()
+    }
+}
+
+/// Would the actor still be a municipality-wide system administrator if the mapping
+/// for (`kind`, `code`) were removed (`new_role` `None`) or pointed at `new_role`?
+/// An administrator may not take away their own access to the mapping: nobody could
+/// then put it back through Tavle. Mirrors how `auth::session` derives grants.
+pub async fn keeps_own_admin_access(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    kind: WorkplaceKind,
+    code: &str,
+    new_role: Option<Role>,
+) -> Result<bool> {
+    if new_role == Some(Role::SystemAdmin) {
+        return Ok(true);
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM employments e \
+           JOIN role_mappings rm ON rm.tenant_id = e.tenant_id AND rm.position_code = e.position_code \
+                AND rm.workplace_kind = 'municipal' \
+           WHERE e.staff_id = $1 AND e.school_id IS NULL AND rm.role = $2 \
+             AND NOT (rm.workplace_kind = $3 AND rm.position_code = $4) \
+             AND NOT e.on_leave AND e.from_date <= current_date \
+             AND (e.to_date IS NULL OR e.to_date > current_date))",
+    )
+    .bind(actor.person_id)
+    .bind(Role::SystemAdmin.code())
+    .bind(kind.code())
+    .bind(code)
+    .fetch_one(conn)
+    .await?)
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 11] = [
+        Purpose::SchoolAdministration,
+        Purpose::Teaching,
+        Purpose::SfoCare,
+        Purpose::Billing,
+        Purpose::MunicipalOversight,
+        Purpose::SystemAdministration,
+        Purpose::UserSupport,
+        Purpose::GuardianAccess,
+        Purpose::OwnData,
+        Purpose::AuditReview,
+        Purpose::SignIn,
+    ];
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Purpose::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    /// Translation key of the purpose's name (audit log page).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Purpose::SchoolAdministration => "purpose.school_administration",
+            Purpose::Teaching => "purpose.teaching",
+            Purpose::SfoCare => "purpose.sfo_care",
+            Purpose::Billing => "purpose.billing",
+            Purpose::MunicipalOversight => "purpose.municipal_oversight",
+            Purpose::SystemAdministration => "purpose.system_administration",
+            Purpose::UserSupport => "purpose.user_support",
+            Purpose::GuardianAccess => "purpose.guardian_access",
+            Purpose::OwnData => "purpose.own_data",
+            Purpose::AuditReview => "purpose.audit_review",
+            Purpose::SignIn => "purpose.sign_in",
+        }
+    }
 }

@@ -4,6 +4,13 @@
 //! The table is append-only for the application (INSERT and SELECT only) and each
 //! tenant's events are chained with SHA-256 by a trigger (see the identity migration),
 //! so that `tavle audit verify` can find a changed or deleted row.
+//!
+//! `verify` is that check; `page` (with `queries`) is the data protection officer's
+//! view of the log.
+
+pub mod page;
+pub mod queries;
+pub mod verify;
 
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -28,6 +35,37 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 9] = [
+        Action::Read,
+        Action::Create,
+        Action::Update,
+        Action::Delete,
+        Action::Export,
+        Action::RevealNationalId,
+        Action::SignIn,
+        Action::SignOut,
+        Action::Import,
+    ];
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Action::ALL.into_iter().find(|a| a.code() == code)
+    }
+
+    /// Translation key of the action's name (audit log page).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Action::Read => "audit.action.read",
+            Action::Create => "audit.action.create",
+            Action::Update => "audit.action.update",
+            Action::Delete => "audit.action.delete",
+            Action::Export => "audit.action.export",
+            Action::RevealNationalId => "audit.action.reveal_national_id",
+            Action::SignIn => "audit.action.sign_in",
+            Action::SignOut => "audit.action.sign_out",
+            Action::Import => "audit.action.import",
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Action::Read => "read",

@@ -103,10 +103,24 @@ pub enum WorkplaceKind {
 }
 
 impl WorkplaceKind {
+    pub const ALL: [WorkplaceKind; 2] = [WorkplaceKind::School, WorkplaceKind::Municipal];
+
     pub fn code(self) -> &'static str {
         match self {
             WorkplaceKind::School => "school",
             WorkplaceKind::Municipal => "municipal",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        WorkplaceKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Translation key of the kind's name.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            WorkplaceKind::School => "workplace.school",
+            WorkplaceKind::Municipal => "workplace.municipal",
         }
     }
 }

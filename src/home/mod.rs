@@ -25,6 +25,7 @@ pub struct StartPage {
     pub ui: Ui,
     pub may_list_pupils: bool,
     pub may_view_audit: bool,
+    pub may_manage_role_mappings: bool,
     pub children: Vec<ChildRow>,
     pub own_card: Option<String>,
 }
@@ -35,6 +36,7 @@ async fn show(State(state): State<AppState>, ui: Ui, ctx: Option<Ctx>) -> Result
             ui,
             may_list_pupils: false,
             may_view_audit: false,
+            may_manage_role_mappings: false,
             children: Vec::new(),
             own_card: None,
         }));
@@ -51,6 +53,7 @@ async fn show(State(state): State<AppState>, ui: Ui, ctx: Option<Ctx>) -> Result
     Ok(render(&StartPage {
         may_list_pupils: actor.may_list_pupils(),
         may_view_audit: actor.may_view_audit(),
+        may_manage_role_mappings: actor.may_manage_role_mappings(),
         own_card: (actor.audience == Audience::Pupil).then(|| format!("/pupils/{}", actor.person_id)),
         children,
         ui,

@@ -38,6 +38,16 @@ impl Ui {
                     current: ctx.path.starts_with("/pupils") || ctx.path.starts_with("/schools"),
                 });
             }
+            if actor.may_view_audit() {
+                nav.push(NavLink { href: "/audit", label_key: "nav.audit", current: ctx.path.starts_with("/audit") });
+            }
+            if actor.may_manage_role_mappings() {
+                nav.push(NavLink {
+                    href: "/admin/role-mappings",
+                    label_key: "nav.role_mappings",
+                    current: ctx.path.starts_with("/admin/role-mappings"),
+                });
+            }
         }
         let mut role_keys: Vec<&'static str> =
             ctx.actor.as_ref().map(|a| a.roles().into_iter().map(|r| r.label_key()).collect()).unwrap_or_default();

@@ -257,6 +257,38 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             anonymous: SignIn,
         });
     }
+    let admin =
+        |method, route: &'static str, what, form: Vec<(&'static str, String)>, allowed: Vec<&'static str>| Case {
+            method,
+            route,
+            path: route.to_owned(),
+            what,
+            form,
+            allowed,
+            refused: Vec::new(),
+            others: Hidden,
+            anonymous: SignIn,
+        };
+    let kv = |pairs: &[(&'static str, &str)]| pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect::<Vec<_>>();
+    cases.extend([
+        admin("GET", "/audit", "the audit log", Vec::new(), vec!["dpo", "system_admin"]),
+        admin("POST", "/audit", "the audit log, filtered", kv(&[("action", "read")]), vec!["dpo", "system_admin"]),
+        admin("GET", "/admin/role-mappings", "the role mapping", Vec::new(), vec!["system_admin"]),
+        admin(
+            "POST",
+            "/admin/role-mappings",
+            "a new role mapping",
+            kv(&[("kind", "school"), ("code", "7999"), ("role", "teacher")]),
+            vec!["system_admin"],
+        ),
+        admin(
+            "POST",
+            "/admin/role-mappings/remove",
+            "removing a role mapping",
+            kv(&[("kind", "school"), ("code", "7999")]),
+            vec!["system_admin"],
+        ),
+    ]);
     cases
 }
 
@@ -390,6 +422,13 @@ fn registered_routes(dir: &std::path::Path) -> BTreeSet<(String, String)> {
             continue;
         }
         let src = std::fs::read_to_string(&path).unwrap();
+        // A path behind a constant would hide the route from this reading.
+        assert_eq!(
+            src.matches(".route(").count(),
+            src.matches(".route(\"").count(),
+            "{}: write route paths as string literals in .route(...)",
+            path.display()
+        );
         for (i, _) in src.match_indices(".route(\"") {
             let rest = &src[i + 8..];
             let Some(end) = rest.find('"') else { continue };

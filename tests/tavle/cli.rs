@@ -30,7 +30,7 @@ fn serve_without_database_url_names_it() {
 fn help_explains_each_command() {
     let out = tavle().arg("--help").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["demo", "serve", "migrate", "import"] {
+    for cmd in ["demo", "serve", "migrate", "import", "audit", "idp"] {
         assert!(text.contains(cmd), "{text}");
     }
     let out = tavle().args(["demo", "--help"]).output().unwrap();

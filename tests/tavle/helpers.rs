@@ -216,6 +216,27 @@ impl TestApp {
         cluster().pg.url(embedded::APP_USER, &self.db_name)
     }
 
+    /// A superuser URL of this test's database (for running the `tavle` binary).
+    pub fn owner_url(&self) -> String {
+        cluster().pg.url(embedded::SUPERUSER, &self.db_name)
+    }
+
+    /// A demo persona's person id and display name.
+    pub async fn persona(&self, key: &str) -> (Uuid, String) {
+        let p = tavle::demo::personas().into_iter().find(|p| p.key == key).expect("persona");
+        let id = sqlx::query_scalar(
+            "SELECT p.id FROM persons p JOIN tenants t ON t.id = p.tenant_id \
+             WHERE t.slug = $1 AND (p.feide_id = $2 OR p.national_id = $3)",
+        )
+        .bind(p.tenant_slug)
+        .bind(&p.feide_id)
+        .bind(&p.national_id)
+        .fetch_one(&self.owner)
+        .await
+        .expect("persona's person");
+        (id, p.display_name)
+    }
+
     pub async fn tenant_id(&self, slug: &str) -> Uuid {
         sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
             .bind(slug)

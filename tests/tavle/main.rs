@@ -9,6 +9,8 @@
 mod helpers;
 mod idp;
 
+mod admin;
+mod audit;
 mod authz;
 mod cli;
 mod hr_import;

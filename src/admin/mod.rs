@@ -1,0 +1,13 @@
+//! Administration of the municipality's own set-up by its system administrator.
+//! First: the role mapping (which position code at which kind of workplace gives
+//! which role).
+
+pub mod role_mappings;
+
+use axum::Router;
+
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(role_mappings::router())
+}

@@ -1,0 +1,114 @@
+//! Reading the audit log for its page: one page of events by filter and keyset
+//! cursor, and the names of the persons an event names. Access was decided by
+//! `policy::audit_log_access` before these are called.
+
+use std::collections::HashMap;
+
+use sqlx::PgConnection;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::audit::Action;
+use crate::error::Result;
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// Where a page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cursor {
+    #[default]
+    Newest,
+    Before(i64),
+    After(i64),
+}
+
+/// A parsed filter.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<Uuid>,
+    pub subject: Option<Uuid>,
+    pub action: Option<Action>,
+    pub from: Option<Date>,
+    /// Inclusive.
+    pub to: Option<Date>,
+    pub cursor: Cursor,
+}
+
+/// An event as read, before names are looked up.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RawEvent {
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub local_time: String,
+    pub actor_person_id: Option<Uuid>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub resource: String,
+    pub subject_ids: Vec<Option<Uuid>>,
+    pub purpose: String,
+    pub ip: Option<String>,
+}
+
+/// One page of events (newest first) and whether older and newer ones exist.
+pub async fn events(conn: &mut PgConnection, f: &AuditFilter) -> Result<(Vec<RawEvent>, bool, bool)> {
+    async fn fetch(conn: &mut PgConnection, f: &AuditFilter, cursor: Cursor) -> Result<Vec<RawEvent>> {
+        let (before, after, order) = match cursor {
+            Cursor::Newest => (None, None, "DESC"),
+            Cursor::Before(s) => (Some(s), None, "DESC"),
+            Cursor::After(s) => (None, Some(s), "ASC"),
+        };
+        // `order` is one of two constants; every value is a bind parameter. Dates are
+        // Norwegian days: from the start of `from` to the end of `to`, Oslo time.
+        let sql = format!(
+            "SELECT seq, at, to_char(at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD HH24:MI:SS') AS local_time, \
+                    actor_person_id, actor_role, action, resource, subject_ids, purpose, ip \
+             FROM audit_events \
+             WHERE ($1::uuid IS NULL OR actor_person_id = $1) \
+               AND ($2::uuid IS NULL OR subject_ids @> ARRAY[$2::uuid]) \
+               AND ($3::text IS NULL OR action = $3) \
+               AND ($4::date IS NULL OR at >= ($4::date::timestamp AT TIME ZONE 'Europe/Oslo')) \
+               AND ($5::date IS NULL OR at < (($5::date + 1)::timestamp AT TIME ZONE 'Europe/Oslo')) \
+               AND ($6::bigint IS NULL OR seq < $6) \
+               AND ($7::bigint IS NULL OR seq > $7) \
+             ORDER BY seq {order} LIMIT $8"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(f.actor)
+            .bind(f.subject)
+            .bind(f.action.map(Action::code))
+            .bind(f.from)
+            .bind(f.to)
+            .bind(before)
+            .bind(after)
+            .bind(PAGE_SIZE + 1)
+            .fetch_all(conn)
+            .await?)
+    }
+
+    let mut cursor = f.cursor;
+    if let Cursor::After(_) = cursor {
+        let mut rows = fetch(conn, f, cursor).await?;
+        if rows.len() as i64 > PAGE_SIZE {
+            rows.truncate(PAGE_SIZE as usize);
+            rows.reverse();
+            // Came from an older page, so older events exist.
+            return Ok((rows, true, true));
+        }
+        // Fewer than a page newer than the cursor: that is the newest page.
+        cursor = Cursor::Newest;
+    }
+    let mut rows = fetch(conn, f, cursor).await?;
+    let has_older = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok((rows, has_older, cursor != Cursor::Newest))
+}
+
+/// Names of `ids` in the tenant.
+pub async fn names(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, given_name || ' ' || family_name FROM persons WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
