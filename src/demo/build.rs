@@ -92,6 +92,9 @@ pub struct Tables {
     pub groups: Table,
     pub memberships: Table,
     pub group_staff: Table,
+    pub terms: Table,
+    pub breaks: Table,
+    pub lessons: Table,
 }
 
 impl Tables {
@@ -132,11 +135,17 @@ impl Tables {
             ),
             memberships: Table::new("group_memberships", "tenant_id, group_id, pupil_id, from_date"),
             group_staff: Table::new("group_staff", "tenant_id, group_id, staff_id, assignment"),
+            terms: Table::new("terms", "tenant_id, school_year_id, term, starts, ends"),
+            breaks: Table::new("calendar_breaks", "tenant_id, id, school_year_id, kind, name, first_day, last_day"),
+            lessons: Table::new(
+                "lessons",
+                "tenant_id, id, group_id, subject_id, teacher_id, room, weekday, starts, ends, valid_from",
+            ),
         }
     }
 
     /// In foreign-key order.
-    pub fn in_load_order(&self) -> [&Table; 15] {
+    pub fn in_load_order(&self) -> [&Table; 18] {
         [
             &self.schools,
             &self.units,
@@ -153,6 +162,9 @@ impl Tables {
             &self.groups,
             &self.memberships,
             &self.group_staff,
+            &self.terms,
+            &self.breaks,
+            &self.lessons,
         ]
     }
 }
@@ -205,6 +217,9 @@ pub struct Built {
 pub struct Builder<'a> {
     plan: &'a TenantPlan,
     rng: ChaCha8Rng,
+    /// Ids of the timetable (terms, breaks, lessons) come from a stream of their own, so
+    /// adding them left every earlier id and organisation number as it was.
+    timetable_rng: ChaCha8Rng,
     tenant: Uuid,
     t: Tables,
     used_ids: HashSet<String>,
@@ -236,6 +251,7 @@ impl<'a> Builder<'a> {
         Self {
             plan,
             rng,
+            timetable_rng: ChaCha8Rng::seed_from_u64(plan.seed ^ 0x7469_6d65_7461_626c),
             tenant,
             t: Tables::new(),
             used_ids,
@@ -303,6 +319,7 @@ impl<'a> Builder<'a> {
         self.year = self.uuid();
         let year = self.year;
         self.t.school_years.uuid(tenant).uuid(year).text("2026-2027").date(year_start()).date(year_end()).end();
+        self.calendar(previous, year);
         self.unit = self.uuid();
         let (unit, org) = (self.unit, self.org_number());
         self.t.units.uuid(tenant).uuid(unit).text(&org).text(self.plan.unit_name).end();
@@ -977,6 +994,72 @@ impl<'a> Builder<'a> {
         self.t.group_staff.uuid(self.tenant).uuid(group).uuid(staff).text(assignment).end();
     }
 
+    /// Terms of both school years, and the days off of the current one (Norwegian
+    /// holidays of 2026-2027 and a planning day).
+    fn calendar(&mut self, previous: Uuid, current: Uuid) {
+        let tenant = self.tenant;
+        let terms = [
+            (previous, 1, date(2025, Month::August, 18), date(2025, Month::December, 19)),
+            (previous, 2, date(2026, Month::January, 5), date(2026, Month::June, 19)),
+            (current, 1, date(2026, Month::August, 17), date(2026, Month::December, 18)),
+            (current, 2, date(2027, Month::January, 4), date(2027, Month::June, 18)),
+        ];
+        for (year, term, starts, ends) in terms {
+            self.t.terms.uuid(tenant).uuid(year).num(term).date(starts).date(ends).end();
+        }
+        let breaks = [
+            ("holiday", "Høstferie", date(2026, Month::October, 5), date(2026, Month::October, 9)),
+            ("planning_day", "Planleggingsdag", date(2026, Month::November, 13), date(2026, Month::November, 13)),
+            ("holiday", "Juleferie", date(2026, Month::December, 21), date(2027, Month::January, 1)),
+            ("holiday", "Vinterferie", date(2027, Month::February, 22), date(2027, Month::February, 26)),
+            ("holiday", "Påskeferie", date(2027, Month::March, 22), date(2027, Month::March, 29)),
+            ("holiday", "Kristi himmelfartsdag", date(2027, Month::May, 6), date(2027, Month::May, 7)),
+            ("holiday", "Grunnlovsdag og 2. pinsedag", date(2027, Month::May, 17), date(2027, Month::May, 17)),
+        ];
+        for (kind, name, first, last) in breaks {
+            let id = uuid_from(&mut self.timetable_rng);
+            self.t.breaks.uuid(tenant).uuid(id).uuid(current).text(kind).text(name).date(first).date(last).end();
+        }
+    }
+
+    /// Weekly lessons of a teaching group in the given slots of the school week
+    /// (slot = weekday and period: six 45-minute periods a day, Monday to Friday).
+    fn lessons(
+        &mut self,
+        group: Uuid,
+        subject: &str,
+        teacher: Option<Uuid>,
+        room: &str,
+        slots: std::ops::Range<usize>,
+    ) {
+        const PERIODS: [(&str, &str); 6] = [
+            ("08:30", "09:15"),
+            ("09:20", "10:05"),
+            ("10:20", "11:05"),
+            ("11:10", "11:55"),
+            ("12:30", "13:15"),
+            ("13:20", "14:05"),
+        ];
+        let subject = self.subjects.iter().find(|(code, _)| *code == subject).map(|x| x.1);
+        for slot in slots {
+            let (weekday, period) = (slot % 5 + 1, slot / 5 % PERIODS.len());
+            let id = uuid_from(&mut self.timetable_rng);
+            self.t
+                .lessons
+                .uuid(self.tenant)
+                .uuid(id)
+                .uuid(group)
+                .opt_uuid(subject)
+                .opt_uuid(teacher)
+                .text(room)
+                .num(weekday)
+                .text(PERIODS[period].0)
+                .text(PERIODS[period].1)
+                .date(year_start())
+                .end();
+        }
+    }
+
     fn groups(&mut self, s: usize) {
         let plan = self.plan_of(s);
         let teachers = self.schools[s].teachers.clone();
@@ -1030,7 +1113,8 @@ impl<'a> Builder<'a> {
             };
             if grade <= 7 {
                 for (name, members, contact) in &class_lists {
-                    for code in ["NOR", "MAT", "ENG", "NAT", "KRO"] {
+                    let mut slot = 0;
+                    for (code, per_week) in [("NOR", 5), ("MAT", 4), ("ENG", 2), ("NAT", 2), ("KRO", 2)] {
                         let group = self.group(s, "teaching", &format!("{name} {code}"), Some(grade), Some(code));
                         self.members(group, members);
                         let teacher = match code {
@@ -1040,30 +1124,43 @@ impl<'a> Builder<'a> {
                         if let Some(t) = teacher {
                             self.assign(group, t, "teacher");
                         }
+                        let room = if code == "KRO" { "Gymsal".to_owned() } else { format!("Rom {name}") };
+                        self.lessons(group, code, teacher, &room, slot..slot + per_week);
+                        slot += per_week;
                     }
                 }
             } else {
-                for code in ["NOR", "MAT", "ENG", "NAT", "SAF"] {
+                // The groups of a subject meet at the same time (a block), so no pupil
+                // is in two places; each grade's week starts at another slot.
+                let mut slot = usize::try_from(grade - 8).unwrap_or(0) * 7;
+                for (code, per_week) in [("NOR", 4), ("MAT", 4), ("ENG", 3), ("NAT", 3), ("SAF", 3)] {
                     pupils.shuffle(&mut self.rng);
                     for (i, members) in pupils.chunks(chunk).enumerate() {
                         let group =
                             self.group(s, "teaching", &format!("{grade} {code} {}", i + 1), Some(grade), Some(code));
                         self.members(group, members);
-                        if let Some(t) = pick(code, &subject_pool) {
+                        let teacher = pick(code, &subject_pool);
+                        if let Some(t) = teacher {
                             self.assign(group, t, "teacher");
                         }
+                        self.lessons(group, code, teacher, &format!("{grade}0{}", i + 1), slot..slot + per_week);
                     }
+                    slot += per_week;
                 }
                 let half = pupils.len() / 2;
                 let (spanish, german) = pupils.split_at(half);
+                let mut room = 0;
                 for (code, list) in [("SPA", spanish), ("TYS", german)] {
                     for (i, members) in list.chunks(CLASS_CAP).enumerate() {
                         let group =
                             self.group(s, "teaching", &format!("{grade} {code} {}", i + 1), Some(grade), Some(code));
                         self.members(group, members);
-                        if let Some(t) = pick(code, &subject_pool) {
+                        let teacher = pick(code, &subject_pool);
+                        if let Some(t) = teacher {
                             self.assign(group, t, "teacher");
                         }
+                        room += 1;
+                        self.lessons(group, code, teacher, &format!("Språk {room}"), slot..slot + 2);
                     }
                 }
             }
