@@ -363,22 +363,37 @@ pub async fn pupil_card_access(conn: &mut PgConnection, actor: &Actor, pupil: Uu
 use crate::domain::role::WorkplaceKind;
 
 /// Roles that read the whole tenant's audit log. The data protection officer reviews
-/// it (personvernombud); the system administrator has full access (DOMAIN.md). A
-/// principal does not: the log shows every school's pupils and staff, which is more
-/// than a principal's duty at one school needs.
+/// it (personvernombud); the system administrator has full access (DOMAIN.md).
 const AUDIT_LOG_READERS: [Role; 2] = [Role::DataProtectionOfficer, Role::SystemAdmin];
 
 /// The actor may read the tenant's audit log, acting as `role`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AuditLogAccess {
     pub role: Role,
     pub purpose: Purpose,
+    /// `None`: the whole municipality's log. `Some(schools)`: a principal's view, only
+    /// events about pupils who are or were enrolled at these schools, and only those
+    /// pupils' names (who looked at or changed pupil X of my school).
+    pub schools: Option<Vec<Uuid>>,
 }
 
 /// May the actor read the audit log? Not found otherwise (the page is not announced).
 pub fn audit_log_access(actor: &Actor) -> Result<AuditLogAccess> {
-    let role = actor.tenant_wide(&AUDIT_LOG_READERS).ok_or(AppError::NotFound)?;
-    Ok(AuditLogAccess { role, purpose: Purpose::AuditReview })
+    if let Some(role) = actor.tenant_wide(&AUDIT_LOG_READERS) {
+        return Ok(AuditLogAccess { role, purpose: Purpose::AuditReview, schools: None });
+    }
+    let mut schools: Vec<Uuid> = actor
+        .grants
+        .iter()
+        .filter(|g| actor.is_staff() && g.role == Role::Principal)
+        .filter_map(|g| g.school_id)
+        .collect();
+    schools.sort();
+    schools.dedup();
+    if schools.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(AuditLogAccess { role: Role::Principal, purpose: Purpose::AuditReview, schools: Some(schools) })
 }
 
 /// The actor may edit the tenant's role mapping, acting as `role`.

@@ -23,7 +23,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit::queries::{events, names, AuditFilter, Cursor};
+use crate::audit::queries::{events, names, pupil_names_at, AuditFilter, Cursor};
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
@@ -265,7 +265,8 @@ async fn search(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): For
 
 async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Response> {
     let access = policy::audit_log_access(&ctx.actor)?;
-    let (filter, mut errors) = parse_filter(&form);
+    let (mut filter, mut errors) = parse_filter(&form);
+    filter.schools = access.schools.clone();
     let mut view = AuditLogPage {
         ui,
         form,
@@ -279,7 +280,8 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
     };
     let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
     let filter_ids: Vec<Uuid> = filter.actor.iter().chain(filter.subject.iter()).copied().collect();
-    let filter_names = names(&mut tx, &filter_ids).await?;
+    let mut filter_names = names(&mut tx, &filter.actor.into_iter().collect::<Vec<_>>()).await?;
+    filter_names.extend(subject_names(&mut tx, &access, &filter.subject.into_iter().collect::<Vec<_>>()).await?);
     // An id of no one in this municipality (row-level security hides the others). Checked
     // along with the other fields so that every mistake is reported at once.
     if filter.actor.is_some_and(|id| !filter_names.contains_key(&id)) {
@@ -299,13 +301,15 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
     view.filter_subject = person(filter.subject);
 
     let (raw, has_older, has_newer) = events(&mut tx, &filter).await?;
-    let mut wanted: HashSet<Uuid> = HashSet::new();
+    let mut actors: HashSet<Uuid> = HashSet::new();
+    let mut subjects: HashSet<Uuid> = HashSet::new();
     for e in &raw {
-        wanted.extend(e.actor_person_id);
-        wanted.extend(e.subject_ids.iter().flatten().take(SUBJECTS_SHOWN));
+        actors.extend(e.actor_person_id);
+        subjects.extend(e.subject_ids.iter().flatten().take(SUBJECTS_SHOWN));
     }
-    let wanted: Vec<Uuid> = wanted.into_iter().collect();
-    let found = names(&mut tx, &wanted).await?;
+    let mut found = names(&mut tx, &actors.iter().copied().collect::<Vec<_>>()).await?;
+    found.extend(subject_names(&mut tx, &access, &subjects.iter().copied().collect::<Vec<_>>()).await?);
+    let wanted: Vec<Uuid> = actors.union(&subjects).copied().collect();
     let lang = ctx.lang;
     let named = |id: Uuid| PersonRef { id, name: found.get(&id).cloned() };
     let events: Vec<EventRow> = raw
@@ -351,6 +355,19 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
     view.has_older = has_older;
     view.has_newer = has_newer;
     Ok(render(&view))
+}
+
+/// Names of subjects the reader may see: everyone's for the municipality-wide readers,
+/// only their schools' pupils for a principal (the others stay unnamed).
+async fn subject_names(
+    conn: &mut sqlx::PgConnection,
+    access: &policy::AuditLogAccess,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>> {
+    match &access.schools {
+        None => names(conn, ids).await,
+        Some(schools) => pupil_names_at(conn, ids, schools).await,
+    }
 }
 
 #[cfg(test)]

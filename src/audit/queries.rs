@@ -32,6 +32,8 @@ pub struct AuditFilter {
     /// Inclusive.
     pub to: Option<Date>,
     pub cursor: Cursor,
+    /// A principal's view: only events about pupils enrolled (now or before) at these schools.
+    pub schools: Option<Vec<Uuid>>,
 }
 
 /// An event as read, before names are looked up.
@@ -70,6 +72,8 @@ pub async fn events(conn: &mut PgConnection, f: &AuditFilter) -> Result<(Vec<Raw
                AND ($5::date IS NULL OR at < (($5::date + 1)::timestamp AT TIME ZONE 'Europe/Oslo')) \
                AND ($6::bigint IS NULL OR seq < $6) \
                AND ($7::bigint IS NULL OR seq > $7) \
+               AND ($9::uuid[] IS NULL OR EXISTS (SELECT 1 FROM enrolments en \
+                    WHERE en.pupil_id = ANY(audit_events.subject_ids) AND en.school_id = ANY($9))) \
              ORDER BY seq {order} LIMIT $8"
         );
         Ok(sqlx::query_as(&sql)
@@ -81,6 +85,7 @@ pub async fn events(conn: &mut PgConnection, f: &AuditFilter) -> Result<(Vec<Raw
             .bind(before)
             .bind(after)
             .bind(PAGE_SIZE + 1)
+            .bind(f.schools.as_deref())
             .fetch_all(conn)
             .await?)
     }
@@ -101,6 +106,20 @@ pub async fn events(conn: &mut PgConnection, f: &AuditFilter) -> Result<(Vec<Raw
     let has_older = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     Ok((rows, has_older, cursor != Cursor::Newest))
+}
+
+/// Names of those of `ids` who are pupils enrolled (now or before) at `schools`: what a
+/// principal may see of the subjects in the log.
+pub async fn pupil_names_at(conn: &mut PgConnection, ids: &[Uuid], schools: &[Uuid]) -> Result<HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT p.id, p.given_name || ' ' || p.family_name FROM persons p WHERE p.id = ANY($1) \
+         AND EXISTS (SELECT 1 FROM enrolments e WHERE e.pupil_id = p.id AND e.school_id = ANY($2))",
+    )
+    .bind(ids)
+    .bind(schools)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Names of `ids` in the tenant.

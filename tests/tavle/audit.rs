@@ -479,10 +479,10 @@ async fn the_log_pages_by_fifty_without_overlap() {
 }
 
 #[tokio::test]
-async fn only_the_dpo_and_the_system_administrator_see_the_log() {
+async fn only_the_dpo_the_system_administrator_and_principals_see_the_log() {
     let app = spawn_app().await;
     clerk_reads_a_card(&app).await;
-    for persona in ["office_clerk", "teacher", "principal", "municipal_director", "it_support", "guardian", "pupil"] {
+    for persona in ["office_clerk", "teacher", "municipal_director", "it_support", "guardian", "pupil"] {
         let mut b = app.sign_in_as(persona).await;
         let res = app.get(&mut b, "/audit").await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{persona}");
@@ -492,13 +492,17 @@ async fn only_the_dpo_and_the_system_administrator_see_the_log() {
         assert_eq!(home.count("a[href='/audit']"), 0, "{persona} is shown the way to the log");
     }
     assert_eq!(audit_log_views(&app).await, 0);
+    let mut principal = app.sign_in_as("principal").await;
+    assert_eq!(app.get(&mut principal, "/audit").await.status, StatusCode::OK);
     let mut admin = app.sign_in_as("system_admin").await;
     let res = app.get(&mut admin, "/audit").await;
     assert_eq!(res.status, StatusCode::OK);
-    let role: String = sqlx::query_scalar("SELECT actor_role FROM audit_events WHERE resource = 'audit_log'")
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
+    let role: String = sqlx::query_scalar(
+        "SELECT actor_role FROM audit_events WHERE resource = 'audit_log' AND actor_role <> 'principal'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
     assert_eq!(role, "system_admin");
     let mut b = Browser::default();
     let res = app.get(&mut b, "/audit").await;
@@ -534,4 +538,43 @@ async fn another_municipality_stays_out_of_the_log() {
     assert!(res.html().count("tbody tr") >= 2);
     assert!(!res.body.contains(&smaoy_name));
     assert!(!res.body.contains(&smaoy_pupil.to_string()));
+}
+
+/// A principal sees who looked at their own school's pupils, and nothing and no one else.
+#[tokio::test]
+async fn a_principal_sees_the_log_of_their_own_schools_pupils_only() {
+    let app = spawn_app().await;
+    let (emma, _) = app.persona("pupil").await;
+    let oskar: Uuid =
+        sqlx::query_scalar("SELECT id FROM persons WHERE given_name = 'Oskar' AND family_name = 'Nordmann'")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    // The guardian looks at both children: Emma is at the principal's school, Oskar is not.
+    let mut kari = app.sign_in_as("guardian").await;
+    for child in [emma, oskar] {
+        assert_eq!(app.get(&mut kari, &format!("/pupils/{child}")).await.status, StatusCode::OK);
+    }
+    let mut principal = app.sign_in_as("principal").await;
+    let page = app.get(&mut principal, "/audit").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Emma Nordmann"), "the principal's own pupil is named");
+    assert!(!page.body.contains("Oskar Nordmann"), "another school's pupil is not");
+    let rows = page.html().select_attrs("tbody tr", "data-seq");
+    assert!(!rows.is_empty());
+    // Every event listed concerns a pupil of the lower secondary school.
+    for seq in rows {
+        let ours: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM audit_events a JOIN enrolments e ON e.pupil_id = ANY(a.subject_ids) \
+             JOIN schools s ON s.id = e.school_id WHERE a.seq = $1::bigint AND s.name = 'Fjordvik ungdomsskole')",
+        )
+        .bind(&seq)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+        assert!(ours, "event {seq} is not about the principal's pupils");
+    }
+    // Filtering by another school's pupil finds no such person for the principal.
+    let res = app.post_form(&mut principal, "/audit", &[("subject", &oskar.to_string())]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -271,8 +271,14 @@ fn cases(f: &Fixtures) -> Vec<Case> {
         };
     let kv = |pairs: &[(&'static str, &str)]| pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect::<Vec<_>>();
     cases.extend([
-        admin("GET", "/audit", "the audit log", Vec::new(), vec!["dpo", "system_admin"]),
-        admin("POST", "/audit", "the audit log, filtered", kv(&[("action", "read")]), vec!["dpo", "system_admin"]),
+        admin("GET", "/audit", "the audit log", Vec::new(), vec!["dpo", "system_admin", "principal"]),
+        admin(
+            "POST",
+            "/audit",
+            "the audit log, filtered",
+            kv(&[("action", "read")]),
+            vec!["dpo", "system_admin", "principal"],
+        ),
         admin("GET", "/admin/role-mappings", "the role mapping", Vec::new(), vec!["system_admin"]),
         admin(
             "POST",
