@@ -39,6 +39,17 @@ pub fn display_date(d: Date) -> String {
     format!("{:02}.{:02}.{:04}", d.day(), u8::from(d.month()), d.year())
 }
 
+/// The value attribute of an `<input type="date">`: a date that does not parse is
+/// left out (the page would not be valid HTML with it; the message says what is wrong).
+pub fn date_value(raw: &str) -> String {
+    parse_date(raw).map(iso).unwrap_or_default()
+}
+
+/// The value attribute of an `<input type="time">` (see [`date_value`]).
+pub fn time_value(raw: &str) -> String {
+    parse_time(raw).map(display_time).unwrap_or_default()
+}
+
 /// `08:30`.
 pub fn display_time(t: Time) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())

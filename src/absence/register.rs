@@ -48,6 +48,9 @@ pub struct DayPage {
 }
 
 impl DayPage {
+    pub fn date_input(&self) -> String {
+        domain::date_value(&self.date_value)
+    }
     pub fn date_label(&self) -> String {
         self.date.map(domain::display_date).unwrap_or_default()
     }
@@ -153,6 +156,9 @@ pub struct RegisterPage {
 }
 
 impl RegisterPage {
+    pub fn date_input(&self) -> String {
+        domain::date_value(&self.date_value)
+    }
     pub fn any_error(&self) -> bool {
         self.errors.choice() || self.errors.pupils.is_some() || self.rows.iter().any(|r| r.error.is_some())
     }
@@ -190,7 +196,7 @@ impl RegisterPage {
         Status::ALL
     }
     pub fn back_href(&self) -> String {
-        format!("/absence/register?date={}", self.date_value)
+        format!("/absence/register?date={}", self.date_input())
     }
 }
 

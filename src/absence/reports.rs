@@ -125,6 +125,12 @@ impl ChildPage {
     pub fn max_date(&self) -> String {
         domain::iso(self.today + Duration::days(MAX_DAYS_AHEAD))
     }
+    pub fn date(&self, raw: &str) -> String {
+        domain::date_value(raw)
+    }
+    pub fn time(&self, raw: &str) -> String {
+        domain::time_value(raw)
+    }
     pub fn days_ahead(&self) -> String {
         MAX_DAYS_AHEAD.to_string()
     }
