@@ -7,6 +7,7 @@
 //! `hr` imports staff from the municipality's HR system (`tavle import hr`).
 //! `app` is the one place features are merged into the router.
 
+pub mod absence;
 pub mod admin;
 pub mod app;
 pub mod audit;

@@ -485,3 +485,118 @@ impl Purpose {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Absence: the teacher's register and the guardians' reports
+// ---------------------------------------------------------------------------------
+
+/// School roles that may take the register for a lesson: a teacher registers for any
+/// pupil of a school where they teach (DOMAIN.md: "record absence … for all pupils
+/// at own school"), and the school office may correct it. In this order of
+/// preference when the actor holds several.
+const ABSENCE_REGISTRARS: [Role; 4] = [Role::Teacher, Role::OfficeClerk, Role::Principal, Role::DepartmentHead];
+
+/// The schools where the actor may take registers, and whether as the school office
+/// (which lists every lesson of the school, not only the actor's own).
+#[derive(Debug, Clone)]
+pub struct AbsenceRegisterScope {
+    pub teacher_at: Vec<Uuid>,
+    pub office_at: Vec<Uuid>,
+}
+
+impl AbsenceRegisterScope {
+    pub fn schools(&self) -> Vec<Uuid> {
+        let mut all: Vec<Uuid> = self.teacher_at.iter().chain(&self.office_at).copied().collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+}
+
+/// May the actor open the register at all? Not found otherwise.
+pub fn absence_register_scope(actor: &Actor) -> Result<AbsenceRegisterScope> {
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let at = |roles: &[Role]| -> Vec<Uuid> {
+        let mut v: Vec<Uuid> =
+            actor.grants.iter().filter(|g| roles.contains(&g.role)).filter_map(|g| g.school_id).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let scope = AbsenceRegisterScope { teacher_at: at(&[Role::Teacher]), office_at: at(&SCHOOL_ADMINISTRATORS) };
+    if scope.teacher_at.is_empty() && scope.office_at.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(scope)
+}
+
+/// The actor may take the register of a group's lessons, acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct AbsenceRegisterAccess {
+    pub group_id: Uuid,
+    pub school_id: Uuid,
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+impl AbsenceRegisterAccess {
+    /// How a registration records who made it.
+    pub fn source(&self) -> &'static str {
+        if self.role == Role::Teacher {
+            "teacher"
+        } else {
+            "office"
+        }
+    }
+}
+
+/// May the actor take the register of `group` (a class or teaching group with
+/// lessons)? Only at the group's own school. Not found otherwise.
+pub async fn absence_register_access(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    group: Uuid,
+) -> Result<AbsenceRegisterAccess> {
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let school: Option<Uuid> = sqlx::query_scalar("SELECT school_id FROM groups WHERE id = $1 AND kind <> 'sfo'")
+        .bind(group)
+        .fetch_optional(conn)
+        .await?;
+    let school = school.ok_or(AppError::NotFound)?;
+    let role = actor.at_school(school, &ABSENCE_REGISTRARS).ok_or(AppError::NotFound)?;
+    Ok(AbsenceRegisterAccess { group_id: group, school_id: school, role, purpose: Purpose::for_role(role) })
+}
+
+/// The actor may read and make absence reports for a child, as their guardian.
+#[derive(Debug, Clone, Copy)]
+pub struct AbsenceReportAccess {
+    pub pupil_id: Uuid,
+    pub purpose: Purpose,
+}
+
+/// May the actor report absence for `pupil`? Only a guardian with parental
+/// responsibility for a child under 18 (`Actor::children`); the other guardian with
+/// responsibility sees the same reports. Not found otherwise.
+pub fn absence_report_access(actor: &Actor, pupil: Uuid) -> Result<AbsenceReportAccess> {
+    if actor.audience == Audience::Guardian && actor.children.contains(&pupil) {
+        Ok(AbsenceReportAccess { pupil_id: pupil, purpose: Purpose::GuardianAccess })
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+impl Actor {
+    /// Whether the actor may take registers (for the navigation).
+    pub fn may_register_absence(&self) -> bool {
+        absence_register_scope(self).is_ok()
+    }
+
+    /// Whether the actor may report a child's absence (for the navigation).
+    pub fn may_report_absence(&self) -> bool {
+        self.audience == Audience::Guardian && !self.children.is_empty()
+    }
+}

@@ -38,6 +38,13 @@ impl Ui {
                     current: ctx.path.starts_with("/pupils") || ctx.path.starts_with("/schools"),
                 });
             }
+            if actor.may_register_absence() || actor.may_report_absence() {
+                nav.push(NavLink {
+                    href: "/absence",
+                    label_key: "nav.absence",
+                    current: ctx.path.starts_with("/absence"),
+                });
+            }
             if actor.may_view_audit() {
                 nav.push(NavLink { href: "/audit", label_key: "nav.audit", current: ctx.path.starts_with("/audit") });
             }

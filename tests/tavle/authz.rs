@@ -91,6 +91,11 @@ struct Fixtures {
     tuva: Uuid,
     solbakken_upper: Uuid,
     smaoy_pupil: Uuid,
+    /// A lesson of the teacher persona at Solbakken, and a day it was held.
+    lesson: crate::absence::HeldLesson,
+    /// A guardian's report for Oskar that has not begun (so it may be withdrawn).
+    future_report: Uuid,
+    today: String,
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> Uuid {
@@ -119,6 +124,17 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         // Grade 6: no SFO, so only the school's own staff see this pupil.
         solbakken_upper: scalar(app, &current_at("Solbakken skole", "AND e.grade_level = 6")).await,
         smaoy_pupil: scalar(app, &current_at("Småøy skule", "")).await,
+        lesson: crate::absence::lesson_of_teacher(app, "jonas.lie@fjordvik.kommune.no").await,
+        future_report: scalar(
+            app,
+            "INSERT INTO absence_reports (tenant_id, pupil_id, reported_by, first_day, last_day, reason_code) \
+             SELECT g.tenant_id, g.pupil_id, g.guardian_id, current_date + 5, current_date + 5, 'illness' \
+             FROM guardianships g JOIN persons c ON c.id = g.pupil_id AND c.given_name = 'Oskar' \
+               AND c.family_name = 'Nordmann' AND c.birth_date > '2005-01-01' \
+             WHERE g.parental_responsibility ORDER BY g.guardian_id LIMIT 1 RETURNING id",
+        )
+        .await,
+        today: sqlx::query_scalar("SELECT to_char(current_date, 'YYYY-MM-DD')").fetch_one(&app.owner).await.unwrap(),
     }
 }
 
@@ -294,6 +310,65 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             kv(&[("kind", "school"), ("code", "7999")]),
             vec!["system_admin"],
         ),
+    ]);
+    // Absence: the register for teachers and the office of the group's school; the
+    // guardians' reports for guardians with parental responsibility only.
+    let registrars =
+        ["office_clerk", "principal", "department_head", "teacher", "contact_teacher", "smaoy_office_clerk"];
+    let register = format!("/absence/groups/{}/register", f.lesson.group);
+    let (date, lesson) = (crate::absence::iso(f.lesson.date), f.lesson.lesson.to_string());
+    let solbakken_registrars = vec!["office_clerk", "teacher", "contact_teacher"];
+    cases.extend([
+        admin("GET", "/absence", "absence entry", Vec::new(), with(&registrars, &["guardian"])),
+        admin("GET", "/absence/register", "the day's lessons", Vec::new(), registrars.to_vec()),
+        Case {
+            path: format!("{register}?date={date}&lesson={lesson}"),
+            ..admin(
+                "GET",
+                "/absence/groups/{group_id}/register",
+                "a Solbakken lesson's register",
+                Vec::new(),
+                solbakken_registrars.clone(),
+            )
+        },
+        Case {
+            path: register.clone(),
+            ..admin(
+                "POST",
+                "/absence/groups/{group_id}/register",
+                "saving a Solbakken lesson's register",
+                kv(&[("date", &date), ("lesson", &lesson)]),
+                solbakken_registrars,
+            )
+        },
+    ]);
+    for (child, what) in [(f.oskar, "Oskar's absence reports"), (f.emma, "Emma's absence reports")] {
+        cases.push(Case {
+            path: format!("/absence/children/{child}"),
+            ..admin("GET", "/absence/children/{pupil_id}", what, Vec::new(), vec!["guardian"])
+        });
+    }
+    cases.extend([
+        Case {
+            path: format!("/absence/children/{}", f.oskar),
+            ..admin(
+                "POST",
+                "/absence/children/{pupil_id}",
+                "reporting Oskar's absence",
+                kv(&[("first_day", &f.today), ("extent", "whole_day"), ("reason", "illness")]),
+                vec!["guardian"],
+            )
+        },
+        Case {
+            path: format!("/absence/children/{}/reports/{}/withdraw", f.oskar, f.future_report),
+            ..admin(
+                "POST",
+                "/absence/children/{pupil_id}/reports/{report_id}/withdraw",
+                "withdrawing Oskar's future report",
+                Vec::new(),
+                vec!["guardian"],
+            )
+        },
     ]);
     cases
 }

@@ -9,6 +9,7 @@
 mod helpers;
 mod idp;
 
+mod absence;
 mod admin;
 mod audit;
 mod authz;

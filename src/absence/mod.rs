@@ -1,0 +1,70 @@
+//! Absence (fravær): the teacher's register per lesson and the guardians' reports.
+//!
+//! There is no free-text field anywhere in absence: a reason is a code from the
+//! municipality's list, a status one of present / absent / late with minutes, and a
+//! form carrying any field it does not know is refused before anything is stored.
+//! (A municipality was fined for letting guardians type health information into a
+//! free-text absence field.)
+//!
+//! - `register`: a teacher's lessons of a day, and the register of one lesson and
+//!   day for the group's pupils, saved idempotently per (lesson, pupil, date).
+//! - `reports`: a guardian's reports for a child (a day or days, whole days or
+//!   hours, a reason code); both guardians with parental responsibility see them.
+
+pub mod domain;
+pub mod queries;
+mod register;
+mod reports;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Ctx;
+use crate::db;
+use crate::error::{AppError, Result};
+use crate::web::layout::Ui;
+use crate::web::render;
+
+pub fn router() -> Router<AppState> {
+    // Paths written out: the authorization matrix test finds routes by reading them.
+    Router::new()
+        .route("/absence", get(entry))
+        .route("/absence/register", get(register::day))
+        .route("/absence/groups/{group_id}/register", get(register::show).post(register::save))
+        .route("/absence/children/{pupil_id}", get(reports::show).post(reports::create))
+        .route("/absence/children/{pupil_id}/reports/{report_id}/withdraw", post(reports::withdraw))
+}
+
+fn parse_id(raw: &str) -> Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
+}
+
+#[derive(askama::Template)]
+#[template(path = "absence/children.html")]
+pub struct ChildrenPage {
+    pub ui: Ui,
+    pub children: Vec<queries::ChildRow>,
+}
+
+/// Where "Absence" in the menu leads: the register for staff who take it, the child's
+/// page (or a choice of children) for a guardian.
+async fn entry(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
+    let actor = &ctx.actor;
+    if actor.may_register_absence() {
+        return Ok(Redirect::to("/absence/register").into_response());
+    }
+    if !actor.may_report_absence() {
+        return Err(AppError::NotFound);
+    }
+    if let [only] = actor.children.as_slice() {
+        return Ok(Redirect::to(&format!("/absence/children/{only}")).into_response());
+    }
+    let mut tx = db::begin(&state.db, actor.tenant_id).await?;
+    let children = queries::children(&mut tx, &actor.children).await?;
+    tx.commit().await?;
+    Ok(render(&ChildrenPage { ui, children }))
+}

@@ -1,0 +1,509 @@
+//! The teacher's register: the lessons of a day, and for one lesson and day the
+//! group's pupils with present / absent / late (minutes) in one form that works
+//! without JavaScript. Saving upserts by (lesson, pupil, date) in one transaction
+//! with its audit event, so saving twice never duplicates.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use time::Date;
+use uuid::Uuid;
+
+use super::domain::{self, Status};
+use super::parse_id;
+use super::queries::{self, DayLessonRow, Entry, GroupLessonRow, GroupRow};
+use crate::app::AppState;
+use crate::audit::{self, Action, Event};
+use crate::auth::Ctx;
+use crate::db;
+use crate::error::{AppError, Result};
+use crate::policy::{self, AbsenceRegisterAccess};
+use crate::web::layout::Ui;
+use crate::web::{render, render_with};
+
+// ---- the day's lessons ------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DayQuery {
+    #[serde(default)]
+    pub date: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "absence/day.html")]
+pub struct DayPage {
+    pub ui: Ui,
+    /// The date as typed (shown again with an error).
+    pub date_value: String,
+    pub date_error: Option<&'static str>,
+    /// The date shown, when it is valid.
+    pub date: Option<Date>,
+    pub lessons: Vec<DayLessonRow>,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl DayPage {
+    pub fn date_input(&self) -> String {
+        domain::date_value(&self.date_value)
+    }
+    pub fn date_label(&self) -> String {
+        self.date.map(domain::display_date).unwrap_or_default()
+    }
+    pub fn time(&self, l: &DayLessonRow) -> String {
+        format!("{}–{}", domain::display_time(l.starts), domain::display_time(l.ends))
+    }
+    pub fn href(&self, l: &DayLessonRow) -> String {
+        format!("/absence/groups/{}/register?date={}&lesson={}", l.group_id, self.date_value, l.id)
+    }
+}
+
+/// The lessons of a day (today unless `?date=`) that the actor may take the register for.
+pub async fn day(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<DayQuery>) -> Result<Response> {
+    let scope = policy::absence_register_scope(&ctx.actor)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let today = queries::today(&mut tx).await?;
+    let (date, date_error) = if q.date.trim().is_empty() {
+        (Some(today), None)
+    } else {
+        match domain::parse_date(&q.date) {
+            None => (None, Some("absence.error.date_format")),
+            Some(d) if d > today => (None, Some("absence.error.date_future")),
+            Some(d) => (Some(d), None),
+        }
+    };
+    let lessons = match date {
+        Some(d) => {
+            queries::lessons_on(&mut tx, d, ctx.actor.person_id, &scope.teacher_at, &scope.office_at, ui.lang).await?
+        }
+        None => Vec::new(),
+    };
+    tx.commit().await?;
+    let page = DayPage {
+        date_value: date.map(domain::iso).unwrap_or_else(|| q.date.clone()),
+        date_error,
+        previous: date.and_then(|d| d.previous_day()).map(domain::iso),
+        next: date.and_then(|d| d.next_day()).filter(|d| *d <= today).map(domain::iso),
+        date,
+        lessons,
+        ui,
+    };
+    if page.date_error.is_some() {
+        return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
+    Ok(render(&page))
+}
+
+// ---- one lesson's register ----------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RegisterQuery {
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub lesson: String,
+    #[serde(default)]
+    pub saved: String,
+}
+
+#[derive(Debug, Default)]
+pub struct RegisterErrors {
+    pub date: Option<&'static str>,
+    pub lesson: Option<&'static str>,
+    /// About the list as a whole (a pupil who is not in the group that day).
+    pub pupils: Option<&'static str>,
+}
+
+impl RegisterErrors {
+    fn choice(&self) -> bool {
+        self.date.is_some() || self.lesson.is_some()
+    }
+}
+
+/// A pupil's line in the form.
+#[derive(Debug, Clone)]
+pub struct RegisterRow {
+    pub pupil_id: Uuid,
+    pub name: String,
+    /// The status shown as chosen (saved, as sent, or "present" for a new register).
+    pub status: Status,
+    pub minutes: String,
+    /// What guardians reported for the day, one line each.
+    pub reports: Vec<String>,
+    pub saved: bool,
+    pub error: Option<&'static str>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "absence/register.html")]
+pub struct RegisterPage {
+    pub ui: Ui,
+    pub group: GroupRow,
+    pub lessons: Vec<GroupLessonRow>,
+    pub date_value: String,
+    pub lesson_value: String,
+    pub errors: RegisterErrors,
+    /// The chosen lesson and day, when both are valid.
+    pub chosen: Option<(GroupLessonRow, Date)>,
+    pub rows: Vec<RegisterRow>,
+    pub saved: bool,
+    /// Valid day, but the group has no lesson then (nothing to choose).
+    pub no_lesson: bool,
+}
+
+impl RegisterPage {
+    pub fn date_input(&self) -> String {
+        domain::date_value(&self.date_value)
+    }
+    pub fn any_error(&self) -> bool {
+        self.errors.choice() || self.errors.pupils.is_some() || self.rows.iter().any(|r| r.error.is_some())
+    }
+    pub fn lesson_label(&self, l: &GroupLessonRow) -> String {
+        let mut s = format!(
+            "{} {}–{}",
+            self.ui.t(domain::weekday_key(l.weekday)),
+            domain::display_time(l.starts),
+            domain::display_time(l.ends)
+        );
+        if let Some(subject) = &l.subject {
+            s.push_str(&format!(" · {subject}"));
+        }
+        s
+    }
+    pub fn lesson_selected(&self, l: &GroupLessonRow) -> bool {
+        self.lesson_value == l.id.to_string()
+    }
+    pub fn chosen_label(&self) -> String {
+        match &self.chosen {
+            Some((l, d)) => format!("{} {} · {}", self.lesson_label(l), domain::display_date(*d), self.group.name),
+            None => String::new(),
+        }
+    }
+    pub fn chosen_lesson_id(&self) -> String {
+        self.chosen.as_ref().map(|(l, _)| l.id.to_string()).unwrap_or_default()
+    }
+    pub fn chosen_date(&self) -> String {
+        self.chosen.as_ref().map(|(_, d)| domain::iso(*d)).unwrap_or_default()
+    }
+    pub fn is(&self, row: &RegisterRow, s: &Status) -> bool {
+        row.status == *s
+    }
+    pub fn statuses(&self) -> [Status; 3] {
+        Status::ALL
+    }
+    pub fn back_href(&self) -> String {
+        format!("/absence/register?date={}", self.date_input())
+    }
+}
+
+/// What the chooser resolved to.
+struct Choice {
+    lesson: GroupLessonRow,
+    date: Date,
+}
+
+/// Check the date and lesson the user chose. `lesson_required`: a POST must name one;
+/// a GET without one takes the group's first lesson of the day.
+async fn choose(
+    tx: &mut sqlx::PgConnection,
+    group: &GroupRow,
+    lessons: &[GroupLessonRow],
+    date_raw: &str,
+    lesson_raw: &str,
+    lesson_required: bool,
+    errors: &mut RegisterErrors,
+) -> Result<(Option<Choice>, Option<Date>)> {
+    let today = queries::today(tx).await?;
+    let date = if date_raw.trim().is_empty() && !lesson_required { Some(today) } else { domain::parse_date(date_raw) };
+    let date = match date {
+        None => {
+            errors.date = Some("absence.error.date_format");
+            None
+        }
+        Some(d) if d > today => {
+            errors.date = Some("absence.error.date_future");
+            None
+        }
+        Some(d) if d < group.year_starts || d > group.year_ends => {
+            errors.date = Some("absence.error.date_outside_year");
+            None
+        }
+        Some(d) => Some(d),
+    };
+    let lesson = if lesson_raw.trim().is_empty() {
+        if lesson_required {
+            errors.lesson = Some("absence.error.lesson_required");
+        }
+        None
+    } else {
+        let found = Uuid::parse_str(lesson_raw.trim()).ok().and_then(|id| lessons.iter().find(|l| l.id == id));
+        if found.is_none() {
+            errors.lesson = Some("absence.error.lesson_not_in_group");
+        }
+        found.cloned()
+    };
+    let Some(date) = date else { return Ok((None, None)) };
+    let lesson = match lesson {
+        Some(l) => l,
+        None if errors.lesson.is_some() => return Ok((None, Some(date))),
+        None => {
+            // The group's first lesson held that day, if any.
+            let mut first = None;
+            for l in lessons {
+                if queries::lesson_held_on(tx, l.id, date).await? {
+                    first = Some(l.clone());
+                    break;
+                }
+            }
+            match first {
+                Some(l) => l,
+                None => return Ok((None, Some(date))),
+            }
+        }
+    };
+    if !queries::lesson_held_on(tx, lesson.id, date).await? {
+        errors.lesson = Some("absence.error.lesson_not_on_date");
+        return Ok((None, Some(date)));
+    }
+    Ok((Some(Choice { lesson, date }), Some(date)))
+}
+
+/// The form's lines: the group's members that day, with saved statuses (or, after a
+/// refused save, what was sent) and the guardians' reports of the day.
+async fn rows(
+    tx: &mut sqlx::PgConnection,
+    access: &AbsenceRegisterAccess,
+    choice: &Choice,
+    ui: &Ui,
+    sent: Option<&Sent>,
+) -> Result<Vec<RegisterRow>> {
+    let members = queries::members(tx, access.group_id, choice.lesson.id, choice.date).await?;
+    let ids: Vec<Uuid> = members.iter().map(|m| m.id).collect();
+    let reports = queries::reports_on(tx, &ids, choice.date, ui.lang).await?;
+    Ok(members
+        .into_iter()
+        .map(|m| {
+            let saved_status = m.status.as_deref().and_then(Status::from_code);
+            let mut row = RegisterRow {
+                pupil_id: m.id,
+                name: format!("{} {}", m.given_name, m.family_name),
+                status: saved_status.unwrap_or(Status::Present),
+                minutes: m.minutes_late.map(|n| n.to_string()).unwrap_or_default(),
+                reports: reports
+                    .iter()
+                    .filter(|r| r.pupil_id == m.id)
+                    .map(|r| match (r.from_time, r.to_time) {
+                        (Some(a), Some(b)) => {
+                            format!("{} ({}–{})", r.reason, domain::display_time(a), domain::display_time(b))
+                        }
+                        _ => format!("{} ({})", r.reason, ui.t("absence.whole_day").to_lowercase()),
+                    })
+                    .collect(),
+                saved: saved_status.is_some(),
+                error: None,
+            };
+            if let Some(sent) = sent {
+                if let Some(line) = sent.lines.get(&m.id) {
+                    if let Some(s) = Status::from_code(&line.status) {
+                        row.status = s;
+                    }
+                    row.minutes = line.minutes.clone();
+                    row.error = line.error;
+                }
+            }
+            row
+        })
+        .collect())
+}
+
+async fn load(state: &AppState, ctx: &Ctx, group_id: &str) -> Result<(db::Tx, AbsenceRegisterAccess, GroupRow)> {
+    let group_id = parse_id(group_id)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let access = policy::absence_register_access(&mut tx, &ctx.actor, group_id).await?;
+    let group = queries::group(&mut tx, group_id).await?.ok_or(AppError::NotFound)?;
+    Ok((tx, access, group))
+}
+
+/// The register of one of the group's lessons on a day (`?date=&lesson=`).
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(group_id): Path<String>,
+    Query(q): Query<RegisterQuery>,
+) -> Result<Response> {
+    let (mut tx, access, group) = load(&state, &ctx, &group_id).await?;
+    let lessons = queries::group_lessons(&mut tx, access.group_id, ui.lang).await?;
+    let mut errors = RegisterErrors::default();
+    let (choice, date) = choose(&mut tx, &group, &lessons, &q.date, &q.lesson, false, &mut errors).await?;
+    let rows = match &choice {
+        Some(c) => rows(&mut tx, &access, c, &ui, None).await?,
+        None => Vec::new(),
+    };
+    if let Some(c) = &choice {
+        let subjects: Vec<Uuid> = rows.iter().map(|r| r.pupil_id).collect();
+        audit::record(
+            &mut tx,
+            &ctx,
+            Some(access.role.code()),
+            Event {
+                action: Action::Read,
+                resource: "absence_register",
+                resource_id: Some(c.lesson.id),
+                subjects: &subjects,
+                purpose: access.purpose,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let status = if errors.choice() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = RegisterPage {
+        date_value: date.map(domain::iso).unwrap_or_else(|| q.date.clone()),
+        lesson_value: choice.as_ref().map(|c| c.lesson.id.to_string()).unwrap_or_else(|| q.lesson.clone()),
+        no_lesson: choice.is_none() && !errors.choice(),
+        chosen: choice.map(|c| (c.lesson, c.date)),
+        saved: q.saved == "1",
+        ui,
+        group,
+        lessons,
+        errors,
+        rows,
+    };
+    Ok(render_with(status, &page))
+}
+
+/// One pupil's line as sent.
+#[derive(Debug, Default)]
+struct SentLine {
+    status: String,
+    minutes: String,
+    error: Option<&'static str>,
+}
+
+/// The register form as sent: only `csrf`, `date`, `lesson`, `status-<pupil>` and
+/// `minutes-<pupil>` exist; anything else, or a field twice, is refused whole.
+#[derive(Debug, Default)]
+struct Sent {
+    date: String,
+    lesson: String,
+    lines: HashMap<Uuid, SentLine>,
+}
+
+fn parse_sent(fields: Vec<(String, String)>) -> Result<Sent> {
+    let mut sent = Sent::default();
+    let mut seen = HashSet::new();
+    for (key, value) in fields {
+        if !seen.insert(key.clone()) {
+            return Err(AppError::BadRequest);
+        }
+        match key.as_str() {
+            "csrf" => {}
+            "date" => sent.date = value,
+            "lesson" => sent.lesson = value,
+            _ => {
+                let (kind, id) = key.split_once('-').ok_or(AppError::BadRequest)?;
+                let id = Uuid::parse_str(id).map_err(|_| AppError::BadRequest)?;
+                let line = sent.lines.entry(id).or_default();
+                match kind {
+                    "status" => line.status = value,
+                    "minutes" => line.minutes = value,
+                    _ => return Err(AppError::BadRequest),
+                }
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// Save the register. Pupils missing from the form are left as they are; a pupil
+/// not in the group that day, an unknown status or bad minutes refuse the whole save.
+pub async fn save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(group_id): Path<String>,
+    form: std::result::Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Result<Response> {
+    let Form(fields) = form.map_err(|_| AppError::BadRequest)?;
+    let mut sent = parse_sent(fields)?;
+    let (mut tx, access, group) = load(&state, &ctx, &group_id).await?;
+    let lessons = queries::group_lessons(&mut tx, access.group_id, ui.lang).await?;
+    let mut errors = RegisterErrors::default();
+    let (choice, date) = choose(&mut tx, &group, &lessons, &sent.date, &sent.lesson, true, &mut errors).await?;
+    let mut entries = Vec::new();
+    let mut rows_shown = Vec::new();
+    if let Some(c) = &choice {
+        let members: HashSet<Uuid> =
+            queries::members(&mut tx, access.group_id, c.lesson.id, c.date).await?.into_iter().map(|m| m.id).collect();
+        if sent.lines.keys().any(|id| !members.contains(id)) {
+            errors.pupils = Some("absence.error.pupil_not_in_group");
+        }
+        for (id, line) in sent.lines.iter_mut().filter(|(id, _)| members.contains(id)) {
+            match Status::from_code(&line.status) {
+                None => line.error = Some("absence.error.status_invalid"),
+                Some(Status::Late) => match domain::parse_minutes(&line.minutes) {
+                    Some(m) => {
+                        entries.push(Entry { pupil_id: *id, status: Status::Late.code(), minutes_late: Some(m) })
+                    }
+                    None => line.error = Some("absence.error.minutes_late"),
+                },
+                // Minutes typed before the status was changed from "late" are dropped.
+                Some(s) => {
+                    line.minutes.clear();
+                    entries.push(Entry { pupil_id: *id, status: s.code(), minutes_late: None });
+                }
+            }
+        }
+        let refused = errors.pupils.is_some() || sent.lines.values().any(|l| l.error.is_some());
+        if refused {
+            rows_shown = rows(&mut tx, &access, c, &ui, Some(&sent)).await?;
+        }
+    }
+    let refused = choice.is_none() || errors.pupils.is_some() || rows_shown.iter().any(|r| r.error.is_some());
+    if refused {
+        // Nothing is stored; the form comes back as sent, with the messages.
+        tx.rollback().await?;
+        let page = RegisterPage {
+            date_value: date.map(domain::iso).unwrap_or_else(|| sent.date.clone()),
+            lesson_value: sent.lesson.clone(),
+            no_lesson: false,
+            chosen: choice.map(|c| (c.lesson, c.date)),
+            saved: false,
+            ui,
+            group,
+            lessons,
+            errors,
+            rows: rows_shown,
+        };
+        return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
+    let Some(c) = choice else { return Err(AppError::BadRequest) };
+    queries::save_register(&mut tx, c.lesson.id, c.date, ctx.actor.person_id, access.source(), &entries).await?;
+    let subjects: Vec<Uuid> = entries.iter().map(|e| e.pupil_id).collect();
+    audit::record(
+        &mut tx,
+        &ctx,
+        Some(access.role.code()),
+        Event {
+            action: Action::Update,
+            resource: "absence_register",
+            resource_id: Some(c.lesson.id),
+            subjects: &subjects,
+            purpose: access.purpose,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/absence/groups/{}/register?date={}&lesson={}&saved=1",
+        access.group_id,
+        domain::iso(c.date),
+        c.lesson.id
+    ))
+    .into_response())
+}

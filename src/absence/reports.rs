@@ -1,0 +1,362 @@
+//! A guardian's absence reports (Min side): for a child under their parental
+//! responsibility, a day or days, whole days or hours on one day, and a reason from
+//! the municipality's code list. No free text: the form is a strict struct that
+//! refuses any field it does not name. Both guardians with parental responsibility
+//! see every report of the child; a report that has not begun may be withdrawn.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use time::{Date, Duration};
+use uuid::Uuid;
+
+use super::domain;
+use super::parse_id;
+use super::queries::{self, ChildRow, NewReport, ReasonRow, ReportRow};
+use crate::app::AppState;
+use crate::audit::{self, Action, Event};
+use crate::auth::Ctx;
+use crate::db;
+use crate::error::{AppError, Result};
+use crate::policy;
+use crate::web::layout::Ui;
+use crate::web::render_with;
+
+/// How far ahead a guardian may report (planned absence beyond it is a leave
+/// application to the school, not a report).
+pub const MAX_DAYS_AHEAD: i64 = 30;
+/// How far back a guardian may report (a forgotten report of last week, not last term).
+pub const MAX_DAYS_BACK: i64 = 14;
+
+/// The report form. Strict: a field not named here (a "note", a "comment") makes the
+/// whole request fail before anything is read, let alone stored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportForm {
+    /// Checked by the CSRF middleware before the handler runs; named here so that
+    /// the strict form accepts it.
+    #[serde(default)]
+    #[expect(dead_code, reason = "read by the CSRF middleware, not here")]
+    pub csrf: String,
+    #[serde(default)]
+    pub first_day: String,
+    #[serde(default)]
+    pub last_day: String,
+    /// `whole_day` or `hours`.
+    #[serde(default)]
+    pub extent: String,
+    #[serde(default)]
+    pub from_time: String,
+    #[serde(default)]
+    pub to_time: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The withdraw button's form: nothing but the CSRF token.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    #[expect(dead_code, reason = "read by the CSRF middleware, not here")]
+    pub csrf: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ReportErrors {
+    pub first_day: Option<&'static str>,
+    pub last_day: Option<&'static str>,
+    pub extent: Option<&'static str>,
+    pub from_time: Option<&'static str>,
+    pub to_time: Option<&'static str>,
+    pub reason: Option<&'static str>,
+}
+
+impl ReportErrors {
+    pub fn any(&self) -> bool {
+        self.first_day.is_some()
+            || self.last_day.is_some()
+            || self.extent.is_some()
+            || self.from_time.is_some()
+            || self.to_time.is_some()
+            || self.reason.is_some()
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "absence/child.html")]
+pub struct ChildPage {
+    pub ui: Ui,
+    pub child: ChildRow,
+    pub reasons: Vec<ReasonRow>,
+    pub reports: Vec<ReportRow>,
+    pub form: ReportForm,
+    pub errors: ReportErrors,
+    pub today: Date,
+    pub notice: Option<&'static str>,
+}
+
+impl ChildPage {
+    pub fn hours(&self) -> bool {
+        self.form.extent == "hours"
+    }
+    pub fn period(&self, r: &ReportRow) -> String {
+        if r.first_day == r.last_day {
+            domain::display_date(r.first_day)
+        } else {
+            format!("{}–{}", domain::display_date(r.first_day), domain::display_date(r.last_day))
+        }
+    }
+    pub fn extent_label(&self, r: &ReportRow) -> String {
+        match (r.from_time, r.to_time) {
+            (Some(a), Some(b)) => format!("{}–{}", domain::display_time(a), domain::display_time(b)),
+            _ => self.ui.t("absence.whole_day").to_owned(),
+        }
+    }
+    pub fn may_withdraw(&self, r: &ReportRow) -> bool {
+        r.first_day > self.today
+    }
+    pub fn min_date(&self) -> String {
+        domain::iso(self.today - Duration::days(MAX_DAYS_BACK))
+    }
+    pub fn max_date(&self) -> String {
+        domain::iso(self.today + Duration::days(MAX_DAYS_AHEAD))
+    }
+    pub fn date(&self, raw: &str) -> String {
+        domain::date_value(raw)
+    }
+    pub fn time(&self, raw: &str) -> String {
+        domain::time_value(raw)
+    }
+    pub fn days_ahead(&self) -> String {
+        MAX_DAYS_AHEAD.to_string()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    pub done: String,
+}
+
+async fn page(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    ui: Ui,
+    pupil: Uuid,
+    form: ReportForm,
+    errors: ReportErrors,
+    notice: Option<&'static str>,
+) -> Result<ChildPage> {
+    let child = queries::children(tx, &[pupil]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let reasons = queries::guardian_reasons(tx, ui.lang).await?;
+    let reports = queries::reports_of(tx, pupil, ctx.actor.person_id, ui.lang).await?;
+    let today = queries::today(tx).await?;
+    Ok(ChildPage { ui, child, reasons, reports, form, errors, today, notice })
+}
+
+async fn audit_read(tx: &mut sqlx::PgConnection, ctx: &Ctx, pupil: Uuid) -> Result<()> {
+    audit::record(
+        tx,
+        ctx,
+        Some(ctx.actor.audience.code()),
+        Event {
+            action: Action::Read,
+            resource: "absence_reports",
+            resource_id: Some(pupil),
+            subjects: &[pupil],
+            purpose: policy::Purpose::GuardianAccess,
+        },
+    )
+    .await
+}
+
+/// The child's reports and the form for a new one.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(pupil_id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response> {
+    let pupil = parse_id(&pupil_id)?;
+    let access = policy::absence_report_access(&ctx.actor, pupil)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let notice = match q.done.as_str() {
+        "created" => Some("absence.report.created"),
+        "withdrawn" => Some("absence.report.withdrawn"),
+        _ => None,
+    };
+    let today = queries::today(&mut tx).await?;
+    let form = ReportForm { first_day: domain::iso(today), extent: "whole_day".to_owned(), ..ReportForm::default() };
+    let page = page(&mut tx, &ctx, ui, access.pupil_id, form, ReportErrors::default(), notice).await?;
+    audit_read(&mut tx, &ctx, access.pupil_id).await?;
+    tx.commit().await?;
+    Ok(render_with(StatusCode::OK, &page))
+}
+
+/// Check a report against the rules; `None` with the errors filled in when it breaks one.
+async fn check(
+    tx: &mut sqlx::PgConnection,
+    pupil: Uuid,
+    form: &ReportForm,
+    reasons: &[ReasonRow],
+    errors: &mut ReportErrors,
+) -> Result<Option<NewReport>> {
+    let today = queries::today(tx).await?;
+    let earliest = today - Duration::days(MAX_DAYS_BACK);
+    let latest = today + Duration::days(MAX_DAYS_AHEAD);
+    let first = domain::parse_date(&form.first_day);
+    if first.is_none() {
+        errors.first_day = Some("absence.error.date_format");
+    }
+    let last = if form.last_day.trim().is_empty() {
+        first
+    } else {
+        let d = domain::parse_date(&form.last_day);
+        if d.is_none() {
+            errors.last_day = Some("absence.error.date_format");
+        }
+        d
+    };
+    let year = match first {
+        Some(f) => queries::school_year_of(tx, f).await?,
+        None => None,
+    };
+    if let Some(f) = first {
+        if f < earliest {
+            errors.first_day = Some("absence.error.too_far_back");
+        } else if f > latest {
+            errors.first_day = Some("absence.error.too_far_ahead");
+        } else if year.is_none() {
+            errors.first_day = Some("absence.error.date_outside_year");
+        }
+    }
+    if let (Some(f), Some(l)) = (first, last) {
+        if l < f {
+            errors.last_day = Some("absence.error.last_before_first");
+        } else if l > latest {
+            errors.last_day = Some("absence.error.too_far_ahead");
+        } else if let Some((_, ends)) = year {
+            if l > ends {
+                errors.last_day = Some("absence.error.date_outside_year");
+            }
+        }
+    }
+    let hours = match form.extent.as_str() {
+        "whole_day" => None,
+        "hours" => {
+            let from = domain::parse_time(&form.from_time);
+            let to = domain::parse_time(&form.to_time);
+            if from.is_none() {
+                errors.from_time = Some("absence.error.time_format");
+            }
+            if to.is_none() {
+                errors.to_time = Some("absence.error.time_format");
+            }
+            if let (Some(a), Some(b)) = (from, to) {
+                if b <= a {
+                    errors.to_time = Some("absence.error.to_before_from");
+                }
+            }
+            if first != last && errors.last_day.is_none() {
+                errors.last_day = Some("absence.error.hours_one_day");
+            }
+            from.zip(to)
+        }
+        _ => {
+            errors.extent = Some("absence.error.extent_required");
+            None
+        }
+    };
+    if !reasons.iter().any(|r| r.code == form.reason) {
+        errors.reason = Some("absence.error.reason_required");
+    }
+    if errors.any() {
+        return Ok(None);
+    }
+    let (Some(first_day), Some(last_day)) = (first, last) else { return Ok(None) };
+    let report = NewReport { first_day, last_day, hours, reason: form.reason.clone() };
+    queries::lock_child(tx, pupil).await?;
+    if queries::overlaps(tx, pupil, &report).await? {
+        errors.first_day = Some("absence.error.overlap");
+        return Ok(None);
+    }
+    Ok(Some(report))
+}
+
+/// Make a report. Refused whole (400) if the form has any field it should not; 422
+/// with the messages by the fields if it breaks a rule; nothing is stored then.
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(pupil_id): Path<String>,
+    form: std::result::Result<Form<ReportForm>, FormRejection>,
+) -> Result<Response> {
+    let pupil = parse_id(&pupil_id)?;
+    let access = policy::absence_report_access(&ctx.actor, pupil)?;
+    let Form(form) = form.map_err(|_| AppError::BadRequest)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let reasons = queries::guardian_reasons(&mut tx, ui.lang).await?;
+    let mut errors = ReportErrors::default();
+    let Some(report) = check(&mut tx, access.pupil_id, &form, &reasons, &mut errors).await? else {
+        let page = page(&mut tx, &ctx, ui, access.pupil_id, form, errors, None).await?;
+        audit_read(&mut tx, &ctx, access.pupil_id).await?;
+        tx.commit().await?;
+        return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    };
+    let id = queries::insert_report(&mut tx, access.pupil_id, ctx.actor.person_id, &report).await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Some(ctx.actor.audience.code()),
+        Event {
+            action: Action::Create,
+            resource: "absence_report",
+            resource_id: Some(id),
+            subjects: &[access.pupil_id],
+            purpose: access.purpose,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/absence/children/{}?done=created", access.pupil_id)).into_response())
+}
+
+/// Withdraw a report that has not begun. One that has begun (or is not the child's)
+/// is not found: the school may already have acted on it.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((pupil_id, report_id)): Path<(String, String)>,
+    form: std::result::Result<Form<WithdrawForm>, FormRejection>,
+) -> Result<Response> {
+    let pupil = parse_id(&pupil_id)?;
+    let report = parse_id(&report_id)?;
+    let access = policy::absence_report_access(&ctx.actor, pupil)?;
+    let Form(_) = form.map_err(|_| AppError::BadRequest)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let today = queries::today(&mut tx).await?;
+    if !queries::withdraw_report(&mut tx, access.pupil_id, report, today).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        &ctx,
+        Some(ctx.actor.audience.code()),
+        Event {
+            action: Action::Delete,
+            resource: "absence_report",
+            resource_id: Some(report),
+            subjects: &[access.pupil_id],
+            purpose: access.purpose,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/absence/children/{}?done=withdrawn", access.pupil_id)).into_response())
+}
