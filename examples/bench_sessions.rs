@@ -1,0 +1,95 @@
+//! Morning-peak benchmark helper (see benches/morning-peak.sh): signs in teachers of the
+//! large demo municipality and prints, one line per teacher, what a load tool needs to
+//! play them: session cookie, CSRF token, group, lesson, date and the group's pupils.
+//!
+//! `cargo run --release --example bench_sessions -- DATA_DIR COUNT DATE`
+//! (DATA_DIR: a running `tavle demo --size large --data-dir DATA_DIR`; DATE: a school
+//! day, YYYY-MM-DD, or `auto` for the latest school day up to today).
+
+use anyhow::{anyhow, Context};
+use uuid::Uuid;
+
+use tavle::auth::session::{self, Method, NewSession};
+use tavle::config::Config;
+use tavle::policy::Audience;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, data_dir, count, date] = args.as_slice() else {
+        return Err(anyhow!("usage: bench_sessions DATA_DIR COUNT DATE"));
+    };
+    let count: i64 = count.parse().context("COUNT")?;
+    let url = format!("postgres://{}@localhost/tavle?host={data_dir}", tavle::db::embedded::SUPERUSER);
+    let owner = tavle::db::connect(&url, 2).await?;
+    let tenant: Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'storby'")
+        .fetch_optional(&owner)
+        .await?
+        .ok_or_else(|| anyhow!("no Storby: build it with `tavle demo --size large`"))?;
+    // `auto`: the latest school day up to today (a register cannot be taken ahead).
+    let date: time::Date = if date == "auto" {
+        sqlx::query_scalar(
+            "SELECT d::date FROM generate_series(current_date - 21, current_date, interval '1 day') d \
+             WHERE extract(isodow FROM d) < 6 AND NOT EXISTS (SELECT 1 FROM calendar_breaks b \
+                   WHERE b.tenant_id = $1 AND d::date BETWEEN b.first_day AND b.last_day) \
+             ORDER BY d DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .fetch_optional(&owner)
+        .await?
+        .ok_or_else(|| anyhow!("no school day in the last three weeks"))?
+    } else {
+        time::Date::parse(date, time::macros::format_description!("[year]-[month]-[day]")).context("DATE")?
+    };
+    // One lesson a teacher gives that day, in a group of 25 or more, per teacher.
+    let picks: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "SELECT DISTINCT ON (l.teacher_id) l.teacher_id, l.group_id, l.id FROM lessons l \
+         WHERE l.tenant_id = $1 AND l.teacher_id IS NOT NULL AND l.weekday = extract(isodow FROM $2::date) \
+           AND l.valid_from <= $2 AND (l.valid_to IS NULL OR l.valid_to > $2) \
+           AND (SELECT count(*) FROM group_memberships m WHERE m.tenant_id = l.tenant_id AND m.group_id = l.group_id) >= 25 \
+         ORDER BY l.teacher_id, l.starts LIMIT $3",
+    )
+    .bind(tenant)
+    .bind(date)
+    .bind(count)
+    .fetch_all(&owner)
+    .await?;
+    let config = Config::from_map(&Default::default())?;
+    for (teacher, group, lesson) in picks {
+        let cookie = session::create(
+            &owner,
+            &config,
+            NewSession {
+                tenant_id: tenant,
+                person_id: teacher,
+                method: Method::Demo,
+                audience: Audience::Staff,
+                acr: None,
+                id_token_hint: None,
+            },
+            Some("127.0.0.1"),
+        )
+        .await
+        .map_err(|e| anyhow!("signing in a teacher: {e}"))?;
+        let csrf: String = sqlx::query_scalar(
+            "SELECT csrf_token FROM sessions WHERE tenant_id = $1 AND person_id = $2 ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(teacher)
+        .fetch_one(&owner)
+        .await?;
+        let pupils: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT pupil_id FROM group_memberships WHERE tenant_id = $1 AND group_id = $2 \
+             AND from_date <= $3 AND (to_date IS NULL OR to_date > $3) ORDER BY pupil_id",
+        )
+        .bind(tenant)
+        .bind(group)
+        .bind(date)
+        .fetch_all(&owner)
+        .await?;
+        let pupils: Vec<String> = pupils.iter().map(Uuid::to_string).collect();
+        println!("{cookie}\t{csrf}\t{group}\t{lesson}\t{date}\t{}", pupils.join(","));
+    }
+    owner.close().await;
+    Ok(())
+}
