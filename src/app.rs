@@ -74,6 +74,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::pupils::router())
         .merge(crate::audit::page::router())
         .merge(crate::admin::router())
+        .merge(crate::timetable::router())
 }
 
 pub fn build_router(state: AppState) -> Router {
