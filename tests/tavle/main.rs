@@ -18,3 +18,4 @@ mod oidc;
 mod pupils;
 mod schema;
 mod sessions;
+mod timetable;
