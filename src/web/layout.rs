@@ -35,13 +35,14 @@ impl Ui {
             nav.push(NavLink {
                 href: "/timetable",
                 label_key: "nav.timetable",
-                current: ctx.path.starts_with("/timetable") || ctx.path.ends_with("/timetable"),
+                current: ctx.path.starts_with("/timetable") || ctx.path.contains("/timetable"),
             });
             if actor.may_list_pupils() {
                 nav.push(NavLink {
                     href: "/pupils",
                     label_key: "nav.pupils",
-                    current: ctx.path.starts_with("/pupils") || ctx.path.starts_with("/schools"),
+                    current: (ctx.path.starts_with("/pupils") || ctx.path.starts_with("/schools"))
+                        && !ctx.path.contains("/timetable"),
                 });
             }
             if actor.may_view_audit() {
