@@ -75,6 +75,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::audit::page::router())
         .merge(crate::admin::router())
         .merge(crate::absence::router())
+        .merge(crate::timetable::router())
 }
 
 pub fn build_router(state: AppState) -> Router {

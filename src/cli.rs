@@ -1,4 +1,5 @@
-//! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `audit verify`.
+//! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
+//! `audit verify`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -131,6 +132,26 @@ pub enum ImportSource {
         #[arg(long)]
         dry_run: bool,
     },
+    /// A school's weekly lessons from a CSV file (group, subject, teacher, room,
+    /// weekday, start, end, from, to).
+    ///
+    /// The format is in README.md ("Timetable import file format"). The file replaces the
+    /// school's timetable for the school year from its earliest `from` date. Every line is
+    /// checked first: one bad line and nothing is applied, and every problem is reported
+    /// with its line number. Running the same file twice changes nothing.
+    Timetable {
+        /// The CSV file.
+        file: PathBuf,
+        /// The municipality, by slug (e.g. fjordvik).
+        #[arg(long)]
+        tenant: String,
+        /// The school, by its organisation number (9 digits).
+        #[arg(long)]
+        school: String,
+        /// Check the file and report what would change, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,6 +206,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Import { source: ImportSource::Hr { file, tenant, full, dry_run } } => {
             run_import_hr(&config, &file, &tenant, hr::ImportOptions { full, dry_run, today: None }).await
         }
+        Command::Import { source: ImportSource::Timetable { file, tenant, school, dry_run } } => {
+            run_import_timetable(&config, &file, &tenant, &school, dry_run).await
+        }
         Command::Audit { command: AuditCommand::Verify { tenant } } => audit_verify(&config, &tenant).await,
     }
 }
@@ -219,6 +243,42 @@ async fn run_import_hr(
                 eprintln!("{problem}");
             }
             Err(hr::ImportError::Invalid(problems).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `tavle import timetable`: the report on stdout; each problem of a bad file on its own
+/// line on stderr (in English), then the one-line error `main` prints.
+async fn run_import_timetable(
+    config: &Config,
+    file: &std::path::Path,
+    tenant: &str,
+    school: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use crate::timetable::import::{self, ImportError};
+    // The application's login: row-level security holds the import to its municipality.
+    let url = config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
+        anyhow!(ConfigError {
+            name: "DATABASE_URL",
+            problem: "required by `tavle import` (a postgres:// URL of the application's login)".into(),
+        })
+    })?;
+    let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let pool = db::connect(&url, 2).await?;
+    let result = import::import_file(&pool, tenant, school, &input, dry_run).await;
+    pool.close().await;
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            Ok(())
+        }
+        Err(ImportError::Invalid(problems)) => {
+            for problem in &problems {
+                eprintln!("{}", problem.text(crate::web::i18n::Lang::En));
+            }
+            Err(ImportError::Invalid(problems).into())
         }
         Err(e) => Err(e.into()),
     }

@@ -22,4 +22,5 @@ pub mod home;
 pub mod hr;
 pub mod policy;
 pub mod pupils;
+pub mod timetable;
 pub mod web;

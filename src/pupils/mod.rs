@@ -260,6 +260,7 @@ pub struct CardPage {
     pub show_enrolments: bool,
     pub may_reveal: bool,
     pub revealed: bool,
+    pub show_timetable: bool,
 }
 
 impl CardPage {
@@ -333,6 +334,7 @@ async fn card_page(state: AppState, ctx: Ctx, ui: Ui, pupil_id: &str, reveal: bo
         show_enrolments: access.enrolments,
         may_reveal: access.reveal_national_id && !reveal,
         revealed: reveal,
+        show_timetable: policy::card_shows_timetable(&access),
         card,
     }))
 }

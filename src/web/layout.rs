@@ -31,11 +31,18 @@ impl Ui {
     pub fn new(state: &AppState, ctx: &RequestContext) -> Self {
         let mut nav = vec![NavLink { href: "/", label_key: "nav.home", current: ctx.path == "/" }];
         if let Some(actor) = &ctx.actor {
+            // Everyone signed in has a week: their own, their children's, or their teaching.
+            nav.push(NavLink {
+                href: "/timetable",
+                label_key: "nav.timetable",
+                current: ctx.path.starts_with("/timetable") || ctx.path.contains("/timetable"),
+            });
             if actor.may_list_pupils() {
                 nav.push(NavLink {
                     href: "/pupils",
                     label_key: "nav.pupils",
-                    current: ctx.path.starts_with("/pupils") || ctx.path.starts_with("/schools"),
+                    current: (ctx.path.starts_with("/pupils") || ctx.path.starts_with("/schools"))
+                        && !ctx.path.contains("/timetable"),
                 });
             }
             if actor.may_register_absence() || actor.may_report_absence() {

@@ -96,6 +96,7 @@ struct Fixtures {
     /// A guardian's report for Oskar that has not begun (so it may be withdrawn).
     future_report: Uuid,
     today: String,
+    timetable: TimetableFixtures,
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> Uuid {
@@ -135,6 +136,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         )
         .await,
         today: sqlx::query_scalar("SELECT to_char(current_date, 'YYYY-MM-DD')").fetch_one(&app.owner).await.unwrap(),
+        timetable: timetable_fixtures(app).await,
     }
 }
 
@@ -370,6 +372,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             )
         },
     ]);
+    cases.extend(timetable_cases(f));
     cases
 }
 
@@ -532,4 +535,172 @@ fn registered_routes(dir: &std::path::Path) -> BTreeSet<(String, String)> {
         }
     }
     out
+}
+
+// ---------------------------------------------------------------------------------
+// The timetable
+// ---------------------------------------------------------------------------------
+
+struct TimetableFixtures {
+    /// Solbakken's teaching group 4A NOR and Småøy's first teaching group.
+    solbakken_group: Uuid,
+    smaoy_group: Uuid,
+    /// A 4A NOR lesson as the edit form sends it back unchanged.
+    unchanged_lesson: Vec<(&'static str, String)>,
+    /// Another 4A NOR lesson, to remove.
+    removed_lesson: Uuid,
+}
+
+async fn timetable_fixtures(app: &TestApp) -> TimetableFixtures {
+    let solbakken_group = scalar(
+        app,
+        "SELECT g.id FROM groups g JOIN schools s ON s.id = g.school_id \
+         WHERE s.name = 'Solbakken skole' AND g.name = '4A NOR'",
+    )
+    .await;
+    let smaoy_group = scalar(
+        app,
+        "SELECT g.id FROM groups g JOIN schools s ON s.id = g.school_id \
+         WHERE s.name = 'Småøy skule' AND g.kind = 'teaching' ORDER BY g.name LIMIT 1",
+    )
+    .await;
+    type Row = (Uuid, i16, String, String, Option<Uuid>, Option<Uuid>, Option<String>, String);
+    let lessons: Vec<Row> = sqlx::query_as(
+        "SELECT id, weekday, to_char(starts, 'HH24:MI'), to_char(ends, 'HH24:MI'), subject_id, teacher_id, room, \
+                valid_from::text FROM lessons WHERE group_id = $1 AND valid_to IS NULL ORDER BY weekday, starts",
+    )
+    .bind(solbakken_group)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert!(lessons.len() >= 2, "4A NOR has lessons");
+    let (id, weekday, starts, ends, subject, teacher, room, from) = lessons[0].clone();
+    let text = |u: Option<Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
+    TimetableFixtures {
+        solbakken_group,
+        smaoy_group,
+        unchanged_lesson: vec![
+            ("lesson", id.to_string()),
+            ("weekday", weekday.to_string()),
+            ("starts", starts),
+            ("ends", ends),
+            ("subject", text(subject)),
+            ("teacher", text(teacher)),
+            ("room", room.unwrap_or_default()),
+            ("valid_from", from),
+            ("valid_to", String::new()),
+        ],
+        removed_lesson: lessons[lessons.len() - 1].0,
+    }
+}
+
+fn timetable_cases(f: &Fixtures) -> Vec<Case> {
+    let t = &f.timetable;
+    let case = |method, route: &'static str, path: String, what, allowed: Vec<&'static str>| Case {
+        method,
+        route,
+        path,
+        what,
+        form: Vec::new(),
+        allowed,
+        refused: Vec::new(),
+        others: Hidden,
+        anonymous: SignIn,
+    };
+    let everyone: Vec<&'static str> = PERSONAS.iter().copied().filter(|p| !p.is_empty()).collect();
+    let mut cases = vec![case("GET", "/timetable", "/timetable".to_owned(), "my timetable", everyone)];
+    // A pupil's week: whoever sees the card, except the billing officer (no need to know).
+    let pupils: [(Uuid, &'static str, Vec<&'static str>); 4] = [
+        (
+            f.oskar,
+            "Oskar's week (Solbakken, grade 3, at SFO)",
+            with(TENANT_WIDE, &["office_clerk", "teacher", "contact_teacher", "sfo_staff", "guardian"]),
+        ),
+        (
+            f.solbakken_upper,
+            "a Solbakken grade 6 pupil's week",
+            with(TENANT_WIDE, &["office_clerk", "teacher", "contact_teacher"]),
+        ),
+        (f.emma, "Emma's week (the pupil persona)", with(TENANT_WIDE, &["principal", "guardian", "pupil"])),
+        (f.smaoy_pupil, "a Småøy pupil's week", vec!["smaoy_office_clerk"]),
+    ];
+    for (pupil, what, allowed) in pupils {
+        cases.push(case("GET", "/pupils/{pupil_id}/timetable", format!("/pupils/{pupil}/timetable"), what, allowed));
+    }
+    let solbakken_staff = with(TENANT_WIDE, &["office_clerk", "teacher", "contact_teacher", "sfo_staff"]);
+    let schools: [(Uuid, &'static str, Vec<&'static str>); 4] = [
+        (f.solbakken, "Solbakken's timetables", solbakken_staff.clone()),
+        (f.ungdom, "the lower secondary school's timetables", with(TENANT_WIDE, &["principal"])),
+        (f.nordlys, "Nordlys' timetables", with(TENANT_WIDE, &["department_head"])),
+        (f.smaoy_school, "Småøy's timetables", vec!["smaoy_office_clerk"]),
+    ];
+    for (school, what, allowed) in schools {
+        cases.push(case(
+            "GET",
+            "/schools/{school_id}/timetable",
+            format!("/schools/{school}/timetable"),
+            what,
+            allowed,
+        ));
+    }
+    let groups = [
+        (t.solbakken_group, "4A NOR at Solbakken", solbakken_staff, vec!["office_clerk", "system_admin"]),
+        (t.smaoy_group, "a Småøy group", vec!["smaoy_office_clerk"], vec!["smaoy_office_clerk"]),
+    ];
+    for (group, what, sees, edits) in groups {
+        cases.push(case("GET", "/groups/{group_id}/timetable", format!("/groups/{group}/timetable"), what, sees));
+        cases.push(case("GET", "/groups/{group_id}/lessons", format!("/groups/{group}/lessons"), what, edits));
+    }
+    let group = t.solbakken_group;
+    cases.push(Case {
+        form: t.unchanged_lesson.clone(),
+        ..case(
+            "POST",
+            "/groups/{group_id}/lessons",
+            format!("/groups/{group}/lessons"),
+            "saving a 4A NOR lesson unchanged",
+            vec!["office_clerk", "system_admin"],
+        )
+    });
+    cases.push(Case {
+        form: vec![("lesson", t.removed_lesson.to_string())],
+        ..case(
+            "POST",
+            "/groups/{group_id}/lessons/remove",
+            format!("/groups/{group}/lessons/remove"),
+            "removing a 4A NOR lesson (the second time: already gone)",
+            vec!["office_clerk", "system_admin"],
+        )
+    });
+    let imports = [
+        (f.solbakken, "Solbakken's import", vec!["office_clerk", "system_admin"]),
+        (f.smaoy_school, "Småøy's import", vec!["smaoy_office_clerk"]),
+    ];
+    for (school, what, allowed) in imports {
+        cases.push(case(
+            "GET",
+            "/schools/{school_id}/timetable/import",
+            format!("/schools/{school}/timetable/import"),
+            what,
+            allowed.clone(),
+        ));
+    }
+    cases.push(Case {
+        form: vec![
+            (
+                "csv",
+                "group;subject;teacher;room;weekday;start;end;from;to\n4A NOR;;;;6;10:00;11:00;2026-12-01;\n"
+                    .to_owned(),
+            ),
+            ("dry_run", "yes".to_owned()),
+        ],
+        ..case(
+            "POST",
+            "/schools/{school_id}/timetable/import",
+            format!("/schools/{}/timetable/import", f.solbakken),
+            "a dry run of Solbakken's import",
+            vec!["office_clerk", "system_admin"],
+        )
+    });
+    cases
 }

@@ -19,3 +19,4 @@ mod oidc;
 mod pupils;
 mod schema;
 mod sessions;
+mod timetable;

@@ -94,7 +94,7 @@ async fn guardians_sign_in_with_id_porten_at_substantial_or_high() {
     let (mut b, res) = sign_in(&app, "idporten", &kari, "idporten-loa-substantial").await;
     assert_redirects_to(&res, "/");
     let home = app.get(&mut b, "/").await;
-    assert_eq!(home.html().select_attrs("a.ds-card", "href").len(), 2, "Kari's two children");
+    assert_eq!(home.html().select_attrs("a.ds-card[href^='/pupils/']", "href").len(), 2, "Kari's two children");
     let (b, res) = sign_in(&app, "idporten", &kari, "idporten-loa-high").await;
     assert_redirects_to(&res, "/");
     assert!(has_session(&b));

@@ -211,7 +211,7 @@ async fn children_of(app: &TestApp, guardian_key: &str) -> (Vec<Uuid>, Browser) 
     let home = app.get(&mut b.clone(), "/").await;
     let ids = home
         .html()
-        .select_attrs("a.ds-card", "href")
+        .select_attrs("a.ds-card[href^='/pupils/']", "href")
         .into_iter()
         .filter_map(|h| h.strip_prefix("/pupils/").and_then(|id| Uuid::parse_str(id).ok()))
         .collect();
@@ -257,7 +257,7 @@ async fn a_pupil_sees_only_themself() {
     let app = spawn_app().await;
     let mut pupil = app.sign_in_as("pupil").await;
     let home = app.get(&mut pupil, "/").await;
-    let own = home.html().select_attrs("a.ds-card", "href");
+    let own = home.html().select_attrs("a.ds-card[href^='/pupils/']", "href");
     assert_eq!(own.len(), 1);
     let me = app.get(&mut pupil, &own[0]).await;
     assert_eq!(me.status, StatusCode::OK);

@@ -1,0 +1,563 @@
+//! The office edits a group's lessons (`/groups/{id}/lessons`): add, change, remove.
+//!
+//! Every field is checked (weekday, times, the period inside the group's school
+//! year, the teacher employed at the school during it), and a lesson that would put
+//! the group or the teacher in two places at once is refused, naming the lesson it
+//! clashes with. Each change is one transaction with its audit event (resource
+//! `lesson`); the municipality's timetable writers are serialised so that two clashing
+//! lessons cannot both pass the check.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use sqlx::PgConnection;
+use time::Duration;
+use uuid::Uuid;
+
+use super::fields::{self, hhmm, msg, Msg};
+use super::parse_id;
+use super::queries::{self, GroupInfo, LessonListRow, LessonRow, SubjectRow, TeacherRow};
+use super::week::weekday_n_key;
+use crate::app::AppState;
+use crate::audit::{self, Action, Event};
+use crate::auth::Ctx;
+use crate::db;
+use crate::error::{AppError, Result};
+use crate::policy::{self, TimetableEditor};
+use crate::web::layout::Ui;
+use crate::web::{render, render_with};
+
+/// The audit log's name for a lesson (a stored code: never rename it).
+pub const AUDIT_RESOURCE: &str = "lesson";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/groups/{group_id}/lessons", get(list).post(save))
+        .route("/groups/{group_id}/lessons/remove", post(remove))
+}
+
+/// The lesson form as typed. `valid_to` is the *last* day (stored as the day after).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct LessonForm {
+    #[serde(default)]
+    pub lesson: String,
+    #[serde(default)]
+    pub weekday: String,
+    #[serde(default)]
+    pub starts: String,
+    #[serde(default)]
+    pub ends: String,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub teacher: String,
+    #[serde(default)]
+    pub room: String,
+    #[serde(default)]
+    pub valid_from: String,
+    #[serde(default)]
+    pub valid_to: String,
+}
+
+impl LessonForm {
+    fn from_row(l: &LessonRow) -> Self {
+        Self {
+            lesson: l.id.to_string(),
+            weekday: l.weekday.to_string(),
+            starts: hhmm(l.starts),
+            ends: hhmm(l.ends),
+            subject: l.subject_id.map(|s| s.to_string()).unwrap_or_default(),
+            teacher: l.teacher_id.map(|s| s.to_string()).unwrap_or_default(),
+            room: l.room.clone().unwrap_or_default(),
+            valid_from: l.valid_from.to_string(),
+            valid_to: l.valid_to.map(|d| (d - Duration::days(1)).to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct LessonErrors {
+    pub weekday: Option<Msg>,
+    pub starts: Option<Msg>,
+    pub ends: Option<Msg>,
+    pub subject: Option<Msg>,
+    pub teacher: Option<Msg>,
+    pub room: Option<Msg>,
+    pub valid_from: Option<Msg>,
+    pub valid_to: Option<Msg>,
+}
+
+impl LessonErrors {
+    pub fn any(&self) -> bool {
+        self.list().next().is_some()
+    }
+
+    /// (field id, message) in the form's order, for the error summary.
+    pub fn list(&self) -> impl Iterator<Item = (&'static str, &Msg)> {
+        [
+            ("weekday", &self.weekday),
+            ("starts", &self.starts),
+            ("ends", &self.ends),
+            ("subject", &self.subject),
+            ("teacher", &self.teacher),
+            ("room", &self.room),
+            ("valid_from", &self.valid_from),
+            ("valid_to", &self.valid_to),
+        ]
+        .into_iter()
+        .filter_map(|(id, m)| m.as_ref().map(|m| (id, m)))
+    }
+}
+
+/// The school year's bounds as a message argument (`17.8.2026–18.6.2027`).
+fn year_range(group: &GroupInfo) -> String {
+    format!("{}–{}", fields::day_month_year(group.year_starts), fields::day_month_year(group.year_ends))
+}
+
+/// The lesson the form describes (with a nil id), or every problem by its field.
+/// Checks that need the database (the teacher's employment, clashes) come after.
+pub fn parse_form(
+    form: &LessonForm,
+    group: &GroupInfo,
+    subjects: &[SubjectRow],
+) -> Result<LessonRow, Box<LessonErrors>> {
+    let mut e = LessonErrors::default();
+    let weekday = fields::weekday(&form.weekday).map_err(|m| e.weekday = Some(m)).ok();
+    let starts = fields::time_of_day(&form.starts).map_err(|m| e.starts = Some(m)).ok();
+    let ends = fields::time_of_day(&form.ends).map_err(|m| e.ends = Some(m)).ok();
+    if let (Some(s), Some(t)) = (starts, ends) {
+        if t <= s {
+            e.ends = Some(msg("timetable.error.ends_before"));
+        }
+    }
+    let subject = match form.subject.trim() {
+        "" => None,
+        raw => match Uuid::parse_str(raw).ok().filter(|id| subjects.iter().any(|s| s.id == *id)) {
+            Some(id) => Some(id),
+            None => {
+                e.subject = Some(msg("timetable.error.subject_choose"));
+                None
+            }
+        },
+    };
+    let teacher = match form.teacher.trim() {
+        "" => None,
+        raw => match Uuid::parse_str(raw) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                e.teacher = Some(msg("timetable.error.teacher_not_here"));
+                None
+            }
+        },
+    };
+    let room = fields::room(&form.room).map_err(|m| e.room = Some(m)).ok().flatten();
+    let outside =
+        || msg("timetable.error.outside_year").with("year", &group.year_name).with("range", year_range(group));
+    let from = fields::date(&form.valid_from).map_err(|m| e.valid_from = Some(m)).ok();
+    if let Some(f) = from {
+        if f < group.year_starts || f > group.year_ends {
+            e.valid_from = Some(outside());
+        }
+    }
+    let last = match form.valid_to.trim() {
+        "" => None,
+        raw => fields::date(raw).map_err(|m| e.valid_to = Some(m)).ok(),
+    };
+    if let Some(l) = last {
+        if from.is_some_and(|f| l < f) {
+            e.valid_to = Some(msg("timetable.error.to_before_from"));
+        } else if l > group.year_ends || l < group.year_starts {
+            e.valid_to = Some(outside());
+        }
+    }
+    match (weekday, starts, ends, from) {
+        (Some(weekday), Some(starts), Some(ends), Some(valid_from)) if !e.any() => Ok(LessonRow {
+            id: Uuid::nil(),
+            group_id: group.id,
+            subject_id: subject,
+            teacher_id: teacher,
+            room,
+            weekday,
+            starts,
+            ends,
+            valid_from,
+            valid_to: last.map(|d| d + Duration::days(1)),
+        }),
+        _ => Err(Box::new(e)),
+    }
+}
+
+/// `8A NOR 08:30–09:15`: a clashing lesson, as the message names it.
+fn clash_label(c: &queries::Clash) -> String {
+    let mut s = c.group_name.clone();
+    if let Some(code) = &c.subject_code {
+        if !s.contains(code.as_str()) {
+            s.push(' ');
+            s.push_str(code);
+        }
+    }
+    format!("{s} {}–{}", hhmm(c.starts), hhmm(c.ends))
+}
+
+#[derive(askama::Template)]
+#[template(path = "timetable/lessons.html")]
+pub struct LessonsPage {
+    pub ui: Ui,
+    pub group: GroupInfo,
+    pub rows: Vec<LessonListRow>,
+    pub form: LessonForm,
+    pub errors: LessonErrors,
+    pub status_key: Option<&'static str>,
+    pub subjects: Vec<SubjectRow>,
+    pub teachers: Vec<TeacherRow>,
+}
+
+impl LessonsPage {
+    pub fn err(&self, m: &Msg) -> String {
+        m.text(self.ui.lang)
+    }
+    pub fn editing(&self) -> bool {
+        !self.form.lesson.is_empty()
+    }
+    pub fn weekday_key(&self, n: &i16) -> &'static str {
+        weekday_n_key(*n)
+    }
+    pub fn weekdays(&self) -> Vec<(String, &'static str)> {
+        (1..=7).map(|n| (n.to_string(), weekday_n_key(n))).collect()
+    }
+    pub fn time(&self, l: &LessonRow) -> String {
+        format!("{}–{}", hhmm(l.starts), hhmm(l.ends))
+    }
+    pub fn period(&self, l: &LessonRow) -> String {
+        let from = fields::day_month_year(l.valid_from);
+        match l.valid_to {
+            Some(to) => format!("{from}–{}", fields::day_month_year(to - Duration::days(1))),
+            None => format!("{from}–"),
+        }
+    }
+    pub fn subject_name(&self, s: &SubjectRow) -> String {
+        let name = match self.ui.lang {
+            crate::web::i18n::Lang::En => &s.name_en,
+            crate::web::i18n::Lang::Nb => &s.name_nb,
+        };
+        format!("{} ({})", name, s.code)
+    }
+    pub fn selected(&self, field: &str, value: &str) -> bool {
+        let current = match field {
+            "weekday" => &self.form.weekday,
+            "subject" => &self.form.subject,
+            _ => &self.form.teacher,
+        };
+        current.trim() == value
+    }
+    pub fn count(&self) -> String {
+        self.rows.len().to_string()
+    }
+}
+
+async fn page(
+    conn: &mut PgConnection,
+    ui: Ui,
+    group: GroupInfo,
+    form: LessonForm,
+    errors: LessonErrors,
+    status_key: Option<&'static str>,
+) -> Result<LessonsPage> {
+    let rows = queries::group_lessons(conn, group.id).await?;
+    let subjects = queries::subjects(conn).await?;
+    let current_teacher = Uuid::parse_str(form.teacher.trim()).ok();
+    let teachers = queries::school_teachers(conn, group.school_id, current_teacher).await?;
+    Ok(LessonsPage { ui, group, rows, form, errors, status_key, subjects, teachers })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+    /// Fill the form with this lesson ("Change").
+    #[serde(default)]
+    lesson: String,
+}
+
+fn status_key(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "created" => "timetable.status.created",
+        "updated" => "timetable.status.updated",
+        "removed" => "timetable.status.removed",
+        "unchanged" => "timetable.status.unchanged",
+        "gone" => "timetable.status.gone",
+        _ => return None,
+    })
+}
+
+fn done(group: Uuid, status: &str) -> Response {
+    Redirect::to(&format!("/groups/{group}/lessons?status={status}")).into_response()
+}
+
+/// The group, and the actor's right to edit its school's timetable. Not found otherwise.
+async fn group_for_editor(conn: &mut PgConnection, ctx: &Ctx, raw: &str) -> Result<(GroupInfo, TimetableEditor)> {
+    let id = parse_id(raw)?;
+    let group = queries::group(conn, id).await?.ok_or(AppError::NotFound)?;
+    let editor = policy::timetable_editor(&ctx.actor, group.school_id)?;
+    Ok((group, editor))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(group_id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response> {
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let (group, _) = group_for_editor(&mut tx, &ctx, &group_id).await?;
+    let rows = queries::group_lessons(&mut tx, group.id).await?;
+    let form = rows
+        .iter()
+        .find(|r| r.lesson.id.to_string() == q.lesson)
+        .map(|r| LessonForm::from_row(&r.lesson))
+        .unwrap_or_else(|| LessonForm {
+            subject: group.subject_id.map(|s| s.to_string()).unwrap_or_default(),
+            valid_from: group.year_starts.to_string(),
+            ..LessonForm::default()
+        });
+    let p = page(&mut tx, ui, group, form, LessonErrors::default(), status_key(&q.status)).await?;
+    tx.commit().await?;
+    Ok(render(&p))
+}
+
+async fn refuse(
+    mut conn: db::Tx,
+    ui: Ui,
+    group: GroupInfo,
+    form: LessonForm,
+    errors: LessonErrors,
+) -> Result<Response> {
+    let p = page(&mut conn, ui, group, form, errors, None).await?;
+    // Nothing was written; end the transaction without keeping anything.
+    conn.rollback().await?;
+    Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &p))
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    editor: &TimetableEditor,
+    action: Action,
+    lesson: Uuid,
+    teachers: &[Option<Uuid>],
+) -> Result<()> {
+    // A lesson is no pupil's data; its teacher's work plan is the teacher's.
+    let mut subjects: Vec<Uuid> = teachers.iter().flatten().copied().collect();
+    subjects.sort();
+    subjects.dedup();
+    audit::record(
+        conn,
+        ctx,
+        Some(editor.role.code()),
+        Event {
+            action,
+            resource: AUDIT_RESOURCE,
+            resource_id: Some(lesson),
+            subjects: &subjects,
+            purpose: editor.purpose,
+        },
+    )
+    .await
+}
+
+const LESSON_COLUMNS: &str = "id, group_id, subject_id, teacher_id, room, weekday, starts, ends, valid_from, valid_to";
+
+/// Add a lesson, or change the one the form names.
+async fn save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(group_id): Path<String>,
+    Form(form): Form<LessonForm>,
+) -> Result<Response> {
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let (group, editor) = group_for_editor(&mut tx, &ctx, &group_id).await?;
+    queries::lock_timetable(&mut tx, ctx.actor.tenant_id).await?;
+    let existing: Option<LessonRow> = match form.lesson.trim() {
+        "" => None,
+        raw => {
+            let id = Uuid::parse_str(raw).map_err(|_| AppError::BadRequest)?;
+            let row = sqlx::query_as(&format!(
+                "SELECT {LESSON_COLUMNS} FROM lessons WHERE id = $1 AND group_id = $2 FOR UPDATE"
+            ))
+            .bind(id)
+            .bind(group.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            // Removed meanwhile (another clerk, another tab).
+            Some(row.ok_or(AppError::Conflict)?)
+        }
+    };
+    let subjects = queries::subjects(&mut tx).await?;
+    let mut planned = match parse_form(&form, &group, &subjects) {
+        Ok(l) => l,
+        Err(errors) => return refuse(tx, ui, group, form, *errors).await,
+    };
+    planned.id = existing.as_ref().map_or_else(Uuid::new_v4, |e| e.id);
+    if existing.as_ref() == Some(&planned) {
+        tx.commit().await?;
+        return Ok(done(group.id, "unchanged"));
+    }
+    let mut errors = LessonErrors::default();
+    if let Some(teacher) = planned.teacher_id {
+        if !queries::employed_at(&mut tx, teacher, group.school_id, planned.valid_from, planned.valid_to).await? {
+            errors.teacher = Some(msg("timetable.error.teacher_not_here"));
+        }
+    }
+    if !errors.any() {
+        for c in queries::clashes(&mut tx, &planned).await? {
+            if c.same_group && errors.starts.is_none() {
+                errors.starts = Some(msg("timetable.error.group_busy").with("lesson", clash_label(&c)));
+            } else if !c.same_group && errors.teacher.is_none() {
+                errors.teacher = Some(msg("timetable.error.teacher_busy").with("lesson", clash_label(&c)));
+            }
+        }
+    }
+    if errors.any() {
+        return refuse(tx, ui, group, form, errors).await;
+    }
+    let action = if existing.is_some() {
+        sqlx::query(
+            "UPDATE lessons SET subject_id = $2, teacher_id = $3, room = $4, weekday = $5, starts = $6, ends = $7, \
+             valid_from = $8, valid_to = $9, updated_at = now() WHERE id = $1",
+        )
+        .bind(planned.id)
+        .bind(planned.subject_id)
+        .bind(planned.teacher_id)
+        .bind(&planned.room)
+        .bind(planned.weekday)
+        .bind(planned.starts)
+        .bind(planned.ends)
+        .bind(planned.valid_from)
+        .bind(planned.valid_to)
+        .execute(&mut *tx)
+        .await?;
+        Action::Update
+    } else {
+        insert(&mut tx, ctx.actor.tenant_id, &planned).await?;
+        Action::Create
+    };
+    let old_teacher = existing.as_ref().and_then(|e| e.teacher_id);
+    record(&mut tx, &ctx, &editor, action, planned.id, &[old_teacher, planned.teacher_id]).await?;
+    tx.commit().await?;
+    Ok(done(group.id, if action == Action::Create { "created" } else { "updated" }))
+}
+
+pub(crate) async fn insert(conn: &mut PgConnection, tenant: Uuid, l: &LessonRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO lessons (tenant_id, id, group_id, subject_id, teacher_id, room, weekday, starts, ends, \
+         valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(tenant)
+    .bind(l.id)
+    .bind(l.group_id)
+    .bind(l.subject_id)
+    .bind(l.teacher_id)
+    .bind(&l.room)
+    .bind(l.weekday)
+    .bind(l.starts)
+    .bind(l.ends)
+    .bind(l.valid_from)
+    .bind(l.valid_to)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RemoveForm {
+    #[serde(default)]
+    pub lesson: String,
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(group_id): Path<String>,
+    Form(form): Form<RemoveForm>,
+) -> Result<Response> {
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let (group, editor) = group_for_editor(&mut tx, &ctx, &group_id).await?;
+    // The buttons carry ids from the table; anything else is not our form.
+    let lesson = Uuid::parse_str(form.lesson.trim()).map_err(|_| AppError::BadRequest)?;
+    queries::lock_timetable(&mut tx, ctx.actor.tenant_id).await?;
+    let removed: Option<Option<Uuid>> =
+        sqlx::query_scalar("DELETE FROM lessons WHERE id = $1 AND group_id = $2 RETURNING teacher_id")
+            .bind(lesson)
+            .bind(group.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(teacher) = removed else {
+        // Already gone (a second click, another clerk): say so, change nothing.
+        tx.commit().await?;
+        return Ok(done(group.id, "gone"));
+    };
+    record(&mut tx, &ctx, &editor, Action::Delete, lesson, &[teacher]).await?;
+    tx.commit().await?;
+    Ok(done(group.id, "removed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::{date, time};
+
+    use super::*;
+
+    fn group() -> GroupInfo {
+        GroupInfo {
+            id: Uuid::nil(),
+            name: "4A NOR".into(),
+            kind: "teaching".into(),
+            subject_id: None,
+            school_id: Uuid::nil(),
+            school_name: "Solbakken skole".into(),
+            year_name: "2026-2027".into(),
+            year_starts: date!(2026 - 08 - 17),
+            year_ends: date!(2027 - 06 - 18),
+        }
+    }
+
+    fn form(weekday: &str, starts: &str, ends: &str, from: &str, to: &str) -> LessonForm {
+        LessonForm {
+            weekday: weekday.into(),
+            starts: starts.into(),
+            ends: ends.into(),
+            valid_from: from.into(),
+            valid_to: to.into(),
+            ..LessonForm::default()
+        }
+    }
+
+    #[test]
+    fn a_good_form_and_the_last_day_stored_exclusive() {
+        let l = parse_form(&form("2", "08:30", "09:15", "2026-08-17", "2027-06-18"), &group(), &[]).unwrap();
+        assert_eq!((l.weekday, l.starts, l.ends), (2, time!(08:30), time!(09:15)));
+        assert_eq!(l.valid_to, Some(date!(2027 - 06 - 19)));
+        assert_eq!(LessonForm::from_row(&l).valid_to, "2027-06-18");
+    }
+
+    #[test]
+    fn each_bad_field_is_reported_by_itself() {
+        let e = parse_form(&form("9", "25:00", "", "2026-08-01", "2027-07-01"), &group(), &[]).unwrap_err();
+        assert_eq!(e.weekday.unwrap().key, "timetable.error.weekday");
+        assert_eq!(e.starts.unwrap().key, "timetable.error.time");
+        assert_eq!(e.ends.unwrap().key, "timetable.error.required");
+        assert_eq!(e.valid_from.unwrap().key, "timetable.error.outside_year");
+        assert_eq!(e.valid_to.unwrap().key, "timetable.error.outside_year");
+        let e = parse_form(&form("1", "10:00", "09:00", "2026-09-01", "2026-08-31"), &group(), &[]).unwrap_err();
+        assert_eq!(e.ends.unwrap().key, "timetable.error.ends_before");
+        assert_eq!(e.valid_to.unwrap().key, "timetable.error.to_before_from");
+        let mut f = form("1", "10:00", "11:00", "2026-09-01", "");
+        f.subject = Uuid::new_v4().to_string();
+        assert_eq!(parse_form(&f, &group(), &[]).unwrap_err().subject.unwrap().key, "timetable.error.subject_choose");
+    }
+}

@@ -1,0 +1,219 @@
+//! The timetable: the week views (a pupil's, a guardian's child's, a teacher's own,
+//! a group's), the office's editing of a group's lessons (`edit`), and the import of
+//! a school's timetable from a CSV file (`import`, also run by `tavle import
+//! timetable`).
+//!
+//! A week is a page of its own per week (`?week=2026-11-23`, any day of it), shown day
+//! by day; days off of the school-year calendar (outside the terms, holidays, planning
+//! days) are shown as such, with no lessons. Reading a pupil's week is reading their
+//! data and is audited like the pupil card; a group's and a teacher's own week are not
+//! about a pupil.
+
+pub mod edit;
+pub mod fields;
+pub mod import;
+pub mod import_page;
+pub mod queries;
+pub mod week;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::audit::{self, Action, Event};
+use crate::auth::Ctx;
+use crate::db;
+use crate::error::{AppError, Result};
+use crate::policy::{self, Audience};
+use crate::web::layout::Ui;
+use crate::web::render;
+use queries::{GroupRow, SchoolRow, Target};
+use week::Week;
+
+/// The audit log's name for a look at a pupil's week (a stored code: never rename it).
+pub const AUDIT_PUPIL_TIMETABLE: &str = "pupil_timetable";
+
+pub fn router() -> Router<AppState> {
+    // Paths written out: the authorization matrix test finds routes by reading them.
+    Router::new()
+        .route("/timetable", get(mine))
+        .route("/pupils/{pupil_id}/timetable", get(pupil_week))
+        .route("/schools/{school_id}/timetable", get(school))
+        .route("/groups/{group_id}/timetable", get(group_week))
+        .merge(edit::router())
+        .merge(import_page::router())
+}
+
+pub(crate) fn parse_id(raw: &str) -> Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WeekQuery {
+    #[serde(default)]
+    week: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "timetable/week.html")]
+pub struct WeekPage {
+    pub ui: Ui,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub week: Week,
+    /// Link each lesson's group to its week (staff views).
+    pub link_groups: bool,
+    pub show_group: bool,
+    /// The office's link to change the group's lessons.
+    pub edit_href: Option<String>,
+    /// Schools whose timetables the viewer may open (the staff's own page).
+    pub schools: Vec<SchoolRow>,
+}
+
+/// Build a week page for `target`.
+async fn week_for(conn: &mut sqlx::PgConnection, ui: &Ui, target: Target, base: &str, q: &WeekQuery) -> Result<Week> {
+    let today = queries::today(conn).await?;
+    let monday = week::monday_of(q.week.as_deref(), today);
+    let lessons = queries::week_lessons(conn, target, monday).await?;
+    let mut schools = queries::home_schools(conn, target, monday).await?;
+    schools.extend(lessons.iter().map(|l| l.school_id));
+    schools.sort();
+    schools.dedup();
+    let days = queries::school_days(conn, &schools, monday).await?;
+    Ok(week::build(ui.lang, base, monday, today, lessons, &days))
+}
+
+#[derive(askama::Template)]
+#[template(path = "timetable/children.html")]
+pub struct ChildrenPage {
+    pub ui: Ui,
+    pub children: Vec<crate::pupils::queries::ChildRow>,
+}
+
+/// "My timetable": a pupil's own week, a guardian's children to choose from, a staff
+/// member's own teaching week (and the schools' timetables they may open).
+async fn mine(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<WeekQuery>) -> Result<Response> {
+    let actor = &ctx.actor;
+    match actor.audience {
+        Audience::Pupil => Ok(Redirect::to(&format!("/pupils/{}/timetable", actor.person_id)).into_response()),
+        Audience::Guardian => {
+            let mut tx = db::begin(&state.db, actor.tenant_id).await?;
+            let children = crate::pupils::queries::children(&mut tx, &actor.children).await?;
+            tx.commit().await?;
+            match children.as_slice() {
+                [one] => Ok(Redirect::to(&format!("/pupils/{}/timetable", one.id)).into_response()),
+                _ => Ok(render(&ChildrenPage { ui, children })),
+            }
+        }
+        Audience::Staff => {
+            let mut tx = db::begin(&state.db, actor.tenant_id).await?;
+            let week = week_for(&mut tx, &ui, Target::Teacher(actor.person_id), "/timetable", &q).await?;
+            let ids = policy::timetable_schools(&mut tx, actor).await?;
+            let schools = queries::schools(&mut tx, &ids).await?;
+            tx.commit().await?;
+            Ok(render(&WeekPage {
+                title: ui.t("timetable.my_week").to_owned(),
+                subtitle: None,
+                week,
+                link_groups: !schools.is_empty(),
+                show_group: true,
+                edit_href: None,
+                schools,
+                ui,
+            }))
+        }
+    }
+}
+
+async fn pupil_week(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(pupil_id): Path<String>,
+    Query(q): Query<WeekQuery>,
+) -> Result<Response> {
+    let pupil_id = parse_id(&pupil_id)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let access = policy::pupil_timetable_access(&mut tx, &ctx.actor, pupil_id).await?;
+    let (given, family) = queries::person_name(&mut tx, pupil_id).await?.ok_or(AppError::NotFound)?;
+    let base = format!("/pupils/{pupil_id}/timetable");
+    let week = week_for(&mut tx, &ui, Target::Pupil(pupil_id), &base, &q).await?;
+    let role = access.acting_as.map(|r| r.code()).unwrap_or(ctx.actor.audience.code());
+    audit::record(
+        &mut tx,
+        &ctx,
+        Some(role),
+        Event {
+            action: Action::Read,
+            resource: AUDIT_PUPIL_TIMETABLE,
+            resource_id: Some(pupil_id),
+            subjects: &[pupil_id],
+            purpose: access.purpose,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(render(&WeekPage {
+        title: ui.t("timetable.title").to_owned(),
+        subtitle: Some(format!("{given} {family}")),
+        week,
+        link_groups: ctx.actor.is_staff(),
+        show_group: true,
+        edit_href: None,
+        schools: Vec::new(),
+        ui,
+    }))
+}
+
+async fn group_week(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(group_id): Path<String>,
+    Query(q): Query<WeekQuery>,
+) -> Result<Response> {
+    let group_id = parse_id(&group_id)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let access = policy::group_timetable_access(&mut tx, &ctx.actor, group_id).await?;
+    let group = queries::group(&mut tx, group_id).await?.ok_or(AppError::NotFound)?;
+    let base = format!("/groups/{group_id}/timetable");
+    let week = week_for(&mut tx, &ui, Target::Group(group_id), &base, &q).await?;
+    tx.commit().await?;
+    Ok(render(&WeekPage {
+        title: ui.tf("timetable.group_title", "group", &group.name),
+        subtitle: Some(group.school_name),
+        week,
+        link_groups: false,
+        show_group: false,
+        edit_href: access.may_edit.then(|| format!("/groups/{group_id}/lessons")),
+        schools: Vec::new(),
+        ui,
+    }))
+}
+
+#[derive(askama::Template)]
+#[template(path = "timetable/school.html")]
+pub struct SchoolPage {
+    pub ui: Ui,
+    pub school: SchoolRow,
+    pub classes: Vec<GroupRow>,
+    pub teaching: Vec<GroupRow>,
+    pub may_edit: bool,
+}
+
+/// A school's groups, each with a link to its week (and, for the office, to its lessons).
+async fn school(State(state): State<AppState>, ctx: Ctx, ui: Ui, Path(school_id): Path<String>) -> Result<Response> {
+    let school_id = parse_id(&school_id)?;
+    let access = policy::school_timetable_access(&ctx.actor, school_id)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let school = queries::schools(&mut tx, &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let today = queries::today(&mut tx).await?;
+    let groups = queries::school_groups(&mut tx, school_id, today).await?;
+    tx.commit().await?;
+    let (classes, teaching) = groups.into_iter().partition(|g| g.kind == "base");
+    Ok(render(&SchoolPage { ui, school, classes, teaching, may_edit: access.may_edit }))
+}

@@ -1,0 +1,332 @@
+//! Queries of the timetable. Each takes the request's tenant-bound connection; who
+//! may see what was decided by `policy` beforehand.
+
+use sqlx::PgConnection;
+use time::{Date, Time};
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// Whose week: a pupil's (the groups they belong to, day by day), a teacher's
+/// (lessons they teach) or a group's.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    Pupil(Uuid),
+    Teacher(Uuid),
+    Group(Uuid),
+}
+
+impl Target {
+    fn parts(self) -> (&'static str, Uuid) {
+        match self {
+            Target::Pupil(id) => ("pupil", id),
+            Target::Teacher(id) => ("teacher", id),
+            Target::Group(id) => ("group", id),
+        }
+    }
+}
+
+/// One lesson on one day of the week.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LessonOnDay {
+    pub day: Date,
+    pub id: Uuid,
+    pub starts: Time,
+    pub ends: Time,
+    pub room: Option<String>,
+    pub group_id: Uuid,
+    pub group_name: String,
+    pub school_id: Uuid,
+    pub subject_code: Option<String>,
+    pub subject_nb: Option<String>,
+    pub subject_en: Option<String>,
+    pub teacher_given: Option<String>,
+    pub teacher_family: Option<String>,
+}
+
+/// The target's lessons in the seven days from `monday`, before days off are taken
+/// out (see [`school_days`]). A pupil's lessons follow their group memberships day by day.
+pub async fn week_lessons(conn: &mut PgConnection, target: Target, monday: Date) -> Result<Vec<LessonOnDay>> {
+    let (kind, id) = target.parts();
+    Ok(sqlx::query_as(
+        "SELECT d.day, l.id, l.starts, l.ends, l.room, g.id AS group_id, g.name AS group_name, g.school_id, \
+                s.code AS subject_code, s.name_nb AS subject_nb, s.name_en AS subject_en, \
+                p.given_name AS teacher_given, p.family_name AS teacher_family \
+         FROM (SELECT ($1::date + i) AS day FROM generate_series(0, 6) i) d \
+         JOIN lessons l ON l.weekday = extract(isodow FROM d.day) \
+              AND l.valid_from <= d.day AND (l.valid_to IS NULL OR l.valid_to > d.day) \
+         JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
+         LEFT JOIN subjects s ON s.tenant_id = l.tenant_id AND s.id = l.subject_id \
+         LEFT JOIN persons p ON p.tenant_id = l.tenant_id AND p.id = l.teacher_id \
+         WHERE CASE $2 \
+           WHEN 'group' THEN l.group_id = $3 \
+           WHEN 'teacher' THEN l.teacher_id = $3 \
+           ELSE EXISTS (SELECT 1 FROM group_memberships m WHERE m.group_id = l.group_id AND m.pupil_id = $3 \
+                        AND m.from_date <= d.day AND (m.to_date IS NULL OR m.to_date > d.day)) END \
+         ORDER BY d.day, l.starts, l.ends, g.name COLLATE \"nb-NO-x-icu\", l.id",
+    )
+    .bind(monday)
+    .bind(kind)
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Whether a school teaches on a day: inside a term and not in a break (the
+/// municipality's or the school's own). `break_name` names the break, if any.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SchoolDay {
+    pub day: Date,
+    pub school_id: Uuid,
+    pub in_term: bool,
+    pub break_name: Option<String>,
+}
+
+impl SchoolDay {
+    pub fn off(&self) -> bool {
+        !self.in_term || self.break_name.is_some()
+    }
+}
+
+pub async fn school_days(conn: &mut PgConnection, schools: &[Uuid], monday: Date) -> Result<Vec<SchoolDay>> {
+    Ok(sqlx::query_as(
+        "SELECT d.day, s.id AS school_id, \
+                EXISTS (SELECT 1 FROM terms t WHERE d.day BETWEEN t.starts AND t.ends) AS in_term, \
+                (SELECT b.name FROM calendar_breaks b \
+                 WHERE (b.school_id IS NULL OR b.school_id = s.id) AND d.day BETWEEN b.first_day AND b.last_day \
+                 ORDER BY b.school_id NULLS LAST, b.first_day LIMIT 1) AS break_name \
+         FROM (SELECT ($1::date + i) AS day FROM generate_series(0, 6) i) d CROSS JOIN schools s \
+         WHERE s.id = ANY($2) ORDER BY d.day, s.id",
+    )
+    .bind(monday)
+    .bind(schools)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The schools a pupil is enrolled at, or a staff member employed at, during the week.
+pub async fn home_schools(conn: &mut PgConnection, target: Target, monday: Date) -> Result<Vec<Uuid>> {
+    let (kind, id) = target.parts();
+    Ok(sqlx::query_scalar(
+        "SELECT school_id FROM enrolments WHERE $1 = 'pupil' AND pupil_id = $2 \
+           AND from_date <= $3::date + 6 AND (to_date IS NULL OR to_date > $3) \
+         UNION \
+         SELECT school_id FROM employments WHERE $1 = 'teacher' AND staff_id = $2 AND school_id IS NOT NULL \
+           AND from_date <= $3::date + 6 AND (to_date IS NULL OR to_date > $3) \
+         UNION \
+         SELECT school_id FROM groups WHERE $1 = 'group' AND id = $2",
+    )
+    .bind(kind)
+    .bind(id)
+    .bind(monday)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn today(conn: &mut PgConnection) -> Result<Date> {
+    Ok(sqlx::query_scalar("SELECT current_date").fetch_one(conn).await?)
+}
+
+pub async fn person_name(conn: &mut PgConnection, id: Uuid) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as("SELECT given_name, family_name FROM persons WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// A group with its school and school year.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub subject_id: Option<Uuid>,
+    pub school_id: Uuid,
+    pub school_name: String,
+    pub year_name: String,
+    pub year_starts: Date,
+    pub year_ends: Date,
+}
+
+pub async fn group(conn: &mut PgConnection, id: Uuid) -> Result<Option<GroupInfo>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.name, g.kind, g.subject_id, g.school_id, s.name AS school_name, \
+                y.name AS year_name, y.starts AS year_starts, y.ends AS year_ends \
+         FROM groups g JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
+         JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id WHERE g.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SchoolRow {
+    pub id: Uuid,
+    pub name: String,
+}
+
+pub async fn schools(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<SchoolRow>> {
+    Ok(sqlx::query_as("SELECT id, name FROM schools WHERE id = ANY($1) ORDER BY name COLLATE \"nb-NO-x-icu\"")
+        .bind(ids)
+        .fetch_all(conn)
+        .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub lessons: i64,
+}
+
+/// The school's base and teaching groups of the school year that contains `day` (the
+/// latest one before it, in the summer).
+pub async fn school_groups(conn: &mut PgConnection, school: Uuid, day: Date) -> Result<Vec<GroupRow>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.name, g.kind, (SELECT count(*) FROM lessons l WHERE l.group_id = g.id) AS lessons \
+         FROM groups g WHERE g.school_id = $1 AND g.kind IN ('base', 'teaching') \
+           AND g.school_year_id = (SELECT y.id FROM school_years y WHERE y.starts <= $2 ORDER BY y.starts DESC LIMIT 1) \
+         ORDER BY g.grade_level NULLS LAST, g.kind, g.name COLLATE \"nb-NO-x-icu\"",
+    )
+    .bind(school)
+    .bind(day)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A lesson as stored (for the edit page and the checks).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LessonRow {
+    pub id: Uuid,
+    pub group_id: Uuid,
+    pub subject_id: Option<Uuid>,
+    pub teacher_id: Option<Uuid>,
+    pub room: Option<String>,
+    pub weekday: i16,
+    pub starts: Time,
+    pub ends: Time,
+    pub valid_from: Date,
+    pub valid_to: Option<Date>,
+}
+
+/// A group's lessons with names, for the edit page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LessonListRow {
+    #[sqlx(flatten)]
+    pub lesson: LessonRow,
+    pub subject_code: Option<String>,
+    pub teacher_name: Option<String>,
+}
+
+pub async fn group_lessons(conn: &mut PgConnection, group: Uuid) -> Result<Vec<LessonListRow>> {
+    Ok(sqlx::query_as(
+        "SELECT l.id, l.group_id, l.subject_id, l.teacher_id, l.room, l.weekday, l.starts, l.ends, l.valid_from, \
+                l.valid_to, s.code AS subject_code, p.family_name || ', ' || p.given_name AS teacher_name \
+         FROM lessons l LEFT JOIN subjects s ON s.tenant_id = l.tenant_id AND s.id = l.subject_id \
+         LEFT JOIN persons p ON p.tenant_id = l.tenant_id AND p.id = l.teacher_id \
+         WHERE l.group_id = $1 ORDER BY l.weekday, l.starts, l.valid_from, l.id",
+    )
+    .bind(group)
+    .fetch_all(conn)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubjectRow {
+    pub id: Uuid,
+    pub code: String,
+    pub name_nb: String,
+    pub name_en: String,
+}
+
+pub async fn subjects(conn: &mut PgConnection) -> Result<Vec<SubjectRow>> {
+    Ok(sqlx::query_as("SELECT id, code, name_nb, name_en FROM subjects ORDER BY code").fetch_all(conn).await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TeacherRow {
+    pub id: Uuid,
+    pub name: String,
+    pub resource_number: String,
+}
+
+/// Staff employed at the school now or later (those a lesson may be given to), and
+/// `also` (the lesson's present teacher, who may have left).
+pub async fn school_teachers(conn: &mut PgConnection, school: Uuid, also: Option<Uuid>) -> Result<Vec<TeacherRow>> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.family_name || ', ' || p.given_name AS name, st.resource_number \
+         FROM staff st JOIN persons p ON p.tenant_id = st.tenant_id AND p.id = st.person_id \
+         WHERE EXISTS (SELECT 1 FROM employments e WHERE e.staff_id = st.person_id AND e.school_id = $1 \
+                       AND (e.to_date IS NULL OR e.to_date > current_date)) OR st.person_id = $2 \
+         ORDER BY p.family_name COLLATE \"nb-NO-x-icu\", p.given_name COLLATE \"nb-NO-x-icu\", p.id",
+    )
+    .bind(school)
+    .bind(also)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Is `staff` employed at `school` on some day of [from, until)?
+pub async fn employed_at(
+    conn: &mut PgConnection,
+    staff: Uuid,
+    school: Uuid,
+    from: Date,
+    until: Option<Date>,
+) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM employments e WHERE e.staff_id = $1 AND e.school_id = $2 \
+           AND e.from_date < coalesce($4, 'infinity'::date) AND (e.to_date IS NULL OR e.to_date > $3))",
+    )
+    .bind(staff)
+    .bind(school)
+    .bind(from)
+    .bind(until)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Serialise the municipality's timetable writers, so that two cannot both pass the
+/// double-booking check with lessons that clash.
+pub async fn lock_timetable(conn: &mut PgConnection, tenant: Uuid) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('tavle.timetable.' || $1::text, 0))")
+        .bind(tenant)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A lesson that clashes with a planned one: the same group, or the same teacher, at
+/// an overlapping time on the same weekday in an overlapping period.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Clash {
+    pub same_group: bool,
+    pub group_name: String,
+    pub subject_code: Option<String>,
+    pub starts: Time,
+    pub ends: Time,
+}
+
+pub async fn clashes(conn: &mut PgConnection, l: &LessonRow) -> Result<Vec<Clash>> {
+    Ok(sqlx::query_as(
+        "SELECT l.group_id = $2 AS same_group, g.name AS group_name, s.code AS subject_code, l.starts, l.ends \
+         FROM lessons l JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
+         LEFT JOIN subjects s ON s.tenant_id = l.tenant_id AND s.id = l.subject_id \
+         WHERE l.id <> $1 AND l.weekday = $4 AND l.starts < $6 AND $5 < l.ends \
+           AND l.valid_from < coalesce($8, 'infinity'::date) AND $7 < coalesce(l.valid_to, 'infinity'::date) \
+           AND (l.group_id = $2 OR ($3::uuid IS NOT NULL AND l.teacher_id = $3)) \
+         ORDER BY same_group DESC, l.starts",
+    )
+    .bind(l.id)
+    .bind(l.group_id)
+    .bind(l.teacher_id)
+    .bind(l.weekday)
+    .bind(l.starts)
+    .bind(l.ends)
+    .bind(l.valid_from)
+    .bind(l.valid_to)
+    .fetch_all(conn)
+    .await?)
+}
