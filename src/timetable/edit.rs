@@ -490,12 +490,12 @@ async fn remove(
     // The buttons carry ids from the table; anything else is not our form.
     let lesson = Uuid::parse_str(form.lesson.trim()).map_err(|_| AppError::BadRequest)?;
     queries::lock_timetable(&mut tx, ctx.actor.tenant_id).await?;
-    let removed: Option<Option<Uuid>> =
-        sqlx::query_scalar("DELETE FROM lessons WHERE id = $1 AND group_id = $2 RETURNING teacher_id")
-            .bind(lesson)
-            .bind(group.id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let in_group: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM lessons WHERE id = $1 AND group_id = $2)")
+        .bind(lesson)
+        .bind(group.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let removed = if in_group { queries::remove_lessons(&mut tx, &[lesson]).await?.0.into_iter().next() } else { None };
     let Some(teacher) = removed else {
         // Already gone (a second click, another clerk): say so, change nothing.
         tx.commit().await?;

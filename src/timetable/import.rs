@@ -571,12 +571,9 @@ pub async fn run(
     }
     let stale: Vec<Uuid> = candidates.into_values().flatten().collect();
     if !stale.is_empty() {
-        let removed: Vec<Option<Uuid>> =
-            sqlx::query_scalar("DELETE FROM lessons WHERE id = ANY($1) RETURNING teacher_id")
-                .bind(&stale)
-                .fetch_all(&mut *conn)
-                .await?;
-        report.removed = removed.len();
+        let (removed, ended) = super::queries::remove_lessons(&mut *conn, &stale).await?;
+        report.removed = removed.len() - ended;
+        report.ended += ended;
         touched.extend(removed.into_iter().flatten());
     }
     for l in &to_insert {

@@ -298,6 +298,29 @@ pub async fn lock_timetable(conn: &mut PgConnection, tenant: Uuid) -> Result<()>
     Ok(())
 }
 
+/// Take lessons out of the timetable. A lesson with absence registered against it is
+/// history the absence record needs: it is ended the day after its last registration
+/// instead of deleted. Returns each lesson's teacher, and how many were only ended.
+pub async fn remove_lessons(conn: &mut PgConnection, ids: &[Uuid]) -> Result<(Vec<Option<Uuid>>, usize)> {
+    let rows: Vec<(Option<Uuid>, bool)> = sqlx::query_as(
+        "WITH history AS ( \
+             SELECT lesson_id, max(date) AS last FROM absence_registrations \
+             WHERE lesson_id = ANY($1) GROUP BY lesson_id), \
+         ended AS ( \
+             UPDATE lessons l SET valid_to = GREATEST(h.last + 1, l.valid_from + 1), updated_at = now() \
+             FROM history h WHERE l.id = h.lesson_id RETURNING l.teacher_id), \
+         deleted AS ( \
+             DELETE FROM lessons WHERE id = ANY($1) AND id NOT IN (SELECT lesson_id FROM history) \
+             RETURNING teacher_id) \
+         SELECT teacher_id, true FROM ended UNION ALL SELECT teacher_id, false FROM deleted",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    let ended = rows.iter().filter(|(_, e)| *e).count();
+    Ok((rows.into_iter().map(|(t, _)| t).collect(), ended))
+}
+
 /// A lesson that clashes with a planned one: the same group, or the same teacher, at
 /// an overlapping time on the same weekday in an overlapping period.
 #[derive(Debug, Clone, sqlx::FromRow)]

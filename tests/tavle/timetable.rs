@@ -433,3 +433,55 @@ async fn the_command_line_imports_a_school_timetable() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("no changes"), "{}", String::from_utf8_lossy(&out.stdout));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A lesson with absence registered against it is history: removing it (by hand or
+/// by an import that no longer lists it) ends it after its last register instead of
+/// deleting it, and the absence stays.
+#[tokio::test]
+async fn removing_a_lesson_with_absence_recorded_ends_it_and_keeps_the_absence() {
+    let app = spawn_app().await;
+    let held = crate::absence::lesson_of_teacher(&app, "jonas.lie@fjordvik.kommune.no").await;
+    let date = crate::absence::iso(held.date);
+    let pupil: Uuid = sqlx::query_scalar(
+        "SELECT pupil_id FROM group_memberships WHERE group_id = $1 AND to_date IS NULL ORDER BY 1 LIMIT 1",
+    )
+    .bind(held.group)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let mut teacher = app.sign_in_as("teacher").await;
+    let register = format!("/absence/groups/{}/register", held.group);
+    app.get(&mut teacher, &format!("{register}?date={date}&lesson={}", held.lesson)).await;
+    let status_field = format!("status-{pupil}");
+    let saved = app
+        .post_form(
+            &mut teacher,
+            &register,
+            &[("date", date.as_str()), ("lesson", &held.lesson.to_string()), (status_field.as_str(), "absent")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    app.get(&mut clerk, &format!("/groups/{}/lessons", held.group)).await;
+    let res = app
+        .post_form(
+            &mut clerk,
+            &format!("/groups/{}/lessons/remove", held.group),
+            &[("lesson", &held.lesson.to_string())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let valid_to: Option<time::Date> = sqlx::query_scalar("SELECT valid_to FROM lessons WHERE id = $1")
+        .bind(held.lesson)
+        .fetch_one(&app.owner)
+        .await
+        .expect("the lesson is kept");
+    assert_eq!(valid_to, held.date.next_day(), "ended the day after its last register");
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM absence_registrations WHERE lesson_id = $1")
+        .bind(held.lesson)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+}
