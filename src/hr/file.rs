@@ -92,6 +92,17 @@ pub struct ParsedFile {
     pub errors: Vec<LineError>,
 }
 
+/// The line (from 1, as an editor shows it) where the record at byte `offset` starts.
+/// The csv reader's own line count goes wrong with CRLF line ends, and its offset
+/// points before any blank lines it skipped, so step over those and count here.
+fn line_at(input: &[u8], offset: u64) -> u64 {
+    let mut start = usize::try_from(offset).unwrap_or(usize::MAX).min(input.len());
+    while start < input.len() && matches!(input[start], b'\r' | b'\n') {
+        start += 1;
+    }
+    1 + input[..start].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
 /// Read and check the whole file. Never stops at the first problem: every bad line is
 /// reported, each problem with its line number.
 #[must_use]
@@ -125,12 +136,12 @@ pub fn parse(input: &[u8]) -> ParsedFile {
             Ok(r) => r,
             Err(e) => {
                 // The reader cannot go on reliably after a malformed record.
-                let line = e.position().map_or(0, csv::Position::line);
+                let line = e.position().map_or(0, |p| line_at(input, p.byte()));
                 parsed.errors.push(LineError::new(line, format!("cannot be read ({})", csv_reason(&e))));
                 break;
             }
         };
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = record.position().map_or(0, |p| line_at(input, p.byte()));
         if record.iter().all(|f| f.trim_ascii().is_empty()) {
             continue; // blank lines and lines of separators only, as spreadsheets leave them
         }
@@ -385,6 +396,21 @@ mod tests {
 
     fn messages(parsed: &ParsedFile) -> Vec<String> {
         parsed.errors.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn line_numbers_count_crlf_and_blank_lines_as_the_editor_shows_them() {
+        // Header on line 1, a blank line 2, a good line 3, a bad line 4 (CRLF endings).
+        let text = format!(
+            "{}\r\n\r\n{}\r\n{}\r\n",
+            HEADER.trim_end(),
+            good("100001", 1),
+            good("100002", 2).replace(";80;", ";800;")
+        );
+        let parsed = parse(text.as_bytes());
+        assert_eq!(parsed.lines.first().map(|l| l.line), Some(3), "{:?}", messages(&parsed));
+        let errors = messages(&parsed);
+        assert!(errors.len() == 1 && errors[0].starts_with("line 4:"), "{errors:?}");
     }
 
     #[test]
