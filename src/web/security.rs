@@ -63,28 +63,30 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
 pub struct RateLimiter {
     windows: Mutex<HashMap<(IpAddr, bool), (Instant, u32)>>,
     sign_in_limit: u32,
+    post_limit: u32,
 }
 
 const WINDOW: Duration = Duration::from_secs(60);
 /// Sign-in attempts per address and minute, unless `TAVLE_SIGN_IN_LIMIT` says otherwise.
 const SIGN_IN_LIMIT: u32 = 20;
-/// Other form posts per address and minute (a teacher saving registers is far below).
+/// Other form posts per address and minute (a teacher saving registers is far below),
+/// unless `TAVLE_FORM_POST_LIMIT` says otherwise.
 const POST_LIMIT: u32 = 600;
 
 impl Default for RateLimiter {
     fn default() -> Self {
-        Self::new(SIGN_IN_LIMIT)
+        Self::new(SIGN_IN_LIMIT, POST_LIMIT)
     }
 }
 
 impl RateLimiter {
-    pub fn new(sign_in_limit: u32) -> Self {
-        Self { windows: Mutex::default(), sign_in_limit }
+    pub fn new(sign_in_limit: u32, post_limit: u32) -> Self {
+        Self { windows: Mutex::default(), sign_in_limit, post_limit }
     }
 
     /// Count a request; `false` when the address is over its limit.
     pub fn allow(&self, ip: IpAddr, sign_in: bool) -> bool {
-        let limit = if sign_in { self.sign_in_limit } else { POST_LIMIT };
+        let limit = if sign_in { self.sign_in_limit } else { self.post_limit };
         let now = Instant::now();
         let Ok(mut windows) = self.windows.lock() else {
             return true;
@@ -143,7 +145,7 @@ mod tests {
 
     #[test]
     fn the_sign_in_limit_can_be_set() {
-        let l = RateLimiter::new(2);
+        let l = RateLimiter::new(2, POST_LIMIT);
         let a: IpAddr = [10, 0, 0, 1].into();
         assert!(l.allow(a, true));
         assert!(l.allow(a, true));
