@@ -7,7 +7,7 @@
 #   benches/morning-peak.sh            # CONNECTIONS=64 DURATION=20s by default
 #
 # Installs wrk (apt) when missing, builds release binaries, builds the large demo once
-# into $BENCH_DATA_DIR (default ~/.cache/tavle/bench-large; delete it to rebuild).
+# into $BENCH_DATA_DIR (default /var/tmp/tavle-bench-large; delete it to rebuild).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
@@ -16,7 +16,9 @@ cd "$(dirname "$0")/.."
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-20s}
 THREADS=${THREADS:-2}
-DATA=${BENCH_DATA_DIR:-$HOME/.cache/tavle/bench-large}
+# Under /var/tmp: when run as root, the database runs as the postgres user, which
+# cannot reach a directory under /root.
+DATA=${BENCH_DATA_DIR:-/var/tmp/tavle-bench-large}
 PORT=${BENCH_PORT:-18080}
 BASE_PORT=$((PORT + 1))
 WORK=$(mktemp -d)
