@@ -76,7 +76,7 @@ pub fn feature_routes() -> Router<AppState> {
 
 pub fn build_router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let limiter = Arc::new(RateLimiter::default());
+    let limiter = Arc::new(RateLimiter::new(state.config.sign_in_limit));
     let statics =
         Router::new().nest_service("/static", ServeDir::new(static_dir())).layer(SetResponseHeaderLayer::overriding(
             axum::http::header::CACHE_CONTROL,

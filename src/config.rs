@@ -25,6 +25,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("TAVLE_STAFF_IDLE_MINUTES", "30", "A staff session ends after this long without a request."),
     ("TAVLE_CITIZEN_IDLE_MINUTES", "30", "A guardian's or pupil's session ends after this long without a request."),
     ("TAVLE_SESSION_MAX_HOURS", "10", "Absolute lifetime of any session."),
+    ("TAVLE_SIGN_IN_LIMIT", "20", "Sign-in requests (`/sign-in…`, `/auth/…`) allowed per client address and minute."),
     ("TAVLE_OIDC_SECRET_<SLUG>_<KIND>", "(none)", "Client secret of a municipality's identity provider, e.g. `TAVLE_OIDC_SECRET_FJORDVIK_FEIDE`; `tavle serve` refuses to start when a configured provider has none."),
     ("TAVLE_LOG", "info", "Log filter (tracing EnvFilter syntax)."),
     ("TAVLE_LOG_FORMAT", "text", "`text` or `json`."),
@@ -65,6 +66,9 @@ pub struct Config {
     pub staff_idle: Duration,
     pub citizen_idle: Duration,
     pub session_max: Duration,
+    /// Sign-in requests per client address and minute (the browser suite, which signs
+    /// in as every role from one address within a few minutes, raises it).
+    pub sign_in_limit: u32,
     pub log_filter: String,
     pub log_format: LogFormat,
     /// OpenID Connect client secrets by variable name (`TAVLE_OIDC_SECRET_<SLUG>_<KIND>`).
@@ -120,6 +124,7 @@ impl Config {
             session_max: Duration::from_secs(
                 3600 * u64::from(number(get("TAVLE_SESSION_MAX_HOURS"), "TAVLE_SESSION_MAX_HOURS", 10, 1..=24)?),
             ),
+            sign_in_limit: number(get("TAVLE_SIGN_IN_LIMIT"), "TAVLE_SIGN_IN_LIMIT", 20, 1..=100_000)?,
             log_filter: get("TAVLE_LOG").unwrap_or("info").to_owned(),
             log_format,
             oidc_secrets: env
@@ -228,6 +233,7 @@ mod tests {
             ("TAVLE_DB_MAX_CONNECTIONS", "0"),
             ("TAVLE_STAFF_IDLE_MINUTES", "-5"),
             ("TAVLE_SESSION_MAX_HOURS", "100"),
+            ("TAVLE_SIGN_IN_LIMIT", "0"),
             ("TAVLE_LOG_FORMAT", "xml"),
         ] {
             let err = Config::from_map(&env(&[(name, value)])).unwrap_err();

@@ -59,21 +59,32 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
 }
 
 /// A fixed-window counter per client address.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RateLimiter {
     windows: Mutex<HashMap<(IpAddr, bool), (Instant, u32)>>,
+    sign_in_limit: u32,
 }
 
 const WINDOW: Duration = Duration::from_secs(60);
-/// Sign-in attempts per address and minute.
+/// Sign-in attempts per address and minute, unless `TAVLE_SIGN_IN_LIMIT` says otherwise.
 const SIGN_IN_LIMIT: u32 = 20;
 /// Other form posts per address and minute (a teacher saving registers is far below).
 const POST_LIMIT: u32 = 600;
 
+impl Default for RateLimiter {
+    fn default() -> Self {
+        Self::new(SIGN_IN_LIMIT)
+    }
+}
+
 impl RateLimiter {
+    pub fn new(sign_in_limit: u32) -> Self {
+        Self { windows: Mutex::default(), sign_in_limit }
+    }
+
     /// Count a request; `false` when the address is over its limit.
     pub fn allow(&self, ip: IpAddr, sign_in: bool) -> bool {
-        let limit = if sign_in { SIGN_IN_LIMIT } else { POST_LIMIT };
+        let limit = if sign_in { self.sign_in_limit } else { POST_LIMIT };
         let now = Instant::now();
         let Ok(mut windows) = self.windows.lock() else {
             return true;
@@ -128,5 +139,14 @@ mod tests {
         assert!(!l.allow(a, true));
         assert!(l.allow(b, true));
         assert!(l.allow(a, false));
+    }
+
+    #[test]
+    fn the_sign_in_limit_can_be_set() {
+        let l = RateLimiter::new(2);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        assert!(l.allow(a, true));
+        assert!(l.allow(a, true));
+        assert!(!l.allow(a, true));
     }
 }
