@@ -29,13 +29,35 @@ ensure_postgres() {
     apt_install postgresql
 }
 
+# `npm ci` in a folder with a package-lock.json, unless node_modules already holds
+# exactly that lock (npm keeps a copy of it in node_modules/.package-lock.json).
+npm_ci() {
+    local dir=$1
+    [ -f "$dir/package-lock.json" ] || return 0
+    if [ -f "$dir/node_modules/.package-lock.json" ] &&
+        [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        return 0
+    fi
+    step "npm ci ($dir)"
+    # No package may download a browser (Playwright) or a Java runtime (vnu-jar uses
+    # the system's); both come from Debian.
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+}
+
 # Node.js for the local OpenID Connect provider (dev/idp), with its locked packages.
 ensure_node_deps() {
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         apt_install nodejs npm
     fi
-    if [ -f dev/idp/package-lock.json ] && [ ! -d dev/idp/node_modules ]; then
-        step "npm ci (dev/idp)"
-        (cd dev/idp && npm ci --no-audit --no-fund --loglevel=error)
-    fi
+    npm_ci dev/idp
+}
+
+# The browser suite (tests/browser): Debian's Chromium, Java for the Nu HTML checker,
+# and the suite's locked npm packages (Playwright, axe-core, vnu-jar).
+ensure_browser_deps() {
+    local missing=()
+    [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+    command -v java >/dev/null || missing+=(default-jre-headless)
+    if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+    npm_ci tests/browser
 }

@@ -205,15 +205,20 @@ async fn check_csrf(state: &AppState, req: Request, expected: Option<&str>) -> R
 }
 
 /// Browsers tell where a request comes from; refuse what a cross-site page sent.
+///
+/// Our pages are served with `Referrer-Policy: no-referrer`, under which browsers send
+/// `Origin: null` with a same-origin form post (Fetch: "append a request `Origin`
+/// header"). `Sec-Fetch-Site` is not affected by the referrer policy, so a `null`
+/// origin is accepted only when the browser itself says the post is same-origin.
+/// (The CSRF token is checked in any case.)
 fn same_origin(headers: &HeaderMap, state: &AppState) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if site.is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return false;
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let ours = state.config.public_url.origin().ascii_serialization();
-        if origin != ours {
+        if origin != ours && !(origin == "null" && site == Some("same-origin")) {
             return false;
         }
     }

@@ -90,6 +90,40 @@ async fn posts_without_the_csrf_token_are_refused() {
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 }
 
+/// Our pages say `Referrer-Policy: no-referrer`, so a browser posts their forms with
+/// `Origin: null`; `Sec-Fetch-Site: same-origin` is what vouches for them then.
+#[tokio::test]
+async fn same_origin_posts_under_no_referrer_are_accepted_and_null_origins_alone_are_not() {
+    let app = spawn_app().await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let post = |clerk: &Browser, headers: &[(&str, &str)]| {
+        let mut req = Request::post("/sign-out")
+            .header(
+                header::COOKIE,
+                clerk.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "),
+            )
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(Body::from(format!("csrf={}", clerk.csrf))).unwrap()
+    };
+    for refused in [
+        vec![("origin", "null")],
+        vec![("origin", "null"), ("sec-fetch-site", "same-site")],
+        vec![("origin", "null"), ("sec-fetch-site", "cross-site")],
+        vec![("origin", "http://evil.example"), ("sec-fetch-site", "same-origin")],
+    ] {
+        let req = post(&clerk, &refused);
+        assert_eq!(app.request(&mut clerk, req).await.status, StatusCode::FORBIDDEN, "{refused:?}");
+    }
+    let req = post(&clerk, &[("origin", "null"), ("sec-fetch-site", "same-origin")]);
+    let res = app.request(&mut clerk, req).await;
+    assert!(res.status.is_success() || res.status.is_redirection(), "{}", res.status);
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(sessions, 0, "the same-origin sign-out went through");
+}
+
 #[tokio::test]
 async fn production_mode_never_offers_demo_sign_in() {
     let app = spawn_app_with(Mode::Production).await;

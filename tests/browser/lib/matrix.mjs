@@ -1,0 +1,56 @@
+// The authorization matrix (tests/tavle/authz.rs writes it): every route × every role,
+// with a concrete path and the outcome DOMAIN.md demands. The browser suite visits
+// pages from it, so a page added to the product reaches the suite with no change here.
+import fs from 'node:fs';
+import { matrixPath, readJson } from './env.mjs';
+
+/** @typedef {{method: string, route: string, path: string, what: string, persona: string, expected: 'Allowed'|'Hidden'|'Refused'|'SignIn'}} Entry */
+
+/** @returns {Entry[]} */
+export function loadMatrix() {
+  if (!fs.existsSync(matrixPath)) {
+    throw new Error(`${matrixPath} is missing: run \`cargo test --test tavle authz\` first (scripts/test does)`);
+  }
+  const entries = readJson(matrixPath);
+  if (!Array.isArray(entries) || entries.length === 0) throw new Error(`${matrixPath} has no entries`);
+  return entries;
+}
+
+/** Personas in the order the matrix names them ("" is the anonymous visitor). */
+export function personasOf(entries) {
+  return [...new Set(entries.map((e) => e.persona))];
+}
+
+export const label = (persona) => persona || 'anonymous';
+
+/**
+ * The GET requests the suite makes as `persona`:
+ * - every page the persona may see (Allowed) — the point of the exercise;
+ * - every Refused one and, for the anonymous visitor, every SignIn one (the outcome is
+ *   checked in a real browser, and the 403 page is checked like any other page);
+ * - Hidden ones, to check the 404 page: only paths that exist (another persona may see
+ *   them) — "not yours" must look exactly like "not there" — and one per route, since
+ *   they all show the same page.
+ * @param {Entry[]} entries
+ */
+export function visitsFor(entries, persona) {
+  const gets = entries.filter((e) => e.method === 'GET');
+  const existing = new Set(gets.filter((e) => e.expected === 'Allowed').map((e) => e.path));
+  const hiddenRoutes = new Set();
+  const out = [];
+  for (const e of gets.filter((g) => g.persona === persona)) {
+    if (e.expected === 'Hidden') {
+      if (!existing.has(e.path) || hiddenRoutes.has(e.route)) continue;
+      hiddenRoutes.add(e.route);
+    }
+    out.push(e);
+  }
+  return out;
+}
+
+/** Paths of `route` that `persona` may GET. */
+export function allowedPaths(entries, persona, route) {
+  return entries
+    .filter((e) => e.method === 'GET' && e.persona === persona && e.route === route && e.expected === 'Allowed')
+    .map((e) => e.path);
+}

@@ -1,0 +1,210 @@
+// The main journeys, signed in through the real identity provider: the office clerk
+// finds a pupil by name and opens the card (with the keyboard alone), a guardian sees
+// their own children, a pupil sees themself, refused people get the calm no-access
+// page, and signing out ends the provider's session too. Pages reached by POST are
+// checked like every other page and kept for the Nu HTML checker.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { catalogues, checkPage, checkPrint, formatProblems, watchConsole } from '../lib/checks.mjs';
+import { htmlDir, idpUrl, screenshotDir, tavleUrl } from '../lib/env.mjs';
+import { allowedPaths, loadMatrix } from '../lib/matrix.mjs';
+import { persona, REFUSED } from '../lib/personas.mjs';
+import { expectSignedIn, navigation, signIn } from '../lib/signin.mjs';
+import { saveHtml } from '../lib/vnu.mjs';
+
+const entries = loadMatrix();
+const nb = (key) => catalogues.nb.get(key);
+const en = (key) => catalogues.en.get(key);
+
+/** Check the page the browser shows now, keep its HTML, and collect problems. */
+async function check(page, res, name, problems, options = {}) {
+  saveHtml(htmlDir, `journey__${name}`, await res.text(), {
+    source: 'journeys',
+    persona: name,
+    path: new URL(page.url()).pathname,
+    what: `journey: ${name}`,
+    lang: await page.locator('html').getAttribute('lang'),
+    status: res.status(),
+  });
+  const found = await checkPage(page, options);
+  problems.push(...found.map((p) => ({ ...p, rule: `${p.rule} @ ${name}` })));
+}
+
+/**
+ * Press Tab until the element with focus matches `selector`. On Tavle's pages every
+ * stop on the way must be visibly focused (the page checks look at each stop closely;
+ * here the point is that the journey can be done at all).
+ */
+async function tabTo(page, selector, problems, max = 120) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const now = await page.evaluate((sel) => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return { matches: false, el: 'body', ring: true };
+      const c = getComputedStyle(el);
+      return {
+        matches: el.matches(sel),
+        el: `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} "${(el.textContent || '').trim().slice(0, 30)}"`,
+        ring: (c.outlineStyle !== 'none' && parseFloat(c.outlineWidth) >= 1) || c.boxShadow !== 'none',
+      };
+    }, selector);
+    if (!now.ring && page.url().startsWith(tavleUrl())) {
+      problems.push({ rule: 'focus-visible', element: now.el, message: `no visible focus on the way to ${selector}` });
+    }
+    if (now.matches) return;
+  }
+  throw new Error(`${max} presses of Tab never reached ${selector} on ${page.url()}`);
+}
+
+const press = (page, key, prefix) => navigation(page, () => page.keyboard.press(key), prefix);
+
+test('office clerk: signs in, finds a pupil by name and opens the card, with the keyboard alone', async ({ page }) => {
+  const problems = watchConsole(page);
+  const clerk = persona('office_clerk');
+
+  // The start page, anonymous: the skip link is the first stop and moves focus to main.
+  await page.goto(`${tavleUrl()}/`);
+  await page.keyboard.press('Tab');
+  await expect(page.locator('a[href="#main"]')).toBeFocused();
+  await expect(page.locator('a[href="#main"]')).toHaveText(nb('layout.skip_link'));
+  await page.keyboard.press('Enter');
+  await expect(page.locator('main')).toBeFocused();
+
+  // Sign in: Tavle's sign-in page, then the provider's form.
+  await tabTo(page, 'main a[href="/sign-in"]', problems);
+  await press(page, 'Enter', tavleUrl());
+  await tabTo(page, `#sign-in-${clerk.tenant}-feide`, problems);
+  await press(page, 'Enter', idpUrl());
+  await tabTo(page, '#username', problems);
+  await page.keyboard.type(clerk.username);
+  await press(page, 'Enter', tavleUrl());
+  await expectSignedIn(page, 'office_clerk');
+
+  // The pupil list of the clerk's school.
+  await tabTo(page, 'a[href="/pupils"]', problems);
+  const list = await press(page, 'Enter', tavleUrl());
+  expect(new URL(page.url()).pathname).toMatch(/^\/schools\/[0-9a-f-]{36}\/pupils$/);
+  const row = page.locator('main table tbody th a').nth(2);
+  const [name, href] = [(await row.textContent()).trim(), await row.getAttribute('href')];
+  expect(name, 'rows show "Family, Given"').toMatch(/^.+, .+$/);
+  expect(allowedPaths(entries, 'office_clerk', '/pupils/{pupil_id}').length).toBeGreaterThan(0);
+  await check(page, list, 'office_clerk-list', problems, { keyboard: false });
+
+  // A name that is too long: the form comes back with an error summary that has focus,
+  // links to the field, and a message the field points to.
+  await tabTo(page, '#q', problems);
+  await page.keyboard.type('x'.repeat(101));
+  const invalid = await press(page, 'Enter', tavleUrl());
+  expect(invalid.status()).toBe(422);
+  await expect(page).toHaveTitle(new RegExp(`^${nb('form.error_title_prefix')}`));
+  await expect(page.locator('.ds-error-summary')).toBeFocused();
+  await expect(page.locator('#q')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#q')).toHaveAccessibleDescription(nb('pupils.error.q_too_long'));
+  await check(page, invalid, 'office_clerk-search-error', problems, { keyboard: false });
+  await page.keyboard.press('Tab');
+  await expect(page.locator('.ds-error-summary a[href="#q"]')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#q')).toBeFocused();
+
+  // The name, searched by POST (never in the URL), and the pupil's card.
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(name);
+  const found = await press(page, 'Enter', tavleUrl());
+  expect(found.request().method()).toBe('POST');
+  expect(page.url()).not.toContain(encodeURIComponent(name.split(',')[0]));
+  await expect(page.locator(`main table a[href="${href}"]`)).toHaveText(name);
+  await check(page, found, 'office_clerk-search-results', problems, { keyboard: false });
+  await tabTo(page, `main table a[href="${href}"]`, problems);
+  const card = await press(page, 'Enter', tavleUrl());
+  expect(new URL(page.url()).pathname).toBe(href);
+  const [family, given] = name.split(', ');
+  await expect(page.locator('h1')).toHaveText(`${given} ${family}`);
+  await expect(page.locator('#national-id')).toHaveText(/^\d{6} \*{5}$/);
+
+  // Reveal the national id (a POST, audited), then print the card.
+  await tabTo(page, 'form[action$="/national-id"] button', problems);
+  const revealed = await press(page, 'Enter', tavleUrl());
+  await expect(page.locator('#national-id')).toHaveText(/^\d{11}$/);
+  await check(page, revealed, 'office_clerk-card-revealed', problems, { keyboard: false });
+  problems.push(...(await checkPrint(page)));
+  await page.emulateMedia({ media: 'print' });
+  const printDir = path.join(screenshotDir, 'print');
+  fs.mkdirSync(printDir, { recursive: true });
+  await page.screenshot({ path: path.join(printDir, 'pupil-card.png'), fullPage: true });
+  await page.pdf({ path: path.join(printDir, 'pupil-card.pdf'), format: 'A4' });
+  await page.emulateMedia({ media: 'screen' });
+  expect(card.status()).toBe(200);
+
+  // Sign out, and end the provider's session too.
+  await tabTo(page, 'form[action="/sign-out"] button', problems);
+  const signedOut = await press(page, 'Enter', tavleUrl());
+  await check(page, signedOut, 'signed-out', problems);
+  await tabTo(page, '#provider-logout', problems);
+  await press(page, 'Enter', idpUrl());
+  await tabTo(page, 'button[name="logout"][value="yes"]', problems);
+  await press(page, 'Enter', tavleUrl());
+  await expect(page.locator('form[action="/sign-out"]')).toHaveCount(0);
+  await expect(page.locator('h1')).toHaveText(nb('home.welcome'));
+
+  expect(problems, formatProblems('office clerk journey', problems)).toEqual([]);
+});
+
+test('guardian: signs in with ID-porten and sees their own children, and only them', async ({ page }) => {
+  const problems = watchConsole(page);
+  const res = await signIn(page, 'guardian');
+  await expectSignedIn(page, 'guardian');
+  await check(page, res, 'guardian-start', problems);
+  const own = allowedPaths(entries, 'guardian', '/pupils/{pupil_id}');
+  expect(own.length, 'the matrix gives the guardian children').toBeGreaterThan(0);
+  const cards = page.locator('main a.ds-card[href^="/pupils/"]');
+  expect((await cards.evaluateAll((as) => as.map((a) => a.getAttribute('href')))).sort()).toEqual([...own].sort());
+  for (const href of own) {
+    const child = (await page.locator(`main a[href="${href}"] h2`).textContent()).trim();
+    const card = await page.goto(tavleUrl() + href);
+    expect(card.status()).toBe(200);
+    await expect(page.locator('h1')).toHaveText(child);
+    await page.goBack();
+  }
+  expect(problems, formatProblems('guardian journey', problems)).toEqual([]);
+});
+
+test('pupil: signs in with Feide and sees their own card', async ({ page }) => {
+  const problems = watchConsole(page);
+  const pupil = persona('pupil');
+  const res = await signIn(page, 'pupil');
+  await expectSignedIn(page, 'pupil');
+  await check(page, res, 'pupil-start', problems);
+  const own = allowedPaths(entries, 'pupil', '/pupils/{pupil_id}');
+  expect(own, 'the matrix lets the pupil see one card: their own').toHaveLength(1);
+  await expect(page.locator('main a[href^="/pupils/"]')).toHaveCount(1);
+  await expect(page.locator('a[href="/pupils"]'), 'no pupil lists for a pupil').toHaveCount(0);
+  await navigation(page, () => page.click(`main a[href="${own[0]}"]`), tavleUrl());
+  await expect(page.locator('h1')).toHaveText(pupil.name);
+  expect(problems, formatProblems('pupil journey', problems)).toEqual([]);
+});
+
+for (const key of REFUSED) {
+  test(`${key}: is refused at sign-in with the calm no-access page`, async ({ page }) => {
+    const problems = watchConsole(page);
+    const res = await signIn(page, key);
+    expect(res.status()).toBe(403);
+    await expect(page.locator('h1')).toHaveText(nb('signin.no_access_title'));
+    await expect(page.locator('form[action="/sign-out"]')).toHaveCount(0);
+    await check(page, res, `${key}-refused`, problems);
+    await page.screenshot({ path: path.join(screenshotDir, key, 'sign-in-refused-1280.png'), fullPage: true });
+    expect(problems, formatProblems(`${key} refused`, problems)).toEqual([]);
+  });
+}
+
+test('anyone: switches to English with the keyboard, and the page says so', async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto(`${tavleUrl()}/`);
+  await tabTo(page, 'a[hreflang="en"]', problems);
+  await expect(page.locator('a[hreflang="en"]')).toHaveAttribute('lang', 'en');
+  const res = await press(page, 'Enter', tavleUrl());
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await expect(page.locator('h1')).toHaveText(en('home.welcome'));
+  await check(page, res, 'english-start', problems);
+  expect(problems, formatProblems('language journey', problems)).toEqual([]);
+});

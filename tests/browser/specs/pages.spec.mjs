@@ -1,0 +1,110 @@
+// Every page, every role: each GET of the authorization matrix that a persona may see
+// (plus the 403 and 404 pages, and being sent to sign in), visited in a real browser
+// as that persona, in Norwegian bokmål and (pages it may see) in English. On each page:
+// the outcome the matrix demands, language, headings, labels, form errors, console and
+// CSP errors; in bokmål also axe-core, keyboard use, print, reflow at 390 px and
+// screenshots at 1280 and 390 px. The served HTML is kept for the Nu HTML checker.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { checkPage, checkReflow, formatProblems, timed, watchConsole } from '../lib/checks.mjs';
+import { htmlDir, screenshotDir, stateDir, tavleUrl } from '../lib/env.mjs';
+import { label, loadMatrix, personasOf, visitsFor } from '../lib/matrix.mjs';
+import { saveHtml } from '../lib/vnu.mjs';
+
+const entries = loadMatrix();
+// Bokmål gets every check. English, the same templates with other strings, gets what
+// depends on the strings: lang, headings, labels, form errors, console, and the Nu
+// HTML checker (axe-core and the keyboard walk again would double the time for little).
+const LANGUAGES = [
+  { lang: 'nb', locale: 'nb-NO', full: true },
+  { lang: 'en', locale: 'en-GB', full: false },
+];
+
+const slug = (s) =>
+  s
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60) || 'root';
+
+/** Did the browser end up where the matrix says? A problem, or null. */
+function outcomeProblem(entry, status, finalUrl) {
+  const finalPath = new URL(finalUrl).pathname;
+  const requested = new URL(entry.path, 'http://x').pathname;
+  const signIn = finalPath === '/sign-in' && requested !== '/sign-in';
+  const got =
+    status === 404 ? 'Hidden' : status === 403 ? 'Refused' : signIn ? 'SignIn' : status >= 200 && status < 300 ? 'Allowed' : `status ${status}`;
+  return got === entry.expected
+    ? null
+    : { rule: 'outcome', element: entry.path, message: `expected ${entry.expected}, got ${got} (${status} at ${finalPath})` };
+}
+
+for (const persona of personasOf(entries)) {
+  test.describe(label(persona), () => {
+    for (const entry of visitsFor(entries, persona)) {
+      const name = `${label(persona)}: GET ${entry.route} — ${entry.what} → ${entry.expected}`;
+      test(name, async ({ browser }) => {
+        const storageState = persona ? path.join(stateDir, `${persona}.json`) : undefined;
+        if (storageState && !fs.existsSync(storageState)) throw new Error(`no session for ${persona}: did sign-in fail?`);
+        const outcome = entry.expected === 'Allowed' ? '' : `-${entry.expected.toLowerCase()}`;
+        const file = `${slug(entry.route)}--${slug(entry.what)}${outcome}`;
+        const problems = [];
+        // The 403 and 404 pages and the sign-in redirect: in bokmål only.
+        for (const { lang, locale, full } of LANGUAGES.filter((l) => l.full || entry.expected === 'Allowed')) {
+          const timings = {};
+          const context = await timed(timings, 'context', () =>
+            browser.newContext({ storageState, locale, viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' }),
+          );
+          try {
+            const page = await context.newPage();
+            const consoleProblems = watchConsole(page);
+            const res = await timed(timings, 'load', () => page.goto(tavleUrl() + entry.path));
+            expect(res, `a response for ${entry.path}`).not.toBeNull();
+            const wrong = outcomeProblem(entry, res.status(), page.url());
+            const html = (res.headers()['content-type'] ?? '').startsWith('text/html');
+            const here = [];
+            if (wrong) here.push(wrong);
+            // Being sent to sign in shows the sign-in page, checked as its own entry.
+            else if (html && entry.expected !== 'SignIn') {
+              const name = `pages__${label(persona)}__${file}__${lang}`;
+              const served = await res.text();
+              here.push(...(await checkPage(page, { axe: full, keyboard: full, print: full }, timings)));
+              if (full) {
+                const dir = path.join(screenshotDir, label(persona));
+                await timed(timings, 'screenshots', async () => {
+                  await page.evaluate(() => {
+                    /** @type {HTMLElement} */ (document.activeElement)?.blur();
+                    window.scrollTo(0, 0);
+                  });
+                  await page.screenshot({ path: path.join(dir, `${file}-1280.png`), fullPage: true });
+                  await page.setViewportSize({ width: 390, height: 844 });
+                });
+                here.push(...(await timed(timings, 'reflow', () => checkReflow(page))));
+                await timed(timings, 'screenshots', () => page.screenshot({ path: path.join(dir, `${file}-390.png`), fullPage: true }));
+              }
+              saveHtml(htmlDir, name, served, {
+                source: 'pages',
+                persona: label(persona),
+                route: entry.route,
+                path: entry.path,
+                what: entry.what,
+                expected: entry.expected,
+                lang,
+                status: res.status(),
+                timings,
+              });
+            }
+            here.push(...consoleProblems);
+            problems.push(...here.map((p) => ({ ...p, rule: `${p.rule} (${lang})` })));
+          } finally {
+            await context.close();
+          }
+        }
+        expect(problems, `\n${formatProblems(`${label(persona)} ${entry.path} (${entry.what})`, problems)}\n`).toEqual([]);
+      });
+    }
+  });
+}
