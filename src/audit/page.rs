@@ -319,7 +319,7 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
             EventRow {
                 seq: e.seq,
                 local_time: e.local_time,
-                at_iso: e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                at_iso: machine_time(e.at),
                 actor: e.actor_person_id.map(named),
                 role: e.actor_role.as_deref().map(|r| role_label(lang, r)),
                 action: label(lang, Action::from_code(&e.action).map(Action::label_key), &e.action),
@@ -357,6 +357,14 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
     Ok(render(&view))
 }
 
+/// An instant for `<time datetime>`: UTC to the second (HTML allows at most three
+/// digits of fractions; the database keeps microseconds).
+fn machine_time(at: time::OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+        .unwrap_or_default()
+}
+
 /// Names of subjects the reader may see: everyone's for the municipality-wide readers,
 /// only their schools' pupils for a principal (the others stay unnamed).
 async fn subject_names(
@@ -373,6 +381,12 @@ async fn subject_names(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn machine_times_are_valid_html_datetimes() {
+        let at = time::macros::datetime!(2026-11-23 15:21:32.940614 +01:00);
+        assert_eq!(machine_time(at), "2026-11-23T14:21:32Z");
+    }
 
     fn form(pairs: &[(&str, &str)]) -> FilterForm {
         let mut f = FilterForm::default();
