@@ -192,6 +192,10 @@ impl RegisterPage {
     pub fn is(&self, row: &RegisterRow, s: &Status) -> bool {
         row.status == *s
     }
+    /// Whether the row's mistake is in its minutes (the summary then links to that field).
+    pub fn minutes_error(&self, row: &RegisterRow) -> bool {
+        row.error == Some("absence.error.minutes_late")
+    }
     pub fn statuses(&self) -> [Status; 3] {
         Status::ALL
     }

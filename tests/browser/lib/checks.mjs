@@ -141,7 +141,14 @@ export async function checkStructure(page) {
         refs,
         missing: refs.filter((id) => !document.getElementById(id)),
         described: textOf(el.getAttribute('aria-describedby')).some((t) => t),
-        inSummary: !!(summary && el.id && summary.querySelector(`a[href="#${CSS.escape(el.id)}"]`)),
+        // A radio or checkbox group is one field: the summary links to one of its options.
+        inSummary: !!(
+          summary &&
+          (el.matches('input[type=radio], input[type=checkbox]') && el.name
+            ? [...document.getElementsByName(el.name)]
+            : [el]
+          ).some((o) => o.id && summary.querySelector(`a[href="#${CSS.escape(o.id)}"]`))
+        ),
       };
     });
     const firstForm = document.querySelector('main form');

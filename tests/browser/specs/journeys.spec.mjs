@@ -6,58 +6,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { catalogues, checkPage, checkPrint, formatProblems, watchConsole } from '../lib/checks.mjs';
-import { htmlDir, idpUrl, screenshotDir, tavleUrl } from '../lib/env.mjs';
+import { catalogues, checkPrint, formatProblems, watchConsole } from '../lib/checks.mjs';
+import { idpUrl, screenshotDir, tavleUrl } from '../lib/env.mjs';
+import { check, press, tabTo } from '../lib/journey.mjs';
 import { allowedPaths, loadMatrix } from '../lib/matrix.mjs';
 import { persona, REFUSED } from '../lib/personas.mjs';
 import { expectSignedIn, navigation, signIn } from '../lib/signin.mjs';
-import { saveHtml } from '../lib/vnu.mjs';
 
 const entries = loadMatrix();
 const nb = (key) => catalogues.nb.get(key);
 const en = (key) => catalogues.en.get(key);
-
-/** Check the page the browser shows now, keep its HTML, and collect problems. */
-async function check(page, res, name, problems, options = {}) {
-  saveHtml(htmlDir, `journey__${name}`, await res.text(), {
-    source: 'journeys',
-    persona: name,
-    path: new URL(page.url()).pathname,
-    what: `journey: ${name}`,
-    lang: await page.locator('html').getAttribute('lang'),
-    status: res.status(),
-  });
-  const found = await checkPage(page, options);
-  problems.push(...found.map((p) => ({ ...p, rule: `${p.rule} @ ${name}` })));
-}
-
-/**
- * Press Tab until the element with focus matches `selector`. On Tavle's pages every
- * stop on the way must be visibly focused (the page checks look at each stop closely;
- * here the point is that the journey can be done at all).
- */
-async function tabTo(page, selector, problems, max = 120) {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    const now = await page.evaluate((sel) => {
-      const el = document.activeElement;
-      if (!el || el === document.body) return { matches: false, el: 'body', ring: true };
-      const c = getComputedStyle(el);
-      return {
-        matches: el.matches(sel),
-        el: `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} "${(el.textContent || '').trim().slice(0, 30)}"`,
-        ring: (c.outlineStyle !== 'none' && parseFloat(c.outlineWidth) >= 1) || c.boxShadow !== 'none',
-      };
-    }, selector);
-    if (!now.ring && page.url().startsWith(tavleUrl())) {
-      problems.push({ rule: 'focus-visible', element: now.el, message: `no visible focus on the way to ${selector}` });
-    }
-    if (now.matches) return;
-  }
-  throw new Error(`${max} presses of Tab never reached ${selector} on ${page.url()}`);
-}
-
-const press = (page, key, prefix) => navigation(page, () => page.keyboard.press(key), prefix);
 
 test('office clerk: signs in, finds a pupil by name and opens the card, with the keyboard alone', async ({ page }) => {
   const problems = watchConsole(page);

@@ -1,0 +1,169 @@
+// Absence journeys, signed in through the real identity provider: the teacher takes
+// the register for a lesson with the keyboard alone, and a guardian reports a day of
+// absence with a reason from the code list. Each has a mistake on the way: the form
+// comes back with what was typed, an error summary that has focus, and the message by
+// the field. (The file name ends in journeys.spec.mjs, so the journeys project runs it.)
+import { expect, test } from '@playwright/test';
+import { catalogues, formatProblems, watchConsole } from '../lib/checks.mjs';
+import { tavleUrl } from '../lib/env.mjs';
+import { check, press, tabTo } from '../lib/journey.mjs';
+import { expectSignedIn, navigation, signIn } from '../lib/signin.mjs';
+
+const nb = (key) => catalogues.nb.get(key);
+
+/** Today as Tavle sees it (Europe/Oslo), in the form of `<input type="date">`. */
+const today = () => new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Oslo' });
+const daysFrom = (iso, n) => {
+  const d = new Date(`${iso}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+};
+
+/** Focus a radio group with Tab (focus lands on its checked radio), arrow to `value`, check it. */
+async function chooseRadio(page, name, value, problems) {
+  await tabTo(page, `input[name="${name}"]`, problems);
+  const count = await page.locator(`input[name="${name}"]`).count();
+  for (let i = 0; i < count && (await page.evaluate(() => document.activeElement?.value)) !== value; i++) {
+    await page.keyboard.press('ArrowDown');
+  }
+  await page.keyboard.press('Space');
+  await expect(page.locator(`input[name="${name}"][value="${value}"]`)).toBeChecked();
+}
+
+test('teacher: takes the register for a lesson with the keyboard; a mistake keeps the marks, saving twice changes nothing', async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  await signIn(page, 'teacher');
+  await expectSignedIn(page, 'teacher');
+
+  // "Absence" in the menu leads to the day's lessons; go back to a school day if today is none.
+  await tabTo(page, 'a[href="/absence"]', problems);
+  let res = await press(page, 'Enter', tavleUrl());
+  expect(new URL(page.url()).pathname).toBe('/absence/register');
+  for (let i = 0; i < 7 && (await page.locator('main table tbody th a').count()) === 0; i++) {
+    res = await navigation(page, () => page.click('a[rel="prev"]'), tavleUrl());
+  }
+  await check(page, res, 'teacher-lessons', problems);
+  const href = await page.locator('main table tbody th a').first().getAttribute('href');
+  await tabTo(page, `main table tbody th a[href="${href}"]`, problems);
+  res = await press(page, 'Enter', tavleUrl());
+  await expect(page.locator('h1')).toContainText(nb('absence.register.title'));
+  await check(page, res, 'teacher-register', problems);
+
+  const ids = await page
+    .locator('form.tavle-register input[type=radio][value=present]')
+    .evaluateAll((els) => els.map((e) => e.name.replace(/^status-/, '')));
+  expect(ids.length, 'the group has pupils').toBeGreaterThan(2);
+  const [first, second, third] = ids;
+
+  // One pupil absent, one late by 7 minutes, one late without minutes: a mistake.
+  await chooseRadio(page, `status-${first}`, 'absent', problems);
+  await chooseRadio(page, `status-${second}`, 'late', problems);
+  await page.keyboard.press('Tab');
+  await expect(page.locator(`#minutes-${second}`)).toBeFocused();
+  await page.keyboard.type('7');
+  await chooseRadio(page, `status-${third}`, 'late', problems);
+  await tabTo(page, 'form.tavle-register button[type=submit]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(422);
+  await expect(page).toHaveTitle(new RegExp(`^${nb('form.error_title_prefix')}`));
+  await expect(page.locator('.ds-error-summary')).toBeFocused();
+  await expect(page.locator(`#err-${third}`)).toHaveText(nb('absence.error.minutes_late'));
+  await expect(page.locator(`#minutes-${third}`)).toHaveAttribute('aria-invalid', 'true');
+  // What the teacher marked is still there.
+  await expect(page.locator(`#s-${first}-absent`)).toBeChecked();
+  await expect(page.locator(`#s-${second}-late`)).toBeChecked();
+  await expect(page.locator(`#minutes-${second}`)).toHaveValue('7');
+  await check(page, res, 'teacher-register-error', problems, { keyboard: false });
+
+  // The summary's link leads to the pupil's minutes; fill them in and save.
+  await page.keyboard.press('Tab');
+  await expect(page.locator(`.ds-error-summary a[href="#minutes-${third}"]`)).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator(`#minutes-${third}`)).toBeFocused();
+  await page.keyboard.type('12');
+  await tabTo(page, 'form.tavle-register button[type=submit]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(200);
+  await expect(page.locator('main [role=status]')).toHaveText(nb('absence.register.saved'));
+  await check(page, res, 'teacher-register-saved', problems, { keyboard: false });
+
+  // Open the register again: it shows what was saved; saving it unchanged keeps it so.
+  for (let round = 0; round < 2; round++) {
+    res = await navigation(page, () => page.goto(tavleUrl() + href), tavleUrl());
+    await expect(page.locator(`#s-${first}-absent`)).toBeChecked();
+    await expect(page.locator(`#s-${second}-late`)).toBeChecked();
+    await expect(page.locator(`#minutes-${second}`)).toHaveValue('7');
+    await expect(page.locator(`#s-${third}-late`)).toBeChecked();
+    await expect(page.locator(`#minutes-${third}`)).toHaveValue('12');
+    await expect(page.locator('input[type=radio][value=absent]:checked')).toHaveCount(1);
+    if (round === 0) {
+      await navigation(page, () => page.click('form.tavle-register button[type=submit]'), tavleUrl());
+      await expect(page.locator('main [role=status]')).toHaveText(nb('absence.register.saved'));
+    }
+  }
+  expect(problems, formatProblems('teacher register journey', problems)).toEqual([]);
+});
+
+test('guardian: reports a day of absence with a reason from the list; a mistake keeps what was typed', async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  await signIn(page, 'guardian');
+  await expectSignedIn(page, 'guardian');
+
+  // Two children: "Absence" asks which one.
+  await tabTo(page, 'a[href="/absence"]', problems);
+  let res = await press(page, 'Enter', tavleUrl());
+  await check(page, res, 'guardian-absence-children', problems);
+  const cards = page.locator('main a.ds-card[href^="/absence/children/"]');
+  await expect(cards).toHaveCount(2);
+  const href = await cards.first().getAttribute('href');
+  const child = (await cards.first().locator('h2').textContent()).trim();
+  await tabTo(page, `main a.ds-card[href="${href}"]`, problems);
+  res = await press(page, 'Enter', tavleUrl());
+  await expect(page.locator('h1 .tavle-subtitle')).toHaveText(child);
+  await check(page, res, 'guardian-absence-child', problems);
+  // There is nowhere to write why: only dates, times and the reason codes.
+  await expect(page.locator('main form textarea, main form input[type=text]')).toHaveCount(0);
+  const before = await page.locator('main table tbody tr').count();
+
+  // The next school day (a report for a day not begun yet can be withdrawn again).
+  let day = daysFrom(today(), 1);
+  while ([0, 6].includes(new Date(`${day}T12:00:00Z`).getUTCDay())) day = daysFrom(day, 1);
+
+  // The last day before the first: the form comes back with the dates and the reason kept.
+  await page.fill('#first_day', day);
+  await page.fill('#last_day', daysFrom(day, -1));
+  await chooseRadio(page, 'reason', 'illness', problems);
+  await tabTo(page, 'main form[method=post] button[type=submit]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(422);
+  await expect(page.locator('.ds-error-summary')).toBeFocused();
+  await expect(page.locator('#last_day-err')).toHaveText(nb('absence.error.last_before_first'));
+  await expect(page.locator('#last_day')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#first_day')).toHaveValue(day);
+  await expect(page.locator('#reason-illness')).toBeChecked();
+  await check(page, res, 'guardian-report-error', problems, { keyboard: false });
+
+  // One day: leave the last day empty, and send.
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#last_day')).toBeFocused();
+  await page.fill('#last_day', '');
+  await tabTo(page, 'main form[method=post] button[type=submit]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(200);
+  await expect(page.locator('main [role=status]')).toHaveText(nb('absence.report.created'));
+  await expect(page.locator('main table tbody tr')).toHaveCount(before + 1);
+  await expect(page.locator('main table tbody').getByText(nb('absence.report.by_you'))).not.toHaveCount(0);
+  await check(page, res, 'guardian-report-created', problems, { keyboard: false });
+
+  // Withdraw it again.
+  await tabTo(page, 'main form[action$="/withdraw"] button', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  await expect(page.locator('main [role=status]')).toHaveText(nb('absence.report.withdrawn'));
+  await expect(page.locator('main table tbody tr')).toHaveCount(before);
+  expect(problems, formatProblems('guardian report journey', problems)).toEqual([]);
+});
