@@ -230,6 +230,13 @@ function focusStep() {
   const out = { prevUnfocused: prev && prev !== document.activeElement ? look(prev) : null };
   const el = document.activeElement;
   if (!el || el === document.body || el === document.documentElement) return { ...out, end: 'left the page' };
+  const ring = () => {
+    const c = getComputedStyle(el);
+    return (c.outlineStyle !== 'none' && parseFloat(c.outlineWidth) >= 1) || c.boxShadow !== 'none';
+  };
+  // Still the same element: a date or time field has a stop for each part (and for its
+  // picker button). Each of those stops must show the ring too; then walk on.
+  if (el === prev) return { prevUnfocused: null, within: { el: describe(el), ring: ring() } };
   if (w.__tavleSeen.has(el)) return { ...out, end: 'came round again' };
   w.__tavleSeen.add(el);
   w.__tavleFocus = el;
@@ -262,6 +269,10 @@ export async function checkKeyboard(page, { maxStops = 200 } = {}) {
   for (let i = 0; i < maxStops; i++) {
     await page.keyboard.press('Tab');
     const step = await page.evaluate(focusStep);
+    if (step.within) {
+      if (!step.within.ring) add('focus-visible', step.within.el, 'no outline or box-shadow on one of its inner stops');
+      continue;
+    }
     if (stops.length && step.prevUnfocused !== null) stops[stops.length - 1].unfocused = step.prevUnfocused;
     if (step.end) break;
     stops.push(step.stop);
