@@ -15,6 +15,7 @@ pub mod domain;
 pub mod queries;
 mod register;
 mod reports;
+pub mod totals;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
