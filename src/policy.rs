@@ -701,3 +701,153 @@ pub fn timetable_editor(actor: &Actor, school: Uuid) -> Result<TimetableEditor> 
         .ok_or(AppError::NotFound)?;
     Ok(TimetableEditor { school_id: school, role, purpose: Purpose::for_role(role) })
 }
+
+// ---------------------------------------------------------------------------------
+// Absence review, deduction and totals
+// ---------------------------------------------------------------------------------
+
+/// The actor may review a pupil's absence (mark days documented or not, deduct), and
+/// see the pupil's totals, acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct AbsenceReviewAccess {
+    pub pupil_id: Uuid,
+    pub role: Role,
+    pub purpose: Purpose,
+    /// How a review records who made it: `contact_teacher` or `office`.
+    pub source: &'static str,
+}
+
+/// May the actor review `pupil`'s absence? The contact teacher of a base group the
+/// pupil belongs to now, teaching at that group's school (DOMAIN.md: contact teachers
+/// review "their" pupils' absence), and the office of a school where the pupil is
+/// enrolled now (principal, clerk, department head decide and document too). Not
+/// found otherwise: other teachers register absence but do not review it.
+pub async fn absence_review_access(conn: &mut PgConnection, actor: &Actor, pupil: Uuid) -> Result<AbsenceReviewAccess> {
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let schools: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT school_id FROM enrolments WHERE pupil_id = $1 AND from_date <= current_date \
+           AND (to_date IS NULL OR to_date > current_date)",
+    )
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?;
+    for &school in &schools {
+        if let Some(role) = actor.at_school(school, &SCHOOL_ADMINISTRATORS) {
+            return Ok(AbsenceReviewAccess {
+                pupil_id: pupil,
+                role,
+                purpose: Purpose::for_role(role),
+                source: "office",
+            });
+        }
+    }
+    let contact_at: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT g.school_id FROM group_memberships m \
+         JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
+         JOIN group_staff s ON s.tenant_id = g.tenant_id AND s.group_id = g.id \
+              AND s.staff_id = $2 AND s.assignment = 'contact_teacher' \
+         WHERE m.pupil_id = $1 AND m.from_date <= current_date AND (m.to_date IS NULL OR m.to_date > current_date)",
+    )
+    .bind(pupil)
+    .bind(actor.person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    if contact_at.iter().any(|&s| schools.contains(&s) && actor.at_school(s, &[Role::Teacher]).is_some()) {
+        return Ok(AbsenceReviewAccess {
+            pupil_id: pupil,
+            role: Role::Teacher,
+            purpose: Purpose::Teaching,
+            source: "contact_teacher",
+        });
+    }
+    Err(AppError::NotFound)
+}
+
+/// The actor may see a class's absence overview, acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct AbsenceClassAccess {
+    pub group_id: Uuid,
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// May the actor see the absence overview of `group` (a base group)? Its contact
+/// teacher, teaching at its school, and the office of its school. Not found otherwise.
+pub async fn absence_class_access(conn: &mut PgConnection, actor: &Actor, group: Uuid) -> Result<AbsenceClassAccess> {
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let row: Option<(Uuid, bool)> = sqlx::query_as(
+        "SELECT g.school_id, EXISTS (SELECT 1 FROM group_staff s WHERE s.tenant_id = g.tenant_id \
+                AND s.group_id = g.id AND s.staff_id = $2 AND s.assignment = 'contact_teacher') \
+         FROM groups g WHERE g.id = $1 AND g.kind = 'base'",
+    )
+    .bind(group)
+    .bind(actor.person_id)
+    .fetch_optional(conn)
+    .await?;
+    let (school, contact) = row.ok_or(AppError::NotFound)?;
+    if let Some(role) = actor.at_school(school, &SCHOOL_ADMINISTRATORS) {
+        return Ok(AbsenceClassAccess { group_id: group, role, purpose: Purpose::for_role(role) });
+    }
+    if contact && actor.at_school(school, &[Role::Teacher]).is_some() {
+        return Ok(AbsenceClassAccess { group_id: group, role: Role::Teacher, purpose: Purpose::Teaching });
+    }
+    Err(AppError::NotFound)
+}
+
+/// The base groups of the current school years whose overview the actor may open:
+/// those they are contact teacher of (at a school where they teach), and every class
+/// of a school where they work in the office. Empty for everyone else.
+pub async fn absence_classes(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<Uuid>> {
+    if !actor.is_staff() {
+        return Ok(Vec::new());
+    }
+    let at = |roles: &[Role]| -> Vec<Uuid> {
+        actor.grants.iter().filter(|g| roles.contains(&g.role)).filter_map(|g| g.school_id).collect()
+    };
+    Ok(sqlx::query_scalar(
+        "SELECT g.id FROM groups g JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
+         WHERE g.kind = 'base' AND y.starts <= current_date AND y.ends >= current_date \
+           AND (g.school_id = ANY($2) OR (g.school_id = ANY($3) AND EXISTS (SELECT 1 FROM group_staff s \
+                WHERE s.tenant_id = g.tenant_id AND s.group_id = g.id AND s.staff_id = $1 \
+                  AND s.assignment = 'contact_teacher')))",
+    )
+    .bind(actor.person_id)
+    .bind(at(&SCHOOL_ADMINISTRATORS))
+    .bind(at(&[Role::Teacher]))
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The actor may see a pupil's absence overview as the pupil or their guardian.
+#[derive(Debug, Clone, Copy)]
+pub struct AbsenceOverviewAccess {
+    pub pupil_id: Uuid,
+    pub purpose: Purpose,
+}
+
+/// The signed-in pupil's own overview. Not found for anyone else.
+pub fn own_absence_access(actor: &Actor) -> Result<AbsenceOverviewAccess> {
+    if actor.audience == Audience::Pupil {
+        Ok(AbsenceOverviewAccess { pupil_id: actor.person_id, purpose: Purpose::OwnData })
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// A child's overview for a guardian: as the child's reports (parental
+/// responsibility, child under 18). Not found otherwise.
+pub fn child_absence_access(actor: &Actor, pupil: Uuid) -> Result<AbsenceOverviewAccess> {
+    let a = absence_report_access(actor, pupil)?;
+    Ok(AbsenceOverviewAccess { pupil_id: a.pupil_id, purpose: a.purpose })
+}
+
+impl Actor {
+    /// Whether the actor has an absence overview of their own (for the navigation).
+    pub fn may_see_own_absence(&self) -> bool {
+        own_absence_access(self).is_ok()
+    }
+}

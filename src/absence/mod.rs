@@ -10,11 +10,17 @@
 //!   day for the group's pupils, saved idempotently per (lesson, pupil, date).
 //! - `reports`: a guardian's reports for a child (a day or days, whole days or
 //!   hours, a reason code); both guardians with parental responsibility see them.
+//! - `review`, `overview`, `totals`: the contact teacher's review and deduction per
+//!   day, and the totals by the rules for the pupil, the guardians and the class.
 
 pub mod domain;
+pub mod overview;
 pub mod queries;
 mod register;
 mod reports;
+mod review;
+pub mod review_queries;
+pub mod totals;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -37,6 +43,12 @@ pub fn router() -> Router<AppState> {
         .route("/absence/groups/{group_id}/register", get(register::show).post(register::save))
         .route("/absence/children/{pupil_id}", get(reports::show).post(reports::create))
         .route("/absence/children/{pupil_id}/reports/{report_id}/withdraw", post(reports::withdraw))
+        // Review, deduction and totals by the rules.
+        .route("/absence/me", get(overview::me))
+        .route("/absence/children/{pupil_id}/overview", get(overview::child))
+        .route("/absence/classes", get(overview::classes))
+        .route("/absence/classes/{group_id}", get(overview::class))
+        .route("/absence/pupils/{pupil_id}/review", get(review::show).post(review::save))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {
@@ -51,11 +63,14 @@ pub struct ChildrenPage {
 }
 
 /// Where "Absence" in the menu leads: the register for staff who take it, the child's
-/// page (or a choice of children) for a guardian.
+/// page (or a choice of children) for a guardian, their own overview for a pupil.
 async fn entry(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
     let actor = &ctx.actor;
     if actor.may_register_absence() {
         return Ok(Redirect::to("/absence/register").into_response());
+    }
+    if actor.may_see_own_absence() {
+        return Ok(Redirect::to("/absence/me").into_response());
     }
     if !actor.may_report_absence() {
         return Err(AppError::NotFound);

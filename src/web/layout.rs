@@ -45,11 +45,19 @@ impl Ui {
                         && !ctx.path.contains("/timetable"),
                 });
             }
-            if actor.may_register_absence() || actor.may_report_absence() {
+            if actor.may_register_absence() || actor.may_report_absence() || actor.may_see_own_absence() {
                 nav.push(NavLink {
                     href: "/absence",
                     label_key: "nav.absence",
-                    current: ctx.path.starts_with("/absence"),
+                    current: ctx.path.starts_with("/absence") && !ctx.path.starts_with("/absence/classes"),
+                });
+            }
+            if actor.may_register_absence() {
+                // Review and totals: the contact teacher's classes, the office's school.
+                nav.push(NavLink {
+                    href: "/absence/classes",
+                    label_key: "nav.absence_classes",
+                    current: ctx.path.starts_with("/absence/classes"),
                 });
             }
             if actor.may_view_audit() {

@@ -97,6 +97,44 @@ struct Fixtures {
     future_report: Uuid,
     today: String,
     timetable: TimetableFixtures,
+    totals: TotalsFixtures,
+}
+
+/// Ingrid Østby's class 4A at Solbakken, one of its pupils, and a day that pupil was
+/// absent (registered here), for the review and overview rows.
+struct TotalsFixtures {
+    class_4a: Uuid,
+    pupil_4a: Uuid,
+    absent_day: String,
+}
+
+async fn totals_fixtures(app: &TestApp) -> TotalsFixtures {
+    let class_4a = scalar(
+        app,
+        "SELECT g.id FROM groups g JOIN schools s ON s.id = g.school_id AND s.name = 'Solbakken skole' \
+         JOIN school_years y ON y.id = g.school_year_id AND y.starts <= current_date AND y.ends >= current_date \
+         WHERE g.kind = 'base' AND g.name = '4A'",
+    )
+    .await;
+    let pupil_4a = scalar(
+        app,
+        &format!("SELECT pupil_id FROM group_memberships WHERE group_id = '{class_4a}' ORDER BY pupil_id LIMIT 1"),
+    )
+    .await;
+    let held = crate::absence::lesson_of_pupil(app, pupil_4a).await;
+    sqlx::query(
+        "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, registered_by, source) \
+         SELECT l.tenant_id, l.id, $2, $3, 'absent', (SELECT id FROM persons WHERE feide_id = $4), 'teacher' \
+         FROM lessons l WHERE l.id = $1",
+    )
+    .bind(held.lesson)
+    .bind(pupil_4a)
+    .bind(held.date)
+    .bind("ingrid.ostby@fjordvik.kommune.no")
+    .execute(&app.owner)
+    .await
+    .expect("an absence of the 4A pupil");
+    TotalsFixtures { class_4a, pupil_4a, absent_day: crate::absence::iso(held.date) }
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> Uuid {
@@ -137,6 +175,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await,
         today: sqlx::query_scalar("SELECT to_char(current_date, 'YYYY-MM-DD')").fetch_one(&app.owner).await.unwrap(),
         timetable: timetable_fixtures(app).await,
+        totals: totals_fixtures(app).await,
     }
 }
 
@@ -321,7 +360,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
     let (date, lesson) = (crate::absence::iso(f.lesson.date), f.lesson.lesson.to_string());
     let solbakken_registrars = vec!["office_clerk", "teacher", "contact_teacher"];
     cases.extend([
-        admin("GET", "/absence", "absence entry", Vec::new(), with(&registrars, &["guardian"])),
+        admin("GET", "/absence", "absence entry", Vec::new(), with(&registrars, &["guardian", "pupil"])),
         admin("GET", "/absence/register", "the day's lessons", Vec::new(), registrars.to_vec()),
         Case {
             path: format!("{register}?date={date}&lesson={lesson}"),
@@ -373,6 +412,57 @@ fn cases(f: &Fixtures) -> Vec<Case> {
         },
     ]);
     cases.extend(timetable_cases(f));
+    // Review and totals: the pupil's own, the guardian's per child, the contact
+    // teacher's class and pupils (Ingrid: 4A at Solbakken), and the school's office.
+    let t = &f.totals;
+    cases.extend([
+        admin("GET", "/absence/me", "the pupil's own absence overview", Vec::new(), vec!["pupil"]),
+        Case {
+            path: format!("/absence/children/{}/overview", f.emma),
+            ..admin(
+                "GET",
+                "/absence/children/{pupil_id}/overview",
+                "Emma's absence overview",
+                Vec::new(),
+                vec!["guardian"],
+            )
+        },
+        admin("GET", "/absence/classes", "the classes' absence overview", Vec::new(), registrars.to_vec()),
+        Case {
+            path: format!("/absence/classes/{}", t.class_4a),
+            ..admin(
+                "GET",
+                "/absence/classes/{group_id}",
+                "4A's absence overview",
+                Vec::new(),
+                vec!["contact_teacher", "office_clerk"],
+            )
+        },
+        Case {
+            path: format!("/absence/pupils/{}/review", t.pupil_4a),
+            ..admin(
+                "GET",
+                "/absence/pupils/{pupil_id}/review",
+                "a 4A pupil's absence review",
+                Vec::new(),
+                vec!["contact_teacher", "office_clerk"],
+            )
+        },
+        Case {
+            path: format!("/absence/pupils/{}/review", f.emma),
+            ..admin("GET", "/absence/pupils/{pupil_id}/review", "Emma's absence review", Vec::new(), vec!["principal"])
+        },
+        Case {
+            path: format!("/absence/pupils/{}/review", t.pupil_4a),
+            ..admin(
+                "POST",
+                "/absence/pupils/{pupil_id}/review",
+                "reviewing a 4A pupil's absent day",
+                kv(&[("date", &t.absent_day), ("code", "undocumented")]),
+                vec!["contact_teacher", "office_clerk"],
+            )
+        },
+    ]);
     cases
 }
 

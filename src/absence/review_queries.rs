@@ -1,0 +1,301 @@
+//! Queries for review and totals: the pupil's school year, school type and rule
+//! parameters, the lessons of the year from the timetable with the register's marks,
+//! and the reviews. Whether the actor may ask was decided by `policy` beforehand.
+
+use std::collections::BTreeMap;
+
+use sqlx::PgConnection;
+use time::{Date, Time};
+use uuid::Uuid;
+
+use super::totals::{CodeFlags, Lesson, Mark, Params, Review, SchoolType};
+use crate::error::Result;
+use crate::web::i18n::Lang;
+
+fn name_column(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "name_en",
+        Lang::Nb => "name_nb",
+    }
+}
+
+/// The school year that `date` falls in, by its terms (from the first term's start to
+/// the last term's end); in the summer, the year that ended last.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct YearRow {
+    pub id: Uuid,
+    pub name: String,
+    pub starts: Date,
+    pub ends: Date,
+}
+
+pub async fn school_year(conn: &mut PgConnection, date: Date) -> Result<Option<YearRow>> {
+    Ok(sqlx::query_as(
+        "SELECT y.id, y.name, min(t.starts) AS starts, max(t.ends) AS ends FROM terms t \
+         JOIN school_years y ON y.tenant_id = t.tenant_id AND y.id = t.school_year_id \
+         GROUP BY y.id, y.name HAVING min(t.starts) <= $1 \
+         ORDER BY (max(t.ends) >= $1) DESC, max(t.ends) DESC LIMIT 1",
+    )
+    .bind(date)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The pupil's name and grade level (from the enrolment on `date`, else the latest).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PupilRow {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub grade_level: Option<i16>,
+}
+
+pub async fn pupil(conn: &mut PgConnection, pupil: Uuid, date: Date) -> Result<Option<PupilRow>> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.given_name, p.family_name, \
+                (SELECT e.grade_level FROM enrolments e WHERE e.pupil_id = p.id \
+                 ORDER BY (e.from_date <= $2 AND (e.to_date IS NULL OR e.to_date > $2)) DESC, e.from_date DESC \
+                 LIMIT 1) AS grade_level \
+         FROM persons p JOIN pupils u ON u.tenant_id = p.tenant_id AND u.person_id = p.id WHERE p.id = $1",
+    )
+    .bind(pupil)
+    .bind(date)
+    .fetch_optional(conn)
+    .await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct ParamsRow {
+    max_deducted_days: i16,
+    health_deduction_from_day: i16,
+    warning_percent: f64,
+    limit_percent: f64,
+    discretion_percent: f64,
+}
+
+/// The rule parameters of a school year and school type, if the municipality has set them.
+pub async fn params(conn: &mut PgConnection, year: &str, school_type: SchoolType) -> Result<Option<Params>> {
+    let row: Option<ParamsRow> = sqlx::query_as(
+        "SELECT max_deducted_days, health_deduction_from_day, warning_percent::float8 AS warning_percent, \
+                limit_percent::float8 AS limit_percent, discretion_percent::float8 AS discretion_percent \
+         FROM absence_rule_parameters WHERE school_year = $1 AND school_type = $2",
+    )
+    .bind(year)
+    .bind(school_type.code())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| Params {
+        max_deducted_days: u32::try_from(r.max_deducted_days).unwrap_or(0),
+        health_deduction_from_day: u32::try_from(r.health_deduction_from_day).unwrap_or(1),
+        warning_percent: r.warning_percent,
+        limit_percent: r.limit_percent,
+        discretion_percent: r.discretion_percent,
+    }))
+}
+
+#[derive(sqlx::FromRow)]
+struct LessonRow {
+    date: Date,
+    subject: String,
+    minutes: i32,
+    status: Option<String>,
+    minutes_late: Option<i16>,
+}
+
+/// The pupil's lessons of the school year as the timetable holds them (the lessons of
+/// their groups on the terms' days, within each lesson's validity and the pupil's
+/// membership, minus the days off of the municipality and of the group's school), each
+/// with the register's mark when absent or late.
+pub async fn lessons(conn: &mut PgConnection, pupil: Uuid, year: &YearRow, lang: Lang) -> Result<Vec<Lesson>> {
+    let sql = format!(
+        "SELECT d::date AS date, coalesce(sub.{name}, g.name) AS subject, \
+                (extract(epoch FROM (l.ends - l.starts)) / 60)::int AS minutes, r.status, r.minutes_late \
+         FROM group_memberships m \
+         JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind <> 'sfo' \
+         JOIN lessons l ON l.tenant_id = g.tenant_id AND l.group_id = g.id \
+         JOIN terms t ON t.tenant_id = g.tenant_id AND t.school_year_id = g.school_year_id \
+         CROSS JOIN LATERAL generate_series(greatest(t.starts, l.valid_from, m.from_date), \
+              least(t.ends, coalesce(l.valid_to - 1, t.ends), coalesce(m.to_date - 1, t.ends)), \
+              interval '1 day') d \
+         LEFT JOIN subjects sub ON sub.tenant_id = l.tenant_id AND sub.id = l.subject_id \
+         LEFT JOIN absence_registrations r ON r.tenant_id = l.tenant_id AND r.lesson_id = l.id \
+              AND r.pupil_id = m.pupil_id AND r.date = d::date AND r.status <> 'present' \
+         WHERE m.pupil_id = $1 AND g.school_year_id = $2 AND extract(isodow FROM d) = l.weekday \
+           AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = g.tenant_id \
+                 AND b.school_year_id = g.school_year_id AND (b.school_id IS NULL OR b.school_id = g.school_id) \
+                 AND d::date BETWEEN b.first_day AND b.last_day) \
+         ORDER BY 1, l.starts",
+        name = name_column(lang)
+    );
+    let rows: Vec<LessonRow> = sqlx::query_as(&sql).bind(pupil).bind(year.id).fetch_all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Lesson {
+            date: r.date,
+            subject: r.subject,
+            minutes: u32::try_from(r.minutes).unwrap_or(0),
+            mark: match (r.status.as_deref(), r.minutes_late) {
+                (Some("absent"), _) => Some(Mark::Absent),
+                (Some("late"), Some(m)) => Some(Mark::Late(u32::try_from(m).unwrap_or(0))),
+                _ => None,
+            },
+        })
+        .collect())
+}
+
+/// A review code of the tenant's list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CodeRow {
+    pub code: String,
+    pub name: String,
+    pub documented: bool,
+    pub deductible: bool,
+    pub health: bool,
+}
+
+impl CodeRow {
+    pub fn flags(&self) -> CodeFlags {
+        CodeFlags { documented: self.documented, deductible: self.deductible, health: self.health }
+    }
+}
+
+pub async fn codes(conn: &mut PgConnection, lang: Lang) -> Result<Vec<CodeRow>> {
+    let sql = format!(
+        "SELECT code, {name} AS name, documented, deductible, health FROM absence_review_codes \
+         ORDER BY sort_order, code",
+        name = name_column(lang)
+    );
+    Ok(sqlx::query_as(&sql).fetch_all(conn).await?)
+}
+
+/// A saved review, with its code's name, for the review page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReviewRow {
+    pub date: Date,
+    pub code: String,
+    pub code_name: String,
+    pub documented: bool,
+    pub deductible: bool,
+    pub health: bool,
+    pub deducted: bool,
+}
+
+pub async fn reviews(conn: &mut PgConnection, pupil: Uuid, year: &YearRow, lang: Lang) -> Result<Vec<ReviewRow>> {
+    let sql = format!(
+        "SELECT r.date, r.code, c.{name} AS code_name, c.documented, c.deductible, c.health, r.deducted \
+         FROM absence_reviews r JOIN absence_review_codes c ON c.tenant_id = r.tenant_id AND c.code = r.code \
+         WHERE r.pupil_id = $1 AND r.date BETWEEN $2 AND $3 ORDER BY r.date",
+        name = name_column(lang)
+    );
+    Ok(sqlx::query_as(&sql).bind(pupil).bind(year.starts).bind(year.ends).fetch_all(conn).await?)
+}
+
+pub fn review_map(rows: &[ReviewRow]) -> BTreeMap<Date, Review> {
+    rows.iter()
+        .map(|r| {
+            let code = CodeFlags { documented: r.documented, deductible: r.deductible, health: r.health };
+            (r.date, Review { code, deducted: r.deducted })
+        })
+        .collect()
+}
+
+/// One lesson of a day, for the review form.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DayLessonRow {
+    pub starts: Time,
+    pub ends: Time,
+    pub subject: String,
+    pub status: String,
+    pub minutes_late: Option<i16>,
+}
+
+/// The pupil's absent and late lessons on `date`.
+pub async fn day_lessons(conn: &mut PgConnection, pupil: Uuid, date: Date, lang: Lang) -> Result<Vec<DayLessonRow>> {
+    let sql = format!(
+        "SELECT l.starts, l.ends, coalesce(sub.{name}, g.name) AS subject, r.status, r.minutes_late \
+         FROM absence_registrations r JOIN lessons l ON l.tenant_id = r.tenant_id AND l.id = r.lesson_id \
+         JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
+         LEFT JOIN subjects sub ON sub.tenant_id = l.tenant_id AND sub.id = l.subject_id \
+         WHERE r.pupil_id = $1 AND r.date = $2 AND r.status <> 'present' ORDER BY l.starts",
+        name = name_column(lang)
+    );
+    Ok(sqlx::query_as(&sql).bind(pupil).bind(date).fetch_all(conn).await?)
+}
+
+/// Hold the pupil's row so that two reviewers cannot both pass the deduction count.
+pub async fn lock_pupil(conn: &mut PgConnection, pupil: Uuid) -> Result<()> {
+    sqlx::query("SELECT 1 FROM pupils WHERE person_id = $1 FOR NO KEY UPDATE").bind(pupil).execute(conn).await?;
+    Ok(())
+}
+
+/// Save the day's review (one row per pupil and day). Returns whether anything changed.
+pub async fn save_review(
+    conn: &mut PgConnection,
+    pupil: Uuid,
+    date: Date,
+    code: &str,
+    deducted: bool,
+    by: Uuid,
+    source: &str,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "INSERT INTO absence_reviews (tenant_id, pupil_id, date, code, deducted, reviewed_by, source) \
+         VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (tenant_id, pupil_id, date) DO UPDATE \
+            SET code = EXCLUDED.code, deducted = EXCLUDED.deducted, reviewed_by = EXCLUDED.reviewed_by, \
+                reviewed_at = now(), source = EXCLUDED.source \
+          WHERE (absence_reviews.code, absence_reviews.deducted) IS DISTINCT FROM (EXCLUDED.code, EXCLUDED.deducted)",
+    )
+    .bind(pupil)
+    .bind(date)
+    .bind(code)
+    .bind(deducted)
+    .bind(by)
+    .bind(source)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// A class (base group) with its current pupils.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClassRow {
+    pub id: Uuid,
+    pub name: String,
+    pub school_name: String,
+}
+
+pub async fn class(conn: &mut PgConnection, group: Uuid) -> Result<Option<ClassRow>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.name, s.name AS school_name FROM groups g \
+         JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id WHERE g.id = $1 AND g.kind = 'base'",
+    )
+    .bind(group)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn classes(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ClassRow>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.name, s.name AS school_name FROM groups g \
+         JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
+         WHERE g.id = ANY($1) ORDER BY s.name, g.grade_level, g.name",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The class's pupils on `date`.
+pub async fn class_pupils(conn: &mut PgConnection, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT m.pupil_id FROM group_memberships m JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
+         WHERE m.group_id = $1 AND m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2) \
+         ORDER BY p.family_name, p.given_name, p.id",
+    )
+    .bind(group)
+    .bind(date)
+    .fetch_all(conn)
+    .await?)
+}
