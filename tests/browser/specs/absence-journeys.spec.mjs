@@ -167,3 +167,29 @@ test('guardian: reports a day of absence with a reason from the list; a mistake 
   await expect(page.locator('main table tbody tr')).toHaveCount(before);
   expect(problems, formatProblems('guardian report journey', problems)).toEqual([]);
 });
+
+test('pupil: sees their own week and their own absence, and nobody else’s', async ({ page }) => {
+  const problems = watchConsole(page);
+  await signIn(page, 'pupil');
+  await expectSignedIn(page, 'pupil');
+
+  // The week: lessons, and the next week one step away.
+  await tabTo(page, 'a[href="/timetable"]', problems);
+  let res = await press(page, 'Enter', tavleUrl());
+  await check(page, res, 'pupil-timetable', problems);
+  await tabTo(page, 'main a[rel="next"]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(200);
+
+  // Absence: the pupil's own overview, with the diploma's days and hours.
+  await tabTo(page, 'a[href="/absence"]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(new URL(page.url()).pathname).toBe('/absence/me');
+  await expect(page.locator('h1')).toHaveText(nb('totals.me.title'));
+  await expect(page.locator('#totals-days')).toHaveText(/^\d+$/);
+  await expect(page.locator('#totals-hours')).not.toBeEmpty();
+  // Nothing to change here: a pupil only reads.
+  await expect(page.locator('main form[method=post]')).toHaveCount(0);
+  await check(page, res, 'pupil-absence', problems);
+  expect(problems, formatProblems('pupil journey', problems)).toEqual([]);
+});
