@@ -69,7 +69,8 @@ fn post_path(f: &Fix, pupil: Uuid) -> String {
 type Record = (String, Option<String>, Option<Uuid>, Option<Uuid>, Option<String>);
 
 async fn records(app: &TestApp, pupil: Uuid) -> Vec<(Date, Record)> {
-    let rows: Vec<(Date, String, Option<String>, Option<Uuid>, Option<Uuid>, Option<String>)> = sqlx::query_as(
+    type Row = (Date, String, Option<String>, Option<Uuid>, Option<Uuid>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT date, to_char(arrived_at, 'HH24:MI'), to_char(left_at, 'HH24:MI'), collected_by_guardian, \
                 collected_by_contact, collected_by_code FROM sfo_attendance WHERE pupil_id = $1 ORDER BY date",
     )
