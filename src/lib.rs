@@ -22,5 +22,6 @@ pub mod home;
 pub mod hr;
 pub mod policy;
 pub mod pupils;
+pub mod sfo;
 pub mod timetable;
 pub mod web;

@@ -60,6 +60,9 @@ impl Ui {
                     current: ctx.path.starts_with("/absence/classes"),
                 });
             }
+            if actor.may_open_sfo() {
+                nav.push(NavLink { href: "/sfo", label_key: "nav.sfo", current: ctx.path.starts_with("/sfo") });
+            }
             if actor.may_view_audit() {
                 nav.push(NavLink { href: "/audit", label_key: "nav.audit", current: ctx.path.starts_with("/audit") });
             }

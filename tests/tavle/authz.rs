@@ -97,6 +97,8 @@ struct Fixtures {
     future_report: Uuid,
     today: String,
     timetable: TimetableFixtures,
+    /// Oskar's SFO group at Solbakken.
+    sfo_group: Uuid,
     totals: TotalsFixtures,
 }
 
@@ -176,6 +178,14 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         today: sqlx::query_scalar("SELECT to_char(current_date, 'YYYY-MM-DD')").fetch_one(&app.owner).await.unwrap(),
         timetable: timetable_fixtures(app).await,
         totals: totals_fixtures(app).await,
+        sfo_group: scalar(
+            app,
+            "SELECT g.id FROM groups g JOIN group_memberships m ON m.tenant_id = g.tenant_id AND m.group_id = g.id \
+             JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
+             WHERE g.kind = 'sfo' AND p.given_name = 'Oskar' AND p.family_name = 'Nordmann' \
+               AND p.birth_date > '2005-01-01'",
+        )
+        .await,
     }
 }
 
@@ -463,6 +473,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             )
         },
     ]);
+    cases.extend(sfo_cases(f));
     cases
 }
 
@@ -793,4 +804,57 @@ fn timetable_cases(f: &Fixtures) -> Vec<Case> {
         )
     });
     cases
+}
+
+// ---------------------------------------------------------------------------------
+// SFO attendance
+// ---------------------------------------------------------------------------------
+
+/// SFO staff and the office of the group's school record; the municipality-wide
+/// readers read (and are refused a recording); a teacher who is not SFO staff, and
+/// everyone at another school, finds nothing. Guardians see their own children's
+/// SFO day at `/sfo`.
+fn sfo_cases(f: &Fixtures) -> Vec<Case> {
+    let case = |method, route: &'static str, path: String, what, allowed: Vec<&'static str>| Case {
+        method,
+        route,
+        path,
+        what,
+        form: Vec::new(),
+        allowed,
+        refused: Vec::new(),
+        others: Hidden,
+        anonymous: SignIn,
+    };
+    let day = format!("/sfo/groups/{}/attendance", f.sfo_group);
+    vec![
+        case(
+            "GET",
+            "/sfo",
+            "/sfo".to_owned(),
+            "SFO groups, or a guardian's children's SFO day",
+            with(
+                TENANT_WIDE,
+                &["sfo_staff", "office_clerk", "principal", "department_head", "smaoy_office_clerk", "guardian"],
+            ),
+        ),
+        case(
+            "GET",
+            "/sfo/groups/{group_id}/attendance",
+            day.clone(),
+            "Oskar's SFO group's day list",
+            with(TENANT_WIDE, &["sfo_staff", "office_clerk"]),
+        ),
+        Case {
+            form: vec![("action", "arrive".to_owned())],
+            refused: TENANT_WIDE.to_vec(),
+            ..case(
+                "POST",
+                "/sfo/groups/{group_id}/attendance/{pupil_id}",
+                format!("{day}/{}", f.oskar),
+                "recording Oskar's SFO arrival",
+                vec!["sfo_staff", "office_clerk"],
+            )
+        },
+    ]
 }

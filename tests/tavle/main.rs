@@ -20,4 +20,5 @@ mod oidc;
 mod pupils;
 mod schema;
 mod sessions;
+mod sfo;
 mod timetable;
