@@ -10,8 +10,11 @@
 //!   day for the group's pupils, saved idempotently per (lesson, pupil, date).
 //! - `reports`: a guardian's reports for a child (a day or days, whole days or
 //!   hours, a reason code); both guardians with parental responsibility see them.
+//! - `leave`: leave applications (permisjon), applied for by guardians in advance and
+//!   decided by the school.
 
 pub mod domain;
+pub mod leave;
 pub mod queries;
 mod register;
 mod reports;
@@ -37,6 +40,11 @@ pub fn router() -> Router<AppState> {
         .route("/absence/groups/{group_id}/register", get(register::show).post(register::save))
         .route("/absence/children/{pupil_id}", get(reports::show).post(reports::create))
         .route("/absence/children/{pupil_id}/reports/{report_id}/withdraw", post(reports::withdraw))
+        .route("/absence/children/{pupil_id}/leave", get(leave::show).post(leave::create))
+        .route("/absence/children/{pupil_id}/leave/{application_id}/withdraw", post(leave::withdraw))
+        .route("/absence/leave", get(leave::list))
+        .route("/absence/leave/{application_id}", get(leave::show_application).post(leave::decide))
+        .route("/schools/{school_id}/leave-settings", get(leave::show_settings).post(leave::save_settings))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {
