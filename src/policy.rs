@@ -799,6 +799,14 @@ pub fn leave_queue_scope(actor: &Actor) -> Result<LeaveQueueScope> {
     })
 }
 
+impl Actor {
+    /// Whether the actor may open the list of leave applications (for the navigation:
+    /// the system administrator has no register, but sets the schools' limits there).
+    pub fn may_open_leave_queue(&self) -> bool {
+        leave_queue_scope(self).is_ok()
+    }
+}
+
 /// The actor may see a leave application, acting as `role`; `decides_as` says
 /// whether (and as what) they may decide it now.
 #[derive(Debug, Clone, Copy)]

@@ -58,12 +58,16 @@ pub struct ChildrenPage {
     pub children: Vec<queries::ChildRow>,
 }
 
-/// Where "Absence" in the menu leads: the register for staff who take it, the child's
-/// page (or a choice of children) for a guardian.
+/// Where "Absence" in the menu leads: the register for staff who take it, the leave
+/// applications' limits for the system administrator, the child's page (or a choice
+/// of children) for a guardian.
 async fn entry(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
     let actor = &ctx.actor;
     if actor.may_register_absence() {
         return Ok(Redirect::to("/absence/register").into_response());
+    }
+    if actor.may_open_leave_queue() {
+        return Ok(Redirect::to("/absence/leave").into_response());
     }
     if !actor.may_report_absence() {
         return Err(AppError::NotFound);

@@ -323,7 +323,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
     let (date, lesson) = (crate::absence::iso(f.lesson.date), f.lesson.lesson.to_string());
     let solbakken_registrars = vec!["office_clerk", "teacher", "contact_teacher"];
     cases.extend([
-        admin("GET", "/absence", "absence entry", Vec::new(), with(&registrars, &["guardian"])),
+        admin("GET", "/absence", "absence entry", Vec::new(), with(&registrars, &["guardian", "system_admin"])),
         admin("GET", "/absence/register", "the day's lessons", Vec::new(), registrars.to_vec()),
         Case {
             path: format!("{register}?date={date}&lesson={lesson}"),
