@@ -12,8 +12,11 @@
 //!   hours, a reason code); both guardians with parental responsibility see them.
 //! - `review`, `overview`, `totals`: the contact teacher's review and deduction per
 //!   day, and the totals by the rules for the pupil, the guardians and the class.
+//! - `leave`: leave applications (permisjon), applied for by guardians in advance and
+//!   decided by the school.
 
 pub mod domain;
+pub mod leave;
 pub mod overview;
 pub mod queries;
 mod register;
@@ -49,6 +52,12 @@ pub fn router() -> Router<AppState> {
         .route("/absence/classes", get(overview::classes))
         .route("/absence/classes/{group_id}", get(overview::class))
         .route("/absence/pupils/{pupil_id}/review", get(review::show).post(review::save))
+        // Leave applications.
+        .route("/absence/children/{pupil_id}/leave", get(leave::show).post(leave::create))
+        .route("/absence/children/{pupil_id}/leave/{application_id}/withdraw", post(leave::withdraw))
+        .route("/absence/leave", get(leave::list))
+        .route("/absence/leave/{application_id}", get(leave::show_application).post(leave::decide))
+        .route("/schools/{school_id}/leave-settings", get(leave::show_settings).post(leave::save_settings))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {
@@ -62,8 +71,9 @@ pub struct ChildrenPage {
     pub children: Vec<queries::ChildRow>,
 }
 
-/// Where "Absence" in the menu leads: the register for staff who take it, the child's
-/// page (or a choice of children) for a guardian, their own overview for a pupil.
+/// Where "Absence" in the menu leads: the register for staff who take it, their own
+/// overview for a pupil, the leave applications for the system administrator, the
+/// child's page (or a choice of children) for a guardian.
 async fn entry(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
     let actor = &ctx.actor;
     if actor.may_register_absence() {
@@ -71,6 +81,9 @@ async fn entry(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Respon
     }
     if actor.may_see_own_absence() {
         return Ok(Redirect::to("/absence/me").into_response());
+    }
+    if actor.may_open_leave_queue() {
+        return Ok(Redirect::to("/absence/leave").into_response());
     }
     if !actor.may_report_absence() {
         return Err(AppError::NotFound);

@@ -134,6 +134,8 @@ pub struct RegisterRow {
     pub minutes: String,
     /// What guardians reported for the day, one line each.
     pub reports: Vec<String>,
+    /// Approved leave that day (the reason), shown read-only beside the reports.
+    pub leave: Option<String>,
     pub saved: bool,
     pub error: Option<&'static str>,
 }
@@ -288,6 +290,7 @@ async fn rows(
     let members = queries::members(tx, access.group_id, choice.lesson.id, choice.date).await?;
     let ids: Vec<Uuid> = members.iter().map(|m| m.id).collect();
     let reports = queries::reports_on(tx, &ids, choice.date, ui.lang).await?;
+    let leave = super::leave::queries::approved_leave(tx, &ids, choice.date, choice.date, ui.lang).await?;
     Ok(members
         .into_iter()
         .map(|m| {
@@ -307,6 +310,7 @@ async fn rows(
                         _ => format!("{} ({})", r.reason, ui.t("absence.whole_day").to_lowercase()),
                     })
                     .collect(),
+                leave: leave.iter().find(|l| l.pupil_id == m.id).map(|l| l.reason.clone()),
                 saved: saved_status.is_some(),
                 error: None,
             };

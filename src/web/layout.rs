@@ -45,7 +45,11 @@ impl Ui {
                         && !ctx.path.contains("/timetable"),
                 });
             }
-            if actor.may_register_absence() || actor.may_report_absence() || actor.may_see_own_absence() {
+            if actor.may_register_absence()
+                || actor.may_report_absence()
+                || actor.may_see_own_absence()
+                || actor.may_open_leave_queue()
+            {
                 nav.push(NavLink {
                     href: "/absence",
                     label_key: "nav.absence",

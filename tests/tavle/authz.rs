@@ -100,6 +100,7 @@ struct Fixtures {
     /// Oskar's SFO group at Solbakken.
     sfo_group: Uuid,
     totals: TotalsFixtures,
+    leave: LeaveFixtures,
 }
 
 /// Ingrid Østby's class 4A at Solbakken, one of its pupils, and a day that pupil was
@@ -186,6 +187,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
                AND p.birth_date > '2005-01-01'",
         )
         .await,
+        leave: leave_fixtures(app).await,
     }
 }
 
@@ -370,7 +372,13 @@ fn cases(f: &Fixtures) -> Vec<Case> {
     let (date, lesson) = (crate::absence::iso(f.lesson.date), f.lesson.lesson.to_string());
     let solbakken_registrars = vec!["office_clerk", "teacher", "contact_teacher"];
     cases.extend([
-        admin("GET", "/absence", "absence entry", Vec::new(), with(&registrars, &["guardian", "pupil"])),
+        admin(
+            "GET",
+            "/absence",
+            "absence entry",
+            Vec::new(),
+            with(&registrars, &["guardian", "pupil", "system_admin"]),
+        ),
         admin("GET", "/absence/register", "the day's lessons", Vec::new(), registrars.to_vec()),
         Case {
             path: format!("{register}?date={date}&lesson={lesson}"),
@@ -474,6 +482,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
         },
     ]);
     cases.extend(sfo_cases(f));
+    cases.extend(leave_cases(f));
     cases
 }
 
@@ -805,7 +814,6 @@ fn timetable_cases(f: &Fixtures) -> Vec<Case> {
     });
     cases
 }
-
 // ---------------------------------------------------------------------------------
 // SFO attendance
 // ---------------------------------------------------------------------------------
@@ -857,4 +865,153 @@ fn sfo_cases(f: &Fixtures) -> Vec<Case> {
             )
         },
     ]
+}
+
+// ---------------------------------------------------------------------------------
+// Leave applications (permisjon)
+// ---------------------------------------------------------------------------------
+
+struct LeaveFixtures {
+    /// Pending, one school day, for a pupil of 4A at Solbakken (the contact teacher
+    /// persona's class): hers to decide.
+    short: Uuid,
+    /// Pending, five school days, for Emma: the lower secondary school's principal's.
+    long: Uuid,
+    /// Pending, for Oskar: his guardian may withdraw it.
+    oskar_pending: Uuid,
+    /// A free school day for a new application for Oskar.
+    new_day: String,
+}
+
+async fn leave_fixtures(app: &TestApp) -> LeaveFixtures {
+    let day = |n: i64| crate::leave::school_day(app, n);
+    let (d10, d14, d20, d30) = (day(10).await, day(14).await, day(20).await, day(30).await);
+    let insert = |pupil: String, first: time::Date, last: time::Date, days: i16| async move {
+        sqlx::query_scalar::<_, Uuid>(&format!(
+            "INSERT INTO leave_applications (tenant_id, pupil_id, school_id, applied_by, first_day, last_day, \
+                 school_days, reason_code) \
+             SELECT e.tenant_id, e.pupil_id, e.school_id, g.guardian_id, $1, $2, $3, 'travel' \
+             FROM enrolments e JOIN guardianships g ON g.tenant_id = e.tenant_id AND g.pupil_id = e.pupil_id \
+             WHERE e.to_date IS NULL AND e.pupil_id = ({pupil}) ORDER BY g.guardian_id LIMIT 1 RETURNING id"
+        ))
+        .bind(first)
+        .bind(last)
+        .bind(days)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap_or_else(|e| panic!("{pupil}: {e}"))
+    };
+    let named = |given: &str| {
+        format!("SELECT id FROM persons WHERE given_name = '{given}' AND family_name = 'Nordmann' AND birth_date > '2005-01-01'")
+    };
+    let in_4a = "SELECT m.pupil_id FROM group_memberships m JOIN groups g ON g.id = m.group_id \
+                 JOIN schools s ON s.id = g.school_id WHERE s.name = 'Solbakken skole' AND g.name = '4A' \
+                 AND EXISTS (SELECT 1 FROM guardianships x WHERE x.pupil_id = m.pupil_id) ORDER BY 1 LIMIT 1";
+    LeaveFixtures {
+        short: insert(in_4a.to_owned(), d10, d10, 1).await,
+        long: insert(named("Emma"), d10, d14, 5).await,
+        oskar_pending: insert(named("Oskar"), d20, d20, 1).await,
+        new_day: crate::leave::iso(d30),
+    }
+}
+
+fn leave_cases(f: &Fixtures) -> Vec<Case> {
+    let l = &f.leave;
+    let case = |method, route: &'static str, path: String, what, allowed: Vec<&'static str>| Case {
+        method,
+        route,
+        path,
+        what,
+        form: Vec::new(),
+        allowed,
+        refused: Vec::new(),
+        others: Hidden,
+        anonymous: SignIn,
+    };
+    let kv = |pairs: &[(&'static str, &str)]| pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect::<Vec<_>>();
+    let mut cases = Vec::new();
+    // The guardians' page: only a guardian with parental responsibility for the child.
+    for (child, what) in [(f.oskar, "Oskar's leave applications"), (f.emma, "Emma's leave applications")] {
+        cases.push(case(
+            "GET",
+            "/absence/children/{pupil_id}/leave",
+            format!("/absence/children/{child}/leave"),
+            what,
+            vec!["guardian"],
+        ));
+    }
+    cases.push(Case {
+        form: kv(&[("first_day", &l.new_day), ("reason", "travel")]),
+        ..case(
+            "POST",
+            "/absence/children/{pupil_id}/leave",
+            format!("/absence/children/{}/leave", f.oskar),
+            "applying for leave for Oskar",
+            vec!["guardian"],
+        )
+    });
+    cases.push(case(
+        "POST",
+        "/absence/children/{pupil_id}/leave/{application_id}/withdraw",
+        format!("/absence/children/{}/leave/{}/withdraw", f.oskar, l.oskar_pending),
+        "withdrawing Oskar's pending application",
+        vec!["guardian"],
+    ));
+    // The school's list: everyone who takes the register (each sees their share) and
+    // the system administrator (the schools' limits only).
+    cases.push(case(
+        "GET",
+        "/absence/leave",
+        "/absence/leave".to_owned(),
+        "the list of leave applications",
+        vec![
+            "office_clerk",
+            "principal",
+            "department_head",
+            "teacher",
+            "contact_teacher",
+            "smaoy_office_clerk",
+            "system_admin",
+        ],
+    ));
+    // A short application of a 4A pupil: the contact teacher decides; the office sees it.
+    let short = format!("/absence/leave/{}", l.short);
+    cases.push(case(
+        "GET",
+        "/absence/leave/{application_id}",
+        short.clone(),
+        "a 4A pupil's short leave",
+        vec!["contact_teacher", "office_clerk"],
+    ));
+    cases.push(Case {
+        form: kv(&[("decision", "approve")]),
+        refused: vec!["office_clerk"],
+        ..case(
+            "POST",
+            "/absence/leave/{application_id}",
+            short,
+            "deciding a 4A pupil's short leave",
+            vec!["contact_teacher"],
+        )
+    });
+    // Emma's long application: the principal of her school.
+    let long = format!("/absence/leave/{}", l.long);
+    cases.push(case("GET", "/absence/leave/{application_id}", long.clone(), "Emma's long leave", vec!["principal"]));
+    cases.push(Case {
+        form: kv(&[("decision", "reject"), ("rejection", "other")]),
+        ..case("POST", "/absence/leave/{application_id}", long, "deciding Emma's long leave", vec!["principal"])
+    });
+    // A school's limit: its principal and the system administrator.
+    for (school, what, allowed) in [
+        (f.solbakken, "Solbakken's leave limit", vec!["system_admin"]),
+        (f.ungdom, "the lower secondary school's leave limit", vec!["principal", "system_admin"]),
+    ] {
+        let path = format!("/schools/{school}/leave-settings");
+        cases.push(case("GET", "/schools/{school_id}/leave-settings", path.clone(), what, allowed.clone()));
+        cases.push(Case {
+            form: kv(&[("max_days", "3")]),
+            ..case("POST", "/schools/{school_id}/leave-settings", path, what, allowed)
+        });
+    }
+    cases
 }

@@ -16,6 +16,7 @@ mod audit;
 mod authz;
 mod cli;
 mod hr_import;
+mod leave;
 mod oidc;
 mod pupils;
 mod schema;

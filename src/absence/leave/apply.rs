@@ -1,0 +1,335 @@
+//! The guardians' leave page for a child: apply for whole school days in advance
+//! with a reason from the list, see every application of the child with the school's
+//! answer, and withdraw one that is still pending. No free text: the form is a strict
+//! struct that refuses any field it does not name.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use time::{Date, Duration};
+use uuid::Uuid;
+
+use super::queries::{self, CodeRow, GuardianRow, NewApplication};
+use super::{LeaveStatus, MAX_DAYS_AHEAD};
+use crate::absence::queries::{self as absence_queries, ChildRow};
+use crate::absence::{domain, parse_id};
+use crate::app::AppState;
+use crate::audit::{self, Action, Event};
+use crate::auth::Ctx;
+use crate::db;
+use crate::error::{AppError, Result};
+use crate::policy::{self, AbsenceReportAccess, LeaveDecider};
+use crate::web::layout::Ui;
+use crate::web::render_with;
+
+/// The application form. Strict: a field not named here (a "note", a "comment")
+/// makes the whole request fail before anything is read, let alone stored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveForm {
+    /// Checked by the CSRF middleware before the handler runs.
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub first_day: String,
+    #[serde(default)]
+    pub last_day: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The withdraw button's form: nothing but the CSRF token.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawForm {
+    /// Checked by the CSRF middleware before the handler runs.
+    #[serde(default)]
+    pub csrf: String,
+}
+
+#[derive(Debug, Default)]
+pub struct LeaveErrors {
+    pub first_day: Option<&'static str>,
+    pub last_day: Option<&'static str>,
+    pub reason: Option<&'static str>,
+}
+
+impl LeaveErrors {
+    pub fn any(&self) -> bool {
+        self.first_day.is_some() || self.last_day.is_some() || self.reason.is_some()
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "absence/leave_child.html")]
+pub struct LeaveChildPage {
+    pub ui: Ui,
+    pub child: ChildRow,
+    pub reasons: Vec<CodeRow>,
+    pub applications: Vec<GuardianRow>,
+    pub form: LeaveForm,
+    pub errors: LeaveErrors,
+    pub today: Date,
+    /// A success message, or (`conflict`) why a withdrawal did not happen.
+    pub notice: Option<&'static str>,
+    pub conflict: bool,
+}
+
+impl LeaveChildPage {
+    pub fn period(&self, a: &GuardianRow) -> String {
+        super::period(a.first_day, a.last_day)
+    }
+    pub fn status(&self, a: &GuardianRow) -> LeaveStatus {
+        LeaveStatus::from_code(&a.status)
+    }
+    /// "Approved by the contact teacher", "Rejected by the principal: <code>".
+    pub fn answer(&self, a: &GuardianRow) -> String {
+        let status = self.status(a);
+        let mut s = self.ui.t(status.label_key()).to_owned();
+        if let Some(by) = a.decided_as.as_deref().and_then(LeaveDecider::from_code) {
+            s = format!("{s} ({})", self.ui.t(by.label_key()));
+        }
+        if let Some(r) = &a.rejection {
+            s = format!("{s}: {r}");
+        }
+        s
+    }
+    pub fn may_withdraw(&self, a: &GuardianRow) -> bool {
+        self.status(a) == LeaveStatus::Pending
+    }
+    pub fn min_date(&self) -> String {
+        self.today.next_day().map(domain::iso).unwrap_or_default()
+    }
+    pub fn max_date(&self) -> String {
+        domain::iso(self.today + Duration::days(MAX_DAYS_AHEAD))
+    }
+    pub fn date(&self, raw: &str) -> String {
+        domain::date_value(raw)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    pub done: String,
+}
+
+#[expect(clippy::too_many_arguments, reason = "the parts of one page, each needed")]
+async fn page(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    ui: Ui,
+    pupil: Uuid,
+    form: LeaveForm,
+    errors: LeaveErrors,
+    notice: Option<&'static str>,
+    conflict: bool,
+) -> Result<LeaveChildPage> {
+    let child = absence_queries::children(tx, &[pupil]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let reasons = queries::reasons(tx, ui.lang).await?;
+    let applications = queries::applications_of(tx, pupil, ctx.actor.person_id, ui.lang).await?;
+    let today = absence_queries::today(tx).await?;
+    Ok(LeaveChildPage { ui, child, reasons, applications, form, errors, today, notice, conflict })
+}
+
+async fn audit_read(tx: &mut sqlx::PgConnection, ctx: &Ctx, access: &AbsenceReportAccess) -> Result<()> {
+    audit::record(
+        tx,
+        ctx,
+        Some(ctx.actor.audience.code()),
+        Event {
+            action: Action::Read,
+            resource: "leave_applications",
+            resource_id: Some(access.pupil_id),
+            subjects: &[access.pupil_id],
+            purpose: access.purpose,
+        },
+    )
+    .await
+}
+
+/// The child's applications and the form for a new one.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(pupil_id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response> {
+    let access = policy::leave_guardian_access(&ctx.actor, parse_id(&pupil_id)?)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let notice = match q.done.as_str() {
+        "created" => Some("leave.created"),
+        "withdrawn" => Some("leave.withdrawn"),
+        _ => None,
+    };
+    let page =
+        page(&mut tx, &ctx, ui, access.pupil_id, LeaveForm::default(), LeaveErrors::default(), notice, false).await?;
+    audit_read(&mut tx, &ctx, &access).await?;
+    tx.commit().await?;
+    Ok(render_with(StatusCode::OK, &page))
+}
+
+/// Check an application against the rules; `None` with the errors filled in when it
+/// breaks one. Holds the child's row from the overlap check to the commit.
+async fn check(
+    tx: &mut sqlx::PgConnection,
+    pupil: Uuid,
+    form: &LeaveForm,
+    reasons: &[CodeRow],
+    errors: &mut LeaveErrors,
+) -> Result<Option<NewApplication>> {
+    let today = absence_queries::today(tx).await?;
+    let latest = today + Duration::days(MAX_DAYS_AHEAD);
+    let first = domain::parse_date(&form.first_day);
+    if first.is_none() {
+        errors.first_day = Some("absence.error.date_format");
+    }
+    let last = if form.last_day.trim().is_empty() {
+        first
+    } else {
+        let d = domain::parse_date(&form.last_day);
+        if d.is_none() {
+            errors.last_day = Some("absence.error.date_format");
+        }
+        d
+    };
+    let year = match first {
+        Some(f) => absence_queries::school_year_of(tx, f).await?,
+        None => None,
+    };
+    if let Some(f) = first {
+        if f <= today {
+            errors.first_day = Some("leave.error.not_in_advance");
+        } else if f > latest {
+            errors.first_day = Some("leave.error.too_far_ahead");
+        } else if year.is_none() {
+            errors.first_day = Some("absence.error.date_outside_year");
+        }
+    }
+    if let (Some(f), Some(l)) = (first, last) {
+        if l < f {
+            errors.last_day = Some("absence.error.last_before_first");
+        } else if l > latest {
+            errors.last_day = Some("leave.error.too_far_ahead");
+        } else if let Some((_, ends)) = year {
+            if l > ends {
+                errors.last_day = Some("absence.error.date_outside_year");
+            }
+        }
+    }
+    if !reasons.iter().any(|r| r.code == form.reason) {
+        errors.reason = Some("absence.error.reason_required");
+    }
+    if errors.any() {
+        return Ok(None);
+    }
+    let (Some(first_day), Some(last_day)) = (first, last) else { return Ok(None) };
+    // The school that decides: where the child is enrolled now.
+    let Some(school_id) = queries::school_of(tx, pupil, today).await? else {
+        errors.first_day = Some("leave.error.no_school");
+        return Ok(None);
+    };
+    let days = queries::school_days(tx, school_id, first_day, last_day).await?;
+    if days == 0 {
+        errors.first_day = Some("leave.error.no_school_days");
+        return Ok(None);
+    }
+    absence_queries::lock_child(tx, pupil).await?;
+    if queries::overlaps(tx, pupil, first_day, last_day).await? {
+        errors.first_day = Some("leave.error.overlap");
+        return Ok(None);
+    }
+    let school_days = i16::try_from(days).map_err(|_| AppError::BadRequest)?;
+    Ok(Some(NewApplication { school_id, first_day, last_day, school_days, reason: form.reason.clone() }))
+}
+
+/// Apply for leave. Refused whole (400) if the form has any field it should not; 422
+/// with the messages by the fields if it breaks a rule; nothing is stored then.
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(pupil_id): Path<String>,
+    form: std::result::Result<Form<LeaveForm>, FormRejection>,
+) -> Result<Response> {
+    let access = policy::leave_guardian_access(&ctx.actor, parse_id(&pupil_id)?)?;
+    let Form(form) = form.map_err(|_| AppError::BadRequest)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let reasons = queries::reasons(&mut tx, ui.lang).await?;
+    let mut errors = LeaveErrors::default();
+    let Some(application) = check(&mut tx, access.pupil_id, &form, &reasons, &mut errors).await? else {
+        let page = page(&mut tx, &ctx, ui, access.pupil_id, form, errors, None, false).await?;
+        audit_read(&mut tx, &ctx, &access).await?;
+        tx.commit().await?;
+        return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    };
+    let id = queries::insert(&mut tx, access.pupil_id, ctx.actor.person_id, &application).await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Some(ctx.actor.audience.code()),
+        Event {
+            action: Action::Create,
+            resource: "leave_application",
+            resource_id: Some(id),
+            subjects: &[access.pupil_id],
+            purpose: access.purpose,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/absence/children/{}/leave?done=created", access.pupil_id)).into_response())
+}
+
+/// Withdraw a pending application. One already decided (or withdrawn) stays as it
+/// is: the page comes back with 409 and says why.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path((pupil_id, application_id)): Path<(String, String)>,
+    form: std::result::Result<Form<WithdrawForm>, FormRejection>,
+) -> Result<Response> {
+    let access = policy::leave_guardian_access(&ctx.actor, parse_id(&pupil_id)?)?;
+    let application = parse_id(&application_id)?;
+    let Form(_) = form.map_err(|_| AppError::BadRequest)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let status = queries::status_of(&mut tx, access.pupil_id, application).await?.ok_or(AppError::NotFound)?;
+    if LeaveStatus::from_code(&status) != LeaveStatus::Pending
+        || !queries::withdraw(&mut tx, access.pupil_id, application, ctx.actor.person_id).await?
+    {
+        let page = page(
+            &mut tx,
+            &ctx,
+            ui,
+            access.pupil_id,
+            LeaveForm::default(),
+            LeaveErrors::default(),
+            Some("leave.error.not_pending"),
+            true,
+        )
+        .await?;
+        audit_read(&mut tx, &ctx, &access).await?;
+        tx.commit().await?;
+        return Ok(render_with(StatusCode::CONFLICT, &page));
+    }
+    audit::record(
+        &mut tx,
+        &ctx,
+        Some(ctx.actor.audience.code()),
+        Event {
+            action: Action::Update,
+            resource: "leave_application",
+            resource_id: Some(application),
+            subjects: &[access.pupil_id],
+            purpose: access.purpose,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/absence/children/{}/leave?done=withdrawn", access.pupil_id)).into_response())
+}

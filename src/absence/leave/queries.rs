@@ -1,0 +1,367 @@
+//! Queries about leave applications. Each takes the request's tenant-bound
+//! connection; whether the actor may ask was decided by `policy` beforehand.
+//! [`approved_leave`] is for other parts of absence (the register, totals).
+
+use sqlx::PgConnection;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::web::i18n::Lang;
+
+fn name_column(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "name_en",
+        Lang::Nb => "name_nb",
+    }
+}
+
+/// A code of one of the tenant's lists (reasons, rejection codes).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CodeRow {
+    pub code: String,
+    pub name: String,
+}
+
+/// The reasons a guardian may choose, in the list's order.
+pub async fn reasons(conn: &mut PgConnection, lang: Lang) -> Result<Vec<CodeRow>> {
+    let sql = format!("SELECT code, {} AS name FROM leave_reasons ORDER BY sort_order, code", name_column(lang));
+    Ok(sqlx::query_as(&sql).fetch_all(conn).await?)
+}
+
+/// The codes a rejection may carry, in the list's order.
+pub async fn rejection_codes(conn: &mut PgConnection, lang: Lang) -> Result<Vec<CodeRow>> {
+    let sql =
+        format!("SELECT code, {} AS name FROM leave_rejection_codes ORDER BY sort_order, code", name_column(lang));
+    Ok(sqlx::query_as(&sql).fetch_all(conn).await?)
+}
+
+/// The school where the pupil is enrolled on `date`, if any.
+pub async fn school_of(conn: &mut PgConnection, pupil: Uuid, date: Date) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT school_id FROM enrolments WHERE pupil_id = $1 AND from_date <= $2 \
+         AND (to_date IS NULL OR to_date > $2) ORDER BY from_date DESC LIMIT 1",
+    )
+    .bind(pupil)
+    .bind(date)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// How many school days the range holds at `school`: weekdays within a term of the
+/// school year, not a day off of the calendar (of the municipality or the school).
+pub async fn school_days(conn: &mut PgConnection, school: Uuid, first: Date, last: Date) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM generate_series($2::date, $3::date, interval '1 day') AS d \
+         WHERE extract(isodow FROM d) < 6 \
+           AND EXISTS (SELECT 1 FROM terms t WHERE d::date BETWEEN t.starts AND t.ends) \
+           AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE (b.school_id IS NULL OR b.school_id = $1) \
+                           AND d::date BETWEEN b.first_day AND b.last_day)",
+    )
+    .bind(school)
+    .bind(first)
+    .bind(last)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Does the range overlap another pending or approved application of the child?
+pub async fn overlaps(conn: &mut PgConnection, pupil: Uuid, first: Date, last: Date) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM leave_applications WHERE pupil_id = $1 \
+           AND status IN ('pending', 'approved') AND first_day <= $3 AND last_day >= $2)",
+    )
+    .bind(pupil)
+    .bind(first)
+    .bind(last)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// A new application, checked.
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    pub school_id: Uuid,
+    pub first_day: Date,
+    pub last_day: Date,
+    pub school_days: i16,
+    pub reason: String,
+}
+
+pub async fn insert(conn: &mut PgConnection, pupil: Uuid, by: Uuid, a: &NewApplication) -> Result<Uuid> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO leave_applications (tenant_id, pupil_id, school_id, applied_by, first_day, last_day, \
+             school_days, reason_code) \
+         VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(pupil)
+    .bind(a.school_id)
+    .bind(by)
+    .bind(a.first_day)
+    .bind(a.last_day)
+    .bind(a.school_days)
+    .bind(&a.reason)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// An application as the guardians see it: the decision's capacity, never the
+/// decider's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GuardianRow {
+    pub id: Uuid,
+    pub first_day: Date,
+    pub last_day: Date,
+    pub school_days: i16,
+    pub reason: String,
+    pub status: String,
+    pub decided_as: Option<String>,
+    pub rejection: Option<String>,
+    pub applied_by: String,
+    pub by_me: bool,
+}
+
+/// Every application of the child, newest period first, whoever of the guardians made it.
+pub async fn applications_of(conn: &mut PgConnection, pupil: Uuid, me: Uuid, lang: Lang) -> Result<Vec<GuardianRow>> {
+    let sql = format!(
+        "SELECT a.id, a.first_day, a.last_day, a.school_days, r.{name} AS reason, a.status, a.decided_as, \
+                c.{name} AS rejection, p.given_name || ' ' || p.family_name AS applied_by, a.applied_by = $2 AS by_me \
+         FROM leave_applications a \
+         JOIN leave_reasons r ON r.tenant_id = a.tenant_id AND r.code = a.reason_code \
+         LEFT JOIN leave_rejection_codes c ON c.tenant_id = a.tenant_id AND c.code = a.rejection_code \
+         JOIN persons p ON p.tenant_id = a.tenant_id AND p.id = a.applied_by \
+         WHERE a.pupil_id = $1 ORDER BY a.first_day DESC, a.created_at DESC",
+        name = name_column(lang)
+    );
+    Ok(sqlx::query_as(&sql).bind(pupil).bind(me).fetch_all(conn).await?)
+}
+
+/// The status of the child's application `id`, if it is the child's.
+pub async fn status_of(conn: &mut PgConnection, pupil: Uuid, id: Uuid) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT status FROM leave_applications WHERE id = $1 AND pupil_id = $2 FOR UPDATE")
+        .bind(id)
+        .bind(pupil)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Withdraw the child's pending application. Returns whether it was pending.
+pub async fn withdraw(conn: &mut PgConnection, pupil: Uuid, id: Uuid, by: Uuid) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE leave_applications SET status = 'withdrawn', withdrawn_by = $3, withdrawn_at = now() \
+         WHERE id = $1 AND pupil_id = $2 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(pupil)
+    .bind(by)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// A pending application in a decider's list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueueRow {
+    pub id: Uuid,
+    pub pupil_id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub school_name: String,
+    pub group_name: Option<String>,
+    pub first_day: Date,
+    pub last_day: Date,
+    pub school_days: i16,
+    pub max_short_days: i16,
+    pub reason: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// Pending applications, oldest first: every one of the schools in `school_at`, and
+/// those of the pupils whose base group `me` is contact teacher of at the schools in
+/// `teacher_at`.
+pub async fn queue(
+    conn: &mut PgConnection,
+    me: Uuid,
+    teacher_at: &[Uuid],
+    school_at: &[Uuid],
+    lang: Lang,
+) -> Result<Vec<QueueRow>> {
+    let sql = format!(
+        "SELECT a.id, a.pupil_id, p.given_name, p.family_name, s.name AS school_name, \
+                (SELECT g.name FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id \
+                   AND g.id = m.group_id AND g.kind = 'base' AND g.school_id = a.school_id \
+                 WHERE m.pupil_id = a.pupil_id AND m.from_date <= current_date \
+                   AND (m.to_date IS NULL OR m.to_date > current_date) ORDER BY g.name LIMIT 1) AS group_name, \
+                a.first_day, a.last_day, a.school_days, \
+                coalesce(ss.short_leave_max_days, ms.short_leave_max_days, 2::smallint) AS max_short_days, \
+                r.{name} AS reason, a.created_at \
+         FROM leave_applications a \
+         JOIN persons p ON p.tenant_id = a.tenant_id AND p.id = a.pupil_id \
+         JOIN schools s ON s.tenant_id = a.tenant_id AND s.id = a.school_id \
+         JOIN leave_reasons r ON r.tenant_id = a.tenant_id AND r.code = a.reason_code \
+         LEFT JOIN leave_school_settings ss ON ss.tenant_id = a.tenant_id AND ss.school_id = a.school_id \
+         LEFT JOIN leave_settings ms ON ms.tenant_id = a.tenant_id \
+         WHERE a.status = 'pending' AND (a.school_id = ANY($3) OR (a.school_id = ANY($2) AND EXISTS ( \
+                SELECT 1 FROM group_memberships m \
+                JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
+                JOIN group_staff gs ON gs.tenant_id = g.tenant_id AND gs.group_id = g.id \
+                WHERE m.pupil_id = a.pupil_id AND g.school_id = a.school_id AND gs.staff_id = $1 \
+                  AND gs.assignment = 'contact_teacher' AND m.from_date <= current_date \
+                  AND (m.to_date IS NULL OR m.to_date > current_date)))) \
+         ORDER BY a.created_at, a.id",
+        name = name_column(lang)
+    );
+    Ok(sqlx::query_as(&sql).bind(me).bind(teacher_at).bind(school_at).fetch_all(conn).await?)
+}
+
+/// One application, as the school sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApplicationRow {
+    pub id: Uuid,
+    pub pupil_id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub school_name: String,
+    pub first_day: Date,
+    pub last_day: Date,
+    pub school_days: i16,
+    pub reason: String,
+    pub status: String,
+    pub created_at: OffsetDateTime,
+    pub applied_by: String,
+    pub decided_as: Option<String>,
+    pub decided_by: Option<String>,
+    pub rejection: Option<String>,
+}
+
+pub async fn application(conn: &mut PgConnection, id: Uuid, lang: Lang) -> Result<Option<ApplicationRow>> {
+    let sql = format!(
+        "SELECT a.id, a.pupil_id, p.given_name, p.family_name, s.name AS school_name, a.first_day, a.last_day, \
+                a.school_days, r.{name} AS reason, a.status, a.created_at, \
+                g.given_name || ' ' || g.family_name AS applied_by, a.decided_as, \
+                d.given_name || ' ' || d.family_name AS decided_by, c.{name} AS rejection \
+         FROM leave_applications a \
+         JOIN persons p ON p.tenant_id = a.tenant_id AND p.id = a.pupil_id \
+         JOIN schools s ON s.tenant_id = a.tenant_id AND s.id = a.school_id \
+         JOIN leave_reasons r ON r.tenant_id = a.tenant_id AND r.code = a.reason_code \
+         JOIN persons g ON g.tenant_id = a.tenant_id AND g.id = a.applied_by \
+         LEFT JOIN persons d ON d.tenant_id = a.tenant_id AND d.id = a.decided_by \
+         LEFT JOIN leave_rejection_codes c ON c.tenant_id = a.tenant_id AND c.code = a.rejection_code \
+         WHERE a.id = $1",
+        name = name_column(lang)
+    );
+    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
+}
+
+/// Decide a pending application. Returns false when it is no longer pending (decided
+/// or withdrawn meanwhile): a decision is never overwritten.
+pub async fn decide(
+    conn: &mut PgConnection,
+    id: Uuid,
+    approve: bool,
+    rejection: Option<&str>,
+    by: Uuid,
+    decided_as: &str,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE leave_applications SET status = $2, rejection_code = $3, decided_by = $4, decided_as = $5, \
+                decided_at = now() \
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(if approve { "approved" } else { "rejected" })
+    .bind(rejection)
+    .bind(by)
+    .bind(decided_as)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Approved leave of a pupil overlapping a period.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApprovedLeaveRow {
+    pub pupil_id: Uuid,
+    pub application_id: Uuid,
+    pub first_day: Date,
+    pub last_day: Date,
+    pub school_days: i16,
+    pub reason_code: String,
+    pub reason: String,
+}
+
+/// The approved leave of `pupils` that overlaps `from`..=`to`, by pupil and first day.
+/// For the register (a note by the pupil) and, later, the absence totals.
+pub async fn approved_leave(
+    conn: &mut PgConnection,
+    pupils: &[Uuid],
+    from: Date,
+    to: Date,
+    lang: Lang,
+) -> Result<Vec<ApprovedLeaveRow>> {
+    let sql = format!(
+        "SELECT a.pupil_id, a.id AS application_id, a.first_day, a.last_day, a.school_days, a.reason_code, \
+                r.{name} AS reason \
+         FROM leave_applications a JOIN leave_reasons r ON r.tenant_id = a.tenant_id AND r.code = a.reason_code \
+         WHERE a.pupil_id = ANY($1) AND a.status = 'approved' AND a.first_day <= $3 AND a.last_day >= $2 \
+         ORDER BY a.pupil_id, a.first_day",
+        name = name_column(lang)
+    );
+    Ok(sqlx::query_as(&sql).bind(pupils).bind(from).bind(to).fetch_all(conn).await?)
+}
+
+/// A school's limit for short leave: its own (if set) and the municipality's default.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SettingsRow {
+    pub school_name: String,
+    pub own: Option<i16>,
+    pub default_days: i16,
+}
+
+pub async fn settings(conn: &mut PgConnection, school: Uuid) -> Result<Option<SettingsRow>> {
+    Ok(sqlx::query_as(
+        "SELECT s.name AS school_name, ss.short_leave_max_days AS own, \
+                coalesce((SELECT short_leave_max_days FROM leave_settings), 2::smallint) AS default_days \
+         FROM schools s LEFT JOIN leave_school_settings ss ON ss.tenant_id = s.tenant_id AND ss.school_id = s.id \
+         WHERE s.id = $1",
+    )
+    .bind(school)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Set (or, with `None`, remove) the school's own limit. Returns whether it changed.
+pub async fn set_school_limit(conn: &mut PgConnection, school: Uuid, days: Option<i16>, by: Uuid) -> Result<bool> {
+    let changed = match days {
+        Some(d) => sqlx::query(
+            "INSERT INTO leave_school_settings (tenant_id, school_id, short_leave_max_days, updated_by) \
+             VALUES (tavle_current_tenant(), $1, $2, $3) \
+             ON CONFLICT (tenant_id, school_id) DO UPDATE \
+                SET short_leave_max_days = EXCLUDED.short_leave_max_days, updated_by = EXCLUDED.updated_by, \
+                    updated_at = now() \
+              WHERE leave_school_settings.short_leave_max_days <> EXCLUDED.short_leave_max_days",
+        )
+        .bind(school)
+        .bind(d)
+        .bind(by)
+        .execute(conn)
+        .await?
+        .rows_affected(),
+        None => sqlx::query("DELETE FROM leave_school_settings WHERE school_id = $1")
+            .bind(school)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    };
+    Ok(changed > 0)
+}
+
+/// The schools whose limits the actor may change (`None`: all), by name.
+pub async fn schools(conn: &mut PgConnection, ids: Option<&[Uuid]>) -> Result<Vec<(Uuid, String)>> {
+    Ok(sqlx::query_as("SELECT id, name FROM schools WHERE $1::uuid[] IS NULL OR id = ANY($1) ORDER BY name, id")
+        .bind(ids)
+        .fetch_all(conn)
+        .await?)
+}
