@@ -10,11 +10,19 @@
 //!   day for the group's pupils, saved idempotently per (lesson, pupil, date).
 //! - `reports`: a guardian's reports for a child (a day or days, whole days or
 //!   hours, a reason code); both guardians with parental responsibility see them.
+//! - `day_register`: a class's register for a whole day, for schools that record
+//!   per day (`settings`); it writes the same rows as the lesson register.
+//! - `statistics`: the school office's statistics over the school year, and CSV.
 
+mod day_queries;
+mod day_register;
 pub mod domain;
 pub mod queries;
 mod register;
 mod reports;
+mod settings;
+mod statistics;
+mod statistics_queries;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -37,6 +45,16 @@ pub fn router() -> Router<AppState> {
         .route("/absence/groups/{group_id}/register", get(register::show).post(register::save))
         .route("/absence/children/{pupil_id}", get(reports::show).post(reports::create))
         .route("/absence/children/{pupil_id}/reports/{report_id}/withdraw", post(reports::withdraw))
+        .merge(office_router())
+}
+
+/// The school office's part: the day register, the registration mode, the statistics.
+fn office_router() -> Router<AppState> {
+    Router::new()
+        .route("/absence/classes/{group_id}/day", get(day_register::show).post(day_register::save))
+        .route("/schools/{school_id}/absence/settings", get(settings::show).post(settings::save))
+        .route("/schools/{school_id}/absence/statistics", get(statistics::show))
+        .route("/schools/{school_id}/absence/statistics.csv", get(statistics::csv))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {

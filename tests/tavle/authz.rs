@@ -97,6 +97,8 @@ struct Fixtures {
     future_report: Uuid,
     today: String,
     timetable: TimetableFixtures,
+    /// 4A at Solbakken, which registers per day in the demo.
+    solbakken_class: Uuid,
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> Uuid {
@@ -137,6 +139,12 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await,
         today: sqlx::query_scalar("SELECT to_char(current_date, 'YYYY-MM-DD')").fetch_one(&app.owner).await.unwrap(),
         timetable: timetable_fixtures(app).await,
+        solbakken_class: scalar(
+            app,
+            "SELECT g.id FROM groups g JOIN schools s ON s.id = g.school_id \
+             WHERE s.name = 'Solbakken skole' AND g.kind = 'base' AND g.name = '4A'",
+        )
+        .await,
     }
 }
 
@@ -373,6 +381,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
         },
     ]);
     cases.extend(timetable_cases(f));
+    cases.extend(absence_office_cases(f));
     cases
 }
 
@@ -702,5 +711,77 @@ fn timetable_cases(f: &Fixtures) -> Vec<Case> {
             vec!["office_clerk", "system_admin"],
         )
     });
+    cases
+}
+
+// ---------------------------------------------------------------------------------
+// Absence for the school office: day register, registration mode, statistics
+// ---------------------------------------------------------------------------------
+
+fn absence_office_cases(f: &Fixtures) -> Vec<Case> {
+    let case = |method, route: &'static str, path: String, what, allowed: Vec<&'static str>| Case {
+        method,
+        route,
+        path,
+        what,
+        form: Vec::new(),
+        allowed,
+        refused: Vec::new(),
+        others: Hidden,
+        anonymous: SignIn,
+    };
+    // The day register: as a lesson's register, for the class's own school.
+    let date = crate::absence::iso(f.lesson.date);
+    let day = format!("/absence/classes/{}/day", f.solbakken_class);
+    let registrars = vec!["office_clerk", "teacher", "contact_teacher"];
+    let mut cases = vec![
+        case(
+            "GET",
+            "/absence/classes/{group_id}/day",
+            format!("{day}?date={date}"),
+            "4A's day register (Solbakken)",
+            registrars.clone(),
+        ),
+        Case {
+            form: vec![("date", date.clone())],
+            ..case("POST", "/absence/classes/{group_id}/day", day, "saving 4A's day register, no pupils", registrars)
+        },
+    ];
+    // The registration mode: the school's principal and the system administrator.
+    let settings: [(Uuid, &'static str, Vec<&'static str>, &'static str); 2] = [
+        (f.solbakken, "Solbakken's registration mode", vec!["system_admin"], "day"),
+        (f.ungdom, "the lower secondary school's registration mode", vec!["principal", "system_admin"], "lesson"),
+    ];
+    for (school, what, allowed, mode) in settings {
+        let path = format!("/schools/{school}/absence/settings");
+        cases.push(case("GET", "/schools/{school_id}/absence/settings", path.clone(), what, allowed.clone()));
+        cases.push(Case {
+            form: vec![("mode", mode.to_owned())],
+            ..case("POST", "/schools/{school_id}/absence/settings", path, what, allowed)
+        });
+    }
+    // Statistics: the school's office and the municipality-wide readers.
+    let schools: [(Uuid, &'static str, Vec<&'static str>); 4] = [
+        (f.solbakken, "Solbakken's absence statistics", with(TENANT_WIDE, &["office_clerk"])),
+        (f.ungdom, "the lower secondary school's absence statistics", with(TENANT_WIDE, &["principal"])),
+        (f.nordlys, "Nordlys' absence statistics", with(TENANT_WIDE, &["department_head"])),
+        (f.smaoy_school, "Småøy's absence statistics", vec!["smaoy_office_clerk"]),
+    ];
+    for (school, what, allowed) in schools {
+        cases.push(case(
+            "GET",
+            "/schools/{school_id}/absence/statistics",
+            format!("/schools/{school}/absence/statistics"),
+            what,
+            allowed.clone(),
+        ));
+        cases.push(case(
+            "GET",
+            "/schools/{school_id}/absence/statistics.csv",
+            format!("/schools/{school}/absence/statistics.csv?period=month"),
+            what,
+            allowed,
+        ));
+    }
     cases
 }
