@@ -785,3 +785,24 @@ impl Actor {
         v
     }
 }
+
+/// The schools whose absence statistics the actor may open: every school for the
+/// municipality-wide readers, the schools of their employment for the school office.
+/// Not found when none.
+pub async fn absence_statistics_school_list(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<Uuid>> {
+    if actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS).is_some() {
+        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(conn).await?);
+    }
+    let schools = actor.absence_statistics_schools();
+    if schools.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(schools)
+}
+
+impl Actor {
+    /// Whether the actor may open any school's absence statistics (for the navigation).
+    pub fn may_read_absence_statistics(&self) -> bool {
+        self.tenant_wide(&TENANT_WIDE_PUPIL_READERS).is_some() || !self.absence_statistics_schools().is_empty()
+    }
+}

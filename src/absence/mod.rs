@@ -53,6 +53,7 @@ fn office_router() -> Router<AppState> {
     Router::new()
         .route("/absence/classes/{group_id}/day", get(day_register::show).post(day_register::save))
         .route("/schools/{school_id}/absence/settings", get(settings::show).post(settings::save))
+        .route("/absence/statistics", get(statistics::index))
         .route("/schools/{school_id}/absence/statistics", get(statistics::show))
         .route("/schools/{school_id}/absence/statistics.csv", get(statistics::csv))
 }

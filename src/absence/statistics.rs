@@ -88,6 +88,8 @@ pub struct StatisticsPage {
     pub total: Series,
     pub y_ticks: Vec<Tick>,
     pub x_ticks: Vec<Tick>,
+    /// The last day counted.
+    pub until: Date,
 }
 
 impl StatisticsPage {
@@ -123,6 +125,9 @@ impl StatisticsPage {
             Some(y) => format!("{} ({}–{})", y.name, domain::display_date(y.starts), domain::display_date(y.ends)),
             None => String::new(),
         }
+    }
+    pub fn until_label(&self) -> String {
+        self.ui.tf("absence.statistics.until", "date", &domain::display_date(self.until))
     }
     pub fn csv_href(&self, period: &str) -> String {
         format!("/schools/{}/absence/statistics.csv?period={period}", self.school_id)
@@ -237,7 +242,8 @@ async fn figures(
 ) -> Result<(Option<YearRow>, Date, Vec<ClassPeriodRow>)> {
     let today = queries::today(tx).await?;
     let Some(year) = sq::school_year(tx, today).await? else { return Ok((None, today, Vec::new())) };
-    let until = today.min(year.ends);
+    // Up to and including yesterday: today's registers may not all be taken yet.
+    let until = today.previous_day().unwrap_or(today).min(year.ends);
     let rows = sq::per_class(tx, school, year.id, until, period).await?;
     Ok((Some(year), until, rows))
 }
@@ -299,7 +305,27 @@ pub async fn show(
         total,
         y_ticks,
         x_ticks,
+        until,
     }))
+}
+
+#[derive(askama::Template)]
+#[template(path = "absence/statistics_index.html")]
+pub struct StatisticsIndexPage {
+    pub ui: Ui,
+    pub schools: Vec<(Uuid, String)>,
+}
+
+/// The schools whose statistics the actor may open (one school goes straight there).
+pub async fn index(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let ids = policy::absence_statistics_school_list(&mut tx, &ctx.actor).await?;
+    let schools = sq::school_names(&mut tx, &ids).await?;
+    tx.commit().await?;
+    if let [(only, _)] = schools.as_slice() {
+        return Ok(axum::response::Redirect::to(&format!("/schools/{only}/absence/statistics")).into_response());
+    }
+    Ok(render(&StatisticsIndexPage { ui, schools }))
 }
 
 /// A CSV cell: a cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, a tab

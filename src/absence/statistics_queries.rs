@@ -45,6 +45,14 @@ pub async fn school_name(conn: &mut PgConnection, school: Uuid) -> Result<Option
     Ok(sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(school).fetch_optional(conn).await?)
 }
 
+/// The schools' names, by name.
+pub async fn school_names(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
+    Ok(sqlx::query_as("SELECT id, name FROM schools WHERE id = ANY($1) ORDER BY name")
+        .bind(ids)
+        .fetch_all(conn)
+        .await?)
+}
+
 /// How the figures are grouped in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {

@@ -534,3 +534,25 @@ async fn the_demo_has_an_absence_history_to_show() {
     .unwrap();
     assert_eq!(solbakken, "day");
 }
+
+#[tokio::test]
+async fn the_statistics_are_found_from_the_menu() {
+    let app = spawn_app().await;
+    let mut director = app.sign_in_as("municipal_director").await;
+    let page = app.get(&mut director, "/").await;
+    assert_eq!(page.html().count("a[href='/absence/statistics']"), 1, "in the menu");
+    let index = app.get(&mut director, "/absence/statistics").await;
+    assert_eq!(index.status, StatusCode::OK);
+    let schools = index.html().select_texts("main li a");
+    assert_eq!(schools, ["Fjordvik ungdomsskole", "Nordlys oppvekstsenter", "Solbakken skole"]);
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let res = app.get(&mut clerk, "/absence/statistics").await;
+    let solbakken: Uuid = sqlx::query_scalar("SELECT id FROM schools WHERE name = 'Solbakken skole'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(res.location.as_deref(), Some(format!("/schools/{solbakken}/absence/statistics").as_str()));
+    let mut teacher = app.sign_in_as("teacher").await;
+    let page = app.get(&mut teacher, "/").await;
+    assert_eq!(page.html().count("a[href='/absence/statistics']"), 0, "not for teachers");
+}

@@ -761,6 +761,13 @@ fn absence_office_cases(f: &Fixtures) -> Vec<Case> {
         });
     }
     // Statistics: the school's office and the municipality-wide readers.
+    cases.push(case(
+        "GET",
+        "/absence/statistics",
+        "/absence/statistics".to_owned(),
+        "the schools with absence statistics",
+        with(TENANT_WIDE, &["office_clerk", "principal", "department_head", "smaoy_office_clerk"]),
+    ));
     let schools: [(Uuid, &'static str, Vec<&'static str>); 4] = [
         (f.solbakken, "Solbakken's absence statistics", with(TENANT_WIDE, &["office_clerk"])),
         (f.ungdom, "the lower secondary school's absence statistics", with(TENANT_WIDE, &["principal"])),

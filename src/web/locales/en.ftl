@@ -487,3 +487,6 @@ absence.statistics.export = Export
 absence.statistics.export_text = CSV file (UTF-8, semicolon-separated) with figures per class and week or month: lessons held, absent lessons, late lessons and whole days absent. The file holds no personal data.
 absence.statistics.csv_week = Download per week (CSV)
 absence.statistics.csv_month = Download per month (CSV)
+nav.absence_statistics = Absence statistics
+absence.statistics.choose_school = Choose a school.
+absence.statistics.until = The figures run up to and including {date}.

@@ -487,3 +487,6 @@ absence.statistics.export = Eksport
 absence.statistics.export_text = CSV-fil (UTF-8, semikolon som skilletegn) med tall per klasse og uke eller måned: timer holdt, fraværstimer, timer for sent og hele dager borte. Filen har ingen personopplysninger.
 absence.statistics.csv_week = Last ned per uke (CSV)
 absence.statistics.csv_month = Last ned per måned (CSV)
+nav.absence_statistics = Fraværsstatistikk
+absence.statistics.choose_school = Velg skole.
+absence.statistics.until = Tallene gjelder til og med {date}.
