@@ -1175,3 +1175,108 @@ pub fn leave_settings_access(actor: &Actor, school: Uuid) -> Result<LeaveSetting
         .ok_or(AppError::NotFound)?;
     Ok(LeaveSettingsAccess { school_id: school, role, purpose: Purpose::for_role(role) })
 }
+
+// ---------------------------------------------------------------------------------
+// Absence for the school office: the day register, the school's registration mode,
+// and the school's absence statistics
+// ---------------------------------------------------------------------------------
+
+/// May the actor take the day register of `class` (a base group)? The same people as
+/// for a lesson's register ([`absence_register_access`]): teachers and the office of
+/// the class's own school. Not found otherwise, also for a group that is not a class.
+pub async fn absence_day_register_access(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    class: Uuid,
+) -> Result<AbsenceRegisterAccess> {
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let is_class: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1 AND kind = 'base')")
+        .bind(class)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !is_class {
+        return Err(AppError::NotFound);
+    }
+    absence_register_access(conn, actor, class).await
+}
+
+/// Who reads a school's absence statistics: its office (principal, department head,
+/// office clerk) and the municipality-wide readers (municipal director, system
+/// administrator, IT support). The statistics are counts per class, not about a
+/// pupil; teachers see their own pupils elsewhere.
+const ABSENCE_STATISTICS_SCHOOL_READERS: [Role; 3] = [Role::Principal, Role::DepartmentHead, Role::OfficeClerk];
+
+/// The actor may read `school`'s absence statistics, acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct AbsenceStatisticsAccess {
+    pub school_id: Uuid,
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// May the actor read the absence statistics of `school`? Not found otherwise.
+pub fn absence_statistics_access(actor: &Actor, school: Uuid) -> Result<AbsenceStatisticsAccess> {
+    let role = actor
+        .at_school(school, &ABSENCE_STATISTICS_SCHOOL_READERS)
+        .or_else(|| actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS))
+        .ok_or(AppError::NotFound)?;
+    Ok(AbsenceStatisticsAccess { school_id: school, role, purpose: Purpose::for_role(role) })
+}
+
+/// The actor may change how `school` takes the register, acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct AbsenceSettingsEditor {
+    pub school_id: Uuid,
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// May the actor set whether `school` registers per lesson or per day? The school's
+/// principal (a decision of the school's management) and the municipality's system
+/// administrator. Not found otherwise.
+pub fn absence_settings_editor(actor: &Actor, school: Uuid) -> Result<AbsenceSettingsEditor> {
+    let role = actor
+        .at_school(school, &[Role::Principal])
+        .or_else(|| actor.tenant_wide(&[Role::SystemAdmin]))
+        .ok_or(AppError::NotFound)?;
+    Ok(AbsenceSettingsEditor { school_id: school, role, purpose: Purpose::for_role(role) })
+}
+
+impl Actor {
+    /// The schools whose absence statistics the actor may open from their own
+    /// employment (for the navigation; municipal readers choose a school elsewhere).
+    pub fn absence_statistics_schools(&self) -> Vec<Uuid> {
+        let mut v: Vec<Uuid> = self
+            .grants
+            .iter()
+            .filter(|g| self.is_staff() && ABSENCE_STATISTICS_SCHOOL_READERS.contains(&g.role))
+            .filter_map(|g| g.school_id)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+/// The schools whose absence statistics the actor may open: every school for the
+/// municipality-wide readers, the schools of their employment for the school office.
+/// Not found when none.
+pub async fn absence_statistics_school_list(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<Uuid>> {
+    if actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS).is_some() {
+        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(conn).await?);
+    }
+    let schools = actor.absence_statistics_schools();
+    if schools.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(schools)
+}
+
+impl Actor {
+    /// Whether the actor may open any school's absence statistics (for the navigation).
+    pub fn may_read_absence_statistics(&self) -> bool {
+        self.tenant_wide(&TENANT_WIDE_PUPIL_READERS).is_some() || !self.absence_statistics_schools().is_empty()
+    }
+}

@@ -14,7 +14,12 @@
 //!   day, and the totals by the rules for the pupil, the guardians and the class.
 //! - `leave`: leave applications (permisjon), applied for by guardians in advance and
 //!   decided by the school.
+//! - `day_register`: a class's register for a whole day, for schools that record
+//!   per day (`settings`); it writes the same rows as the lesson register.
+//! - `statistics`: the school office's statistics over the school year, and CSV.
 
+mod day_queries;
+mod day_register;
 pub mod domain;
 pub mod leave;
 pub mod overview;
@@ -23,6 +28,9 @@ mod register;
 mod reports;
 mod review;
 pub mod review_queries;
+mod settings;
+mod statistics;
+mod statistics_queries;
 pub mod totals;
 
 use axum::extract::State;
@@ -58,6 +66,17 @@ pub fn router() -> Router<AppState> {
         .route("/absence/leave", get(leave::list))
         .route("/absence/leave/{application_id}", get(leave::show_application).post(leave::decide))
         .route("/schools/{school_id}/leave-settings", get(leave::show_settings).post(leave::save_settings))
+        .merge(office_router())
+}
+
+/// The school office's part: the day register, the registration mode, the statistics.
+fn office_router() -> Router<AppState> {
+    Router::new()
+        .route("/absence/classes/{group_id}/day", get(day_register::show).post(day_register::save))
+        .route("/schools/{school_id}/absence/settings", get(settings::show).post(settings::save))
+        .route("/absence/statistics", get(statistics::index))
+        .route("/schools/{school_id}/absence/statistics", get(statistics::show))
+        .route("/schools/{school_id}/absence/statistics.csv", get(statistics::csv))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {

@@ -11,7 +11,7 @@ use crate::web::i18n::Lang;
 /// Whether lesson `l` of group `g` is held on the date bound as `$1`: its weekday,
 /// within its validity, within the group's school year, and not a day off of the
 /// calendar (a break of the whole municipality or of the group's school).
-const HELD_ON_DATE: &str = "l.weekday = extract(isodow FROM $1::date)::smallint \
+pub(crate) const HELD_ON_DATE: &str = "l.weekday = extract(isodow FROM $1::date)::smallint \
      AND l.valid_from <= $1 AND (l.valid_to IS NULL OR l.valid_to > $1) \
      AND EXISTS (SELECT 1 FROM school_years y WHERE y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
                  AND y.starts <= $1 AND y.ends >= $1) \

@@ -43,6 +43,8 @@ pub struct DayPage {
     /// The date shown, when it is valid.
     pub date: Option<Date>,
     pub lessons: Vec<DayLessonRow>,
+    /// Day registers and the office's pages (see `day_register`).
+    pub office: super::day_queries::OfficeLinks,
     pub previous: Option<String>,
     pub next: Option<String>,
 }
@@ -82,8 +84,10 @@ pub async fn day(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Quer
         }
         None => Vec::new(),
     };
+    let office = super::day_queries::office_links(&mut tx, &ctx.actor, &scope, date).await?;
     tx.commit().await?;
     let page = DayPage {
+        office,
         date_value: date.map(domain::iso).unwrap_or_else(|| q.date.clone()),
         date_error,
         previous: date.and_then(|d| d.previous_day()).map(domain::iso),

@@ -12,6 +12,7 @@ use time::{Date, Month};
 use uuid::Uuid;
 
 use super::copy::Table;
+use super::history::History;
 use super::names::{self, Origin};
 use super::personas::{self, Part, Spec};
 use crate::domain::national_id::NationalId;
@@ -95,6 +96,9 @@ pub struct Tables {
     pub terms: Table,
     pub breaks: Table,
     pub lessons: Table,
+    pub school_settings: Table,
+    pub registrations: Table,
+    pub reports: Table,
 }
 
 impl Tables {
@@ -141,11 +145,20 @@ impl Tables {
                 "lessons",
                 "tenant_id, id, group_id, subject_id, teacher_id, room, weekday, starts, ends, valid_from",
             ),
+            school_settings: Table::new("absence_school_settings", "tenant_id, school_id, registration_mode"),
+            registrations: Table::new(
+                "absence_registrations",
+                "tenant_id, id, lesson_id, pupil_id, date, status, minutes_late, registered_by, registered_at, source",
+            ),
+            reports: Table::new(
+                "absence_reports",
+                "tenant_id, id, pupil_id, reported_by, first_day, last_day, reason_code, created_at",
+            ),
         }
     }
 
     /// In foreign-key order.
-    pub fn in_load_order(&self) -> [&Table; 18] {
+    pub fn in_load_order(&self) -> [&Table; 21] {
         [
             &self.schools,
             &self.units,
@@ -165,6 +178,9 @@ impl Tables {
             &self.terms,
             &self.breaks,
             &self.lessons,
+            &self.school_settings,
+            &self.registrations,
+            &self.reports,
         ]
     }
 }
@@ -220,6 +236,9 @@ pub struct Builder<'a> {
     /// Ids of the timetable (terms, breaks, lessons) come from a stream of their own, so
     /// adding them left every earlier id and organisation number as it was.
     timetable_rng: ChaCha8Rng,
+    /// The standard demo's absence history (not the large demo's), gathered while
+    /// building and written last, from a random stream of its own.
+    history: Option<History>,
     tenant: Uuid,
     t: Tables,
     used_ids: HashSet<String>,
@@ -252,6 +271,7 @@ impl<'a> Builder<'a> {
             plan,
             rng,
             timetable_rng: ChaCha8Rng::seed_from_u64(plan.seed ^ 0x7469_6d65_7461_626c),
+            history: super::SLUGS.contains(&plan.slug).then(History::default),
             tenant,
             t: Tables::new(),
             used_ids,
@@ -299,6 +319,7 @@ impl<'a> Builder<'a> {
             self.groups(s);
         }
         self.unit_staff();
+        self.absence();
         Built { tenant_id: self.tenant, tables: self.t, counts: self.counts }
     }
 
@@ -687,6 +708,9 @@ impl<'a> Builder<'a> {
         let g = usize::try_from(grade - self.plan_of(school).first).unwrap_or(0);
         self.schools[school].free[g] = self.schools[school].free[g].saturating_sub(1);
         self.enrol(id, school, grade, false);
+        if let Some(h) = &mut self.history {
+            h.persona(id);
+        }
         Some((id, born))
     }
 
@@ -699,6 +723,9 @@ impl<'a> Builder<'a> {
         invoice: bool,
         from: Date,
     ) {
+        if let (true, Some(h)) = (responsibility, &mut self.history) {
+            h.guardian(pupil, guardian);
+        }
         self.t
             .guardianships
             .uuid(self.tenant)
@@ -987,6 +1014,9 @@ impl<'a> Builder<'a> {
     fn members(&mut self, group: Uuid, pupils: &[(Uuid, Date)]) {
         for &(pupil, from) in pupils {
             self.t.memberships.uuid(self.tenant).uuid(group).uuid(pupil).date(from).end();
+            if let Some(h) = &mut self.history {
+                h.member(group, pupil, from);
+            }
         }
     }
 
@@ -1018,6 +1048,9 @@ impl<'a> Builder<'a> {
         ];
         for (kind, name, first, last) in breaks {
             let id = uuid_from(&mut self.timetable_rng);
+            if let Some(h) = &mut self.history {
+                h.day_off(first, last);
+            }
             self.t.breaks.uuid(tenant).uuid(id).uuid(current).text(kind).text(name).date(first).date(last).end();
         }
     }
@@ -1044,6 +1077,9 @@ impl<'a> Builder<'a> {
         for slot in slots {
             let (weekday, period) = (slot % 5 + 1, slot / 5 % PERIODS.len());
             let id = uuid_from(&mut self.timetable_rng);
+            if let Some(h) = &mut self.history {
+                h.lesson(group, id, weekday, period, teacher);
+            }
             self.t
                 .lessons
                 .uuid(self.tenant)
@@ -1175,6 +1211,19 @@ impl<'a> Builder<'a> {
                 self.members(group, &members);
             }
         }
+    }
+
+    /// The standard demo's absence: its primary school (1-7) takes the register per
+    /// day, and the history of the autumn so far (see `history`).
+    fn absence(&mut self) {
+        let Some(history) = self.history.take() else { return };
+        for s in 0..self.schools.len() {
+            let plan = self.plan_of(s);
+            if plan.first == 1 && plan.last == 7 {
+                self.t.school_settings.uuid(self.tenant).uuid(self.schools[s].id).text("day").end();
+            }
+        }
+        history.write(self.tenant, self.plan.seed, &mut self.t);
     }
 
     fn unit_staff(&mut self) {

@@ -11,6 +11,7 @@
 
 mod build;
 mod copy;
+mod history;
 mod names;
 mod personas;
 

@@ -53,7 +53,16 @@ impl Ui {
                 nav.push(NavLink {
                     href: "/absence",
                     label_key: "nav.absence",
-                    current: ctx.path.starts_with("/absence") && !ctx.path.starts_with("/absence/classes"),
+                    current: ctx.path.starts_with("/absence")
+                        && !ctx.path.starts_with("/absence/classes")
+                        && !ctx.path.starts_with("/absence/statistics"),
+                });
+            }
+            if actor.may_read_absence_statistics() {
+                nav.push(NavLink {
+                    href: "/absence/statistics",
+                    label_key: "nav.absence_statistics",
+                    current: ctx.path.starts_with("/absence/statistics") || ctx.path.contains("/absence/statistics"),
                 });
             }
             if actor.may_register_absence() {

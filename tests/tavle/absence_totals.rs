@@ -264,11 +264,17 @@ async fn the_contact_teacher_sees_the_class_and_reviews_a_pupil() {
     .fetch_one(&app.owner)
     .await
     .unwrap();
-    let pupil: Uuid = sqlx::query_scalar("SELECT pupil_id FROM group_memberships WHERE group_id = $1 LIMIT 1")
-        .bind(class)
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
+    // A pupil without absence in the demo's history, so the row shows only this test's.
+    let pupil: Uuid = sqlx::query_scalar(
+        "SELECT m.pupil_id FROM group_memberships m WHERE m.group_id = $1 \
+         AND NOT EXISTS (SELECT 1 FROM absence_registrations r WHERE r.pupil_id = m.pupil_id) \
+         AND NOT EXISTS (SELECT 1 FROM absence_reports r WHERE r.pupil_id = m.pupil_id) \
+         ORDER BY m.pupil_id LIMIT 1",
+    )
+    .bind(class)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
     let days = school_days_before_today(&app, pupil, 1).await;
     mark(&app, pupil, days[0].0, &days[0].1, "absent").await;
     let mut ingrid = app.sign_in_as("contact_teacher").await;

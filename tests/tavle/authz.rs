@@ -101,6 +101,8 @@ struct Fixtures {
     sfo_group: Uuid,
     totals: TotalsFixtures,
     leave: LeaveFixtures,
+    /// 4A at Solbakken, which registers per day in the demo.
+    solbakken_class: Uuid,
 }
 
 /// Ingrid Østby's class 4A at Solbakken, one of its pupils, and a day that pupil was
@@ -188,6 +190,12 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         )
         .await,
         leave: leave_fixtures(app).await,
+        solbakken_class: scalar(
+            app,
+            "SELECT g.id FROM groups g JOIN schools s ON s.id = g.school_id \
+             WHERE s.name = 'Solbakken skole' AND g.kind = 'base' AND g.name = '4A'",
+        )
+        .await,
     }
 }
 
@@ -483,6 +491,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
     ]);
     cases.extend(sfo_cases(f));
     cases.extend(leave_cases(f));
+    cases.extend(absence_office_cases(f));
     cases
 }
 
@@ -1012,6 +1021,85 @@ fn leave_cases(f: &Fixtures) -> Vec<Case> {
             form: kv(&[("max_days", "3")]),
             ..case("POST", "/schools/{school_id}/leave-settings", path, what, allowed)
         });
+    }
+    cases
+}
+
+// ---------------------------------------------------------------------------------
+// Absence for the school office: day register, registration mode, statistics
+// ---------------------------------------------------------------------------------
+
+fn absence_office_cases(f: &Fixtures) -> Vec<Case> {
+    let case = |method, route: &'static str, path: String, what, allowed: Vec<&'static str>| Case {
+        method,
+        route,
+        path,
+        what,
+        form: Vec::new(),
+        allowed,
+        refused: Vec::new(),
+        others: Hidden,
+        anonymous: SignIn,
+    };
+    // The day register: as a lesson's register, for the class's own school.
+    let date = crate::absence::iso(f.lesson.date);
+    let day = format!("/absence/classes/{}/day", f.solbakken_class);
+    let registrars = vec!["office_clerk", "teacher", "contact_teacher"];
+    let mut cases = vec![
+        case(
+            "GET",
+            "/absence/classes/{group_id}/day",
+            format!("{day}?date={date}"),
+            "4A's day register (Solbakken)",
+            registrars.clone(),
+        ),
+        Case {
+            form: vec![("date", date.clone())],
+            ..case("POST", "/absence/classes/{group_id}/day", day, "saving 4A's day register, no pupils", registrars)
+        },
+    ];
+    // The registration mode: the school's principal and the system administrator.
+    let settings: [(Uuid, &'static str, Vec<&'static str>, &'static str); 2] = [
+        (f.solbakken, "Solbakken's registration mode", vec!["system_admin"], "day"),
+        (f.ungdom, "the lower secondary school's registration mode", vec!["principal", "system_admin"], "lesson"),
+    ];
+    for (school, what, allowed, mode) in settings {
+        let path = format!("/schools/{school}/absence/settings");
+        cases.push(case("GET", "/schools/{school_id}/absence/settings", path.clone(), what, allowed.clone()));
+        cases.push(Case {
+            form: vec![("mode", mode.to_owned())],
+            ..case("POST", "/schools/{school_id}/absence/settings", path, what, allowed)
+        });
+    }
+    // Statistics: the school's office and the municipality-wide readers.
+    cases.push(case(
+        "GET",
+        "/absence/statistics",
+        "/absence/statistics".to_owned(),
+        "the schools with absence statistics",
+        with(TENANT_WIDE, &["office_clerk", "principal", "department_head", "smaoy_office_clerk"]),
+    ));
+    let schools: [(Uuid, &'static str, Vec<&'static str>); 4] = [
+        (f.solbakken, "Solbakken's absence statistics", with(TENANT_WIDE, &["office_clerk"])),
+        (f.ungdom, "the lower secondary school's absence statistics", with(TENANT_WIDE, &["principal"])),
+        (f.nordlys, "Nordlys' absence statistics", with(TENANT_WIDE, &["department_head"])),
+        (f.smaoy_school, "Småøy's absence statistics", vec!["smaoy_office_clerk"]),
+    ];
+    for (school, what, allowed) in schools {
+        cases.push(case(
+            "GET",
+            "/schools/{school_id}/absence/statistics",
+            format!("/schools/{school}/absence/statistics"),
+            what,
+            allowed.clone(),
+        ));
+        cases.push(case(
+            "GET",
+            "/schools/{school_id}/absence/statistics.csv",
+            format!("/schools/{school}/absence/statistics.csv?period=month"),
+            what,
+            allowed,
+        ));
     }
     cases
 }

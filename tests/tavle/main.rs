@@ -10,6 +10,7 @@ mod helpers;
 mod idp;
 
 mod absence;
+mod absence_office;
 mod absence_totals;
 mod admin;
 mod audit;

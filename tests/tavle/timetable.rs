@@ -294,9 +294,16 @@ fn borrow<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a st
 
 const HEADER: &str = "group;subject;teacher;room;weekday;start;end;from;to";
 
+/// These tests are about replacing a timetable that has no absence yet: the demo's
+/// absence history would keep (end) every lesson it touches instead of removing it.
+async fn without_absence_history(app: &TestApp) {
+    sqlx::query("DELETE FROM absence_registrations").execute(&app.owner).await.unwrap();
+}
+
 #[tokio::test]
 async fn the_import_is_all_or_nothing_reports_every_bad_line_and_can_be_repeated() {
     let app = spawn_app().await;
+    without_absence_history(&app).await;
     let mut clerk = app.sign_in_as("office_clerk").await;
     let solbakken = scalar(&app, "SELECT id FROM schools WHERE name = 'Solbakken skole'").await;
     let path = format!("/schools/{solbakken}/timetable/import");
@@ -394,6 +401,7 @@ async fn the_import_is_all_or_nothing_reports_every_bad_line_and_can_be_repeated
 #[tokio::test]
 async fn the_command_line_imports_a_school_timetable() {
     let app = spawn_app().await;
+    without_absence_history(&app).await;
     let org: String = sqlx::query_scalar("SELECT org_number FROM schools WHERE name = 'Solbakken skole'")
         .fetch_one(&app.owner)
         .await
@@ -478,8 +486,10 @@ async fn removing_a_lesson_with_absence_recorded_ends_it_and_keeps_the_absence()
         .await
         .expect("the lesson is kept");
     assert_eq!(valid_to, held.date.next_day(), "ended the day after its last register");
-    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM absence_registrations WHERE lesson_id = $1")
+    // (The demo's absence history may hold earlier registrations of the lesson too.)
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM absence_registrations WHERE lesson_id = $1 AND date = $2")
         .bind(held.lesson)
+        .bind(held.date)
         .fetch_one(&app.owner)
         .await
         .unwrap();

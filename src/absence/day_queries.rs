@@ -1,0 +1,287 @@
+//! Queries of the day register and of a school's registration mode. Each takes the
+//! request's tenant-bound connection; whether the actor may ask was decided by
+//! `policy` beforehand.
+
+use sqlx::PgConnection;
+use time::Date;
+use uuid::Uuid;
+
+use super::queries::HELD_ON_DATE;
+use crate::error::Result;
+use crate::policy::{self, AbsenceRegisterScope, Actor};
+
+/// How a school takes the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Lesson,
+    Day,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 2] = [Mode::Lesson, Mode::Day];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Mode::Lesson => "lesson",
+            Mode::Day => "day",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Mode::ALL.into_iter().find(|m| m.code() == code)
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Mode::Lesson => "absence.mode.lesson",
+            Mode::Day => "absence.mode.day",
+        }
+    }
+}
+
+/// The school's registration mode; per lesson unless the school chose otherwise.
+pub async fn mode(conn: &mut PgConnection, school: Uuid) -> Result<Mode> {
+    let code: Option<String> =
+        sqlx::query_scalar("SELECT registration_mode FROM absence_school_settings WHERE school_id = $1")
+            .bind(school)
+            .fetch_optional(conn)
+            .await?;
+    Ok(code.as_deref().and_then(Mode::from_code).unwrap_or(Mode::Lesson))
+}
+
+pub async fn set_mode(conn: &mut PgConnection, school: Uuid, mode: Mode, by: Uuid) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO absence_school_settings (tenant_id, school_id, registration_mode, updated_by) \
+         VALUES (tavle_current_tenant(), $1, $2, $3) \
+         ON CONFLICT (tenant_id, school_id) DO UPDATE \
+            SET registration_mode = EXCLUDED.registration_mode, updated_by = EXCLUDED.updated_by, updated_at = now() \
+          WHERE absence_school_settings.registration_mode IS DISTINCT FROM EXCLUDED.registration_mode",
+    )
+    .bind(school)
+    .bind(mode.code())
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A class whose day register the register's day page links to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DayClassRow {
+    pub id: Uuid,
+    pub name: String,
+    pub school_name: String,
+    /// Pupils of the class with anything saved for the day.
+    pub registered: i64,
+    pub pupils: i64,
+}
+
+/// The classes of those of `schools` that register per day, in the school year of
+/// `date`.
+pub async fn day_classes(conn: &mut PgConnection, schools: &[Uuid], date: Date) -> Result<Vec<DayClassRow>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.name, s.name AS school_name, \
+                (SELECT count(DISTINCT r.pupil_id) FROM group_memberships m \
+                   JOIN absence_registrations r ON r.tenant_id = m.tenant_id AND r.pupil_id = m.pupil_id AND r.date = $2 \
+                  WHERE m.group_id = g.id AND m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2)) AS registered, \
+                (SELECT count(*) FROM group_memberships m WHERE m.group_id = g.id AND m.from_date <= $2 \
+                   AND (m.to_date IS NULL OR m.to_date > $2)) AS pupils \
+         FROM groups g \
+         JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
+         JOIN absence_school_settings st ON st.tenant_id = g.tenant_id AND st.school_id = g.school_id \
+              AND st.registration_mode = 'day' \
+         JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id AND $2 BETWEEN y.starts AND y.ends \
+         WHERE g.kind = 'base' AND g.school_id = ANY($1) \
+         ORDER BY s.name, g.grade_level NULLS LAST, g.name",
+    )
+    .bind(schools)
+    .bind(date)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A school the actor reads the statistics of, and may perhaps set the mode of.
+#[derive(Debug, Clone)]
+pub struct OfficeSchool {
+    pub id: Uuid,
+    pub name: String,
+    pub may_edit_settings: bool,
+}
+
+/// What the register's day page offers besides the lessons: the day registers of
+/// classes at schools that register per day, and the office's own pages.
+#[derive(Debug, Clone, Default)]
+pub struct OfficeLinks {
+    pub classes: Vec<DayClassRow>,
+    pub schools: Vec<OfficeSchool>,
+}
+
+pub async fn office_links(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    scope: &AbsenceRegisterScope,
+    date: Option<Date>,
+) -> Result<OfficeLinks> {
+    let classes = match date {
+        Some(d) => day_classes(conn, &scope.schools(), d).await?,
+        None => Vec::new(),
+    };
+    let ids = actor.absence_statistics_schools();
+    let named: Vec<(Uuid, String)> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query_as("SELECT id, name FROM schools WHERE id = ANY($1) ORDER BY name")
+            .bind(&ids)
+            .fetch_all(conn)
+            .await?
+    };
+    let schools = named
+        .into_iter()
+        .map(|(id, name)| OfficeSchool {
+            may_edit_settings: policy::absence_settings_editor(actor, id).is_ok(),
+            id,
+            name,
+        })
+        .collect();
+    Ok(OfficeLinks { classes, schools })
+}
+
+/// The class with its school and school year.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClassRow {
+    pub id: Uuid,
+    pub name: String,
+    pub school_id: Uuid,
+    pub school_name: String,
+    pub year_starts: Date,
+    pub year_ends: Date,
+}
+
+pub async fn class(conn: &mut PgConnection, class: Uuid) -> Result<Option<ClassRow>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.name, g.school_id, s.name AS school_name, y.starts AS year_starts, y.ends AS year_ends \
+         FROM groups g JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
+         JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
+         WHERE g.id = $1 AND g.kind = 'base'",
+    )
+    .bind(class)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Is `date` a day off for the class: a weekend, outside the terms, or a break of the
+/// municipality or of the class's school?
+pub async fn is_day_off(conn: &mut PgConnection, class: Uuid, date: Date) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT extract(isodow FROM $1::date) > 5 \
+             OR NOT EXISTS (SELECT 1 FROM terms t WHERE t.tenant_id = g.tenant_id \
+                  AND t.school_year_id = g.school_year_id AND $1 BETWEEN t.starts AND t.ends) \
+             OR EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = g.tenant_id \
+                  AND b.school_year_id = g.school_year_id AND (b.school_id IS NULL OR b.school_id = g.school_id) \
+                  AND $1 BETWEEN b.first_day AND b.last_day) \
+         FROM groups g WHERE g.id = $2",
+    )
+    .bind(date)
+    .bind(class)
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or(true))
+}
+
+/// A pupil of the class on the day.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DayMemberRow {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+}
+
+pub async fn members(conn: &mut PgConnection, class: Uuid, date: Date) -> Result<Vec<DayMemberRow>> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.given_name, p.family_name FROM group_memberships m \
+         JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
+         WHERE m.group_id = $2 AND m.from_date <= $1 AND (m.to_date IS NULL OR m.to_date > $1) \
+         ORDER BY p.family_name, p.given_name, p.id",
+    )
+    .bind(date)
+    .bind(class)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A lesson a pupil of the class has on the day, with what is saved for it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PupilLessonRow {
+    pub pupil_id: Uuid,
+    pub lesson_id: Uuid,
+    pub status: Option<String>,
+    pub minutes_late: Option<i16>,
+}
+
+/// Every lesson each pupil of the class has on `date`: the lessons of all the pupil's
+/// groups at the class's school (the class itself, teaching groups) held that day, in
+/// the order of the day, with the saved status of each.
+pub async fn pupil_lessons(conn: &mut PgConnection, class: Uuid, date: Date) -> Result<Vec<PupilLessonRow>> {
+    let sql = format!(
+        "SELECT cm.pupil_id, l.id AS lesson_id, r.status, r.minutes_late \
+         FROM group_memberships cm \
+         JOIN groups c ON c.tenant_id = cm.tenant_id AND c.id = cm.group_id \
+         JOIN group_memberships m ON m.tenant_id = cm.tenant_id AND m.pupil_id = cm.pupil_id \
+              AND m.from_date <= $1 AND (m.to_date IS NULL OR m.to_date > $1) \
+         JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.school_id = c.school_id \
+              AND g.kind <> 'sfo' \
+         JOIN lessons l ON l.tenant_id = g.tenant_id AND l.group_id = g.id \
+         LEFT JOIN absence_registrations r ON r.tenant_id = l.tenant_id AND r.lesson_id = l.id \
+              AND r.pupil_id = cm.pupil_id AND r.date = $1 \
+         WHERE cm.group_id = $2 AND cm.from_date <= $1 AND (cm.to_date IS NULL OR cm.to_date > $1) \
+           AND {HELD_ON_DATE} \
+         ORDER BY cm.pupil_id, l.starts, l.id"
+    );
+    Ok(sqlx::query_as(&sql).bind(date).bind(class).fetch_all(conn).await?)
+}
+
+/// One registration row to save.
+#[derive(Debug, Clone, Copy)]
+pub struct DayEntry {
+    pub lesson_id: Uuid,
+    pub pupil_id: Uuid,
+    pub status: &'static str,
+    pub minutes_late: Option<i16>,
+}
+
+/// Save the day's rows in one statement, upserting by (lesson, pupil, date) exactly
+/// as the lesson register does: saving again changes nothing, and a row whose status
+/// is unchanged keeps who registered it and when. Returns the rows inserted or changed.
+pub async fn save_day(
+    conn: &mut PgConnection,
+    date: Date,
+    by: Uuid,
+    source: &str,
+    entries: &[DayEntry],
+) -> Result<u64> {
+    let lessons: Vec<Uuid> = entries.iter().map(|e| e.lesson_id).collect();
+    let pupils: Vec<Uuid> = entries.iter().map(|e| e.pupil_id).collect();
+    let statuses: Vec<&str> = entries.iter().map(|e| e.status).collect();
+    let minutes: Vec<Option<i16>> = entries.iter().map(|e| e.minutes_late).collect();
+    Ok(sqlx::query(
+        "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, minutes_late, \
+             registered_by, source) \
+         SELECT tavle_current_tenant(), e.lesson_id, e.pupil_id, $5, e.status, e.minutes_late, $6, $7 \
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::smallint[]) AS e (lesson_id, pupil_id, status, minutes_late) \
+         ON CONFLICT (tenant_id, lesson_id, pupil_id, date) DO UPDATE \
+            SET status = EXCLUDED.status, minutes_late = EXCLUDED.minutes_late, \
+                registered_by = EXCLUDED.registered_by, registered_at = now(), source = EXCLUDED.source \
+          WHERE (absence_registrations.status, absence_registrations.minutes_late) \
+                IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.minutes_late)",
+    )
+    .bind(&lessons)
+    .bind(&pupils)
+    .bind(&statuses)
+    .bind(&minutes)
+    .bind(date)
+    .bind(by)
+    .bind(source)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

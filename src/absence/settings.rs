@@ -1,0 +1,126 @@
+//! The school's absence settings: whether the school takes the register per lesson
+//! or per day. Changed by the school's principal (or the system administrator) and
+//! audited.
+
+use std::collections::HashSet;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::day_queries::{self, Mode};
+use super::parse_id;
+use super::statistics_queries as sq;
+use crate::app::AppState;
+use crate::audit::{self, Action, Event};
+use crate::auth::Ctx;
+use crate::db;
+use crate::error::{AppError, Result};
+use crate::policy;
+use crate::web::layout::Ui;
+use crate::web::render_with;
+
+/// The audit log's name for the settings (a stored code: never rename it).
+pub const AUDIT_SETTINGS: &str = "absence_settings";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SettingsQuery {
+    #[serde(default)]
+    pub saved: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "absence/settings.html")]
+pub struct SettingsPage {
+    pub ui: Ui,
+    pub school_id: Uuid,
+    pub school_name: String,
+    /// The mode shown as chosen (saved, or as sent).
+    pub mode: String,
+    pub error: Option<&'static str>,
+    pub saved: bool,
+}
+
+impl SettingsPage {
+    pub fn modes(&self) -> [Mode; 2] {
+        Mode::ALL
+    }
+    pub fn is(&self, m: &Mode) -> bool {
+        self.mode == m.code()
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(school): Path<String>,
+    Query(q): Query<SettingsQuery>,
+) -> Result<Response> {
+    let school_id = parse_id(&school)?;
+    policy::absence_settings_editor(&ctx.actor, school_id)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let school_name = sq::school_name(&mut tx, school_id).await?.ok_or(AppError::NotFound)?;
+    let mode = day_queries::mode(&mut tx, school_id).await?;
+    tx.commit().await?;
+    let page =
+        SettingsPage { ui, school_id, school_name, mode: mode.code().to_owned(), error: None, saved: q.saved == "1" };
+    Ok(render_with(StatusCode::OK, &page))
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ui: Ui,
+    Path(school): Path<String>,
+    form: std::result::Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Result<Response> {
+    let Form(fields) = form.map_err(|_| AppError::BadRequest)?;
+    let mut sent = String::new();
+    let mut seen = HashSet::new();
+    for (key, value) in fields {
+        if !seen.insert(key.clone()) {
+            return Err(AppError::BadRequest);
+        }
+        match key.as_str() {
+            "csrf" => {}
+            "mode" => sent = value,
+            _ => return Err(AppError::BadRequest),
+        }
+    }
+    let school_id = parse_id(&school)?;
+    let editor = policy::absence_settings_editor(&ctx.actor, school_id)?;
+    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let school_name = sq::school_name(&mut tx, school_id).await?.ok_or(AppError::NotFound)?;
+    let Some(mode) = Mode::from_code(&sent) else {
+        tx.rollback().await?;
+        let page = SettingsPage {
+            ui,
+            school_id,
+            school_name,
+            mode: sent,
+            error: Some("absence.settings.error.mode"),
+            saved: false,
+        };
+        return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    };
+    day_queries::set_mode(&mut tx, school_id, mode, ctx.actor.person_id).await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Some(editor.role.code()),
+        Event {
+            action: Action::Update,
+            resource: AUDIT_SETTINGS,
+            resource_id: Some(school_id),
+            subjects: &[],
+            purpose: editor.purpose,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/schools/{school_id}/absence/settings?saved=1")).into_response())
+}
