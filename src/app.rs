@@ -76,6 +76,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::admin::router())
         .merge(crate::absence::router())
         .merge(crate::timetable::router())
+        .merge(crate::mail::router())
 }
 
 pub fn build_router(state: AppState) -> Router {

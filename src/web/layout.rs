@@ -42,7 +42,8 @@ impl Ui {
                     href: "/pupils",
                     label_key: "nav.pupils",
                     current: (ctx.path.starts_with("/pupils") || ctx.path.starts_with("/schools"))
-                        && !ctx.path.contains("/timetable"),
+                        && !ctx.path.contains("/timetable")
+                        && !ctx.path.ends_with("/mail"),
                 });
             }
             if actor.may_register_absence() || actor.may_report_absence() {
@@ -50,6 +51,13 @@ impl Ui {
                     href: "/absence",
                     label_key: "nav.absence",
                     current: ctx.path.starts_with("/absence"),
+                });
+            }
+            if actor.may_view_mail_outbox() {
+                nav.push(NavLink {
+                    href: "/mail",
+                    label_key: "nav.mail",
+                    current: ctx.path == "/mail" || (ctx.path.starts_with("/schools/") && ctx.path.contains("/mail")),
                 });
             }
             if actor.may_view_audit() {

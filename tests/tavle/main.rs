@@ -15,6 +15,7 @@ mod audit;
 mod authz;
 mod cli;
 mod hr_import;
+mod mail;
 mod oidc;
 mod pupils;
 mod schema;
