@@ -36,6 +36,9 @@ use crate::web::i18n::{self, Lang};
 /// The summary of a week is made on its Friday at this hour, Norwegian time.
 const DUE_WEEKDAY: Weekday = Weekday::Friday;
 const DUE_TIME: Time = time::macros::time!(15:00);
+/// A summary not enqueued within this long after it was due (the server was down) is
+/// not sent at all: by Monday afternoon last week's numbers are old news.
+pub const CATCH_UP: time::Duration = time::Duration::days(3);
 
 /// An ISO 8601 week, e.g. `2026-W47`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,12 +84,23 @@ impl IsoWeek {
     /// week's from Friday 15:00, else last week's.
     pub fn last_due(local: PrimitiveDateTime) -> Self {
         let this = Self::of(local.date());
-        let due = PrimitiveDateTime::new(this.day(DUE_WEEKDAY), DUE_TIME);
-        if local >= due {
+        if local >= this.due_at() {
             this
         } else {
             Self::of(this.monday() - time::Duration::days(1))
         }
+    }
+
+    /// When the week's summary is due (Norwegian time).
+    pub fn due_at(self) -> PrimitiveDateTime {
+        PrimitiveDateTime::new(self.day(DUE_WEEKDAY), DUE_TIME)
+    }
+
+    /// The week whose summary should be enqueued now, if it is still within
+    /// [`CATCH_UP`] of being due.
+    pub fn to_catch_up(local: PrimitiveDateTime) -> Option<Self> {
+        let week = Self::last_due(local);
+        (local - week.due_at() <= CATCH_UP).then_some(week)
     }
 }
 
@@ -282,10 +296,10 @@ pub async fn enqueue_week(pool: &PgPool, public_url: &Url, week: IsoWeek) -> any
 }
 
 /// Enqueue the last due week's summaries unless `done` is that week already (the
-/// worker remembers what it did; the outbox's unique key makes a repeat harmless).
-/// Returns the week enqueued.
+/// worker remembers what it did; the outbox's unique key makes a repeat harmless) or
+/// it is too late to catch up. Returns the week enqueued.
 pub async fn enqueue_if_due(pool: &PgPool, public_url: &Url, done: Option<IsoWeek>) -> anyhow::Result<Option<IsoWeek>> {
-    let week = IsoWeek::last_due(oslo_now(pool).await?);
+    let Some(week) = IsoWeek::to_catch_up(oslo_now(pool).await?) else { return Ok(None) };
     if done == Some(week) {
         return Ok(None);
     }
@@ -329,6 +343,12 @@ mod tests {
         assert_eq!(week(datetime!(2026-11-22 23:00)), "2026-W47", "the weekend catches up");
         assert_eq!(week(datetime!(2026-11-25 09:00)), "2026-W47", "down until Wednesday: still last week's");
         assert_eq!(week(datetime!(2027-01-01 16:00)), "2026-W53");
+        // Caught up after downtime, but not days later.
+        let catch_up = |dt| IsoWeek::to_catch_up(dt).map(IsoWeek::key);
+        assert_eq!(catch_up(datetime!(2026-11-20 15:00)).as_deref(), Some("2026-W47"));
+        assert_eq!(catch_up(datetime!(2026-11-23 15:00)).as_deref(), Some("2026-W47"), "Monday at three");
+        assert_eq!(catch_up(datetime!(2026-11-23 15:01)), None);
+        assert_eq!(catch_up(datetime!(2026-11-26 09:00)), None);
     }
 
     #[test]
