@@ -19,6 +19,7 @@ use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy;
 use crate::timetable::queries::{self as schools_q, SchoolRow};
+use crate::web::i18n;
 use crate::web::layout::Ui;
 use crate::web::render;
 
@@ -60,7 +61,17 @@ pub struct OutboxPage {
 impl OutboxPage {
     pub fn kind(&self, r: &ProblemRow) -> String {
         let label = self.ui.t(outbox::Kind::label_key(&r.kind));
-        format!("{label}, {}", r.dedupe_key)
+        match super::weekly::IsoWeek::parse(&r.dedupe_key) {
+            Some(w) => {
+                let week = i18n::tf(
+                    self.ui.lang,
+                    "mail.outbox.week",
+                    &[("week", &w.week.to_string()), ("year", &w.year.to_string())],
+                );
+                format!("{label}, {week}")
+            }
+            None => label.to_owned(),
+        }
     }
 
     /// `k***@example.no`: enough to tell two addresses of a guardian apart.

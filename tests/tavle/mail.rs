@@ -458,6 +458,7 @@ async fn refused_messages_are_retried_then_failed_and_the_office_can_retry_them(
     assert!(!page.body.contains(&tempfail) && !page.body.contains(&reject), "addresses are masked");
     assert_eq!(html.select_attrs("td[data-error]", "data-error"), ["smtp_550", "smtp_451"]);
     assert!(page.body.contains("(550)") && page.body.contains("(451)"));
+    assert!(page.body.contains("Ukeoppsummering av fravær, uke 47 i 2026"));
     let reads: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_events WHERE resource = 'mail_outbox' AND action = 'read' AND $1 = ANY(subject_ids)",
     )

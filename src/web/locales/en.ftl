@@ -476,6 +476,7 @@ mail.outbox.state = Status
 mail.outbox.actions = Actions
 mail.outbox.status_failed = Not delivered
 mail.outbox.status_retrying = Next attempt {time}
+mail.outbox.week = week {week} of {year}
 mail.outbox.retry = Retry now
 mail.outbox.retried = The message will be sent again in the next round.
 mail.outbox.unchanged = The message had not stopped, so nothing was changed.

@@ -476,6 +476,7 @@ mail.outbox.state = Status
 mail.outbox.actions = Handlinger
 mail.outbox.status_failed = Ikke levert
 mail.outbox.status_retrying = Nytt forsøk {time}
+mail.outbox.week = uke {week} i {year}
 mail.outbox.retry = Prøv igjen nå
 mail.outbox.retried = Meldingen sendes på nytt ved neste runde.
 mail.outbox.unchanged = Meldingen var ikke stoppet, så ingenting er endret.
