@@ -596,3 +596,41 @@ async fn the_mail_commands_enqueue_and_deliver() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--week"));
 }
+
+/// The worker `tavle serve` starts: off without `TAVLE_SMTP_URL`; with it, it delivers
+/// what is due straight away (and every 30 seconds after).
+#[tokio::test]
+async fn the_serve_worker_is_off_without_smtp_and_delivers_with_it() {
+    let app = spawn_app().await;
+    no_absence(&app).await;
+    let env = |pairs: &[(&str, String)]| {
+        let map = pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        tavle::config::Config::from_map(&map).unwrap()
+    };
+    assert!(delivery::spawn_worker(app.db.clone(), &env(&[])).unwrap().is_none());
+
+    let solbakken = school(&app, "Solbakken skole").await;
+    let kari = app.persona("guardian").await.0;
+    let address = unique("kari");
+    let id = enqueue_test_message(&app, solbakken, kari, &address).await;
+    let config = env(&[
+        ("TAVLE_SMTP_URL", format!("smtp://127.0.0.1:{}", smtp().port)),
+        ("TAVLE_MAIL_FROM", "Tavle <noreply@fjordvik.kommune.no>".to_owned()),
+    ]);
+    let worker = delivery::spawn_worker(app.db.clone(), &config).unwrap().expect("worker on");
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = sqlx::query_scalar("SELECT status FROM mail_outbox WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+        if status == "sent" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    worker.abort();
+    assert_eq!(status, "sent");
+    assert_eq!(received_for(&address).len(), 1);
+}
