@@ -44,12 +44,14 @@ npm_ci() {
     (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 }
 
-# Node.js for the local OpenID Connect provider (dev/idp), with its locked packages.
+# Node.js for the local OpenID Connect provider (dev/idp) and the tests' SMTP server
+# (dev/smtp), with their locked packages.
 ensure_node_deps() {
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         apt_install nodejs npm
     fi
     npm_ci dev/idp
+    npm_ci dev/smtp
 }
 
 # The browser suite (tests/browser): Debian's Chromium, Java for the Nu HTML checker,

@@ -77,6 +77,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::absence::router())
         .merge(crate::timetable::router())
         .merge(crate::sfo::router())
+        .merge(crate::mail::router())
 }
 
 pub fn build_router(state: AppState) -> Router {

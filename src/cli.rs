@@ -1,5 +1,5 @@
 //! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
-//! `audit verify`.
+//! `audit verify`, `mail deliver`, `mail weekly-summary`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -75,6 +75,24 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// E-mail to guardians (DATABASE_URL; `tavle serve` also does both on its own).
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send every due message in the outbox once over TAVLE_SMTP_URL, and exit.
+    Deliver,
+    /// Put the weekly absence summaries of a week in the outbox (idempotent: one per
+    /// guardian, school and week). Delivery is by the worker or `tavle mail deliver`.
+    WeeklySummary {
+        /// The ISO week, e.g. 2026-W47 (default: the last week whose Friday 15:00 has passed).
+        #[arg(long)]
+        week: Option<String>,
     },
 }
 
@@ -210,7 +228,43 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             run_import_timetable(&config, &file, &tenant, &school, dry_run).await
         }
         Command::Audit { command: AuditCommand::Verify { tenant } } => audit_verify(&config, &tenant).await,
+        Command::Mail { command } => run_mail(&config, command).await,
     }
+}
+
+/// `tavle mail …`: as the application's login, so row-level security holds each
+/// municipality's messages apart exactly as in `serve`.
+async fn run_mail(config: &Config, command: MailCommand) -> anyhow::Result<()> {
+    use crate::mail::{delivery, weekly};
+    let url = config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
+        anyhow!(ConfigError {
+            name: "DATABASE_URL",
+            problem: "required by `tavle mail` (a postgres:// URL of the application's login)".into(),
+        })
+    })?;
+    match command {
+        MailCommand::Deliver => {
+            let mailer = delivery::Mailer::from_config(config)?.ok_or_else(|| {
+                anyhow!(ConfigError { name: "TAVLE_SMTP_URL", problem: "required by `tavle mail deliver`".into() })
+            })?;
+            let pool = db::connect(&url, 2).await?;
+            let report = delivery::deliver_due(&pool, &mailer, time::OffsetDateTime::now_utc()).await;
+            pool.close().await;
+            println!("{}", report?);
+        }
+        MailCommand::WeeklySummary { week } => {
+            let pool = db::connect(&url, 2).await?;
+            let week = match week {
+                Some(w) => weekly::IsoWeek::parse(&w)
+                    .ok_or_else(|| anyhow!("--week: expected an ISO week such as 2026-W47"))?,
+                None => weekly::IsoWeek::last_due(weekly::oslo_now(&pool).await?),
+            };
+            let report = weekly::enqueue_week(&pool, &config.public_url, week).await;
+            pool.close().await;
+            println!("{week}: {}", report?);
+        }
+    }
+    Ok(())
 }
 
 /// `tavle import hr`: the report on stdout; each problem of a bad file on its own line on
@@ -443,6 +497,7 @@ async fn serve(state: AppState, pg: Option<&embedded::EmbeddedPostgres>) -> anyh
     } else {
         tracing::info!(%listen, "serving");
     }
+    let _mail_worker = crate::mail::delivery::spawn_worker(state.db.clone(), &state.config)?;
     let app = build_router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -28,6 +28,8 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("TAVLE_SIGN_IN_LIMIT", "20", "Sign-in requests (`/sign-in…`, `/auth/…`) allowed per client address and minute."),
     ("TAVLE_FORM_POST_LIMIT", "600", "Other form posts allowed per client address and minute (raise it behind a proxy that hides addresses, or for load tests)."),
     ("TAVLE_OIDC_SECRET_<SLUG>_<KIND>", "(none)", "Client secret of a municipality's identity provider, e.g. `TAVLE_OIDC_SECRET_FJORDVIK_FEIDE`; `tavle serve` refuses to start when a configured provider has none."),
+    ("TAVLE_SMTP_URL", "(none: no e-mail is sent)", "SMTP server for e-mail to guardians (the weekly absence summary): `smtps://user:password@host` (TLS from the start, port 465) or `smtp://user:password@host?tls=required` (STARTTLS, port 587); plain `smtp://host:port` only on loopback. Unset: the mail worker is off (logged once at start)."),
+    ("TAVLE_MAIL_FROM", "(required with TAVLE_SMTP_URL)", "Sender of Tavle's e-mail, e.g. `Tavle Fjordvik <noreply@fjordvik.kommune.no>`."),
     ("TAVLE_LOG", "info", "Log filter (tracing EnvFilter syntax)."),
     ("TAVLE_LOG_FORMAT", "text", "`text` or `json`."),
 ];
@@ -76,6 +78,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// OpenID Connect client secrets by variable name (`TAVLE_OIDC_SECRET_<SLUG>_<KIND>`).
     pub oidc_secrets: HashMap<String, Secret>,
+    /// The SMTP server's URL (it may carry a password); `None`: no e-mail is sent.
+    pub smtp_url: Option<Secret>,
+    /// The sender of e-mail; always set when `smtp_url` is.
+    pub mail_from: Option<lettre::message::Mailbox>,
 }
 
 /// One setting is wrong; the message names it and says what is expected.
@@ -116,7 +122,23 @@ impl Config {
                 return Err(ConfigError { name: "TAVLE_LOG_FORMAT", problem: "expected `text` or `json`".into() })
             }
         };
+        let smtp_url = get("TAVLE_SMTP_URL").map(parse_smtp_url).transpose()?;
+        let mail_from = match get("TAVLE_MAIL_FROM") {
+            Some(v) => Some(v.parse::<lettre::message::Mailbox>().map_err(|_| ConfigError {
+                name: "TAVLE_MAIL_FROM",
+                problem: "expected an e-mail address, optionally with a name: Tavle <noreply@kommune.no>".into(),
+            })?),
+            None if smtp_url.is_some() => {
+                return Err(ConfigError {
+                    name: "TAVLE_MAIL_FROM",
+                    problem: "required when TAVLE_SMTP_URL is set (the sender of Tavle's e-mail)".into(),
+                })
+            }
+            None => None,
+        };
         Ok(Self {
+            smtp_url,
+            mail_from,
             database_url,
             migration_database_url,
             listen,
@@ -184,6 +206,28 @@ fn parse_public_url(v: &str) -> Result<Url, ConfigError> {
     }
 }
 
+/// `smtps://` (implicit TLS) or `smtp://…?tls=required` (STARTTLS) anywhere; plain or
+/// opportunistic `smtp://` only on loopback, as guardians' addresses must not cross a
+/// network in clear text (nor could a downgraded STARTTLS be noticed).
+fn parse_smtp_url(v: &str) -> Result<Secret, ConfigError> {
+    let err = |p: &str| ConfigError { name: "TAVLE_SMTP_URL", problem: p.into() };
+    let url = Url::parse(v).map_err(|_| err("expected a URL such as smtps://user:password@smtp.kommune.no"))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(err("the URL names no host"));
+    }
+    let tls = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match (url.scheme(), tls.as_deref()) {
+        ("smtps", None) | ("smtp", Some("required")) => Ok(Secret::new(v)),
+        ("smtp", None | Some("opportunistic")) if loopback => Ok(Secret::new(v)),
+        ("smtp", None | Some("opportunistic")) => {
+            Err(err("plain smtp:// is allowed only on loopback; use smtps:// or add ?tls=required"))
+        }
+        ("smtp", Some(_)) => Err(err("the tls parameter may only be `required` (or `opportunistic` on loopback)")),
+        _ => Err(err("expected an smtp:// or smtps:// URL")),
+    }
+}
+
 fn parse_pg_url(name: &'static str, v: &str) -> Result<Secret, ConfigError> {
     match Url::parse(v) {
         Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => Ok(Secret::new(v)),
@@ -239,6 +283,10 @@ mod tests {
             ("TAVLE_SESSION_MAX_HOURS", "100"),
             ("TAVLE_SIGN_IN_LIMIT", "0"),
             ("TAVLE_LOG_FORMAT", "xml"),
+            ("TAVLE_SMTP_URL", "smtp://mail.kommune.no"),
+            ("TAVLE_SMTP_URL", "http://mail.kommune.no"),
+            ("TAVLE_SMTP_URL", "smtp://mail.kommune.no?tls=maybe"),
+            ("TAVLE_MAIL_FROM", "not an address"),
         ] {
             let err = Config::from_map(&env(&[(name, value)])).unwrap_err();
             assert_eq!(err.name, name);
@@ -246,6 +294,21 @@ mod tests {
             assert!(line.starts_with(&format!("configuration error: {name}: ")), "{line}");
             assert!(!line.contains('\n'));
         }
+    }
+
+    #[test]
+    fn smtp_needs_a_sender_and_keeps_its_password_out_of_debug() {
+        let url = ("TAVLE_SMTP_URL", "smtps://tavle:hunter2@smtp.kommune.no");
+        let err = Config::from_map(&env(&[url])).unwrap_err();
+        assert_eq!(err.name, "TAVLE_MAIL_FROM");
+        let c = Config::from_map(&env(&[url, ("TAVLE_MAIL_FROM", "Tavle Fjordvik <noreply@fjordvik.kommune.no>")]))
+            .unwrap();
+        assert!(c.smtp_url.is_some());
+        assert!(!format!("{c:?}").contains("hunter2"));
+        for ok in ["smtp://u:p@smtp.kommune.no:587?tls=required", "smtp://127.0.0.1:2525", "smtp://localhost"] {
+            assert!(Config::from_map(&env(&[("TAVLE_SMTP_URL", ok), ("TAVLE_MAIL_FROM", "a@b.no")])).is_ok(), "{ok}");
+        }
+        assert!(Config::from_map(&env(&[])).unwrap().smtp_url.is_none());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod home;
 pub mod hr;
+pub mod mail;
 pub mod policy;
 pub mod pupils;
 pub mod sfo;

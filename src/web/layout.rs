@@ -42,7 +42,8 @@ impl Ui {
                     href: "/pupils",
                     label_key: "nav.pupils",
                     current: (ctx.path.starts_with("/pupils") || ctx.path.starts_with("/schools"))
-                        && !ctx.path.contains("/timetable"),
+                        && !ctx.path.contains("/timetable")
+                        && !ctx.path.ends_with("/mail"),
                 });
             }
             if actor.may_register_absence()
@@ -75,6 +76,13 @@ impl Ui {
             }
             if actor.may_open_sfo() {
                 nav.push(NavLink { href: "/sfo", label_key: "nav.sfo", current: ctx.path.starts_with("/sfo") });
+            }
+            if actor.may_view_mail_outbox() {
+                nav.push(NavLink {
+                    href: "/mail",
+                    label_key: "nav.mail",
+                    current: ctx.path == "/mail" || (ctx.path.starts_with("/schools/") && ctx.path.contains("/mail")),
+                });
             }
             if actor.may_view_audit() {
                 nav.push(NavLink { href: "/audit", label_key: "nav.audit", current: ctx.path.starts_with("/audit") });

@@ -103,6 +103,8 @@ struct Fixtures {
     leave: LeaveFixtures,
     /// 4A at Solbakken, which registers per day in the demo.
     solbakken_class: Uuid,
+    /// A failed e-mail to Kari Nordmann about Solbakken.
+    mail_message: Uuid,
 }
 
 /// Ingrid Østby's class 4A at Solbakken, one of its pupils, and a day that pupil was
@@ -194,6 +196,17 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             app,
             "SELECT g.id FROM groups g JOIN schools s ON s.id = g.school_id \
              WHERE s.name = 'Solbakken skole' AND g.kind = 'base' AND g.name = '4A'",
+        )
+        .await,
+        mail_message: scalar(
+            app,
+            "INSERT INTO mail_outbox (tenant_id, kind, dedupe_key, school_id, recipient_id, recipient_address, lang, \
+                 subject, body_text, status, attempts, last_error) \
+             SELECT s.tenant_id, 'weekly_absence_summary', '2026-W47', s.id, p.id, 'kari@epost.example', 'nb', \
+                 'Ukeoppsummering av fravær', 'Fravær: 1', 'failed', 6, 'smtp_550' \
+             FROM schools s JOIN persons p ON p.tenant_id = s.tenant_id AND p.given_name = 'Kari' \
+               AND p.family_name = 'Nordmann' \
+             WHERE s.name = 'Solbakken skole' ORDER BY p.birth_date LIMIT 1 RETURNING id",
         )
         .await,
     }
@@ -492,6 +505,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
     cases.extend(sfo_cases(f));
     cases.extend(leave_cases(f));
     cases.extend(absence_office_cases(f));
+    cases.extend(mail_cases(f));
     cases
 }
 
@@ -1101,5 +1115,47 @@ fn absence_office_cases(f: &Fixtures) -> Vec<Case> {
             allowed,
         ));
     }
+    cases
+}
+
+// ---------------------------------------------------------------------------------
+// Mail to guardians: the school office's outbox
+// ---------------------------------------------------------------------------------
+
+fn mail_cases(f: &Fixtures) -> Vec<Case> {
+    let case = |method, route: &'static str, path: String, what, allowed: Vec<&'static str>| Case {
+        method,
+        route,
+        path,
+        what,
+        form: Vec::new(),
+        allowed,
+        refused: Vec::new(),
+        others: Hidden,
+        anonymous: SignIn,
+    };
+    let mut cases = vec![case(
+        "GET",
+        "/mail",
+        "/mail".to_owned(),
+        "the outbox entry",
+        vec!["office_clerk", "principal", "system_admin", "smaoy_office_clerk"],
+    )];
+    let schools: [(Uuid, &'static str, Vec<&'static str>); 4] = [
+        (f.solbakken, "Solbakken's outbox", vec!["office_clerk", "system_admin"]),
+        (f.ungdom, "the lower secondary school's outbox", vec!["principal", "system_admin"]),
+        (f.nordlys, "Nordlys' outbox", vec!["system_admin"]),
+        (f.smaoy_school, "Småøy's outbox", vec!["smaoy_office_clerk"]),
+    ];
+    for (school, what, allowed) in schools {
+        cases.push(case("GET", "/schools/{school_id}/mail", format!("/schools/{school}/mail"), what, allowed));
+    }
+    cases.push(case(
+        "POST",
+        "/schools/{school_id}/mail/{message_id}/retry",
+        format!("/schools/{}/mail/{}/retry", f.solbakken, f.mail_message),
+        "retrying a failed e-mail about Solbakken (then: already re-queued)",
+        vec!["office_clerk", "system_admin"],
+    ));
     cases
 }

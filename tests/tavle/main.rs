@@ -18,6 +18,7 @@ mod authz;
 mod cli;
 mod hr_import;
 mod leave;
+mod mail;
 mod oidc;
 mod pupils;
 mod schema;
