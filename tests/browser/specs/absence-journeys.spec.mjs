@@ -41,11 +41,12 @@ test('teacher: takes the register for a lesson with the keyboard; a mistake keep
   await tabTo(page, 'a[href="/absence"]', problems);
   let res = await press(page, 'Enter', tavleUrl());
   expect(new URL(page.url()).pathname).toBe('/absence/register');
-  for (let i = 0; i < 7 && (await page.locator('main table tbody th a').count()) === 0; i++) {
+  for (let i = 0; i < 7 && (await page.locator('main table tbody th a[href^="/absence/groups/"]').count()) === 0; i++) {
     res = await navigation(page, () => page.click('a[rel="prev"]'), tavleUrl());
   }
   await check(page, res, 'teacher-lessons', problems);
-  const href = await page.locator('main table tbody th a').first().getAttribute('href');
+  // A lesson's register (a school that records per day also offers the day's register).
+  const href = await page.locator('main table tbody th a[href^="/absence/groups/"]').first().getAttribute('href');
   await tabTo(page, `main table tbody th a[href="${href}"]`, problems);
   res = await press(page, 'Enter', tavleUrl());
   await expect(page.locator('h1')).toContainText(nb('absence.register.title'));
@@ -192,4 +193,72 @@ test('pupil: sees their own week and their own absence, and nobody else’s', as
   await expect(page.locator('main form[method=post]')).toHaveCount(0);
   await check(page, res, 'pupil-absence', problems);
   expect(problems, formatProblems('pupil journey', problems)).toEqual([]);
+});
+
+test('contact teacher: opens the class overview, reviews a day of a pupil’s absence, and sees it counted', async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  await signIn(page, 'contact_teacher');
+  await expectSignedIn(page, 'contact_teacher');
+
+  // The classes the contact teacher follows, then the class.
+  await tabTo(page, 'a[href="/absence/classes"]', problems);
+  let res = await press(page, 'Enter', tavleUrl());
+  await check(page, res, 'contact-teacher-classes', problems);
+  const classLink = page.locator('main a.ds-card[href^="/absence/classes/"]').first();
+  const classHref = await classLink.getAttribute('href');
+  await tabTo(page, `main a[href="${classHref}"]`, problems);
+  res = await press(page, 'Enter', tavleUrl());
+  await check(page, res, 'contact-teacher-class', problems);
+  const pupilLinks = page.locator('main a[href^="/absence/pupils/"][href$="/review"]');
+  expect(await pupilLinks.count(), 'the class lists its pupils').toBeGreaterThan(3);
+
+  // A pupil with absence to review (the demo has absence since August); else take the
+  // register for one first, so there is a day to review.
+  let reviewHref = null;
+  for (const href of await pupilLinks.evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {
+    await page.goto(tavleUrl() + href);
+    if ((await page.locator('#review-days tbody tr').count()) > 0) {
+      reviewHref = href;
+      break;
+    }
+  }
+  expect(reviewHref, 'some pupil of the class has absence to review').not.toBeNull();
+  res = await navigation(page, () => page.goto(tavleUrl() + reviewHref), tavleUrl());
+  await check(page, res, 'contact-teacher-review', problems);
+  const unreviewedBefore = Number(await page.locator('#totals-unreviewed').textContent());
+
+  // An unreviewed day: open it, then send the form for a Sunday instead — a mistake.
+  const day = page.locator('#review-days tbody tr', { hasText: nb('totals.not_reviewed') }).first().locator('th a');
+  const dayHref = await day.getAttribute('href');
+  await tabTo(page, `#review-days a[href="${dayHref}"]`, problems);
+  res = await press(page, 'Enter', tavleUrl());
+  await expect(page.locator('#review-lessons li')).not.toHaveCount(0);
+  const date = await page.locator('#date').inputValue();
+  const code = await page.locator('#code option:not([value=""])').first().getAttribute('value');
+  let sunday = date;
+  while (new Date(`${sunday}T12:00:00Z`).getUTCDay() !== 0) sunday = daysFrom(sunday, -1);
+  await page.fill('#date', sunday);
+  await page.selectOption('#code', code);
+  await tabTo(page, 'main form[method=post] button[type=submit]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(422);
+  await expect(page.locator('.ds-error-summary')).toBeFocused();
+  await expect(page.locator('#date')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#code')).toHaveValue(code);
+  await check(page, res, 'contact-teacher-review-error', problems, { keyboard: false });
+
+  // The summary leads to the date; put the day back and save: one day fewer to review.
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#date')).toBeFocused();
+  await page.fill('#date', date);
+  await tabTo(page, 'main form[method=post] button[type=submit]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(200);
+  await expect(page.locator('main [role=status]').first()).toBeVisible();
+  await expect(page.locator('#totals-unreviewed')).toHaveText(String(unreviewedBefore - 1));
+  await check(page, res, 'contact-teacher-reviewed', problems, { keyboard: false });
+  expect(problems, formatProblems('contact teacher journey', problems)).toEqual([]);
 });
