@@ -68,23 +68,28 @@ run() { # mode port
         -s benches/register.lua "http://127.0.0.1:$2" | tee "$WORK/$1.out" | grep RESULT
 }
 
-step "load: $CONNECTIONS connections, $THREADS threads, $DURATION each"
+# Other work on the machine depresses every figure: compare the ratios of one run.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+step "load: $CONNECTIONS connections, $THREADS threads, $DURATION each (load average $load_before)"
 run baseline "$BASE_PORT"
 run get "$PORT"
 run post "$PORT"
 
 rps() { grep RESULT "$WORK/$1.out" | sed -E 's/.*rps=([0-9.]+).*/\1/'; }
 field() { grep RESULT "$WORK/$1.out" | sed -E "s/.* $2=([0-9.]+).*/\1/"; }
+answers() { grep RESULT "$WORK/$1.out" | sed -E 's/.* statuses=([^ ]*).*/\1/'; }
 base=$(rps baseline)
 echo
-printf '%-26s %10s %9s %9s %8s %7s\n' "page" "req/s" "p50 ms" "p99 ms" "errors" "ratio"
+echo "load average before the run: $load_before"
+printf '%-26s %10s %9s %9s %8s %7s  %s\n' "page" "req/s" "p50 ms" "p99 ms" "errors" "ratio" "answers"
 for m in baseline get post; do
     label=$m
     [ "$m" = get ] && label="register (GET)"
     [ "$m" = post ] && label="register save (POST)"
     ratio=$(awk -v a="$(rps $m)" -v b="$base" 'BEGIN { printf "%.0f%%", 100 * a / b }')
-    printf '%-26s %10s %9s %9s %8s %7s\n' "$label" "$(rps $m)" "$(field $m p50_ms)" "$(field $m p99_ms)" \
-        "$(field $m errors)" "$ratio"
+    printf '%-26s %10s %9s %9s %8s %7s  %s\n' "$label" "$(rps $m)" "$(field $m p50_ms)" "$(field $m p99_ms)" \
+        "$(field $m errors)" "$ratio" "$(answers $m)"
 done
 echo
+echo "answers: by HTTP status (303 is a saved register), timeout: none within wrk's 2 s."
 echo "Aim: register >= 50% of the baseline's req/s with p99 < 25 ms at 64 connections; saving >= 30%."

@@ -22,8 +22,10 @@ end
 local counter = 0
 local statuses = { "present", "present", "present", "present", "present", "present", "absent", "late" }
 
+local threads = {}
 function setup(thread)
   thread:set("offset", math.random(#teachers))
+  table.insert(threads, thread)
 end
 
 function request()
@@ -47,14 +49,31 @@ function request()
   return wrk.format("POST", path, headers, table.concat(body, "&"))
 end
 
-local codes = {}
+-- Answers by status code, per thread (each thread runs its own Lua state; `done`
+-- collects them).
+codes = {}
 function response(status, headers, body)
   codes[status] = (codes[status] or 0) + 1
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("RESULT mode=%s requests=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%d\n",
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("codes") or {}) do total[status] = (total[status] or 0) + n end
+  end
+  local keys = {}
+  for status in pairs(total) do table.insert(keys, status) end
+  table.sort(keys)
+  local parts = {}
+  for _, status in ipairs(keys) do table.insert(parts, status .. ":" .. total[status]) end
+  local e = summary.errors
+  -- No answer at all: wrk gave up after its timeout (2 s), or the socket failed.
+  if e.timeout > 0 then table.insert(parts, string.format("timeout:%d", e.timeout)) end
+  if e.connect + e.read + e.write > 0 then
+    table.insert(parts, string.format("socket:%d", e.connect + e.read + e.write))
+  end
+  io.write(string.format("RESULT mode=%s requests=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%d statuses=%s\n",
     mode, summary.requests, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+    e.status + e.connect + e.read + e.write + e.timeout, table.concat(parts, ",")))
 end

@@ -187,6 +187,11 @@ pub struct Entry {
 /// Save the register: one row per (lesson, pupil, date), so saving the same register
 /// again changes nothing. A row whose status is unchanged keeps who registered it and
 /// when. Returns the number of rows inserted or changed.
+///
+/// One statement for all the pupils, which locks their rows in pupil order: two saves
+/// of the same register at once (a double click, two tabs) wait for each other
+/// instead of deadlocking, as they did when each pupil was upserted on its own in the
+/// form's order.
 pub async fn save_register(
     conn: &mut PgConnection,
     lesson: Uuid,
@@ -195,30 +200,33 @@ pub async fn save_register(
     source: &str,
     entries: &[Entry],
 ) -> Result<u64> {
-    let mut changed = 0;
-    for e in entries {
-        changed += sqlx::query(
-            "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, minutes_late, \
-                 registered_by, source) \
-             VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (tenant_id, lesson_id, pupil_id, date) DO UPDATE \
-                SET status = EXCLUDED.status, minutes_late = EXCLUDED.minutes_late, \
-                    registered_by = EXCLUDED.registered_by, registered_at = now(), source = EXCLUDED.source \
-              WHERE (absence_registrations.status, absence_registrations.minutes_late) \
-                    IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.minutes_late)",
-        )
-        .bind(lesson)
-        .bind(e.pupil_id)
-        .bind(date)
-        .bind(e.status)
-        .bind(e.minutes_late)
-        .bind(by)
-        .bind(source)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    }
-    Ok(changed)
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by_key(|e| e.pupil_id);
+    let pupils: Vec<Uuid> = sorted.iter().map(|e| e.pupil_id).collect();
+    let statuses: Vec<&str> = sorted.iter().map(|e| e.status).collect();
+    let minutes: Vec<Option<i16>> = sorted.iter().map(|e| e.minutes_late).collect();
+    Ok(sqlx::query(
+        "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, minutes_late, \
+             registered_by, source) \
+         SELECT tavle_current_tenant(), $1, e.pupil_id, $2, e.status, e.minutes_late, $3, $4 \
+         FROM unnest($5::uuid[], $6::text[], $7::smallint[]) AS e (pupil_id, status, minutes_late) \
+         ORDER BY e.pupil_id \
+         ON CONFLICT (tenant_id, lesson_id, pupil_id, date) DO UPDATE \
+            SET status = EXCLUDED.status, minutes_late = EXCLUDED.minutes_late, \
+                registered_by = EXCLUDED.registered_by, registered_at = now(), source = EXCLUDED.source \
+          WHERE (absence_registrations.status, absence_registrations.minutes_late) \
+                IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.minutes_late)",
+    )
+    .bind(lesson)
+    .bind(date)
+    .bind(by)
+    .bind(source)
+    .bind(&pupils)
+    .bind(&statuses)
+    .bind(&minutes)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 // ---- guardians' reports ---------------------------------------------------------

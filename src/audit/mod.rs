@@ -3,7 +3,9 @@
 //!
 //! The table is append-only for the application (INSERT and SELECT only) and each
 //! tenant's events are chained with SHA-256 by a trigger (see the identity migration),
-//! so that `tavle audit verify` can find a changed or deleted row.
+//! so that `tavle audit verify` can find a changed or deleted row. Events are written
+//! to `audit_pending` and chained into `audit_events` as their transaction commits
+//! (migration 000011), so the tenant's chain is locked only during commits.
 //!
 //! `verify` is that check; `page` (with `queries`) is the data protection officer's
 //! view of the log.
@@ -116,12 +118,13 @@ pub async fn insert(
     ip: Option<&str>,
     event: Event<'_>,
 ) -> Result<()> {
-    // seq, at, prev_hash and hash are set by the chaining trigger; the placeholders
-    // only satisfy NOT NULL.
+    // Into the pending table: a deferred trigger moves the event into audit_events when
+    // the transaction commits, where it is chained (see migration 000011: the tenant's
+    // chain is locked only during the commit, not from here on).
     sqlx::query(
-        "INSERT INTO audit_events (tenant_id, seq, actor_person_id, actor_role, session_id, action, \
-             resource, resource_id, subject_ids, purpose, ip, prev_hash, hash) \
-         VALUES ($1, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', '')",
+        "INSERT INTO audit_pending (tenant_id, actor_person_id, actor_role, session_id, action, \
+             resource, resource_id, subject_ids, purpose, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(tenant)
     .bind(actor)

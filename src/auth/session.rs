@@ -6,7 +6,7 @@
 //! employment or guardianship that granted access ends: the actor's grants are
 //! derived afresh on every request, and a session with none is ended.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -134,28 +134,22 @@ pub async fn load(pool: &PgPool, cookie: &str) -> Result<Option<Loaded>> {
         return Ok(None);
     };
     let mut tx = db::begin(pool, tenant).await?;
-    let row: Option<(Uuid, Uuid, String, String, bool, String)> = sqlx::query_as(
-        "SELECT s.id, s.person_id, s.audience, s.csrf_token, \
-                s.last_seen_at < now() - interval '60 seconds', \
-                p.given_name || ' ' || p.family_name \
-         FROM sessions s JOIN persons p ON p.tenant_id = s.tenant_id AND p.id = s.person_id \
-         WHERE s.token_hash = $1 AND s.expires_at > now() \
-           AND s.last_seen_at + make_interval(secs => s.idle_timeout_seconds) > now()",
-    )
-    .bind(hash(secret))
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((session_id, person_id, audience, csrf, stale, name)) = row else {
+    // The session, its person and what grants access (by audience), in one round trip.
+    let row: Option<SessionRow> =
+        sqlx::query_as(SESSION_SQL.as_str()).bind(hash(secret)).fetch_optional(&mut *tx).await?;
+    let Some(row) = row else {
         return Ok(None);
     };
-    let Some(audience) = Audience::from_code(&audience) else {
+    let Some(audience) = Audience::from_code(&row.audience) else {
         return Ok(None);
     };
-    let (grants, children) = grants(&mut tx, person_id, audience).await?;
+    let (session_id, person_id, csrf, stale, name) = (row.id, row.person_id, row.csrf_token, row.stale, row.name);
+    let grants = to_grants(row.roles.unwrap_or_default().into_iter().zip(row.schools.unwrap_or_default()));
+    let children = row.children.unwrap_or_default();
     let live = match audience {
         Audience::Staff => !grants.is_empty(),
         Audience::Guardian => !children.is_empty(),
-        Audience::Pupil => is_enrolled(&mut tx, person_id).await?,
+        Audience::Pupil => row.enrolled,
     };
     if !live {
         // The access that justified the session has ended: end the session too.
@@ -224,36 +218,16 @@ pub async fn end(pool: &PgPool, actor: &Actor, ip: Option<&str>) -> Result<Optio
 async fn grants(conn: &mut PgConnection, person: Uuid, audience: Audience) -> Result<(Vec<Grant>, Vec<Uuid>)> {
     match audience {
         Audience::Staff => {
-            let rows: Vec<(String, Option<Uuid>)> = sqlx::query_as(
-                "SELECT DISTINCT rm.role, e.school_id FROM employments e \
-                 JOIN role_mappings rm ON rm.tenant_id = e.tenant_id \
-                      AND rm.position_code = e.position_code \
-                      AND rm.workplace_kind = CASE WHEN e.school_id IS NULL THEN 'municipal' ELSE 'school' END \
-                 WHERE e.staff_id = $1 AND NOT e.on_leave AND e.from_date <= current_date \
-                   AND (e.to_date IS NULL OR e.to_date > current_date)",
-            )
-            .bind(person)
-            .fetch_all(conn)
-            .await?;
-            let grants = rows
-                .into_iter()
-                .filter_map(|(role, school_id)| Some(Grant { role: Role::from_code(&role)?, school_id }))
-                .collect();
+            let rows: Vec<(String, Option<Uuid>)> =
+                sqlx::query_as(&staff_grants_sql("$1")).bind(person).fetch_all(conn).await?;
+            let grants = to_grants(rows);
             Ok((grants, Vec::new()))
         }
         Audience::Guardian => {
             // Parental responsibility, a current guardianship, and a child under 18.
-            let children = sqlx::query_scalar(
-                "SELECT g.pupil_id FROM guardianships g \
-                 JOIN persons c ON c.tenant_id = g.tenant_id AND c.id = g.pupil_id \
-                 WHERE g.guardian_id = $1 AND g.parental_responsibility \
-                   AND g.from_date <= current_date AND (g.to_date IS NULL OR g.to_date > current_date) \
-                   AND (c.birth_date IS NULL OR c.birth_date > current_date - interval '18 years') \
-                 ORDER BY c.birth_date",
-            )
-            .bind(person)
-            .fetch_all(conn)
-            .await?;
+            let rows: Vec<(Uuid, Option<time::Date>)> =
+                sqlx::query_as(&children_sql("$1")).bind(person).fetch_all(conn).await?;
+            let children = rows.into_iter().map(|(id, _)| id).collect();
             Ok((Vec::new(), children))
         }
         Audience::Pupil => Ok((Vec::new(), Vec::new())),
@@ -261,13 +235,85 @@ async fn grants(conn: &mut PgConnection, person: Uuid, audience: Audience) -> Re
 }
 
 async fn is_enrolled(conn: &mut PgConnection, person: Uuid) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM enrolments WHERE pupil_id = $1 AND from_date <= current_date \
-           AND (to_date IS NULL OR to_date > current_date))",
+    Ok(sqlx::query_scalar(&format!("SELECT {}", enrolled_sql("$1"))).bind(person).fetch_one(conn).await?)
+}
+
+fn to_grants(rows: impl IntoIterator<Item = (String, Option<Uuid>)>) -> Vec<Grant> {
+    rows.into_iter().filter_map(|(role, school_id)| Some(Grant { role: Role::from_code(&role)?, school_id })).collect()
+}
+
+// The rules that give a person access, as SQL over the person `p` (a parameter or a
+// column): used at sign-in, and folded into the per-request session query.
+
+/// A staff member's roles: (role, school or none for municipal work), from their
+/// current employments that are not on leave, through the tenant's role mappings.
+fn staff_grants_sql(p: &str) -> String {
+    format!(
+        "SELECT DISTINCT rm.role, e.school_id FROM employments e \
+         JOIN role_mappings rm ON rm.tenant_id = e.tenant_id \
+              AND rm.position_code = e.position_code \
+              AND rm.workplace_kind = CASE WHEN e.school_id IS NULL THEN 'municipal' ELSE 'school' END \
+         WHERE e.staff_id = {p} AND NOT e.on_leave AND e.from_date <= current_date \
+           AND (e.to_date IS NULL OR e.to_date > current_date)"
     )
-    .bind(person)
-    .fetch_one(conn)
-    .await?)
+}
+
+/// A guardian's children: parental responsibility, a current guardianship, and a
+/// child under 18; the eldest first.
+fn children_sql(p: &str) -> String {
+    format!(
+        "SELECT g.pupil_id, c.birth_date FROM guardianships g \
+         JOIN persons c ON c.tenant_id = g.tenant_id AND c.id = g.pupil_id \
+         WHERE g.guardian_id = {p} AND g.parental_responsibility \
+           AND g.from_date <= current_date AND (g.to_date IS NULL OR g.to_date > current_date) \
+           AND (c.birth_date IS NULL OR c.birth_date > current_date - interval '18 years') \
+         ORDER BY c.birth_date"
+    )
+}
+
+/// A pupil's current enrolment.
+fn enrolled_sql(p: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM enrolments WHERE pupil_id = {p} AND from_date <= current_date \
+           AND (to_date IS NULL OR to_date > current_date))"
+    )
+}
+
+/// The live session behind a token hash, with what grants its person access (only
+/// the part for the session's audience is evaluated).
+static SESSION_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT s.id, s.person_id, s.audience, s.csrf_token, \
+                s.last_seen_at < now() - interval '60 seconds' AS stale, \
+                p.given_name || ' ' || p.family_name AS name, \
+                sg.roles, sg.schools, gc.children, \
+                CASE WHEN s.audience = 'pupil' THEN {enrolled} ELSE false END AS enrolled \
+         FROM sessions s JOIN persons p ON p.tenant_id = s.tenant_id AND p.id = s.person_id \
+         LEFT JOIN LATERAL (SELECT array_agg(g.role ORDER BY g.role, g.school_id) AS roles, \
+                                   array_agg(g.school_id ORDER BY g.role, g.school_id) AS schools \
+                            FROM ({staff}) g WHERE s.audience = 'staff') sg ON true \
+         LEFT JOIN LATERAL (SELECT array_agg(c.pupil_id ORDER BY c.birth_date) AS children FROM ({children}) c \
+                            WHERE s.audience = 'guardian') gc ON true \
+         WHERE s.token_hash = $1 AND s.expires_at > now() \
+           AND s.last_seen_at + make_interval(secs => s.idle_timeout_seconds) > now()",
+        enrolled = enrolled_sql("s.person_id"),
+        staff = staff_grants_sql("s.person_id"),
+        children = children_sql("s.person_id"),
+    )
+});
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: Uuid,
+    person_id: Uuid,
+    audience: String,
+    csrf_token: String,
+    stale: bool,
+    name: String,
+    roles: Option<Vec<String>>,
+    schools: Option<Vec<Option<Uuid>>>,
+    children: Option<Vec<Uuid>>,
+    enrolled: bool,
 }
 
 #[cfg(test)]

@@ -61,11 +61,11 @@ pub async fn check_app_role(app: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Begin a transaction bound to `tenant`.
+/// Begin a transaction bound to `tenant`, in one round trip: `BEGIN` and the
+/// transaction-local setting go together as one simple query. (The id is formatted
+/// into the text: a `Uuid` prints as hex digits and dashes only, nothing to escape.)
 pub async fn begin(pool: &PgPool, tenant: Uuid) -> Result<Tx, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    set_tenant(&mut tx, tenant).await?;
-    Ok(tx)
+    pool.begin_with(format!("BEGIN; SELECT set_config('tavle.tenant_id', '{tenant}', true)")).await
 }
 
 /// Bind an open transaction to `tenant` (transaction-local, so a pooled connection

@@ -578,3 +578,70 @@ async fn a_principal_sees_the_log_of_their_own_schools_pupils_only() {
     let res = app.post_form(&mut principal, "/audit", &[("subject", &oskar.to_string())]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// One event through the application's raw insert, in its own tenant transaction.
+async fn write_event(pool: &sqlx::PgPool, tenant: Uuid, commit: bool) {
+    use tavle::audit::{self, Action, Event};
+    let mut tx = db::begin(pool, tenant).await.unwrap();
+    let id = Uuid::new_v4();
+    let event = Event {
+        action: Action::Read,
+        resource: "pupil_card",
+        resource_id: Some(id),
+        subjects: &[],
+        purpose: tavle::policy::Purpose::SchoolAdministration,
+    };
+    audit::insert(&mut tx, tenant, None, Some("office_clerk"), None, Some("10.0.0.7"), event).await.unwrap();
+    // Pending: not in the log before the commit.
+    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE resource_id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(visible, 0);
+    if commit {
+        tx.commit().await.unwrap();
+    } else {
+        tx.rollback().await.unwrap();
+    }
+}
+
+async fn events_from(app: &TestApp, ip: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE ip = $1").bind(ip).fetch_one(&app.owner).await.unwrap()
+}
+
+/// Events are chained into the log as their transaction commits (migration 000011):
+/// a committed event is in the log and the chain stays whole, also when many commit
+/// at once; a rolled-back one leaves nothing; nothing stays pending; and the
+/// application may only add to the pending table, never read, change or remove it.
+#[tokio::test]
+async fn events_are_chained_at_commit_whole_under_concurrency_and_nothing_stays_pending() {
+    let app = spawn_app().await;
+    let tenant = app.tenant_id("fjordvik").await;
+
+    write_event(&app.db, tenant, true).await;
+    assert_eq!(events_from(&app, "10.0.0.7").await, 1);
+    write_event(&app.db, tenant, false).await;
+    assert_eq!(events_from(&app, "10.0.0.7").await, 1, "a rolled-back event is not in the log");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let pool = app.db.clone();
+        tasks.spawn(async move { write_event(&pool, tenant, true).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("task");
+    }
+    assert_eq!(events_from(&app, "10.0.0.7").await, 21);
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_pending").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(pending, 0);
+    let v = verdict(&app, tenant).await;
+    assert!(v.is_ok(), "{v}");
+
+    for sql in ["SELECT count(*) FROM audit_pending", "UPDATE audit_pending SET ip = NULL", "DELETE FROM audit_pending"]
+    {
+        let mut tx = db::begin(&app.db, tenant).await.unwrap();
+        let err = sqlx::query(sql).execute(&mut *tx).await.unwrap_err();
+        assert!(err.to_string().contains("permission denied"), "{sql}: {err}");
+    }
+}

@@ -245,3 +245,39 @@ async fn over_https_cookies_are_secure_and_host_prefixed() {
     assert!(!session.contains("Domain="), "{session}");
     assert!(res.headers.get("strict-transport-security").is_some());
 }
+
+/// Every request re-derives access in the one session query, by the session's
+/// audience: a pupil's session ends with the enrolment, a staff member's when the
+/// employment goes on leave, on the very next request.
+#[tokio::test]
+async fn a_pupil_session_ends_with_the_enrolment_and_a_staff_session_with_leave() {
+    let app = spawn_app().await;
+    let mut pupil = app.sign_in_as("pupil").await;
+    let mut teacher = app.sign_in_as("teacher").await;
+    let (pupil_id, _) = app.persona("pupil").await;
+    let (teacher_id, _) = app.persona("teacher").await;
+    let own_card = format!("/pupils/{pupil_id}");
+    assert_eq!(app.get(&mut pupil, &own_card).await.status, StatusCode::OK);
+    assert_eq!(app.get(&mut teacher, "/absence/register").await.status, StatusCode::OK);
+
+    sqlx::query("UPDATE enrolments SET to_date = current_date WHERE pupil_id = $1")
+        .bind(pupil_id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    assert_redirects_to(&app.get(&mut pupil, &own_card).await, "/sign-in");
+    assert_eq!(app.get(&mut teacher, "/absence/register").await.status, StatusCode::OK, "the teacher is unaffected");
+
+    sqlx::query("UPDATE employments SET on_leave = true WHERE staff_id = $1")
+        .bind(teacher_id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    assert_redirects_to(&app.get(&mut teacher, "/absence/register").await, "/sign-in");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE person_id = ANY($1)")
+        .bind(vec![pupil_id, teacher_id])
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the ended sessions are deleted");
+}
