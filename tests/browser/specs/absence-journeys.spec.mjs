@@ -262,3 +262,76 @@ test('contact teacher: opens the class overview, reviews a day of a pupil’s ab
   await check(page, res, 'contact-teacher-reviewed', problems, { keyboard: false });
   expect(problems, formatProblems('contact teacher journey', problems)).toEqual([]);
 });
+
+test('guardian and principal: leave applied for in advance, decided by the school, the answer shown to the guardian', async ({
+  page,
+  browser,
+}) => {
+  const problems = watchConsole(page);
+  await signIn(page, 'guardian');
+  await expectSignedIn(page, 'guardian');
+
+  // Emma's absence page, then "apply for leave".
+  await tabTo(page, 'a[href="/absence"]', problems);
+  await press(page, 'Enter', tavleUrl());
+  const emma = page.locator('main a.ds-card[href^="/absence/children/"]', { hasText: 'Emma' });
+  const childHref = await emma.getAttribute('href');
+  await tabTo(page, `main a.ds-card[href="${childHref}"]`, problems);
+  await press(page, 'Enter', tavleUrl());
+  await tabTo(page, `main a[href="${childHref}/leave"]`, problems);
+  let res = await press(page, 'Enter', tavleUrl());
+  await check(page, res, 'guardian-leave', problems);
+  await expect(page.locator('main form textarea, main form input[type=text]')).toHaveCount(0);
+
+  // A weekend only: no school days, so nothing to apply for.
+  let saturday = daysFrom(today(), 7);
+  while (new Date(`${saturday}T12:00:00Z`).getUTCDay() !== 6) saturday = daysFrom(saturday, 1);
+  await page.fill('#first_day', saturday);
+  await page.fill('#last_day', daysFrom(saturday, 1));
+  await chooseRadio(page, 'reason', 'family_event', problems);
+  await tabTo(page, 'main form[method=post][action$="/leave"] button[type=submit]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(422);
+  await expect(page.locator('.ds-error-summary')).toBeFocused();
+  await expect(page.locator('.ds-error-summary')).toContainText(nb('leave.error.no_school_days'));
+  await expect(page.locator('#reason-family_event')).toBeChecked();
+  await check(page, res, 'guardian-leave-error', problems, { keyboard: false });
+
+  // The Monday after: one school day.
+  const monday = daysFrom(saturday, 2);
+  await page.fill('#first_day', monday);
+  await page.fill('#last_day', monday);
+  await tabTo(page, 'main form[method=post][action$="/leave"] button[type=submit]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(200);
+  await expect(page.locator('main [role=status]')).toHaveText(nb('leave.created'));
+  await expect(page.locator('main table tbody')).toContainText(nb('leave.status.pending'));
+
+  // The principal of Emma's school finds it first in the list and approves it.
+  const office = await browser.newContext({ locale: 'nb-NO', reducedMotion: 'reduce' });
+  try {
+    const p = await office.newPage();
+    problems.push(...watchConsole(p));
+    await signIn(p, 'principal');
+    res = await navigation(p, () => p.goto(`${tavleUrl()}/absence/leave`), tavleUrl());
+    await check(p, res, 'principal-leave-queue', problems);
+    const row = p.locator('main table tbody tr', { hasText: 'Emma' }).last().locator('th a');
+    const appHref = await row.getAttribute('href');
+    await tabTo(p, `main a[href="${appHref}"]`, problems);
+    res = await press(p, 'Enter', tavleUrl());
+    await check(p, res, 'principal-leave-application', problems);
+    await chooseRadio(p, 'decision', 'approve', problems);
+    await tabTo(p, 'main form[method=post] button[type=submit]', problems);
+    res = await press(p, 'Enter', tavleUrl());
+    expect(res.status()).toBe(200);
+    await expect(p.locator('main [role=status]')).toHaveText(nb('leave.decided.approved'));
+    await check(p, res, 'principal-leave-decided', problems, { keyboard: false });
+  } finally {
+    await office.close();
+  }
+
+  // The guardian sees the answer.
+  res = await navigation(page, () => page.reload(), tavleUrl());
+  await expect(page.locator('main table tbody')).toContainText(nb('leave.status.approved'));
+  expect(problems, formatProblems('leave journey', problems)).toEqual([]);
+});

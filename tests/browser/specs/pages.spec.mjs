@@ -42,6 +42,29 @@ function outcomeProblem(entry, status, finalUrl) {
     : { rule: 'outcome', element: entry.path, message: `expected ${entry.expected}, got ${got} (${status} at ${finalPath})` };
 }
 
+/**
+ * A file to download (a CSV export: `Content-Disposition: attachment`) is no page: the
+ * browser would not show it. Fetch it with the persona's cookies instead and check the
+ * outcome, that it is sent as a download, and (when allowed) its type. `null` when the
+ * path answers with a page.
+ */
+async function downloadProblems(context, entry) {
+  // Only paths that name a file (`….csv`): every other path is a page.
+  if (!/\.[a-z0-9]+$/i.test(entry.path.split('?')[0])) return null;
+  const res = await context.request.get(tavleUrl() + entry.path, { maxRedirects: 0 });
+  const disposition = res.headers()['content-disposition'] ?? '';
+  if (!disposition.startsWith('attachment')) return null;
+  const status = res.status();
+  const got = status === 200 ? 'Allowed' : status === 404 ? 'Hidden' : status === 403 ? 'Refused' : `HTTP ${status}`;
+  if (got !== entry.expected) {
+    return [{ rule: 'outcome', element: entry.path, message: `expected ${entry.expected}, got ${got} (a download)` }];
+  }
+  const type = res.headers()['content-type'] ?? '';
+  return /^text\/csv; charset=utf-8$/i.test(type)
+    ? []
+    : [{ rule: 'download', element: entry.path, message: `a download sent as ${type}, not text/csv; charset=utf-8` }];
+}
+
 for (const persona of personasOf(entries)) {
   test.describe(label(persona), () => {
     for (const entry of visitsFor(entries, persona)) {
@@ -61,6 +84,11 @@ for (const persona of personasOf(entries)) {
           try {
             const page = await context.newPage();
             const consoleProblems = watchConsole(page);
+            const download = await downloadProblems(context, entry);
+            if (download) {
+              problems.push(...download.map((p) => ({ ...p, rule: `${p.rule} (${lang})` })));
+              continue;
+            }
             const res = await timed(timings, 'load', () => page.goto(tavleUrl() + entry.path));
             expect(res, `a response for ${entry.path}`).not.toBeNull();
             const wrong = outcomeProblem(entry, res.status(), page.url());
