@@ -21,6 +21,7 @@ use super::day_queries::{self, ClassRow, DayEntry, Mode, PupilLessonRow};
 use super::domain::{self, Status};
 use super::parse_id;
 use super::queries;
+use super::register::parse_sent;
 use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
@@ -251,45 +252,6 @@ pub async fn show(
     Ok(render_with(status, &page))
 }
 
-#[derive(Debug, Default)]
-struct SentLine {
-    status: String,
-    minutes: String,
-}
-
-/// The form as sent: only `csrf`, `date`, `status-<pupil>` and `minutes-<pupil>`
-/// exist; anything else, or a field twice, is refused whole (400).
-#[derive(Debug, Default)]
-struct Sent {
-    date: String,
-    lines: HashMap<Uuid, SentLine>,
-}
-
-fn parse_sent(fields: Vec<(String, String)>) -> Result<Sent> {
-    let mut sent = Sent::default();
-    let mut seen = HashSet::new();
-    for (key, value) in fields {
-        if !seen.insert(key.clone()) {
-            return Err(AppError::BadRequest);
-        }
-        match key.as_str() {
-            "csrf" => {}
-            "date" => sent.date = value,
-            _ => {
-                let (kind, id) = key.split_once('-').ok_or(AppError::BadRequest)?;
-                let id = Uuid::parse_str(id).map_err(|_| AppError::BadRequest)?;
-                let line = sent.lines.entry(id).or_default();
-                match kind {
-                    "status" => line.status = value,
-                    "minutes" => line.minutes = value,
-                    _ => return Err(AppError::BadRequest),
-                }
-            }
-        }
-    }
-    Ok(sent)
-}
-
 /// The rows a pupil's whole-day status comes to, over their lessons of the day.
 fn entries_for(pupil: Uuid, status: Status, minutes: Option<i16>, lessons: &[Uuid]) -> Vec<DayEntry> {
     lessons
@@ -317,7 +279,8 @@ pub async fn save(
     form: std::result::Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response> {
     let Form(fields) = form.map_err(|_| AppError::BadRequest)?;
-    let sent = parse_sent(fields)?;
+    // The day register's form has no lesson: the day's lessons follow from the date.
+    let sent = parse_sent(fields, false)?;
     let (mut tx, access, class) = load(&state, &ctx, &class_id).await?;
     let (date, mut date_error) = check_date(&mut tx, &class, &sent.date, true).await?;
     let mut pupils_error = None;

@@ -391,22 +391,25 @@ pub async fn show(
 
 /// One pupil's line as sent.
 #[derive(Debug, Default)]
-struct SentLine {
-    status: String,
-    minutes: String,
-    error: Option<&'static str>,
+pub(super) struct SentLine {
+    pub(super) status: String,
+    pub(super) minutes: String,
+    pub(super) error: Option<&'static str>,
 }
 
-/// The register form as sent: only `csrf`, `date`, `lesson`, `status-<pupil>` and
-/// `minutes-<pupil>` exist; anything else, or a field twice, is refused whole.
+/// A register form as sent: only `csrf`, `date`, `lesson` (the lesson register's
+/// form; not the day register's), `status-<pupil>` and `minutes-<pupil>` exist;
+/// anything else, or a field twice, is refused whole (400).
 #[derive(Debug, Default)]
-struct Sent {
-    date: String,
-    lesson: String,
-    lines: HashMap<Uuid, SentLine>,
+pub(super) struct Sent {
+    pub(super) date: String,
+    pub(super) lesson: String,
+    pub(super) lines: HashMap<Uuid, SentLine>,
 }
 
-fn parse_sent(fields: Vec<(String, String)>) -> Result<Sent> {
+/// Parse a register form; `with_lesson` says whether it may carry a `lesson` field.
+/// Shared by the lesson register and the day register (src/absence/day_register.rs).
+pub(super) fn parse_sent(fields: Vec<(String, String)>, with_lesson: bool) -> Result<Sent> {
     let mut sent = Sent::default();
     let mut seen = HashSet::new();
     for (key, value) in fields {
@@ -416,7 +419,7 @@ fn parse_sent(fields: Vec<(String, String)>) -> Result<Sent> {
         match key.as_str() {
             "csrf" => {}
             "date" => sent.date = value,
-            "lesson" => sent.lesson = value,
+            "lesson" if with_lesson => sent.lesson = value,
             _ => {
                 let (kind, id) = key.split_once('-').ok_or(AppError::BadRequest)?;
                 let id = Uuid::parse_str(id).map_err(|_| AppError::BadRequest)?;
@@ -442,7 +445,7 @@ pub async fn save(
     form: std::result::Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response> {
     let Form(fields) = form.map_err(|_| AppError::BadRequest)?;
-    let mut sent = parse_sent(fields)?;
+    let mut sent = parse_sent(fields, true)?;
     let (mut tx, access, group) = load(&state, &ctx, &group_id).await?;
     let lessons = queries::group_lessons(&mut tx, access.group_id, ui.lang).await?;
     let mut errors = RegisterErrors::default();
