@@ -218,7 +218,16 @@ try {
     tavleBin,
     ['demo', '--data-dir', path.join(dataDir, 'data'), '--listen', `127.0.0.1:${port}`, '--dev-idp', idpUrl],
     // Every role signs in from 127.0.0.1 within minutes: more than the default limit allows.
-    { TAVLE_SIGN_IN_LIMIT: '100000', TAVLE_PUBLIC_URL: undefined, TAVLE_LISTEN: undefined },
+    // Each persona signs in once, before the pages, and some personas' pages come more than
+    // the default 30 idle minutes later: keep those sessions up to the absolute lifetime.
+    // (The idle timeout itself is tested in the Rust suite.)
+    {
+      TAVLE_SIGN_IN_LIMIT: '100000',
+      TAVLE_STAFF_IDLE_MINUTES: '600',
+      TAVLE_CITIZEN_IDLE_MINUTES: '600',
+      TAVLE_PUBLIC_URL: undefined,
+      TAVLE_LISTEN: undefined,
+    },
     (line) => line.match(/is running at (\S+)/)?.[1],
     300_000,
   );
