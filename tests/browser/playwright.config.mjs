@@ -14,7 +14,9 @@ export default defineConfig({
   fullyParallel: true,
   forbidOnly: true,
   retries: 0,
-  timeout: 90_000,
+  // A long page (an SFO day list: hundreds of buttons) walked by keyboard on a busy
+  // machine took more than 90 s once.
+  timeout: 180_000,
   expect: { timeout: 10_000 },
   reporter: [['list'], ['json', { outputFile: path.join(outDir, 'report.json') }]],
   use: {
