@@ -498,6 +498,7 @@ async fn serve(state: AppState, pg: Option<&embedded::EmbeddedPostgres>) -> anyh
         tracing::info!(%listen, "serving");
     }
     let _mail_worker = crate::mail::delivery::spawn_worker(state.db.clone(), &state.config)?;
+    let _audit_sweeper = crate::audit::spawn_sweeper(state.db.clone());
     let app = build_router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

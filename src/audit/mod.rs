@@ -4,8 +4,10 @@
 //! The table is append-only for the application (INSERT and SELECT only) and each
 //! tenant's events are chained with SHA-256 by a trigger (see the identity migration),
 //! so that `tavle audit verify` can find a changed or deleted row. Events are written
-//! to `audit_pending` and chained into `audit_events` as their transaction commits
-//! (migration 000011), so the tenant's chain is locked only during commits.
+//! to `audit_pending`, committed with the work, and chained into `audit_events` by the
+//! commit when the tenant's chain is free; otherwise by the next commit that finds it
+//! free, or within a second by the sweep (migrations 000011 and 000012). Reading the
+//! log first chains what is pending ([`chain_pending`]), so it is never behind.
 //!
 //! `verify` is that check; `page` (with `queries`) is the data protection officer's
 //! view of the log.
@@ -14,7 +16,9 @@ pub mod page;
 pub mod queries;
 pub mod verify;
 
-use sqlx::PgConnection;
+use std::time::Duration;
+
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::auth::Ctx;
@@ -118,9 +122,8 @@ pub async fn insert(
     ip: Option<&str>,
     event: Event<'_>,
 ) -> Result<()> {
-    // Into the pending table: a deferred trigger moves the event into audit_events when
-    // the transaction commits, where it is chained (see migration 000011: the tenant's
-    // chain is locked only during the commit, not from here on).
+    // Into the pending table: a deferred trigger chains it into audit_events as the
+    // transaction commits if the tenant's chain is free (migrations 000011, 000012).
     sqlx::query(
         "INSERT INTO audit_pending (tenant_id, actor_person_id, actor_role, session_id, action, \
              resource, resource_id, subject_ids, purpose, ip) \
@@ -139,4 +142,34 @@ pub async fn insert(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Chain every event of `tenant` still pending, waiting for the tenant's chain if a
+/// commit holds it. Called before the log is read, inside the reading transaction
+/// (which must be bound to `tenant`), so that what is shown is complete.
+pub async fn chain_pending(conn: &mut PgConnection, tenant: Uuid) -> Result<()> {
+    sqlx::query("SELECT tavle_audit_chain_pending($1, true)").bind(tenant).execute(conn).await?;
+    Ok(())
+}
+
+/// Chain what is pending in every municipality whose chain is free. Returns how many
+/// events were chained.
+pub async fn sweep(pool: &PgPool) -> Result<i32> {
+    Ok(sqlx::query_scalar("SELECT tavle_audit_sweep()").fetch_one(pool).await?)
+}
+
+/// How often the sweep runs: the longest an event waits for its place in the chain
+/// when no other commit of its municipality comes along.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// The sweep as a task of `tavle serve`.
+pub fn spawn_sweeper(pool: PgPool) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = sweep(&pool).await {
+                tracing::error!(error = %e, "audit sweep failed");
+            }
+            tokio::time::sleep(SWEEP_EVERY).await;
+        }
+    })
 }

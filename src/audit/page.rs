@@ -279,6 +279,8 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
         has_newer: false,
     };
     let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    // Events other commits left pending get their place first: the log is never behind.
+    super::chain_pending(&mut tx, ctx.actor.tenant_id).await?;
     let filter_ids: Vec<Uuid> = filter.actor.iter().chain(filter.subject.iter()).copied().collect();
     let mut filter_names = names(&mut tx, &filter.actor.into_iter().collect::<Vec<_>>()).await?;
     filter_names.extend(subject_names(&mut tx, &access, &filter.subject.into_iter().collect::<Vec<_>>()).await?);

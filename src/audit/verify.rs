@@ -183,6 +183,12 @@ impl fmt::Display for Verdict {
 /// `audit_heads` (the owner's connection; the application's role may not read the
 /// heads). Errors are for a database that cannot be read, not for a broken chain.
 pub async fn verify(pool: &PgPool, tenant: Uuid) -> anyhow::Result<Verdict> {
+    // First give every pending event its place, so that the walk covers all of them.
+    let mut tx = pool.begin().await?;
+    db::set_tenant(&mut tx, tenant).await?;
+    super::chain_pending(&mut tx, tenant).await?;
+    tx.commit().await?;
+
     let mut tx = pool.begin().await?;
     // One snapshot for rows and head, and certainly no writes.
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;

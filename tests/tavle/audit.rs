@@ -632,9 +632,15 @@ async fn events_are_chained_at_commit_whole_under_concurrency_and_nothing_stays_
     while let Some(done) = tasks.join_next().await {
         done.expect("task");
     }
-    assert_eq!(events_from(&app, "10.0.0.7").await, 21);
-    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_pending").fetch_one(&app.owner).await.unwrap();
-    assert_eq!(pending, 0);
+    // Each committed event is either chained already or still pending, never lost; a
+    // commit that found the chain busy left its event for the next one or the sweep.
+    let pending = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_pending").fetch_one(&app.owner).await.unwrap()
+    };
+    assert_eq!(events_from(&app, "10.0.0.7").await + pending().await, 21);
+    let swept: i32 = sqlx::query_scalar("SELECT tavle_audit_sweep()").fetch_one(&app.db).await.unwrap();
+    assert_eq!(events_from(&app, "10.0.0.7").await, 21, "{swept} chained by the sweep");
+    assert_eq!(pending().await, 0);
     let v = verdict(&app, tenant).await;
     assert!(v.is_ok(), "{v}");
 
@@ -644,4 +650,94 @@ async fn events_are_chained_at_commit_whole_under_concurrency_and_nothing_stays_
         let err = sqlx::query(sql).execute(&mut *tx).await.unwrap_err();
         assert!(err.to_string().contains("permission denied"), "{sql}: {err}");
     }
+}
+
+/// A commit that finds its municipality's chain held by another transaction does not
+/// wait for it: its event is committed pending, keeps the time it was written, and
+/// gets its place from the next commit that finds the chain free, from the sweep, or
+/// when the log is read (the audit page, `verify`). The application may no longer
+/// write the log itself.
+#[tokio::test]
+async fn a_commit_that_finds_the_chain_busy_leaves_its_event_for_the_next() {
+    let app = spawn_app().await;
+    let tenant = app.tenant_id("fjordvik").await;
+    write_event(&app.db, tenant, true).await; // makes the head
+    let pending = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_pending").fetch_one(&app.owner).await.unwrap()
+    };
+
+    // Another transaction holds the head: the write neither waits nor is lost.
+    let hold = || async {
+        let mut holder = app.owner.begin().await.unwrap();
+        db::set_tenant(&mut holder, tenant).await.unwrap();
+        sqlx::query("SELECT 1 FROM audit_heads WHERE tenant_id = $1 FOR UPDATE")
+            .bind(tenant)
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        holder
+    };
+    let holder = hold().await;
+    // (A guard against a hang, not a measurement: waiting for the head never ends here.)
+    let write = tokio::time::timeout(std::time::Duration::from_secs(30), write_event(&app.db, tenant, true));
+    write.await.expect("the commit waited for the busy chain");
+    assert_eq!(pending().await, 1);
+    assert_eq!(events_from(&app, "10.0.0.7").await, 1);
+    holder.rollback().await.unwrap();
+
+    // The next commit that finds the chain free chains the left event with its own.
+    write_event(&app.db, tenant, true).await;
+    assert_eq!((events_from(&app, "10.0.0.7").await, pending().await), (3, 0));
+
+    // Left while busy, then swept; `at` is when it was written, not when it was chained.
+    let holder = hold().await;
+    write_event(&app.db, tenant, true).await;
+    holder.rollback().await.unwrap();
+    let written_before: time::OffsetDateTime =
+        sqlx::query_scalar("SELECT clock_timestamp()").fetch_one(&app.owner).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // The sweep puts the caller's tenant setting back.
+    let mut tx = db::begin(&app.db, tenant).await.unwrap();
+    let swept: i32 = sqlx::query_scalar("SELECT tavle_audit_sweep()").fetch_one(&mut *tx).await.unwrap();
+    let setting: String =
+        sqlx::query_scalar("SELECT current_setting('tavle.tenant_id')").fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((swept, setting), (1, tenant.to_string()));
+    let last_at: time::OffsetDateTime =
+        sqlx::query_scalar("SELECT max(at) FROM audit_events WHERE tenant_id = $1 AND ip = '10.0.0.7'")
+            .bind(tenant)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert!(last_at < written_before, "the event has the time it was chained: {last_at} ≥ {written_before}");
+
+    // Left while busy, then the data protection officer opens the log: it is there.
+    let mut principal = app.sign_in_as("principal").await;
+    let holder = hold().await;
+    write_event(&app.db, tenant, true).await;
+    assert_eq!(pending().await, 1);
+    holder.rollback().await.unwrap();
+    let res = app.get(&mut principal, "/audit").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(pending().await, 0, "the audit page chains what is pending before it reads");
+
+    // Left while busy, then verified: verify chains first and walks all of it.
+    let holder = hold().await;
+    write_event(&app.db, tenant, true).await;
+    holder.rollback().await.unwrap();
+    let v = verdict(&app, tenant).await;
+    assert!(v.is_ok(), "{v}");
+    assert_eq!((events_from(&app, "10.0.0.7").await, pending().await), (6, 0));
+
+    // Only the chaining function writes the log.
+    let mut tx = db::begin(&app.db, tenant).await.unwrap();
+    let err = sqlx::query(
+        "INSERT INTO audit_events (tenant_id, seq, action, resource, purpose, prev_hash, hash) \
+         VALUES ($1, 0, 'read', 'pupil_card', 'school_administration', '', '')",
+    )
+    .bind(tenant)
+    .execute(&mut *tx)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("permission denied"), "{err}");
 }
