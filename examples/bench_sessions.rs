@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
                 audience: Audience::Staff,
                 acr: None,
                 id_token_hint: None,
+                lang: tavle::web::i18n::Lang::Nb,
             },
             Some("127.0.0.1"),
         )

@@ -101,6 +101,7 @@ async fn demo_sign_in(
             audience: id.audience,
             acr: None,
             id_token_hint: None,
+            lang: rc.lang,
         },
         rc.ip.as_deref(),
     )

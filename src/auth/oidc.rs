@@ -46,6 +46,7 @@ use crate::error::{AppError, Result};
 use crate::policy::Audience;
 use crate::web::context::RequestContext;
 use crate::web::cookies::{self, Names};
+use crate::web::i18n::Lang;
 
 /// How long a started sign-in may take before its callback is refused.
 const REQUEST_TTL: Duration = Duration::from_secs(600);
@@ -437,7 +438,7 @@ async fn callback(
     let kind = Kind::from_code(&kind).ok_or(AppError::NotFound)?;
     let secure = state.config.secure_cookies();
     let names = Names::new(secure);
-    let outcome = complete(&state, kind, &q, cookies::get(&headers, names.oidc), rc.ip.as_deref()).await;
+    let outcome = complete(&state, kind, &q, cookies::get(&headers, names.oidc), rc.ip.as_deref(), rc.lang).await;
     let mut res = match outcome {
         Ok(Ok(cookie)) => signed_in(&state, &headers, &cookie),
         Ok(Err(Refusal(reason))) => {
@@ -457,6 +458,7 @@ async fn complete(
     q: &CallbackQuery,
     binding_cookie: Option<&str>,
     ip: Option<&str>,
+    lang: Lang,
 ) -> Result<std::result::Result<String, Refusal>> {
     macro_rules! refuse {
         ($reason:literal) => {
@@ -562,6 +564,7 @@ async fn complete(
             audience: found.audience,
             acr: verified.acr,
             id_token_hint: Some(raw),
+            lang,
         },
         ip,
     )

@@ -19,6 +19,7 @@ use crate::db;
 use crate::domain::role::Role;
 use crate::error::Result;
 use crate::policy::{Actor, Audience, Grant, Purpose};
+use crate::web::i18n::Lang;
 
 /// How the identity was established.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,9 @@ pub struct NewSession {
     pub audience: Audience,
     pub acr: Option<String>,
     pub id_token_hint: Option<String>,
+    /// The language the person signs in with: kept for what Tavle sends them unasked
+    /// (the weekly summary), see migration 000013.
+    pub lang: Lang,
 }
 
 /// A live session and who it belongs to.
@@ -106,6 +110,16 @@ pub async fn create(pool: &PgPool, config: &Config, new: NewSession, ip: Option<
     .bind(i32::try_from(idle.as_secs()).unwrap_or(i32::MAX))
     .bind(config.session_max.as_secs() as f64)
     .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO person_languages (tenant_id, person_id, lang) VALUES ($1, $2, $3) \
+         ON CONFLICT (tenant_id, person_id) DO UPDATE SET lang = EXCLUDED.lang, updated_at = now() \
+         WHERE person_languages.lang <> EXCLUDED.lang",
+    )
+    .bind(new.tenant_id)
+    .bind(new.person_id)
+    .bind(new.lang.code())
+    .execute(&mut *tx)
     .await?;
     audit::insert(
         &mut tx,

@@ -12,8 +12,9 @@
 //! and a link to sign in reveal no more than the guardian's right to sign in already
 //! does. Details are behind the link, behind ID-porten.
 //!
-//! Language: bokmål. Tavle stores no language choice for guardians yet; the message's
-//! language is stored with it, ready for when it does.
+//! Language: the one the guardian last signed in with (`person_languages`, kept at
+//! every sign-in), bokmål for a guardian who never signed in. It is stored with the
+//! message.
 //!
 //! Idempotent: the outbox holds at most one summary per (guardian, school, week), so
 //! running the job twice, or on two servers, enqueues nothing new. Composing a
@@ -116,6 +117,8 @@ pub struct Candidate {
     pub guardian_id: Uuid,
     pub school_id: Uuid,
     pub address: String,
+    /// The language the guardian last signed in with (bokmål if never).
+    pub lang: String,
     pub children: Vec<Uuid>,
     pub absent: i64,
     pub late: i64,
@@ -149,16 +152,17 @@ pub async fn candidates(conn: &mut PgConnection, week: IsoWeek) -> crate::error:
            SELECT pupil_id, count(*) AS reports FROM absence_reports \
            WHERE first_day <= $2 AND last_day >= $1 GROUP BY pupil_id \
          ) \
-         SELECT k.guardian_id, k.school_id, gp.email AS address, \
+         SELECT k.guardian_id, k.school_id, gp.email AS address, coalesce(pl.lang, 'nb') AS lang, \
                 array_agg(k.pupil_id ORDER BY k.pupil_id) AS children, \
                 coalesce(sum(r.absent), 0)::bigint AS absent, \
                 coalesce(sum(r.late), 0)::bigint AS late, \
                 coalesce(sum(p.reports), 0)::bigint AS reports \
          FROM kids k \
          JOIN persons gp ON gp.id = k.guardian_id AND gp.email IS NOT NULL \
+         LEFT JOIN person_languages pl ON pl.person_id = k.guardian_id \
          LEFT JOIN regs r ON r.pupil_id = k.pupil_id AND r.school_id = k.school_id \
          LEFT JOIN reps p ON p.pupil_id = k.pupil_id \
-         GROUP BY k.guardian_id, k.school_id, gp.email \
+         GROUP BY k.guardian_id, k.school_id, gp.email, pl.lang \
          HAVING coalesce(sum(r.absent), 0) + coalesce(sum(r.late), 0) + coalesce(sum(p.reports), 0) > 0 \
          ORDER BY k.guardian_id, k.school_id",
     )
@@ -260,7 +264,7 @@ pub async fn enqueue_week(pool: &PgPool, public_url: &Url, week: IsoWeek) -> any
         for c in candidates(&mut tx, week).await? {
             report.candidates += 1;
             let summary = WeeklySummary {
-                lang: Lang::Nb,
+                lang: Lang::from_code(&c.lang).unwrap_or_default(),
                 week,
                 absent: c.absent,
                 late: c.late,

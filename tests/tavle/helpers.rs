@@ -199,7 +199,17 @@ impl TestApp {
 
     /// Sign in through the demo persona picker, as a person would.
     pub async fn sign_in_as(&self, persona: &str) -> Browser {
-        let mut b = Browser::default();
+        self.sign_in_from(persona, Browser::default()).await
+    }
+
+    /// As [`sign_in_as`](Self::sign_in_as), from a browser that has chosen `lang`
+    /// (`nb`, `en`) before signing in.
+    pub async fn sign_in_in(&self, persona: &str, lang: &str) -> Browser {
+        self.sign_in_from(persona, Browser { cookies: vec![("tavle-lang".into(), lang.into())], ..Browser::default() })
+            .await
+    }
+
+    async fn sign_in_from(&self, persona: &str, mut b: Browser) -> Browser {
         let page = self.get(&mut b, "/sign-in").await;
         assert_eq!(page.status, StatusCode::OK);
         let res = self.post_form(&mut b, "/sign-in/demo", &[("persona", persona)]).await;

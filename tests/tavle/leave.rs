@@ -94,6 +94,7 @@ async fn sign_in_person(app: &TestApp, person: Uuid, audience: Audience) -> Brow
             audience,
             acr: None,
             id_token_hint: None,
+            lang: tavle::web::i18n::Lang::Nb,
         },
         None,
     )

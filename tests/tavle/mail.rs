@@ -634,3 +634,53 @@ async fn the_serve_worker_is_off_without_smtp_and_delivers_with_it() {
     assert_eq!(status, "sent");
     assert_eq!(received_for(&address).len(), 1);
 }
+
+/// The summary is in the language the guardian last signed in with: Kari signs in in
+/// English and gets hers in English; Ola, who has never signed in, gets his in bokmål.
+/// Signing in again in bokmål changes Kari's language back.
+#[tokio::test]
+async fn the_weekly_summary_is_in_the_language_the_guardian_signs_in_with() {
+    let app = spawn_app().await;
+    no_absence(&app).await;
+    let oskar = child(&app, "Oskar", "Nordmann").await;
+    let kari = app.persona("guardian").await.0;
+    let ola = person(&app, "Ola", "Nordmann").await;
+    set_email(&app, kari, Some(&unique("kari"))).await;
+    set_email(&app, ola, Some(&unique("ola"))).await;
+    let (lesson, _, date) = lessons_in_a_week(&app, oskar, 1).await[0];
+    sqlx::query(
+        "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, registered_by, source) \
+         SELECT tenant_id, $1, $2, $3, 'absent', $4, 'office' FROM persons WHERE id = $2",
+    )
+    .bind(lesson)
+    .bind(oskar)
+    .bind(date)
+    .bind(app.persona("office_clerk").await.0)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let language = || async {
+        sqlx::query_scalar::<_, String>("SELECT lang FROM person_languages WHERE person_id = $1")
+            .bind(kari)
+            .fetch_optional(&app.owner)
+            .await
+            .unwrap()
+    };
+
+    app.sign_in_in("guardian", "en").await;
+    assert_eq!(language().await.as_deref(), Some("en"));
+    weekly::enqueue_week(&app.db, &public_url(), IsoWeek::of(date)).await.unwrap();
+    let kari_text = &outbox_rows(&app, kari).await[0].2;
+    assert!(kari_text.contains("Absent, number of lessons: 1"), "{kari_text}");
+    let ola_text = &outbox_rows(&app, ola).await[0].2;
+    assert!(ola_text.contains("Fravær, antall timer: 1"), "{ola_text}");
+    let subject: String = sqlx::query_scalar("SELECT subject FROM mail_outbox WHERE recipient_id = $1")
+        .bind(kari)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert!(subject.starts_with("Weekly absence summary"), "{subject}");
+
+    app.sign_in_in("guardian", "nb").await;
+    assert_eq!(language().await.as_deref(), Some("nb"));
+}
