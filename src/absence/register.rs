@@ -227,7 +227,7 @@ async fn choose(
     lesson_required: bool,
     errors: &mut RegisterErrors,
 ) -> Result<(Option<Choice>, Option<Date>)> {
-    let today = queries::today(tx).await?;
+    let today = group.today;
     let date = if date_raw.trim().is_empty() && !lesson_required { Some(today) } else { domain::parse_date(date_raw) };
     let date = match date {
         None => {
@@ -257,28 +257,22 @@ async fn choose(
         found.cloned()
     };
     let Some(date) = date else { return Ok((None, None)) };
-    let lesson = match lesson {
-        Some(l) => l,
-        None if errors.lesson.is_some() => return Ok((None, Some(date))),
-        None => {
-            // The group's first lesson held that day, if any.
-            let mut first = None;
-            for l in lessons {
-                if queries::lesson_held_on(tx, l.id, date).await? {
-                    first = Some(l.clone());
-                    break;
-                }
-            }
-            match first {
-                Some(l) => l,
-                None => return Ok((None, Some(date))),
-            }
-        }
-    };
-    if !queries::lesson_held_on(tx, lesson.id, date).await? {
-        errors.lesson = Some("absence.error.lesson_not_on_date");
+    if lesson.is_none() && errors.lesson.is_some() {
         return Ok((None, Some(date)));
     }
+    let held = queries::lessons_held_on(tx, group.id, date).await?;
+    let lesson = match lesson {
+        Some(l) if held.contains(&l.id) => l,
+        Some(_) => {
+            errors.lesson = Some("absence.error.lesson_not_on_date");
+            return Ok((None, Some(date)));
+        }
+        // The group's first lesson held that day, if any.
+        None => match lessons.iter().find(|l| held.contains(&l.id)) {
+            Some(l) => l.clone(),
+            None => return Ok((None, Some(date))),
+        },
+    };
     Ok((Some(Choice { lesson, date }), Some(date)))
 }
 
@@ -291,30 +285,26 @@ async fn rows(
     ui: &Ui,
     sent: Option<&Sent>,
 ) -> Result<Vec<RegisterRow>> {
-    let members = queries::members(tx, access.group_id, choice.lesson.id, choice.date).await?;
-    let ids: Vec<Uuid> = members.iter().map(|m| m.id).collect();
-    let reports = queries::reports_on(tx, &ids, choice.date, ui.lang).await?;
-    let leave = super::leave::queries::approved_leave(tx, &ids, choice.date, choice.date, ui.lang).await?;
-    Ok(members
+    let lines = queries::register_lines(tx, access.group_id, choice.lesson.id, choice.date, ui.lang).await?;
+    Ok(lines
         .into_iter()
         .map(|m| {
             let saved_status = m.status.as_deref().and_then(Status::from_code);
+            let reports = m.report_reasons.iter().zip(m.report_from.iter().zip(&m.report_to));
             let mut row = RegisterRow {
                 pupil_id: m.id,
                 name: format!("{} {}", m.given_name, m.family_name),
                 status: saved_status.unwrap_or(Status::Present),
                 minutes: m.minutes_late.map(|n| n.to_string()).unwrap_or_default(),
                 reports: reports
-                    .iter()
-                    .filter(|r| r.pupil_id == m.id)
-                    .map(|r| match (r.from_time, r.to_time) {
+                    .map(|(reason, times)| match times {
                         (Some(a), Some(b)) => {
-                            format!("{} ({}–{})", r.reason, domain::display_time(a), domain::display_time(b))
+                            format!("{reason} ({}–{})", domain::display_time(*a), domain::display_time(*b))
                         }
-                        _ => format!("{} ({})", r.reason, ui.t("absence.whole_day").to_lowercase()),
+                        _ => format!("{reason} ({})", ui.t("absence.whole_day").to_lowercase()),
                     })
                     .collect(),
-                leave: leave.iter().find(|l| l.pupil_id == m.id).map(|l| l.reason.clone()),
+                leave: m.leave_reason,
                 saved: saved_status.is_some(),
                 error: None,
             };

@@ -294,6 +294,12 @@ pub struct ApprovedLeaveRow {
 
 /// The approved leave of `pupils` that overlaps `from`..=`to`, by pupil and first day.
 /// For the register (a note by the pupil) and, later, the absence totals.
+/// An application (`alias`) is approved and covers a day from `from` to `to` (SQL
+/// expressions). Shared with the register's one-query lines.
+pub fn approved_leave_covers(alias: &str, from: &str, to: &str) -> String {
+    format!("{alias}.status = 'approved' AND {alias}.first_day <= {to} AND {alias}.last_day >= {from}")
+}
+
 pub async fn approved_leave(
     conn: &mut PgConnection,
     pupils: &[Uuid],
@@ -305,9 +311,10 @@ pub async fn approved_leave(
         "SELECT a.pupil_id, a.id AS application_id, a.first_day, a.last_day, a.school_days, a.reason_code, \
                 r.{name} AS reason \
          FROM leave_applications a JOIN leave_reasons r ON r.tenant_id = a.tenant_id AND r.code = a.reason_code \
-         WHERE a.pupil_id = ANY($1) AND a.status = 'approved' AND a.first_day <= $3 AND a.last_day >= $2 \
+         WHERE a.pupil_id = ANY($1) AND {covers} \
          ORDER BY a.pupil_id, a.first_day",
-        name = name_column(lang)
+        name = name_column(lang),
+        covers = approved_leave_covers("a", "$2", "$3"),
     );
     Ok(sqlx::query_as(&sql).bind(pupils).bind(from).bind(to).fetch_all(conn).await?)
 }
