@@ -231,11 +231,11 @@ pub async fn pupil_lessons(conn: &mut PgConnection, class: Uuid, date: Date) -> 
          JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.school_id = c.school_id \
               AND g.kind <> 'sfo' \
          JOIN lessons l ON l.tenant_id = g.tenant_id AND l.group_id = g.id \
-         LEFT JOIN absence_registrations r ON r.tenant_id = l.tenant_id AND r.lesson_id = l.id \
-              AND r.pupil_id = cm.pupil_id AND r.date = $1 \
+         LEFT JOIN LATERAL ({saved}) r ON true \
          WHERE cm.group_id = $2 AND cm.from_date <= $1 AND (cm.to_date IS NULL OR cm.to_date > $1) \
            AND {HELD_ON_DATE} \
-         ORDER BY cm.pupil_id, l.starts, l.id"
+         ORDER BY cm.pupil_id, l.starts, l.id",
+        saved = super::queries::saved_registration("l.id", "cm.pupil_id", "$1"),
     );
     Ok(sqlx::query_as(&sql).bind(date).bind(class).fetch_all(conn).await?)
 }

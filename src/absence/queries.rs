@@ -132,28 +132,10 @@ pub async fn lessons_held_on(conn: &mut PgConnection, group: Uuid, date: Date) -
     Ok(sqlx::query_scalar(&sql).bind(date).bind(group).fetch_all(conn).await?)
 }
 
-/// A pupil of the group on the day, with what is saved for the lesson.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct MemberRow {
-    pub id: Uuid,
-    pub given_name: String,
-    pub family_name: String,
-    pub status: Option<String>,
-    pub minutes_late: Option<i16>,
-}
-
-/// The group's members on `date`, with their saved status for `lesson` on that day.
-pub async fn members(conn: &mut PgConnection, group: Uuid, lesson: Uuid, date: Date) -> Result<Vec<MemberRow>> {
-    let sql = format!(
-        "SELECT p.id, p.given_name, p.family_name, r.status, r.minutes_late \
-         FROM group_memberships m \
-         JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
-         LEFT JOIN absence_registrations r ON r.tenant_id = m.tenant_id AND r.pupil_id = m.pupil_id \
-              AND r.lesson_id = $3 AND r.date = $1 \
-         WHERE m.group_id = $2 AND {MEMBER_ON_DATE} \
-         ORDER BY p.family_name, p.given_name, p.id"
-    );
-    Ok(sqlx::query_as(&sql).bind(date).bind(group).bind(lesson).fetch_all(conn).await?)
+/// The group's members on `date`: who may be registered in its lessons that day.
+pub async fn member_ids(conn: &mut PgConnection, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
+    let sql = format!("SELECT m.pupil_id FROM group_memberships m WHERE m.group_id = $2 AND {MEMBER_ON_DATE}");
+    Ok(sqlx::query_scalar(&sql).bind(date).bind(group).fetch_all(conn).await?)
 }
 
 /// A line of the lesson register: a member of the group on the day, what is saved
@@ -172,7 +154,8 @@ pub struct LineRow {
     pub leave_reason: Option<String>,
 }
 
-/// The register's lines in one query: [`members`], with what [`reports_on`] and
+/// The register's lines in one query: the group's members on the day, what is saved
+/// for them in the lesson, and what [`reports_on`] and
 /// [`approved_leave`](super::leave::queries::approved_leave) find for each of them.
 pub async fn register_lines(
     conn: &mut PgConnection,
@@ -181,14 +164,20 @@ pub async fn register_lines(
     date: Date,
     lang: Lang,
 ) -> Result<Vec<LineRow>> {
-    let sql = format!(
+    let sql = register_lines_sql(lang);
+    Ok(sqlx::query_as(&sql).bind(date).bind(group).bind(lesson).fetch_all(conn).await?)
+}
+
+/// The query of [`register_lines`]: `$1` the date, `$2` the group, `$3` the lesson.
+/// Public so that a test can read its plan.
+pub fn register_lines_sql(lang: Lang) -> String {
+    format!(
         "SELECT p.id, p.given_name, p.family_name, reg.status, reg.minutes_late, \
                 coalesce(rep.reasons, '{{}}') AS report_reasons, coalesce(rep.froms, '{{}}') AS report_from, \
                 coalesce(rep.tos, '{{}}') AS report_to, lv.reason AS leave_reason \
          FROM group_memberships m \
          JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
-         LEFT JOIN absence_registrations reg ON reg.tenant_id = m.tenant_id AND reg.pupil_id = m.pupil_id \
-              AND reg.lesson_id = $3 AND reg.date = $1 \
+         LEFT JOIN LATERAL ({saved}) reg ON true \
          LEFT JOIN LATERAL ( \
            SELECT array_agg(a.{name} ORDER BY r.from_time NULLS FIRST, r.id) AS reasons, \
                   array_agg(r.from_time ORDER BY r.from_time NULLS FIRST, r.id) AS froms, \
@@ -207,8 +196,25 @@ pub async fn register_lines(
         report = report_covers("r", "$1"),
         leave = super::leave::queries::approved_leave_covers("la", "$1", "$1"),
         member = MEMBER_ON_DATE,
-    );
-    Ok(sqlx::query_as(&sql).bind(date).bind(group).bind(lesson).fetch_all(conn).await?)
+        saved = saved_registration("$3", "m.pupil_id", "$1"),
+    )
+}
+
+/// What is saved for `pupil` in `lesson` on `day` (SQL expressions), as a subquery
+/// for `LEFT JOIN LATERAL (…) reg ON true`: one index probe per pupil.
+///
+/// As a plain join the planner may instead read every registration of the day (or,
+/// through the index on pupil and date, of the whole municipality) and filter: it
+/// estimates "registrations on today's date" from statistics gathered before today's
+/// registers were taken, finds none, and picks the scan. Every school morning starts
+/// like that, and the table grows by a row per pupil and lesson every school day.
+/// `LIMIT 1` (the unique key allows one row at most anyway) keeps the subquery from
+/// being merged into the join.
+pub(super) fn saved_registration(lesson: &str, pupil: &str, day: &str) -> String {
+    format!(
+        "SELECT reg.status, reg.minutes_late FROM absence_registrations reg \
+         WHERE reg.lesson_id = {lesson} AND reg.pupil_id = {pupil} AND reg.date = {day} LIMIT 1"
+    )
 }
 
 /// A guardian's report (`alias`) covers the day `day` (an SQL expression).

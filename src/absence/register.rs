@@ -443,8 +443,7 @@ pub async fn save(
     let mut entries = Vec::new();
     let mut rows_shown = Vec::new();
     if let Some(c) = &choice {
-        let members: HashSet<Uuid> =
-            queries::members(&mut tx, access.group_id, c.lesson.id, c.date).await?.into_iter().map(|m| m.id).collect();
+        let members: HashSet<Uuid> = queries::member_ids(&mut tx, access.group_id, c.date).await?.into_iter().collect();
         if sent.lines.keys().any(|id| !members.contains(id)) {
             errors.pupils = Some("absence.error.pupil_not_in_group");
         }

@@ -684,3 +684,31 @@ async fn concurrent_saves_of_one_register_all_succeed() {
     assert_eq!(count(&app, "absence_registrations").await, pupils.len() as i64);
     assert_eq!(app.audit_count("update", pupils[0]).await, saves as i64, "every save is audited");
 }
+
+/// The register finds what is saved for each pupil by one index probe, whatever the
+/// statistics say. Every school morning they were gathered before today's registers
+/// were taken; a plan that believes "no registrations today" reads every registration
+/// of the day, or of the municipality, for each register shown.
+#[tokio::test]
+async fn the_register_finds_each_pupils_saved_line_by_an_index_probe() {
+    let app = spawn_app().await;
+    let held = lesson_of_teacher(&app, JONAS).await;
+    sqlx::query("ANALYZE absence_registrations").execute(&app.owner).await.unwrap();
+    let mut tx = tavle::db::begin(&app.db, app.tenant_id("fjordvik").await).await.unwrap();
+    let sql =
+        format!("EXPLAIN (COSTS OFF) {}", tavle::absence::queries::register_lines_sql(tavle::web::i18n::Lang::Nb));
+    let plan: Vec<String> =
+        sqlx::query_scalar(&sql).bind(held.date).bind(held.group).bind(held.lesson).fetch_all(&mut *tx).await.unwrap();
+    let scans: Vec<usize> =
+        plan.iter().enumerate().filter(|(_, l)| l.contains("on absence_registrations")).map(|(i, _)| i).collect();
+    assert!(!scans.is_empty(), "the plan reads absence_registrations:\n{}", plan.join("\n"));
+    for i in scans {
+        assert!(plan[i].contains("Index Scan"), "an index scan:\n{}", plan.join("\n"));
+        let cond = plan.get(i + 1).map(String::as_str).unwrap_or_default();
+        assert!(
+            cond.contains("Index Cond") && cond.contains("pupil_id = m.pupil_id") && cond.contains("date ="),
+            "probed by pupil and date (a handful of rows), not by date or municipality:\n{}",
+            plan.join("\n")
+        );
+    }
+}
