@@ -292,8 +292,7 @@ pub async fn save(
         if lessons.is_empty() {
             date_error = Some("absence.error.no_lessons_that_day");
         }
-        let members: HashSet<Uuid> =
-            day_queries::members(&mut tx, class.id, d).await?.into_iter().map(|m| m.id).collect();
+        let members: HashSet<Uuid> = queries::member_ids(&mut tx, class.id, d).await?.into_iter().collect();
         if sent.lines.keys().any(|id| !members.contains(id)) {
             pupils_error = Some("absence.error.pupil_not_in_class");
         }
