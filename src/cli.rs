@@ -55,6 +55,11 @@ pub enum Command {
         /// Print the demo persons as dev/idp accounts (JSON) and exit.
         #[arg(long)]
         print_idp_accounts: bool,
+        /// Print the demo's calendar around today (TAVLE_TODAY, if set) as JSON and exit:
+        /// the school years, their terms, days off and school days, and the days to run
+        /// the date-dependent tests on (`scripts/test-dates`).
+        #[arg(long)]
+        print_calendar: bool,
     },
     /// Run in production against DATABASE_URL: migrations applied, sign-in only
     /// through the identity providers, never demo data.
@@ -195,10 +200,18 @@ pub fn init_tracing(config: &Config) {
 }
 
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    // TAVLE_TODAY (demo and tests): every command but `serve` runs as on that date.
+    if let (Some(today), false) = (config.today, matches!(cli.command, Command::Serve)) {
+        db::fix_today(today)?;
+    }
     match cli.command {
-        Command::Demo { data_dir, listen, reset, size, no_serve, dev_idp, print_idp_accounts } => {
+        Command::Demo { data_dir, listen, reset, size, no_serve, dev_idp, print_idp_accounts, print_calendar } => {
             if print_idp_accounts {
                 println!("{}", serde_json::to_string_pretty(&demo::idp_accounts())?);
+                return Ok(());
+            }
+            if print_calendar {
+                println!("{}", serde_json::to_string_pretty(&demo::calendar_json(db::today()))?);
                 return Ok(());
             }
             let had_public_url = std::env::var_os("TAVLE_PUBLIC_URL").is_some();
@@ -367,6 +380,12 @@ fn migration_url(config: &Config) -> anyhow::Result<String> {
 }
 
 async fn run_serve(config: Config) -> anyhow::Result<()> {
+    if config.today.is_some() {
+        return Err(anyhow!(ConfigError {
+            name: "TAVLE_TODAY",
+            problem: "is for the demo and the tests only: `tavle serve` always runs on today's date".into(),
+        }));
+    }
     let app_url = config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
         anyhow!(ConfigError {
             name: "DATABASE_URL",
@@ -380,6 +399,7 @@ async fn run_serve(config: Config) -> anyhow::Result<()> {
     }
     let pool = db::connect(&app_url, config.db_max_connections).await?;
     db::check_app_role(&pool).await?;
+    db::check_real_today(&pool).await?;
     if let Some(name) = crate::auth::oidc::missing_secrets(&pool, &config).await?.into_iter().next() {
         return Err(anyhow!(ConfigError {
             name: "TAVLE_OIDC_SECRET_<SLUG>_<KIND>",

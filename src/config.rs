@@ -30,6 +30,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("TAVLE_OIDC_SECRET_<SLUG>_<KIND>", "(none)", "Client secret of a municipality's identity provider, e.g. `TAVLE_OIDC_SECRET_FJORDVIK_FEIDE`; `tavle serve` refuses to start when a configured provider has none."),
     ("TAVLE_SMTP_URL", "(none: no e-mail is sent)", "SMTP server for e-mail to guardians (the weekly absence summary): `smtps://user:password@host` (TLS from the start, port 465) or `smtp://user:password@host?tls=required` (STARTTLS, port 587); plain `smtp://host:port` only on loopback. Unset: the mail worker is off (logged once at start)."),
     ("TAVLE_MAIL_FROM", "(required with TAVLE_SMTP_URL)", "Sender of Tavle's e-mail, e.g. `Tavle Fjordvik <noreply@fjordvik.kommune.no>`."),
+    ("TAVLE_TODAY", "(today)", "Demo and tests only: run as if today were this date (YYYY-MM-DD); the demo's calendar follows its school year. `tavle serve` refuses to start when it is set."),
     ("TAVLE_LOG", "info", "Log filter (tracing EnvFilter syntax)."),
     ("TAVLE_LOG_FORMAT", "text", "`text` or `json`."),
 ];
@@ -82,6 +83,8 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// The sender of e-mail; always set when `smtp_url` is.
     pub mail_from: Option<lettre::message::Mailbox>,
+    /// Demo and tests only: the date to run as (see `db::fix_today`).
+    pub today: Option<time::Date>,
 }
 
 /// One setting is wrong; the message names it and says what is expected.
@@ -136,7 +139,19 @@ impl Config {
             }
             None => None,
         };
+        let today = get("TAVLE_TODAY")
+            .map(|v| {
+                time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
+                    .ok()
+                    .filter(|d| (1990..=2200).contains(&d.year()))
+                    .ok_or_else(|| ConfigError {
+                        name: "TAVLE_TODAY",
+                        problem: "expected a date such as 2027-03-01".into(),
+                    })
+            })
+            .transpose()?;
         Ok(Self {
+            today,
             smtp_url,
             mail_from,
             database_url,
@@ -287,6 +302,8 @@ mod tests {
             ("TAVLE_SMTP_URL", "http://mail.kommune.no"),
             ("TAVLE_SMTP_URL", "smtp://mail.kommune.no?tls=maybe"),
             ("TAVLE_MAIL_FROM", "not an address"),
+            ("TAVLE_TODAY", "1.3.2027"),
+            ("TAVLE_TODAY", "0001-01-01"),
         ] {
             let err = Config::from_map(&env(&[(name, value)])).unwrap_err();
             assert_eq!(err.name, name);

@@ -438,8 +438,8 @@ pub async fn keeps_own_admin_access(
                 AND rm.workplace_kind = 'municipal' \
            WHERE e.staff_id = $1 AND e.school_id IS NULL AND rm.role = $2 \
              AND NOT (rm.workplace_kind = $3 AND rm.position_code = $4) \
-             AND NOT e.on_leave AND e.from_date <= current_date \
-             AND (e.to_date IS NULL OR e.to_date > current_date))",
+             AND NOT e.on_leave AND e.from_date <= tavle_today() \
+             AND (e.to_date IS NULL OR e.to_date > tavle_today()))",
     )
     .bind(actor.person_id)
     .bind(Role::SystemAdmin.code())
@@ -727,8 +727,8 @@ pub async fn absence_review_access(conn: &mut PgConnection, actor: &Actor, pupil
         return Err(AppError::NotFound);
     }
     let schools: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT school_id FROM enrolments WHERE pupil_id = $1 AND from_date <= current_date \
-           AND (to_date IS NULL OR to_date > current_date)",
+        "SELECT school_id FROM enrolments WHERE pupil_id = $1 AND from_date <= tavle_today() \
+           AND (to_date IS NULL OR to_date > tavle_today())",
     )
     .bind(pupil)
     .fetch_all(&mut *conn)
@@ -748,7 +748,7 @@ pub async fn absence_review_access(conn: &mut PgConnection, actor: &Actor, pupil
          JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
          JOIN group_staff s ON s.tenant_id = g.tenant_id AND s.group_id = g.id \
               AND s.staff_id = $2 AND s.assignment = 'contact_teacher' \
-         WHERE m.pupil_id = $1 AND m.from_date <= current_date AND (m.to_date IS NULL OR m.to_date > current_date)",
+         WHERE m.pupil_id = $1 AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today())",
     )
     .bind(pupil)
     .bind(actor.person_id)
@@ -810,7 +810,7 @@ pub async fn absence_classes(conn: &mut PgConnection, actor: &Actor) -> Result<V
     };
     Ok(sqlx::query_scalar(
         "SELECT g.id FROM groups g JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
-         WHERE g.kind = 'base' AND y.starts <= current_date AND y.ends >= current_date \
+         WHERE g.kind = 'base' AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
            AND (g.school_id = ANY($2) OR (g.school_id = ANY($3) AND EXISTS (SELECT 1 FROM group_staff s \
                 WHERE s.tenant_id = g.tenant_id AND s.group_id = g.id AND s.staff_id = $1 \
                   AND s.assignment = 'contact_teacher')))",
@@ -1117,7 +1117,7 @@ pub async fn leave_application_access(
                    JOIN group_staff gs ON gs.tenant_id = g.tenant_id AND gs.group_id = g.id \
                    WHERE m.pupil_id = a.pupil_id AND g.school_id = a.school_id AND gs.staff_id = $2 \
                      AND gs.assignment = 'contact_teacher' \
-                     AND m.from_date <= current_date AND (m.to_date IS NULL OR m.to_date > current_date)) \
+                     AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today())) \
              AS contact_teacher \
          FROM leave_applications a WHERE a.id = $1",
     )

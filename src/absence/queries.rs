@@ -21,7 +21,7 @@ pub(crate) const HELD_ON_DATE: &str = "l.weekday = extract(isodow FROM $1::date)
 
 /// Today in Norway (the database's clock, so every check agrees with the SQL).
 pub async fn today(conn: &mut PgConnection) -> Result<Date> {
-    Ok(sqlx::query_scalar("SELECT (now() AT TIME ZONE 'Europe/Oslo')::date").fetch_one(conn).await?)
+    Ok(sqlx::query_scalar("SELECT tavle_today()").fetch_one(conn).await?)
 }
 
 fn name_column(lang: Lang) -> &'static str {
@@ -91,7 +91,7 @@ pub struct GroupRow {
 pub async fn group(conn: &mut PgConnection, group: Uuid) -> Result<Option<GroupRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, s.name AS school_name, y.starts AS year_starts, y.ends AS year_ends, \
-                (now() AT TIME ZONE 'Europe/Oslo')::date AS today \
+                tavle_today() AS today \
          FROM groups g JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
          JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id WHERE g.id = $1",
     )

@@ -73,12 +73,16 @@ struct ParamsRow {
     discretion_percent: f64,
 }
 
-/// The rule parameters of a school year and school type, if the municipality has set them.
+/// The rule parameters in force in a school year for a school type: the municipality's
+/// row for that year, or else its latest row of an earlier year (the rules stay as they
+/// were until the municipality sets new ones); `None` if it has none.
 pub async fn params(conn: &mut PgConnection, year: &str, school_type: SchoolType) -> Result<Option<Params>> {
+    // `YYYY-YYYY` names sort as their years do.
     let row: Option<ParamsRow> = sqlx::query_as(
         "SELECT max_deducted_days, health_deduction_from_day, warning_percent::float8 AS warning_percent, \
                 limit_percent::float8 AS limit_percent, discretion_percent::float8 AS discretion_percent \
-         FROM absence_rule_parameters WHERE school_year = $1 AND school_type = $2",
+         FROM absence_rule_parameters WHERE school_year <= $1 AND school_type = $2 \
+         ORDER BY school_year DESC LIMIT 1",
     )
     .bind(year)
     .bind(school_type.code())

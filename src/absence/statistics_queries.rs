@@ -29,11 +29,18 @@ pub struct YearRow {
     pub ends: Date,
 }
 
-/// The school year running on `today`, or else the latest one begun before it.
+/// The school year running on `today`, or else the latest one begun before it, with its
+/// teaching period (first to last day of its terms; the year itself runs from 1 August
+/// to 31 July) as `starts` and `ends`, so the chart starts with the first school week.
 pub async fn school_year(conn: &mut PgConnection, today: Date) -> Result<Option<YearRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, name, starts, ends FROM school_years WHERE starts <= $1 \
-         ORDER BY (ends >= $1) DESC, starts DESC LIMIT 1",
+        "SELECT y.id, y.name, \
+                coalesce((SELECT min(t.starts) FROM terms t WHERE t.tenant_id = y.tenant_id AND t.school_year_id = y.id), \
+                         y.starts) AS starts, \
+                coalesce((SELECT max(t.ends) FROM terms t WHERE t.tenant_id = y.tenant_id AND t.school_year_id = y.id), \
+                         y.ends) AS ends \
+         FROM school_years y WHERE y.starts <= $1 \
+         ORDER BY (y.ends >= $1) DESC, y.starts DESC LIMIT 1",
     )
     .bind(today)
     .fetch_optional(conn)

@@ -267,13 +267,14 @@ fn staff_grants_sql(p: &str) -> String {
          JOIN role_mappings rm ON rm.tenant_id = e.tenant_id \
               AND rm.position_code = e.position_code \
               AND rm.workplace_kind = CASE WHEN e.school_id IS NULL THEN 'municipal' ELSE 'school' END \
-         WHERE e.staff_id = {p} AND NOT e.on_leave AND e.from_date <= current_date \
-           AND (e.to_date IS NULL OR e.to_date > current_date)"
+         WHERE e.staff_id = {p} AND NOT e.on_leave AND e.from_date <= tavle_today() \
+           AND (e.to_date IS NULL OR e.to_date > tavle_today())"
     )
 }
 
 /// A guardian's children: parental responsibility, a current guardianship, and a
-/// child under 18; the eldest first.
+/// child known to be under 18 (a child without a birth date in the register gives no
+/// access until the office records it: the pupils' list shows them); the eldest first.
 fn children_sql(p: &str) -> String {
     format!(
         "SELECT g.pupil_id, c.birth_date FROM guardianships g \
@@ -288,8 +289,8 @@ fn children_sql(p: &str) -> String {
 /// A pupil's current enrolment.
 fn enrolled_sql(p: &str) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM enrolments WHERE pupil_id = {p} AND from_date <= current_date \
-           AND (to_date IS NULL OR to_date > current_date))"
+        "EXISTS (SELECT 1 FROM enrolments WHERE pupil_id = {p} AND from_date <= tavle_today() \
+           AND (to_date IS NULL OR to_date > tavle_today()))"
     )
 }
 

@@ -3,13 +3,17 @@
 
 pub mod embedded;
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
+use time::Date;
 use uuid::Uuid;
+
+use crate::domain::calendar;
 
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -18,21 +22,73 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// that tenant's rows.
 pub type Tx = Transaction<'static, Postgres>;
 
+/// The date this process pretends it is, if any (see [`fix_today`]).
+static FIXED_TODAY: OnceLock<Date> = OnceLock::new();
+
+/// Pretend, for the rest of this process, that today is `date`: every connection opened
+/// afterwards sets `tavle.today`, which `tavle_today()` answers in SQL (migration
+/// 20261206000100), and [`today`] answers in Rust. For `tavle demo` and the tests only,
+/// so that they run as on any day of the school year; `tavle serve` never calls it and
+/// refuses to start when TAVLE_TODAY is set. A second call with another date fails.
+pub fn fix_today(date: Date) -> anyhow::Result<()> {
+    let fixed = *FIXED_TODAY.get_or_init(|| date);
+    if fixed != date {
+        bail!("today is fixed to {fixed} in this process already");
+    }
+    Ok(())
+}
+
+/// The date this process pretends it is, when [`fix_today`] was called.
+pub fn fixed_today() -> Option<Date> {
+    FIXED_TODAY.get().copied()
+}
+
+/// Today in Norway, as the database's `tavle_today()` sees it through our connections.
+pub fn today() -> Date {
+    fixed_today().unwrap_or_else(calendar::oslo_today)
+}
+
 /// Open a pool. `max` bounds concurrent connections.
 pub async fn connect(url: &str, max: u32) -> anyhow::Result<PgPool> {
+    connect_as_of(url, max, fixed_today()).await
+}
+
+/// Open a pool whose connections run as on `today` (`None`: the real date). Tests use
+/// it to run one app on a day the calendar gives them; everything else calls [`connect`].
+pub async fn connect_as_of(url: &str, max: u32, today: Option<Date>) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a valid URL")?;
+    // "Today" is a Norwegian school day, whatever the server's zone.
+    let mut settings = vec![("timezone", "Europe/Oslo".to_owned())];
+    if let Some(today) = today {
+        settings.push(("tavle.today", today.to_string()));
+    }
     PgPoolOptions::new()
         .max_connections(max)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(
-            options
-                .application_name("tavle")
-                // "Today" is a Norwegian school day, whatever the server's zone.
-                .options([("timezone", "Europe/Oslo")]),
-        )
+        .connect_with(options.application_name("tavle").options(settings))
         .await
         .context("cannot connect to the database")
+}
+
+/// Refuse to serve in production with a date that is not today: the process has fixed
+/// one, or the database hands our connections a `tavle.today` (e.g. `ALTER DATABASE …
+/// SET tavle.today`).
+pub async fn check_real_today(app: &PgPool) -> anyhow::Result<()> {
+    if fixed_today().is_some() {
+        bail!("TAVLE_TODAY is for the demo and the tests only: `tavle serve` always runs on today's date");
+    }
+    let set: Option<String> = sqlx::query_scalar("SELECT nullif(current_setting('tavle.today', true), '')")
+        .fetch_one(app)
+        .await
+        .context("cannot read the database's date setting")?;
+    if set.is_some() {
+        bail!(
+            "the database sets tavle.today for Tavle's connections (ALTER DATABASE/ROLE … SET tavle.today?): \
+             remove it; `tavle serve` always runs on today's date"
+        );
+    }
+    Ok(())
 }
 
 /// Apply pending migrations with the owner's connection.

@@ -15,6 +15,7 @@ use super::copy::Table;
 use super::history::History;
 use super::names::{self, Origin};
 use super::personas::{self, Part, Spec};
+use crate::domain::calendar::{SchoolCalendar, SchoolYear};
 use crate::domain::national_id::NationalId;
 use crate::domain::role::DEFAULT_ROLE_MAPPINGS;
 
@@ -60,21 +61,57 @@ const SUBJECTS: &[(&str, &str, &str)] = &[
 ];
 
 pub fn date(y: i32, m: Month, d: u8) -> Date {
-    // Only called with literal, valid dates.
+    // Only called with valid dates.
     Date::from_calendar_date(y, m, d).unwrap_or(Date::MIN)
 }
 
-pub fn year_start() -> Date {
-    date(2026, Month::August, 17)
+/// The demo's years are built around the school year of "today" (1 August to 31 July,
+/// see `domain::calendar`): that year with its classes, groups and timetable, the year
+/// before (last year's enrolments) and the next one (its calendar only, as a
+/// municipality adopts it a year ahead). Dates of the demo's stories (a move in the
+/// autumn, an employment that ended in the summer) are placed in the same way, and
+/// children's birth years follow the year, so a persona is always in the same grade.
+#[derive(Debug, Clone)]
+pub struct DemoYears {
+    pub today: Date,
+    pub current: SchoolCalendar,
+    pub previous: SchoolCalendar,
+    pub next: SchoolCalendar,
 }
-fn year_end() -> Date {
-    date(2027, Month::June, 18)
-}
-fn prev_start() -> Date {
-    date(2025, Month::August, 18)
-}
-fn prev_end() -> Date {
-    date(2026, Month::June, 19)
+
+impl DemoYears {
+    pub fn around(today: Date) -> Self {
+        let year = SchoolYear::containing(today);
+        Self {
+            today,
+            current: year.usual_calendar(),
+            previous: year.previous().usual_calendar(),
+            next: year.next().usual_calendar(),
+        }
+    }
+
+    /// The school day the demo's stories are told around: today when it is one, else the
+    /// latest school day of the year before it (in a holiday, in the summer), else the
+    /// year's first school day (in August before school starts). The absence history
+    /// ends the week before last from it, and tests that need a school day run on it.
+    pub fn school_today(&self) -> Date {
+        let c = &self.current;
+        if c.is_school_day(self.today) {
+            return self.today;
+        }
+        c.school_days().into_iter().rfind(|&d| d < self.today).unwrap_or_else(|| c.first_day())
+    }
+
+    /// The calendar year the current school year starts in (2026 for 2026-2027).
+    pub fn y(&self) -> i32 {
+        self.current.year.0
+    }
+
+    /// How many years the demo has moved on from 2026-2027, the year it was written for
+    /// (children's birth dates move with it).
+    pub fn shift(&self) -> i32 {
+        self.y() - 2026
+    }
 }
 
 pub struct Tables {
@@ -247,6 +284,7 @@ pub struct Builder<'a> {
     schools: Vec<School>,
     unit: Uuid,
     subjects: Vec<(&'static str, Uuid)>,
+    years: DemoYears,
     year: Uuid,
     resource_seq: u32,
     families: usize,
@@ -256,7 +294,9 @@ pub struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(plan: &'a TenantPlan) -> Self {
+    /// A builder of `plan` as on the date `today` (see [`DemoYears`]).
+    pub fn new(plan: &'a TenantPlan, today: Date) -> Self {
+        let years = DemoYears::around(today);
         let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
         let tenant = uuid_from(&mut rng);
         let mut used_ids = HashSet::new();
@@ -264,7 +304,7 @@ impl<'a> Builder<'a> {
             [&personas::OLA_NORDMANN, &personas::OSKAR_NORDMANN, &personas::TUVA_BERG, &personas::HILDE_BERG]
                 .map(|r| r.born);
         for born in personas::SPECS.iter().map(|s| s.born).chain(relatives) {
-            used_ids.extend(personas::fixed_national_id(born));
+            used_ids.extend(personas::fixed_national_id(personas::moved(born, years.shift())));
         }
         let used_feide = personas::SPECS.iter().filter_map(|s| s.feide_id).map(str::to_owned).collect();
         Self {
@@ -280,6 +320,7 @@ impl<'a> Builder<'a> {
             schools: Vec::new(),
             unit: Uuid::nil(),
             subjects: Vec::new(),
+            years,
             year: Uuid::nil(),
             resource_seq: 0,
             families: 0,
@@ -336,11 +377,16 @@ impl<'a> Builder<'a> {
             self.subjects.push((code, id));
         }
         let previous = self.uuid();
-        self.t.school_years.uuid(tenant).uuid(previous).text("2025-2026").date(prev_start()).date(prev_end()).end();
+        let p = self.years.previous.year;
+        self.t.school_years.uuid(tenant).uuid(previous).text(&p.name()).date(p.starts()).date(p.ends()).end();
         self.year = self.uuid();
-        let year = self.year;
-        self.t.school_years.uuid(tenant).uuid(year).text("2026-2027").date(year_start()).date(year_end()).end();
-        self.calendar(previous, year);
+        let (year, c) = (self.year, self.years.current.year);
+        self.t.school_years.uuid(tenant).uuid(year).text(&c.name()).date(c.starts()).date(c.ends()).end();
+        // From its own stream, so the ids drawn after it stay as they were.
+        let next = uuid_from(&mut self.timetable_rng);
+        let n = self.years.next.year;
+        self.t.school_years.uuid(tenant).uuid(next).text(&n.name()).date(n.starts()).date(n.ends()).end();
+        self.calendar(previous, year, next);
         self.unit = self.uuid();
         let (unit, org) = (self.unit, self.org_number());
         self.t.units.uuid(tenant).uuid(unit).text(&org).text(self.plan.unit_name).end();
@@ -407,8 +453,9 @@ impl<'a> Builder<'a> {
     }
 
     fn duf_number(&mut self) -> String {
+        let y = self.years.y();
         loop {
-            let id = format!("{}{:08}", self.rng.gen_range(2021..=2025), self.rng.gen_range(0..100_000_000u32));
+            let id = format!("{}{:08}", self.rng.gen_range(y - 5..=y - 1), self.rng.gen_range(0..100_000_000u32));
             if self.used_ids.insert(id.clone()) {
                 return id;
             }
@@ -500,7 +547,10 @@ impl<'a> Builder<'a> {
             .text(national_id)
             .text(given)
             .text(family)
-            .date(born)
+            // A DUF number (12 digits) carries no birth date, and the population
+            // register has none yet for the newly arrived: the office's pupil list shows
+            // who lacks one, and their guardians get no access until it is recorded.
+            .opt_date((national_id.len() == 11).then_some(born))
             .text(address.protection)
             .opt(address.street.as_deref())
             .opt(postal.map(|p| p.0.as_str()))
@@ -535,9 +585,12 @@ impl<'a> Builder<'a> {
         let id = self.uuid();
         let school_id = school.map(|s| self.schools[s].id);
         let unit = if school.is_none() { Some(self.unit) } else { None };
-        let from = date(self.rng.gen_range(2004..=2025), Month::August, 1);
-        let to = ended.then(|| date(2026, Month::June, 30));
-        let from = if ended { date(2012, Month::August, 1) } else { from };
+        // Employments start on 1 August of an earlier year; an ended one ended on 30 June,
+        // before the current school year.
+        let y = self.years.y();
+        let from = date(self.rng.gen_range(y - 22..=y - 1), Month::August, 1);
+        let to = ended.then(|| date(y, Month::June, 30));
+        let from = if ended { date(y - 14, Month::August, 1) } else { from };
         let on_leave = !ended && self.rng.gen_bool(0.02);
         self.t
             .employments
@@ -695,6 +748,7 @@ impl<'a> Builder<'a> {
         school: usize,
         grade: i16,
     ) -> Option<(Uuid, Date)> {
+        let born = personas::moved(born, self.years.shift());
         let nid = personas::fixed_national_id(born)?;
         let born = personas::date(born)?;
         let id = self.uuid();
@@ -758,21 +812,24 @@ impl<'a> Builder<'a> {
     /// who changed school this autumn, or a guest pupil from another municipality.
     fn enrol(&mut self, pupil: Uuid, s: usize, grade: i16, random_history: bool) {
         let plan = self.plan_of(s);
-        let mut from = year_start();
+        // Enrolments run by school year (1 August to 31 July), so a pupil is enrolled
+        // over the summer too; this year's starts when last year's ends.
+        let (last_year, this_year) = (self.years.previous.year, self.years.current.year);
+        let mut from = this_year.starts();
         if grade > 1 {
             let previous = if grade > plan.first { Some(s) } else { self.feeder(s, grade - 1) };
             if let Some(p) = previous {
-                self.enrolment_row(pupil, p, grade - 1, prev_start(), Some(prev_end()), None);
+                self.enrolment_row(pupil, p, grade - 1, last_year.starts(), Some(this_year.starts()), None);
             }
         }
         if random_history && self.rng.gen_bool(0.01) {
-            // Moved within the municipality in October.
+            // Moved within the municipality at the start of the autumn break.
             let others: Vec<usize> = (0..self.schools.len())
                 .filter(|&o| o != s && self.plan_of(o).first <= grade && grade <= self.plan_of(o).last)
                 .collect();
             if let Some(&o) = others.choose(&mut self.rng) {
-                let moved = date(2026, Month::October, 5);
-                self.enrolment_row(pupil, o, grade, year_start(), Some(moved), None);
+                let moved = self.years.current.days_off_named("Høstferie").map_or(this_year.starts(), |o| o.first);
+                self.enrolment_row(pupil, o, grade, this_year.starts(), Some(moved), None);
                 from = moved;
             }
         }
@@ -850,7 +907,7 @@ impl<'a> Builder<'a> {
         let family_name = pool.families.choose(&mut self.rng).copied().unwrap_or("Hansen");
         let home = self.address(protection);
         let youngest = places.iter().map(|p| p.1).min().unwrap_or(grade);
-        let parent_year = 2021 - i32::from(youngest) - self.rng.gen_range(25..=42);
+        let parent_year = self.years.y() - 5 - i32::from(youngest) - self.rng.gen_range(25..=42);
 
         // Guardians: (id, parental responsibility, lives with the children).
         let pattern = self.rng.gen_range(0..100);
@@ -877,7 +934,8 @@ impl<'a> Builder<'a> {
         for (school, grade) in places {
             let girl = self.rng.gen_bool(0.5);
             let given = if girl { pool.girls } else { pool.boys }.choose(&mut self.rng).copied().unwrap_or("Alex");
-            let born = self.random_date(2021 - i32::from(grade));
+            // A child starts school in the autumn of the year they turn six.
+            let born = self.random_date(self.years.y() - 5 - i32::from(grade));
             let (nid, born) = if duf { (self.duf_number(), born) } else { self.national_id(born) };
             let id = self.uuid();
             let feide = self.feide_id(given, family_name);
@@ -1024,34 +1082,37 @@ impl<'a> Builder<'a> {
         self.t.group_staff.uuid(self.tenant).uuid(group).uuid(staff).text(assignment).end();
     }
 
-    /// Terms of both school years, and the days off of the current one (Norwegian
-    /// holidays of 2026-2027 and a planning day).
-    fn calendar(&mut self, previous: Uuid, current: Uuid) {
+    /// The terms and days off of the three school years (see [`DemoYears`]); the
+    /// history skips the current year's days off.
+    fn calendar(&mut self, previous: Uuid, current: Uuid, next: Uuid) {
         let tenant = self.tenant;
-        let terms = [
-            (previous, 1, date(2025, Month::August, 18), date(2025, Month::December, 19)),
-            (previous, 2, date(2026, Month::January, 5), date(2026, Month::June, 19)),
-            (current, 1, date(2026, Month::August, 17), date(2026, Month::December, 18)),
-            (current, 2, date(2027, Month::January, 4), date(2027, Month::June, 18)),
+        let years = [
+            (previous, self.years.previous.clone()),
+            (current, self.years.current.clone()),
+            (next, self.years.next.clone()),
         ];
-        for (year, term, starts, ends) in terms {
-            self.t.terms.uuid(tenant).uuid(year).num(term).date(starts).date(ends).end();
-        }
-        let breaks = [
-            ("holiday", "Høstferie", date(2026, Month::October, 5), date(2026, Month::October, 9)),
-            ("planning_day", "Planleggingsdag", date(2026, Month::November, 13), date(2026, Month::November, 13)),
-            ("holiday", "Juleferie", date(2026, Month::December, 21), date(2027, Month::January, 1)),
-            ("holiday", "Vinterferie", date(2027, Month::February, 22), date(2027, Month::February, 26)),
-            ("holiday", "Påskeferie", date(2027, Month::March, 22), date(2027, Month::March, 29)),
-            ("holiday", "Kristi himmelfartsdag", date(2027, Month::May, 6), date(2027, Month::May, 7)),
-            ("holiday", "Grunnlovsdag og 2. pinsedag", date(2027, Month::May, 17), date(2027, Month::May, 17)),
-        ];
-        for (kind, name, first, last) in breaks {
-            let id = uuid_from(&mut self.timetable_rng);
-            if let Some(h) = &mut self.history {
-                h.day_off(first, last);
+        for (year, cal) in &years {
+            for (term, (starts, ends)) in (1..).zip(cal.terms) {
+                self.t.terms.uuid(tenant).uuid(*year).num(term).date(starts).date(ends).end();
             }
-            self.t.breaks.uuid(tenant).uuid(id).uuid(current).text(kind).text(name).date(first).date(last).end();
+        }
+        for (year, cal) in &years {
+            for off in &cal.days_off {
+                let id = uuid_from(&mut self.timetable_rng);
+                if let (true, Some(h)) = (*year == current, &mut self.history) {
+                    h.day_off(off.first, off.last);
+                }
+                self.t
+                    .breaks
+                    .uuid(tenant)
+                    .uuid(id)
+                    .uuid(*year)
+                    .text(off.kind)
+                    .text(off.name)
+                    .date(off.first)
+                    .date(off.last)
+                    .end();
+            }
         }
     }
 
@@ -1091,7 +1152,7 @@ impl<'a> Builder<'a> {
                 .num(weekday)
                 .text(PERIODS[period].0)
                 .text(PERIODS[period].1)
-                .date(year_start())
+                .date(self.years.current.first_day())
                 .end();
         }
     }
@@ -1223,7 +1284,7 @@ impl<'a> Builder<'a> {
                 self.t.school_settings.uuid(self.tenant).uuid(self.schools[s].id).text("day").end();
             }
         }
-        history.write(self.tenant, self.plan.seed, &mut self.t);
+        history.write(self.tenant, self.plan.seed, &self.years, &mut self.t);
     }
 
     fn unit_staff(&mut self) {

@@ -1,7 +1,8 @@
 //! The standard demo's absence history, so that the overviews and the office's
-//! statistics have something to show: registrations from the first school day of
-//! 2026-27 up to and including Friday 20 November 2026 (fixed, never today's date,
-//! so tests stay stable), and guardians' reports for some of the whole days.
+//! statistics have something to show: registrations from the first school day of the
+//! current school year up to and including the Friday of the week before last
+//! ([`history_end`]: last week and this week are left clean for the tests), and
+//! guardians' reports for some of the whole days.
 //!
 //! Mostly nothing is stored (a school need not store "present"): a few per cent of
 //! lessons absent, some whole days, some late arrivals, and a handful of pupils with
@@ -14,14 +15,29 @@ use std::collections::HashMap;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use time::{Date, Month};
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use super::build::{date, year_start, Tables};
+use super::build::{DemoYears, Tables};
 
-/// The last day of the history (a Friday).
-pub fn history_end() -> Date {
-    date(2026, Month::November, 20)
+/// The last day of the history: the Friday of the week before last, as seen from the
+/// school day the demo is told around (`DemoYears::school_today`; Friday 20 November
+/// 2026 from any day of the week of 30 November 2026).
+pub fn history_end(today: Date) -> Date {
+    let day = DemoYears::around(today).school_today();
+    let monday = day - time::Duration::days(i64::from(day.weekday().number_days_from_monday()));
+    monday - time::Duration::days(10)
+}
+
+/// When a registration or report of `day` was made, at `hh:mm` UTC that day; but never
+/// later than a day before the demo was built, when the demo is built as on a date
+/// ahead of the real one (TAVLE_TODAY): the history is then still in the past, and
+/// what a test does is newer than any of it.
+fn stamp(day: Date, hh: u8, mm: u8) -> String {
+    let at = day.with_hms(hh, mm, 0).map_or(OffsetDateTime::UNIX_EPOCH, |t| t.assume_utc());
+    let latest = OffsetDateTime::now_utc() - time::Duration::days(1);
+    let at = at.min(latest);
+    format!("{}T{:02}:{:02}:{:02}Z", iso(at.date()), at.hour(), at.minute(), at.second())
 }
 
 /// A weekly lesson as the history needs it.
@@ -73,24 +89,20 @@ impl History {
         self.breaks.push((first, last));
     }
 
-    /// School days from the first of the year to [`history_end`].
-    fn days(&self) -> Vec<Date> {
-        let mut out = Vec::new();
-        let mut d = year_start();
-        while d <= history_end() {
-            let weekday = d.weekday().number_from_monday();
-            if weekday <= 5 && !self.breaks.iter().any(|&(a, b)| a <= d && d <= b) {
-                out.push(d);
-            }
-            d = d.next_day().unwrap_or(Date::MAX);
-        }
-        out
+    /// School days of the current year up to [`history_end`].
+    fn days(&self, years: &DemoYears) -> Vec<Date> {
+        let end = history_end(years.today);
+        let cal = &years.current;
+        cal.school_days()
+            .into_iter()
+            .filter(|&d| d <= end && !self.breaks.iter().any(|&(a, b)| a <= d && d <= b))
+            .collect()
     }
 
     /// Write the history's rows for tenant `tenant`, drawing from `seed`.
-    pub fn write(&self, tenant: Uuid, seed: u64, t: &mut Tables) {
+    pub fn write(&self, tenant: Uuid, seed: u64, years: &DemoYears, t: &mut Tables) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6162_7365_6e63_6521);
-        let days = self.days();
+        let days = self.days(years);
         for &pupil in &self.pupils {
             if self.personas.contains(&pupil) {
                 continue;
@@ -141,7 +153,7 @@ impl History {
                                 .date(day)
                                 .date(day)
                                 .text(reason)
-                                .text(&format!("{}T06:45:00Z", iso(day)))
+                                .text(&stamp(day, 6, 45))
                                 .end();
                         }
                     }
@@ -185,7 +197,7 @@ impl Row<'_> {
             .text(status)
             .opt(minutes.map(|m| m.to_string()).as_deref())
             .uuid(teacher)
-            .text(&format!("{}T14:30:00Z", iso(self.day)))
+            .text(&stamp(self.day, 14, 30))
             .text("teacher")
             .end();
     }

@@ -18,7 +18,9 @@ mod personas;
 use anyhow::Context;
 use sqlx::PgPool;
 
+pub use self::build::DemoYears;
 use self::build::{Builder, SchoolPlan, TenantPlan};
+pub use self::history::history_end;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoSize {
@@ -91,6 +93,52 @@ pub fn idp_accounts() -> serde_json::Value {
         }
     }
     serde_json::json!({ "feide": feide, "idporten": idporten })
+}
+
+/// The demo's calendar around `today` (`tavle demo --print-calendar`): the previous,
+/// current and next school years with their terms, days off and school days, and the
+/// days the date-dependent tests are run on (`scripts/test-dates`): the current year's
+/// first and last school day, a weekday in each of its periods of days off, and a day
+/// in the summer after it.
+pub fn calendar_json(today: time::Date) -> serde_json::Value {
+    use crate::domain::calendar::SchoolCalendar;
+    let years = build::DemoYears::around(today);
+    let year = |c: &SchoolCalendar| {
+        serde_json::json!({
+            "name": c.year.name(),
+            "starts": c.year.starts().to_string(),
+            "ends": c.year.ends().to_string(),
+            "terms": c.terms.iter().map(|(a, b)| [a.to_string(), b.to_string()]).collect::<Vec<_>>(),
+            "days_off": c.days_off.iter().map(|o| serde_json::json!({
+                "kind": o.kind, "name": o.name, "first": o.first.to_string(), "last": o.last.to_string(),
+            })).collect::<Vec<_>>(),
+            "school_days": c.school_days().iter().map(ToString::to_string).collect::<Vec<_>>(),
+        })
+    };
+    let c = &years.current;
+    let mut test_days =
+        vec![("first school day".to_owned(), c.first_day()), ("last school day".to_owned(), c.last_day())];
+    for o in &c.days_off {
+        // A weekday in the middle of the days off.
+        let mut d: time::Date = o.first + (o.last - o.first) / 2;
+        while d.weekday().number_from_monday() > 5 && d > o.first {
+            d = d.previous_day().unwrap_or(d);
+        }
+        test_days.push((o.name.to_owned(), d));
+    }
+    // Three weeks into the summer, a Wednesday.
+    let mut summer = c.last_day() + time::Duration::days(19);
+    while summer.weekday() != time::Weekday::Wednesday {
+        summer = summer.next_day().unwrap_or(summer);
+    }
+    test_days.push(("summer".to_owned(), summer));
+    serde_json::json!({
+        "today": today.to_string(),
+        "previous": year(&years.previous),
+        "current": year(c),
+        "next": year(&years.next),
+        "test_days": test_days.into_iter().map(|(what, d)| serde_json::json!({"what": what, "date": d.to_string()})).collect::<Vec<_>>(),
+    })
 }
 
 /// The municipalities whose sign-in `tavle demo --dev-idp` points at dev/idp.
@@ -194,9 +242,12 @@ fn storby() -> TenantPlan {
 }
 
 /// Create each demo municipality of `size` that does not exist yet (by slug), each in
-/// one transaction, bulk-loaded with COPY. Runs as the database owner (a superuser in
-/// the embedded cluster), which row-level security does not apply to.
+/// one transaction, bulk-loaded with COPY, around the school year of today (as the
+/// process sees it: `db::today()`, so TAVLE_TODAY moves the demo). Runs as the database
+/// owner (a superuser in the embedded cluster), which row-level security does not
+/// apply to.
 pub async fn ensure(owner: &PgPool, size: DemoSize, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Result<DemoSummary> {
+    let today = crate::db::today();
     let mut plans = vec![fjordvik(), smaoy()];
     if size == DemoSize::Large {
         plans.push(storby());
@@ -208,11 +259,25 @@ pub async fn ensure(owner: &PgPool, size: DemoSize, progress: &(dyn Fn(&str) + S
             .fetch_one(owner)
             .await?;
         if exists {
+            let current: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM school_years y JOIN tenants t ON t.id = y.tenant_id \
+                 WHERE t.slug = $1 AND y.starts <= $2 AND y.ends >= $2)",
+            )
+            .bind(plan.slug)
+            .bind(today)
+            .fetch_one(owner)
+            .await?;
+            if !current {
+                progress(&format!(
+                    "{}: built for another school year than today's ({today}); --reset builds it anew",
+                    plan.name
+                ));
+            }
             continue;
         }
         let started = std::time::Instant::now();
         progress(&format!("{}: generating", plan.name));
-        let built = Builder::new(plan).build(progress);
+        let built = Builder::new(plan, today).build(progress);
         let mut tx = owner.begin().await?;
         sqlx::query("INSERT INTO tenants (id, municipality_number, name, slug) VALUES ($1, $2, $3, $4)")
             .bind(built.tenant_id)
@@ -282,8 +347,9 @@ mod tests {
 
     #[test]
     fn generation_is_deterministic() {
-        let a = Builder::new(&smaoy()).build(&|_| {});
-        let b = Builder::new(&smaoy()).build(&|_| {});
+        let today = time::macros::date!(2026 - 12 - 06);
+        let a = Builder::new(&smaoy(), today).build(&|_| {});
+        let b = Builder::new(&smaoy(), today).build(&|_| {});
         assert_eq!(a.tenant_id, b.tenant_id);
         assert_eq!(a.tables.persons.bytes(), b.tables.persons.bytes());
         assert!(a.counts.pupils >= 70);

@@ -203,6 +203,20 @@ pub fn date((year, month, day): (i32, Month, u8)) -> Option<Date> {
     Date::from_calendar_date(year, month, day).ok()
 }
 
+/// A fixed person's birth date in a demo built `shift` years after 2026-2027: the
+/// children (born in 2000 or later) are born `shift` years later, so that they stay
+/// in the grade the persona names; the adults keep theirs, and with it the national id
+/// they sign in to ID-porten with (dev/idp/accounts.demo.json).
+pub fn moved((year, month, day): (i32, Month, u8), shift: i32) -> (i32, Month, u8) {
+    if year < 2000 {
+        return (year, month, day);
+    }
+    let year = year + shift;
+    // 29 February of a year that has none is the 28th.
+    let day = day.min(month.length(year));
+    (year, month, day)
+}
+
 /// The fixed synthetic national id of a fixed person: the first valid individual
 /// number of the date's series from a fixed start.
 pub fn fixed_national_id(born: (i32, Month, u8)) -> Option<String> {
@@ -232,6 +246,14 @@ mod tests {
             assert_eq!(parsed.birth_date(), date(born));
             assert!(seen.insert(id), "duplicate id for {born:?}");
         }
+    }
+
+    #[test]
+    fn children_move_with_the_demo_year_and_adults_do_not() {
+        assert_eq!(moved((2012, Month::May, 9), 2), (2014, Month::May, 9));
+        assert_eq!(moved((2016, Month::February, 29), 1), (2017, Month::February, 28));
+        assert_eq!(moved((1984, Month::March, 12), 5), (1984, Month::March, 12));
+        assert_eq!(moved((2018, Month::February, 20), 0), (2018, Month::February, 20));
     }
 
     #[test]

@@ -163,7 +163,7 @@ pub async fn import(
         .await?;
     let today = match options.today {
         Some(d) => d,
-        None => sqlx::query_scalar("SELECT current_date").fetch_one(&mut *tx).await?,
+        None => sqlx::query_scalar("SELECT tavle_today()").fetch_one(&mut *tx).await?,
     };
     let known = Known::load(&mut tx, tenant, &parsed.lines).await?;
     errors.extend(known.check(&parsed.lines, tenant_slug));

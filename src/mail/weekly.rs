@@ -314,7 +314,7 @@ pub async fn enqueue_if_due(pool: &PgPool, public_url: &Url, done: Option<IsoWee
 
 /// The time in Norway now (the database knows the zone rules).
 pub async fn oslo_now(pool: &PgPool) -> anyhow::Result<PrimitiveDateTime> {
-    sqlx::query_scalar("SELECT (now() AT TIME ZONE 'Europe/Oslo')")
+    sqlx::query_scalar("SELECT tavle_local_now()")
         .fetch_one(pool)
         .await
         .map_err(|e| anyhow!("cannot read the time: {e}"))

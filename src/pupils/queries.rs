@@ -67,7 +67,7 @@ pub async fn schools(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<School
 pub async fn classes(conn: &mut PgConnection, school: Uuid) -> Result<Vec<ClassRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name FROM groups g JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
-         WHERE g.school_id = $1 AND g.kind = 'base' AND y.starts <= current_date AND y.ends >= current_date \
+         WHERE g.school_id = $1 AND g.kind = 'base' AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
          ORDER BY g.grade_level, g.name COLLATE \"nb-NO-x-icu\"",
     )
     .bind(school)
@@ -99,10 +99,10 @@ pub async fn list(conn: &mut PgConnection, scope: &PupilListScope, f: &ListFilte
              SELECT g.id, g.name FROM group_memberships m \
              JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
              WHERE m.pupil_id = e.pupil_id AND g.school_id = e.school_id AND g.kind = 'base' \
-               AND m.from_date <= current_date AND (m.to_date IS NULL OR m.to_date > current_date) \
+               AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today()) \
              ORDER BY g.name LIMIT 1) bg ON true \
-         WHERE e.school_id = $1 AND e.from_date <= current_date \
-           AND (e.to_date IS NULL OR e.to_date > current_date) \
+         WHERE e.school_id = $1 AND e.from_date <= tavle_today() \
+           AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
            AND ($2::uuid IS NULL OR bg.id = $2) \
            AND ($3::smallint IS NULL OR e.grade_level = $3) \
            AND ($4::text IS NULL OR lower(p.given_name || ' ' || p.family_name) LIKE $4 \
@@ -144,7 +144,7 @@ pub async fn children(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Child
         "SELECT p.id, p.given_name, p.family_name, s.name AS school_name, e.grade_level \
          FROM persons p \
          LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.id \
-              AND e.from_date <= current_date AND (e.to_date IS NULL OR e.to_date > current_date) \
+              AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
          LEFT JOIN schools s ON s.tenant_id = e.tenant_id AND s.id = e.school_id \
          WHERE p.id = ANY($1) ORDER BY p.birth_date, p.given_name",
     )
@@ -258,7 +258,8 @@ pub async fn card(conn: &mut PgConnection, access: &PupilCardAccess, reveal: boo
             "SELECT p.given_name, p.family_name, g.parental_responsibility, g.lives_with, g.invoice_recipient, \
                     CASE WHEN $2 THEN p.phone END, CASE WHEN $2 THEN p.email END \
              FROM guardianships g JOIN persons p ON p.tenant_id = g.tenant_id AND p.id = g.guardian_id \
-             WHERE g.pupil_id = $1 AND (g.to_date IS NULL OR g.to_date > current_date) \
+             WHERE g.pupil_id = $1 AND g.from_date <= tavle_today() \
+               AND (g.to_date IS NULL OR g.to_date > tavle_today()) \
              ORDER BY g.parental_responsibility DESC, p.family_name, p.given_name",
         )
         .bind(access.pupil_id)
@@ -293,8 +294,8 @@ pub async fn card(conn: &mut PgConnection, access: &PupilCardAccess, reveal: boo
             "SELECT g.name, g.kind, s.name AS school_name FROM group_memberships m \
              JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
              JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
-             WHERE m.pupil_id = $1 AND m.from_date <= current_date \
-               AND (m.to_date IS NULL OR m.to_date > current_date) \
+             WHERE m.pupil_id = $1 AND m.from_date <= tavle_today() \
+               AND (m.to_date IS NULL OR m.to_date > tavle_today()) \
              ORDER BY CASE g.kind WHEN 'base' THEN 0 WHEN 'sfo' THEN 1 ELSE 2 END, g.name",
         )
         .bind(access.pupil_id)

@@ -12,8 +12,8 @@ use crate::error::Result;
 /// so every check agrees with the SQL).
 pub async fn now(conn: &mut PgConnection) -> Result<(Date, Time)> {
     Ok(sqlx::query_as(
-        "SELECT (now() AT TIME ZONE 'Europe/Oslo')::date, \
-                date_trunc('minute', now() AT TIME ZONE 'Europe/Oslo')::time",
+        "SELECT tavle_today(), \
+                date_trunc('minute', tavle_local_now())::time",
     )
     .fetch_one(conn)
     .await?)

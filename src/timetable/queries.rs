@@ -124,7 +124,7 @@ pub async fn home_schools(conn: &mut PgConnection, target: Target, monday: Date)
 }
 
 pub async fn today(conn: &mut PgConnection) -> Result<Date> {
-    Ok(sqlx::query_scalar("SELECT current_date").fetch_one(conn).await?)
+    Ok(sqlx::query_scalar("SELECT tavle_today()").fetch_one(conn).await?)
 }
 
 pub async fn person_name(conn: &mut PgConnection, id: Uuid) -> Result<Option<(String, String)>> {
@@ -259,7 +259,7 @@ pub async fn school_teachers(conn: &mut PgConnection, school: Uuid, also: Option
         "SELECT p.id, p.family_name || ', ' || p.given_name AS name, st.resource_number \
          FROM staff st JOIN persons p ON p.tenant_id = st.tenant_id AND p.id = st.person_id \
          WHERE EXISTS (SELECT 1 FROM employments e WHERE e.staff_id = st.person_id AND e.school_id = $1 \
-                       AND (e.to_date IS NULL OR e.to_date > current_date)) OR st.person_id = $2 \
+                       AND (e.to_date IS NULL OR e.to_date > tavle_today())) OR st.person_id = $2 \
          ORDER BY p.family_name COLLATE \"nb-NO-x-icu\", p.given_name COLLATE \"nb-NO-x-icu\", p.id",
     )
     .bind(school)

@@ -207,6 +207,15 @@ try {
   const idpUrl = `http://127.0.0.1:${idp.port}`;
   log(`identity provider at ${idpUrl}`);
 
+  // The demo's calendar around the day it runs as (TAVLE_TODAY, else today): the
+  // journeys pick their days from it (lib/calendar.mjs).
+  const calendarFile = path.join(outDir, 'calendar.json');
+  await new Promise((resolve, reject) => {
+    const child = spawn(tavleBin, ['demo', '--print-calendar'], { cwd: repoRoot, stdio: ['ignore', fs.openSync(calendarFile, 'w'), 'inherit'] });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tavle demo --print-calendar exited with ${code}`))));
+  });
+  log(`the demo runs as on ${JSON.parse(fs.readFileSync(calendarFile, 'utf8')).today}`);
+
   // The embedded PostgreSQL runs as the `postgres` user when we are root: it must be
   // able to reach the folder.
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tavle-browser-'));
@@ -234,7 +243,7 @@ try {
   log(`tavle demo at ${tavleUrl} (ready in ${seconds(t)} s)`);
 
   const t2 = Date.now();
-  const code = await runPlaywright({ TAVLE_URL: tavleUrl, IDP_URL: idpUrl });
+  const code = await runPlaywright({ TAVLE_URL: tavleUrl, IDP_URL: idpUrl, TAVLE_CALENDAR: calendarFile });
   log(`Playwright finished with ${code} in ${seconds(t2)} s`);
   const nu = checkHtml();
   const projects = summarise();

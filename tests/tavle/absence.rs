@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use time::Date;
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, Browser, TestApp, TestResponse};
+use crate::helpers::{spawn_app_at_school, Browser, TestApp, TestResponse};
 use tavle::auth::session::{self, Method, NewSession};
 use tavle::policy::Audience;
 
@@ -18,11 +18,15 @@ pub struct HeldLesson {
     pub date: Date,
 }
 
+/// The lesson's days up to today this school year: its weekday, within a term and its
+/// validity, not a day off (in the summer and the holidays, the last one before).
 const HELD: &str = "SELECT l.id, l.group_id, d::date FROM lessons l \
      JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
      JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
-     CROSS JOIN generate_series(current_date - 20, current_date, interval '1 day') d \
-     WHERE extract(isodow FROM d) = l.weekday AND d >= l.valid_from AND d BETWEEN y.starts AND y.ends \
+     CROSS JOIN generate_series(y.starts, LEAST(tavle_today(), y.ends), interval '1 day') d \
+     WHERE extract(isodow FROM d) = l.weekday AND d >= l.valid_from AND (l.valid_to IS NULL OR d < l.valid_to) \
+       AND EXISTS (SELECT 1 FROM terms t WHERE t.tenant_id = g.tenant_id AND t.school_year_id = g.school_year_id \
+           AND d BETWEEN t.starts AND t.ends) \
        AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = g.tenant_id \
            AND b.school_year_id = g.school_year_id AND (b.school_id IS NULL OR b.school_id = g.school_id) \
            AND d BETWEEN b.first_day AND b.last_day) ";
@@ -71,26 +75,28 @@ async fn oskar(app: &TestApp) -> Uuid {
     .expect("Oskar")
 }
 
-async fn today(app: &TestApp) -> Date {
-    sqlx::query_scalar("SELECT (now() AT TIME ZONE 'Europe/Oslo')::date").fetch_one(&app.owner).await.unwrap()
-}
-
 pub fn iso(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-async fn members(app: &TestApp, group: Uuid) -> Vec<Uuid> {
-    sqlx::query_scalar("SELECT pupil_id FROM group_memberships WHERE group_id = $1 AND to_date IS NULL ORDER BY 1")
-        .bind(group)
-        .fetch_all(&app.owner)
-        .await
-        .unwrap()
+/// The group's members on `h.date`.
+async fn members_on(app: &TestApp, h: &HeldLesson) -> Vec<Uuid> {
+    sqlx::query_scalar(
+        "SELECT pupil_id FROM group_memberships WHERE group_id = $1 AND from_date <= $2 \
+           AND (to_date IS NULL OR to_date > $2) ORDER BY 1",
+    )
+    .bind(h.group)
+    .bind(h.date)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap()
 }
 
-/// The demo's absence history (up to 20 November 2026) is stamped with its own days;
-/// what a test stores is stamped now. These conditions keep to the test's own rows.
-pub const NEW_REGISTRATION: &str = "registered_at > '2026-11-21'";
-pub const NEW_REPORT: &str = "created_at > '2026-11-21'";
+/// The demo's absence history is stamped with its own days, and at the latest a day
+/// before the demo was built; what a test stores is stamped now. These conditions keep
+/// to the test's own rows.
+pub const NEW_REGISTRATION: &str = "registered_at > now() - interval '12 hours'";
+pub const NEW_REPORT: &str = "created_at > now() - interval '12 hours'";
 
 /// Rows of `table` that the test stored (not the demo's history).
 async fn count(app: &TestApp, table: &str) -> i64 {
@@ -140,9 +146,9 @@ fn assert_422_at(res: &TestResponse, field_error: &str) {
 
 #[tokio::test]
 async fn the_register_saves_and_saving_twice_never_duplicates() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let h = lesson_of_teacher(&app, JONAS).await;
-    let pupils = members(&app, h.group).await;
+    let pupils = members_on(&app, &h).await;
     assert!(pupils.len() >= 3);
     let mut b = app.sign_in_as("teacher").await;
 
@@ -234,10 +240,10 @@ async fn the_register_saves_and_saving_twice_never_duplicates() {
 
 #[tokio::test]
 async fn every_bad_register_input_is_refused_by_the_field_and_stores_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let h = lesson_of_teacher(&app, JONAS).await;
-    let pupils = members(&app, h.group).await;
-    let today = today(&app).await;
+    let pupils = members_on(&app, &h).await;
+    let today = app.today;
     let mut b = app.sign_in_as("teacher").await;
     let path = register_path(&h);
     let (lesson, date) = (h.lesson.to_string(), iso(h.date));
@@ -250,17 +256,20 @@ async fn every_bad_register_input_is_refused_by_the_field_and_stores_nothing() {
         .fetch_one(&app.owner)
         .await
         .unwrap();
-    // A day off: the lesson's weekday in the autumn holiday (5-9 October 2026).
-    let holiday = sqlx::query_scalar::<_, Date>(
-        "SELECT d::date FROM generate_series('2026-10-05'::date, '2026-10-09'::date, interval '1 day') d \
-         WHERE extract(isodow FROM d) = (SELECT weekday FROM lessons WHERE id = $1)",
-    )
-    .bind(h.lesson)
-    .fetch_one(&app.owner)
-    .await
-    .unwrap();
-    // Another weekday than the lesson's.
-    let wrong_day = iso(h.date - time::Duration::days(1));
+    // A day without school on the lesson's weekday, before the day it was held: a day
+    // off, or a day before the first term.
+    let days = crate::days::days_of(&app);
+    let mut holiday = h.date - time::Duration::days(7);
+    while days.current().is_school_day(holiday) {
+        holiday -= time::Duration::days(7);
+    }
+    // Another weekday than the lesson's, before it.
+    let mut wrong_day = h.date - time::Duration::days(1);
+    while wrong_day.weekday().number_from_monday() > 5 {
+        wrong_day -= time::Duration::days(1);
+    }
+    let wrong_day = iso(wrong_day);
+    let last_year = iso(days.last_year());
     let stranger = app.pupil_at("Fjordvik ungdomsskole").await;
     let stranger_key = format!("status-{stranger}");
     let future = iso(today + time::Duration::days(1));
@@ -271,7 +280,7 @@ async fn every_bad_register_input_is_refused_by_the_field_and_stores_nothing() {
     let cases: Vec<BadCase> = vec![
         ("tomorrow", vec![("date", &future), ("lesson", &lesson), (&first, "absent")], "#date-err"),
         ("far future", vec![("date", &far_future), ("lesson", &lesson), (&first, "absent")], "#date-err"),
-        ("before the school year", vec![("date", "2026-06-01"), ("lesson", &lesson), (&first, "absent")], "#date-err"),
+        ("before the school year", vec![("date", &last_year), ("lesson", &lesson), (&first, "absent")], "#date-err"),
         ("not a date", vec![("date", "i går"), ("lesson", &lesson), (&first, "absent")], "#date-err"),
         ("another group's lesson", vec![("date", &date), ("lesson", &other_lesson), (&first, "absent")], "#lesson-err"),
         ("another weekday", vec![("date", &wrong_day), ("lesson", &lesson), (&first, "absent")], "#lesson-err"),
@@ -321,11 +330,11 @@ async fn every_bad_register_input_is_refused_by_the_field_and_stores_nothing() {
 
 #[tokio::test]
 async fn a_guardian_reports_and_the_other_guardian_and_the_school_see_it() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let oskar = oskar(&app).await;
     let ola = person(&app, "Ola", "Nordmann", "1982-11-02").await;
     let h = lesson_of_pupil(&app, oskar).await;
-    let today = today(&app).await;
+    let today = app.today;
     let mut kari = app.sign_in_as("guardian").await;
     let path = format!("/absence/children/{oskar}");
 
@@ -398,9 +407,9 @@ async fn a_guardian_reports_and_the_other_guardian_and_the_school_see_it() {
 
 #[tokio::test]
 async fn every_bad_report_is_refused_by_the_field_and_stores_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let oskar = oskar(&app).await;
-    let today = today(&app).await;
+    let today = app.today;
     let d = |n: i64| iso(today + time::Duration::days(n));
     let mut kari = app.sign_in_as("guardian").await;
     let path = format!("/absence/children/{oskar}");
@@ -408,6 +417,7 @@ async fn every_bad_report_is_refused_by_the_field_and_stores_nothing() {
         app.post_form(&mut kari, &path, &[("first_day", &d(2)), ("extent", "whole_day"), ("reason", "illness")]).await;
     assert!(ok.status.is_redirection());
     let (t0, t1, t2, t5, t8, t31, back) = (d(0), d(1), d(2), d(5), d(8), d(31), d(-30));
+    let last_year = iso(crate::days::days_of(&app).last_year());
     let cases: Vec<BadCase> = vec![
         ("far future", vec![("first_day", &t31), ("extent", "whole_day"), ("reason", "illness")], "#first_day-err"),
         (
@@ -418,7 +428,7 @@ async fn every_bad_report_is_refused_by_the_field_and_stores_nothing() {
         ("long ago", vec![("first_day", &back), ("extent", "whole_day"), ("reason", "illness")], "#first_day-err"),
         (
             "before the school year",
-            vec![("first_day", "2026-06-01"), ("extent", "whole_day"), ("reason", "illness")],
+            vec![("first_day", &last_year), ("extent", "whole_day"), ("reason", "illness")],
             "#first_day-err",
         ),
         (
@@ -528,10 +538,10 @@ async fn every_bad_report_is_refused_by_the_field_and_stores_nothing() {
 
 #[tokio::test]
 async fn only_guardians_with_parental_responsibility_reach_a_child() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let oskar = oskar(&app).await;
     let ola = person(&app, "Ola", "Nordmann", "1982-11-02").await;
-    let today = iso(today(&app).await);
+    let today = iso(app.today);
     let path = format!("/absence/children/{oskar}");
     let form = [("first_day", today.as_str()), ("extent", "whole_day"), ("reason", "illness")];
 
@@ -563,7 +573,7 @@ async fn only_guardians_with_parental_responsibility_reach_a_child() {
 /// to the tenant's list, and the list itself cannot be written by the application.
 #[tokio::test]
 async fn the_absence_tables_have_no_free_text_column() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let columns: Vec<(String, String, bool, bool)> = sqlx::query_as(
         "SELECT c.relname::text, a.attname::text, \
                 EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c' \
@@ -606,7 +616,7 @@ async fn the_absence_tables_have_no_free_text_column() {
 
 #[tokio::test]
 async fn every_municipality_has_the_reason_list_also_a_new_one() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let per_tenant: Vec<i64> = sqlx::query_scalar(
         "SELECT count(r.code) FROM tenants t LEFT JOIN absence_reasons r ON r.tenant_id = t.id GROUP BY t.id",
     )
@@ -645,9 +655,9 @@ async fn concurrent_saves_of_one_register_all_succeed() {
     use axum::http::{header, Request};
     use tower::ServiceExt;
 
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let h = lesson_of_teacher(&app, JONAS).await;
-    let pupils = members(&app, h.group).await;
+    let pupils = members_on(&app, &h).await;
     assert!(pupils.len() >= 10);
     let mut b = app.sign_in_as("teacher").await;
     let page = app.get(&mut b, &format!("{}?date={}&lesson={}", register_path(&h), iso(h.date), h.lesson)).await;
@@ -691,8 +701,23 @@ async fn concurrent_saves_of_one_register_all_succeed() {
 /// of the day, or of the municipality, for each register shown.
 #[tokio::test]
 async fn the_register_finds_each_pupils_saved_line_by_an_index_probe() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let held = lesson_of_teacher(&app, JONAS).await;
+    // A municipality's registrations of earlier days, as there are on every school
+    // morning (the demo's history is empty early in the autumn): last school year's.
+    sqlx::query(
+        "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, registered_by, source) \
+         SELECT l.tenant_id, l.id, m.pupil_id, d::date, 'absent', l.teacher_id, 'teacher' FROM lessons l \
+         JOIN group_memberships m ON m.tenant_id = l.tenant_id AND m.group_id = l.group_id \
+         CROSS JOIN generate_series($1::date - 307, $1::date - 301, interval '1 day') d \
+         WHERE l.teacher_id IS NOT NULL AND extract(isodow FROM d) = l.weekday \
+           AND (SELECT count(*) FROM absence_registrations) < 20000 \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(held.date)
+    .execute(&app.owner)
+    .await
+    .unwrap();
     sqlx::query("ANALYZE absence_registrations").execute(&app.owner).await.unwrap();
     let mut tx = tavle::db::begin(&app.db, app.tenant_id("fjordvik").await).await.unwrap();
     let sql =

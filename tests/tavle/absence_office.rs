@@ -8,10 +8,12 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::absence::{iso, NEW_REGISTRATION};
-use crate::helpers::{spawn_app, TestApp, TestResponse};
+use crate::days::{days_of, Days};
+use crate::helpers::{spawn_app, spawn_app_at_school, spawn_app_on, TestApp, TestResponse};
 
-/// 4A at Solbakken (which registers per day in the demo) and a school day after the
-/// demo's absence history, up to today, on which its pupils have lessons.
+/// 4A at Solbakken (which registers per day in the demo) and the latest school day
+/// after the demo's absence history, up to the day the app runs as (a school day: see
+/// `spawn_app_at_school`).
 async fn solbakken_class(app: &TestApp) -> (Uuid, Date) {
     let class: Uuid = sqlx::query_scalar(
         "SELECT g.id FROM groups g JOIN schools s ON s.id = g.school_id \
@@ -20,23 +22,19 @@ async fn solbakken_class(app: &TestApp) -> (Uuid, Date) {
     .fetch_one(&app.owner)
     .await
     .expect("4A");
-    let day: Date = sqlx::query_scalar(
-        "SELECT max(d)::date FROM generate_series(current_date - 20, current_date, interval '1 day') d \
-         WHERE d > '2026-11-20' AND extract(isodow FROM d) < 6 \
-           AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE d BETWEEN b.first_day AND b.last_day)",
-    )
-    .fetch_one(&app.owner)
-    .await
-    .expect("a school day since the history");
+    let day = *days_of(app).school_days_since_history().last().expect("a school day since the history");
     (class, day)
 }
 
-async fn members(app: &TestApp, class: Uuid) -> Vec<Uuid> {
+/// The class's members on `day`, in the order of the page.
+async fn members(app: &TestApp, class: Uuid, day: Date) -> Vec<Uuid> {
     sqlx::query_scalar(
         "SELECT m.pupil_id FROM group_memberships m JOIN persons p ON p.id = m.pupil_id \
-         WHERE m.group_id = $1 AND m.to_date IS NULL ORDER BY p.family_name, p.given_name, p.id",
+         WHERE m.group_id = $1 AND m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2) \
+         ORDER BY p.family_name, p.given_name, p.id",
     )
     .bind(class)
+    .bind(day)
     .fetch_all(&app.owner)
     .await
     .unwrap()
@@ -92,9 +90,9 @@ fn assert_422_at(res: &TestResponse, field_error: &str, what: &str) {
 
 #[tokio::test]
 async fn the_day_register_writes_a_row_per_lesson_and_saving_twice_changes_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let (class, day) = solbakken_class(&app).await;
-    let pupils = members(&app, class).await;
+    let pupils = members(&app, class, day).await;
     assert!(pupils.len() >= 3);
     let mut teacher = app.sign_in_as("teacher").await;
 
@@ -191,9 +189,9 @@ async fn the_day_register_writes_a_row_per_lesson_and_saving_twice_changes_nothi
 
 #[tokio::test]
 async fn the_day_register_shows_what_guardians_reported() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let (class, day) = solbakken_class(&app).await;
-    let pupil = members(&app, class).await[0];
+    let pupil = members(&app, class, day).await[0];
     sqlx::query(
         "INSERT INTO absence_reports (tenant_id, pupil_id, reported_by, first_day, last_day, reason_code) \
          SELECT tenant_id, pupil_id, guardian_id, $2, $2, 'illness' FROM guardianships \
@@ -214,10 +212,17 @@ async fn the_day_register_shows_what_guardians_reported() {
 
 #[tokio::test]
 async fn every_bad_day_register_input_is_refused_by_the_field_and_stores_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let (class, day) = solbakken_class(&app).await;
-    let pupils = members(&app, class).await;
-    let today: Date = sqlx::query_scalar("SELECT current_date").fetch_one(&app.owner).await.unwrap();
+    let pupils = members(&app, class, day).await;
+    let today = app.today;
+    let days = days_of(&app);
+    let (last_year, autumn, planning, sunday) = (
+        iso(days.last_year()),
+        iso(days.day_off("Høstferie")),
+        iso(days.day_off("Planleggingsdag")),
+        iso(days.sunday_in_term()),
+    );
     let mut teacher = app.sign_in_as("teacher").await;
     let path = format!("/absence/classes/{class}/day");
     app.get(&mut teacher, &format!("{path}?date={}", iso(day))).await;
@@ -231,12 +236,12 @@ async fn every_bad_day_register_input_is_refused_by_the_field_and_stores_nothing
 
     let cases: Vec<BadCase> = vec![
         ("tomorrow", vec![("date", &tomorrow), (&first, "absent")], "#date-err"),
-        ("before the school year", vec![("date", "2026-06-01"), (&first, "absent")], "#date-err"),
+        ("before the school year", vec![("date", &last_year), (&first, "absent")], "#date-err"),
         ("not a date", vec![("date", "i går"), (&first, "absent")], "#date-err"),
         ("no date", vec![(&first, "absent")], "#date-err"),
-        ("the autumn holiday", vec![("date", "2026-10-06"), (&first, "absent")], "#date-err"),
-        ("the planning day", vec![("date", "2026-11-13"), (&first, "absent")], "#date-err"),
-        ("a Sunday", vec![("date", "2026-11-22"), (&first, "absent")], "#date-err"),
+        ("the autumn holiday", vec![("date", &autumn), (&first, "absent")], "#date-err"),
+        ("the planning day", vec![("date", &planning), (&first, "absent")], "#date-err"),
+        ("a Sunday", vec![("date", &sunday), (&first, "absent")], "#date-err"),
         ("a pupil not in the class", vec![("date", &date), (&stranger_key, "absent")], "#pupils-err"),
         ("an unknown status", vec![("date", &date), (&first, "sick")], &err_first),
         ("late without minutes", vec![("date", &date), (&first, "late")], &err_first),
@@ -257,7 +262,7 @@ async fn every_bad_day_register_input_is_refused_by_the_field_and_stores_nothing
         1
     );
     // The page itself checks the date the same way.
-    let res = app.get(&mut teacher, &format!("{path}?date=2026-10-06")).await;
+    let res = app.get(&mut teacher, &format!("{path}?date={autumn}")).await;
     assert_422_at(&res, "#date-err", "page on a holiday");
 
     // Fields the form does not have, or a field twice, are refused whole.
@@ -279,9 +284,10 @@ async fn every_bad_day_register_input_is_refused_by_the_field_and_stores_nothing
     assert_422_at(&res, &err_first, "a pupil without lessons");
     // No lessons for anyone that day (the timetable starts later).
     sqlx::query(
-        "UPDATE lessons l SET valid_from = '2027-01-04' FROM groups g JOIN schools s ON s.id = g.school_id \
+        "UPDATE lessons l SET valid_from = $1 FROM groups g JOIN schools s ON s.id = g.school_id \
          WHERE g.id = l.group_id AND s.name = 'Solbakken skole'",
     )
+    .bind(day + time::Duration::days(1))
     .execute(&app.owner)
     .await
     .unwrap();
@@ -340,10 +346,27 @@ async fn the_principal_sets_the_registration_mode() {
     assert_eq!(audited, 1);
 }
 
+/// Two weeks of the current school year with school on their Mondays and Wednesdays,
+/// in one month, after the year's first week: the Monday of the first. The statistics
+/// show them from the Tuesday of the week after the two on (they go up to yesterday).
+fn two_school_weeks(days: &Days) -> Date {
+    let c = days.current();
+    let mut monday = Days::monday_of(c.first_day()) + time::Duration::days(7);
+    loop {
+        let (wed, mon2, wed2) =
+            (monday + time::Duration::days(2), monday + time::Duration::days(7), monday + time::Duration::days(9));
+        if [monday, wed, mon2, wed2].iter().all(|&d| c.is_school_day(d)) && monday.month() == wed2.month() {
+            return monday;
+        }
+        monday += time::Duration::days(7);
+    }
+}
+
 /// A school of its own with one class of two pupils, two lessons a week (Monday and
-/// Wednesday) for two weeks of September, and registrations whose figures are known.
-/// Returns (school, pupil A, pupil B).
-async fn known_school(app: &TestApp) -> (Uuid, Uuid, Uuid) {
+/// Wednesday) for the two weeks from `monday`, and registrations whose figures are
+/// known. Returns (school, pupil A, pupil B).
+async fn known_school(app: &TestApp, monday: Date) -> (Uuid, Uuid, Uuid) {
+    let day = |n: i64| monday + time::Duration::days(n);
     let tenant = app.tenant_id("fjordvik").await;
     let one = |sql: &'static str| async move {
         sqlx::query_scalar::<_, Uuid>(sql)
@@ -355,7 +378,12 @@ async fn known_school(app: &TestApp) -> (Uuid, Uuid, Uuid) {
     let school = one("INSERT INTO schools (tenant_id, org_number, name, first_grade, last_grade) \
          VALUES ($1, '999888777', 'Teststad skule', 1, 7) RETURNING id")
     .await;
-    let year = one("SELECT id FROM school_years WHERE tenant_id = $1 AND name = '2026-2027'").await;
+    let year: Uuid = sqlx::query_scalar("SELECT id FROM school_years WHERE tenant_id = $1 AND name = $2")
+        .bind(tenant)
+        .bind(days_of(app).year_name())
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
     let subject = one("SELECT id FROM subjects WHERE tenant_id = $1 AND code = 'NOR'").await;
     let by = one("SELECT person_id FROM staff WHERE tenant_id = $1 ORDER BY person_id LIMIT 1").await;
     let mut pupils = Vec::new();
@@ -397,44 +425,49 @@ async fn known_school(app: &TestApp) -> (Uuid, Uuid, Uuid) {
     let teaching = group("teaching", "1A NOR", Some(subject)).await;
     for g in [class, teaching] {
         for p in &pupils {
-            sqlx::query("INSERT INTO group_memberships (tenant_id, group_id, pupil_id, from_date) VALUES ($1, $2, $3, '2026-08-17')")
-                .bind(tenant)
-                .bind(g)
-                .bind(p)
-                .execute(&app.owner)
-                .await
-                .unwrap();
+            sqlx::query(
+                "INSERT INTO group_memberships (tenant_id, group_id, pupil_id, from_date) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(tenant)
+            .bind(g)
+            .bind(p)
+            .bind(days_of(app).current().year.starts())
+            .execute(&app.owner)
+            .await
+            .unwrap();
         }
     }
     let mut lessons = Vec::new();
     for weekday in [1i16, 3] {
         let l: Uuid = sqlx::query_scalar(
             "INSERT INTO lessons (tenant_id, group_id, subject_id, weekday, starts, ends, valid_from, valid_to) \
-             VALUES ($1, $2, $3, $4, '08:30', '09:15', '2026-09-07', '2026-09-21') RETURNING id",
+             VALUES ($1, $2, $3, $4, '08:30', '09:15', $5, $6) RETURNING id",
         )
         .bind(tenant)
         .bind(teaching)
         .bind(subject)
         .bind(weekday)
+        .bind(day(0))
+        .bind(day(14))
         .fetch_one(&app.owner)
         .await
         .unwrap();
         lessons.push(l);
     }
     let (a, b) = (pupils[0], pupils[1]);
-    // A absent Monday 7 and Wednesday 9 September (two whole days); B late on Monday
-    // 14 September and present on Wednesday 16; and an absence on Monday 21 September,
-    // when the lesson is no longer held: not counted.
+    // A absent on the first Monday and Wednesday (two whole days); B late on the second
+    // Monday and present on its Wednesday; and an absence on the Monday after, when the
+    // lesson is no longer held: not counted.
     for (lesson, pupil, day, status, minutes) in [
-        (lessons[0], a, "2026-09-07", "absent", None),
-        (lessons[1], a, "2026-09-09", "absent", None),
-        (lessons[0], b, "2026-09-14", "late", Some(5i16)),
-        (lessons[1], b, "2026-09-16", "present", None),
-        (lessons[0], a, "2026-09-21", "absent", None),
+        (lessons[0], a, day(0), "absent", None),
+        (lessons[1], a, day(2), "absent", None),
+        (lessons[0], b, day(7), "late", Some(5i16)),
+        (lessons[1], b, day(9), "present", None),
+        (lessons[0], a, day(14), "absent", None),
     ] {
         sqlx::query(
             "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, minutes_late, \
-                 registered_by, source) VALUES ($1, $2, $3, $4::date, $5, $6, $7, 'teacher')",
+                 registered_by, source) VALUES ($1, $2, $3, $4, $5, $6, $7, 'teacher')",
         )
         .bind(tenant)
         .bind(lesson)
@@ -452,8 +485,14 @@ async fn known_school(app: &TestApp) -> (Uuid, Uuid, Uuid) {
 
 #[tokio::test]
 async fn the_statistics_count_lessons_held_from_the_timetable() {
-    let app = spawn_app().await;
-    let (school, _, _) = known_school(&app).await;
+    let days = crate::days::days();
+    let monday = two_school_weeks(&days);
+    // On the school day the demo is told around, or on the Tuesday after the two weeks
+    // when that comes sooner (early in the autumn).
+    let app = spawn_app_on(days.years.school_today().max(monday + time::Duration::days(15))).await;
+    let (school, _, _) = known_school(&app, monday).await;
+    let week = |d: Date| format!("Uke {}", d.iso_week());
+    let (w0, w1, w2) = (week(monday - time::Duration::days(7)), week(monday), week(monday + time::Duration::days(7)));
     let mut admin = app.sign_in_as("system_admin").await;
     let page = app.get(&mut admin, &format!("/schools/{school}/absence/statistics")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -462,9 +501,9 @@ async fn the_statistics_count_lessons_held_from_the_timetable() {
     assert_eq!(html.select_texts("#summary-cap ~ tbody tr > *"), ["1. trinn", "8", "2", "25,0 %", "1", "2"]);
     let weeks = html.select_texts("#weeks-cap ~ tbody tr > *");
     let row = |label: &str| weeks.iter().position(|c| c == label).map(|i| weeks[i..i + 3].to_vec());
-    assert_eq!(row("Uke 37"), Some(vec!["Uke 37".to_owned(), "50,0 %".to_owned(), "50,0 %".to_owned()]), "{weeks:?}");
-    assert_eq!(row("Uke 38"), Some(vec!["Uke 38".to_owned(), "0,0 %".to_owned(), "0,0 %".to_owned()]));
-    assert_eq!(row("Uke 36"), Some(vec!["Uke 36".to_owned(), "–".to_owned(), "–".to_owned()]), "no lessons yet");
+    assert_eq!(row(&w1), Some(vec![w1.clone(), "50,0 %".to_owned(), "50,0 %".to_owned()]), "{weeks:?}");
+    assert_eq!(row(&w2), Some(vec![w2.clone(), "0,0 %".to_owned(), "0,0 %".to_owned()]));
+    assert_eq!(row(&w0), Some(vec![w0.clone(), "–".to_owned(), "–".to_owned()]), "no lessons yet");
     assert_eq!(html.count("svg polyline"), 1, "one line for the one grade");
     assert_eq!(html.count("svg[role=img][aria-labelledby]"), 1);
     let by_class = app.get(&mut admin, &format!("/schools/{school}/absence/statistics?by=class")).await;
@@ -482,13 +521,16 @@ async fn the_statistics_count_lessons_held_from_the_timetable() {
         "school;class;grade_level;period;period_start;lessons_held;absent_lessons;late_lessons;whole_days_absent"
     );
     assert_eq!(lines.len(), 3, "{lines:?}");
-    assert_eq!(lines[1], "Teststad skule;'=1A;1;week;2026-09-07;4;2;0;2");
-    assert_eq!(lines[2], "Teststad skule;'=1A;1;week;2026-09-14;4;0;1;0");
+    assert_eq!(lines[1], format!("Teststad skule;'=1A;1;week;{monday};4;2;0;2"));
+    assert_eq!(lines[2], format!("Teststad skule;'=1A;1;week;{};4;0;1;0", monday + time::Duration::days(7)));
     assert!(!csv.body.contains("Aud") && !csv.body.contains("01011900011"), "no personal data");
     let month = app.get(&mut admin, &format!("/schools/{school}/absence/statistics.csv?period=month")).await;
     assert_eq!(
         month.body.trim_start_matches('\u{feff}').lines().nth(1),
-        Some("Teststad skule;'=1A;1;month;2026-09-01;8;2;1;2")
+        Some(
+            format!("Teststad skule;'=1A;1;month;{}-{:02}-01;8;2;1;2", monday.year(), u8::from(monday.month()))
+                .as_str()
+        )
     );
     let bad = app.get(&mut admin, &format!("/schools/{school}/absence/statistics.csv?period=year")).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
@@ -510,20 +552,29 @@ async fn the_statistics_count_lessons_held_from_the_timetable() {
 #[tokio::test]
 async fn the_demo_has_an_absence_history_to_show() {
     let app = spawn_app().await;
+    let days = days_of(&app);
+    let history_days = days.current().school_days().into_iter().filter(|&d| d <= days.history_end()).count();
     let (held, absent, reports, after, personas): (i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM absence_registrations), \
                 (SELECT count(*) FROM absence_registrations WHERE status = 'absent'), \
                 (SELECT count(*) FROM absence_reports), \
-                (SELECT count(*) FROM absence_registrations WHERE date > '2026-11-20' OR date < '2026-08-17'), \
+                (SELECT count(*) FROM absence_registrations WHERE date > $1 OR date < $2), \
                 (SELECT count(*) FROM absence_registrations r JOIN persons p ON p.id = r.pupil_id \
                   WHERE (p.given_name, p.family_name) IN (('Emma', 'Nordmann'), ('Oskar', 'Nordmann'), ('Tuva', 'Berg')) \
                     AND p.birth_date > '2005-01-01')",
     )
+    .bind(days.history_end())
+    .bind(days.current().first_day())
     .fetch_one(&app.owner)
     .await
     .unwrap();
-    assert!(held > 1_000 && absent > 1_000 && reports > 50, "{held} {absent} {reports}");
-    assert_eq!(after, 0, "the history ends on Friday 20 November 2026");
+    // Two weeks of school make a history worth showing; in the first weeks there is none.
+    if history_days >= 10 {
+        assert!(held > 1_000 && absent > 1_000 && reports > 50, "{held} {absent} {reports} in {history_days} days");
+    } else if history_days == 0 {
+        assert_eq!((held, reports), (0, 0));
+    }
+    assert_eq!(after, 0, "the history ends on the Friday of the week before last");
     assert_eq!(personas, 0, "the personas' children start from a clean sheet");
     let solbakken: String = sqlx::query_scalar(
         "SELECT registration_mode FROM absence_school_settings st JOIN schools s ON s.id = st.school_id \

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use time::Date;
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, TestApp, TestResponse};
+use crate::helpers::{spawn_app_on, TestApp, TestResponse};
 use tavle::absence::overview::pupil_totals;
 use tavle::absence::totals::{LimitState, SchoolType};
 use tavle::web::i18n::Lang;
@@ -34,9 +34,10 @@ async fn school_days_before_today(app: &TestApp, pupil: Uuid, n: i64) -> Vec<(Da
          JOIN groups g ON g.id = m.group_id AND g.kind <> 'sfo' \
          JOIN school_years y ON y.id = g.school_year_id \
          JOIN lessons l ON l.group_id = g.id \
-         CROSS JOIN generate_series(current_date - 30, current_date - 1, interval '1 day') d \
+         CROSS JOIN generate_series(y.starts, tavle_today() - 1, interval '1 day') d \
          WHERE m.pupil_id = $1 AND extract(isodow FROM d) = l.weekday AND d >= l.valid_from \
-           AND d BETWEEN y.starts AND y.ends AND d >= m.from_date \
+           AND (l.valid_to IS NULL OR d < l.valid_to) AND d BETWEEN y.starts AND y.ends AND d >= m.from_date \
+           AND EXISTS (SELECT 1 FROM terms t WHERE t.school_year_id = g.school_year_id AND d BETWEEN t.starts AND t.ends) \
            AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.school_year_id = g.school_year_id \
                 AND (b.school_id IS NULL OR b.school_id = g.school_id) AND d BETWEEN b.first_day AND b.last_day) \
          GROUP BY 1 ORDER BY 1 DESC LIMIT $2",
@@ -94,7 +95,7 @@ fn text(res: &TestResponse, css: &str) -> String {
 /// - Emma sees 4 days, 1 deducted, 3 on the diploma, and the hours; so does her mother.
 #[tokio::test]
 async fn lower_secondary_review_deduction_and_overviews() {
-    let app = spawn_app().await;
+    let app = spawn_app_on(crate::days::days().after_school_days(6)).await;
     let emma = emma(&app).await;
     let days = school_days_before_today(&app, emma, 5).await;
     assert_eq!(days.len(), 5, "five school days before today");
@@ -158,9 +159,12 @@ async fn lower_secondary_review_deduction_and_overviews() {
 
     // The year's maximum is data: at 1 day, a second deduction is refused.
     sqlx::query(
-        "UPDATE absence_rule_parameters SET max_deducted_days = 1 \
-         WHERE school_year = '2026-2027' AND school_type = 'lower_secondary'",
+        "INSERT INTO absence_rule_parameters (tenant_id, school_year, school_type, max_deducted_days, \
+             health_deduction_from_day, warning_percent, limit_percent, discretion_percent) \
+         SELECT id, $1, 'lower_secondary', 1, 4, 8, 10, 15 FROM tenants WHERE slug = 'fjordvik' \
+         ON CONFLICT (tenant_id, school_year, school_type) DO UPDATE SET max_deducted_days = 1",
     )
+    .bind(crate::days::days_of(&app).year_name())
     .execute(&app.owner)
     .await
     .unwrap();
@@ -208,7 +212,7 @@ async fn lower_secondary_review_deduction_and_overviews() {
 /// A teacher who is not the pupil's contact teacher does not find the page.
 #[tokio::test]
 async fn bad_review_input_is_refused_and_nothing_is_stored() {
-    let app = spawn_app().await;
+    let app = spawn_app_on(crate::days::days().after_school_days(3)).await;
     let emma = emma(&app).await;
     let days = school_days_before_today(&app, emma, 2).await;
     mark(&app, emma, days[1].0, &days[1].1[..1], "late").await;
@@ -255,26 +259,28 @@ async fn bad_review_input_is_refused_and_nothing_is_stored() {
 /// contact teacher's.
 #[tokio::test]
 async fn the_contact_teacher_sees_the_class_and_reviews_a_pupil() {
-    let app = spawn_app().await;
+    let app = spawn_app_on(crate::days::days().after_school_days(2)).await;
     let class: Uuid = sqlx::query_scalar(
         "SELECT g.id FROM groups g JOIN schools s ON s.id = g.school_id AND s.name = 'Solbakken skole' \
-         JOIN school_years y ON y.id = g.school_year_id AND y.starts <= current_date AND y.ends >= current_date \
+         JOIN school_years y ON y.id = g.school_year_id AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
          WHERE g.kind = 'base' AND g.name = '4A'",
     )
     .fetch_one(&app.owner)
     .await
     .unwrap();
-    // A pupil without absence in the demo's history, so the row shows only this test's.
+    // A pupil of the class without absence in the demo's history (late in the year
+    // every pupil has some: clear one's), so the row shows only this test's.
     let pupil: Uuid = sqlx::query_scalar(
-        "SELECT m.pupil_id FROM group_memberships m WHERE m.group_id = $1 \
-         AND NOT EXISTS (SELECT 1 FROM absence_registrations r WHERE r.pupil_id = m.pupil_id) \
-         AND NOT EXISTS (SELECT 1 FROM absence_reports r WHERE r.pupil_id = m.pupil_id) \
-         ORDER BY m.pupil_id LIMIT 1",
+        "SELECT m.pupil_id FROM group_memberships m WHERE m.group_id = $1 AND m.from_date <= tavle_today() \
+         ORDER BY (SELECT count(*) FROM absence_registrations r WHERE r.pupil_id = m.pupil_id), m.pupil_id LIMIT 1",
     )
     .bind(class)
     .fetch_one(&app.owner)
     .await
     .unwrap();
+    for table in ["absence_registrations", "absence_reports"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE pupil_id = $1")).bind(pupil).execute(&app.owner).await.unwrap();
+    }
     let days = school_days_before_today(&app, pupil, 1).await;
     mark(&app, pupil, days[0].0, &days[0].1, "absent").await;
     let mut ingrid = app.sign_in_as("contact_teacher").await;
@@ -324,7 +330,10 @@ async fn the_contact_teacher_sees_the_class_and_reviews_a_pupil() {
 /// about 14 and P about 38 the pace is past 8 %: a warning.
 #[tokio::test]
 async fn upper_secondary_percentages_from_the_database() {
-    let app = spawn_app().await;
+    // Three Mondays of school behind the day the test runs on.
+    let app = spawn_app_on(crate::days::days().after_school_days(16)).await;
+    let days = crate::days::days_of(&app);
+    let (year, starts) = (days.year_name(), days.current().year.starts());
     let tenant = app.tenant_id("fjordvik").await;
     let ids: (Uuid, Uuid, Uuid) = sqlx::query_as(
         "WITH s AS (INSERT INTO schools (tenant_id, org_number, name, first_grade, last_grade) \
@@ -333,40 +342,43 @@ async fn upper_secondary_percentages_from_the_database() {
                     VALUES ($1, '10101099999', 'Vg', 'Elev', '2010-10-10') RETURNING id), \
               u AS (INSERT INTO pupils (tenant_id, person_id) SELECT $1, id FROM p RETURNING person_id), \
               e AS (INSERT INTO enrolments (tenant_id, pupil_id, school_id, grade_level, from_date) \
-                    SELECT $1, u.person_id, s.id, 11, '2026-08-17' FROM u, s RETURNING school_id), \
+                    SELECT $1, u.person_id, s.id, 11, $3 FROM u, s RETURNING school_id), \
               g AS (INSERT INTO groups (tenant_id, school_id, school_year_id, kind, name, grade_level, subject_id) \
                     SELECT $1, s.id, y.id, 'teaching', 'Vg1 MAT', 11, sub.id FROM s, school_years y, subjects sub \
-                    WHERE y.tenant_id = $1 AND y.name = '2026-2027' AND sub.tenant_id = $1 AND sub.code = 'MAT' \
+                    WHERE y.tenant_id = $1 AND y.name = $2 AND sub.tenant_id = $1 AND sub.code = 'MAT' \
                     RETURNING id, subject_id), \
               m AS (INSERT INTO group_memberships (tenant_id, group_id, pupil_id, from_date) \
-                    SELECT $1, g.id, u.person_id, '2026-08-17' FROM g, u RETURNING group_id), \
+                    SELECT $1, g.id, u.person_id, $3 FROM g, u RETURNING group_id), \
               l AS (INSERT INTO lessons (tenant_id, group_id, subject_id, weekday, starts, ends, valid_from) \
-                    SELECT $1, g.id, g.subject_id, 1, '08:30', '09:30', '2026-08-17' FROM g RETURNING id) \
+                    SELECT $1, g.id, g.subject_id, 1, '08:30', '09:30', $3 FROM g RETURNING id) \
          SELECT (SELECT person_id FROM u), (SELECT id FROM l), (SELECT group_id FROM m)",
     )
     .bind(tenant)
+    .bind(&year)
+    .bind(starts)
     .fetch_one(&app.owner)
     .await
     .unwrap();
     let (pupil, lesson, _group) = ids;
     let mondays = |until: &str| {
         format!(
-            "SELECT count(*) FROM terms t JOIN school_years y ON y.id = t.school_year_id AND y.name = '2026-2027' \
+            "SELECT count(*) FROM terms t JOIN school_years y ON y.id = t.school_year_id AND y.name = '{year}' \
              CROSS JOIN generate_series(t.starts, t.ends, interval '1 day') d \
              WHERE t.tenant_id = '{tenant}' AND extract(isodow FROM d) = 1 AND d <= {until} \
                AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.school_year_id = y.id \
                    AND b.school_id IS NULL AND d BETWEEN b.first_day AND b.last_day)"
         )
     };
-    let held = count(&app, &mondays("current_date")).await;
+    let held = count(&app, &mondays("tavle_today()")).await;
     let planned = count(&app, &mondays("'2100-01-01'")).await;
-    let past: Vec<Date> = sqlx::query_scalar(
-        "SELECT d::date FROM generate_series('2026-08-17'::date, current_date - 1, interval '1 day') d \
-         WHERE extract(isodow FROM d) = 1 AND NOT (d BETWEEN '2026-10-05' AND '2026-10-09') ORDER BY d LIMIT 3",
-    )
-    .fetch_all(&app.owner)
-    .await
-    .unwrap();
+    let past: Vec<Date> = days
+        .current()
+        .school_days()
+        .into_iter()
+        .filter(|d| *d < app.today && d.weekday() == time::Weekday::Monday)
+        .take(3)
+        .collect();
+    assert_eq!(past.len(), 3, "three Mondays of school so far");
     for d in &past {
         mark(&app, pupil, *d, &[lesson], "absent").await;
     }

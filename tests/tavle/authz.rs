@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, Browser, TestApp, TestResponse};
+use crate::helpers::{spawn_app_at_school, Browser, TestApp, TestResponse};
 
 /// What a request may come to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +119,7 @@ async fn totals_fixtures(app: &TestApp) -> TotalsFixtures {
     let class_4a = scalar(
         app,
         "SELECT g.id FROM groups g JOIN schools s ON s.id = g.school_id AND s.name = 'Solbakken skole' \
-         JOIN school_years y ON y.id = g.school_year_id AND y.starts <= current_date AND y.ends >= current_date \
+         JOIN school_years y ON y.id = g.school_year_id AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
          WHERE g.kind = 'base' AND g.name = '4A'",
     )
     .await;
@@ -174,13 +174,13 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         future_report: scalar(
             app,
             "INSERT INTO absence_reports (tenant_id, pupil_id, reported_by, first_day, last_day, reason_code) \
-             SELECT g.tenant_id, g.pupil_id, g.guardian_id, current_date + 5, current_date + 5, 'illness' \
+             SELECT g.tenant_id, g.pupil_id, g.guardian_id, tavle_today() + 5, tavle_today() + 5, 'illness' \
              FROM guardianships g JOIN persons c ON c.id = g.pupil_id AND c.given_name = 'Oskar' \
                AND c.family_name = 'Nordmann' AND c.birth_date > '2005-01-01' \
              WHERE g.parental_responsibility ORDER BY g.guardian_id LIMIT 1 RETURNING id",
         )
         .await,
-        today: sqlx::query_scalar("SELECT to_char(current_date, 'YYYY-MM-DD')").fetch_one(&app.owner).await.unwrap(),
+        today: sqlx::query_scalar("SELECT to_char(tavle_today(), 'YYYY-MM-DD')").fetch_one(&app.owner).await.unwrap(),
         timetable: timetable_fixtures(app).await,
         totals: totals_fixtures(app).await,
         sfo_group: scalar(
@@ -535,7 +535,7 @@ async fn browser_for(app: &TestApp, persona: &str) -> Browser {
 
 #[tokio::test]
 async fn every_role_gets_exactly_what_the_domain_allows_on_every_route() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let f = fixtures(&app).await;
     let test_made: Vec<String> =
         [f.leave.short, f.leave.long, f.leave.oskar_pending].iter().map(Uuid::to_string).collect();
@@ -574,10 +574,15 @@ async fn every_role_gets_exactly_what_the_domain_allows_on_every_route() {
             }));
         }
     }
-    // The browser suite visits every allowed page as its role from this file.
+    // The browser suite visits every allowed page as its role from this file; a run as
+    // on another day (TAVLE_TODAY, scripts/test-dates) writes its own beside it.
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/authz");
+    let file = match std::env::var("TAVLE_TODAY") {
+        Ok(day) if !day.trim().is_empty() => format!("matrix-{}.json", day.trim()),
+        _ => "matrix.json".to_owned(),
+    };
     if std::fs::create_dir_all(&out).is_ok() {
-        let _ = std::fs::write(out.join("matrix.json"), serde_json::to_string_pretty(&resolved).unwrap());
+        let _ = std::fs::write(out.join(file), serde_json::to_string_pretty(&resolved).unwrap());
     }
     assert!(failures.is_empty(), "{} of {} checks differ:\n{}", failures.len(), resolved.len(), failures.join("\n"));
 }
@@ -585,7 +590,7 @@ async fn every_role_gets_exactly_what_the_domain_allows_on_every_route() {
 /// Field-level rules inside the pupil card that the route matrix cannot see.
 #[tokio::test]
 async fn the_card_shows_each_role_only_its_share() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let f = fixtures(&app).await;
     let own_pupil: Uuid = scalar(
         &app,
@@ -619,7 +624,7 @@ async fn the_card_shows_each_role_only_its_share() {
 /// does not exist.
 #[tokio::test]
 async fn every_route_is_in_the_matrix() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let f = fixtures(&app).await;
     let in_matrix: BTreeSet<(String, String)> =
         cases(&f).iter().map(|c| (c.method.to_owned(), c.route.to_owned())).collect();
@@ -827,8 +832,7 @@ fn timetable_cases(f: &Fixtures) -> Vec<Case> {
         form: vec![
             (
                 "csv",
-                "group;subject;teacher;room;weekday;start;end;from;to\n4A NOR;;;;6;10:00;11:00;2026-12-01;\n"
-                    .to_owned(),
+                format!("group;subject;teacher;room;weekday;start;end;from;to\n4A NOR;;;;6;10:00;11:00;{};\n", f.today),
             ),
             ("dry_run", "yes".to_owned()),
         ],

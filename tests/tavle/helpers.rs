@@ -25,10 +25,31 @@ struct Cluster {
     pg: embedded::EmbeddedPostgres,
 }
 
+/// The date this test run runs as: TAVLE_TODAY when set (`scripts/test-dates` runs the
+/// date-dependent tests on the school year's first and last day, in every holiday and in
+/// the summer), else today in Oslo. Every connection of the run then says so to the
+/// database (`tavle_today()`), and the demo is built around its school year.
+pub fn today() -> time::Date {
+    static TODAY: OnceLock<time::Date> = OnceLock::new();
+    *TODAY.get_or_init(|| {
+        let today = match std::env::var("TAVLE_TODAY") {
+            Ok(v) if !v.trim().is_empty() => {
+                let config =
+                    Config::from_map(&[("TAVLE_TODAY".to_owned(), v)].into_iter().collect()).expect("TAVLE_TODAY");
+                config.today.expect("TAVLE_TODAY")
+            }
+            _ => tavle::domain::calendar::oslo_today(),
+        };
+        db::fix_today(today).expect("fix today");
+        today
+    })
+}
+
 /// The one server of this test run, started on first use from the local binaries,
 /// with a migrated template database holding the demo municipalities.
 fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    today();
     CLUSTER.get_or_init(|| {
         // A runtime of its own on a thread of its own: the tests' runtimes come and go.
         std::thread::spawn(|| {
@@ -63,6 +84,8 @@ pub struct TestApp {
     /// A superuser pool on the same database, for assertions behind the app's back.
     pub owner: PgPool,
     pub db_name: String,
+    /// The date the run runs as (see [`today`]).
+    pub today: time::Date,
 }
 
 /// A fresh database cloned from the template, and the app on it (demo mode).
@@ -74,8 +97,26 @@ pub async fn spawn_app_with(mode: Mode) -> TestApp {
     spawn_app_with_env(mode, &[]).await
 }
 
+/// A fresh app that runs as on the school day the demo is told around
+/// (`DemoYears::school_today`: today when it is a school day, else the latest one
+/// before it), for tests whose story needs one (a register, a report of a lesson's day).
+pub async fn spawn_app_at_school() -> TestApp {
+    let day = tavle::demo::DemoYears::around(today()).school_today();
+    spawn_app_as_of(Mode::Demo, &[], day).await
+}
+
 /// As [`spawn_app_with`], with settings as if from the environment.
 pub async fn spawn_app_with_env(mode: Mode, env: &[(&str, &str)]) -> TestApp {
+    spawn_app_as_of(mode, env, today()).await
+}
+
+/// A fresh app that runs as on `day` (a day of the run's school year that a test's
+/// story needs, picked from the calendar).
+pub async fn spawn_app_on(day: time::Date) -> TestApp {
+    spawn_app_as_of(Mode::Demo, &[], day).await
+}
+
+async fn spawn_app_as_of(mode: Mode, env: &[(&str, &str)], day: time::Date) -> TestApp {
     static N: AtomicU32 = AtomicU32::new(0);
     let c = cluster();
     let db_name = format!("t_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
@@ -85,12 +126,12 @@ pub async fn spawn_app_with_env(mode: Mode, env: &[(&str, &str)]) -> TestApp {
         .await
         .expect("clone template");
     admin.close().await;
-    let db = db::connect(&c.pg.url(embedded::APP_USER, &db_name), 5).await.expect("app pool");
-    let owner = db::connect(&c.pg.url(embedded::SUPERUSER, &db_name), 2).await.expect("owner pool");
+    let db = db::connect_as_of(&c.pg.url(embedded::APP_USER, &db_name), 5, Some(day)).await.expect("app pool");
+    let owner = db::connect_as_of(&c.pg.url(embedded::SUPERUSER, &db_name), 2, Some(day)).await.expect("owner pool");
     let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     let config = Config::from_map(&env).expect("config");
     let state = AppState::new(db.clone(), config, mode);
-    TestApp { router: build_router(state.clone()), state, db, owner, db_name }
+    TestApp { router: build_router(state.clone()), state, db, owner, db_name, today: day }
 }
 
 /// A browser's cookies and the CSRF token its forms carry.

@@ -171,9 +171,11 @@ async fn lessons_in_a_week(app: &TestApp, pupil: Uuid, n: usize) -> Vec<(Uuid, U
         "SELECT l.id, l.group_id, d::date FROM lessons l \
          JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
          JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
-         CROSS JOIN generate_series(current_date - 35, current_date, interval '1 day') d \
+         CROSS JOIN generate_series(tavle_today() - 35, tavle_today(), interval '1 day') d \
          WHERE extract(isodow FROM d) = l.weekday AND d >= l.valid_from AND d BETWEEN y.starts AND y.ends \
            AND (l.valid_to IS NULL OR l.valid_to > d) \
+           AND EXISTS (SELECT 1 FROM terms t WHERE t.tenant_id = g.tenant_id AND t.school_year_id = g.school_year_id \
+               AND d BETWEEN t.starts AND t.ends) \
            AND EXISTS (SELECT 1 FROM group_memberships m WHERE m.group_id = g.id AND m.pupil_id = $1) \
            AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = g.tenant_id \
                AND b.school_year_id = g.school_year_id AND (b.school_id IS NULL OR b.school_id = g.school_id) \
@@ -227,7 +229,7 @@ fn public_url() -> url::Url {
 /// those counts and a link, and nothing else about him, delivered over SMTP.
 #[tokio::test]
 async fn the_weekly_summary_counts_once_and_arrives_with_numbers_and_a_link_only() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_at_school().await;
     no_absence(&app).await;
     let oskar = child(&app, "Oskar", "Nordmann").await;
     let kari = app.persona("guardian").await.0;
@@ -349,7 +351,7 @@ async fn the_weekly_summary_counts_once_and_arrives_with_numbers_and_a_link_only
 /// week with nothing registered sends nothing.
 #[tokio::test]
 async fn no_summary_without_responsibility_or_without_anything_to_tell() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_at_school().await;
     no_absence(&app).await;
     let tuva = child(&app, "Tuva", "Berg").await;
     let geir = app.persona("guardian_no_responsibility").await.0;
@@ -550,7 +552,7 @@ async fn an_unreachable_server_is_retried_as_connect_failed() {
 /// `tavle mail deliver` sends, as the application's login.
 #[tokio::test]
 async fn the_mail_commands_enqueue_and_deliver() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_at_school().await;
     no_absence(&app).await;
     let oskar = child(&app, "Oskar", "Nordmann").await;
     let kari = app.persona("guardian").await.0;
@@ -576,6 +578,7 @@ async fn the_mail_commands_enqueue_and_deliver() {
             .env("TAVLE_MAIL_FROM", "Tavle Fjordvik <noreply@fjordvik.kommune.no>")
             .env("TAVLE_PUBLIC_URL", "https://tavle.fjordvik.kommune.no")
             .env("TAVLE_LOG", "warn")
+            .env("TAVLE_TODAY", app.today.to_string())
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -640,7 +643,7 @@ async fn the_serve_worker_is_off_without_smtp_and_delivers_with_it() {
 /// Signing in again in bokmål changes Kari's language back.
 #[tokio::test]
 async fn the_weekly_summary_is_in_the_language_the_guardian_signs_in_with() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_at_school().await;
     no_absence(&app).await;
     let oskar = child(&app, "Oskar", "Nordmann").await;
     let kari = app.persona("guardian").await.0;

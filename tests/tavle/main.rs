@@ -6,6 +6,7 @@
 // Test code may panic on a broken invariant; helper functions are not `#[test]`s.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod days;
 mod helpers;
 mod idp;
 

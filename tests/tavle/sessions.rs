@@ -26,7 +26,7 @@ async fn a_session_ends_when_the_employment_ends() {
     let mut clerk = app.sign_in_as("office_clerk").await;
     assert_eq!(app.get(&mut clerk, "/pupils").await.status, StatusCode::SEE_OTHER);
     let person: uuid::Uuid = sqlx::query_scalar("SELECT person_id FROM sessions").fetch_one(&app.owner).await.unwrap();
-    sqlx::query("UPDATE employments SET to_date = current_date WHERE staff_id = $1")
+    sqlx::query("UPDATE employments SET to_date = tavle_today() WHERE staff_id = $1")
         .bind(person)
         .execute(&app.owner)
         .await
@@ -212,7 +212,7 @@ async fn a_guardian_loses_a_child_at_18_and_all_access_when_the_last_guardianshi
     .fetch_one(&app.owner)
     .await
     .unwrap();
-    sqlx::query("UPDATE persons SET birth_date = current_date - interval '18 years' WHERE id = $1")
+    sqlx::query("UPDATE persons SET birth_date = tavle_today() - interval '18 years' WHERE id = $1")
         .bind(emma)
         .execute(&app.owner)
         .await
@@ -221,7 +221,7 @@ async fn a_guardian_loses_a_child_at_18_and_all_access_when_the_last_guardianshi
     assert_eq!(children(&app.get(&mut kari, "/").await).len(), 1);
     // The remaining guardianship ends: the session has nothing left to grant.
     let kari_id: uuid::Uuid = sqlx::query_scalar("SELECT person_id FROM sessions").fetch_one(&app.owner).await.unwrap();
-    sqlx::query("UPDATE guardianships SET to_date = current_date WHERE guardian_id = $1")
+    sqlx::query("UPDATE guardianships SET to_date = tavle_today() WHERE guardian_id = $1")
         .bind(kari_id)
         .execute(&app.owner)
         .await
@@ -260,11 +260,15 @@ async fn a_pupil_session_ends_with_the_enrolment_and_a_staff_session_with_leave(
     assert_eq!(app.get(&mut pupil, &own_card).await.status, StatusCode::OK);
     assert_eq!(app.get(&mut teacher, "/absence/register").await.status, StatusCode::OK);
 
-    sqlx::query("UPDATE enrolments SET to_date = current_date WHERE pupil_id = $1")
-        .bind(pupil_id)
-        .execute(&app.owner)
-        .await
-        .unwrap();
+    // (An enrolment that began today ends before it began.)
+    sqlx::query(
+        "UPDATE enrolments SET from_date = LEAST(from_date, tavle_today() - 1), to_date = tavle_today() \
+         WHERE pupil_id = $1 AND to_date IS NULL",
+    )
+    .bind(pupil_id)
+    .execute(&app.owner)
+    .await
+    .unwrap();
     assert_redirects_to(&app.get(&mut pupil, &own_card).await, "/sign-in");
     assert_eq!(app.get(&mut teacher, "/absence/register").await.status, StatusCode::OK, "the teacher is unaffected");
 

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use time::{Date, Duration};
 use uuid::Uuid;
 
-use crate::helpers::{assert_redirects_to, spawn_app, Browser, TestApp, TestResponse};
+use crate::helpers::{assert_redirects_to, spawn_app_at_school as spawn_app, Browser, TestApp, TestResponse};
 
 struct Fix {
     oskar: Uuid,
@@ -41,16 +41,7 @@ async fn fix(app: &TestApp) -> Fix {
              WHERE g.pupil_id = '{oskar}' AND p.given_name = '{given}'"
         )
     };
-    Fix {
-        oskar,
-        group,
-        kari: uuid(app, &parent("Kari")).await,
-        ola: uuid(app, &parent("Ola")).await,
-        today: sqlx::query_scalar("SELECT (now() AT TIME ZONE 'Europe/Oslo')::date")
-            .fetch_one(&app.owner)
-            .await
-            .unwrap(),
-    }
+    Fix { oskar, group, kari: uuid(app, &parent("Kari")).await, ola: uuid(app, &parent("Ola")).await, today: app.today }
 }
 
 fn iso(d: Date) -> String {

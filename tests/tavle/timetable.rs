@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
+use time::Duration;
 use uuid::Uuid;
 
 use crate::helpers::{assert_redirects_to, spawn_app, TestApp, TestResponse};
@@ -58,8 +59,10 @@ async fn a_pupil_sees_their_own_week_with_days_off_and_the_look_is_logged() {
     let res = app.get(&mut pupil, "/timetable").await;
     assert_redirects_to(&res, &format!("/pupils/{emma}/timetable"));
 
+    let days = crate::days::days_of(&app);
+    let monday = days.full_week();
     let before = app.audit_count("read", emma).await;
-    let week = app.get(&mut pupil, &format!("/pupils/{emma}/timetable?week=2026-11-25")).await;
+    let week = app.get(&mut pupil, &format!("/pupils/{emma}/timetable?week={}", monday + Duration::days(2))).await;
     assert_eq!(week.status, StatusCode::OK);
     assert!(week.html().count(".tavle-lesson") >= 15, "a full week of lessons");
     // Only lessons of Emma's own groups.
@@ -80,25 +83,27 @@ async fn a_pupil_sees_their_own_week_with_days_off_and_the_look_is_logged() {
     let html = week.html();
     assert_eq!(
         html.select_first_attr("a[rel=prev]", "href"),
-        Some(format!("/pupils/{emma}/timetable?week=2026-11-16"))
+        Some(format!("/pupils/{emma}/timetable?week={}", monday - Duration::days(7)))
     );
     assert_eq!(
         html.select_first_attr("a[rel=next]", "href"),
-        Some(format!("/pupils/{emma}/timetable?week=2026-11-30"))
+        Some(format!("/pupils/{emma}/timetable?week={}", monday + Duration::days(7)))
     );
 
     // The autumn break: five days off, no lessons.
-    let autumn = app.get(&mut pupil, &format!("/pupils/{emma}/timetable?week=2026-10-05")).await;
+    let autumn = app.get(&mut pupil, &format!("/pupils/{emma}/timetable?week={}", days.week_of("Høstferie"))).await;
     assert_eq!(autumn.html().count(".tavle-lesson"), 0);
     assert_eq!(autumn.html().count("[data-off]"), 5);
     assert!(autumn.body.contains("Høstferie"));
-    // A planning day on Friday 13 November: that day off, the others taught.
-    let planning = app.get(&mut pupil, &format!("/pupils/{emma}/timetable?week=2026-11-09")).await;
-    assert_eq!(lessons_on(&planning, "2026-11-13"), 0);
-    assert_eq!(planning.html().count("#day-2026-11-13 [data-off]"), 1);
-    assert!(lessons_on(&planning, "2026-11-12") > 0);
+    // A planning day on a Friday in November: that day off, the others taught.
+    let planning_day = days.day_off("Planleggingsdag");
+    let planning =
+        app.get(&mut pupil, &format!("/pupils/{emma}/timetable?week={}", days.week_of("Planleggingsdag"))).await;
+    assert_eq!(lessons_on(&planning, &planning_day.to_string()), 0);
+    assert_eq!(planning.html().count(&format!("#day-{planning_day} [data-off]")), 1);
+    assert!(lessons_on(&planning, &(planning_day - Duration::days(1)).to_string()) > 0);
     // Summer: outside the terms, no teaching.
-    let summer = app.get(&mut pupil, &format!("/pupils/{emma}/timetable?week=2027-07-05")).await;
+    let summer = app.get(&mut pupil, &format!("/pupils/{emma}/timetable?week={}", days.summer_monday())).await;
     assert_eq!(summer.html().count(".tavle-lesson"), 0);
     // Another pupil's week is not there for a pupil.
     let other = app.pupil_at("Solbakken skole").await;
@@ -113,8 +118,9 @@ async fn a_guardian_chooses_among_their_own_children_only() {
     assert_eq!(page.status, StatusCode::OK);
     let links = page.html().select_attrs("a.ds-card", "href");
     assert_eq!(links.len(), 2, "two children");
+    let monday = crate::days::days_of(&app).full_week();
     for href in &links {
-        let week = app.get(&mut guardian, &format!("{href}?week=2026-11-23")).await;
+        let week = app.get(&mut guardian, &format!("{href}?week={monday}")).await;
         assert_eq!(week.status, StatusCode::OK, "{href}");
         assert!(week.html().count(".tavle-lesson") > 0, "{href}");
         // No links to staff pages from a guardian's view.
@@ -130,12 +136,14 @@ async fn a_teacher_sees_the_lessons_they_teach_and_the_school_timetables() {
     let app = spawn_app().await;
     let (jonas, _) = app.persona("teacher").await;
     let mut teacher = app.sign_in_as("teacher").await;
-    let week = app.get(&mut teacher, "/timetable?week=2026-11-23").await;
+    let monday = crate::days::days_of(&app).full_week();
+    let week = app.get(&mut teacher, &format!("/timetable?week={monday}")).await;
     assert_eq!(week.status, StatusCode::OK);
     let expected: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM lessons WHERE teacher_id = $1 AND weekday BETWEEN 1 AND 5 AND valid_from <= '2026-11-23'",
+        "SELECT count(*) FROM lessons WHERE teacher_id = $1 AND weekday BETWEEN 1 AND 5 AND valid_from <= $2",
     )
     .bind(jonas)
+    .bind(monday)
     .fetch_one(&app.owner)
     .await
     .unwrap();
@@ -158,7 +166,7 @@ async fn a_teacher_sees_the_lessons_they_teach_and_the_school_timetables() {
     assert_eq!(school.status, StatusCode::OK);
     assert_eq!(school.html().count("a[href$='/lessons']"), 0, "a teacher does not edit the timetable");
     let group = group_named(&app, "Solbakken skole", "4A NOR").await;
-    let res = app.get(&mut teacher, &format!("/groups/{group}/timetable?week=2026-11-23")).await;
+    let res = app.get(&mut teacher, &format!("/groups/{group}/timetable?week={monday}")).await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.html().count(".tavle-lesson") as i64, lesson_count(&app, group).await);
     assert_eq!(app.get(&mut teacher, &format!("/groups/{group}/lessons")).await.status, StatusCode::NOT_FOUND);
@@ -201,7 +209,8 @@ async fn the_office_edits_lessons_with_checks_and_no_double_booking() {
     assert_eq!(lesson_count(&app, group).await, before);
 
     // A Saturday lesson taught by Jonas: added and audited.
-    let form = saturday(jonas, "Gymsal", "10:00", "10:45");
+    let monday = crate::days::days_of(&app).full_week();
+    let form = saturday(monday, jonas, "Gymsal", "10:00", "10:45");
     let borrowed = borrow(&form);
     let res = app.post_form(&mut clerk, &path, &borrowed).await;
     assert_redirects_to(&res, &format!("{path}?status=created"));
@@ -217,10 +226,10 @@ async fn the_office_edits_lessons_with_checks_and_no_double_booking() {
         .fetch_one(&app.owner)
         .await
         .unwrap();
-    assert_eq!(valid_to.map(|d| d.to_string()).as_deref(), Some("2026-12-19"), "the last day is stored exclusive");
-    // It shows in the group's week on Saturday 28 November.
-    let week = app.get(&mut clerk, &format!("/groups/{group}/timetable?week=2026-11-23")).await;
-    assert_eq!(lessons_on(&week, "2026-11-28"), 1);
+    assert_eq!(valid_to, Some(monday + Duration::days(26)), "the last day is stored exclusive");
+    // It shows in the group's week on that Saturday.
+    let week = app.get(&mut clerk, &format!("/groups/{group}/timetable?week={monday}")).await;
+    assert_eq!(lessons_on(&week, &(monday + Duration::days(5)).to_string()), 1);
 
     // The same group at the same time again: refused, naming the lesson.
     let res = app.post_form(&mut clerk, &path, &borrowed).await;
@@ -240,7 +249,7 @@ async fn the_office_edits_lessons_with_checks_and_no_double_booking() {
            JOIN schools y ON y.id = x.school_id WHERE x.staff_id = e.staff_id AND y.name = 'Solbakken skole') LIMIT 1",
     )
     .await;
-    let form2 = saturday(stranger, "Rom 1", "12:00", "12:45");
+    let form2 = saturday(monday, stranger, "Rom 1", "12:00", "12:45");
     let b2 = borrow(&form2);
     let res = app.post_form(&mut clerk, &path, &b2).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -250,7 +259,7 @@ async fn the_office_edits_lessons_with_checks_and_no_double_booking() {
     // Change the room of the added lesson; then remove it.
     let added_s = added.to_string();
     let mut change: Vec<(&str, &str)> = vec![("lesson", added_s.as_str())];
-    let form3 = saturday(jonas, "Rom 2", "10:00", "10:45");
+    let form3 = saturday(monday, jonas, "Rom 2", "10:00", "10:45");
     change.extend(borrow(&form3));
     let res = app.post_form(&mut clerk, &path, &change).await;
     assert_redirects_to(&res, &format!("{path}?status=updated"));
@@ -275,16 +284,17 @@ async fn the_office_edits_lessons_with_checks_and_no_double_booking() {
     assert!(lesson_count(&app, other).await > 0);
 }
 
-/// A Saturday lesson in the edit form's fields, valid from 23 November to 18 December.
-fn saturday(teacher: Uuid, room: &str, starts: &str, ends: &str) -> Vec<(&'static str, String)> {
+/// A Saturday lesson in the edit form's fields, valid from `monday` to the Friday
+/// three weeks later.
+fn saturday(monday: time::Date, teacher: Uuid, room: &str, starts: &str, ends: &str) -> Vec<(&'static str, String)> {
     vec![
         ("weekday", "6".to_owned()),
         ("starts", starts.to_owned()),
         ("ends", ends.to_owned()),
         ("teacher", teacher.to_string()),
         ("room", room.to_owned()),
-        ("valid_from", "2026-11-23".to_owned()),
-        ("valid_to", "2026-12-18".to_owned()),
+        ("valid_from", monday.to_string()),
+        ("valid_to", (monday + Duration::days(25)).to_string()),
     ]
 }
 
@@ -325,13 +335,20 @@ async fn the_import_is_all_or_nothing_reports_every_bad_line_and_can_be_repeated
     .await
     .unwrap();
 
+    let days = crate::days::days_of(&app);
+    let c = days.current();
+    let (first, last) = (c.first_day(), c.last_day());
+    // The Norwegian way of writing a date, as the file may.
+    let dotted = |d: time::Date| format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year());
+    let after_year = c.year.ends() + Duration::days(2);
     let bad = format!(
-        "{HEADER}\n4A NOR;NOR;{jonas_number};Rom 4A;1;08:30;09:15;2026-08-17;\n\
-         9Z NOR;;;;1;08:30;09:15;2026-08-17;\n\
-         4A MAT;XYZ;999999;;tirsdag;8:30;09:15;17.08.2026;\n\
-         4A NOR;;;;mandag;08:45;09:30;2026-08-17;\n\
-         4A ENG;;;;1;10:00;09:00;2026-08-17;\n\
-         4A ENG;;;;3;10:00;11:00;2026-08-17;2027-08-01\n"
+        "{HEADER}\n4A NOR;NOR;{jonas_number};Rom 4A;1;08:30;09:15;{first};\n\
+         9Z NOR;;;;1;08:30;09:15;{first};\n\
+         4A MAT;XYZ;999999;;tirsdag;8:30;09:15;{};\n\
+         4A NOR;;;;mandag;08:45;09:30;{first};\n\
+         4A ENG;;;;1;10:00;09:00;{first};\n\
+         4A ENG;;;;3;10:00;11:00;{first};{after_year}\n",
+        dotted(first)
     );
     let res = app.post_form(&mut clerk, &path, &[("csv", bad.as_str())]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -345,10 +362,12 @@ async fn the_import_is_all_or_nothing_reports_every_bad_line_and_can_be_repeated
     assert_eq!(school_lessons().await, before);
     assert_eq!(events(&app, "import", "timetable_import").await, 0);
 
-    // A good file replaces the school's timetable from 17 August.
+    // A good file replaces the school's timetable from the first school day.
     let good = format!(
-        "\u{FEFF}{HEADER}\r\n4A NOR;NOR;{jonas_number};Rom 4A;1;08:30;09:15;2026-08-17;\r\n\
-         4A NOR;;;Rom 4A;onsdag;08:30;09:15;17.08.2026;18.06.2027\r\n4A MAT;MAT;;Rom 4A;2;08:30;09:15;2026-08-17;\r\n"
+        "\u{FEFF}{HEADER}\r\n4A NOR;NOR;{jonas_number};Rom 4A;1;08:30;09:15;{first};\r\n\
+         4A NOR;;;Rom 4A;onsdag;08:30;09:15;{};{}\r\n4A MAT;MAT;;Rom 4A;2;08:30;09:15;{first};\r\n",
+        dotted(first),
+        dotted(last)
     );
     let dry = app.post_form(&mut clerk, &path, &[("csv", good.as_str()), ("dry_run", "yes")]).await;
     assert_eq!(dry.status, StatusCode::OK);
@@ -362,9 +381,10 @@ async fn the_import_is_all_or_nothing_reports_every_bad_line_and_can_be_repeated
     assert_eq!(events(&app, "import", "timetable_import").await, 1);
     let group = group_named(&app, "Solbakken skole", "4A NOR").await;
     let mut b = clerk.clone();
-    let week = app.get(&mut b, &format!("/groups/{group}/timetable?week=2026-11-23")).await;
+    let monday = days.full_week();
+    let week = app.get(&mut b, &format!("/groups/{group}/timetable?week={monday}")).await;
     assert_eq!(week.html().count(".tavle-lesson"), 2);
-    assert_eq!(lessons_on(&week, "2026-11-25"), 1);
+    assert_eq!(lessons_on(&week, &(monday + Duration::days(2)).to_string()), 1);
 
     // The same file again: nothing changes, nothing logged.
     let ids = || async {
@@ -384,13 +404,15 @@ async fn the_import_is_all_or_nothing_reports_every_bad_line_and_can_be_repeated
     assert_eq!(events(&app, "import", "timetable_import").await, 1);
 
     // From a later date: what ran across it is ended there, the history stays.
-    let later = format!("{HEADER}\n4A NOR;NOR;;Rom 4B;1;08:30;09:15;2027-01-04;\n");
+    let spring = c.terms[1].0;
+    let later = format!("{HEADER}\n4A NOR;NOR;;Rom 4B;1;08:30;09:15;{spring};\n");
     let res = app.post_form(&mut clerk, &path, &[("csv", later.as_str())]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let ended: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM lessons l JOIN groups g ON g.id = l.group_id WHERE g.school_id = $1 AND l.valid_to = '2027-01-04'",
+        "SELECT count(*) FROM lessons l JOIN groups g ON g.id = l.group_id WHERE g.school_id = $1 AND l.valid_to = $2",
     )
     .bind(solbakken)
+    .bind(spring)
     .fetch_one(&app.owner)
     .await
     .unwrap();
@@ -409,9 +431,10 @@ async fn the_command_line_imports_a_school_timetable() {
     let dir = std::env::temp_dir().join(format!("tavle-timetable-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("timetable.csv");
+    let first = crate::days::days_of(&app).current().first_day();
     std::fs::write(
         &file,
-        format!("{HEADER}\n4A NOR;NOR;;Rom 4A;1;08:30;09:15;2026-08-17;\n9Z;;;;1;08:00;09:15;2026-08-17;\n4A NOR;;;;2;x;09:15;2026-08-17;\n"),
+        format!("{HEADER}\n4A NOR;NOR;;Rom 4A;1;08:30;09:15;{first};\n9Z;;;;1;08:00;09:15;{first};\n4A NOR;;;;2;x;09:15;{first};\n"),
     )
         .unwrap();
     let run = || {
@@ -429,7 +452,7 @@ async fn the_command_line_imports_a_school_timetable() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Line 4: start: Write a time as HH:MM"), "{err}");
     assert!(err.contains("Line 3: group: The school has no group 9Z"), "{err}");
-    std::fs::write(&file, format!("{HEADER}\n4A NOR;NOR;;Rom 4A;1;08:30;09:15;2026-08-17;\n")).unwrap();
+    std::fs::write(&file, format!("{HEADER}\n4A NOR;NOR;;Rom 4A;1;08:30;09:15;{first};\n")).unwrap();
     let out = run();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
@@ -447,13 +470,15 @@ async fn the_command_line_imports_a_school_timetable() {
 /// deleting it, and the absence stays.
 #[tokio::test]
 async fn removing_a_lesson_with_absence_recorded_ends_it_and_keeps_the_absence() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_at_school().await;
     let held = crate::absence::lesson_of_teacher(&app, "jonas.lie@fjordvik.kommune.no").await;
     let date = crate::absence::iso(held.date);
     let pupil: Uuid = sqlx::query_scalar(
-        "SELECT pupil_id FROM group_memberships WHERE group_id = $1 AND to_date IS NULL ORDER BY 1 LIMIT 1",
+        "SELECT pupil_id FROM group_memberships WHERE group_id = $1 AND from_date <= $2 AND to_date IS NULL \
+         ORDER BY 1 LIMIT 1",
     )
     .bind(held.group)
+    .bind(held.date)
     .fetch_one(&app.owner)
     .await
     .unwrap();

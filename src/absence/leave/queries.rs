@@ -191,8 +191,8 @@ pub async fn queue(
         "SELECT a.id, a.pupil_id, p.given_name, p.family_name, s.name AS school_name, \
                 (SELECT g.name FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id \
                    AND g.id = m.group_id AND g.kind = 'base' AND g.school_id = a.school_id \
-                 WHERE m.pupil_id = a.pupil_id AND m.from_date <= current_date \
-                   AND (m.to_date IS NULL OR m.to_date > current_date) ORDER BY g.name LIMIT 1) AS group_name, \
+                 WHERE m.pupil_id = a.pupil_id AND m.from_date <= tavle_today() \
+                   AND (m.to_date IS NULL OR m.to_date > tavle_today()) ORDER BY g.name LIMIT 1) AS group_name, \
                 a.first_day, a.last_day, a.school_days, \
                 coalesce(ss.short_leave_max_days, ms.short_leave_max_days, 2::smallint) AS max_short_days, \
                 r.{name} AS reason, a.created_at \
@@ -207,8 +207,8 @@ pub async fn queue(
                 JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
                 JOIN group_staff gs ON gs.tenant_id = g.tenant_id AND gs.group_id = g.id \
                 WHERE m.pupil_id = a.pupil_id AND g.school_id = a.school_id AND gs.staff_id = $1 \
-                  AND gs.assignment = 'contact_teacher' AND m.from_date <= current_date \
-                  AND (m.to_date IS NULL OR m.to_date > current_date)))) \
+                  AND gs.assignment = 'contact_teacher' AND m.from_date <= tavle_today() \
+                  AND (m.to_date IS NULL OR m.to_date > tavle_today())))) \
          ORDER BY a.created_at, a.id",
         name = name_column(lang)
     );
