@@ -167,6 +167,9 @@ pub struct PupilListScope {
     pub school_id: Uuid,
     /// SFO staff see only pupils enrolled in an SFO group of the school.
     pub sfo_only: bool,
+    /// The school office and the municipality's readers keep the register: they are
+    /// told which pupils lack what the register must have (a birth date).
+    pub keeps_register: bool,
     pub role: Role,
     pub purpose: Purpose,
 }
@@ -194,7 +197,13 @@ pub fn pupil_list_scope(actor: &Actor, school: Uuid) -> Result<PupilListScope> {
         .at_school(school, &ORDER)
         .or_else(|| actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS))
         .ok_or(AppError::NotFound)?;
-    Ok(PupilListScope { school_id: school, sfo_only: role == Role::SfoStaff, role, purpose: Purpose::for_role(role) })
+    Ok(PupilListScope {
+        school_id: school,
+        sfo_only: role == Role::SfoStaff,
+        keeps_register: SCHOOL_ADMINISTRATORS.contains(&role) || TENANT_WIDE_PUPIL_READERS.contains(&role),
+        role,
+        purpose: Purpose::for_role(role),
+    })
 }
 
 // ---------------------------------------------------------------------------------
@@ -301,16 +310,16 @@ pub async fn pupil_card_access(conn: &mut PgConnection, actor: &Actor, pupil: Uu
            coalesce(array_agg(DISTINCT e.school_id) FILTER (WHERE e.school_id IS NOT NULL), '{}') AS schools, \
            coalesce((SELECT array_agg(DISTINCT g.school_id) FROM group_memberships m \
                      JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
-                     WHERE m.pupil_id = p.person_id AND g.kind = 'sfo' \
-                       AND (m.to_date IS NULL OR m.to_date > current_date)), '{}') AS sfo_schools, \
+                     WHERE m.pupil_id = p.person_id AND g.kind = 'sfo' AND m.from_date <= tavle_today() \
+                       AND (m.to_date IS NULL OR m.to_date > tavle_today())), '{}') AS sfo_schools, \
            EXISTS (SELECT 1 FROM group_memberships m \
                    JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
                    WHERE m.pupil_id = p.person_id AND s.staff_id = $2 \
-                     AND s.assignment = 'contact_teacher' \
-                     AND (m.to_date IS NULL OR m.to_date > current_date)) AS contact_teacher \
+                     AND s.assignment = 'contact_teacher' AND m.from_date <= tavle_today() \
+                     AND (m.to_date IS NULL OR m.to_date > tavle_today())) AS contact_teacher \
          FROM pupils p \
          LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.person_id \
-              AND e.from_date <= current_date AND (e.to_date IS NULL OR e.to_date > current_date) \
+              AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
          WHERE p.person_id = $1 \
          GROUP BY p.person_id",
     )

@@ -280,8 +280,8 @@ fn children_sql(p: &str) -> String {
         "SELECT g.pupil_id, c.birth_date FROM guardianships g \
          JOIN persons c ON c.tenant_id = g.tenant_id AND c.id = g.pupil_id \
          WHERE g.guardian_id = {p} AND g.parental_responsibility \
-           AND g.from_date <= current_date AND (g.to_date IS NULL OR g.to_date > current_date) \
-           AND (c.birth_date IS NULL OR c.birth_date > current_date - interval '18 years') \
+           AND g.from_date <= tavle_today() AND (g.to_date IS NULL OR g.to_date > tavle_today()) \
+           AND c.birth_date > tavle_today() - interval '18 years' \
          ORDER BY c.birth_date"
     )
 }

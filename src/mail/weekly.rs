@@ -138,7 +138,7 @@ pub async fn candidates(conn: &mut PgConnection, week: IsoWeek) -> crate::error:
                 AND e.from_date <= $2 AND (e.to_date IS NULL OR e.to_date > $1) \
            WHERE g.parental_responsibility \
              AND g.from_date <= $3 AND (g.to_date IS NULL OR g.to_date > $3) \
-             AND (c.birth_date IS NULL OR c.birth_date > $3 - interval '18 years') \
+             AND c.birth_date > $3 - interval '18 years' \
          ), regs AS ( \
            SELECT r.pupil_id, gr.school_id, \
                   count(*) FILTER (WHERE r.status = 'absent') AS absent, \

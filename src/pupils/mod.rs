@@ -65,6 +65,9 @@ pub struct FilterForm {
     pub class: String,
     #[serde(default)]
     pub grade: String,
+    /// `birth_date`: only pupils without a birth date in the register.
+    #[serde(default)]
+    pub missing: String,
     #[serde(default)]
     pub page: String,
 }
@@ -74,11 +77,12 @@ pub struct FilterErrors {
     pub q: Option<&'static str>,
     pub class: Option<&'static str>,
     pub grade: Option<&'static str>,
+    pub missing: Option<&'static str>,
 }
 
 impl FilterErrors {
     pub fn any(&self) -> bool {
-        self.q.is_some() || self.class.is_some() || self.grade.is_some()
+        self.q.is_some() || self.class.is_some() || self.grade.is_some() || self.missing.is_some()
     }
 }
 
@@ -105,6 +109,11 @@ fn parse_filter(form: &FilterForm, school: &SchoolRow, classes: &[ClassRow]) -> 
             _ => errors.grade = Some("pupils.error.grade_range"),
         }
     }
+    match form.missing.as_str() {
+        "" => {}
+        "birth_date" => f.no_birth_date = true,
+        _ => errors.missing = Some("pupils.error.missing_unknown"),
+    }
     f.page = form.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 100_000) - 1;
     (f, errors)
 }
@@ -124,6 +133,8 @@ pub struct ListPage {
     pub pages: i64,
     pub searched_by_name: bool,
     pub sfo_only: bool,
+    /// The school's current pupils without a birth date, for those who keep the register.
+    pub without_birth_date: i64,
 }
 
 impl ListPage {
@@ -147,7 +158,13 @@ impl ListPage {
         if !self.form.grade.is_empty() {
             q.push_str(&format!("&grade={}", self.form.grade.trim()));
         }
+        if self.form.missing == "birth_date" {
+            q.push_str("&missing=birth_date");
+        }
         q
+    }
+    pub fn missing_birth_date(&self) -> bool {
+        self.form.missing == "birth_date"
     }
     pub fn page_label(&self) -> String {
         format!("{} / {}", self.page + 1, self.pages)
@@ -197,6 +214,8 @@ async fn list_page(state: AppState, ctx: Ctx, ui: Ui, school_id: &str, form: Fil
     let classes = queries::classes(&mut tx, school_id).await?;
     let (filter, errors) = parse_filter(&form, &school, &classes);
     let grades = (school.first_grade..=school.last_grade).collect();
+    let without_birth_date =
+        if scope.keeps_register { queries::without_birth_date(&mut tx, school_id).await? } else { 0 };
     if errors.any() {
         // Nothing is searched or logged; the form comes back as typed.
         tx.commit().await?;
@@ -213,6 +232,7 @@ async fn list_page(state: AppState, ctx: Ctx, ui: Ui, school_id: &str, form: Fil
             pages: 0,
             searched_by_name: false,
             sfo_only: scope.sfo_only,
+            without_birth_date,
         };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
@@ -246,6 +266,7 @@ async fn list_page(state: AppState, ctx: Ctx, ui: Ui, school_id: &str, form: Fil
         page: filter.page,
         pages,
         sfo_only: scope.sfo_only,
+        without_birth_date,
     }))
 }
 

@@ -50,6 +50,8 @@ pub struct ListFilter {
     pub class: Option<Uuid>,
     pub grade: Option<i16>,
     pub name: Option<String>,
+    /// Only pupils the register has no birth date for.
+    pub no_birth_date: bool,
     pub page: i64,
 }
 
@@ -72,6 +74,21 @@ pub async fn classes(conn: &mut PgConnection, school: Uuid) -> Result<Vec<ClassR
     )
     .bind(school)
     .fetch_all(conn)
+    .await?)
+}
+
+/// How many of the school's current pupils the register has no birth date for (a
+/// newly arrived pupil with a DUF number, until the population register gives one):
+/// their guardians have no access until it is recorded, as a child's age cannot be known.
+pub async fn without_birth_date(conn: &mut PgConnection, school: Uuid) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(DISTINCT e.pupil_id) FROM enrolments e \
+         JOIN persons p ON p.tenant_id = e.tenant_id AND p.id = e.pupil_id \
+         WHERE e.school_id = $1 AND p.birth_date IS NULL AND e.from_date <= tavle_today() \
+           AND (e.to_date IS NULL OR e.to_date > tavle_today())",
+    )
+    .bind(school)
+    .fetch_one(conn)
     .await?)
 }
 
@@ -111,7 +128,8 @@ pub async fn list(conn: &mut PgConnection, scope: &PupilListScope, f: &ListFilte
            AND (NOT $5 OR EXISTS ( \
                SELECT 1 FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
                WHERE m.pupil_id = e.pupil_id AND g.school_id = e.school_id AND g.kind = 'sfo' \
-                 AND (m.to_date IS NULL OR m.to_date > current_date))) \
+                 AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today()))) \
+           AND (NOT $8 OR p.birth_date IS NULL) \
          ORDER BY p.family_name COLLATE \"nb-NO-x-icu\", p.given_name COLLATE \"nb-NO-x-icu\", p.id \
          LIMIT $6 OFFSET $7",
     )
@@ -122,6 +140,7 @@ pub async fn list(conn: &mut PgConnection, scope: &PupilListScope, f: &ListFilte
     .bind(scope.sfo_only)
     .bind(PAGE_SIZE)
     .bind(f.page.max(0) * PAGE_SIZE)
+    .bind(f.no_birth_date)
     .fetch_all(conn)
     .await?;
     let total = rows.first().map_or(0, |r| r.5);

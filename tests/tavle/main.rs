@@ -16,6 +16,7 @@ mod absence_totals;
 mod admin;
 mod audit;
 mod authz;
+mod bounds;
 mod cli;
 mod hr_import;
 mod leave;

@@ -78,6 +78,10 @@ pupils.sfo_only = The list shows the pupils in the school's after-school care.
 pupils.error.q_too_long = The name can have at most 100 characters.
 pupils.error.class_unknown = Choose a class from the list.
 pupils.error.grade_range = Choose a grade the school has.
+pupils.no_birth_date = {count} pupils have no birth date in the register. Their guardians get no access to them until it is recorded.
+pupils.no_birth_date_show = Show them
+pupils.only_no_birth_date = Only pupils without a birth date
+pupils.error.missing_unknown = Choose only pupils without a birth date, or no limit.
 
 card.personal = Personal details
 card.national_id = National identity number

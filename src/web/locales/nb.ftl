@@ -78,6 +78,10 @@ pupils.sfo_only = Listen viser elevene i SFO ved skolen.
 pupils.error.q_too_long = Navnet kan ha høyst 100 tegn.
 pupils.error.class_unknown = Velg en klasse fra listen.
 pupils.error.grade_range = Velg et trinn skolen har.
+pupils.no_birth_date = {count} elever har ingen fødselsdato i registeret. Foresatte får ikke tilgang til dem før den er registrert.
+pupils.no_birth_date_show = Vis dem
+pupils.only_no_birth_date = Bare elever uten fødselsdato
+pupils.error.missing_unknown = Velg bare elever uten fødselsdato, eller ingen avgrensning.
 
 card.personal = Personopplysninger
 card.national_id = Fødselsnummer
