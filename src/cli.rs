@@ -217,7 +217,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Migrate => {
             let url = migration_url(&config)?;
             let owner = db::connect(&url, 2).await?;
-            db::migrate(&owner).await?;
+            let migrated = db::migrate(&owner).await;
+            db::close(owner).await;
+            migrated?;
             println!("migrations applied");
             Ok(())
         }
@@ -249,7 +251,7 @@ async fn run_mail(config: &Config, command: MailCommand) -> anyhow::Result<()> {
             })?;
             let pool = db::connect(&url, 2).await?;
             let report = delivery::deliver_due(&pool, &mailer, time::OffsetDateTime::now_utc()).await;
-            pool.close().await;
+            db::close(pool).await;
             println!("{}", report?);
         }
         MailCommand::WeeklySummary { week } => {
@@ -260,7 +262,7 @@ async fn run_mail(config: &Config, command: MailCommand) -> anyhow::Result<()> {
                 None => weekly::IsoWeek::last_due(weekly::oslo_now(&pool).await?),
             };
             let report = weekly::enqueue_week(&pool, &config.public_url, week).await;
-            pool.close().await;
+            db::close(pool).await;
             println!("{week}: {}", report?);
         }
     }
@@ -286,7 +288,7 @@ async fn run_import_hr(
     let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let pool = db::connect(&url, 2).await?;
     let result = hr::import(&pool, tenant, &input, options).await;
-    pool.close().await;
+    db::close(pool).await;
     match result {
         Ok(report) => {
             println!("{report}");
@@ -322,7 +324,7 @@ async fn run_import_timetable(
     let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let pool = db::connect(&url, 2).await?;
     let result = import::import_file(&pool, tenant, school, &input, dry_run).await;
-    pool.close().await;
+    db::close(pool).await;
     match result {
         Ok(report) => {
             println!("{report}");
@@ -345,7 +347,7 @@ async fn audit_verify(config: &Config, slug: &str) -> anyhow::Result<()> {
         sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1").bind(slug).fetch_optional(&owner).await?;
     let tenant = tenant.ok_or_else(|| anyhow!("no municipality with the slug {slug:?}"))?;
     let verdict = crate::audit::verify::verify(&owner, tenant).await;
-    owner.close().await;
+    db::close(owner).await;
     match verdict? {
         v @ crate::audit::verify::Verdict::Ok { .. } => {
             println!("{slug}: {v}");
@@ -374,9 +376,12 @@ async fn run_serve(config: Config) -> anyhow::Result<()> {
         })
     })?;
     {
+        // Closed in full before serving: after start-up the process holds connections
+        // as the application's login only.
         let owner = db::connect(&migration_url(&config)?, 2).await?;
-        db::migrate(&owner).await?;
-        owner.close().await;
+        let migrated = db::migrate(&owner).await;
+        db::close(owner).await;
+        migrated?;
     }
     let pool = db::connect(&app_url, config.db_max_connections).await?;
     db::check_app_role(&pool).await?;
@@ -423,7 +428,7 @@ async fn run_idp(config: &Config, action: IdpAction) -> anyhow::Result<()> {
             }
         }
     }
-    owner.close().await;
+    db::close(owner).await;
     Ok(())
 }
 
@@ -442,10 +447,12 @@ async fn run_demo(
         println!("Removed {}", data_dir.display());
     }
     let pg = embedded::EmbeddedPostgres::start(&data_dir, embedded::Durability::Durable).await?;
+    // The superuser's pools are closed in full (`db::close`) before serving: after
+    // start-up the process holds connections as the application's login only.
     let superuser = db::connect(&pg.url(embedded::SUPERUSER, "postgres"), 2).await?;
     db::ensure_database(&superuser, "tavle").await?;
     db::ensure_app_login(&superuser).await?;
-    superuser.close().await;
+    db::close(superuser).await;
     let owner = db::connect(&pg.url(embedded::SUPERUSER, "tavle"), 4).await?;
     db::migrate(&owner).await?;
     let summary = demo::ensure(&owner, size, &|line| println!("  {line}")).await?;
@@ -468,7 +475,7 @@ async fn run_demo(
         }
         println!("Sign-in through the local identity provider at {base} (start it: see dev/idp/README.md)");
     }
-    owner.close().await;
+    db::close(owner).await;
     if !summary.created.is_empty() {
         println!("Created demo municipalities: {}", summary.created.join(", "));
     }

@@ -35,6 +35,24 @@ pub async fn connect(url: &str, max: u32) -> anyhow::Result<PgPool> {
         .context("cannot connect to the database")
 }
 
+/// Close a pool and every connection it has made, and wait until they are closed.
+///
+/// `Pool::close` alone is not enough (sqlx 0.8): a connection that a finished query is
+/// still handing back (its return is a task of its own) can reach the idle queue after
+/// `close` has looked there for the last time, and then stays open, idle, for as long
+/// as the pool value lives. So a pool of the superuser, closed after start-up, kept a
+/// superuser connection open for the life of `tavle demo` (issue 14, item 11).
+/// Closing again closes what came back late; the pool is dropped at the end.
+pub async fn close(pool: PgPool) {
+    loop {
+        pool.close().await;
+        if pool.size() == 0 {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Apply pending migrations with the owner's connection.
 pub async fn migrate(owner: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(owner).await.context("applying database migrations failed")
