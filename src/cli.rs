@@ -385,6 +385,13 @@ async fn run_serve(config: Config) -> anyhow::Result<()> {
     }
     let pool = db::connect(&app_url, config.db_max_connections).await?;
     db::check_app_role(&pool).await?;
+    // Nobody could sign in: production has no other way in than an identity provider.
+    if crate::auth::oidc::sign_in_options(&pool).await?.is_empty() {
+        return Err(anyhow!(
+            "no municipality has an identity provider, so nobody could sign in: configure one with \
+             `tavle idp set` (README: Sign-in with Feide and ID-porten) before `tavle serve`"
+        ));
+    }
     if let Some(name) = crate::auth::oidc::missing_secrets(&pool, &config).await?.into_iter().next() {
         return Err(anyhow!(ConfigError {
             name: "TAVLE_OIDC_SECRET_<SLUG>_<KIND>",
