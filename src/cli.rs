@@ -1,5 +1,5 @@
 //! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
-//! `audit verify`, `mail deliver`, `mail weekly-summary`.
+//! `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -80,6 +80,24 @@ pub enum Command {
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+    /// Write the whole database to FILE (pg_dump's custom format): every table's rows,
+    /// the schema, row-level security, grants. As TAVLE_MIGRATION_DATABASE_URL or
+    /// DATABASE_URL, which must be a role that reads every municipality (a superuser
+    /// or BYPASSRLS).
+    Backup {
+        /// The file to write (replaced when the backup is complete).
+        file: PathBuf,
+    },
+    /// Restore a backup into the database of TAVLE_MIGRATION_DATABASE_URL (or
+    /// DATABASE_URL), as its owner, in one transaction. The database must have no
+    /// tables, unless --replace. The roles (tavle_app and its logins) must exist.
+    Restore {
+        /// A file written by `tavle backup`.
+        file: PathBuf,
+        /// Drop what the backup holds from the database first, and restore it.
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -221,6 +239,16 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             db::close(owner).await;
             migrated?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            db::backup::backup(&migration_url(&config)?, &file).await?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::Restore { file, replace } => {
+            db::backup::restore(&migration_url(&config)?, &file, replace).await?;
+            println!("restored {}", file.display());
             Ok(())
         }
         Command::Import { source: ImportSource::Hr { file, tenant, full, dry_run } } => {

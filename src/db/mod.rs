@@ -1,6 +1,7 @@
 //! The database: connection pools, migrations, the tenant transaction every request
-//! runs in, and the embedded PostgreSQL used by `tavle demo` and the tests.
+//! runs in, the embedded PostgreSQL used by `tavle demo` and the tests, and backups.
 
+pub mod backup;
 pub mod embedded;
 
 use std::time::Duration;

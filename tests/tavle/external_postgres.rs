@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use tavle::db::{self, embedded};
 
+use crate::backup::row_counts;
 use crate::helpers::{as_superuser, cluster_url, free_port, unique_name, Running};
 use crate::idp::{idp, IdpUser, CLIENT_SECRET};
 
@@ -301,3 +302,69 @@ async fn the_readme_recipe_migrates_serves_and_signs_in_through_the_identity_pro
     assert!(server.stop().success());
 }
 
+/// Backup and restore under the recipe's roles (issue 14, item 15): the owner, whom
+/// row-level security binds, cannot read every municipality and is told so before
+/// anything is written; a role with BYPASSRLS that may only read (the README's
+/// `tavle_backup`) writes the backup; the owner restores it into a new database of
+/// its own, whole, and the application's login works in it.
+#[tokio::test]
+async fn the_readme_roles_back_up_and_restore() {
+    let recipe = Recipe::create().await;
+    recipe.run(&["migrate"]);
+    let superuser = recipe.superuser().await;
+    tavle::demo::ensure(&superuser, tavle::demo::DemoSize::Standard, &|_| {}).await.unwrap();
+    let file = std::env::temp_dir().join(format!("{}.tavle-backup", recipe.database));
+    let file_arg = file.to_str().unwrap();
+
+    let refused = recipe.tavle(&["backup", file_arg]).output().unwrap();
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains(&recipe.owner) && err.contains("BYPASSRLS"), "{err}");
+    assert!(!file.exists());
+
+    let backup = unique_name("tavle_backup");
+    let copy = unique_name("ext_restored");
+    as_superuser(
+        "postgres",
+        &[
+            &format!("CREATE ROLE {backup} LOGIN BYPASSRLS IN ROLE pg_read_all_data"),
+            &format!("CREATE DATABASE {copy} OWNER {}", recipe.owner),
+        ],
+    )
+    .await;
+    let out = recipe.tavle_as(&cluster_url(&backup, &recipe.database), &["backup", file_arg]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let copy_owner_url = cluster_url(&recipe.owner, &copy);
+    let out = recipe.tavle_as(&copy_owner_url, &["restore", file_arg]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_file(&file).unwrap();
+
+    let copy_superuser = db::connect(&cluster_url(embedded::SUPERUSER, &copy), 1).await.unwrap();
+    let original = row_counts(&superuser).await;
+    assert!(original["persons"] > 1000, "{original:?}");
+    assert_eq!(row_counts(&copy_superuser).await, original);
+    let owners: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT relowner::regrole::text FROM pg_class \
+         WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'",
+    )
+    .fetch_all(&copy_superuser)
+    .await
+    .unwrap();
+    assert_eq!(owners, vec![recipe.owner.clone()], "everything restored belongs to the owner who restored it");
+    db::close(copy_superuser).await;
+    db::close(superuser).await;
+
+    let login = db::connect(&cluster_url(&recipe.login, &copy), 1).await.unwrap();
+    let fjordvik: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'fjordvik'").fetch_one(&login).await.unwrap();
+    let mut tx = db::begin(&login, fjordvik).await.unwrap();
+    let persons: i64 = sqlx::query_scalar("SELECT count(*) FROM persons").fetch_one(&mut *tx).await.unwrap();
+    let elsewhere: i64 = sqlx::query_scalar("SELECT count(*) FROM persons WHERE tenant_id <> $1")
+        .bind(fjordvik)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    db::close(login).await;
+    assert!(persons > 1000 && elsewhere == 0, "{persons} {elsewhere}");
+}

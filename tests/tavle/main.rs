@@ -15,6 +15,7 @@ mod absence_totals;
 mod admin;
 mod audit;
 mod authz;
+mod backup;
 mod cli;
 mod external_postgres;
 mod hr_import;
