@@ -49,14 +49,23 @@ async fn demo_keeps_no_superuser_connection_after_start_up() {
     use crate::helpers::{free_port, Running};
     use sqlx::Connection;
 
-    let dir = std::env::temp_dir().join(format!("tavle-demo-conns-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    /// The data directory, removed when the test ends, however it ends (after the
+    /// demo, which is declared later and so stopped first).
+    struct DataDir(std::path::PathBuf);
+    impl Drop for DataDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let dir = DataDir(std::env::temp_dir().join(format!("tavle-demo-conns-{}", std::process::id())));
+    let dir = &dir.0;
+    let _ = std::fs::remove_dir_all(dir);
     for start in 0..4 {
         let port = free_port();
         let mut demo = Running(
             tavle()
                 .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-                .arg(&dir)
+                .arg(dir)
                 .env("TAVLE_LOG", "warn")
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::null())
@@ -79,5 +88,4 @@ async fn demo_keeps_no_superuser_connection_after_start_up() {
         assert!(!clients.is_empty(), "start {start}: the server holds no connection at all");
         assert!(clients.iter().all(|(user, _)| user == "tavle_app"), "start {start}: {clients:?}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
