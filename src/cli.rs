@@ -1,5 +1,5 @@
 //! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
-//! `audit verify`, `mail deliver`, `mail weekly-summary`.
+//! `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +85,24 @@ pub enum Command {
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+    /// Write the whole database to FILE (pg_dump's custom format): every table's rows,
+    /// the schema, row-level security, grants. As TAVLE_MIGRATION_DATABASE_URL or
+    /// DATABASE_URL, which must be a role that reads every municipality (a superuser
+    /// or BYPASSRLS).
+    Backup {
+        /// The file to write (replaced when the backup is complete).
+        file: PathBuf,
+    },
+    /// Restore a backup into the database of TAVLE_MIGRATION_DATABASE_URL (or
+    /// DATABASE_URL), as its owner, in one transaction. The database must have no
+    /// tables, unless --replace. The roles (tavle_app and its logins) must exist.
+    Restore {
+        /// A file written by `tavle backup`.
+        file: PathBuf,
+        /// Drop what the backup holds from the database first, and restore it.
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -230,8 +248,20 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Migrate => {
             let url = migration_url(&config)?;
             let owner = db::connect(&url, 2).await?;
-            db::migrate(&owner).await?;
+            let migrated = db::migrate(&owner).await;
+            db::close(owner).await;
+            migrated?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            db::backup::backup(&migration_url(&config)?, &file).await?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::Restore { file, replace } => {
+            db::backup::restore(&migration_url(&config)?, &file, replace).await?;
+            println!("restored {}", file.display());
             Ok(())
         }
         Command::Import { source: ImportSource::Hr { file, tenant, full, dry_run } } => {
@@ -262,7 +292,7 @@ async fn run_mail(config: &Config, command: MailCommand) -> anyhow::Result<()> {
             })?;
             let pool = db::connect(&url, 2).await?;
             let report = delivery::deliver_due(&pool, &mailer, time::OffsetDateTime::now_utc()).await;
-            pool.close().await;
+            db::close(pool).await;
             println!("{}", report?);
         }
         MailCommand::WeeklySummary { week } => {
@@ -273,7 +303,7 @@ async fn run_mail(config: &Config, command: MailCommand) -> anyhow::Result<()> {
                 None => weekly::IsoWeek::last_due(weekly::oslo_now(&pool).await?),
             };
             let report = weekly::enqueue_week(&pool, &config.public_url, week).await;
-            pool.close().await;
+            db::close(pool).await;
             println!("{week}: {}", report?);
         }
     }
@@ -299,7 +329,7 @@ async fn run_import_hr(
     let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let pool = db::connect(&url, 2).await?;
     let result = hr::import(&pool, tenant, &input, options).await;
-    pool.close().await;
+    db::close(pool).await;
     match result {
         Ok(report) => {
             println!("{report}");
@@ -335,7 +365,7 @@ async fn run_import_timetable(
     let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let pool = db::connect(&url, 2).await?;
     let result = import::import_file(&pool, tenant, school, &input, dry_run).await;
-    pool.close().await;
+    db::close(pool).await;
     match result {
         Ok(report) => {
             println!("{report}");
@@ -358,7 +388,7 @@ async fn audit_verify(config: &Config, slug: &str) -> anyhow::Result<()> {
         sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1").bind(slug).fetch_optional(&owner).await?;
     let tenant = tenant.ok_or_else(|| anyhow!("no municipality with the slug {slug:?}"))?;
     let verdict = crate::audit::verify::verify(&owner, tenant).await;
-    owner.close().await;
+    db::close(owner).await;
     match verdict? {
         v @ crate::audit::verify::Verdict::Ok { .. } => {
             println!("{slug}: {v}");
@@ -393,13 +423,23 @@ async fn run_serve(config: Config) -> anyhow::Result<()> {
         })
     })?;
     {
+        // Closed in full before serving: after start-up the process holds connections
+        // as the application's login only.
         let owner = db::connect(&migration_url(&config)?, 2).await?;
-        db::migrate(&owner).await?;
-        owner.close().await;
+        let migrated = db::migrate(&owner).await;
+        db::close(owner).await;
+        migrated?;
     }
     let pool = db::connect(&app_url, config.db_max_connections).await?;
     db::check_app_role(&pool).await?;
     db::check_real_today(&pool).await?;
+    // Nobody could sign in: production has no other way in than an identity provider.
+    if crate::auth::oidc::sign_in_options(&pool).await?.is_empty() {
+        return Err(anyhow!(
+            "no municipality has an identity provider, so nobody could sign in: configure one with \
+             `tavle idp set` (README: Sign-in with Feide and ID-porten) before `tavle serve`"
+        ));
+    }
     if let Some(name) = crate::auth::oidc::missing_secrets(&pool, &config).await?.into_iter().next() {
         return Err(anyhow!(ConfigError {
             name: "TAVLE_OIDC_SECRET_<SLUG>_<KIND>",
@@ -443,7 +483,7 @@ async fn run_idp(config: &Config, action: IdpAction) -> anyhow::Result<()> {
             }
         }
     }
-    owner.close().await;
+    db::close(owner).await;
     Ok(())
 }
 
@@ -462,10 +502,12 @@ async fn run_demo(
         println!("Removed {}", data_dir.display());
     }
     let pg = embedded::EmbeddedPostgres::start(&data_dir, embedded::Durability::Durable).await?;
+    // The superuser's pools are closed in full (`db::close`) before serving: after
+    // start-up the process holds connections as the application's login only.
     let superuser = db::connect(&pg.url(embedded::SUPERUSER, "postgres"), 2).await?;
     db::ensure_database(&superuser, "tavle").await?;
     db::ensure_app_login(&superuser).await?;
-    superuser.close().await;
+    db::close(superuser).await;
     let owner = db::connect(&pg.url(embedded::SUPERUSER, "tavle"), 4).await?;
     db::migrate(&owner).await?;
     let summary = demo::ensure(&owner, size, &|line| println!("  {line}")).await?;
@@ -488,7 +530,7 @@ async fn run_demo(
         }
         println!("Sign-in through the local identity provider at {base} (start it: see dev/idp/README.md)");
     }
-    owner.close().await;
+    db::close(owner).await;
     if !summary.created.is_empty() {
         println!("Created demo municipalities: {}", summary.created.join(", "));
     }

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::app::Mode;
 use crate::audit::{self, Action, Event};
 use crate::config::Config;
 use crate::db;
@@ -142,8 +143,9 @@ pub async fn create(pool: &PgPool, config: &Config, new: NewSession, ip: Option<
 }
 
 /// The live session behind a cookie value, with its actor; `None` when there is no
-/// such session, it has expired, or its person no longer has any access.
-pub async fn load(pool: &PgPool, cookie: &str) -> Result<Option<Loaded>> {
+/// such session, it has expired, or its person no longer has any access. In
+/// production a session made by the demo sign-in is none either, and is ended.
+pub async fn load(pool: &PgPool, cookie: &str, mode: Mode) -> Result<Option<Loaded>> {
     let Some((tenant, secret)) = parse_cookie(cookie) else {
         return Ok(None);
     };
@@ -165,8 +167,13 @@ pub async fn load(pool: &PgPool, cookie: &str) -> Result<Option<Loaded>> {
         Audience::Guardian => !children.is_empty(),
         Audience::Pupil => row.enrolled,
     };
-    if !live {
-        // The access that justified the session has ended: end the session too.
+    // Only `tavle demo` signs anyone in without an identity provider, so only it
+    // accepts such a session: `tavle serve` pointed at a database a demo has used
+    // must not (issue 14, item 10).
+    let demo_made_in_production = row.method == Method::Demo.code() && mode != Mode::Demo;
+    if !live || demo_made_in_production {
+        // The access that justified the session has ended (or never held here): end
+        // the session too.
         sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&mut *tx).await?;
         tx.commit().await?;
         return Ok(None);
@@ -298,7 +305,7 @@ fn enrolled_sql(p: &str) -> String {
 /// the part for the session's audience is evaluated).
 static SESSION_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT s.id, s.person_id, s.audience, s.csrf_token, \
+        "SELECT s.id, s.person_id, s.audience, s.method, s.csrf_token, \
                 s.last_seen_at < now() - interval '60 seconds' AS stale, \
                 p.given_name || ' ' || p.family_name AS name, \
                 sg.roles, sg.schools, gc.children, \
@@ -322,6 +329,7 @@ struct SessionRow {
     id: Uuid,
     person_id: Uuid,
     audience: String,
+    method: String,
     csrf_token: String,
     stale: bool,
     name: String,

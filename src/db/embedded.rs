@@ -215,20 +215,44 @@ pub fn find_binaries() -> anyhow::Result<PathBuf> {
     find_binaries_in(std::env::var_os("PATH").as_deref(), "pg_config", Path::new("/usr/lib/postgresql"))
 }
 
+/// A PostgreSQL client program (`pg_dump`, `pg_restore`), looked for where the server
+/// binaries are: PATH first, then `pg_config --bindir`, then the newest
+/// `/usr/lib/postgresql/*/bin`.
+pub fn find_tool(name: &str) -> anyhow::Result<PathBuf> {
+    let path = std::env::var_os("PATH");
+    find_in(path.as_deref(), "pg_config", Path::new("/usr/lib/postgresql"), &[name])
+        .map(|dir| dir.join(name))
+        .ok_or_else(|| {
+            anyhow!(
+                "{name} not found: install PostgreSQL's client programs (Debian: apt-get install postgresql-client)"
+            )
+        })
+}
+
 fn find_binaries_in(path: Option<&std::ffi::OsStr>, pg_config: &str, versions_root: &Path) -> anyhow::Result<PathBuf> {
-    let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+    find_in(path, pg_config, versions_root, &["initdb", "postgres"]).ok_or_else(|| {
+        anyhow!(
+            "no PostgreSQL server binaries found (initdb, postgres): install them \
+             (Debian: apt-get install postgresql) or run `tavle serve` with DATABASE_URL set to an existing server"
+        )
+    })
+}
+
+/// The first directory holding every one of `names`.
+fn find_in(path: Option<&std::ffi::OsStr>, pg_config: &str, versions_root: &Path, names: &[&str]) -> Option<PathBuf> {
+    let has_all = |dir: &Path| names.iter().all(|name| dir.join(name).is_file());
     if let Some(path) = path {
         for dir in std::env::split_paths(path) {
-            if has_both(&dir) {
-                return Ok(dir);
+            if has_all(&dir) {
+                return Some(dir);
             }
         }
     }
     if let Ok(out) = Command::new(pg_config).arg("--bindir").output() {
         if out.status.success() {
             let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-            if has_both(&dir) {
-                return Ok(dir);
+            if has_all(&dir) {
+                return Some(dir);
             }
         }
     }
@@ -240,15 +264,10 @@ fn find_binaries_in(path: Option<&std::ffi::OsStr>, pg_config: &str, versions_ro
             let v = e.file_name().to_str()?.parse::<u32>().ok()?;
             Some((v, e.path().join("bin")))
         })
-        .filter(|(_, dir)| has_both(dir))
+        .filter(|(_, dir)| has_all(dir))
         .collect();
     versions.sort();
-    versions.pop().map(|(_, dir)| dir).ok_or_else(|| {
-        anyhow!(
-            "no PostgreSQL server binaries found (initdb, postgres): install them \
-             (Debian: apt-get install postgresql) or run `tavle serve` with DATABASE_URL set to an existing server"
-        )
-    })
+    versions.pop().map(|(_, dir)| dir)
 }
 
 #[derive(Debug, Clone)]

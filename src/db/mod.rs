@@ -1,6 +1,7 @@
 //! The database: connection pools, migrations, the tenant transaction every request
-//! runs in, and the embedded PostgreSQL used by `tavle demo` and the tests.
+//! runs in, the embedded PostgreSQL used by `tavle demo` and the tests, and backups.
 
+pub mod backup;
 pub mod embedded;
 
 use std::sync::OnceLock;
@@ -91,30 +92,71 @@ pub async fn check_real_today(app: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Close a pool and every connection it has made, and wait until they are closed.
+///
+/// `Pool::close` alone is not enough (sqlx 0.8): a connection that a finished query is
+/// still handing back (its return is a task of its own) can reach the idle queue after
+/// `close` has looked there for the last time, and then stays open, idle, for as long
+/// as the pool value lives. So a pool of the superuser, closed after start-up, kept a
+/// superuser connection open for the life of `tavle demo` (issue 14, item 11).
+/// Closing again closes what came back late; the pool is dropped at the end.
+pub async fn close(pool: PgPool) {
+    loop {
+        pool.close().await;
+        if pool.size() == 0 {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Apply pending migrations with the owner's connection.
 pub async fn migrate(owner: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(owner).await.context("applying database migrations failed")
 }
 
 /// Refuse to serve through a connection that row-level security cannot bind: a
-/// superuser, a role with BYPASSRLS, or the owner of the tenant tables.
+/// superuser, a role with BYPASSRLS, or the owner of the schema, its tables or its
+/// functions (which may replace the audit chaining, or drop the policies); nor
+/// a login that is a member of one of those, directly or through other roles, with or
+/// without inheriting its rights (a member may `SET ROLE` to it at any time).
 pub async fn check_app_role(app: &PgPool) -> anyhow::Result<()> {
-    let (is_super, bypass, owns): (bool, bool, bool) = sqlx::query_as(
-        "SELECT r.rolsuper, r.rolbypassrls, \
-                EXISTS (SELECT 1 FROM pg_tables t WHERE t.schemaname = 'public' \
-                        AND t.tableowner = current_user) \
-         FROM pg_roles r WHERE r.rolname = current_user",
+    // `pg_has_role(…, 'MEMBER')` holds for the role itself and for every role it is a
+    // member of, however indirectly.
+    let unfit: Vec<(String, bool, bool)> = sqlx::query_as(
+        "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls FROM pg_roles r \
+         WHERE pg_has_role(current_user, r.oid, 'MEMBER') \
+           AND (r.rolsuper OR r.rolbypassrls \
+                OR r.oid IN (SELECT c.relowner FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace) \
+                OR r.oid IN (SELECT p.proowner FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace) \
+                OR r.oid = (SELECT n.nspowner FROM pg_namespace n WHERE n.nspname = 'public')) \
+         ORDER BY r.rolname",
     )
-    .fetch_one(app)
+    .fetch_all(app)
     .await
     .context("cannot inspect the application's database role")?;
-    if is_super || bypass || owns {
-        bail!(
-            "DATABASE_URL logs in as a superuser, a BYPASSRLS role or the tables' owner; \
-             row-level security would not apply: log in as a role that is a member of tavle_app"
-        );
-    }
-    Ok(())
+    let login: String =
+        sqlx::query_scalar("SELECT current_user::text").fetch_one(app).await.context("cannot read current_user")?;
+    let what = |is_super: bool, bypass: bool| match (is_super, bypass) {
+        (true, _) => "a superuser",
+        (false, true) => "a role with BYPASSRLS",
+        (false, false) => "an owner of the schema, its tables or functions",
+    };
+    // The login itself first: a superuser is a member of every role, so the rest
+    // would only repeat it.
+    let why = match unfit.iter().find(|(role, ..)| *role == login) {
+        Some((_, is_super, bypass)) => format!("which is {}", what(*is_super, *bypass)),
+        None if unfit.is_empty() => return Ok(()),
+        None => {
+            let roles: Vec<String> =
+                unfit.iter().map(|(role, is_super, bypass)| format!("{role} ({})", what(*is_super, *bypass))).collect();
+            format!("which is a member of {}", roles.join(", "))
+        }
+    };
+    bail!(
+        "DATABASE_URL logs in as {login}, {why}: row-level security would not apply; \
+         log in as a role that is a member of tavle_app and of nothing more"
+    )
 }
 
 /// Begin a transaction bound to `tenant`, in one round trip: `BEGIN` and the

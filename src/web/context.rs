@@ -55,7 +55,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     let mut loaded = None;
     if !plain {
         if let Some(value) = cookies::get(&headers, names.session) {
-            match session::load(&state.db, value).await {
+            match session::load(&state.db, value, state.mode).await {
                 Ok(Some(l)) => loaded = Some(l),
                 Ok(None) => clear_session = true,
                 Err(e) => {

@@ -741,3 +741,31 @@ async fn a_commit_that_finds_the_chain_busy_leaves_its_event_for_the_next() {
     .unwrap_err();
     assert!(err.to_string().contains("permission denied"), "{err}");
 }
+
+/// An event's time is the database's clock (issue 14, item 10): the application may
+/// not name `at` when it writes an event, and a time given by anyone else (here the
+/// owner, who may write every column) is replaced by the clock's.
+#[tokio::test]
+async fn the_time_of_an_event_is_set_by_the_database_alone() {
+    let app = spawn_app().await;
+    let tenant = app.tenant_id("fjordvik").await;
+    let insert = "INSERT INTO audit_pending (tenant_id, action, resource, purpose, ip, at) \
+                  VALUES ($1, 'read', 'pupil_card', 'school_administration', '10.0.0.9', '2001-01-01T00:00:00Z')";
+    let mut tx = db::begin(&app.db, tenant).await.unwrap();
+    let err = sqlx::query(insert).bind(tenant).execute(&mut *tx).await.unwrap_err();
+    assert!(err.to_string().contains("permission denied"), "{err}");
+    tx.rollback().await.unwrap();
+
+    let before: time::OffsetDateTime = sqlx::query_scalar("SELECT now()").fetch_one(&app.owner).await.unwrap();
+    let mut tx = app.owner.begin().await.unwrap();
+    db::set_tenant(&mut tx, tenant).await.unwrap();
+    sqlx::query(insert).bind(tenant).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(verdict(&app, tenant).await.is_ok());
+    let at: time::OffsetDateTime =
+        sqlx::query_scalar("SELECT at FROM audit_events WHERE ip = '10.0.0.9'").fetch_one(&app.owner).await.unwrap();
+    assert!(at >= before, "the event kept the time its writer gave it: {at}");
+    // The application's own writes, which name no time, still work.
+    write_event(&app.db, tenant, true).await;
+    assert_eq!(events_from(&app, "10.0.0.7").await, 1);
+}

@@ -52,3 +52,53 @@ fn help_explains_each_command() {
         assert!(text.contains(flag), "{text}");
     }
 }
+
+/// After start-up `tavle demo` holds connections to its database as the application's
+/// login only (issue 14, item 11): the superuser connections that created the database,
+/// the login and the demo data are all gone, not left idle for the life of the process.
+/// Several starts, since the leak depended on timing; the first builds the demo.
+#[tokio::test]
+async fn demo_keeps_no_superuser_connection_after_start_up() {
+    use crate::helpers::{free_port, Running};
+    use sqlx::Connection;
+
+    /// The data directory, removed when the test ends, however it ends (after the
+    /// demo, which is declared later and so stopped first).
+    struct DataDir(std::path::PathBuf);
+    impl Drop for DataDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let dir = DataDir(std::env::temp_dir().join(format!("tavle-demo-conns-{}", std::process::id())));
+    let dir = &dir.0;
+    let _ = std::fs::remove_dir_all(dir);
+    for start in 0..4 {
+        let port = free_port();
+        let mut demo = Running(
+            tavle()
+                .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+                .arg(dir)
+                .env("TAVLE_LOG", "warn")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        demo.wait_until_ready(port).await;
+        // The cluster's superuser, over the demo's own socket (as src/db/embedded.rs makes URLs).
+        let url = format!("postgres://postgres@localhost/postgres?host={}", dir.display());
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        let clients: Vec<(String, String)> = sqlx::query_as(
+            "SELECT usename::text, datname::text FROM pg_stat_activity \
+             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+        assert!(demo.stop().success(), "start {start}");
+        assert!(!clients.is_empty(), "start {start}: the server holds no connection at all");
+        assert!(clients.iter().all(|(user, _)| user == "tavle_app"), "start {start}: {clients:?}");
+    }
+}

@@ -117,21 +117,104 @@ pub async fn spawn_app_on(day: time::Date) -> TestApp {
 }
 
 async fn spawn_app_as_of(mode: Mode, env: &[(&str, &str)], day: time::Date) -> TestApp {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let c = cluster();
-    let db_name = format!("t_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-    let admin = db::connect(&c.pg.url(embedded::SUPERUSER, "postgres"), 1).await.expect("connect");
+    let db_name = unique_name("t");
+    let admin = db::connect(&cluster_url(embedded::SUPERUSER, "postgres"), 1).await.expect("connect");
     sqlx::query(&format!("CREATE DATABASE {db_name} TEMPLATE {TEMPLATE}"))
         .execute(&admin)
         .await
         .expect("clone template");
     admin.close().await;
-    let db = db::connect_as_of(&c.pg.url(embedded::APP_USER, &db_name), 5, Some(day)).await.expect("app pool");
-    let owner = db::connect_as_of(&c.pg.url(embedded::SUPERUSER, &db_name), 2, Some(day)).await.expect("owner pool");
+    app_on_as_of(&db_name, mode, env, day).await
+}
+
+/// The app on an existing database of the test cluster (e.g. one restored from a backup).
+pub async fn app_on(db_name: &str, mode: Mode, env: &[(&str, &str)]) -> TestApp {
+    app_on_as_of(db_name, mode, env, today()).await
+}
+
+async fn app_on_as_of(db_name: &str, mode: Mode, env: &[(&str, &str)], day: time::Date) -> TestApp {
+    let db = db::connect_as_of(&cluster_url(embedded::APP_USER, db_name), 5, Some(day)).await.expect("app pool");
+    let owner = db::connect_as_of(&cluster_url(embedded::SUPERUSER, db_name), 2, Some(day)).await.expect("owner pool");
     let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     let config = Config::from_map(&env).expect("config");
     let state = AppState::new(db.clone(), config, mode);
-    TestApp { router: build_router(state.clone()), state, db, owner, db_name, today: day }
+    TestApp { router: build_router(state.clone()), state, db, owner, db_name: db_name.to_owned(), today: day }
+}
+
+/// A name no other database or role of this test run has (roles belong to the whole
+/// cluster, which every test shares): `<prefix>_<pid>_<n>`.
+pub fn unique_name(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// A URL of `database` on the test cluster as `user`, over its socket (trusted: no
+/// password).
+pub fn cluster_url(user: &str, database: &str) -> String {
+    cluster().pg.url(user, database)
+}
+
+/// Run SQL as the test cluster's superuser on `database`, one statement at a time
+/// (`CREATE DATABASE` cannot run in a transaction).
+pub async fn as_superuser(database: &str, statements: &[&str]) {
+    let admin = db::connect(&cluster_url(embedded::SUPERUSER, database), 1).await.expect("connect");
+    for sql in statements {
+        sqlx::query(sql).execute(&admin).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    admin.close().await;
+}
+
+/// A free TCP port on the loopback interface (for a `tavle` process to listen on).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
+}
+
+/// A child process that is stopped when the test ends, however it ends: asked with
+/// SIGTERM first (so that `tavle demo` stops its PostgreSQL), killed if it has not
+/// exited within 30 seconds.
+pub struct Running(pub std::process::Child);
+
+impl Running {
+    /// Ask it to stop (SIGTERM) and wait until it has.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        if let Ok(Some(status)) = self.0.try_wait() {
+            return status;
+        }
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.0.try_wait() {
+                return status;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        self.0.wait().expect("wait")
+    }
+
+    /// Wait until `http://127.0.0.1:{port}/readyz` answers 200; panics if the process
+    /// exits first or a minute passes.
+    pub async fn wait_until_ready(&mut self, port: u16) {
+        let url = format!("http://127.0.0.1:{port}/readyz");
+        for _ in 0..600 {
+            if let Some(status) = self.0.try_wait().expect("try_wait") {
+                panic!("tavle exited before it was ready: {status}");
+            }
+            if let Ok(res) = openidconnect::reqwest::get(&url).await {
+                if res.status().as_u16() == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("tavle was not ready within a minute");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// A browser's cookies and the CSRF token its forms carry.

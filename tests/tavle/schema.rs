@@ -5,7 +5,7 @@
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{cluster_url, spawn_app, unique_name};
 use tavle::db;
 
 /// Problems with the tenant key layout, one line each. Empty when the schema keeps
@@ -200,6 +200,53 @@ async fn the_app_role_is_neither_owner_nor_superuser() {
     db::check_app_role(&app.db).await.expect("tavle_app is fit to serve");
     let err = db::check_app_role(&app.owner).await.unwrap_err();
     assert!(err.to_string().contains("row-level security would not apply"));
+}
+
+/// A login that row-level security would not bind through a role it belongs to,
+/// directly or not, is refused as well (issue 14, item 10): a member of a table's or a
+/// function's owner, of a superuser role (even without inheriting: it could SET ROLE),
+/// or of a role with BYPASSRLS.
+#[tokio::test]
+async fn a_login_in_the_owner_a_superuser_or_a_bypassrls_role_is_refused() {
+    let app = spawn_app().await;
+    let name = |what: &str| unique_name(what);
+    let (owner, middle, function_owner) = (name("owner"), name("middle"), name("function_owner"));
+    let (bypass, superuser) = (name("bypass"), name("super"));
+    let (plain, via_owner, via_function_owner) = (name("plain"), name("via_owner"), name("via_function_owner"));
+    let (via_bypass, via_super) = (name("via_bypass"), name("via_super"));
+    for sql in [
+        format!("CREATE ROLE {owner} NOLOGIN"),
+        format!("CREATE ROLE {middle} NOLOGIN IN ROLE {owner}"),
+        format!("CREATE ROLE {function_owner} NOLOGIN"),
+        format!("CREATE ROLE {bypass} NOLOGIN BYPASSRLS"),
+        format!("CREATE ROLE {superuser} NOLOGIN SUPERUSER"),
+        format!("CREATE ROLE {plain} LOGIN IN ROLE tavle_app"),
+        format!("CREATE ROLE {via_owner} LOGIN IN ROLE tavle_app, {middle}"),
+        format!("CREATE ROLE {via_function_owner} LOGIN IN ROLE tavle_app, {function_owner}"),
+        format!("CREATE ROLE {via_bypass} LOGIN IN ROLE tavle_app, {bypass}"),
+        format!("CREATE ROLE {via_super} LOGIN NOINHERIT IN ROLE tavle_app, {superuser}"),
+        // In this test's database a table and a function belong to ordinary roles.
+        format!("ALTER TABLE subjects OWNER TO {owner}"),
+        format!("ALTER FUNCTION tavle_sign_in_options() OWNER TO {function_owner}"),
+    ] {
+        sqlx::query(&sql).execute(&app.owner).await.unwrap();
+    }
+    let check = |login: String| {
+        let url = cluster_url(&login, &app.db_name);
+        async move {
+            let pool = db::connect(&url, 1).await.unwrap();
+            let verdict = db::check_app_role(&pool).await.map_err(|e| e.to_string());
+            pool.close().await;
+            verdict
+        }
+    };
+    check(plain).await.expect("a login in tavle_app only is fit to serve");
+    for (login, culprit) in
+        [(via_owner, owner), (via_function_owner, function_owner), (via_bypass, bypass), (via_super, superuser)]
+    {
+        let err = check(login.clone()).await.expect_err(&login);
+        assert!(err.contains("row-level security would not apply") && err.contains(&culprit), "{login}: {err}");
+    }
 }
 
 #[tokio::test]

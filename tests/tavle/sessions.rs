@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 
-use crate::helpers::{assert_redirects_to, spawn_app, spawn_app_with, Browser};
+use crate::helpers::{app_on, assert_redirects_to, spawn_app, spawn_app_with, Browser};
 use tavle::app::Mode;
 
 #[tokio::test]
@@ -138,6 +138,33 @@ async fn production_mode_never_offers_demo_sign_in() {
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.owner).await.unwrap();
     assert_eq!(sessions, 0);
+}
+
+/// A session made by the demo sign-in is no session under `tavle serve` (issue 14,
+/// item 10), e.g. once production is pointed at a database a demo has used: it opens
+/// nothing and is deleted. A session made through an identity provider opens the same
+/// pages as before.
+#[tokio::test]
+async fn production_refuses_and_removes_a_session_made_by_the_demo_sign_in() {
+    let demo = spawn_app().await;
+    let production = app_on(&demo.db_name, Mode::Production, &[]).await;
+    let sessions = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sessions").fetch_one(&demo.owner).await.unwrap()
+    };
+    let mut clerk = demo.sign_in_as("office_clerk").await;
+    let res = demo.get(&mut clerk.clone(), "/pupils").await;
+    assert!(res.location.as_deref().is_some_and(|l| l.starts_with("/schools/")), "{:?}", res.location);
+    let res = production.get(&mut clerk, "/pupils").await;
+    assert_redirects_to(&res, "/sign-in");
+    assert_eq!(sessions().await, 0, "the demo's session is deleted");
+
+    // The same person's session as if made through Feide works in production.
+    let mut clerk = demo.sign_in_as("office_clerk").await;
+    sqlx::query("UPDATE sessions SET method = 'feide'").execute(&demo.owner).await.unwrap();
+    let res = production.get(&mut clerk, "/pupils").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(res.location.as_deref().is_some_and(|l| l.starts_with("/schools/")), "{:?}", res.location);
+    assert_eq!(sessions().await, 1);
 }
 
 #[tokio::test]
