@@ -381,15 +381,21 @@ pub struct AuditLogAccess {
     pub role: Role,
     pub purpose: Purpose,
     /// `None`: the whole municipality's log. `Some(schools)`: a principal's view, only
-    /// events about pupils who are or were enrolled at these schools, and only those
-    /// pupils' names (who looked at or changed pupil X of my school).
+    /// events about pupils who are or were enrolled at these schools (who looked at or
+    /// changed pupil X of my school), naming only the people a principal may name (see
+    /// `audit::queries::nameable`): those pupils, their guardians, and staff. Anyone
+    /// else stays "unknown person", and their id is never put in the page, nor resolved
+    /// when posted as either filter.
     pub schools: Option<Vec<Uuid>>,
+    /// Whether the IP addresses of guardians and pupils are shown (staff's always are):
+    /// only to the data protection officer and the system administrator.
+    pub sees_citizen_ips: bool,
 }
 
 /// May the actor read the audit log? Not found otherwise (the page is not announced).
 pub fn audit_log_access(actor: &Actor) -> Result<AuditLogAccess> {
     if let Some(role) = actor.tenant_wide(&AUDIT_LOG_READERS) {
-        return Ok(AuditLogAccess { role, purpose: Purpose::AuditReview, schools: None });
+        return Ok(AuditLogAccess { role, purpose: Purpose::AuditReview, schools: None, sees_citizen_ips: true });
     }
     let mut schools: Vec<Uuid> = actor
         .grants
@@ -402,7 +408,12 @@ pub fn audit_log_access(actor: &Actor) -> Result<AuditLogAccess> {
     if schools.is_empty() {
         return Err(AppError::NotFound);
     }
-    Ok(AuditLogAccess { role: Role::Principal, purpose: Purpose::AuditReview, schools: Some(schools) })
+    Ok(AuditLogAccess {
+        role: Role::Principal,
+        purpose: Purpose::AuditReview,
+        schools: Some(schools),
+        sees_citizen_ips: false,
+    })
 }
 
 /// The actor may edit the tenant's role mapping, acting as `role`.

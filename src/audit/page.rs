@@ -23,7 +23,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit::queries::{events, names, pupil_names_at, AuditFilter, Cursor};
+use crate::audit::queries::{events, nameable, AuditFilter, Cursor};
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
@@ -164,6 +164,8 @@ pub struct EventRow {
     pub more_subjects: usize,
     pub purpose: String,
     pub ip: Option<String>,
+    /// There is an address, but not for this reader (a guardian's or pupil's, for a principal).
+    pub ip_hidden: bool,
 }
 
 /// The name of a role or audience code as stored in `actor_role`.
@@ -282,10 +284,11 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
     // Events other commits left pending get their place first: the log is never behind.
     super::chain_pending(&mut tx, ctx.actor.tenant_id).await?;
     let filter_ids: Vec<Uuid> = filter.actor.iter().chain(filter.subject.iter()).copied().collect();
-    let mut filter_names = names(&mut tx, &filter.actor.into_iter().collect::<Vec<_>>()).await?;
-    filter_names.extend(subject_names(&mut tx, &access, &filter.subject.into_iter().collect::<Vec<_>>()).await?);
-    // An id of no one in this municipality (row-level security hides the others). Checked
-    // along with the other fields so that every mistake is reported at once.
+    let schools = access.schools.as_deref();
+    let filter_names = nameable(&mut tx, &filter_ids, schools).await?;
+    // An id of no one in this municipality (row-level security hides the others), or of
+    // someone the reader may not name: the same answer for both filters. Checked along
+    // with the other fields so that every mistake is reported at once.
     if filter.actor.is_some_and(|id| !filter_names.contains_key(&id)) {
         errors.actor = Some("audit.error.person_unknown");
     }
@@ -309,9 +312,8 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
         actors.extend(e.actor_person_id);
         subjects.extend(e.subject_ids.iter().flatten().take(SUBJECTS_SHOWN));
     }
-    let mut found = names(&mut tx, &actors.iter().copied().collect::<Vec<_>>()).await?;
-    found.extend(subject_names(&mut tx, &access, &subjects.iter().copied().collect::<Vec<_>>()).await?);
     let wanted: Vec<Uuid> = actors.union(&subjects).copied().collect();
+    let found = nameable(&mut tx, &wanted, schools).await?;
     let lang = ctx.lang;
     let named = |id: Uuid| PersonRef { id, name: found.get(&id).cloned() };
     let events: Vec<EventRow> = raw
@@ -329,7 +331,8 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
                 more_subjects: subjects.len().saturating_sub(SUBJECTS_SHOWN),
                 subjects: subjects.into_iter().take(SUBJECTS_SHOWN).map(named).collect(),
                 purpose: label(lang, Purpose::from_code(&e.purpose).map(Purpose::label_key), &e.purpose),
-                ip: e.ip,
+                ip_hidden: e.ip.is_some() && !access.sees_citizen_ips && is_citizen(e.actor_role.as_deref()),
+                ip: e.ip.filter(|_| access.sees_citizen_ips || !is_citizen(e.actor_role.as_deref())),
             }
         })
         .collect();
@@ -367,17 +370,9 @@ fn machine_time(at: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Names of subjects the reader may see: everyone's for the municipality-wide readers,
-/// only their schools' pupils for a principal (the others stay unnamed).
-async fn subject_names(
-    conn: &mut sqlx::PgConnection,
-    access: &policy::AuditLogAccess,
-    ids: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, String>> {
-    match &access.schools {
-        None => names(conn, ids).await,
-        Some(schools) => pupil_names_at(conn, ids, schools).await,
-    }
+/// Whether an event's actor acted as a guardian or a pupil (as stored in `actor_role`).
+fn is_citizen(role: Option<&str>) -> bool {
+    matches!(role, Some("guardian" | "pupil"))
 }
 
 #[cfg(test)]

@@ -108,26 +108,29 @@ pub async fn events(conn: &mut PgConnection, f: &AuditFilter) -> Result<(Vec<Raw
     Ok((rows, has_older, cursor != Cursor::Newest))
 }
 
-/// Names of those of `ids` who are pupils enrolled (now or before) at `schools`: what a
-/// principal may see of the subjects in the log.
-pub async fn pupil_names_at(conn: &mut PgConnection, ids: &[Uuid], schools: &[Uuid]) -> Result<HashMap<Uuid, String>> {
+/// Names of those of `ids` the reader may name (`policy::AuditLogAccess::schools`):
+/// everyone in the municipality for the municipality-wide readers (`None`); for a
+/// principal, the pupils enrolled (now or before) at their schools, those pupils'
+/// guardians, and staff of the municipality. The rest get no name, and the page shows no
+/// id of theirs.
+pub async fn nameable(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    schools: Option<&[Uuid]>,
+) -> Result<HashMap<Uuid, String>> {
     let rows: Vec<(Uuid, String)> = sqlx::query_as(
         "SELECT p.id, p.given_name || ' ' || p.family_name FROM persons p WHERE p.id = ANY($1) \
-         AND EXISTS (SELECT 1 FROM enrolments e WHERE e.pupil_id = p.id AND e.school_id = ANY($2))",
+         AND ($2::uuid[] IS NULL \
+              OR EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = p.tenant_id AND e.pupil_id = p.id \
+                         AND e.school_id = ANY($2)) \
+              OR EXISTS (SELECT 1 FROM staff s WHERE s.tenant_id = p.tenant_id AND s.person_id = p.id) \
+              OR EXISTS (SELECT 1 FROM guardianships g JOIN enrolments e ON e.tenant_id = g.tenant_id \
+                           AND e.pupil_id = g.pupil_id AND e.school_id = ANY($2) \
+                         WHERE g.tenant_id = p.tenant_id AND g.guardian_id = p.id))",
     )
     .bind(ids)
     .bind(schools)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// Names of `ids` in the tenant.
-pub async fn names(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, String>> {
-    let rows: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, given_name || ' ' || family_name FROM persons WHERE id = ANY($1)")
-            .bind(ids)
-            .fetch_all(conn)
-            .await?;
     Ok(rows.into_iter().collect())
 }

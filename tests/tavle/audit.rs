@@ -579,6 +579,67 @@ async fn a_principal_sees_the_log_of_their_own_schools_pupils_only() {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// A principal's view names only whom a principal may name (their schools' pupils,
+/// those pupils' guardians, staff): another school's pupil in the same event stays
+/// "unknown person" with no id in the page, and posting that id as either filter is
+/// refused alike; guardians' IP addresses are for the data protection officer and the
+/// system administrator only (issue 14, finding 1).
+#[tokio::test]
+async fn a_principals_filters_name_no_one_the_principal_may_not_name() {
+    use tavle::audit::{self, Action, Event};
+    let app = spawn_app().await;
+    let tenant = app.tenant_id("fjordvik").await;
+    let (emma, _) = app.persona("pupil").await;
+    let (kari, _) = app.persona("guardian").await;
+    // A pupil of another school with a strictly confidential address.
+    let (hidden, name): (Uuid, String) = sqlx::query_as(
+        "UPDATE persons p SET address_protection = 'strictly_confidential', street_address = NULL, \
+             postal_code = NULL, postal_town = NULL \
+         WHERE p.id = (SELECT e.pupil_id FROM enrolments e JOIN schools s ON s.id = e.school_id \
+                       WHERE s.name = 'Solbakken skole' AND e.to_date IS NULL ORDER BY e.pupil_id LIMIT 1) \
+         RETURNING p.id, p.given_name || ' ' || p.family_name",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    // One event about Emma (the principal's school) and the hidden pupil, by Kari as a
+    // guardian, and one by the hidden pupil about Emma.
+    let mut tx = db::begin(&app.db, tenant).await.unwrap();
+    for (actor, role, subjects) in [(kari, "guardian", vec![emma, hidden]), (hidden, "pupil", vec![emma])] {
+        let event = Event {
+            action: Action::Read,
+            resource: "pupil_card",
+            resource_id: Some(emma),
+            subjects: &subjects,
+            purpose: tavle::policy::Purpose::GuardianAccess,
+        };
+        audit::insert(&mut tx, tenant, Some(actor), Some(role), None, Some("192.0.2.10"), event).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut principal = app.sign_in_as("principal").await;
+    let page = app.get(&mut principal, "/audit").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Emma Nordmann") && page.body.contains("Kari Nordmann"), "{}", page.body);
+    assert!(!page.body.contains(&hidden.to_string()), "the unnamed pupil's id is in the page");
+    assert!(!page.body.contains(&name), "the unnamed pupil is named");
+    assert!(!page.body.contains("192.0.2.10"), "a guardian's and a pupil's IP address are not the principal's");
+    for field in ["actor", "subject"] {
+        let res = app.post_form(&mut principal, "/audit", &[(field, &hidden.to_string())]).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert_eq!(res.html().count(&format!("#{field}-err")), 1, "{field}");
+        assert!(!res.body.contains(&name), "the {field} filter resolves the unnamed pupil");
+    }
+    // Staff and the principal's own pupils' guardians resolve.
+    let res = app.post_form(&mut principal, "/audit", &[("actor", &kari.to_string())]).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.html().select_texts("#active-filters").join(" ").contains("Kari Nordmann"));
+
+    let mut dpo = app.sign_in_as("dpo").await;
+    let page = app.get(&mut dpo, "/audit").await;
+    assert!(page.body.contains(&name) && page.body.contains("192.0.2.10"), "the DPO sees everyone and every address");
+}
+
 /// One event through the application's raw insert, in its own tenant transaction.
 async fn write_event(pool: &sqlx::PgPool, tenant: Uuid, commit: bool) {
     use tavle::audit::{self, Action, Event};

@@ -147,6 +147,7 @@ audit.events_about = Show events concerning
 audit.more_subjects = and {count} more
 audit.unknown_person = unknown person
 audit.no_ip = not recorded
+audit.ip_hidden = Hidden
 audit.none_found = No events match the filter.
 audit.newest = Newest events
 audit.newer = Newer events

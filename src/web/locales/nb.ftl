@@ -147,6 +147,7 @@ audit.events_about = Vis hendelser som gjelder
 audit.more_subjects = og {count} til
 audit.unknown_person = ukjent person
 audit.no_ip = ikke registrert
+audit.ip_hidden = Skjult
 audit.none_found = Ingen hendelser passer med filteret.
 audit.newest = Nyeste hendelser
 audit.newer = Nyere hendelser
