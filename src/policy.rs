@@ -60,6 +60,10 @@ pub struct Actor {
     pub grants: Vec<Grant>,
     /// Guardians: children under 18 with parental responsibility.
     pub children: Vec<Uuid>,
+    /// Guardians: those of `children` whose whereabouts are kept from this guardian: the
+    /// child's address is strictly confidential (strengt fortrolig) and the guardian is
+    /// not registered as living with the child. See [`Actor::whereabouts_protected`].
+    pub protected_children: Vec<Uuid>,
     pub display_name: String,
 }
 
@@ -155,6 +159,23 @@ impl Actor {
     pub fn may_view_audit(&self) -> bool {
         audit_log_access(self).is_ok()
     }
+
+    /// Whether nothing that places `pupil` may reach this actor: a guardian who holds
+    /// parental responsibility but does not live with a child whose address is
+    /// strictly confidential (strengt fortrolig adresse) learns the child's name, that
+    /// the child's details are protected, and what the law gives them through the
+    /// school; never the school, class, groups, timetable, SFO, teachers, contact
+    /// persons, or who else the child lives with. Every guardian-facing access function
+    /// below asks this, and so do the choosers that list a guardian's children.
+    pub fn whereabouts_protected(&self, pupil: Uuid) -> bool {
+        self.audience == Audience::Guardian && self.protected_children.contains(&pupil)
+    }
+
+    /// A guardian's children whose school life they may follow (timetable, absence,
+    /// leave, SFO): those whose whereabouts are not protected from them.
+    pub fn placed_children(&self) -> Vec<Uuid> {
+        self.children.iter().copied().filter(|c| !self.whereabouts_protected(*c)).collect()
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -233,6 +254,9 @@ pub struct PupilCardAccess {
     pub contact_persons: bool,
     pub enrolments: bool,
     pub groups: bool,
+    /// The viewer is a guardian from whom the child's whereabouts are protected: the
+    /// card says so and shows nothing that places the child.
+    pub whereabouts_protected: bool,
 }
 
 impl PupilCardAccess {
@@ -248,6 +272,7 @@ impl PupilCardAccess {
             contact_persons: true,
             enrolments: true,
             groups: true,
+            whereabouts_protected: false,
         }
     }
 
@@ -263,7 +288,16 @@ impl PupilCardAccess {
             contact_persons: false,
             enrolments: false,
             groups: true,
+            whereabouts_protected: false,
         }
+    }
+
+    /// The child's name and that its details are protected; nothing else is fetched.
+    fn protected_whereabouts(pupil_id: Uuid) -> Self {
+        let mut a = Self::limited(pupil_id, None, Purpose::GuardianAccess);
+        a.groups = false;
+        a.whereabouts_protected = true;
+        a
     }
 }
 
@@ -279,6 +313,9 @@ struct PupilFacts {
 pub async fn pupil_card_access(conn: &mut PgConnection, actor: &Actor, pupil: Uuid) -> Result<PupilCardAccess> {
     match actor.audience {
         Audience::Guardian => {
+            if actor.whereabouts_protected(pupil) {
+                return Ok(PupilCardAccess::protected_whereabouts(pupil));
+            }
             return if actor.children.contains(&pupil) {
                 let mut a = PupilCardAccess::limited(pupil, None, Purpose::GuardianAccess);
                 a.national_id = true;
@@ -602,7 +639,9 @@ pub struct AbsenceReportAccess {
 /// responsibility for a child under 18 (`Actor::children`); the other guardian with
 /// responsibility sees the same reports. Not found otherwise.
 pub fn absence_report_access(actor: &Actor, pupil: Uuid) -> Result<AbsenceReportAccess> {
-    if actor.audience == Audience::Guardian && actor.children.contains(&pupil) {
+    // The child's absence page names lessons, teachers and the school: not for a
+    // guardian from whom the child's whereabouts are protected.
+    if actor.audience == Audience::Guardian && actor.children.contains(&pupil) && !actor.whereabouts_protected(pupil) {
         Ok(AbsenceReportAccess { pupil_id: pupil, purpose: Purpose::GuardianAccess })
     } else {
         Err(AppError::NotFound)
@@ -617,7 +656,7 @@ impl Actor {
 
     /// Whether the actor may report a child's absence (for the navigation).
     pub fn may_report_absence(&self) -> bool {
-        self.audience == Audience::Guardian && !self.children.is_empty()
+        self.audience == Audience::Guardian && !self.placed_children().is_empty()
     }
 }
 
@@ -655,7 +694,7 @@ pub async fn pupil_timetable_access(
 /// Whether a viewer with this access to the pupil card may also see the pupil's week
 /// (for the card's link).
 pub fn card_shows_timetable(card: &PupilCardAccess) -> bool {
-    card.acting_as != Some(Role::BillingOfficer)
+    card.acting_as != Some(Role::BillingOfficer) && !card.whereabouts_protected
 }
 
 /// The actor may see a school's timetable (its groups' weeks), acting as `role`.
@@ -967,11 +1006,12 @@ pub async fn sfo_attendance_access(conn: &mut PgConnection, actor: &Actor, group
 }
 
 /// The children whose SFO day a guardian may see: those under their parental
-/// responsibility (`Actor::children`), as for everything else about the child.
+/// responsibility (`Actor::children`) whose whereabouts are not protected from them.
 /// Not found for anyone else.
 pub fn sfo_guardian_children(actor: &Actor) -> Result<Vec<Uuid>> {
-    if actor.audience == Audience::Guardian && !actor.children.is_empty() {
-        Ok(actor.children.clone())
+    let placed = actor.placed_children();
+    if actor.audience == Audience::Guardian && !placed.is_empty() {
+        Ok(placed)
     } else {
         Err(AppError::NotFound)
     }

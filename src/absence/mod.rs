@@ -107,11 +107,12 @@ async fn entry(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Respon
     if !actor.may_report_absence() {
         return Err(AppError::NotFound);
     }
-    if let [only] = actor.children.as_slice() {
+    let placed = actor.placed_children();
+    if let [only] = placed.as_slice() {
         return Ok(Redirect::to(&format!("/absence/children/{only}")).into_response());
     }
     let mut tx = db::begin(&state.db, actor.tenant_id).await?;
-    let children = queries::children(&mut tx, &actor.children).await?;
+    let children = queries::children(&mut tx, &placed).await?;
     tx.commit().await?;
     Ok(render(&ChildrenPage { ui, children }))
 }

@@ -194,6 +194,7 @@ pub async fn load(pool: &PgPool, cookie: &str, mode: Mode) -> Result<Option<Load
             audience,
             grants,
             children,
+            protected_children: row.protected_children.unwrap_or_default(),
             display_name: name,
         }),
         csrf,
@@ -246,9 +247,9 @@ async fn grants(conn: &mut PgConnection, person: Uuid, audience: Audience) -> Re
         }
         Audience::Guardian => {
             // Parental responsibility, a current guardianship, and a child under 18.
-            let rows: Vec<(Uuid, Option<time::Date>)> =
+            let rows: Vec<(Uuid, Option<time::Date>, bool)> =
                 sqlx::query_as(&children_sql("$1")).bind(person).fetch_all(conn).await?;
-            let children = rows.into_iter().map(|(id, _)| id).collect();
+            let children = rows.into_iter().map(|(id, _, _)| id).collect();
             Ok((Vec::new(), children))
         }
         Audience::Pupil => Ok((Vec::new(), Vec::new())),
@@ -284,7 +285,9 @@ fn staff_grants_sql(p: &str) -> String {
 /// access until the office records it: the pupils' list shows them); the eldest first.
 fn children_sql(p: &str) -> String {
     format!(
-        "SELECT g.pupil_id, c.birth_date FROM guardianships g \
+        "SELECT g.pupil_id, c.birth_date, \
+                (c.address_protection = 'strictly_confidential' AND NOT g.lives_with) AS whereabouts_protected \
+         FROM guardianships g \
          JOIN persons c ON c.tenant_id = g.tenant_id AND c.id = g.pupil_id \
          WHERE g.guardian_id = {p} AND g.parental_responsibility \
            AND g.from_date <= tavle_today() AND (g.to_date IS NULL OR g.to_date > tavle_today()) \
@@ -308,13 +311,15 @@ static SESSION_SQL: LazyLock<String> = LazyLock::new(|| {
         "SELECT s.id, s.person_id, s.audience, s.method, s.csrf_token, \
                 s.last_seen_at < now() - interval '60 seconds' AS stale, \
                 p.given_name || ' ' || p.family_name AS name, \
-                sg.roles, sg.schools, gc.children, \
+                sg.roles, sg.schools, gc.children, gc.protected_children, \
                 CASE WHEN s.audience = 'pupil' THEN {enrolled} ELSE false END AS enrolled \
          FROM sessions s JOIN persons p ON p.tenant_id = s.tenant_id AND p.id = s.person_id \
          LEFT JOIN LATERAL (SELECT array_agg(g.role ORDER BY g.role, g.school_id) AS roles, \
                                    array_agg(g.school_id ORDER BY g.role, g.school_id) AS schools \
                             FROM ({staff}) g WHERE s.audience = 'staff') sg ON true \
-         LEFT JOIN LATERAL (SELECT array_agg(c.pupil_id ORDER BY c.birth_date) AS children FROM ({children}) c \
+         LEFT JOIN LATERAL (SELECT array_agg(c.pupil_id ORDER BY c.birth_date) AS children, \
+                                   array_agg(c.pupil_id) FILTER (WHERE c.whereabouts_protected) AS protected_children \
+                            FROM ({children}) c \
                             WHERE s.audience = 'guardian') gc ON true \
          WHERE s.token_hash = $1 AND s.expires_at > now() \
            AND s.last_seen_at + make_interval(secs => s.idle_timeout_seconds) > now()",
@@ -336,6 +341,7 @@ struct SessionRow {
     roles: Option<Vec<String>>,
     schools: Option<Vec<Option<Uuid>>>,
     children: Option<Vec<Uuid>>,
+    protected_children: Option<Vec<Uuid>>,
     enrolled: bool,
 }
 

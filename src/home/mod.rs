@@ -44,7 +44,7 @@ async fn show(State(state): State<AppState>, ui: Ui, ctx: Option<Ctx>) -> Result
     let actor = &ctx.actor;
     let children = if actor.audience == Audience::Guardian && !actor.children.is_empty() {
         let mut tx = db::begin(&state.db, actor.tenant_id).await?;
-        let rows = queries::children(&mut tx, &actor.children).await?;
+        let rows = queries::children(&mut tx, &actor.children, &actor.placed_children()).await?;
         tx.commit().await?;
         rows
     } else {

@@ -139,6 +139,7 @@ pub async fn candidates(conn: &mut PgConnection, week: IsoWeek) -> crate::error:
            WHERE g.parental_responsibility \
              AND g.from_date <= $3 AND (g.to_date IS NULL OR g.to_date > $3) \
              AND c.birth_date > $3 - interval '18 years' \
+             AND NOT (c.address_protection = 'strictly_confidential' AND NOT g.lives_with) \
          ), regs AS ( \
            SELECT r.pupil_id, gr.school_id, \
                   count(*) FILTER (WHERE r.status = 'absent') AS absent, \

@@ -282,6 +282,9 @@ pub struct CardPage {
     pub may_reveal: bool,
     pub revealed: bool,
     pub show_timetable: bool,
+    /// A guardian from whom the child's whereabouts are protected (strictly
+    /// confidential address, not living with the child): the card says so.
+    pub whereabouts_protected: bool,
 }
 
 impl CardPage {
@@ -356,6 +359,7 @@ async fn card_page(state: AppState, ctx: Ctx, ui: Ui, pupil_id: &str, reveal: bo
         may_reveal: access.reveal_national_id && !reveal,
         revealed: reveal,
         show_timetable: policy::card_shows_timetable(&access),
+        whereabouts_protected: access.whereabouts_protected,
         card,
     }))
 }

@@ -157,17 +157,20 @@ pub async fn list(conn: &mut PgConnection, scope: &PupilListScope, f: &ListFilte
     Ok((rows, total))
 }
 
-/// A guardian's children, for the start page.
-pub async fn children(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ChildRow>> {
+/// A guardian's children (`ids`), for the start page and the choosers, with the school
+/// and grade of those in `placed` only (`Actor::placed_children`: the others' whereabouts
+/// are protected from this guardian, so their school is not even read).
+pub async fn children(conn: &mut PgConnection, ids: &[Uuid], placed: &[Uuid]) -> Result<Vec<ChildRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name, s.name AS school_name, e.grade_level \
          FROM persons p \
-         LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.id \
+         LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.id AND p.id = ANY($2) \
               AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
          LEFT JOIN schools s ON s.tenant_id = e.tenant_id AND s.id = e.school_id \
          WHERE p.id = ANY($1) ORDER BY p.birth_date, p.given_name",
     )
     .bind(ids)
+    .bind(placed)
     .fetch_all(conn)
     .await?)
 }

@@ -102,9 +102,12 @@ async fn mine(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<W
         Audience::Pupil => Ok(Redirect::to(&format!("/pupils/{}/timetable", actor.person_id)).into_response()),
         Audience::Guardian => {
             let mut tx = db::begin(&state.db, actor.tenant_id).await?;
-            let children = crate::pupils::queries::children(&mut tx, &actor.children).await?;
+            // Only children whose whereabouts are not protected from this guardian.
+            let placed = actor.placed_children();
+            let children = crate::pupils::queries::children(&mut tx, &placed, &placed).await?;
             tx.commit().await?;
             match children.as_slice() {
+                [] => Err(AppError::NotFound),
                 [one] => Ok(Redirect::to(&format!("/pupils/{}/timetable", one.id)).into_response()),
                 _ => Ok(render(&ChildrenPage { ui, children })),
             }

@@ -1168,3 +1168,120 @@ fn mail_cases(f: &Fixtures) -> Vec<Case> {
     ));
     cases
 }
+
+/// A guardian with parental responsibility who does not live with a child whose address
+/// is strictly confidential (strengt fortrolig) learns nothing that places the child, on
+/// any route the matrix gives a guardian, nor by e-mail (issue 14, finding 3: the card
+/// showed the school, class, groups, contact persons, timetable and the other guardian's
+/// "lives with the pupil").
+#[tokio::test]
+async fn a_strictly_confidential_childs_whereabouts_reach_no_guardian_who_lives_elsewhere() {
+    let app = spawn_app_at_school().await;
+    let f = fixtures(&app).await;
+    let (kari, _) = app.persona("guardian").await;
+    let oskar = f.oskar.to_string();
+    // What would place Oskar: his school, his groups, his teachers, his contact persons
+    // and the other guardian who lives with him. (Emma, whom Kari lives with, is at
+    // another school with other teachers; her pages may name Ola.)
+    let placing: Vec<String> = sqlx::query_scalar(
+        "SELECT s.name FROM enrolments e JOIN schools s ON s.id = e.school_id WHERE e.pupil_id = $1 \
+         UNION SELECT g.name FROM group_memberships m JOIN groups g ON g.id = m.group_id WHERE m.pupil_id = $1 \
+         UNION SELECT p.given_name || ' ' || p.family_name FROM group_memberships m \
+               JOIN group_staff gs ON gs.group_id = m.group_id JOIN persons p ON p.id = gs.staff_id \
+               WHERE m.pupil_id = $1 AND gs.staff_id NOT IN (SELECT gs2.staff_id FROM group_memberships m2 \
+                 JOIN group_staff gs2 ON gs2.group_id = m2.group_id WHERE m2.pupil_id = $2) \
+         UNION SELECT given_name || ' ' || family_name FROM contact_persons WHERE pupil_id = $1",
+    )
+    .bind(f.oskar)
+    .bind(f.emma)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert!(placing.iter().any(|p| p == "Solbakken skole"), "{placing:?}");
+    let ola = "Ola Nordmann";
+    // Before: Kari sees where Oskar goes to school.
+    let mut b = app.sign_in_as("guardian").await;
+    assert!(app.get(&mut b, &format!("/pupils/{oskar}")).await.body.contains("Solbakken skole"));
+
+    sqlx::query(
+        "UPDATE persons SET address_protection = 'strictly_confidential', street_address = NULL, \
+             postal_code = NULL, postal_town = NULL WHERE id = $1",
+    )
+    .bind(f.oskar)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE guardianships SET lives_with = false WHERE pupil_id = $1 AND guardian_id = $2")
+        .bind(f.oskar)
+        .bind(kari)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+
+    let mut kari_b = app.sign_in_as("guardian").await;
+    let mut visited = 0;
+    for case in cases(&f) {
+        // The routes the matrix gives a guardian (the public pages, such as the demo's
+        // persona picker, are the same for everyone; the start page is checked below).
+        let guardians_route = case.allowed.contains(&"guardian") && case.anonymous != Allowed;
+        if !guardians_route {
+            continue;
+        }
+        let about_oskar = case.path.contains(&oskar);
+        let res = if case.method == "GET" {
+            app.get(&mut kari_b, &case.path).await
+        } else {
+            let form: Vec<(&str, &str)> = case.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form(&mut kari_b, &case.path, &form).await
+        };
+        visited += 1;
+        let what = format!("{} {} ({})", case.method, case.path, case.what);
+        for p in &placing {
+            assert!(!res.body.contains(p.as_str()), "{what} names {p:?}");
+        }
+        if about_oskar {
+            assert!(!res.body.contains(ola), "{what} names the guardian Oskar lives with");
+            if case.route == "/pupils/{pupil_id}" && case.method == "GET" {
+                assert_eq!(res.status, StatusCode::OK, "{what}");
+                assert_eq!(res.html().count("#whereabouts-protected"), 1, "{what}");
+                assert_eq!(res.html().count("#guardians, #groups, #enrolments, #contacts"), 0, "{what}");
+            } else {
+                assert_eq!(res.status, StatusCode::NOT_FOUND, "{what}");
+            }
+        }
+    }
+    assert!(visited > 10, "the matrix gives a guardian {visited} routes");
+    // The choosers offer Emma only, and the start page names no school for Oskar.
+    for chooser in ["/timetable", "/absence", "/sfo", "/"] {
+        let res = app.get(&mut kari_b, chooser).await;
+        for p in &placing {
+            assert!(!res.body.contains(p.as_str()), "{chooser} names {p:?}");
+        }
+        let links = res.html().select_attrs("main a", "href");
+        assert!(links.iter().all(|l| !l.contains(&oskar) || l == &format!("/pupils/{oskar}")), "{chooser}: {links:?}");
+    }
+    // Nor does the weekly e-mail about Oskar's school go to Kari (Oskar is absent this
+    // week, so there is something to tell).
+    let held = crate::absence::lesson_of_pupil(&app, f.oskar).await;
+    sqlx::query(
+        "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, registered_by, source) \
+         SELECT l.tenant_id, l.id, $2, $3, 'absent', l.teacher_id, 'teacher' FROM lessons l WHERE l.id = $1 \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(held.lesson)
+    .bind(f.oskar)
+    .bind(held.date)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let tenant = app.tenant_id("fjordvik").await;
+    let mut tx = tavle::db::begin(&app.db, tenant).await.unwrap();
+    let week = tavle::mail::weekly::IsoWeek::of(held.date);
+    let candidates = tavle::mail::weekly::candidates(&mut tx, week).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        !candidates.iter().any(|c| c.guardian_id == kari && c.children.contains(&f.oskar)),
+        "Kari is told about Oskar's school"
+    );
+    assert!(candidates.iter().any(|c| c.children.contains(&f.oskar)), "Ola, who lives with Oskar, still is");
+}

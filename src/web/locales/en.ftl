@@ -90,6 +90,7 @@ card.revealed_logged = This view is logged
 card.birth_date = Date of birth
 card.address = Address
 card.address_protected = The address is protected
+card.whereabouts_protected = The child has a strictly confidential address, and you are not registered as living with the child. Tavle therefore shows you nothing that could reveal where the child is, such as the school, class, timetable, SFO or teachers. What you have a right to know about the child, such as grades, you can ask the municipality for.
 card.address_unknown = Not recorded
 card.groups = Class and groups
 card.guardians = Guardians

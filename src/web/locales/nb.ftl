@@ -90,6 +90,7 @@ card.revealed_logged = Visningen er logget
 card.birth_date = Fødselsdato
 card.address = Adresse
 card.address_protected = Adressen er skjermet
+card.whereabouts_protected = Barnet har strengt fortrolig adresse, og du er ikke registrert som bosatt med barnet. Tavle viser deg derfor ingenting som kan vise hvor barnet er, som skole, klasse, timeplan, SFO eller lærere. Det du har rett til å få vite om barnet, for eksempel karakterer, kan du be kommunen om.
 card.address_unknown = Ikke registrert
 card.groups = Klasse og grupper
 card.guardians = Foresatte
