@@ -21,6 +21,7 @@ mod leave;
 mod mail;
 mod oidc;
 mod pupils;
+mod redirects;
 mod schema;
 mod sessions;
 mod sfo;
