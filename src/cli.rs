@@ -378,7 +378,7 @@ async fn run_serve(config: Config) -> anyhow::Result<()> {
         db::migrate(&owner).await?;
         owner.close().await;
     }
-    let pool = db::connect(&app_url, config.db_max_connections).await?;
+    let pool = db::connect_with_timeout(&app_url, config.db_max_connections, config.db_acquire_timeout).await?;
     db::check_app_role(&pool).await?;
     if let Some(name) = crate::auth::oidc::missing_secrets(&pool, &config).await?.into_iter().next() {
         return Err(anyhow!(ConfigError {
@@ -476,7 +476,12 @@ async fn run_demo(
     if no_serve {
         return Ok(());
     }
-    let pool = db::connect(&pg.url(embedded::APP_USER, "tavle"), config.db_max_connections).await?;
+    let pool = db::connect_with_timeout(
+        &pg.url(embedded::APP_USER, "tavle"),
+        config.db_max_connections,
+        config.db_acquire_timeout,
+    )
+    .await?;
     db::check_app_role(&pool).await?;
     let state = AppState::new(pool, config, Mode::Demo);
     let result = serve(state, Some(&pg)).await;
@@ -499,11 +504,9 @@ async fn serve(state: AppState, pg: Option<&embedded::EmbeddedPostgres>) -> anyh
     }
     let _mail_worker = crate::mail::delivery::spawn_worker(state.db.clone(), &state.config)?;
     let _audit_sweeper = crate::audit::spawn_sweeper(state.db.clone());
+    let timeouts = crate::server::Timeouts::from_config(&state.config);
     let app = build_router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")
+    crate::server::serve(listener, app, timeouts, shutdown_signal()).await.context("server error")
 }
 
 async fn shutdown_signal() {

@@ -20,11 +20,20 @@ pub type Tx = Transaction<'static, Postgres>;
 
 /// Open a pool. `max` bounds concurrent connections.
 pub async fn connect(url: &str, max: u32) -> anyhow::Result<PgPool> {
+    connect_with_timeout(url, max, Duration::from_secs(10)).await
+}
+
+/// Open a pool whose requests wait at most `acquire_timeout` for a connection (then
+/// `sqlx::Error::PoolTimedOut`, which a request answers with the calm 503). A
+/// connection is checked before it is handed out (sqlx's default), so after the
+/// database was restarted the pool replaces its dead connections by itself.
+pub async fn connect_with_timeout(url: &str, max: u32, acquire_timeout: Duration) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a valid URL")?;
     PgPoolOptions::new()
         .max_connections(max)
         .min_connections(0)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(true)
         .connect_with(
             options
                 .application_name("tavle")
