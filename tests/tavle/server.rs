@@ -72,4 +72,13 @@ async fn a_body_shorter_than_promised_is_cut_off() {
     assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("Forespørselen tok for lang tid"), "a calm page: {answer}");
+
+    // A post refused before its body is read (not a form) does not keep the
+    // connection waiting for the rest of the body either.
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    let head = "POST /sign-in/demo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n\
+                Content-Length: 200000\r\n\r\nhello";
+    s.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut s, Duration::from_secs(10)).await.expect("the connection is closed");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 }
