@@ -29,15 +29,16 @@ async fn main() -> anyhow::Result<()> {
     // `auto`: the latest school day up to today (a register cannot be taken ahead).
     let date: time::Date = if date == "auto" {
         sqlx::query_scalar(
-            "SELECT d::date FROM generate_series(current_date - 21, current_date, interval '1 day') d \
+            "SELECT d::date FROM generate_series(tavle_today() - 60, tavle_today(), interval '1 day') d \
              WHERE extract(isodow FROM d) < 6 AND NOT EXISTS (SELECT 1 FROM calendar_breaks b \
                    WHERE b.tenant_id = $1 AND d::date BETWEEN b.first_day AND b.last_day) \
+               AND EXISTS (SELECT 1 FROM terms t WHERE t.tenant_id = $1 AND d::date BETWEEN t.starts AND t.ends) \
              ORDER BY d DESC LIMIT 1",
         )
         .bind(tenant)
         .fetch_optional(&owner)
         .await?
-        .ok_or_else(|| anyhow!("no school day in the last three weeks"))?
+        .ok_or_else(|| anyhow!("no school day in the last two months (the summer?)"))?
     } else {
         time::Date::parse(date, time::macros::format_description!("[year]-[month]-[day]")).context("DATE")?
     };

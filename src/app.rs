@@ -15,6 +15,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -34,6 +35,10 @@ pub struct AppState {
     pub mode: Mode,
     pub csp: Arc<str>,
     pub oidc: Arc<crate::auth::oidc::Oidc>,
+    /// Sign-in and form posts per client address and minute.
+    pub rate_limiter: Arc<RateLimiter>,
+    /// Expensive requests (statistics, exports) running per person and municipality.
+    pub expensive: Arc<crate::web::expensive::ExpensiveLimiter>,
 }
 
 impl AppState {
@@ -41,6 +46,11 @@ impl AppState {
         Self {
             db,
             csp: security::content_security_policy(&[]).into(),
+            rate_limiter: Arc::new(RateLimiter::new(config.sign_in_limit, config.form_post_limit)),
+            expensive: Arc::new(crate::web::expensive::ExpensiveLimiter::new(
+                config.expensive_per_person,
+                config.expensive_per_municipality,
+            )),
             config: Arc::new(config),
             mode,
             oidc: Arc::default(),
@@ -82,7 +92,6 @@ pub fn feature_routes() -> Router<AppState> {
 
 pub fn build_router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let limiter = Arc::new(RateLimiter::new(state.config.sign_in_limit, state.config.form_post_limit));
     let statics =
         Router::new().nest_service("/static", ServeDir::new(static_dir())).layer(SetResponseHeaderLayer::overriding(
             axum::http::header::CACHE_CONTROL,
@@ -93,10 +102,13 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(|| async { StatusCode::NOT_FOUND })
-        .layer(middleware::from_fn_with_state(limiter, security::rate_limit))
         .layer(middleware::from_fn_with_state(state.clone(), crate::web::context::middleware))
+        // Before the session lookup and the CSRF check: see `security::rate_limit`.
+        .layer(middleware::from_fn_with_state(state.clone(), security::rate_limit))
         .merge(statics)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // A body that stalls between two parts is cut off (408 from the CSRF check).
+        .layer(RequestBodyTimeoutLayer::new(state.config.body_read_timeout))
         .layer(middleware::from_fn_with_state(state.clone(), security::headers))
         .layer(CatchPanicLayer::custom(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
         .layer(

@@ -430,7 +430,7 @@ async fn run_serve(config: Config) -> anyhow::Result<()> {
         db::close(owner).await;
         migrated?;
     }
-    let pool = db::connect(&app_url, config.db_max_connections).await?;
+    let pool = db::connect_with_timeout(&app_url, config.db_max_connections, config.db_acquire_timeout).await?;
     db::check_app_role(&pool).await?;
     db::check_real_today(&pool).await?;
     // Nobody could sign in: production has no other way in than an identity provider.
@@ -538,7 +538,12 @@ async fn run_demo(
     if no_serve {
         return Ok(());
     }
-    let pool = db::connect(&pg.url(embedded::APP_USER, "tavle"), config.db_max_connections).await?;
+    let pool = db::connect_with_timeout(
+        &pg.url(embedded::APP_USER, "tavle"),
+        config.db_max_connections,
+        config.db_acquire_timeout,
+    )
+    .await?;
     db::check_app_role(&pool).await?;
     let state = AppState::new(pool, config, Mode::Demo);
     let result = serve(state, Some(&pg)).await;
@@ -561,11 +566,9 @@ async fn serve(state: AppState, pg: Option<&embedded::EmbeddedPostgres>) -> anyh
     }
     let _mail_worker = crate::mail::delivery::spawn_worker(state.db.clone(), &state.config)?;
     let _audit_sweeper = crate::audit::spawn_sweeper(state.db.clone());
+    let timeouts = crate::server::Timeouts::from_config(&state.config);
     let app = build_router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")
+    crate::server::serve(listener, app, timeouts, shutdown_signal()).await.context("server error")
 }
 
 async fn shutdown_signal() {

@@ -22,11 +22,18 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("TAVLE_LISTEN", "127.0.0.1:8080", "Address and port to serve on."),
     ("TAVLE_PUBLIC_URL", "http://<TAVLE_LISTEN>", "The URL users reach Tavle at; https makes cookies Secure and __Host- prefixed and turns on HSTS."),
     ("TAVLE_DB_MAX_CONNECTIONS", "16", "Size of the application's connection pool."),
+    ("TAVLE_DB_ACQUIRE_TIMEOUT_SECONDS", "5", "How long a request waits for a free database connection before it gets the calm 503 page (with Retry-After)."),
     ("TAVLE_STAFF_IDLE_MINUTES", "30", "A staff session ends after this long without a request."),
     ("TAVLE_CITIZEN_IDLE_MINUTES", "30", "A guardian's or pupil's session ends after this long without a request."),
     ("TAVLE_SESSION_MAX_HOURS", "10", "Absolute lifetime of any session."),
     ("TAVLE_SIGN_IN_LIMIT", "20", "Sign-in requests (`/sign-in…`, `/auth/…`) allowed per client address and minute."),
     ("TAVLE_FORM_POST_LIMIT", "600", "Other form posts allowed per client address and minute (raise it behind a proxy that hides addresses, or for load tests)."),
+    ("TAVLE_TRUSTED_PROXIES", "(none)", "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed; otherwise the socket's address is the client's."),
+    ("TAVLE_HEADER_READ_TIMEOUT_SECONDS", "10", "A connection that has not sent a request's complete headers within this time is closed."),
+    ("TAVLE_BODY_READ_TIMEOUT_SECONDS", "10", "A request body that stalls this long between two parts is cut off (408)."),
+    ("TAVLE_REQUEST_TIMEOUT_SECONDS", "30", "A request not answered within this time gets the calm 503 page."),
+    ("TAVLE_EXPENSIVE_PER_PERSON", "2", "Expensive requests (absence statistics and their CSV export) one person may have running at once; more get 429."),
+    ("TAVLE_EXPENSIVE_PER_MUNICIPALITY", "4", "Expensive requests one municipality may have running at once, so that it cannot take the shared connection pool; more get 503."),
     ("TAVLE_OIDC_SECRET_<SLUG>_<KIND>", "(none)", "Client secret of a municipality's identity provider, e.g. `TAVLE_OIDC_SECRET_FJORDVIK_FEIDE`; `tavle serve` refuses to start when a configured provider has none."),
     ("TAVLE_SMTP_URL", "(none: no e-mail is sent)", "SMTP server for e-mail to guardians (the weekly absence summary): `smtps://user:password@host` (TLS from the start, port 465) or `smtp://user:password@host?tls=required` (STARTTLS, port 587); plain `smtp://host:port` only on loopback. Unset: the mail worker is off (logged once at start)."),
     ("TAVLE_MAIL_FROM", "(required with TAVLE_SMTP_URL)", "Sender of Tavle's e-mail, e.g. `Tavle Fjordvik <noreply@fjordvik.kommune.no>`."),
@@ -75,6 +82,19 @@ pub struct Config {
     pub sign_in_limit: u32,
     /// Other form posts per client address and minute.
     pub form_post_limit: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see `web::client`).
+    pub trusted_proxies: Vec<crate::web::client::IpNet>,
+    /// How long a request waits for a pooled database connection.
+    pub db_acquire_timeout: Duration,
+    /// The request line and headers must arrive within this time.
+    pub header_read_timeout: Duration,
+    /// Longest pause between two parts of a request body.
+    pub body_read_timeout: Duration,
+    /// Longest time from the headers to the answer.
+    pub request_timeout: Duration,
+    /// Expensive requests (statistics, exports) at once per person and per municipality.
+    pub expensive_per_person: u32,
+    pub expensive_per_municipality: u32,
     pub log_filter: String,
     pub log_format: LogFormat,
     /// OpenID Connect client secrets by variable name (`TAVLE_OIDC_SECRET_<SLUG>_<KIND>`).
@@ -166,6 +186,30 @@ impl Config {
             ),
             sign_in_limit: number(get("TAVLE_SIGN_IN_LIMIT"), "TAVLE_SIGN_IN_LIMIT", 20, 1..=100_000)?,
             form_post_limit: number(get("TAVLE_FORM_POST_LIMIT"), "TAVLE_FORM_POST_LIMIT", 600, 1..=100_000_000)?,
+            trusted_proxies: match get("TAVLE_TRUSTED_PROXIES") {
+                Some(v) => crate::web::client::IpNet::parse_list(v)
+                    .map_err(|problem| ConfigError { name: "TAVLE_TRUSTED_PROXIES", problem })?,
+                None => Vec::new(),
+            },
+            db_acquire_timeout: seconds(
+                get("TAVLE_DB_ACQUIRE_TIMEOUT_SECONDS"),
+                "TAVLE_DB_ACQUIRE_TIMEOUT_SECONDS",
+                5,
+            )?,
+            header_read_timeout: seconds(
+                get("TAVLE_HEADER_READ_TIMEOUT_SECONDS"),
+                "TAVLE_HEADER_READ_TIMEOUT_SECONDS",
+                10,
+            )?,
+            body_read_timeout: seconds(get("TAVLE_BODY_READ_TIMEOUT_SECONDS"), "TAVLE_BODY_READ_TIMEOUT_SECONDS", 10)?,
+            request_timeout: seconds(get("TAVLE_REQUEST_TIMEOUT_SECONDS"), "TAVLE_REQUEST_TIMEOUT_SECONDS", 30)?,
+            expensive_per_person: number(get("TAVLE_EXPENSIVE_PER_PERSON"), "TAVLE_EXPENSIVE_PER_PERSON", 2, 1..=1000)?,
+            expensive_per_municipality: number(
+                get("TAVLE_EXPENSIVE_PER_MUNICIPALITY"),
+                "TAVLE_EXPENSIVE_PER_MUNICIPALITY",
+                4,
+                1..=1000,
+            )?,
             log_filter: get("TAVLE_LOG").unwrap_or("info").to_owned(),
             log_format,
             oidc_secrets: env
@@ -270,6 +314,10 @@ fn minutes(v: Option<&str>, name: &'static str, default: u32) -> Result<Duration
     Ok(Duration::from_secs(60 * u64::from(number(v, name, default, 1..=720)?)))
 }
 
+fn seconds(v: Option<&str>, name: &'static str, default: u32) -> Result<Duration, ConfigError> {
+    Ok(Duration::from_secs(u64::from(number(v, name, default, 1..=3600)?)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +345,11 @@ mod tests {
             ("TAVLE_STAFF_IDLE_MINUTES", "-5"),
             ("TAVLE_SESSION_MAX_HOURS", "100"),
             ("TAVLE_SIGN_IN_LIMIT", "0"),
+            ("TAVLE_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("TAVLE_TRUSTED_PROXIES", "proxy.kommune.no"),
+            ("TAVLE_REQUEST_TIMEOUT_SECONDS", "0"),
+            ("TAVLE_HEADER_READ_TIMEOUT_SECONDS", "soon"),
+            ("TAVLE_EXPENSIVE_PER_PERSON", "0"),
             ("TAVLE_LOG_FORMAT", "xml"),
             ("TAVLE_SMTP_URL", "smtp://mail.kommune.no"),
             ("TAVLE_SMTP_URL", "http://mail.kommune.no"),

@@ -23,6 +23,7 @@ pub mod hr;
 pub mod mail;
 pub mod policy;
 pub mod pupils;
+pub mod server;
 pub mod sfo;
 pub mod timetable;
 pub mod web;

@@ -2,7 +2,9 @@
 //! (server-rendered SVG, no JavaScript, with the same figures as a table beside it),
 //! broken down by grade level or by class, and a CSV export of the figures per class
 //! and week or month. Only counts: no pupil is named, so neither page nor export is
-//! personal data; reading and exporting are still audited (without subjects).
+//! personal data; reading and exporting are still audited (without subjects). Both
+//! read a school year of registrations, so each holds an [`ExpensiveSlot`] while it
+//! runs (a bound per person and per municipality).
 //!
 //! Absence % = absent lessons / lessons held, where lessons held come from the
 //! timetable (see `statistics_queries`).
@@ -26,6 +28,7 @@ use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceStatisticsAccess};
+use crate::web::expensive::ExpensiveSlot;
 use crate::web::i18n::Lang;
 use crate::web::layout::Ui;
 use crate::web::render;
@@ -252,6 +255,7 @@ async fn figures(
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
+    _slot: ExpensiveSlot,
     ui: Ui,
     Path(school): Path<String>,
     Query(q): Query<StatisticsQuery>,
@@ -353,6 +357,7 @@ pub const CSV_HEADER: &str =
 pub async fn csv(
     State(state): State<AppState>,
     ctx: Ctx,
+    _slot: ExpensiveSlot,
     Path(school): Path<String>,
     Query(q): Query<StatisticsQuery>,
 ) -> Result<Response> {

@@ -2,7 +2,7 @@
 //! then made by the same `session::create` that OpenID Connect sign-in uses, after
 //! the same identity step. `tavle serve` never offers the picker.
 
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -20,7 +20,7 @@ use crate::web::context::RequestContext;
 use crate::web::cookies::{self, Names};
 use crate::web::i18n::Lang;
 use crate::web::layout::Ui;
-use crate::web::render;
+use crate::web::{redirect, render};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -191,20 +191,15 @@ pub struct SignedOutPage {
     pub logout: ProviderLogout,
 }
 
-#[derive(Deserialize)]
-pub struct LanguageQuery {
-    lang: String,
-    next: Option<String>,
-}
-
-/// Switch language (a cookie) and return to the page the user was on. Only local
-/// paths are followed, so this is no open redirect.
-async fn language(State(state): State<AppState>, Query(q): Query<LanguageQuery>) -> Result<Response> {
-    let lang = Lang::from_code(&q.lang).ok_or(AppError::BadRequest)?;
-    let next = q
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".to_owned());
+/// Switch language (a cookie) and return to the page the user was on. `next` is
+/// untrusted: [`redirect::local_path`] follows only a path on our own origin. The query
+/// is read leniently (not UTF-8, repeated fields): a bad `next` leads home, never to an
+/// error; only an unknown language is refused.
+async fn language(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response> {
+    let query = query.unwrap_or_default();
+    let field = |name: &str| url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v);
+    let lang = field("lang").as_deref().and_then(Lang::from_code).ok_or(AppError::BadRequest)?;
+    let next = redirect::local_path(field("next").as_deref().unwrap_or("/"), &state.config.public_url);
     let mut res = Redirect::to(&next).into_response();
     cookies::set(res.headers_mut(), cookies::LANG, lang.code(), state.config.secure_cookies(), Some(365 * 24 * 3600));
     res.headers_mut().remove(header::CACHE_CONTROL);

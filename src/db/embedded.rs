@@ -136,6 +136,12 @@ impl EmbeddedPostgres {
         &self.data_dir
     }
 
+    /// The postmaster's process id; it leads its own process group (the crash-safety
+    /// check, `benches/crash-safety.sh`, kills that group).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     async fn wait_until_ready(&mut self, log_path: &Path) -> anyhow::Result<()> {
         let url = self.url(SUPERUSER, "postgres");
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -51,12 +51,30 @@ pub fn today() -> Date {
 
 /// Open a pool. `max` bounds concurrent connections.
 pub async fn connect(url: &str, max: u32) -> anyhow::Result<PgPool> {
-    connect_as_of(url, max, fixed_today()).await
+    connect_with(url, max, Duration::from_secs(10), fixed_today()).await
+}
+
+/// Open a pool whose requests wait at most `acquire_timeout` for a connection (then
+/// `sqlx::Error::PoolTimedOut`, which a request answers with the calm 503). A
+/// connection is checked before it is handed out (sqlx's default), so after the
+/// database was restarted the pool replaces its dead connections by itself.
+pub async fn connect_with_timeout(url: &str, max: u32, acquire_timeout: Duration) -> anyhow::Result<PgPool> {
+    connect_with(url, max, acquire_timeout, fixed_today()).await
 }
 
 /// Open a pool whose connections run as on `today` (`None`: the real date). Tests use
 /// it to run one app on a day the calendar gives them; everything else calls [`connect`].
 pub async fn connect_as_of(url: &str, max: u32, today: Option<Date>) -> anyhow::Result<PgPool> {
+    connect_with(url, max, Duration::from_secs(10), today).await
+}
+
+/// A pool with the given connection wait and date (see the functions above).
+pub async fn connect_with(
+    url: &str,
+    max: u32,
+    acquire_timeout: Duration,
+    today: Option<Date>,
+) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a valid URL")?;
     // "Today" is a Norwegian school day, whatever the server's zone.
     let mut settings = vec![("timezone", "Europe/Oslo".to_owned())];
@@ -66,7 +84,8 @@ pub async fn connect_as_of(url: &str, max: u32, today: Option<Date>) -> anyhow::
     PgPoolOptions::new()
         .max_connections(max)
         .min_connections(0)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(true)
         .connect_with(options.application_name("tavle").options(settings))
         .await
         .context("cannot connect to the database")

@@ -1,7 +1,9 @@
 //! The request context middleware: language, session, CSRF, and error pages.
 //!
 //! For every request it works out the language, loads the session (one short
-//! transaction), and puts a [`RequestContext`] into the request's extensions. For
+//! transaction), and puts a [`RequestContext`] into the request's extensions; the
+//! client's address comes from [`ClientAddr`], which the rate limiter in front of it
+//! has worked out. It also bounds the whole request (`TAVLE_REQUEST_TIMEOUT_SECONDS`). For
 //! every state-changing request it checks the CSRF token (the session's, or for
 //! visitors not signed in a random cookie's) and the `Origin`/`Sec-Fetch-Site`
 //! headers, before any handler runs: no handler can forget. On the way out it turns
@@ -11,15 +13,16 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
 use crate::auth::session;
-use crate::error::{ErrorPage, FaultCause};
+use crate::error::{ErrorPage, FaultCause, RETRY_AFTER_SECONDS};
 use crate::policy::Actor;
+use crate::web::client::ClientAddr;
 use crate::web::i18n::Lang;
 use crate::web::layout::{ErrorPageView, Ui};
 use crate::web::{cookies, render};
@@ -38,16 +41,75 @@ pub struct RequestContext {
     pub path: String,
 }
 
-pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// What is known of a request before its session: enough to render an error page.
+struct Basics {
+    lang: Lang,
+    request_id: String,
+    path: String,
+    ip: Option<String>,
+}
+
+impl Basics {
+    fn of(headers: &HeaderMap, path: &str, client: Option<&ClientAddr>) -> Self {
+        let lang = cookies::get(headers, cookies::LANG)
+            .and_then(Lang::from_code)
+            .or_else(|| {
+                headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_accept_language)
+            })
+            .unwrap_or_default();
+        let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        Self { lang, request_id, path: path.to_owned(), ip: client.map(|c| c.0.to_string()) }
+    }
+
+    /// A context without a session, for error pages.
+    fn anonymous(&self) -> RequestContext {
+        RequestContext {
+            lang: self.lang,
+            actor: None,
+            csrf: String::new(),
+            ip: self.ip.clone(),
+            request_id: self.request_id.clone(),
+            path: self.path.clone(),
+        }
+    }
+}
+
+/// The request context, and the whole-request timeout: a request not answered within
+/// `TAVLE_REQUEST_TIMEOUT_SECONDS` (its session lookup and CSRF check included) is
+/// dropped, which rolls back its transaction, and answered with the calm 503 page.
+pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let basics = Basics::of(req.headers(), req.uri().path(), req.extensions().get::<ClientAddr>());
+    match tokio::time::timeout(state.config.request_timeout, handle(&state, &basics, req, next)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(request_id = %basics.request_id, "request timed out");
+            let res = (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, RETRY_AFTER_SECONDS)]).into_response();
+            early_page(&state, &basics, res, ErrorPage::Busy)
+        }
+    }
+}
+
+/// An error page for a request refused before (or instead of) the context middleware
+/// ran, e.g. by the rate limiter: in the language the request asks for, with the
+/// response's status and headers (`Retry-After`).
+pub fn error_page_before_context(state: &AppState, headers: &HeaderMap, path: &str, res: Response) -> Response {
+    let page = res.extensions().get::<ErrorPage>().copied().or_else(|| ErrorPage::from_status(res.status()));
+    match page {
+        Some(page) => early_page(state, &Basics::of(headers, path, None), res, page),
+        None => res,
+    }
+}
+
+fn early_page(state: &AppState, basics: &Basics, res: Response, page: ErrorPage) -> Response {
+    let names = cookies::Names::new(state.config.secure_cookies());
+    finish(state, &basics.anonymous(), res, Some(page), names, None, false)
+}
+
+async fn handle(state: &AppState, basics: &Basics, mut req: Request, next: Next) -> Response {
     let headers = req.headers().clone();
     let names = cookies::Names::new(state.config.secure_cookies());
-    let lang = cookies::get(&headers, cookies::LANG)
-        .and_then(Lang::from_code)
-        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_accept_language))
-        .unwrap_or_default();
-    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let ip = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|ci| ci.0.ip().to_string());
-    let path = req.uri().path().to_owned();
+    let Basics { lang, request_id, path, ip } = basics;
+    let lang = *lang;
 
     // Static files and probes need no session.
     let plain = path.starts_with("/static/") || path == "/healthz" || path == "/readyz";
@@ -59,8 +121,12 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
                 Ok(Some(l)) => loaded = Some(l),
                 Ok(None) => clear_session = true,
                 Err(e) => {
-                    tracing::error!(error = %e, "session lookup failed");
-                    return fault_page(&state, lang, &request_id, &path);
+                    // The calm 503 when the database cannot be reached or the pool is
+                    // exhausted; a fault page otherwise. Either way the cause is logged.
+                    tracing::error!(request_id = %request_id, error = %e, "session lookup failed");
+                    let res = e.into_response();
+                    let page = res.extensions().get::<ErrorPage>().copied().unwrap_or(ErrorPage::Internal);
+                    return early_page(state, basics, res, page);
                 }
             }
         }
@@ -81,7 +147,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         lang,
         actor: loaded.as_ref().map(|l| l.actor.clone()),
         csrf: csrf.clone(),
-        ip,
+        ip: ip.clone(),
         request_id: request_id.clone(),
         path: path.clone(),
     };
@@ -89,10 +155,10 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     if is_state_changing(req.method()) {
         // A visitor without the anonymous cookie cannot have a valid token yet.
         let expected = if loaded.is_some() { Some(csrf.as_str()) } else { anon_csrf.as_deref() };
-        match check_csrf(&state, req, expected).await {
+        match check_csrf(state, req, expected).await {
             Ok(r) => req = r,
             Err(page) => {
-                return finish(&state, &ctx, page.status().into_response(), Some(page), names, None, false);
+                return finish(state, &ctx, page.status().into_response(), Some(page), names, None, false);
             }
         }
     }
@@ -108,7 +174,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     if let Some(cause) = res.extensions().get::<FaultCause>() {
         tracing::error!(request_id = %request_id, cause = %cause.0, "request failed");
     }
-    finish(&state, &ctx, res, page, names, new_anon_csrf, clear_session)
+    finish(state, &ctx, res, page, names, new_anon_csrf, clear_session)
 }
 
 trait BodyHint {
@@ -160,21 +226,6 @@ fn finish(
     res
 }
 
-fn fault_page(state: &AppState, lang: Lang, request_id: &str, path: &str) -> Response {
-    let ctx = RequestContext {
-        lang,
-        actor: None,
-        csrf: String::new(),
-        ip: None,
-        request_id: request_id.to_owned(),
-        path: path.to_owned(),
-    };
-    let view = ErrorPageView::new(Ui::new(state, &ctx), ErrorPage::Internal, request_id);
-    let mut res = render(&view);
-    *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    res
-}
-
 fn is_state_changing(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -194,7 +245,7 @@ async fn check_csrf(state: &AppState, req: Request, expected: Option<&str>) -> R
         return Err(ErrorPage::BadRequest);
     }
     let (parts, body) = req.into_parts();
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| ErrorPage::PayloadTooLarge)?;
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|e| body_error_page(&e))?;
     let sent = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
     match (expected, sent) {
         (Some(expected), Some(sent)) if constant_time_eq(expected.as_bytes(), sent.as_bytes()) => {
@@ -223,6 +274,19 @@ fn same_origin(headers: &HeaderMap, state: &AppState) -> bool {
         }
     }
     true
+}
+
+/// A body that stalled (`TAVLE_BODY_READ_TIMEOUT_SECONDS`) is 408; one over the size
+/// limit (or cut off by the client) is 413, as before.
+fn body_error_page(e: &axum::Error) -> ErrorPage {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return ErrorPage::TimedOut;
+        }
+        source = err.source();
+    }
+    ErrorPage::PayloadTooLarge
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

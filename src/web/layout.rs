@@ -166,13 +166,16 @@ impl ErrorPageView {
             ErrorPage::TooManyRequests => ("error.too_many.title", "error.too_many.body"),
             ErrorPage::PayloadTooLarge => ("error.too_large.title", "error.too_large.body"),
             ErrorPage::Unavailable => ("error.unavailable.title", "error.unavailable.body"),
+            ErrorPage::Busy => ("error.busy.title", "error.busy.body"),
+            ErrorPage::TimedOut => ("error.timed_out.title", "error.timed_out.body"),
+            ErrorPage::TooManyAtOnce => ("error.too_many_at_once.title", "error.too_many_at_once.body"),
         };
         Self {
             ui,
             title_key,
             message_key,
             request_id: request_id.to_owned(),
-            show_request_id: page == ErrorPage::Internal,
+            show_request_id: matches!(page, ErrorPage::Internal | ErrorPage::Busy),
         }
     }
 }

@@ -1,10 +1,13 @@
 //! The web layer shared by every feature: translations, layout, cookies, the request
-//! context (session, CSRF, error pages) and security headers.
+//! context (session, CSRF, error pages), security headers and safe redirect targets.
 
+pub mod client;
 pub mod context;
 pub mod cookies;
+pub mod expensive;
 pub mod i18n;
 pub mod layout;
+pub mod redirect;
 pub mod security;
 
 use askama::Template;

@@ -1,8 +1,9 @@
-//! Security headers on every response and rate limits on sign-in and form posts.
+//! Security headers on every response, and rate limits on sign-in and form posts
+//! per client address.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -12,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
 use crate::error::ErrorPage;
+use crate::web::client::{self, ClientAddr};
 
 /// No inline script or style anywhere: everything comes from /static. Images may be
 /// data: URIs because the design system draws its icons that way. `form-action`
@@ -103,17 +105,25 @@ impl RateLimiter {
     }
 }
 
-pub async fn rate_limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let sign_in = path.starts_with("/sign-in") || path.starts_with("/auth/");
-    let counted = sign_in || !matches!(*req.method(), Method::GET | Method::HEAD);
-    if counted {
-        if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
-            if !limiter.allow(addr.ip(), sign_in) {
-                let mut res = (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "60")]).into_response();
-                res.extensions_mut().insert(ErrorPage::TooManyRequests);
-                return res;
-            }
+/// The first middleware a request meets (after the security headers): work out the
+/// client's address ([`client::client_address`], put into the request as
+/// [`ClientAddr`] for the context and the audit log), and count every sign-in request
+/// and every state-changing request against it, before the session lookup and the
+/// CSRF check, so that a flood of token-less posts costs no database work and is
+/// counted all the same. A request without a socket address (in-process tests) is not
+/// counted.
+pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip());
+    if let Some(peer) = peer {
+        let ip = client::client_address(peer, req.headers(), &state.config.trusted_proxies);
+        req.extensions_mut().insert(ClientAddr(ip));
+        let path = req.uri().path();
+        let sign_in = path.starts_with("/sign-in") || path.starts_with("/auth/");
+        let counted = sign_in || !matches!(*req.method(), Method::GET | Method::HEAD);
+        if counted && !state.rate_limiter.allow(ip, sign_in) {
+            let mut res = (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "60")]).into_response();
+            res.extensions_mut().insert(ErrorPage::TooManyRequests);
+            return crate::web::context::error_page_before_context(&state, req.headers(), path, res);
         }
     }
     next.run(req).await

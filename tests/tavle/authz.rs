@@ -554,15 +554,15 @@ async fn every_role_gets_exactly_what_the_domain_allows_on_every_route() {
             };
             let got = outcome(&res);
             let want = case.expected(persona);
+            let who = if persona.is_empty() { "anonymous" } else { persona };
+            for problem in security_header_problems(&res) {
+                failures
+                    .push(format!("{} {} ({}) as {who}: {} {problem}", case.method, case.route, case.what, res.status));
+            }
             if got != Some(want) {
                 failures.push(format!(
                     "{} {} ({}) as {:?}: expected {want:?}, got {} {:?}",
-                    case.method,
-                    case.route,
-                    case.what,
-                    if persona.is_empty() { "anonymous" } else { persona },
-                    res.status,
-                    res.location
+                    case.method, case.route, case.what, who, res.status, res.location
                 ));
             }
             resolved.push(serde_json::json!({
@@ -585,6 +585,47 @@ async fn every_role_gets_exactly_what_the_domain_allows_on_every_route() {
         let _ = std::fs::write(out.join(file), serde_json::to_string_pretty(&resolved).unwrap());
     }
     assert!(failures.is_empty(), "{} of {} checks differ:\n{}", failures.len(), resolved.len(), failures.join("\n"));
+}
+
+/// What every response must carry, whatever its status (pages, exports, redirects,
+/// 403, 404, 422, …): the security headers and `Cache-Control: no-store`, and cookies
+/// that scripts cannot read and other sites cannot send. Checked on every response of
+/// the matrix walk, so a new route is covered as soon as it has a row.
+pub fn security_header_problems(res: &TestResponse) -> Vec<String> {
+    let mut problems = Vec::new();
+    let header = |name: &str| res.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let csp = header("content-security-policy");
+    if csp.is_empty() || csp.contains("unsafe-inline") || csp.contains("unsafe-eval") {
+        problems.push(format!("content-security-policy: {csp:?}"));
+    }
+    for directive in ["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"] {
+        if !csp.contains(directive) {
+            problems.push(format!("content-security-policy lacks {directive}"));
+        }
+    }
+    for (name, want) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("cross-origin-resource-policy", "same-origin"),
+        ("cache-control", "no-store"),
+    ] {
+        if header(name) != want {
+            problems.push(format!("{name}: {:?}, expected {want:?}", header(name)));
+        }
+    }
+    let permissions = header("permissions-policy");
+    if !["camera=()", "microphone=()", "geolocation=()"].iter().all(|p| permissions.contains(p)) {
+        problems.push(format!("permissions-policy: {permissions:?}"));
+    }
+    for cookie in &res.set_cookies {
+        let attrs: Vec<&str> = cookie.split(';').map(str::trim).collect();
+        if !attrs.contains(&"HttpOnly") || !attrs.contains(&"SameSite=Lax") || !attrs.contains(&"Path=/") {
+            problems.push(format!("set-cookie without HttpOnly, SameSite=Lax and Path=/: {:?}", attrs.first()));
+        }
+    }
+    problems
 }
 
 /// Field-level rules inside the pupil card that the route matrix cannot see.

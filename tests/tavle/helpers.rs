@@ -133,10 +133,19 @@ pub async fn app_on(db_name: &str, mode: Mode, env: &[(&str, &str)]) -> TestApp 
 }
 
 async fn app_on_as_of(db_name: &str, mode: Mode, env: &[(&str, &str)], day: time::Date) -> TestApp {
-    let db = db::connect_as_of(&cluster_url(embedded::APP_USER, db_name), 5, Some(day)).await.expect("app pool");
-    let owner = db::connect_as_of(&cluster_url(embedded::SUPERUSER, db_name), 2, Some(day)).await.expect("owner pool");
-    let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let env: std::collections::HashMap<String, String> =
+        env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     let config = Config::from_map(&env).expect("config");
+    // A small pool unless the test sets its size or patience (as `tavle serve` reads them).
+    let size = if env.contains_key("TAVLE_DB_MAX_CONNECTIONS") { config.db_max_connections } else { 5 };
+    let patience = if env.contains_key("TAVLE_DB_ACQUIRE_TIMEOUT_SECONDS") {
+        config.db_acquire_timeout
+    } else {
+        std::time::Duration::from_secs(10)
+    };
+    let db =
+        db::connect_with(&cluster_url(embedded::APP_USER, db_name), size, patience, Some(day)).await.expect("app pool");
+    let owner = db::connect_as_of(&cluster_url(embedded::SUPERUSER, db_name), 2, Some(day)).await.expect("owner pool");
     let state = AppState::new(db.clone(), config, mode);
     TestApp { router: build_router(state.clone()), state, db, owner, db_name: db_name.to_owned(), today: day }
 }
@@ -321,6 +330,42 @@ impl TestApp {
         self.request(browser, req).await
     }
 
+    /// A form post as [`post_form`](Self::post_form), arriving over a connection from
+    /// `peer` with an `X-Forwarded-For` header if given (as a proxy would add it).
+    pub async fn post_form_from(
+        &self,
+        browser: &mut Browser,
+        path: &str,
+        fields: &[(&str, &str)],
+        peer: std::net::SocketAddr,
+        forwarded_for: Option<&str>,
+    ) -> TestResponse {
+        let mut all: Vec<(&str, &str)> = vec![("csrf", browser.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let mut req = Request::post(path)
+            .header(header::COOKIE, browser.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(xff) = forwarded_for {
+            req = req.header("x-forwarded-for", xff);
+        }
+        let mut req = req.body(Body::from(serde_urlencoded(&all))).expect("request");
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        self.request(browser, req).await
+    }
+
+    /// Serve this app on a real TCP socket (127.0.0.1, a free port) as `tavle serve`
+    /// does, until the returned server is dropped.
+    pub async fn serve(&self) -> RunningServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let timeouts = tavle::server::Timeouts::from_config(&self.state.config);
+        let task = tokio::spawn(tavle::server::serve(listener, self.router.clone(), timeouts, async {
+            let _ = stopped.await;
+        }));
+        RunningServer { addr, _stop: stop, _task: task }
+    }
+
     /// Sign in through the demo persona picker, as a person would.
     pub async fn sign_in_as(&self, persona: &str) -> Browser {
         self.sign_in_from(persona, Browser::default()).await
@@ -398,6 +443,20 @@ impl TestApp {
             .fetch_one(&self.owner)
             .await
             .expect("audit count")
+    }
+}
+
+/// A server started by [`TestApp::serve`]; it shuts down when this is dropped.
+pub struct RunningServer {
+    pub addr: std::net::SocketAddr,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Browser {
+    /// The `Cookie` header this browser sends.
+    pub fn cookie_header_value(&self) -> String {
+        self.cookie_header()
     }
 }
 

@@ -236,6 +236,12 @@ error.too_large.title = Request too large
 error.too_large.body = What you sent was too large.
 error.unavailable.title = Sign-in is unavailable
 error.unavailable.body = The sign-in service cannot be reached right now. Nothing was changed. Please try again in a few minutes.
+error.busy.title = Tavle is busy
+error.busy.body = Tavle cannot answer right now. Please try again in a moment.
+error.timed_out.title = The request took too long
+error.timed_out.body = What your browser sent did not arrive in time. Nothing was changed. Please try again.
+error.too_many_at_once.title = Still working on your last request
+error.too_many_at_once.body = You already have statistics or exports being prepared. Wait until they are ready, then try again.
 error.request_id = Quote this code if you contact support:
 error.back_home = Go to the home page
 

@@ -236,6 +236,12 @@ error.too_large.title = For stor forespørsel
 error.too_large.body = Det du sendte var for stort.
 error.unavailable.title = Innlogging er ikke tilgjengelig
 error.unavailable.body = Vi får ikke kontakt med innloggingstjenesten akkurat nå. Ingenting er endret. Prøv igjen om noen minutter.
+error.busy.title = Tavle har mye å gjøre
+error.busy.body = Tavle kan ikke svare akkurat nå. Prøv igjen om et øyeblikk.
+error.timed_out.title = Forespørselen tok for lang tid
+error.timed_out.body = Det nettleseren sendte, kom ikke fram i tide. Ingenting er endret. Prøv igjen.
+error.too_many_at_once.title = Vi holder fortsatt på med det du ba om
+error.too_many_at_once.body = Du har allerede statistikk eller eksport som lages. Vent til den er klar, og prøv igjen.
 error.request_id = Oppgi denne koden hvis du kontakter brukerstøtte:
 error.back_home = Til forsiden
 
