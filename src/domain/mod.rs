@@ -1,3 +1,4 @@
 //! Domain values, parsed once at the edge.
 pub mod national_id;
 pub mod role;
+pub mod text;
