@@ -7,9 +7,11 @@
 //! search term is normalised the same way, so either spelling finds the same people.
 //!
 //! **Hidden characters.** Control characters (NUL among them, which a PostgreSQL text
-//! value cannot hold) and the invisible bidirectional controls (which can make a text
-//! display otherwise than it reads, as in «Trojan Source») belong in no name, room or
-//! code; fields that store text refuse them.
+//! value cannot hold), the invisible bidirectional controls (which can make a text
+//! display otherwise than it reads, as in «Trojan Source») and the invisible spaces
+//! (zero-width space, word joiner, byte order mark, which make two equal-looking names
+//! differ) belong in no name, room or code; fields that store text refuse them. The
+//! zero-width (non-)joiners stay allowed: Persian and Indic scripts need them.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -19,13 +21,24 @@ pub fn nfc(text: &str) -> String {
     text.nfc().collect()
 }
 
-/// Whether `text` holds a control character or an invisible bidirectional control
-/// (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069).
+/// Whether `text` holds a control character, an invisible bidirectional control
+/// (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) or an invisible space
+/// (U+200B, U+2060, U+FEFF).
 #[must_use]
 pub fn has_hidden_characters(text: &str) -> bool {
     text.chars().any(|c| {
         c.is_control()
-            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            || matches!(
+                c,
+                '\u{061C}'
+                    | '\u{200B}'
+                    | '\u{200E}'
+                    | '\u{200F}'
+                    | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{FEFF}'
+            )
     })
 }
 
@@ -45,10 +58,22 @@ mod tests {
 
     #[test]
     fn hidden_characters() {
-        for bad in ["a\u{0}b", "\u{1b}[31m", "a\r\nb", "\t", "\u{7f}", "\u{202e}gnp.exe", "x\u{2067}", "\u{200f}"] {
+        for bad in [
+            "a\u{0}b",
+            "\u{1b}[31m",
+            "a\r\nb",
+            "\t",
+            "\u{7f}",
+            "\u{202e}gnp.exe",
+            "x\u{2067}",
+            "\u{200f}",
+            "Å\u{200b}se",
+            "\u{feff}Åse",
+        ] {
             assert!(has_hidden_characters(bad), "{bad:?}");
         }
-        for good in ["Åse Bø", "Máret Ánne Čuoppa", "محمد", "O'Brien-Ødegård", ""] {
+        for good in ["Åse Bø", "Máret Ánne Čuoppa", "محمد", "O'Brien-Ødegård", "می\u{200c}خواهم", ""]
+        {
             assert!(!has_hidden_characters(good), "{good:?}");
         }
     }
