@@ -16,6 +16,7 @@ mod admin;
 mod audit;
 mod authz;
 mod cli;
+mod hostile;
 mod hr_import;
 mod leave;
 mod mail;
