@@ -5,19 +5,10 @@ use time::macros::format_description;
 use time::{Date, Time};
 
 /// A date as `<input type="date">` sends it (`2026-11-23`), or as typed in Norway
-/// where no date picker is shown (`23.11.2026`, `1.9.2026`).
+/// where no date picker is shown (`23.11.2026`, `1.9.2026`); None outside the years a
+/// date in Tavle can have (see [`crate::domain::date`]).
 pub fn parse_date(raw: &str) -> Option<Date> {
-    let s = raw.trim();
-    if let Ok(d) = Date::parse(s, format_description!("[year]-[month]-[day]")) {
-        return Some(d);
-    }
-    let mut parts = s.split('.');
-    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || y.len() != 4 {
-        return None;
-    }
-    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
-    Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+    crate::domain::date::parse(raw)
 }
 
 /// A time as `<input type="time">` sends it (`08:30`, or `08:30:00` with seconds).
@@ -120,7 +111,8 @@ mod tests {
         assert_eq!(parse_date("2026-11-03"), Some(d));
         assert_eq!(parse_date(" 3.11.2026 "), Some(d));
         assert_eq!(parse_date("03.11.2026"), Some(d));
-        for bad in ["", "2026-13-01", "31.02.2026", "3.11.26", "1.2.3.2026", "i dag", "2026-11-03T00:00"] {
+        for bad in ["", "2026-13-01", "31.02.2026", "3.11.26", "1.2.3.2026", "i dag", "2026-11-03T00:00", "-4713-01-01"]
+        {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }

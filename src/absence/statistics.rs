@@ -260,11 +260,17 @@ pub async fn show(
     Path(school): Path<String>,
     Query(q): Query<StatisticsQuery>,
 ) -> Result<Response> {
+    // The page's own links: by grade level (no `by`) or `?by=class`. Anything else is a
+    // hand-made URL, refused before the figures are worked out.
+    let by_class = match q.by.as_str() {
+        "" => false,
+        "class" => true,
+        _ => return Err(AppError::BadRequest),
+    };
     let (mut tx, access, school_name) = open(&state, &ctx, &school).await?;
     let (year, until, rows) = figures(&mut tx, access.school_id, Period::Week).await?;
     audit_event(&mut tx, &ctx, &access, Action::Read).await?;
     tx.commit().await?;
-    let by_class = q.by == "class";
     let weeks = year.as_ref().map(|y| weeks_of(y, until)).unwrap_or_default();
     // Group the classes' rows into the series, in the order of the grades and names.
     let mut groups: BTreeMap<(i16, String), Vec<&ClassPeriodRow>> = BTreeMap::new();

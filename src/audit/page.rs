@@ -86,7 +86,9 @@ fn parse_date(raw: &str) -> std::result::Result<Option<Date>, ()> {
     if raw.is_empty() {
         return Ok(None);
     }
-    Date::parse(raw, format_description!("[year]-[month]-[day]")).map(Some).map_err(|_| ())
+    // The shared parser (as the date input sends it): a year PostgreSQL cannot hold
+    // (`-4713`) is a field error.
+    crate::domain::date::parse_iso(raw).map(Some).ok_or(())
 }
 
 fn parse_person(raw: &str) -> std::result::Result<Option<Uuid>, ()> {
@@ -426,11 +428,13 @@ mod tests {
             ("subject", "0b5e"),
             ("action", "drop_table"),
             ("from", "31.01.2026"),
+            ("to", "-4713-01-01"),
         ]));
         assert_eq!(e.actor, Some("audit.error.person_id"));
         assert_eq!(e.subject, Some("audit.error.person_id"));
         assert_eq!(e.action, Some("audit.error.action_unknown"));
         assert_eq!(e.from, Some("audit.error.date"));
+        assert_eq!(e.to, Some("audit.error.date"), "a year PostgreSQL cannot hold");
         let (_, e) = parse_filter(&form(&[("from", "2026-02-02"), ("to", "2026-02-01")]));
         assert_eq!(e.to, Some("audit.error.date_order"));
         // A hand-made cursor is ignored, not an error.

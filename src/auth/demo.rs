@@ -91,7 +91,8 @@ async fn demo_sign_in(
     let Some(id) = found else {
         return Ok(no_access(&state, &rc));
     };
-    let created = session::create(
+    let previous = cookies::get(&headers, Names::new(state.config.secure_cookies()).session);
+    let created = session::create_replacing(
         &state.db,
         &state.config,
         NewSession {
@@ -104,6 +105,7 @@ async fn demo_sign_in(
             lang: rc.lang,
         },
         rc.ip.as_deref(),
+        previous,
     )
     .await;
     match created {

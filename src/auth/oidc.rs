@@ -438,7 +438,9 @@ async fn callback(
     let kind = Kind::from_code(&kind).ok_or(AppError::NotFound)?;
     let secure = state.config.secure_cookies();
     let names = Names::new(secure);
-    let outcome = complete(&state, kind, &q, cookies::get(&headers, names.oidc), rc.ip.as_deref(), rc.lang).await;
+    let browser =
+        Browser { binding: cookies::get(&headers, names.oidc), session: cookies::get(&headers, names.session) };
+    let outcome = complete(&state, kind, &q, browser, rc.ip.as_deref(), rc.lang).await;
     let mut res = match outcome {
         Ok(Ok(cookie)) => signed_in(&state, &headers, &cookie),
         Ok(Err(Refusal(reason))) => {
@@ -451,12 +453,20 @@ async fn callback(
     Ok(res)
 }
 
+/// The cookies of the browser that came back from the provider.
+struct Browser<'a> {
+    /// Binds the pending request to this browser.
+    binding: Option<&'a str>,
+    /// A session the browser still has: a sign-in ends it.
+    session: Option<&'a str>,
+}
+
 /// The callback's work: `Ok(Ok(session cookie))`, `Ok(Err(refusal))`, or a fault.
 async fn complete(
     state: &AppState,
     kind: Kind,
     q: &CallbackQuery,
-    binding_cookie: Option<&str>,
+    browser: Browser<'_>,
     ip: Option<&str>,
     lang: Lang,
 ) -> Result<std::result::Result<String, Refusal>> {
@@ -465,7 +475,7 @@ async fn complete(
             return Ok(Err(Refusal($reason)))
         };
     }
-    let Some((tenant, binding)) = binding_cookie.and_then(|c| c.split_once('.')) else { refuse!("no_binding_cookie") };
+    let Some((tenant, binding)) = browser.binding.and_then(|c| c.split_once('.')) else { refuse!("no_binding_cookie") };
     let Ok(tenant) = Uuid::parse_str(tenant) else { refuse!("malformed_binding_cookie") };
     if q.error.is_some() {
         refuse!("provider_error");
@@ -554,7 +564,7 @@ async fn complete(
     if kind == Kind::Feide && !bind_subject(&state.db, tenant, kind, &verified.subject, found.person_id).await? {
         refuse!("subject_mismatch");
     }
-    let created = session::create(
+    let created = session::create_replacing(
         &state.db,
         &state.config,
         NewSession {
@@ -567,6 +577,7 @@ async fn complete(
             lang,
         },
         ip,
+        browser.session,
     )
     .await;
     match created {

@@ -81,6 +81,22 @@ fn parse_cookie(value: &str) -> Option<(Uuid, &str)> {
 /// Create a session (and its sign-in audit event) and return the cookie value.
 /// Refuses, as not found, a person who has no access at all.
 pub async fn create(pool: &PgPool, config: &Config, new: NewSession, ip: Option<&str>) -> Result<String> {
+    create_replacing(pool, config, new, ip, None).await
+}
+
+/// As [`create`], for a browser that may still carry a session cookie (`previous`):
+/// the session it names, if any and in whatever municipality, ends in the same
+/// transaction, recorded as a sign-out. Otherwise a shared computer would keep the
+/// first person's session alive on the server behind the second person's sign-in, and
+/// a copy of the first cookie would go on working. Nothing ends when the sign-in is
+/// refused (the transaction is rolled back).
+pub async fn create_replacing(
+    pool: &PgPool,
+    config: &Config,
+    new: NewSession,
+    ip: Option<&str>,
+    previous: Option<&str>,
+) -> Result<String> {
     let secret = random_token();
     let idle = match new.audience {
         Audience::Staff => config.staff_idle,
@@ -93,6 +109,17 @@ pub async fn create(pool: &PgPool, config: &Config, new: NewSession, ip: Option<
     }
     if new.audience == Audience::Pupil && !is_enrolled(&mut tx, new.person_id).await? {
         return Err(crate::error::AppError::NotFound);
+    }
+    if let Some((old_tenant, old_secret)) = previous.and_then(parse_cookie) {
+        // Row-level security binds the transaction to one municipality at a time: visit
+        // the old session's, then come back.
+        if old_tenant != new.tenant_id {
+            db::set_tenant(&mut tx, old_tenant).await?;
+        }
+        end_by_hash(&mut tx, old_tenant, &hash(old_secret), ip).await?;
+        if old_tenant != new.tenant_id {
+            db::set_tenant(&mut tx, new.tenant_id).await?;
+        }
     }
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO sessions (tenant_id, token_hash, person_id, method, audience, acr, csrf_token, \
@@ -234,6 +261,35 @@ pub async fn end(pool: &PgPool, actor: &Actor, ip: Option<&str>) -> Result<Optio
     .await?;
     tx.commit().await?;
     Ok(ended.map(|(method, id_token_hint)| Ended { method, id_token_hint }))
+}
+
+/// End the session with this token hash, if it exists (expired or not), recorded as
+/// its person's sign-out; in the caller's transaction, bound to `tenant`.
+async fn end_by_hash(conn: &mut PgConnection, tenant: Uuid, token_hash: &[u8], ip: Option<&str>) -> Result<()> {
+    let ended: Option<(Uuid, Uuid, String)> =
+        sqlx::query_as("DELETE FROM sessions WHERE token_hash = $1 RETURNING id, person_id, audience")
+            .bind(token_hash)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((id, person, audience)) = ended else {
+        return Ok(());
+    };
+    audit::insert(
+        conn,
+        tenant,
+        Some(person),
+        Some(&audience),
+        Some(id),
+        ip,
+        Event {
+            action: Action::SignOut,
+            resource: "session",
+            resource_id: Some(id),
+            subjects: &[],
+            purpose: Purpose::SignIn,
+        },
+    )
+    .await
 }
 
 /// The person's current grants (staff) or children (guardians).

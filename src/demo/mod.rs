@@ -259,6 +259,12 @@ pub async fn ensure(owner: &PgPool, size: DemoSize, progress: &(dyn Fn(&str) + S
             .fetch_one(owner)
             .await?;
         if exists {
+            // Created before the flag existed (a demo kept in `./.tavle`): its people
+            // have synthetic numbers, and so does the documented example import.
+            sqlx::query("UPDATE tenants SET allows_synthetic_ids = true WHERE slug = $1 AND NOT allows_synthetic_ids")
+                .bind(plan.slug)
+                .execute(owner)
+                .await?;
             let current: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM school_years y JOIN tenants t ON t.id = y.tenant_id \
                  WHERE t.slug = $1 AND y.starts <= $2 AND y.ends >= $2)",
@@ -279,13 +285,17 @@ pub async fn ensure(owner: &PgPool, size: DemoSize, progress: &(dyn Fn(&str) + S
         progress(&format!("{}: generating", plan.name));
         let built = Builder::new(plan, today).build(progress);
         let mut tx = owner.begin().await?;
-        sqlx::query("INSERT INTO tenants (id, municipality_number, name, slug) VALUES ($1, $2, $3, $4)")
-            .bind(built.tenant_id)
-            .bind(plan.number)
-            .bind(plan.name)
-            .bind(plan.slug)
-            .execute(&mut *tx)
-            .await?;
+        // A demo municipality: every national id in it is synthetic (see migration 000400).
+        sqlx::query(
+            "INSERT INTO tenants (id, municipality_number, name, slug, allows_synthetic_ids) \
+             VALUES ($1, $2, $3, $4, true)",
+        )
+        .bind(built.tenant_id)
+        .bind(plan.number)
+        .bind(plan.name)
+        .bind(plan.slug)
+        .execute(&mut *tx)
+        .await?;
         for table in built.tables.in_load_order() {
             if table.rows() > 50_000 {
                 progress(&format!("{}: loading {} rows into {}", plan.name, table.rows(), table.name()));

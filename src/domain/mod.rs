@@ -1,4 +1,6 @@
 //! Domain values, parsed once at the edge.
 pub mod calendar;
+pub mod date;
 pub mod national_id;
 pub mod role;
+pub mod text;

@@ -119,6 +119,16 @@ impl NationalIdError {
     }
 }
 
+/// Why a valid number may not identify a person in a municipality's register
+/// ([`NationalId::admissible`]). The messages never contain the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Inadmissible {
+    #[error("an H-number is a health service's auxiliary number, not a person's number in the population register")]
+    HNumber,
+    #[error("a synthetic number (Skatteetaten's test population); this municipality takes real numbers only")]
+    Synthetic,
+}
+
 /// The date fields of an 11-digit number, with the D/H/synthetic offsets removed.
 struct EncodedDate {
     day: u8,
@@ -170,6 +180,25 @@ impl NationalId {
     #[must_use]
     pub fn is_synthetic(&self) -> bool {
         self.kind != NationalIdKind::Duf && self.digits.as_bytes().get(2).is_some_and(|&b| b >= b'8')
+    }
+
+    /// Whether a municipality may register a person under this number: never under an
+    /// H-number (a health service's auxiliary number, which identifies no one in the
+    /// population register), and under a synthetic number only in a test or demo
+    /// municipality (`synthetic_allowed`, the tenant's `allows_synthetic_ids`). Every
+    /// import that brings national ids into a municipality asks this.
+    ///
+    /// # Errors
+    ///
+    /// Why the number is refused; the message never contains the number.
+    pub fn admissible(&self, synthetic_allowed: bool) -> Result<(), Inadmissible> {
+        if self.kind == NationalIdKind::HNumber {
+            Err(Inadmissible::HNumber)
+        } else if self.is_synthetic() && !synthetic_allowed {
+            Err(Inadmissible::Synthetic)
+        } else {
+            Ok(())
+        }
     }
 
     /// All digits, without separators. For storage only: show [`masked`](Self::masked) to
@@ -494,6 +523,24 @@ mod tests {
         assert_eq!(synthetic_d.kind(), NationalIdKind::DNumber);
         assert!(synthetic_d.is_synthetic());
         assert_eq!(synthetic_d.birth_date(), Some(date!(1990 - 01 - 15)));
+    }
+
+    #[test]
+    fn h_numbers_are_never_admissible_and_synthetic_ones_only_where_allowed() {
+        let h = parse("15451012344");
+        assert_eq!(h.admissible(true), Err(Inadmissible::HNumber));
+        assert_eq!(h.admissible(false), Err(Inadmissible::HNumber));
+        for synthetic in ["15899012302", "55819012376"] {
+            let id = parse(synthetic);
+            assert_eq!(id.admissible(false), Err(Inadmissible::Synthetic), "{synthetic}");
+            assert_eq!(id.admissible(true), Ok(()), "{synthetic}");
+        }
+        for real in ["45031012485", "02013299997", "201512345678"] {
+            assert_eq!(parse(real).admissible(false), Ok(()), "{real}");
+        }
+        for e in [Inadmissible::HNumber, Inadmissible::Synthetic] {
+            assert!(!e.to_string().chars().any(|c| c.is_ascii_digit()), "{e}");
+        }
     }
 
     #[test]

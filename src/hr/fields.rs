@@ -5,6 +5,8 @@ use std::fmt;
 
 use time::{Date, Month};
 
+use crate::domain::text::{has_hidden_characters, nfc};
+
 /// The longest name the schema stores.
 const MAX_NAME_CHARS: usize = 200;
 /// Years outside this range are typing errors, not employments.
@@ -91,14 +93,21 @@ pub(super) fn resource_number(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// A name as stored: in Unicode NFC (see [`crate::domain::text`]), so that the same
+/// name typed with a combining ring is the same name, and a second run of the same
+/// file changes nothing.
 pub(super) fn name(label: &str, text: &str) -> Result<String, String> {
     if text.is_empty() {
         return Err(format!("{label}: is empty"));
     }
+    if has_hidden_characters(text) {
+        return Err(format!("{label}: contains a control character or an invisible direction mark"));
+    }
+    let text = nfc(text);
     if text.chars().count() > MAX_NAME_CHARS {
         return Err(format!("{label}: longer than {MAX_NAME_CHARS} characters"));
     }
-    Ok(text.to_owned())
+    Ok(text)
 }
 
 /// Nine digits; spaces as in `912 345 678` are allowed.
@@ -190,6 +199,15 @@ mod tests {
         }
         for text in ["2023-02-29", "2024-2-1", "24-08-01", "01.08.24", "2024/08/01", "1899-12-31", "x", "01.13.2024"] {
             assert!(parse_date(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn names_are_stored_composed_and_without_hidden_characters() {
+        assert_eq!(name("given name", "A\u{30a}se"), Ok("\u{c5}se".to_owned()));
+        assert_eq!(name("given name", "Åse"), Ok("Åse".to_owned()));
+        for bad in ["Å\u{0}se", "Åse\u{202e}", "\u{7}"] {
+            assert!(name("given name", bad).is_err(), "{bad:?}");
         }
     }
 

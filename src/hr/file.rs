@@ -104,9 +104,11 @@ fn line_at(input: &[u8], offset: u64) -> u64 {
 }
 
 /// Read and check the whole file. Never stops at the first problem: every bad line is
-/// reported, each problem with its line number.
+/// reported, each problem with its line number. `synthetic_allowed`: the municipality
+/// takes synthetic national ids (a test or demo municipality; see
+/// [`NationalId::admissible`]).
 #[must_use]
-pub fn parse(input: &[u8]) -> ParsedFile {
+pub fn parse(input: &[u8], synthetic_allowed: bool) -> ParsedFile {
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let mut parsed = ParsedFile::default();
     let mut reader =
@@ -145,7 +147,7 @@ pub fn parse(input: &[u8]) -> ParsedFile {
         if record.iter().all(|f| f.trim_ascii().is_empty()) {
             continue; // blank lines and lines of separators only, as spreadsheets leave them
         }
-        match parse_line(line, &record, &columns) {
+        match parse_line(line, &record, &columns, synthetic_allowed) {
             Ok(l) => parsed.lines.push(l),
             Err(messages) => parsed.errors.extend(messages.into_iter().map(|m| LineError::new(line, m))),
         }
@@ -211,7 +213,12 @@ fn header_columns(header: &csv::ByteRecord) -> Result<Columns, Vec<LineError>> {
 }
 
 /// One line on its own: every problem, or the line.
-fn parse_line(line: u64, record: &csv::ByteRecord, columns: &Columns) -> Result<HrLine, Vec<String>> {
+fn parse_line(
+    line: u64,
+    record: &csv::ByteRecord,
+    columns: &Columns,
+    synthetic_allowed: bool,
+) -> Result<HrLine, Vec<String>> {
     let extra = record.iter().skip(columns.header_len).filter(|f| !f.trim_ascii().is_empty()).count();
     if extra > 0 {
         return Err(vec![format!(
@@ -241,7 +248,10 @@ fn parse_line(line: u64, record: &csv::ByteRecord, columns: &Columns) -> Result<
     let mut problems = Vec::new();
     let mut check = Checks(&mut problems);
     let resource_number = check.ok(resource_number(resource_text));
-    let national_id = check.ok(NationalId::parse(nid_text).map_err(|e| format!("national id: {e}")));
+    let national_id = check.ok(NationalId::parse(nid_text).map_err(|e| format!("national id: {e}")).and_then(|id| {
+        id.admissible(synthetic_allowed).map_err(|e| format!("national id {}: {e}", id.masked()))?;
+        Ok(id)
+    }));
     let given_name = check.ok(name("given name", given_text));
     let family_name = check.ok(name("family name", family_text));
     let workplace = check.ok(org_number(workplace_text));
@@ -396,6 +406,34 @@ mod tests {
 
     fn messages(parsed: &ParsedFile) -> Vec<String> {
         parsed.errors.iter().map(ToString::to_string).collect()
+    }
+
+    /// As for a demo municipality: these tests' numbers are synthetic.
+    fn parse(input: &[u8]) -> ParsedFile {
+        super::parse(input, true)
+    }
+
+    #[test]
+    fn h_numbers_are_refused_and_synthetic_ones_outside_test_municipalities() {
+        let h = "15451012344"; // an H-number (month + 40)
+        let lines = [good("100001", 1), good("100002", 2).replace(&nid(2), h)];
+        assert_eq!(
+            messages(&parse(&file(&lines))),
+            vec![
+                "line 3: national id 154510 *****: an H-number is a health service's auxiliary number, \
+                  not a person's number in the population register"
+            ]
+        );
+        let production = super::parse(&file(&lines[..1]), false);
+        assert_eq!(
+            messages(&production),
+            vec![format!(
+                "line 2: national id {} *****: a synthetic number (Skatteetaten's test population); \
+                 this municipality takes real numbers only",
+                &nid(1)[..6]
+            )]
+        );
+        assert!(production.lines.is_empty());
     }
 
     #[test]

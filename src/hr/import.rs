@@ -141,12 +141,13 @@ pub async fn import(
     input: &[u8],
     options: ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    let tenant: Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
-        .bind(tenant_slug)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| ImportError::UnknownTenant(tenant_slug.to_owned()))?;
-    let parsed = file::parse(input);
+    let (tenant, synthetic_allowed): (Uuid, bool) =
+        sqlx::query_as("SELECT id, allows_synthetic_ids FROM tenants WHERE slug = $1")
+            .bind(tenant_slug)
+            .fetch_optional(pool)
+            .await?
+            .ok_or_else(|| ImportError::UnknownTenant(tenant_slug.to_owned()))?;
+    let parsed = file::parse(input, synthetic_allowed);
     let mut errors = parsed.errors;
     if options.full && parsed.lines.is_empty() && errors.is_empty() {
         errors.push(LineError {

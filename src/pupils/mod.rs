@@ -95,7 +95,8 @@ fn parse_filter(form: &FilterForm, school: &SchoolRow, classes: &[ClassRow]) -> 
     if q.chars().count() > MAX_NAME_SEARCH {
         errors.q = Some("pupils.error.q_too_long");
     } else if !q.is_empty() {
-        f.name = Some(q.to_owned());
+        // Names are stored in NFC: an å typed as a + combining ring finds them too.
+        f.name = Some(crate::domain::text::nfc(q));
     }
     if !form.class.is_empty() {
         match Uuid::parse_str(&form.class) {

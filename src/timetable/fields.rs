@@ -2,7 +2,7 @@
 //! file), each parsed on its own. An error is a translation key (`msg(…)`), so that
 //! the form and the web import speak the user's language and the CLI speaks English.
 
-use time::{Date, Month, Time};
+use time::{Date, Time};
 
 /// A message: a translation key and its placeholders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,33 +92,17 @@ pub fn date(text: &str) -> Result<Date, Msg> {
     if t.is_empty() {
         return Err(msg("timetable.error.required"));
     }
-    let bad = || msg("timetable.error.date");
-    let number = |s: &str, len: std::ops::RangeInclusive<usize>| {
-        (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<i32>().ok()).flatten()
-    };
-    let parts: Vec<&str> = if t.contains('-') { t.split('-').collect() } else { t.split('.').collect() };
-    let (y, m, d) = match parts.as_slice() {
-        [y, m, d] if t.contains('-') => (number(y, 4..=4), number(m, 2..=2), number(d, 2..=2)),
-        [d, m, y] => (number(y, 4..=4), number(m, 1..=2), number(d, 1..=2)),
-        _ => return Err(bad()),
-    };
-    let (Some(y), Some(m), Some(d)) = (y, m, d) else {
-        return Err(bad());
-    };
-    if !(2000..=2199).contains(&y) {
-        return Err(bad());
-    }
-    let month = u8::try_from(m).ok().and_then(|m| Month::try_from(m).ok()).ok_or_else(bad)?;
-    let day = u8::try_from(d).map_err(|_| bad())?;
-    Date::from_calendar_date(y, month, day).map_err(|_| bad())
+    // The shared parser, and no lessons before 2000 (a typing error).
+    crate::domain::date::parse(t).filter(|d| d.year() >= 2000).ok_or_else(|| msg("timetable.error.date"))
 }
 
-/// A room: empty is none; at most [`MAX_ROOM_CHARS`] characters.
+/// A room: empty is none; at most [`MAX_ROOM_CHARS`] characters, none of them hidden
+/// (control characters, direction marks, zero-width spaces: see [`crate::domain::text`]).
 pub fn room(text: &str) -> Result<Option<String>, Msg> {
     let t = text.trim();
     if t.is_empty() {
         Ok(None)
-    } else if t.chars().count() > MAX_ROOM_CHARS || t.chars().any(char::is_control) {
+    } else if t.chars().count() > MAX_ROOM_CHARS || crate::domain::text::has_hidden_characters(t) {
         Err(msg("timetable.error.room"))
     } else {
         Ok(Some(t.to_owned()))
@@ -174,5 +158,8 @@ mod tests {
         assert_eq!(room("  "), Ok(None));
         assert_eq!(room(" Rom 4A "), Ok(Some("Rom 4A".to_owned())));
         assert!(room(&"x".repeat(41)).is_err());
+        for hidden in ["4\u{202e}A", "A\u{200b}", "\u{feff}A", "A\u{7}"] {
+            assert!(room(hidden).is_err(), "{hidden:?}");
+        }
     }
 }

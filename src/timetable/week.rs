@@ -13,10 +13,7 @@ use crate::web::i18n::{self, Lang};
 /// The Monday of the week `week` (any ISO date of it) names, or of `today`'s week
 /// when it is absent or not a date Tavle could have lessons on.
 pub fn monday_of(week: Option<&str>, today: Date) -> Date {
-    let day = week
-        .and_then(|w| Date::parse(w.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok())
-        .filter(|d| (2000..=2199).contains(&d.year()))
-        .unwrap_or(today);
+    let day = week.and_then(crate::domain::date::parse).filter(|d| (2000..=2199).contains(&d.year())).unwrap_or(today);
     day - Duration::days(i64::from(day.weekday().number_days_from_monday()))
 }
 

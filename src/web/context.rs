@@ -6,7 +6,9 @@
 //! has worked out. It also bounds the whole request (`TAVLE_REQUEST_TIMEOUT_SECONDS`). For
 //! every state-changing request it checks the CSRF token (the session's, or for
 //! visitors not signed in a random cookie's) and the `Origin`/`Sec-Fetch-Site`
-//! headers, before any handler runs: no handler can forget. On the way out it turns
+//! headers, before any handler runs: no handler can forget. Likewise it refuses (400)
+//! a query string or form that decodes to something no field can hold (see
+//! [`decodes_to_text`]). On the way out it turns
 //! error markers into error pages in the user's language and logs faults with the
 //! request id the user sees.
 
@@ -152,6 +154,10 @@ async fn handle(state: &AppState, basics: &Basics, mut req: Request, next: Next)
         path: path.clone(),
     };
 
+    if req.uri().query().is_some_and(|q| !decodes_to_text(q.as_bytes())) {
+        let page = ErrorPage::BadRequest;
+        return finish(state, &ctx, page.status().into_response(), Some(page), names, new_anon_csrf, clear_session);
+    }
     if is_state_changing(req.method()) {
         // A visitor without the anonymous cookie cannot have a valid token yet.
         let expected = if loaded.is_some() { Some(csrf.as_str()) } else { anon_csrf.as_deref() };
@@ -249,10 +255,43 @@ async fn check_csrf(state: &AppState, req: Request, expected: Option<&str>) -> R
     let sent = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
     match (expected, sent) {
         (Some(expected), Some(sent)) if constant_time_eq(expected.as_bytes(), sent.as_bytes()) => {
+            if !decodes_to_text(&bytes) {
+                return Err(ErrorPage::BadRequest);
+            }
             Ok(Request::from_parts(parts, Body::from(bytes)))
         }
         _ => Err(ErrorPage::Forbidden),
     }
+}
+
+/// Whether URL-encoded form data (a query string or a form body) decodes to text
+/// that fields can hold: valid UTF-8 and no NUL. Anything else is refused before any
+/// handler runs, once for all of them: axum's form and query extractors decode invalid
+/// UTF-8 lossily (into U+FFFD, which would then be stored or searched for), and a NUL
+/// can be in no PostgreSQL text value, so every query that binds it fails (a 500).
+/// Browsers never send either from our pages (they are UTF-8, and a NUL cannot be
+/// typed). Other control characters are each field's business: a pasted timetable has
+/// line breaks, a name may not.
+pub fn decodes_to_text(encoded: &[u8]) -> bool {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut decoded = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        let b = encoded[i];
+        match (b, encoded.get(i + 1).copied().and_then(hex), encoded.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                // Two hex digits: at most 255.
+                decoded.push(u8::try_from(hi * 16 + lo).unwrap_or(0));
+                i += 3;
+            }
+            // `&` and `=` separate names and values; neither can break UTF-8 or be a NUL.
+            _ => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    !decoded.contains(&0) && std::str::from_utf8(&decoded).is_ok()
 }
 
 /// Browsers tell where a request comes from; refuse what a cross-site page sent.
@@ -291,4 +330,31 @@ fn body_error_page(e: &axum::Error) -> ErrorPage {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::decodes_to_text;
+
+    #[test]
+    fn forms_that_decode_to_text_pass_and_others_do_not() {
+        for good in ["", "q=%C3%85se+B%C3%B8", "csv=a%3Bb%0D%0Ac", "a=%ZZ%", "x=%", "lang=en&next=/pupils?page=2"] {
+            assert!(decodes_to_text(good.as_bytes()), "{good}");
+        }
+        for bad in ["q=a%00b", "%00", "q=%FF", "q=%C3%28", "q=abc%E2%82"] {
+            assert!(!decodes_to_text(bad.as_bytes()), "{bad}");
+        }
+        // Raw bytes that are not UTF-8, unencoded.
+        assert!(!decodes_to_text(b"q=\xff"));
+    }
+
+    proptest! {
+        #[test]
+        fn every_text_without_nul_passes_encoded(s in any::<String>()) {
+            let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+            prop_assert_eq!(decodes_to_text(format!("f={encoded}").as_bytes()), !s.contains('\0'));
+        }
+    }
 }

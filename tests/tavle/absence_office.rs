@@ -508,6 +508,9 @@ async fn the_statistics_count_lessons_held_from_the_timetable() {
     assert_eq!(html.count("svg[role=img][aria-labelledby]"), 1);
     let by_class = app.get(&mut admin, &format!("/schools/{school}/absence/statistics?by=class")).await;
     assert_eq!(by_class.html().select_texts("#summary-cap ~ tbody tr > *"), ["=1A", "8", "2", "25,0 %", "1", "2"]);
+    // A `by` the page never links to is a hand-made URL: refused before any figures.
+    let odd = app.get(&mut admin, &format!("/schools/{school}/absence/statistics?by=pupil")).await;
+    assert_eq!(odd.status, StatusCode::BAD_REQUEST);
 
     // The export: a header, one line per class and week, nothing about a pupil.
     let csv = app.get(&mut admin, &format!("/schools/{school}/absence/statistics.csv")).await;

@@ -1,7 +1,8 @@
 //! The authorization matrix: every route × every role, against what DOMAIN.md says
 //! each role may see. A route added to the code without a row here fails
 //! `every_route_is_in_the_matrix`, so no page escapes the matrix (and, through the
-//! file this test writes, the browser suite).
+//! file this test writes, the browser suite, and through [`cases`], the hostile-input
+//! test in `hostile.rs`).
 
 use std::collections::BTreeSet;
 
@@ -12,7 +13,7 @@ use crate::helpers::{spawn_app_at_school, Browser, TestApp, TestResponse};
 
 /// What a request may come to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     /// 2xx, or a redirect somewhere other than the sign-in page.
     Allowed,
     /// 404: the same as for something that does not exist.
@@ -41,7 +42,7 @@ fn outcome(res: &TestResponse) -> Option<Outcome> {
 }
 
 /// Everyone who can sign in, and the anonymous visitor ("").
-const PERSONAS: &[&str] = &[
+pub(crate) const PERSONAS: &[&str] = &[
     "",
     "office_clerk",
     "principal",
@@ -62,26 +63,26 @@ const PERSONAS: &[&str] = &[
 /// Roles that read every pupil of Fjordvik.
 const TENANT_WIDE: &[&str] = &["municipal_director", "system_admin", "it_support"];
 
-struct Case {
-    method: &'static str,
+pub(crate) struct Case {
+    pub(crate) method: &'static str,
     /// The route as registered (`/pupils/{pupil_id}`).
-    route: &'static str,
+    pub(crate) route: &'static str,
     /// A concrete path, and a label for the resource it names.
-    path: String,
-    what: &'static str,
-    form: Vec<(&'static str, String)>,
+    pub(crate) path: String,
+    pub(crate) what: &'static str,
+    pub(crate) form: Vec<(&'static str, String)>,
     /// Who is allowed; who is refused (403); everyone else signed in gets `others`.
-    allowed: Vec<&'static str>,
-    refused: Vec<&'static str>,
-    others: Outcome,
-    anonymous: Outcome,
+    pub(crate) allowed: Vec<&'static str>,
+    pub(crate) refused: Vec<&'static str>,
+    pub(crate) others: Outcome,
+    pub(crate) anonymous: Outcome,
 }
 
 fn with(list: &[&'static str], more: &[&'static str]) -> Vec<&'static str> {
     list.iter().chain(more).copied().collect()
 }
 
-struct Fixtures {
+pub(crate) struct Fixtures {
     solbakken: Uuid,
     ungdom: Uuid,
     nordlys: Uuid,
@@ -148,7 +149,7 @@ async fn scalar(app: &TestApp, sql: &str) -> Uuid {
     sqlx::query_scalar(sql).fetch_one(&app.owner).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-async fn fixtures(app: &TestApp) -> Fixtures {
+pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
     let school = |name: &'static str| format!("SELECT id FROM schools WHERE name = '{name}'");
     let person = |given: &'static str, family: &'static str| {
         format!("SELECT id FROM persons WHERE given_name = '{given}' AND family_name = '{family}' AND birth_date > '2005-01-01'")
@@ -212,7 +213,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     }
 }
 
-fn cases(f: &Fixtures) -> Vec<Case> {
+pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
     let public = |method, route: &'static str, path: &str, what| Case {
         method,
         route,
@@ -510,7 +511,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
 }
 
 impl Case {
-    fn expected(&self, persona: &str) -> Outcome {
+    pub(crate) fn expected(&self, persona: &str) -> Outcome {
         if self.allowed.contains(&persona) {
             Allowed
         } else if self.refused.contains(&persona) {
@@ -523,7 +524,7 @@ impl Case {
     }
 }
 
-async fn browser_for(app: &TestApp, persona: &str) -> Browser {
+pub(crate) async fn browser_for(app: &TestApp, persona: &str) -> Browser {
     if persona.is_empty() {
         let mut b = Browser::default();
         app.get(&mut b, "/sign-in").await;

@@ -158,6 +158,69 @@ async fn a_good_file_imports_and_a_second_run_changes_nothing() {
     assert_eq!(snapshot(&app).await, before, "a second run wrote something");
 }
 
+/// H-numbers identify a health service's auxiliary record, not a person in the
+/// population register: refused everywhere. Synthetic (test population) numbers only
+/// where the municipality is flagged as a test or demo one, as the demo's are.
+#[tokio::test]
+async fn h_numbers_are_refused_and_synthetic_numbers_only_in_a_test_municipality() {
+    let app = spawn_app().await;
+    let before = snapshot(&app).await;
+    let mut lines = example_lines();
+    lines.push("200010;15451012344;Hanna;Helse;912675378;7956;100;2024-08-01;;nei".to_owned());
+    let file = csv(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        problems(import(&app, "fjordvik", &file, options()).await),
+        vec![
+            "line 8: national id 154510 *****: an H-number is a health service's auxiliary number, \
+             not a person's number in the population register"
+        ]
+    );
+    assert_eq!(snapshot(&app).await, before, "a rejected file wrote something");
+
+    // Fjordvik as a production municipality: the example's synthetic numbers are refused,
+    // every line named.
+    let flag = |on: bool| {
+        sqlx::query("UPDATE tenants SET allows_synthetic_ids = $1 WHERE slug = 'fjordvik'").bind(on).execute(&app.owner)
+    };
+    flag(false).await.unwrap();
+    let got = problems(import(&app, "fjordvik", EXAMPLE, options()).await);
+    assert_eq!(got.len(), 6, "{got:?}");
+    for (line, message) in (2..).zip(&got) {
+        assert!(message.starts_with(&format!("line {line}: national id ")), "{message}");
+        assert!(
+            message.ends_with(
+                "*****: a synthetic number (Skatteetaten's test population); this municipality takes real numbers only"
+            ),
+            "{message}"
+        );
+    }
+    assert_eq!(snapshot(&app).await, before, "a rejected file wrote something");
+    // The demo's own flag: the same file is accepted.
+    flag(true).await.unwrap();
+    let report = import(&app, "fjordvik", EXAMPLE, options()).await.unwrap();
+    assert_eq!(report.persons_created, 5);
+}
+
+/// A name typed with a combining ring is stored composed (NFC), and the same file
+/// written either way is the same file to Tavle.
+#[tokio::test]
+async fn names_are_stored_in_nfc() {
+    let app = spawn_app().await;
+    let decomposed = String::from_utf8(EXAMPLE.to_vec()).unwrap().replace("Lunde", "La\u{30a}nde");
+    assert!(decomposed.contains('\u{30a}'));
+    import(&app, "fjordvik", decomposed.as_bytes(), options()).await.unwrap();
+    let family: String = sqlx::query_scalar("SELECT family_name FROM persons WHERE national_id = '14857943288'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(family, "L\u{e5}nde");
+    let composed = decomposed.replace("La\u{30a}nde", "L\u{e5}nde");
+    let before = snapshot(&app).await;
+    let again = import(&app, "fjordvik", composed.as_bytes(), options()).await.unwrap();
+    assert!(!again.changed(), "{again:?}");
+    assert_eq!(snapshot(&app).await, before);
+}
+
 #[tokio::test]
 async fn a_file_with_bad_lines_applies_nothing_and_reports_every_line() {
     let app = spawn_app().await;

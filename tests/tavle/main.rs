@@ -21,6 +21,7 @@ mod bounds;
 mod cli;
 mod client_address;
 mod external_postgres;
+mod hostile;
 mod hr_import;
 mod leave;
 mod mail;

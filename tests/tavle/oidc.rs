@@ -198,6 +198,24 @@ fn url_with_param(path_and_query: &str, name: &str, value: &str) -> String {
     format!("{}?{}", url.path(), url.query().unwrap_or_default())
 }
 
+/// The pupil signed in with Feide, then a guardian with ID-porten in the same
+/// browser: the pupil's session ends, and a copy of its cookie opens nothing.
+#[tokio::test]
+async fn a_sign_in_through_a_provider_ends_the_browser_s_previous_session() {
+    let app = app_with_providers().await;
+    let (mut b, res) = sign_in(&app, "feide", "emma", PASSWORD_ONLY).await;
+    assert_redirects_to(&res, "/");
+    let before = b.clone();
+    assert_eq!(app.get(&mut before.clone(), "/absence/me").await.status, StatusCode::OK);
+    let callback = to_callback(&app, &mut b, "idporten", &persona_pid("guardian"), "idporten-loa-substantial").await;
+    assert!(has_session(&b), "the browser still carries the pupil's cookie to the callback");
+    assert_redirects_to(&app.get(&mut b, &callback).await, "/");
+    assert_eq!(app.get(&mut b, "/timetable").await.status, StatusCode::OK);
+    assert_redirects_to(&app.get(&mut before.clone(), "/absence/me").await, "/sign-in");
+    let methods: Vec<String> = sqlx::query_scalar("SELECT method FROM sessions").fetch_all(&app.owner).await.unwrap();
+    assert_eq!(methods, vec!["idporten".to_owned()], "only the guardian's session is left");
+}
+
 #[tokio::test]
 async fn a_feide_user_id_presented_with_another_subject_is_refused() {
     let app = app_with_providers().await;

@@ -63,6 +63,38 @@ async fn office_clerk_finds_a_pupil_by_name_and_opens_the_card() {
     assert_eq!(card.headers.get("cache-control").unwrap(), "no-store");
 }
 
+/// Names are stored in Unicode NFC; an å typed as a + combining ring (as some
+/// keyboards and pasted text send it) finds the same pupils as the composed å.
+#[tokio::test]
+async fn a_search_with_a_combining_ring_finds_the_names_with_a_ring() {
+    let app = spawn_app().await;
+    let clerk = app.sign_in_as("office_clerk").await;
+    let solbakken = school_id(&app, "Solbakken skole").await;
+    let (pupil, family): (Uuid, String) = sqlx::query_as(
+        "SELECT p.id, p.family_name FROM enrolments e JOIN persons p ON p.tenant_id = e.tenant_id AND p.id = e.pupil_id \
+         WHERE e.school_id = $1 AND e.to_date IS NULL AND p.family_name ~ '[åÅ]' ORDER BY p.id LIMIT 1",
+    )
+    .bind(solbakken)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let decomposed = family.replace('å', "a\u{30a}").replace('Å', "A\u{30a}");
+    assert_ne!(decomposed, family);
+    let search = |q: String| {
+        let (app, mut clerk) = (&app, clerk.clone());
+        async move {
+            let res = app.post_form(&mut clerk, &format!("/schools/{solbakken}/pupils"), &[("q", q.as_str())]).await;
+            assert_eq!(res.status, StatusCode::OK);
+            res.html().select_attrs("table tbody a", "href")
+        }
+    };
+    let composed = search(family.clone()).await;
+    assert!(composed.contains(&format!("/pupils/{pupil}")), "the composed spelling finds the pupil");
+    assert_eq!(search(decomposed).await, composed, "the decomposed spelling finds the same pupils");
+    // And a part of a name: the ring alone after an a.
+    assert!(search("a\u{30a}".to_owned()).await.contains(&format!("/pupils/{pupil}")));
+}
+
 #[tokio::test]
 async fn revealing_a_national_id_is_explicit_and_audited() {
     let app = spawn_app().await;

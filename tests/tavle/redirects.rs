@@ -17,15 +17,12 @@ async fn the_language_switch_follows_only_local_paths() {
         ("/%09/evil.example", "/"),
         ("%2F%0D%0ASet-Cookie:%20x%3Dy", "/"),
         ("/%0A/evil.example", "/"),
-        ("/%00", "/"),
         ("//evil.example", "/"),
         ("/%5Cevil.example", "/"),
         ("https://evil.example/", "/"),
         ("/%252F%252Fevil.example", "/"),
         ("/%25252F%25252Fevil.example", "/%252F%252Fevil.example"),
         ("/%2F%2Fevil.example", "/"),
-        // Not UTF-8 once decoded.
-        ("/%FF", "/"),
         ("", "/"),
     ];
     for (next, want) in cases {
@@ -33,6 +30,13 @@ async fn the_language_switch_follows_only_local_paths() {
         assert_eq!(res.status, StatusCode::SEE_OTHER, "next={next}: {}", res.status);
         assert_eq!(res.location.as_deref(), Some(want), "next={next}");
         assert!(res.set_cookies.iter().any(|c| c.starts_with("tavle-lang=en")), "next={next}");
+    }
+    // A NUL, or bytes that are not UTF-8 once decoded, never reach a handler: every route
+    // refuses such a query with the calm 400 page (issue 14, finding 9).
+    for next in ["/%00", "/%FF"] {
+        let res = app.get(&mut b, &format!("/language?lang=en&next={next}")).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "next={next}");
+        assert!(res.location.is_none(), "next={next}");
     }
     let long = format!("/language?lang=nb&next=/{}", "a".repeat(60_000));
     let res = app.get(&mut b, &long).await;

@@ -261,3 +261,33 @@ async fn the_audit_log_is_append_only_for_the_app() {
     let err = sqlx::query("DELETE FROM audit_events").execute(&mut *tx).await.unwrap_err();
     assert!(err.to_string().contains("permission denied"), "{err}");
 }
+
+/// Names are stored in Unicode NFC (the search normalises its term the same way), so
+/// no migration had to normalise existing rows: every name column of the demo data is
+/// NFC already. Checked over every text column called `name` or `…_name`.
+#[tokio::test]
+async fn every_stored_name_is_in_unicode_nfc() {
+    let app = spawn_app().await;
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+         WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.data_type = 'text' \
+           AND (c.column_name = 'name' OR c.column_name LIKE '%\\_name') ORDER BY 1, 2",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert!(columns.iter().any(|(t, c)| t == "persons" && c == "given_name"), "{columns:?}");
+    let mut checked = 0i64;
+    for (table, column) in &columns {
+        let (rows, not_nfc): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT count({column}), count(*) FILTER (WHERE normalize({column}, NFC) <> {column}) FROM {table}"
+        ))
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+        assert_eq!(not_nfc, 0, "{table}.{column}: {not_nfc} of {rows} not in NFC");
+        checked += rows;
+    }
+    assert!(checked > 3000, "names were checked ({checked})");
+}

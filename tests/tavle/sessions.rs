@@ -56,6 +56,49 @@ async fn a_former_employee_cannot_sign_in() {
     assert_eq!(res.html().select_texts("main"), res2.html().select_texts("main"));
 }
 
+/// A shared computer: the teacher signed in, then the office clerk in the same
+/// browser. The teacher's session ends on the server (a copy of its cookie opens
+/// nothing), recorded as the teacher's sign-out; also across municipalities.
+#[tokio::test]
+async fn signing_in_again_in_the_same_browser_ends_the_previous_session() {
+    let app = spawn_app().await;
+    let session = |b: &Browser| b.cookies.iter().find(|(k, _)| k == "tavle-session").map(|(_, v)| v.clone());
+    for (first, second) in [("teacher", "office_clerk"), ("smaoy_office_clerk", "guardian")] {
+        let mut b = app.sign_in_as(first).await;
+        let before = b.clone();
+        let (first_person, _) = app.persona(first).await;
+        let first_session: uuid::Uuid = sqlx::query_scalar("SELECT id FROM sessions WHERE person_id = $1")
+            .bind(first_person)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+        app.get(&mut b, "/sign-in").await;
+        let res = app.post_form(&mut b, "/sign-in/demo", &[("persona", second)]).await;
+        assert_redirects_to(&res, "/");
+        assert_ne!(session(&b), session(&before));
+        assert_eq!(app.get(&mut b, "/timetable").await.status, StatusCode::OK, "{second} is signed in");
+        // The first person's cookie, kept by someone, opens nothing any more.
+        let res = app.get(&mut before.clone(), "/timetable").await;
+        assert_redirects_to(&res, "/sign-in");
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE person_id = $1")
+            .bind(first_person)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "{first}'s session is gone");
+        sqlx::query("SELECT tavle_audit_sweep()").execute(&app.owner).await.unwrap();
+        let signed_out: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM audit_events WHERE action = 'sign_out' AND session_id = $1 AND actor_person_id = $2",
+        )
+        .bind(first_session)
+        .bind(first_person)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+        assert_eq!(signed_out, 1, "{first}'s session ending is audited like a sign-out");
+    }
+}
+
 #[tokio::test]
 async fn a_new_session_id_at_every_sign_in() {
     let app = spawn_app().await;
