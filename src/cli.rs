@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::app::{build_router, AppState, Mode};
+use crate::app::build_router;
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::db::{self, embedded};
 use crate::demo::{self, DemoSize};
 use crate::hr;
+use crate::state::{AppState, Mode};
 
 #[derive(Debug, Parser)]
 #[command(name = "tavle", version, about = "Tavle: the school administration portal of a Norwegian municipality")]

@@ -42,6 +42,13 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("TAVLE_LOG_FORMAT", "text", "`text` or `json`."),
 ];
 
+/// Demo mode offers the persona picker and shows a demo banner; production never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Demo,
+    Production,
+}
+
 /// A value that must never reach a log line.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

@@ -5,7 +5,8 @@
 //! PostgreSQL), `web` (layout, translations, security middleware), `auth` (sessions,
 //! the current user), `policy` (every access decision), `audit` (the append-only log).
 //! `hr` imports staff from the municipality's HR system (`tavle import hr`).
-//! `app` is the one place features are merged into the router.
+//! `app` is the one place features are merged into the router; `state` holds what
+//! every request may reach, and imports no feature.
 
 pub mod absence;
 pub mod admin;
@@ -25,5 +26,6 @@ pub mod policy;
 pub mod pupils;
 pub mod server;
 pub mod sfo;
+pub mod state;
 pub mod timetable;
 pub mod web;

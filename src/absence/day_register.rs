@@ -22,12 +22,12 @@ use super::domain::{self, Status};
 use super::parse_id;
 use super::queries;
 use super::register::parse_sent;
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceRegisterAccess};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 

@@ -39,10 +39,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render;
 

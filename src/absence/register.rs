@@ -16,12 +16,12 @@ use uuid::Uuid;
 use super::domain::{self, Status};
 use super::parse_id;
 use super::queries::{self, DayLessonRow, Entry, GroupLessonRow, GroupRow};
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceRegisterAccess};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
 

@@ -21,12 +21,12 @@ use super::parse_id;
 use super::queries::{self, DayReportRow};
 use super::review_queries::{self as rq, CodeRow, DayLessonRow};
 use super::totals::{self, DeductionRefusal};
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReviewAccess};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 

@@ -14,12 +14,12 @@ use uuid::Uuid;
 use super::day_queries::{self, Mode};
 use super::parse_id;
 use super::statistics_queries as sq;
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy;
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 

@@ -15,13 +15,13 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::domain::role::{Role, WorkplaceKind};
 use crate::error::{AppError, Result};
 use crate::policy::{self, RoleMappingAdmin};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
 

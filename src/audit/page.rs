@@ -22,7 +22,6 @@ use time::macros::format_description;
 use time::Date;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::audit::queries::{events, nameable, AuditFilter, Cursor};
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
@@ -30,6 +29,7 @@ use crate::db;
 use crate::domain::role::Role;
 use crate::error::Result;
 use crate::policy::{self, Purpose};
+use crate::state::AppState;
 use crate::web::i18n::{self, Lang};
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};

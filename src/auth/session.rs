@@ -13,9 +13,9 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::app::Mode;
 use crate::audit::{self, Action, Event};
 use crate::config::Config;
+use crate::config::Mode;
 use crate::db;
 use crate::domain::role::Role;
 use crate::error::Result;

@@ -6,12 +6,12 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::AppState;
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::Result;
 use crate::policy::Audience;
 use crate::pupils::queries::{self, ChildRow};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render;
 

@@ -12,12 +12,12 @@ use uuid::Uuid;
 
 use super::outbox::{self, ProblemRow, Requeue, StatusCounts};
 use super::parse_id;
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy;
+use crate::state::AppState;
 use crate::timetable::queries::{self as schools_q, SchoolRow};
 use crate::web::i18n;
 use crate::web::layout::Ui;

@@ -15,12 +15,12 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, GuardianDetail};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
 use queries::{AddressView, ClassRow, ListFilter, PupilCard, PupilRow, SchoolRow, PAGE_SIZE};

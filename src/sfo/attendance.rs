@@ -20,12 +20,12 @@ use super::page::{DayPage, DayRow, RowErrors, Sent};
 use super::parse_id;
 use super::queries::{self, ChildRow, Correction, SfoGroupRow};
 use crate::absence::domain as dates;
-use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, SfoAttendanceAccess};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 

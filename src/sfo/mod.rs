@@ -23,12 +23,12 @@ use axum::Router;
 use uuid::Uuid;
 
 use crate::absence::domain as dates;
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, Audience, Purpose};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render;
 

@@ -21,12 +21,12 @@ use super::fields::{self, hhmm, msg, Msg};
 use super::parse_id;
 use super::queries::{self, GroupInfo, LessonListRow, LessonRow, SubjectRow, TeacherRow};
 use super::week::weekday_n_key;
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, TimetableEditor};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
 

@@ -14,12 +14,12 @@ use serde::Deserialize;
 use super::import::{self, ImportError, AUDIT_RESOURCE};
 use super::parse_id;
 use super::queries::{self, SchoolRow};
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy;
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
 

@@ -23,12 +23,12 @@ use axum::Router;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, Audience};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render;
 use queries::{GroupRow, SchoolRow, Target};

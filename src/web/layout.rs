@@ -4,10 +4,10 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::app::{AppState, Mode};
 use crate::error::{AppError, ErrorPage};
-use crate::web::context::RequestContext;
+use crate::state::{AppState, Mode};
 use crate::web::i18n::{self, Lang};
+use crate::web::request::RequestContext;
 
 #[derive(Debug, Clone)]
 pub struct NavLink {

@@ -4,10 +4,13 @@
 pub mod client;
 pub mod context;
 pub mod cookies;
+pub mod csp;
 pub mod expensive;
 pub mod i18n;
 pub mod layout;
+pub mod rate_limit;
 pub mod redirect;
+pub mod request;
 pub mod security;
 
 use askama::Template;

@@ -16,12 +16,12 @@ use super::queries::{self, CodeRow, GuardianRow, NewApplication};
 use super::{LeaveStatus, MAX_DAYS_AHEAD};
 use crate::absence::queries::{self as absence_queries, ChildRow};
 use crate::absence::{domain, parse_id};
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReportAccess, LeaveDecider};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 

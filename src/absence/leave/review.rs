@@ -14,12 +14,12 @@ use uuid::Uuid;
 use super::queries::{self, ApplicationRow, CodeRow, QueueRow};
 use super::LeaveStatus;
 use crate::absence::{domain, parse_id};
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy::{self, LeaveApplicationAccess, LeaveDecider};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 

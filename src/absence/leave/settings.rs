@@ -12,12 +12,12 @@ use serde::Deserialize;
 
 use super::queries::{self, SettingsRow};
 use crate::absence::parse_id;
-use crate::app::AppState;
 use crate::audit::{self, Action, Event};
 use crate::auth::Ctx;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::policy;
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 
