@@ -29,3 +29,4 @@ pub mod sfo;
 pub mod state;
 pub mod timetable;
 pub mod web;
+pub mod work;

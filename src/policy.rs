@@ -114,6 +114,77 @@ impl Purpose {
     }
 }
 
+/// What the policy answers when it allows something: the role the actor acts in (none
+/// for a guardian or a pupil, who act as themselves) and why. The audit log records both
+/// with every event (`Work::audit` takes the answer, so an event's role and purpose are
+/// always the ones the access decision gave).
+pub trait Access {
+    fn acting_as(&self) -> Option<Role>;
+    fn purpose(&self) -> Purpose;
+}
+
+/// `Access` for answers with a `role` (staff acting in that role) and a `purpose`.
+macro_rules! access_in_role {
+    ($($t:ty),* $(,)?) => {
+        $(impl Access for $t {
+            fn acting_as(&self) -> Option<Role> {
+                Some(self.role)
+            }
+            fn purpose(&self) -> Purpose {
+                self.purpose
+            }
+        })*
+    };
+}
+
+/// `Access` for answers whose `acting_as` is a role for staff and none for a guardian or pupil.
+macro_rules! access_acting_as {
+    ($($t:ty),* $(,)?) => {
+        $(impl Access for $t {
+            fn acting_as(&self) -> Option<Role> {
+                self.acting_as
+            }
+            fn purpose(&self) -> Purpose {
+                self.purpose
+            }
+        })*
+    };
+}
+
+/// `Access` for answers to a guardian or a pupil about a child or themself.
+macro_rules! access_as_themself {
+    ($($t:ty),* $(,)?) => {
+        $(impl Access for $t {
+            fn acting_as(&self) -> Option<Role> {
+                None
+            }
+            fn purpose(&self) -> Purpose {
+                self.purpose
+            }
+        })*
+    };
+}
+
+access_in_role!(
+    PupilListScope,
+    AuditLogAccess,
+    RoleMappingAdmin,
+    AbsenceRegisterAccess,
+    SchoolTimetableAccess,
+    TimetableEditor,
+    AbsenceReviewAccess,
+    AbsenceClassAccess,
+    SfoAttendanceAccess,
+    LeaveQueueScope,
+    LeaveApplicationAccess,
+    LeaveSettingsAccess,
+    AbsenceStatisticsAccess,
+    AbsenceSettingsEditor,
+    MailOutboxAccess,
+);
+access_acting_as!(PupilCardAccess, PupilTimetableAccess);
+access_as_themself!(AbsenceReportAccess, AbsenceOverviewAccess, SfoGuardianAccess);
+
 /// Roles that may read every pupil in the municipality.
 const TENANT_WIDE_PUPIL_READERS: [Role; 3] = [Role::MunicipalDirector, Role::SystemAdmin, Role::ItSupport];
 /// School roles that see the full pupil record at their school.
@@ -1005,13 +1076,20 @@ pub async fn sfo_attendance_access(conn: &mut PgConnection, actor: &Actor, group
     })
 }
 
+/// A guardian may see the SFO day of these children of theirs.
+#[derive(Debug, Clone)]
+pub struct SfoGuardianAccess {
+    pub children: Vec<Uuid>,
+    pub purpose: Purpose,
+}
+
 /// The children whose SFO day a guardian may see: those under their parental
 /// responsibility (`Actor::children`) whose whereabouts are not protected from them.
 /// Not found for anyone else.
-pub fn sfo_guardian_children(actor: &Actor) -> Result<Vec<Uuid>> {
+pub fn sfo_guardian_children(actor: &Actor) -> Result<SfoGuardianAccess> {
     let placed = actor.placed_children();
     if actor.audience == Audience::Guardian && !placed.is_empty() {
-        Ok(placed)
+        Ok(SfoGuardianAccess { children: placed, purpose: Purpose::GuardianAccess })
     } else {
         Err(AppError::NotFound)
     }

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -16,14 +16,12 @@ use uuid::Uuid;
 use super::domain::{self, Status};
 use super::parse_id;
 use super::queries::{self, DayLessonRow, Entry, GroupLessonRow, GroupRow};
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceRegisterAccess};
-use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 
 // ---- the day's lessons ------------------------------------------------------------
 
@@ -65,10 +63,10 @@ impl DayPage {
 }
 
 /// The lessons of a day (today unless `?date=`) that the actor may take the register for.
-pub async fn day(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<DayQuery>) -> Result<Response> {
-    let scope = policy::absence_register_scope(&ctx.actor)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let today = queries::today(&mut tx).await?;
+pub async fn day(mut work: Work, ui: Ui, Query(q): Query<DayQuery>) -> Result<Response> {
+    let actor = work.actor();
+    let scope = policy::absence_register_scope(&actor)?;
+    let today = queries::today(work.conn()).await?;
     let (date, date_error) = if q.date.trim().is_empty() {
         (Some(today), None)
     } else {
@@ -80,12 +78,12 @@ pub async fn day(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Quer
     };
     let lessons = match date {
         Some(d) => {
-            queries::lessons_on(&mut tx, d, ctx.actor.person_id, &scope.teacher_at, &scope.office_at, ui.lang).await?
+            queries::lessons_on(work.conn(), d, actor.person_id, &scope.teacher_at, &scope.office_at, ui.lang).await?
         }
         None => Vec::new(),
     };
-    let office = super::day_queries::office_links(&mut tx, &ctx.actor, &scope, date).await?;
-    tx.commit().await?;
+    let office = super::day_queries::office_links(work.conn(), &actor, &scope, date).await?;
+    work.commit().await?;
     let page = DayPage {
         office,
         date_value: date.map(domain::iso).unwrap_or_else(|| q.date.clone()),
@@ -322,47 +320,34 @@ async fn rows(
         .collect())
 }
 
-async fn load(state: &AppState, ctx: &Ctx, group_id: &str) -> Result<(db::Tx, AbsenceRegisterAccess, GroupRow)> {
+async fn load(work: &mut Work, group_id: &str) -> Result<(AbsenceRegisterAccess, GroupRow)> {
     let group_id = parse_id(group_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::absence_register_access(&mut tx, &ctx.actor, group_id).await?;
-    let group = queries::group(&mut tx, group_id).await?.ok_or(AppError::NotFound)?;
-    Ok((tx, access, group))
+    let actor = work.actor();
+    let access = policy::absence_register_access(work.conn(), &actor, group_id).await?;
+    let group = queries::group(work.conn(), group_id).await?.ok_or(AppError::NotFound)?;
+    Ok((access, group))
 }
 
 /// The register of one of the group's lessons on a day (`?date=&lesson=`).
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(group_id): Path<String>,
     Query(q): Query<RegisterQuery>,
 ) -> Result<Response> {
-    let (mut tx, access, group) = load(&state, &ctx, &group_id).await?;
-    let lessons = queries::group_lessons(&mut tx, access.group_id, ui.lang).await?;
+    let (access, group) = load(&mut work, &group_id).await?;
+    let lessons = queries::group_lessons(work.conn(), access.group_id, ui.lang).await?;
     let mut errors = RegisterErrors::default();
-    let (choice, date) = choose(&mut tx, &group, &lessons, &q.date, &q.lesson, false, &mut errors).await?;
+    let (choice, date) = choose(work.conn(), &group, &lessons, &q.date, &q.lesson, false, &mut errors).await?;
     let rows = match &choice {
-        Some(c) => rows(&mut tx, &access, c, &ui, None).await?,
+        Some(c) => rows(work.conn(), &access, c, &ui, None).await?,
         None => Vec::new(),
     };
     if let Some(c) = &choice {
         let subjects: Vec<Uuid> = rows.iter().map(|r| r.pupil_id).collect();
-        audit::record(
-            &mut tx,
-            &ctx,
-            Some(access.role.code()),
-            Event {
-                action: Action::Read,
-                resource: "absence_register",
-                resource_id: Some(c.lesson.id),
-                subjects: &subjects,
-                purpose: access.purpose,
-            },
-        )
-        .await?;
+        work.audit(&access, Action::Read, Resource::AbsenceRegister, Some(c.lesson.id), &subjects).await?;
     }
-    tx.commit().await?;
+    work.commit().await?;
     let status = if errors.choice() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = RegisterPage {
         date_value: date.map(domain::iso).unwrap_or_else(|| q.date.clone()),
@@ -428,22 +413,23 @@ pub(super) fn parse_sent(fields: Vec<(String, String)>, with_lesson: bool) -> Re
 /// Save the register. Pupils missing from the form are left as they are; a pupil
 /// not in the group that day, an unknown status or bad minutes refuse the whole save.
 pub async fn save(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(group_id): Path<String>,
     form: std::result::Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let Form(fields) = form.map_err(|_| AppError::BadRequest)?;
     let mut sent = parse_sent(fields, true)?;
-    let (mut tx, access, group) = load(&state, &ctx, &group_id).await?;
-    let lessons = queries::group_lessons(&mut tx, access.group_id, ui.lang).await?;
+    let (access, group) = load(&mut work, &group_id).await?;
+    let lessons = queries::group_lessons(work.conn(), access.group_id, ui.lang).await?;
     let mut errors = RegisterErrors::default();
-    let (choice, date) = choose(&mut tx, &group, &lessons, &sent.date, &sent.lesson, true, &mut errors).await?;
+    let (choice, date) = choose(work.conn(), &group, &lessons, &sent.date, &sent.lesson, true, &mut errors).await?;
     let mut entries = Vec::new();
     let mut rows_shown = Vec::new();
     if let Some(c) = &choice {
-        let members: HashSet<Uuid> = queries::member_ids(&mut tx, access.group_id, c.date).await?.into_iter().collect();
+        let members: HashSet<Uuid> =
+            queries::member_ids(work.conn(), access.group_id, c.date).await?.into_iter().collect();
         if sent.lines.keys().any(|id| !members.contains(id)) {
             errors.pupils = Some("absence.error.pupil_not_in_group");
         }
@@ -465,13 +451,12 @@ pub async fn save(
         }
         let refused = errors.pupils.is_some() || sent.lines.values().any(|l| l.error.is_some());
         if refused {
-            rows_shown = rows(&mut tx, &access, c, &ui, Some(&sent)).await?;
+            rows_shown = rows(work.conn(), &access, c, &ui, Some(&sent)).await?;
         }
     }
     let refused = choice.is_none() || errors.pupils.is_some() || rows_shown.iter().any(|r| r.error.is_some());
     if refused {
         // Nothing is stored; the form comes back as sent, with the messages.
-        tx.rollback().await?;
         let page = RegisterPage {
             date_value: date.map(domain::iso).unwrap_or_else(|| sent.date.clone()),
             lesson_value: sent.lesson.clone(),
@@ -487,22 +472,10 @@ pub async fn save(
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let Some(c) = choice else { return Err(AppError::BadRequest) };
-    queries::save_register(&mut tx, c.lesson.id, c.date, ctx.actor.person_id, access.source(), &entries).await?;
+    queries::save_register(work.conn(), c.lesson.id, c.date, actor.person_id, access.source(), &entries).await?;
     let subjects: Vec<Uuid> = entries.iter().map(|e| e.pupil_id).collect();
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(access.role.code()),
-        Event {
-            action: Action::Update,
-            resource: "absence_register",
-            resource_id: Some(c.lesson.id),
-            subjects: &subjects,
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&access, Action::Update, Resource::AbsenceRegister, Some(c.lesson.id), &subjects).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!(
         "/absence/groups/{}/register?date={}&lesson={}&saved=1",
         access.group_id,

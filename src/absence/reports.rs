@@ -5,7 +5,7 @@
 //! see every report of the child; a report that has not begun may be withdrawn.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -16,14 +16,12 @@ use uuid::Uuid;
 use super::domain;
 use super::parse_id;
 use super::queries::{self, ChildRow, NewReport, ReasonRow, ReportRow};
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
-use crate::policy;
-use crate::state::AppState;
+use crate::policy::{self, AbsenceReportAccess};
 use crate::web::layout::Ui;
 use crate::web::render_with;
+use crate::work::Work;
 
 /// How far ahead a guardian may report (planned absence beyond it is a leave
 /// application to the school, not a report).
@@ -142,59 +140,43 @@ pub struct ShowQuery {
     pub done: String,
 }
 
+/// The child's page with its reports, whose reading is audited.
 async fn page(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
+    work: &mut Work,
+    access: &AbsenceReportAccess,
     ui: Ui,
-    pupil: Uuid,
     form: ReportForm,
     errors: ReportErrors,
     notice: Option<&'static str>,
 ) -> Result<ChildPage> {
-    let child = queries::children(tx, &[pupil]).await?.into_iter().next().ok_or(AppError::NotFound)?;
-    let reasons = queries::guardian_reasons(tx, ui.lang).await?;
-    let reports = queries::reports_of(tx, pupil, ctx.actor.person_id, ui.lang).await?;
-    let today = queries::today(tx).await?;
+    let (pupil, me) = (access.pupil_id, work.actor().person_id);
+    let child = queries::children(work.conn(), &[pupil]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let reasons = queries::guardian_reasons(work.conn(), ui.lang).await?;
+    let reports = queries::reports_of(work.conn(), pupil, me, ui.lang).await?;
+    let today = queries::today(work.conn()).await?;
+    work.audit(access, Action::Read, Resource::AbsenceReports, Some(pupil), &[pupil]).await?;
     Ok(ChildPage { ui, child, reasons, reports, form, errors, today, notice })
-}
-
-async fn audit_read(tx: &mut sqlx::PgConnection, ctx: &Ctx, pupil: Uuid) -> Result<()> {
-    audit::record(
-        tx,
-        ctx,
-        Some(ctx.actor.audience.code()),
-        Event {
-            action: Action::Read,
-            resource: "absence_reports",
-            resource_id: Some(pupil),
-            subjects: &[pupil],
-            purpose: policy::Purpose::GuardianAccess,
-        },
-    )
-    .await
 }
 
 /// The child's reports and the form for a new one.
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let pupil = parse_id(&pupil_id)?;
-    let access = policy::absence_report_access(&ctx.actor, pupil)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let access = policy::absence_report_access(&actor, pupil)?;
     let notice = match q.done.as_str() {
         "created" => Some("absence.report.created"),
         "withdrawn" => Some("absence.report.withdrawn"),
         _ => None,
     };
-    let today = queries::today(&mut tx).await?;
+    let today = queries::today(work.conn()).await?;
     let form = ReportForm { first_day: domain::iso(today), extent: "whole_day".to_owned(), ..ReportForm::default() };
-    let page = page(&mut tx, &ctx, ui, access.pupil_id, form, ReportErrors::default(), notice).await?;
-    audit_read(&mut tx, &ctx, access.pupil_id).await?;
-    tx.commit().await?;
+    let page = page(&mut work, &access, ui, form, ReportErrors::default(), notice).await?;
+    work.commit().await?;
     Ok(render_with(StatusCode::OK, &page))
 }
 
@@ -291,72 +273,45 @@ async fn check(
 /// Make a report. Refused whole (400) if the form has any field it should not; 422
 /// with the messages by the fields if it breaks a rule; nothing is stored then.
 pub async fn create(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     form: std::result::Result<Form<ReportForm>, FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let pupil = parse_id(&pupil_id)?;
-    let access = policy::absence_report_access(&ctx.actor, pupil)?;
+    let access = policy::absence_report_access(&actor, pupil)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let reasons = queries::guardian_reasons(&mut tx, ui.lang).await?;
+    let reasons = queries::guardian_reasons(work.conn(), ui.lang).await?;
     let mut errors = ReportErrors::default();
-    let Some(report) = check(&mut tx, access.pupil_id, &form, &reasons, &mut errors).await? else {
-        let page = page(&mut tx, &ctx, ui, access.pupil_id, form, errors, None).await?;
-        audit_read(&mut tx, &ctx, access.pupil_id).await?;
-        tx.commit().await?;
+    let Some(report) = check(work.conn(), access.pupil_id, &form, &reasons, &mut errors).await? else {
+        let page = page(&mut work, &access, ui, form, errors, None).await?;
+        work.commit().await?;
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
-    let id = queries::insert_report(&mut tx, access.pupil_id, ctx.actor.person_id, &report).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(ctx.actor.audience.code()),
-        Event {
-            action: Action::Create,
-            resource: "absence_report",
-            resource_id: Some(id),
-            subjects: &[access.pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let id = queries::insert_report(work.conn(), access.pupil_id, actor.person_id, &report).await?;
+    work.audit(&access, Action::Create, Resource::AbsenceReport, Some(id), &[access.pupil_id]).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/absence/children/{}?done=created", access.pupil_id)).into_response())
 }
 
 /// Withdraw a report that has not begun. One that has begun (or is not the child's)
 /// is not found: the school may already have acted on it.
 pub async fn withdraw(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     Path((pupil_id, report_id)): Path<(String, String)>,
     form: std::result::Result<Form<WithdrawForm>, FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let pupil = parse_id(&pupil_id)?;
     let report = parse_id(&report_id)?;
-    let access = policy::absence_report_access(&ctx.actor, pupil)?;
+    let access = policy::absence_report_access(&actor, pupil)?;
     let Form(_) = form.map_err(|_| AppError::BadRequest)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let today = queries::today(&mut tx).await?;
-    if !queries::withdraw_report(&mut tx, access.pupil_id, report, today).await? {
+    let today = queries::today(work.conn()).await?;
+    if !queries::withdraw_report(work.conn(), access.pupil_id, report, today).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(ctx.actor.audience.code()),
-        Event {
-            action: Action::Delete,
-            resource: "absence_report",
-            resource_id: Some(report),
-            subjects: &[access.pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&access, Action::Delete, Resource::AbsenceReport, Some(report), &[access.pupil_id]).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/absence/children/{}?done=withdrawn", access.pupil_id)).into_response())
 }

@@ -6,7 +6,7 @@
 //! not a review. Every change is audited in the same transaction.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -21,14 +21,12 @@ use super::parse_id;
 use super::queries::{self, DayReportRow};
 use super::review_queries::{self as rq, CodeRow, DayLessonRow};
 use super::totals::{self, DeductionRefusal};
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReviewAccess};
-use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render_with;
+use crate::work::Work;
 
 /// The review form. Strict: any other field (a "note", a "diagnosis") refuses the
 /// whole request before anything is read.
@@ -137,36 +135,24 @@ async fn page(
     Ok(ReviewPage { ui, t, codes, day, lessons, reports, form, errors, notice, max_error })
 }
 
-async fn audit_read(tx: &mut PgConnection, ctx: &Ctx, access: &AbsenceReviewAccess) -> Result<()> {
-    audit::record(
-        tx,
-        ctx,
-        Some(access.role.code()),
-        Event {
-            action: Action::Read,
-            resource: "absence_totals",
-            resource_id: Some(access.pupil_id),
-            subjects: &[access.pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await
+/// Looking at the review page is reading the pupil's absence totals.
+async fn audit_read(work: &mut Work, access: &AbsenceReviewAccess) -> Result<()> {
+    work.audit(access, Action::Read, Resource::AbsenceTotals, Some(access.pupil_id), &[access.pupil_id]).await
 }
 
 /// The pupil's totals, the days with absence, and the form for the chosen day (by
 /// default the oldest day nobody has reviewed).
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let pupil = parse_id(&pupil_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::absence_review_access(&mut tx, &ctx.actor, pupil).await?;
+    let access = policy::absence_review_access(work.conn(), &actor, pupil).await?;
     let notice = (q.done == "saved").then_some("totals.review.saved");
-    let t = overview::pupil_totals(&mut tx, access.pupil_id, ui.lang).await?;
+    let t = overview::pupil_totals(work.conn(), access.pupil_id, ui.lang).await?;
     let day = domain::parse_date(&q.date)
         .filter(|d| t.days.iter().any(|x| x.date == *d && x.has_absence()))
         .or_else(|| t.days.iter().find(|d| d.has_absence() && t.review_of(&d.date).is_none()).map(|d| d.date));
@@ -179,9 +165,10 @@ pub async fn show(
         },
         None => ReviewForm { date: day.map(domain::iso).unwrap_or_default(), ..ReviewForm::default() },
     };
-    let page = page(&mut tx, ui, access.pupil_id, day, form, ReviewErrors::default(), notice, String::new()).await?;
-    audit_read(&mut tx, &ctx, &access).await?;
-    tx.commit().await?;
+    let page =
+        page(work.conn(), ui, access.pupil_id, day, form, ReviewErrors::default(), notice, String::new()).await?;
+    audit_read(&mut work, &access).await?;
+    work.commit().await?;
     Ok(render_with(StatusCode::OK, &page))
 }
 
@@ -189,19 +176,18 @@ pub async fn show(
 /// the message by the field for a day without absence, an unknown code, or a
 /// deduction the rules do not allow (nothing is stored then).
 pub async fn save(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     form: std::result::Result<Form<ReviewForm>, FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let pupil = parse_id(&pupil_id)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::absence_review_access(&mut tx, &ctx.actor, pupil).await?;
-    rq::lock_pupil(&mut tx, access.pupil_id).await?;
-    let t = overview::pupil_totals(&mut tx, access.pupil_id, ui.lang).await?;
-    let codes = rq::codes(&mut tx, ui.lang).await?;
+    let access = policy::absence_review_access(work.conn(), &actor, pupil).await?;
+    rq::lock_pupil(work.conn(), access.pupil_id).await?;
+    let t = overview::pupil_totals(work.conn(), access.pupil_id, ui.lang).await?;
+    let codes = rq::codes(work.conn(), ui.lang).await?;
     let mut errors = ReviewErrors::default();
     let mut max_error = String::new();
     let day = domain::parse_date(&form.date).filter(|d| t.days.iter().any(|x| x.date == *d && x.has_absence()));
@@ -235,30 +221,25 @@ pub async fn save(
         }
     }
     let (Some(d), Some(c), false) = (day, code, errors.any()) else {
-        let page = page(&mut tx, ui, access.pupil_id, day, form, errors, None, max_error).await?;
-        audit_read(&mut tx, &ctx, &access).await?;
-        tx.commit().await?;
+        let page = page(work.conn(), ui, access.pupil_id, day, form, errors, None, max_error).await?;
+        audit_read(&mut work, &access).await?;
+        work.commit().await?;
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
     let existed = t.review_of(&d).is_some();
     let changed =
-        rq::save_review(&mut tx, access.pupil_id, d, &c.code, deduct, ctx.actor.person_id, access.source).await?;
+        rq::save_review(work.conn(), access.pupil_id, d, &c.code, deduct, actor.person_id, access.source).await?;
     if changed {
-        audit::record(
-            &mut tx,
-            &ctx,
-            Some(access.role.code()),
-            Event {
-                action: if existed { Action::Update } else { Action::Create },
-                resource: "absence_review",
-                resource_id: Some(access.pupil_id),
-                subjects: &[access.pupil_id],
-                purpose: access.purpose,
-            },
+        work.audit(
+            &access,
+            if existed { Action::Update } else { Action::Create },
+            Resource::AbsenceReview,
+            Some(access.pupil_id),
+            &[access.pupil_id],
         )
         .await?;
     }
-    tx.commit().await?;
+    work.commit().await?;
     let to = format!("/absence/pupils/{}/review?date={}&done=saved", access.pupil_id, domain::iso(d));
     Ok(Redirect::to(&to).into_response())
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -14,17 +14,12 @@ use uuid::Uuid;
 use super::day_queries::{self, Mode};
 use super::parse_id;
 use super::statistics_queries as sq;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;
-use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render_with;
-
-/// The audit log's name for the settings (a stored code: never rename it).
-pub const AUDIT_SETTINGS: &str = "absence_settings";
+use crate::work::Work;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SettingsQuery {
@@ -54,30 +49,29 @@ impl SettingsPage {
 }
 
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(school): Path<String>,
     Query(q): Query<SettingsQuery>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let school_id = parse_id(&school)?;
-    policy::absence_settings_editor(&ctx.actor, school_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let school_name = sq::school_name(&mut tx, school_id).await?.ok_or(AppError::NotFound)?;
-    let mode = day_queries::mode(&mut tx, school_id).await?;
-    tx.commit().await?;
+    policy::absence_settings_editor(&actor, school_id)?;
+    let school_name = sq::school_name(work.conn(), school_id).await?.ok_or(AppError::NotFound)?;
+    let mode = day_queries::mode(work.conn(), school_id).await?;
+    work.commit().await?;
     let page =
         SettingsPage { ui, school_id, school_name, mode: mode.code().to_owned(), error: None, saved: q.saved == "1" };
     Ok(render_with(StatusCode::OK, &page))
 }
 
 pub async fn save(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(school): Path<String>,
     form: std::result::Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let Form(fields) = form.map_err(|_| AppError::BadRequest)?;
     let mut sent = String::new();
     let mut seen = HashSet::new();
@@ -92,11 +86,9 @@ pub async fn save(
         }
     }
     let school_id = parse_id(&school)?;
-    let editor = policy::absence_settings_editor(&ctx.actor, school_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let school_name = sq::school_name(&mut tx, school_id).await?.ok_or(AppError::NotFound)?;
+    let editor = policy::absence_settings_editor(&actor, school_id)?;
+    let school_name = sq::school_name(work.conn(), school_id).await?.ok_or(AppError::NotFound)?;
     let Some(mode) = Mode::from_code(&sent) else {
-        tx.rollback().await?;
         let page = SettingsPage {
             ui,
             school_id,
@@ -107,20 +99,8 @@ pub async fn save(
         };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
-    day_queries::set_mode(&mut tx, school_id, mode, ctx.actor.person_id).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(editor.role.code()),
-        Event {
-            action: Action::Update,
-            resource: AUDIT_SETTINGS,
-            resource_id: Some(school_id),
-            subjects: &[],
-            purpose: editor.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    day_queries::set_mode(work.conn(), school_id, mode, actor.person_id).await?;
+    work.audit(&editor, Action::Update, Resource::AbsenceSettings, Some(school_id), &[]).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/schools/{school_id}/absence/settings?saved=1")).into_response())
 }

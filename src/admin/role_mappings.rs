@@ -7,7 +7,7 @@
 //! with its audit event: whole or nothing. An administrator cannot remove or re-map
 //! the mapping their own administrator access comes from (the policy says so).
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -15,15 +15,14 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::domain::role::{Role, WorkplaceKind};
 use crate::error::{AppError, Result};
-use crate::policy::{self, RoleMappingAdmin};
+use crate::policy;
 use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 
 const PATH: &str = "/admin/role-mappings";
 
@@ -188,11 +187,10 @@ fn done(status: &str) -> Response {
     Redirect::to(&format!("{PATH}?status={status}")).into_response()
 }
 
-async fn list(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<ListQuery>) -> Result<Response> {
-    policy::role_mapping_admin(&ctx.actor)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let rows = mappings(&mut tx).await?;
-    tx.commit().await?;
+async fn list(mut work: Work, ui: Ui, Query(q): Query<ListQuery>) -> Result<Response> {
+    policy::role_mapping_admin(&work.actor())?;
+    let rows = mappings(work.conn()).await?;
+    work.commit().await?;
     // "Change" fills the form with the mapping's current values.
     let form = rows
         .iter()
@@ -204,58 +202,44 @@ async fn list(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<L
     Ok(render(&page))
 }
 
-/// Re-render the page with errors (422); nothing was changed.
-async fn refuse(state: &AppState, ctx: &Ctx, ui: Ui, form: MappingForm, errors: MappingErrors) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let rows = mappings(&mut tx).await?;
-    tx.commit().await?;
+/// Re-render the page with errors (422); nothing was changed (the work is dropped
+/// uncommitted).
+async fn refuse(mut work: Work, ui: Ui, form: MappingForm, errors: MappingErrors) -> Result<Response> {
+    let rows = mappings(work.conn()).await?;
     let mut page = RoleMappingsPage::new(ui, rows, form);
     page.errors = errors;
     Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
-async fn record(conn: &mut PgConnection, ctx: &Ctx, admin: &RoleMappingAdmin, action: Action) -> Result<()> {
-    // A mapping concerns no person's data and has no id of its own; the event says
-    // who changed the mapping, how and when.
-    audit::record(
-        conn,
-        ctx,
-        Some(admin.role.code()),
-        Event { action, resource: "role_mapping", resource_id: None, subjects: &[], purpose: admin.purpose },
-    )
-    .await
-}
-
 /// Add a mapping, or give an existing (kind, code) another role.
-async fn save(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): Form<MappingForm>) -> Result<Response> {
-    let admin = policy::role_mapping_admin(&ctx.actor)?;
+async fn save(mut work: Work, ui: Ui, Form(form): Form<MappingForm>) -> Result<Response> {
+    let actor = work.actor();
+    let admin = policy::role_mapping_admin(&actor)?;
     let (kind, code, role) = match parse_mapping(&form) {
         Ok(m) => m,
-        Err(errors) => return refuse(&state, &ctx, ui, form, errors).await,
+        Err(errors) => return refuse(work, ui, form, errors).await,
     };
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
     let current: Option<String> = sqlx::query_scalar(
         "SELECT role FROM role_mappings WHERE workplace_kind = $1 AND position_code = $2 FOR UPDATE",
     )
     .bind(kind.code())
     .bind(&code)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(work.conn())
     .await?;
     if current.as_deref() == Some(role.code()) {
-        tx.commit().await?;
+        work.commit().await?;
         return Ok(done("unchanged"));
     }
-    if current.is_some() && !policy::keeps_own_admin_access(&mut tx, &ctx.actor, kind, &code, Some(role)).await? {
-        tx.rollback().await?;
+    if current.is_some() && !policy::keeps_own_admin_access(work.conn(), &actor, kind, &code, Some(role)).await? {
         let errors = MappingErrors { role: Some("admin.role_mappings.error.own_access"), ..Default::default() };
-        return refuse(&state, &ctx, ui, form, errors).await;
+        return refuse(work, ui, form, errors).await;
     }
     let action = if current.is_some() {
         sqlx::query("UPDATE role_mappings SET role = $3 WHERE workplace_kind = $1 AND position_code = $2")
             .bind(kind.code())
             .bind(&code)
             .bind(role.code())
-            .execute(&mut *tx)
+            .execute(work.conn())
             .await?;
         Action::Update
     } else {
@@ -263,11 +247,11 @@ async fn save(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): Form<
             "INSERT INTO role_mappings (tenant_id, workplace_kind, position_code, role) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
         )
-        .bind(ctx.actor.tenant_id)
+        .bind(actor.tenant_id)
         .bind(kind.code())
         .bind(&code)
         .bind(role.code())
-        .execute(&mut *tx)
+        .execute(work.conn())
         .await?;
         if inserted.rows_affected() == 0 {
             // Someone added the same mapping a moment ago.
@@ -275,8 +259,10 @@ async fn save(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): Form<
         }
         Action::Create
     };
-    record(&mut tx, &ctx, &admin, action).await?;
-    tx.commit().await?;
+    // A mapping concerns no person's data and has no id of its own; the event says
+    // who changed the mapping, how and when.
+    work.audit(&admin, action, Resource::RoleMapping, None, &[]).await?;
+    work.commit().await?;
     Ok(done(if action == Action::Create { "created" } else { "updated" }))
 }
 
@@ -288,30 +274,29 @@ pub struct RemoveForm {
     pub code: String,
 }
 
-async fn remove(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): Form<RemoveForm>) -> Result<Response> {
-    let admin = policy::role_mapping_admin(&ctx.actor)?;
+async fn remove(mut work: Work, ui: Ui, Form(form): Form<RemoveForm>) -> Result<Response> {
+    let actor = work.actor();
+    let admin = policy::role_mapping_admin(&actor)?;
     // The buttons carry values from the table; anything else is not our form.
     let kind = WorkplaceKind::from_code(&form.kind).ok_or(AppError::BadRequest)?;
     let code = parse_code(&form.code).ok_or(AppError::BadRequest)?.to_owned();
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    if !policy::keeps_own_admin_access(&mut tx, &ctx.actor, kind, &code, None).await? {
-        tx.rollback().await?;
+    if !policy::keeps_own_admin_access(work.conn(), &actor, kind, &code, None).await? {
         let button = format!("remove-{}-{code}", kind.code());
         let errors =
             MappingErrors { remove: Some((button, "admin.role_mappings.error.own_access")), ..Default::default() };
-        return refuse(&state, &ctx, ui, MappingForm::default(), errors).await;
+        return refuse(work, ui, MappingForm::default(), errors).await;
     }
     let removed = sqlx::query("DELETE FROM role_mappings WHERE workplace_kind = $1 AND position_code = $2")
         .bind(kind.code())
         .bind(&code)
-        .execute(&mut *tx)
+        .execute(work.conn())
         .await?;
     if removed.rows_affected() == 0 {
         // Already gone (another administrator, or a second click).
         return Err(AppError::Conflict);
     }
-    record(&mut tx, &ctx, &admin, Action::Delete).await?;
-    tx.commit().await?;
+    work.audit(&admin, Action::Delete, Resource::RoleMapping, None, &[]).await?;
+    work.commit().await?;
     Ok(done("removed"))
 }
 

@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -23,9 +23,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::audit::queries::{events, nameable, AuditFilter, Cursor};
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::domain::role::Role;
 use crate::error::Result;
 use crate::policy::{self, Purpose};
@@ -33,6 +31,7 @@ use crate::state::AppState;
 use crate::web::i18n::{self, Lang};
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 
 /// Names shown per event; a pupil list event concerns up to 50 pupils.
 const SUBJECTS_SHOWN: usize = 5;
@@ -184,19 +183,7 @@ fn role_label(lang: Lang, code: &str) -> String {
     i18n::t(lang, key).to_owned()
 }
 
-/// Translation key of a resource code; codes of features added later show as stored.
-fn resource_key(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "pupil_card" => "audit.resource.pupil_card",
-        "pupil_list" => "audit.resource.pupil_list",
-        "session" => "audit.resource.session",
-        "audit_log" => "audit.resource.audit_log",
-        "role_mapping" => "audit.resource.role_mapping",
-        _ => return None,
-    })
-}
-
-fn label(lang: Lang, key: Option<&'static str>, code: &str) -> String {
+fn label(lang: Lang, key: Option<&str>, code: &str) -> String {
     key.map_or_else(|| code.to_owned(), |k| i18n::t(lang, k).to_owned())
 }
 
@@ -257,18 +244,19 @@ impl AuditLogPage {
     }
 }
 
-async fn list(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(form): Query<FilterForm>) -> Result<Response> {
+async fn list(work: Work, ui: Ui, Query(form): Query<FilterForm>) -> Result<Response> {
     // Person ids never travel in a URL; hand-made ones are ignored.
     let form = FilterForm { actor: String::new(), subject: String::new(), ..form };
-    page(state, ctx, ui, form).await
+    page(work, ui, form).await
 }
 
-async fn search(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): Form<FilterForm>) -> Result<Response> {
-    page(state, ctx, ui, form).await
+async fn search(work: Work, ui: Ui, Form(form): Form<FilterForm>) -> Result<Response> {
+    page(work, ui, form).await
 }
 
-async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Response> {
-    let access = policy::audit_log_access(&ctx.actor)?;
+async fn page(mut work: Work, ui: Ui, form: FilterForm) -> Result<Response> {
+    let actor = work.actor();
+    let access = policy::audit_log_access(&actor)?;
     let (mut filter, mut errors) = parse_filter(&form);
     filter.schools = access.schools.clone();
     let mut view = AuditLogPage {
@@ -282,12 +270,11 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
         has_older: false,
         has_newer: false,
     };
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
     // Events other commits left pending get their place first: the log is never behind.
-    super::chain_pending(&mut tx, ctx.actor.tenant_id).await?;
+    super::chain_pending(work.conn(), actor.tenant_id).await?;
     let filter_ids: Vec<Uuid> = filter.actor.iter().chain(filter.subject.iter()).copied().collect();
     let schools = access.schools.as_deref();
-    let filter_names = nameable(&mut tx, &filter_ids, schools).await?;
+    let filter_names = nameable(work.conn(), &filter_ids, schools).await?;
     // An id of no one in this municipality (row-level security hides the others), or of
     // someone the reader may not name: the same answer for both filters. Checked along
     // with the other fields so that every mistake is reported at once.
@@ -299,7 +286,7 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
     }
     if errors.any() {
         // Nothing is shown or logged; the form comes back as typed.
-        tx.commit().await?;
+        work.commit().await?;
         view.errors = errors;
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &view));
     }
@@ -307,7 +294,7 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
     view.filter_actor = person(filter.actor);
     view.filter_subject = person(filter.subject);
 
-    let (raw, has_older, has_newer) = events(&mut tx, &filter).await?;
+    let (raw, has_older, has_newer) = events(work.conn(), &filter).await?;
     let mut actors: HashSet<Uuid> = HashSet::new();
     let mut subjects: HashSet<Uuid> = HashSet::new();
     for e in &raw {
@@ -315,8 +302,8 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
         subjects.extend(e.subject_ids.iter().flatten().take(SUBJECTS_SHOWN));
     }
     let wanted: Vec<Uuid> = actors.union(&subjects).copied().collect();
-    let found = nameable(&mut tx, &wanted, schools).await?;
-    let lang = ctx.lang;
+    let found = nameable(work.conn(), &wanted, schools).await?;
+    let lang = work.lang();
     let named = |id: Uuid| PersonRef { id, name: found.get(&id).cloned() };
     let events: Vec<EventRow> = raw
         .into_iter()
@@ -329,7 +316,11 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
                 actor: e.actor_person_id.map(named),
                 role: e.actor_role.as_deref().map(|r| role_label(lang, r)),
                 action: label(lang, Action::from_code(&e.action).map(Action::label_key), &e.action),
-                resource: label(lang, resource_key(&e.resource), &e.resource),
+                resource: label(
+                    lang,
+                    Resource::from_code(&e.resource).map(Resource::label_key).as_deref(),
+                    &e.resource,
+                ),
                 more_subjects: subjects.len().saturating_sub(SUBJECTS_SHOWN),
                 subjects: subjects.into_iter().take(SUBJECTS_SHOWN).map(named).collect(),
                 purpose: label(lang, Purpose::from_code(&e.purpose).map(Purpose::label_key), &e.purpose),
@@ -344,20 +335,8 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
     shown.extend(filter_ids.iter().copied());
     let mut shown: Vec<Uuid> = shown.into_iter().collect();
     shown.sort();
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(access.role.code()),
-        Event {
-            action: Action::Read,
-            resource: "audit_log",
-            resource_id: None,
-            subjects: &shown,
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&access, Action::Read, Resource::AuditLog, None, &shown).await?;
+    work.commit().await?;
     view.events = events;
     view.has_older = has_older;
     view.has_newer = has_newer;
@@ -443,17 +422,22 @@ mod tests {
         assert_eq!(f.cursor, Cursor::Newest);
     }
 
+    /// Every action, resource and purpose the log can hold has its name in every
+    /// language of the catalogue (a new one without fails here).
     #[test]
-    fn every_label_key_exists() {
-        let known: HashSet<&str> = i18n::keys(Lang::Nb).into_iter().collect();
-        let mut keys: Vec<&str> = Action::ALL.iter().map(|a| a.label_key()).collect();
-        keys.extend(Purpose::ALL.iter().map(|p| p.label_key()));
-        keys.extend(
-            ["pupil_card", "pupil_list", "session", "audit_log", "role_mapping"].iter().filter_map(|c| resource_key(c)),
-        );
-        keys.push("audit.role.staff");
-        for k in keys {
-            assert!(known.contains(k), "missing translation {k}");
+    fn every_action_resource_and_purpose_has_a_name_in_every_language() {
+        let mut keys: Vec<String> = Action::ALL.iter().map(|a| a.label_key().to_owned()).collect();
+        keys.extend(Resource::ALL.iter().map(|r| r.label_key()));
+        keys.extend(Purpose::ALL.iter().map(|p| p.label_key().to_owned()));
+        keys.push("audit.role.staff".to_owned());
+        for lang in Lang::ALL {
+            let known: HashSet<&str> = i18n::keys(lang).into_iter().collect();
+            for k in &keys {
+                assert!(known.contains(k.as_str()), "missing translation {k} ({lang:?})");
+            }
         }
+        // And the codes never collide.
+        let codes: HashSet<&str> = Resource::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes.len(), Resource::ALL.len());
     }
 }

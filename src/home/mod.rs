@@ -1,19 +1,17 @@
 //! The start page: a welcome for visitors, and for a signed-in person the places
 //! their role leads to.
 
-use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use crate::auth::Ctx;
-use crate::db;
 use crate::error::Result;
 use crate::policy::Audience;
 use crate::pupils::queries::{self, ChildRow};
 use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render;
+use crate::work::Work;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(show))
@@ -30,8 +28,8 @@ pub struct StartPage {
     pub own_card: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, ui: Ui, ctx: Option<Ctx>) -> Result<Response> {
-    let Some(ctx) = ctx else {
+async fn show(ui: Ui, work: Option<Work>) -> Result<Response> {
+    let Some(mut work) = work else {
         return Ok(render(&StartPage {
             ui,
             may_list_pupils: false,
@@ -41,15 +39,13 @@ async fn show(State(state): State<AppState>, ui: Ui, ctx: Option<Ctx>) -> Result
             own_card: None,
         }));
     };
-    let actor = &ctx.actor;
+    let actor = work.actor();
     let children = if actor.audience == Audience::Guardian && !actor.children.is_empty() {
-        let mut tx = db::begin(&state.db, actor.tenant_id).await?;
-        let rows = queries::children(&mut tx, &actor.children, &actor.placed_children()).await?;
-        tx.commit().await?;
-        rows
+        queries::children(work.conn(), &actor.children, &actor.placed_children()).await?
     } else {
         Vec::new()
     };
+    work.commit().await?;
     Ok(render(&StartPage {
         may_list_pupils: actor.may_list_pupils(),
         may_view_audit: actor.may_view_audit(),

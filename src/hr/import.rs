@@ -17,13 +17,10 @@ use uuid::Uuid;
 
 use super::apply::{Apply, Employments, Known};
 use super::file::{self, LineError};
-use crate::audit::{self, Action, Event};
+use crate::audit::{self, Action, Resource};
 use crate::db;
 use crate::error::AppError;
 use crate::policy::Purpose;
-
-/// The audit log's name for an HR import (a stored code: never rename it).
-pub const AUDIT_RESOURCE: &str = "hr_import";
 
 /// How to import.
 #[derive(Debug, Clone, Copy, Default)]
@@ -195,14 +192,10 @@ pub async fn import(
     let Apply { report, subjects, .. } = apply;
     if report.changed() {
         let subjects: Vec<Uuid> = subjects.into_iter().collect();
-        let event = Event {
-            action: Action::Import,
-            resource: AUDIT_RESOURCE,
-            resource_id: None,
-            subjects: &subjects,
-            purpose: Purpose::SystemAdministration,
-        };
-        audit::insert(&mut tx, tenant, None, None, None, None, event).await.map_err(ImportError::Audit)?;
+        let purpose = Purpose::SystemAdministration;
+        audit::record_by_system(&mut tx, tenant, Action::Import, Resource::HrImport, None, &subjects, purpose)
+            .await
+            .map_err(ImportError::Audit)?;
     }
     if options.dry_run {
         tx.rollback().await?;

@@ -7,7 +7,7 @@
 
 pub mod queries;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -15,14 +15,13 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, GuardianDetail};
 use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 use queries::{AddressView, ClassRow, ListFilter, PupilCard, PupilRow, SchoolRow, PAGE_SIZE};
 
 pub fn router() -> Router<AppState> {
@@ -44,11 +43,11 @@ pub struct SchoolsPage {
     pub schools: Vec<SchoolRow>,
 }
 
-async fn schools(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let ids = policy::pupil_list_schools(&mut tx, &ctx.actor).await?;
-    let schools = queries::schools(&mut tx, &ids).await?;
-    tx.commit().await?;
+async fn schools(mut work: Work, ui: Ui) -> Result<Response> {
+    let actor = work.actor();
+    let ids = policy::pupil_list_schools(work.conn(), &actor).await?;
+    let schools = queries::schools(work.conn(), &ids).await?;
+    work.commit().await?;
     match schools.as_slice() {
         [] => Err(AppError::NotFound),
         [one] => Ok(Redirect::to(&format!("/schools/{}/pupils", one.id)).into_response()),
@@ -185,41 +184,28 @@ impl ListPage {
     }
 }
 
-async fn list(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(school_id): Path<String>,
-    Query(form): Query<FilterForm>,
-) -> Result<Response> {
+async fn list(work: Work, ui: Ui, Path(school_id): Path<String>, Query(form): Query<FilterForm>) -> Result<Response> {
     // A name never travels in a URL; a hand-made one is ignored.
     let form = FilterForm { q: String::new(), ..form };
-    list_page(state, ctx, ui, &school_id, form).await
+    list_page(work, ui, &school_id, form).await
 }
 
-async fn search(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(school_id): Path<String>,
-    Form(form): Form<FilterForm>,
-) -> Result<Response> {
-    list_page(state, ctx, ui, &school_id, form).await
+async fn search(work: Work, ui: Ui, Path(school_id): Path<String>, Form(form): Form<FilterForm>) -> Result<Response> {
+    list_page(work, ui, &school_id, form).await
 }
 
-async fn list_page(state: AppState, ctx: Ctx, ui: Ui, school_id: &str, form: FilterForm) -> Result<Response> {
+async fn list_page(mut work: Work, ui: Ui, school_id: &str, form: FilterForm) -> Result<Response> {
     let school_id = parse_id(school_id)?;
-    let scope = policy::pupil_list_scope(&ctx.actor, school_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let school = queries::schools(&mut tx, &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
-    let classes = queries::classes(&mut tx, school_id).await?;
+    let scope = policy::pupil_list_scope(&work.actor(), school_id)?;
+    let school = queries::schools(work.conn(), &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let classes = queries::classes(work.conn(), school_id).await?;
     let (filter, errors) = parse_filter(&form, &school, &classes);
     let grades = (school.first_grade..=school.last_grade).collect();
     let without_birth_date =
-        if scope.keeps_register { queries::without_birth_date(&mut tx, school_id).await? } else { 0 };
+        if scope.keeps_register { queries::without_birth_date(work.conn(), school_id).await? } else { 0 };
     if errors.any() {
         // Nothing is searched or logged; the form comes back as typed.
-        tx.commit().await?;
+        work.commit().await?;
         let page = ListPage {
             ui,
             school,
@@ -237,22 +223,10 @@ async fn list_page(state: AppState, ctx: Ctx, ui: Ui, school_id: &str, form: Fil
         };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
-    let (pupils, total) = queries::list(&mut tx, &scope, &filter).await?;
+    let (pupils, total) = queries::list(work.conn(), &scope, &filter).await?;
     let subjects: Vec<Uuid> = pupils.iter().map(|p| p.id).collect();
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(scope.role.code()),
-        Event {
-            action: Action::Read,
-            resource: "pupil_list",
-            resource_id: Some(school_id),
-            subjects: &subjects,
-            purpose: scope.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&scope, Action::Read, Resource::PupilList, Some(school_id), &subjects).await?;
+    work.commit().await?;
     let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     Ok(render(&ListPage {
         ui,
@@ -313,44 +287,27 @@ impl CardPage {
     }
 }
 
-async fn show(State(state): State<AppState>, ctx: Ctx, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
-    card_page(state, ctx, ui, &pupil_id, false).await
+async fn show(work: Work, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
+    card_page(work, ui, &pupil_id, false).await
 }
 
 /// Show the full national id once, on this response only (never in a URL), and
 /// record that it was shown.
-async fn reveal_national_id(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(pupil_id): Path<String>,
-) -> Result<Response> {
-    card_page(state, ctx, ui, &pupil_id, true).await
+async fn reveal_national_id(work: Work, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
+    card_page(work, ui, &pupil_id, true).await
 }
 
-async fn card_page(state: AppState, ctx: Ctx, ui: Ui, pupil_id: &str, reveal: bool) -> Result<Response> {
+async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: bool) -> Result<Response> {
     let pupil_id = parse_id(pupil_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::pupil_card_access(&mut tx, &ctx.actor, pupil_id).await?;
+    let actor = work.actor();
+    let access = policy::pupil_card_access(work.conn(), &actor, pupil_id).await?;
     if reveal && !access.reveal_national_id {
         return Err(AppError::Forbidden);
     }
-    let card = queries::card(&mut tx, &access, reveal).await?.ok_or(AppError::NotFound)?;
-    let role = access.acting_as.map(|r| r.code()).unwrap_or(ctx.actor.audience.code());
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(role),
-        Event {
-            action: if reveal { Action::RevealNationalId } else { Action::Read },
-            resource: "pupil_card",
-            resource_id: Some(pupil_id),
-            subjects: &[pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let card = queries::card(work.conn(), &access, reveal).await?.ok_or(AppError::NotFound)?;
+    let action = if reveal { Action::RevealNationalId } else { Action::Read };
+    work.audit(&access, action, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?;
+    work.commit().await?;
     Ok(render(&CardPage {
         ui,
         guardian_contact: access.guardians == GuardianDetail::Contact,

@@ -7,7 +7,7 @@
 //! `lesson`); the municipality's timetable writers are serialised so that two clashing
 //! lessons cannot both pass the check.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,14 +21,13 @@ use super::fields::{self, hhmm, msg, Msg};
 use super::parse_id;
 use super::queries::{self, GroupInfo, LessonListRow, LessonRow, SubjectRow, TeacherRow};
 use super::week::weekday_n_key;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, TimetableEditor};
 use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 
 /// The audit log's name for a lesson (a stored code: never rename it).
 pub const AUDIT_RESOURCE: &str = "lesson";
@@ -298,23 +297,16 @@ fn done(group: Uuid, status: &str) -> Response {
 }
 
 /// The group, and the actor's right to edit its school's timetable. Not found otherwise.
-async fn group_for_editor(conn: &mut PgConnection, ctx: &Ctx, raw: &str) -> Result<(GroupInfo, TimetableEditor)> {
+async fn group_for_editor(work: &mut Work, raw: &str) -> Result<(GroupInfo, TimetableEditor)> {
     let id = parse_id(raw)?;
-    let group = queries::group(conn, id).await?.ok_or(AppError::NotFound)?;
-    let editor = policy::timetable_editor(&ctx.actor, group.school_id)?;
+    let group = queries::group(work.conn(), id).await?.ok_or(AppError::NotFound)?;
+    let editor = policy::timetable_editor(&work.actor(), group.school_id)?;
     Ok((group, editor))
 }
 
-async fn list(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(group_id): Path<String>,
-    Query(q): Query<ListQuery>,
-) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let (group, _) = group_for_editor(&mut tx, &ctx, &group_id).await?;
-    let rows = queries::group_lessons(&mut tx, group.id).await?;
+async fn list(mut work: Work, ui: Ui, Path(group_id): Path<String>, Query(q): Query<ListQuery>) -> Result<Response> {
+    let (group, _) = group_for_editor(&mut work, &group_id).await?;
+    let rows = queries::group_lessons(work.conn(), group.id).await?;
     let form = rows
         .iter()
         .find(|r| r.lesson.id.to_string() == q.lesson)
@@ -324,64 +316,34 @@ async fn list(
             valid_from: group.year_starts.to_string(),
             ..LessonForm::default()
         });
-    let p = page(&mut tx, ui, group, form, LessonErrors::default(), status_key(&q.status)).await?;
-    tx.commit().await?;
+    let p = page(work.conn(), ui, group, form, LessonErrors::default(), status_key(&q.status)).await?;
+    work.commit().await?;
     Ok(render(&p))
 }
 
-async fn refuse(
-    mut conn: db::Tx,
-    ui: Ui,
-    group: GroupInfo,
-    form: LessonForm,
-    errors: LessonErrors,
-) -> Result<Response> {
-    let p = page(&mut conn, ui, group, form, errors, None).await?;
-    // Nothing was written; end the transaction without keeping anything.
-    conn.rollback().await?;
+/// The form again with its errors; nothing was written, and the work (dropped
+/// uncommitted) keeps nothing.
+async fn refuse(mut work: Work, ui: Ui, group: GroupInfo, form: LessonForm, errors: LessonErrors) -> Result<Response> {
+    let p = page(work.conn(), ui, group, form, errors, None).await?;
     Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &p))
 }
 
-async fn record(
-    conn: &mut PgConnection,
-    ctx: &Ctx,
-    editor: &TimetableEditor,
-    action: Action,
-    lesson: Uuid,
-    teachers: &[Option<Uuid>],
-) -> Result<()> {
-    // A lesson is no pupil's data; its teacher's work plan is the teacher's.
+/// A lesson's change is audited with its teachers (before and after) as subjects: a
+/// lesson is no pupil's data, but a teacher's work plan is the teacher's.
+fn teachers_of(teachers: &[Option<Uuid>]) -> Vec<Uuid> {
     let mut subjects: Vec<Uuid> = teachers.iter().flatten().copied().collect();
     subjects.sort();
     subjects.dedup();
-    audit::record(
-        conn,
-        ctx,
-        Some(editor.role.code()),
-        Event {
-            action,
-            resource: AUDIT_RESOURCE,
-            resource_id: Some(lesson),
-            subjects: &subjects,
-            purpose: editor.purpose,
-        },
-    )
-    .await
+    subjects
 }
 
 const LESSON_COLUMNS: &str = "id, group_id, subject_id, teacher_id, room, weekday, starts, ends, valid_from, valid_to";
 
 /// Add a lesson, or change the one the form names.
-async fn save(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(group_id): Path<String>,
-    Form(form): Form<LessonForm>,
-) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let (group, editor) = group_for_editor(&mut tx, &ctx, &group_id).await?;
-    queries::lock_timetable(&mut tx, ctx.actor.tenant_id).await?;
+async fn save(mut work: Work, ui: Ui, Path(group_id): Path<String>, Form(form): Form<LessonForm>) -> Result<Response> {
+    let (group, editor) = group_for_editor(&mut work, &group_id).await?;
+    let tenant = work.actor().tenant_id;
+    queries::lock_timetable(work.conn(), tenant).await?;
     let existing: Option<LessonRow> = match form.lesson.trim() {
         "" => None,
         raw => {
@@ -391,30 +353,30 @@ async fn save(
             ))
             .bind(id)
             .bind(group.id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(work.conn())
             .await?;
             // Removed meanwhile (another clerk, another tab).
             Some(row.ok_or(AppError::Conflict)?)
         }
     };
-    let subjects = queries::subjects(&mut tx).await?;
+    let subjects = queries::subjects(work.conn()).await?;
     let mut planned = match parse_form(&form, &group, &subjects) {
         Ok(l) => l,
-        Err(errors) => return refuse(tx, ui, group, form, *errors).await,
+        Err(errors) => return refuse(work, ui, group, form, *errors).await,
     };
     planned.id = existing.as_ref().map_or_else(Uuid::new_v4, |e| e.id);
     if existing.as_ref() == Some(&planned) {
-        tx.commit().await?;
+        work.commit().await?;
         return Ok(done(group.id, "unchanged"));
     }
     let mut errors = LessonErrors::default();
     if let Some(teacher) = planned.teacher_id {
-        if !queries::employed_at(&mut tx, teacher, group.school_id, planned.valid_from, planned.valid_to).await? {
+        if !queries::employed_at(work.conn(), teacher, group.school_id, planned.valid_from, planned.valid_to).await? {
             errors.teacher = Some(msg("timetable.error.teacher_not_here"));
         }
     }
     if !errors.any() {
-        for c in queries::clashes(&mut tx, &planned).await? {
+        for c in queries::clashes(work.conn(), &planned).await? {
             if c.same_group && errors.starts.is_none() {
                 errors.starts = Some(msg("timetable.error.group_busy").with("lesson", clash_label(&c)));
             } else if !c.same_group && errors.teacher.is_none() {
@@ -423,7 +385,7 @@ async fn save(
         }
     }
     if errors.any() {
-        return refuse(tx, ui, group, form, errors).await;
+        return refuse(work, ui, group, form, errors).await;
     }
     let action = if existing.is_some() {
         sqlx::query(
@@ -439,16 +401,17 @@ async fn save(
         .bind(planned.ends)
         .bind(planned.valid_from)
         .bind(planned.valid_to)
-        .execute(&mut *tx)
+        .execute(work.conn())
         .await?;
         Action::Update
     } else {
-        insert(&mut tx, ctx.actor.tenant_id, &planned).await?;
+        insert(work.conn(), tenant, &planned).await?;
         Action::Create
     };
     let old_teacher = existing.as_ref().and_then(|e| e.teacher_id);
-    record(&mut tx, &ctx, &editor, action, planned.id, &[old_teacher, planned.teacher_id]).await?;
-    tx.commit().await?;
+    let teachers = teachers_of(&[old_teacher, planned.teacher_id]);
+    work.audit(&editor, action, Resource::Lesson, Some(planned.id), &teachers).await?;
+    work.commit().await?;
     Ok(done(group.id, if action == Action::Create { "created" } else { "updated" }))
 }
 
@@ -479,30 +442,26 @@ pub struct RemoveForm {
     pub lesson: String,
 }
 
-async fn remove(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(group_id): Path<String>,
-    Form(form): Form<RemoveForm>,
-) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let (group, editor) = group_for_editor(&mut tx, &ctx, &group_id).await?;
+async fn remove(mut work: Work, Path(group_id): Path<String>, Form(form): Form<RemoveForm>) -> Result<Response> {
+    let (group, editor) = group_for_editor(&mut work, &group_id).await?;
     // The buttons carry ids from the table; anything else is not our form.
     let lesson = Uuid::parse_str(form.lesson.trim()).map_err(|_| AppError::BadRequest)?;
-    queries::lock_timetable(&mut tx, ctx.actor.tenant_id).await?;
+    let tenant = work.actor().tenant_id;
+    queries::lock_timetable(work.conn(), tenant).await?;
     let in_group: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM lessons WHERE id = $1 AND group_id = $2)")
         .bind(lesson)
         .bind(group.id)
-        .fetch_one(&mut *tx)
+        .fetch_one(work.conn())
         .await?;
-    let removed = if in_group { queries::remove_lessons(&mut tx, &[lesson]).await?.0.into_iter().next() } else { None };
+    let removed =
+        if in_group { queries::remove_lessons(work.conn(), &[lesson]).await?.0.into_iter().next() } else { None };
     let Some(teacher) = removed else {
         // Already gone (a second click, another clerk): say so, change nothing.
-        tx.commit().await?;
+        work.commit().await?;
         return Ok(done(group.id, "gone"));
     };
-    record(&mut tx, &ctx, &editor, Action::Delete, lesson, &[teacher]).await?;
-    tx.commit().await?;
+    work.audit(&editor, Action::Delete, Resource::Lesson, Some(lesson), &teachers_of(&[teacher])).await?;
+    work.commit().await?;
     Ok(done(group.id, "removed"))
 }
 

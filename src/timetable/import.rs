@@ -19,13 +19,10 @@ use uuid::Uuid;
 
 use super::fields::{self, hhmm, msg, Msg};
 use super::queries::{self, LessonRow};
-use crate::audit::{self, Action, Event};
+use crate::audit::{self, Action, Resource};
 use crate::db;
 use crate::policy::Purpose;
 use crate::web::i18n::{self, Lang};
-
-/// The audit log's name for a timetable import (a stored code: never rename it).
-pub const AUDIT_RESOURCE: &str = "timetable_import";
 
 /// The columns every file must have, as written in the header row.
 pub const COLUMNS: [&str; 9] = ["group", "subject", "teacher", "room", "weekday", "start", "end", "from", "to"];
@@ -614,14 +611,17 @@ pub async fn import_file(
         return Ok(report);
     }
     if report.changed() {
-        let event = Event {
-            action: Action::Import,
-            resource: AUDIT_RESOURCE,
-            resource_id: Some(school),
-            subjects: &report.teachers,
-            purpose: Purpose::SchoolAdministration,
-        };
-        audit::insert(&mut tx, tenant, None, None, None, None, event).await?;
+        let purpose = Purpose::SchoolAdministration;
+        audit::record_by_system(
+            &mut tx,
+            tenant,
+            Action::Import,
+            Resource::TimetableImport,
+            Some(school),
+            &report.teachers,
+            purpose,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(report)
