@@ -16,7 +16,7 @@ use time::{Date, Duration, Time};
 use uuid::Uuid;
 
 use super::domain::{Action, Collector, CORRECTION_DAYS};
-use super::page::{DayPage, DayRow, RowErrors, Sent};
+use super::page::{AttendanceForm, DayPage, DayRow, RowErrors, Sent};
 use super::parse_id;
 use super::queries::{self, ChildRow, Correction, SfoGroupRow};
 use crate::absence::domain as dates;
@@ -33,26 +33,6 @@ pub struct DayQuery {
     pub date: String,
     #[serde(default)]
     pub done: String,
-}
-
-/// One child's form, whichever button sent it. Strict: a field not named here (a
-/// "note", a "comment") makes the whole request fail (400) before anything is read.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttendanceForm {
-    #[serde(default)]
-    #[expect(dead_code, reason = "read by the CSRF middleware, not here")]
-    pub csrf: String,
-    #[serde(default)]
-    pub date: String,
-    #[serde(default)]
-    pub action: String,
-    #[serde(default)]
-    pub arrived: String,
-    #[serde(default)]
-    pub left: String,
-    #[serde(default)]
-    pub collector: String,
 }
 
 /// Check a date against the school year and today. `for_change`: also within the
