@@ -19,8 +19,8 @@ use super::domain::{Action, Collector, CORRECTION_DAYS};
 use super::page::{AttendanceForm, DayPage, DayRow, RowErrors, Sent};
 use super::parse_id;
 use super::queries::{self, ChildRow, Correction, SfoGroupRow};
-use crate::absence::domain as dates;
 use crate::audit::{self, Resource};
+use crate::domain::date as dates;
 use crate::error::{AppError, Result};
 use crate::policy::{self, SfoAttendanceAccess};
 use crate::web::layout::Ui;
@@ -38,7 +38,7 @@ pub struct DayQuery {
 /// Check a date against the school year and today. `for_change`: also within the
 /// correction window.
 fn check_date(raw: &str, group: &SfoGroupRow, today: Date, for_change: bool) -> (Option<Date>, Option<&'static str>) {
-    let date = if raw.trim().is_empty() { Some(today) } else { dates::parse_date(raw) };
+    let date = if raw.trim().is_empty() { Some(today) } else { dates::parse(raw) };
     match date {
         None => (None, Some("sfo.error.date_format")),
         Some(d) if d > today => (None, Some("sfo.error.date_future")),

@@ -6,7 +6,7 @@ use time::Date;
 
 use super::domain::{Action, Collector, LeaveCode};
 use super::queries::{ChildRow, CollectorRow, SfoGroupRow};
-use crate::absence::domain as dates;
+use crate::domain::date as dates;
 use crate::web::layout::Ui;
 
 /// One child's form, whichever button sent it. Strict: a field not named here (a
