@@ -9,7 +9,7 @@
 //! Every national id is synthetic (month + 80, as in Skatteetaten's test population)
 //! or a DUF number, so it can never be a real person's.
 
-mod build;
+mod builder;
 mod copy;
 mod history;
 mod names;
@@ -20,7 +20,7 @@ mod years;
 use anyhow::Context;
 use sqlx::PgPool;
 
-use self::build::{Builder, SchoolPlan, TenantPlan};
+use self::builder::{Builder, SchoolPlan, TenantPlan};
 pub use self::history::history_end;
 pub use self::years::DemoYears;
 
