@@ -90,7 +90,7 @@ pub struct Config {
     /// Other form posts per client address and minute.
     pub form_post_limit: u32,
     /// Reverse proxies whose `X-Forwarded-For` is believed (see `web::client`).
-    pub trusted_proxies: Vec<crate::web::client::IpNet>,
+    pub trusted_proxies: Vec<crate::domain::ip_net::IpNet>,
     /// How long a request waits for a pooled database connection.
     pub db_acquire_timeout: Duration,
     /// The request line and headers must arrive within this time.
@@ -194,7 +194,7 @@ impl Config {
             sign_in_limit: number(get("TAVLE_SIGN_IN_LIMIT"), "TAVLE_SIGN_IN_LIMIT", 20, 1..=100_000)?,
             form_post_limit: number(get("TAVLE_FORM_POST_LIMIT"), "TAVLE_FORM_POST_LIMIT", 600, 1..=100_000_000)?,
             trusted_proxies: match get("TAVLE_TRUSTED_PROXIES") {
-                Some(v) => crate::web::client::IpNet::parse_list(v)
+                Some(v) => crate::domain::ip_net::IpNet::parse_list(v)
                     .map_err(|problem| ConfigError { name: "TAVLE_TRUSTED_PROXIES", problem })?,
                 None => Vec::new(),
             },

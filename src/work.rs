@@ -140,7 +140,7 @@ mod tests {
         "src/audit/",
         "src/auth/",
         "src/hr/import.rs",
-        "src/timetable/import.rs",
+        "src/timetable/import/mod.rs",
         "src/mail/weekly.rs",
         "src/mail/delivery.rs",
         "src/cli.rs",

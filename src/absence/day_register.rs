@@ -17,10 +17,10 @@ use serde::Deserialize;
 use time::Date;
 use uuid::Uuid;
 
-use super::day_queries::{self, ClassRow, DayEntry, Mode, PupilLessonRow};
 use super::domain::{self, Status};
 use super::parse_id;
 use super::queries;
+use super::queries::day::{self as day_queries, ClassRow, DayEntry, Mode, PupilLessonRow};
 use super::register::parse_sent;
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};

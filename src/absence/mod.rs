@@ -18,7 +18,6 @@
 //!   per day (`settings`); it writes the same rows as the lesson register.
 //! - `statistics`: the school office's statistics over the school year, and CSV.
 
-mod day_queries;
 mod day_register;
 pub mod domain;
 pub mod leave;
@@ -27,10 +26,8 @@ pub mod queries;
 mod register;
 mod reports;
 mod review;
-pub mod review_queries;
 mod settings;
 mod statistics;
-mod statistics_queries;
 pub mod totals;
 
 use axum::response::{IntoResponse, Redirect, Response};

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::domain;
 use super::parse_id;
 use super::queries;
-use super::review_queries::{self as rq, ClassRow, PupilRow, ReviewRow, YearRow};
+use super::queries::review::{self as rq, ClassRow, PupilRow, ReviewRow, YearRow};
 use super::totals::{self, Day, Diploma, Params, SchoolType, Subject};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};

@@ -42,7 +42,7 @@ pub struct DayPage {
     pub date: Option<Date>,
     pub lessons: Vec<DayLessonRow>,
     /// Day registers and the office's pages (see `day_register`).
-    pub office: super::day_queries::OfficeLinks,
+    pub office: super::queries::day::OfficeLinks,
     pub previous: Option<String>,
     pub next: Option<String>,
 }
@@ -82,7 +82,7 @@ pub async fn day(mut work: Work, ui: Ui, Query(q): Query<DayQuery>) -> Result<Re
         }
         None => Vec::new(),
     };
-    let office = super::day_queries::office_links(work.conn(), &actor, &scope, date).await?;
+    let office = super::queries::day::office_links(work.conn(), &actor, &scope, date).await?;
     work.commit().await?;
     let page = DayPage {
         office,

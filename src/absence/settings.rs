@@ -11,9 +11,9 @@ use axum::Form;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::day_queries::{self, Mode};
 use super::parse_id;
-use super::statistics_queries as sq;
+use super::queries::day::{self as day_queries, Mode};
+use super::queries::statistics as sq;
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;

@@ -7,7 +7,7 @@
 //! runs (a bound per person and per municipality).
 //!
 //! Absence % = absent lessons / lessons held, where lessons held come from the
-//! timetable (see `statistics_queries`).
+//! timetable (see `queries::statistics`).
 
 use std::collections::BTreeMap;
 
@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::domain;
 use super::parse_id;
 use super::queries;
-use super::statistics_queries::{self as sq, ClassPeriodRow, Period, YearRow};
+use super::queries::statistics::{self as sq, ClassPeriodRow, Period, YearRow};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceStatisticsAccess};

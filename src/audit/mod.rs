@@ -9,11 +9,9 @@
 //! free, or within a second by the sweep (migrations 000011 and 000012). Reading the
 //! log first chains what is pending ([`chain_pending`]), so it is never behind.
 //!
-//! `verify` is that check; `page` (with `queries`) is the data protection officer's
-//! view of the log.
+//! `verify` is that check. The data protection officer's view of the log is a feature
+//! of its own, `audit_log`.
 
-pub mod page;
-pub mod queries;
 pub mod verify;
 
 use std::time::Duration;

@@ -22,7 +22,7 @@ pub struct AuditLogAccess {
     /// `None`: the whole municipality's log. `Some(schools)`: a principal's view, only
     /// events about pupils who are or were enrolled at these schools (who looked at or
     /// changed pupil X of my school), naming only the people a principal may name (see
-    /// `audit::queries::nameable`): those pupils, their guardians, and staff. Anyone
+    /// `audit_log::queries::nameable`): those pupils, their guardians, and staff. Anyone
     /// else stays "unknown person", and their id is never put in the page, nor resolved
     /// when posted as either filter.
     pub schools: Option<Vec<Uuid>>,

@@ -16,11 +16,11 @@ use time::{Date, Duration, Time};
 use uuid::Uuid;
 
 use super::domain::{Action, Collector, CORRECTION_DAYS};
-use super::page::{DayPage, DayRow, RowErrors, Sent};
+use super::page::{AttendanceForm, DayPage, DayRow, RowErrors, Sent};
 use super::parse_id;
 use super::queries::{self, ChildRow, Correction, SfoGroupRow};
-use crate::absence::domain as dates;
 use crate::audit::{self, Resource};
+use crate::domain::date as dates;
 use crate::error::{AppError, Result};
 use crate::policy::{self, SfoAttendanceAccess};
 use crate::web::layout::Ui;
@@ -35,30 +35,10 @@ pub struct DayQuery {
     pub done: String,
 }
 
-/// One child's form, whichever button sent it. Strict: a field not named here (a
-/// "note", a "comment") makes the whole request fail (400) before anything is read.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttendanceForm {
-    #[serde(default)]
-    #[expect(dead_code, reason = "read by the CSRF middleware, not here")]
-    pub csrf: String,
-    #[serde(default)]
-    pub date: String,
-    #[serde(default)]
-    pub action: String,
-    #[serde(default)]
-    pub arrived: String,
-    #[serde(default)]
-    pub left: String,
-    #[serde(default)]
-    pub collector: String,
-}
-
 /// Check a date against the school year and today. `for_change`: also within the
 /// correction window.
 fn check_date(raw: &str, group: &SfoGroupRow, today: Date, for_change: bool) -> (Option<Date>, Option<&'static str>) {
-    let date = if raw.trim().is_empty() { Some(today) } else { dates::parse_date(raw) };
+    let date = if raw.trim().is_empty() { Some(today) } else { dates::parse(raw) };
     match date {
         None => (None, Some("sfo.error.date_format")),
         Some(d) if d > today => (None, Some("sfo.error.date_future")),

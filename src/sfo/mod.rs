@@ -21,8 +21,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use uuid::Uuid;
 
-use crate::absence::domain as dates;
 use crate::audit::{Action, Resource};
+use crate::domain::date as dates;
 use crate::error::{AppError, Result};
 use crate::policy::{self, Audience};
 use crate::state::AppState;

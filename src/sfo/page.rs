@@ -1,13 +1,33 @@
-//! The day list's page: what the template shows for each child, and the form values
-//! and messages after a refused post.
+//! The day list's page: what the template shows for each child, the form each child's
+//! buttons post, and the form values and messages after a refused post.
 
+use serde::Deserialize;
 use time::Date;
 
-use super::attendance::AttendanceForm;
 use super::domain::{Action, Collector, LeaveCode};
 use super::queries::{ChildRow, CollectorRow, SfoGroupRow};
-use crate::absence::domain as dates;
+use crate::domain::date as dates;
 use crate::web::layout::Ui;
+
+/// One child's form, whichever button sent it. Strict: a field not named here (a
+/// "note", a "comment") makes the whole request fail (400) before anything is read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceForm {
+    #[serde(default)]
+    #[expect(dead_code, reason = "read by the CSRF middleware, not here")]
+    pub csrf: String,
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub arrived: String,
+    #[serde(default)]
+    pub left: String,
+    #[serde(default)]
+    pub collector: String,
+}
 
 /// The messages of one child's refused post, by field.
 #[derive(Debug, Clone, Default)]

@@ -9,6 +9,12 @@
 //! travel in the URL. Paging is by `seq` (keyset), not by offset, so the thousandth
 //! page costs what the first does. Every view of the log is itself logged, with the
 //! persons whose names the page showed as its subjects.
+//!
+//! A feature of its own rather than a part of `audit`: writing the log is the spine's
+//! (every request's `Work` does it), reading it is a page like any other, built on a
+//! `Work`. `queries` reads the log for this page.
+
+pub mod queries;
 
 use std::collections::HashSet;
 
@@ -22,8 +28,8 @@ use time::macros::format_description;
 use time::Date;
 use uuid::Uuid;
 
-use crate::audit::queries::{events, nameable, AuditFilter, Cursor};
-use crate::audit::{Action, Resource};
+use self::queries::{events, nameable, AuditFilter, Cursor};
+use crate::audit::{self, Action, Resource};
 use crate::domain::role::Role;
 use crate::error::Result;
 use crate::policy::{self, Purpose};
@@ -271,7 +277,7 @@ async fn page(mut work: Work, ui: Ui, form: FilterForm) -> Result<Response> {
         has_newer: false,
     };
     // Events other commits left pending get their place first: the log is never behind.
-    super::chain_pending(work.conn(), actor.tenant_id).await?;
+    audit::chain_pending(work.conn(), actor.tenant_id).await?;
     let filter_ids: Vec<Uuid> = filter.actor.iter().chain(filter.subject.iter()).copied().collect();
     let schools = access.schools.as_deref();
     let filter_names = nameable(work.conn(), &filter_ids, schools).await?;
