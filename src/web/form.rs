@@ -48,6 +48,13 @@ impl From<&'static str> for Msg {
     }
 }
 
+/// Whether a radio's value is the one chosen (the `radios` macro compares values of
+/// whatever type a page has: `&str`, `String`, a code).
+pub fn same(value: impl Display, chosen: impl Display) -> bool {
+    let (value, chosen) = (value.to_string(), chosen.to_string());
+    value == chosen
+}
+
 /// One field's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
