@@ -10,6 +10,7 @@ pub mod expensive;
 pub mod form;
 pub mod i18n;
 pub mod layout;
+pub mod places;
 pub mod rate_limit;
 pub mod redirect;
 pub mod request;

@@ -595,7 +595,7 @@ async fn the_statistics_are_found_from_the_menu() {
     let app = spawn_app().await;
     let mut director = app.sign_in_as("municipal_director").await;
     let page = app.get(&mut director, "/").await;
-    assert_eq!(page.html().count("a[href='/absence/statistics']"), 1, "in the menu");
+    assert_eq!(page.html().count("nav a[href='/absence/statistics']"), 1, "in the menu");
     let index = app.get(&mut director, "/absence/statistics").await;
     assert_eq!(index.status, StatusCode::OK);
     let schools = index.html().select_texts("main li a");
