@@ -21,10 +21,11 @@ use super::domain::{self, Status};
 use super::parse_id;
 use super::queries;
 use super::queries::day::{self as day_queries, ClassRow, DayEntry, Mode, PupilLessonRow};
-use super::register::parse_sent;
+use super::register::{line_error, parse_sent, RowNote};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceRegisterAccess};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 use crate::work::Work;
@@ -50,7 +51,6 @@ pub struct DayRow {
     /// part of the day, when registered per lesson).
     pub lessons: usize,
     pub absent_lessons: usize,
-    pub error: Option<&'static str>,
 }
 
 impl DayRow {
@@ -65,8 +65,7 @@ pub struct DayRegisterPage {
     pub ui: Ui,
     pub class: ClassRow,
     pub date_value: String,
-    pub date_error: Option<&'static str>,
-    pub pupils_error: Option<&'static str>,
+    pub errors: FieldErrors,
     /// The day shown, when it is valid and has lessons.
     pub date: Option<Date>,
     pub rows: Vec<DayRow>,
@@ -85,9 +84,6 @@ impl DayRegisterPage {
     pub fn chosen_date(&self) -> String {
         self.date.map(domain::iso).unwrap_or_default()
     }
-    pub fn any_error(&self) -> bool {
-        self.date_error.is_some() || self.pupils_error.is_some() || self.rows.iter().any(|r| r.error.is_some())
-    }
     pub fn is(&self, row: &DayRow, s: &Status) -> bool {
         row.status == *s
     }
@@ -102,6 +98,19 @@ impl DayRegisterPage {
             .t("absence.day_register.partly_absent")
             .replace("{absent}", &row.absent_lessons.to_string())
             .replace("{lessons}", &row.lessons.to_string())
+    }
+    /// The note under a pupil's name: reports, and how much of the day is saved absent.
+    pub fn notes(&self, row: &DayRow) -> Vec<RowNote> {
+        let mut note = RowNote::reports(row.pupil_id, &row.reports, &self.ui)
+            .unwrap_or_else(|| RowNote { id: format!("rep-{}", row.pupil_id), parts: Vec::new() });
+        if row.partly_absent() {
+            note.parts.push(("warning", self.lessons_note(row), String::new()));
+        }
+        if note.parts.is_empty() {
+            Vec::new()
+        } else {
+            vec![note]
+        }
     }
 }
 
@@ -169,7 +178,6 @@ async fn rows(
                 saved: !saved.is_empty(),
                 lessons: own.len(),
                 absent_lessons: absent,
-                error: None,
             }
         })
         .collect())
@@ -213,8 +221,7 @@ pub async fn show(
     let page = DayRegisterPage {
         date_value: date.map(domain::iso).unwrap_or_else(|| q.date.clone()),
         date: if date_error.is_none() && !no_lessons { date } else { None },
-        date_error,
-        pupils_error: None,
+        errors: date_error.map(|e| FieldErrors::one("date", e)).unwrap_or_default(),
         saved: q.saved == "1",
         no_lessons,
         rows: rows_shown,
@@ -293,22 +300,30 @@ pub async fn save(
         let mut rows_shown = Vec::new();
         if let (Some(d), None) = (date, date_error) {
             rows_shown = rows(work.conn(), class.id, d, &lessons, &ui).await?;
-            for row in &mut rows_shown {
-                if let Some(line) = sent.lines.get(&row.pupil_id) {
-                    if let Some(s) = Status::from_code(&line.status) {
-                        row.status = s;
-                    }
-                    row.minutes = line.minutes.clone();
+        }
+        let mut errors = FieldErrors::new();
+        if let Some(e) = date_error {
+            errors.add("date", e);
+        }
+        if let Some(e) = pupils_error {
+            errors.add("pupils", e);
+        }
+        for row in &mut rows_shown {
+            if let Some(line) = sent.lines.get(&row.pupil_id) {
+                if let Some(s) = Status::from_code(&line.status) {
+                    row.status = s;
                 }
-                row.error = line_errors.get(&row.pupil_id).copied();
+                row.minutes = line.minutes.clone();
+            }
+            if let Some(key) = line_errors.get(&row.pupil_id) {
+                line_error(&mut errors, row.pupil_id, &row.name, key);
             }
         }
         // Dropping the work keeps nothing.
         let page = DayRegisterPage {
             date_value: date.map(domain::iso).unwrap_or_else(|| sent.date.clone()),
             date: if date_error.is_none() { date } else { None },
-            date_error,
-            pupils_error,
+            errors,
             saved: false,
             no_lessons: false,
             rows: rows_shown,

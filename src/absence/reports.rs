@@ -19,6 +19,7 @@ use super::queries::{self, ChildRow, NewReport, ReasonRow, ReportRow};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReportAccess};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 use crate::work::Work;
@@ -63,27 +64,6 @@ pub struct WithdrawForm {
     pub csrf: String,
 }
 
-#[derive(Debug, Default)]
-pub struct ReportErrors {
-    pub first_day: Option<&'static str>,
-    pub last_day: Option<&'static str>,
-    pub extent: Option<&'static str>,
-    pub from_time: Option<&'static str>,
-    pub to_time: Option<&'static str>,
-    pub reason: Option<&'static str>,
-}
-
-impl ReportErrors {
-    pub fn any(&self) -> bool {
-        self.first_day.is_some()
-            || self.last_day.is_some()
-            || self.extent.is_some()
-            || self.from_time.is_some()
-            || self.to_time.is_some()
-            || self.reason.is_some()
-    }
-}
-
 #[derive(askama::Template)]
 #[template(path = "absence/child.html")]
 pub struct ChildPage {
@@ -92,14 +72,22 @@ pub struct ChildPage {
     pub reasons: Vec<ReasonRow>,
     pub reports: Vec<ReportRow>,
     pub form: ReportForm,
-    pub errors: ReportErrors,
+    pub errors: FieldErrors,
     pub today: Date,
     pub notice: Option<&'static str>,
 }
 
 impl ChildPage {
-    pub fn hours(&self) -> bool {
-        self.form.extent == "hours"
+    /// The extent radio to show chosen: hours only when asked for.
+    pub fn extent(&self) -> &'static str {
+        if self.form.extent == "hours" {
+            "hours"
+        } else {
+            "whole_day"
+        }
+    }
+    pub fn reason_options(&self) -> Vec<(&str, &str)> {
+        self.reasons.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect()
     }
     pub fn period(&self, r: &ReportRow) -> String {
         if r.first_day == r.last_day {
@@ -146,7 +134,7 @@ async fn page(
     access: &AbsenceReportAccess,
     ui: Ui,
     form: ReportForm,
-    errors: ReportErrors,
+    errors: FieldErrors,
     notice: Option<&'static str>,
 ) -> Result<ChildPage> {
     let (pupil, me) = (access.pupil_id, work.actor().person_id);
@@ -155,6 +143,10 @@ async fn page(
     let reports = queries::reports_of(work.conn(), pupil, me, ui.lang).await?;
     let today = queries::today(work.conn()).await?;
     work.audit(access, Action::Read, Resource::AbsenceReports, Some(pupil), &[pupil]).await?;
+    let mut errors = errors;
+    errors.order(&["first_day", "last_day", "extent", "from_time", "to_time", "reason"]);
+    errors.at_first_radio("extent", Some("whole_day"));
+    errors.at_first_radio("reason", reasons.first().map(|r| r.code.as_str()));
     Ok(ChildPage { ui, child, reasons, reports, form, errors, today, notice })
 }
 
@@ -175,7 +167,7 @@ pub async fn show(
     };
     let today = queries::today(work.conn()).await?;
     let form = ReportForm { first_day: domain::iso(today), extent: "whole_day".to_owned(), ..ReportForm::default() };
-    let page = page(&mut work, &access, ui, form, ReportErrors::default(), notice).await?;
+    let page = page(&mut work, &access, ui, form, FieldErrors::new(), notice).await?;
     work.commit().await?;
     Ok(render_with(StatusCode::OK, &page))
 }
@@ -186,21 +178,21 @@ async fn check(
     pupil: Uuid,
     form: &ReportForm,
     reasons: &[ReasonRow],
-    errors: &mut ReportErrors,
+    errors: &mut FieldErrors,
 ) -> Result<Option<NewReport>> {
     let today = queries::today(tx).await?;
     let earliest = today - Duration::days(MAX_DAYS_BACK);
     let latest = today + Duration::days(MAX_DAYS_AHEAD);
     let first = domain::parse_date(&form.first_day);
     if first.is_none() {
-        errors.first_day = Some("absence.error.date_format");
+        errors.add("first_day", "absence.error.date_format");
     }
     let last = if form.last_day.trim().is_empty() {
         first
     } else {
         let d = domain::parse_date(&form.last_day);
         if d.is_none() {
-            errors.last_day = Some("absence.error.date_format");
+            errors.add("last_day", "absence.error.date_format");
         }
         d
     };
@@ -210,21 +202,21 @@ async fn check(
     };
     if let Some(f) = first {
         if f < earliest {
-            errors.first_day = Some("absence.error.too_far_back");
+            errors.add("first_day", "absence.error.too_far_back");
         } else if f > latest {
-            errors.first_day = Some("absence.error.too_far_ahead");
+            errors.add("first_day", "absence.error.too_far_ahead");
         } else if year.is_none() {
-            errors.first_day = Some("absence.error.date_outside_year");
+            errors.add("first_day", "absence.error.date_outside_year");
         }
     }
     if let (Some(f), Some(l)) = (first, last) {
         if l < f {
-            errors.last_day = Some("absence.error.last_before_first");
+            errors.add("last_day", "absence.error.last_before_first");
         } else if l > latest {
-            errors.last_day = Some("absence.error.too_far_ahead");
+            errors.add("last_day", "absence.error.too_far_ahead");
         } else if let Some((_, ends)) = year {
             if l > ends {
-                errors.last_day = Some("absence.error.date_outside_year");
+                errors.add("last_day", "absence.error.date_outside_year");
             }
         }
     }
@@ -234,28 +226,28 @@ async fn check(
             let from = domain::parse_time(&form.from_time);
             let to = domain::parse_time(&form.to_time);
             if from.is_none() {
-                errors.from_time = Some("absence.error.time_format");
+                errors.add("from_time", "absence.error.time_format");
             }
             if to.is_none() {
-                errors.to_time = Some("absence.error.time_format");
+                errors.add("to_time", "absence.error.time_format");
             }
             if let (Some(a), Some(b)) = (from, to) {
                 if b <= a {
-                    errors.to_time = Some("absence.error.to_before_from");
+                    errors.add("to_time", "absence.error.to_before_from");
                 }
             }
-            if first != last && errors.last_day.is_none() {
-                errors.last_day = Some("absence.error.hours_one_day");
+            if first != last && !errors.has("last_day") {
+                errors.add("last_day", "absence.error.hours_one_day");
             }
             from.zip(to)
         }
         _ => {
-            errors.extent = Some("absence.error.extent_required");
+            errors.add("extent", "absence.error.extent_required");
             None
         }
     };
     if !reasons.iter().any(|r| r.code == form.reason) {
-        errors.reason = Some("absence.error.reason_required");
+        errors.add("reason", "absence.error.reason_required");
     }
     if errors.any() {
         return Ok(None);
@@ -264,7 +256,7 @@ async fn check(
     let report = NewReport { first_day, last_day, hours, reason: form.reason.clone() };
     queries::lock_child(tx, pupil).await?;
     if queries::overlaps(tx, pupil, &report).await? {
-        errors.first_day = Some("absence.error.overlap");
+        errors.add("first_day", "absence.error.overlap");
         return Ok(None);
     }
     Ok(Some(report))
@@ -283,7 +275,7 @@ pub async fn create(
     let access = policy::absence_report_access(&actor, pupil)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let reasons = queries::guardian_reasons(work.conn(), ui.lang).await?;
-    let mut errors = ReportErrors::default();
+    let mut errors = FieldErrors::new();
     let Some(report) = check(work.conn(), access.pupil_id, &form, &reasons, &mut errors).await? else {
         let page = page(&mut work, &access, ui, form, errors, None).await?;
         work.commit().await?;

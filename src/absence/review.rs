@@ -24,6 +24,7 @@ use super::totals::{self, DeductionRefusal};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReviewAccess};
+use crate::web::form::{msg, FieldErrors};
 use crate::web::layout::Ui;
 use crate::web::render_with;
 use crate::work::Work;
@@ -45,19 +46,6 @@ pub struct ReviewForm {
     pub deduct: String,
 }
 
-#[derive(Debug, Default)]
-pub struct ReviewErrors {
-    pub date: Option<&'static str>,
-    pub code: Option<&'static str>,
-    pub deduct: Option<&'static str>,
-}
-
-impl ReviewErrors {
-    pub fn any(&self) -> bool {
-        self.date.is_some() || self.code.is_some() || self.deduct.is_some()
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct ShowQuery {
     #[serde(default)]
@@ -77,9 +65,8 @@ pub struct ReviewPage {
     pub lessons: Vec<DayLessonRow>,
     pub reports: Vec<DayReportRow>,
     pub form: ReviewForm,
-    pub errors: ReviewErrors,
+    pub errors: FieldErrors,
     pub notice: Option<&'static str>,
-    pub max_error: String,
 }
 
 impl ReviewPage {
@@ -113,16 +100,14 @@ impl ReviewPage {
 }
 
 /// Load the page: the totals, the codes, and the chosen day's lessons and reports.
-#[expect(clippy::too_many_arguments, reason = "one page, its parts passed through")]
 async fn page(
     tx: &mut PgConnection,
     ui: Ui,
     pupil: Uuid,
     day: Option<Date>,
     form: ReviewForm,
-    errors: ReviewErrors,
+    errors: FieldErrors,
     notice: Option<&'static str>,
-    max_error: String,
 ) -> Result<ReviewPage> {
     let t = overview::pupil_totals(tx, pupil, ui.lang).await?;
     let codes = rq::codes(tx, ui.lang).await?;
@@ -132,7 +117,7 @@ async fn page(
         }
         None => (Vec::new(), Vec::new()),
     };
-    Ok(ReviewPage { ui, t, codes, day, lessons, reports, form, errors, notice, max_error })
+    Ok(ReviewPage { ui, t, codes, day, lessons, reports, form, errors, notice })
 }
 
 /// Looking at the review page is reading the pupil's absence totals.
@@ -165,8 +150,7 @@ pub async fn show(
         },
         None => ReviewForm { date: day.map(domain::iso).unwrap_or_default(), ..ReviewForm::default() },
     };
-    let page =
-        page(work.conn(), ui, access.pupil_id, day, form, ReviewErrors::default(), notice, String::new()).await?;
+    let page = page(work.conn(), ui, access.pupil_id, day, form, FieldErrors::new(), notice).await?;
     audit_read(&mut work, &access).await?;
     work.commit().await?;
     Ok(render_with(StatusCode::OK, &page))
@@ -188,15 +172,14 @@ pub async fn save(
     rq::lock_pupil(work.conn(), access.pupil_id).await?;
     let t = overview::pupil_totals(work.conn(), access.pupil_id, ui.lang).await?;
     let codes = rq::codes(work.conn(), ui.lang).await?;
-    let mut errors = ReviewErrors::default();
-    let mut max_error = String::new();
+    let mut errors = FieldErrors::new();
     let day = domain::parse_date(&form.date).filter(|d| t.days.iter().any(|x| x.date == *d && x.has_absence()));
     if day.is_none() {
-        errors.date = Some("totals.error.date");
+        errors.add("date", "totals.error.date");
     }
     let code = codes.iter().find(|c| c.code == form.code);
     if code.is_none() {
-        errors.code = Some("totals.error.code_required");
+        errors.add("code", "totals.error.code_required");
     }
     let deduct = match form.deduct.as_str() {
         "" => false,
@@ -205,23 +188,27 @@ pub async fn save(
     };
     if let (Some(d), Some(c), true) = (day, code, deduct) {
         match (t.params, t.school_type.has_diploma()) {
-            (None, true) => errors.deduct = Some("totals.error.no_params"),
-            (None, false) => errors.deduct = Some(DeductionRefusal::NoDiploma.message_key()),
+            (None, true) => {
+                errors.add("deduct", "totals.error.no_params");
+            }
+            (None, false) => {
+                errors.add("deduct", DeductionRefusal::NoDiploma.message_key());
+            }
             (Some(p), _) => {
                 let map = rq::review_map(&t.reviews);
                 if let Err(refusal) = totals::check_deduction(t.school_type, &t.days, &map, d, c.flags(), &p) {
-                    errors.deduct = Some(refusal.message_key());
-                    max_error = match refusal {
+                    let value = match refusal {
                         DeductionRefusal::MaxReached { max } => max.to_string(),
                         DeductionRefusal::HealthTooShort { from_day } => from_day.to_string(),
                         _ => String::new(),
                     };
+                    errors.add("deduct", msg(refusal.message_key()).with("value", value));
                 }
             }
         }
     }
     let (Some(d), Some(c), false) = (day, code, errors.any()) else {
-        let page = page(work.conn(), ui, access.pupil_id, day, form, errors, None, max_error).await?;
+        let page = page(work.conn(), ui, access.pupil_id, day, form, errors, None).await?;
         audit_read(&mut work, &access).await?;
         work.commit().await?;
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));

@@ -17,6 +17,7 @@ use super::queries::statistics as sq;
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 use crate::work::Work;
@@ -35,16 +36,13 @@ pub struct SettingsPage {
     pub school_name: String,
     /// The mode shown as chosen (saved, or as sent).
     pub mode: String,
-    pub error: Option<&'static str>,
+    pub errors: FieldErrors,
     pub saved: bool,
 }
 
 impl SettingsPage {
-    pub fn modes(&self) -> [Mode; 2] {
-        Mode::ALL
-    }
-    pub fn is(&self, m: &Mode) -> bool {
-        self.mode == m.code()
+    pub fn mode_options(&self) -> Vec<(&'static str, &'static str)> {
+        Mode::ALL.iter().map(|m| (m.code(), self.ui.t(m.label_key()))).collect()
     }
 }
 
@@ -60,8 +58,14 @@ pub async fn show(
     let school_name = sq::school_name(work.conn(), school_id).await?.ok_or(AppError::NotFound)?;
     let mode = day_queries::mode(work.conn(), school_id).await?;
     work.commit().await?;
-    let page =
-        SettingsPage { ui, school_id, school_name, mode: mode.code().to_owned(), error: None, saved: q.saved == "1" };
+    let page = SettingsPage {
+        ui,
+        school_id,
+        school_name,
+        mode: mode.code().to_owned(),
+        errors: FieldErrors::new(),
+        saved: q.saved == "1",
+    };
     Ok(render_with(StatusCode::OK, &page))
 }
 
@@ -94,7 +98,11 @@ pub async fn save(
             school_id,
             school_name,
             mode: sent,
-            error: Some("absence.settings.error.mode"),
+            errors: {
+                let mut e = FieldErrors::one("mode", "absence.settings.error.mode");
+                e.at_first_radio("mode", Some(Mode::ALL[0].code()));
+                e
+            },
             saved: false,
         };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));

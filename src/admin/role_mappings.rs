@@ -20,6 +20,7 @@ use crate::domain::role::{Role, WorkplaceKind};
 use crate::error::{AppError, Result};
 use crate::policy;
 use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
 use crate::work::Work;
@@ -71,21 +72,6 @@ pub struct MappingForm {
     pub role: String,
 }
 
-#[derive(Debug, Default)]
-pub struct MappingErrors {
-    pub kind: Option<&'static str>,
-    pub code: Option<&'static str>,
-    pub role: Option<&'static str>,
-    /// A remove that was refused: the button id and the message.
-    pub remove: Option<(String, &'static str)>,
-}
-
-impl MappingErrors {
-    pub fn any(&self) -> bool {
-        self.kind.is_some() || self.code.is_some() || self.role.is_some() || self.remove.is_some()
-    }
-}
-
 /// A position code: exactly four ASCII digits.
 fn parse_code(raw: &str) -> Option<&str> {
     let code = raw.trim();
@@ -93,26 +79,28 @@ fn parse_code(raw: &str) -> Option<&str> {
 }
 
 /// A valid mapping, or the errors by field.
-pub fn parse_mapping(form: &MappingForm) -> std::result::Result<(WorkplaceKind, String, Role), MappingErrors> {
-    let mut e = MappingErrors::default();
+pub fn parse_mapping(form: &MappingForm) -> std::result::Result<(WorkplaceKind, String, Role), FieldErrors> {
+    let mut e = FieldErrors::new();
     let kind = WorkplaceKind::from_code(form.kind.trim());
     if kind.is_none() {
-        e.kind = Some("admin.role_mappings.error.kind");
+        e.add("kind", "admin.role_mappings.error.kind");
     }
     let code = parse_code(&form.code);
     if code.is_none() {
-        e.code = Some("admin.role_mappings.error.code");
+        e.add("code", "admin.role_mappings.error.code");
     }
     let role = Role::from_code(form.role.trim());
     match (kind, role) {
-        (_, None) => e.role = Some("admin.role_mappings.error.role"),
+        (_, None) => {
+            e.add("role", "admin.role_mappings.error.role");
+        }
         // A school role held municipality-wide, or the reverse, grants nothing: the
         // policy scopes school roles to the school and the others to the tenant.
         (Some(WorkplaceKind::Municipal), Some(r)) if r.is_school_scoped() => {
-            e.role = Some("admin.role_mappings.error.role_school_only")
+            e.add("role", "admin.role_mappings.error.role_school_only");
         }
         (Some(WorkplaceKind::School), Some(r)) if !r.is_school_scoped() => {
-            e.role = Some("admin.role_mappings.error.role_municipal_only")
+            e.add("role", "admin.role_mappings.error.role_municipal_only");
         }
         _ => {}
     }
@@ -128,7 +116,7 @@ pub struct RoleMappingsPage {
     pub ui: Ui,
     pub rows: Vec<MappingRow>,
     pub form: MappingForm,
-    pub errors: MappingErrors,
+    pub errors: FieldErrors,
     pub status_key: Option<&'static str>,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub roles: Vec<(&'static str, &'static str)>,
@@ -140,7 +128,7 @@ impl RoleMappingsPage {
             ui,
             rows,
             form,
-            errors: MappingErrors::default(),
+            errors: FieldErrors::new(),
             status_key: None,
             kinds: WorkplaceKind::ALL.iter().map(|k| (k.code(), k.label_key())).collect(),
             roles: Role::ALL.iter().map(|r| (r.code(), r.label_key())).collect(),
@@ -151,10 +139,6 @@ impl RoleMappingsPage {
     }
     pub fn role_selected(&self, code: &str) -> bool {
         self.form.role.trim() == code
-    }
-    /// The refusal to show by this row's remove button, if any.
-    pub fn remove_error(&self, row: &MappingRow) -> Option<&'static str> {
-        self.errors.remove.as_ref().filter(|(button, _)| *button == row.button_id()).map(|(_, e)| *e)
     }
     pub fn count(&self) -> String {
         self.rows.len().to_string()
@@ -204,7 +188,7 @@ async fn list(mut work: Work, ui: Ui, Query(q): Query<ListQuery>) -> Result<Resp
 
 /// Re-render the page with errors (422); nothing was changed (the work is dropped
 /// uncommitted).
-async fn refuse(mut work: Work, ui: Ui, form: MappingForm, errors: MappingErrors) -> Result<Response> {
+async fn refuse(mut work: Work, ui: Ui, form: MappingForm, errors: FieldErrors) -> Result<Response> {
     let rows = mappings(work.conn()).await?;
     let mut page = RoleMappingsPage::new(ui, rows, form);
     page.errors = errors;
@@ -231,7 +215,8 @@ async fn save(mut work: Work, ui: Ui, Form(form): Form<MappingForm>) -> Result<R
         return Ok(done("unchanged"));
     }
     if current.is_some() && !policy::keeps_own_admin_access(work.conn(), &actor, kind, &code, Some(role)).await? {
-        let errors = MappingErrors { role: Some("admin.role_mappings.error.own_access"), ..Default::default() };
+        let mut errors = FieldErrors::new();
+        errors.add("role", "admin.role_mappings.error.own_access");
         return refuse(work, ui, form, errors).await;
     }
     let action = if current.is_some() {
@@ -282,8 +267,9 @@ async fn remove(mut work: Work, ui: Ui, Form(form): Form<RemoveForm>) -> Result<
     let code = parse_code(&form.code).ok_or(AppError::BadRequest)?.to_owned();
     if !policy::keeps_own_admin_access(work.conn(), &actor, kind, &code, None).await? {
         let button = format!("remove-{}-{code}", kind.code());
-        let errors =
-            MappingErrors { remove: Some((button, "admin.role_mappings.error.own_access")), ..Default::default() };
+        // The message stands by the row's remove button, and is kept under its id.
+        let mut errors = FieldErrors::new();
+        errors.add(button, "admin.role_mappings.error.own_access");
         return refuse(work, ui, MappingForm::default(), errors).await;
     }
     let removed = sqlx::query("DELETE FROM role_mappings WHERE workplace_kind = $1 AND position_code = $2")
@@ -318,19 +304,19 @@ mod tests {
     #[test]
     fn bad_fields_are_reported_each_by_itself() {
         let e = parse_mapping(&form("hospital", "70a5", "janitor")).unwrap_err();
-        assert_eq!(e.kind, Some("admin.role_mappings.error.kind"));
-        assert_eq!(e.code, Some("admin.role_mappings.error.code"));
-        assert_eq!(e.role, Some("admin.role_mappings.error.role"));
+        assert_eq!(e.key("kind"), Some("admin.role_mappings.error.kind"));
+        assert_eq!(e.key("code"), Some("admin.role_mappings.error.code"));
+        assert_eq!(e.key("role"), Some("admin.role_mappings.error.role"));
         for code in ["706", "70655", "٧٠٦٥", "", "-706"] {
-            assert!(parse_mapping(&form("school", code, "teacher")).unwrap_err().code.is_some(), "{code}");
+            assert!(parse_mapping(&form("school", code, "teacher")).unwrap_err().has("code"), "{code}");
         }
     }
 
     #[test]
     fn roles_must_fit_the_kind_of_workplace() {
         let e = parse_mapping(&form("municipal", "7065", "teacher")).unwrap_err();
-        assert_eq!(e.role, Some("admin.role_mappings.error.role_school_only"));
+        assert_eq!(e.key("role"), Some("admin.role_mappings.error.role_school_only"));
         let e = parse_mapping(&form("school", "7070", "system_admin")).unwrap_err();
-        assert_eq!(e.role, Some("admin.role_mappings.error.role_municipal_only"));
+        assert_eq!(e.key("role"), Some("admin.role_mappings.error.role_municipal_only"));
     }
 }

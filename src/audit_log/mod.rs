@@ -34,6 +34,7 @@ use crate::domain::role::Role;
 use crate::error::Result;
 use crate::policy::{self, Purpose};
 use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::i18n::{self, Lang};
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
@@ -67,25 +68,6 @@ pub struct FilterForm {
     pub after: String,
 }
 
-#[derive(Debug, Default)]
-pub struct FilterErrors {
-    pub actor: Option<&'static str>,
-    pub subject: Option<&'static str>,
-    pub action: Option<&'static str>,
-    pub from: Option<&'static str>,
-    pub to: Option<&'static str>,
-}
-
-impl FilterErrors {
-    pub fn any(&self) -> bool {
-        self.actor.is_some()
-            || self.subject.is_some()
-            || self.action.is_some()
-            || self.from.is_some()
-            || self.to.is_some()
-    }
-}
-
 fn parse_date(raw: &str) -> std::result::Result<Option<Date>, ()> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -110,34 +92,44 @@ fn parse_person(raw: &str) -> std::result::Result<Option<Uuid>, ()> {
 
 /// Parse what can be parsed without the database; person ids are checked to exist
 /// afterwards.
-pub fn parse_filter(form: &FilterForm) -> (AuditFilter, FilterErrors) {
-    let mut e = FilterErrors::default();
+pub fn parse_filter(form: &FilterForm) -> (AuditFilter, FieldErrors) {
+    let mut e = FieldErrors::new();
     let mut f = AuditFilter::default();
     match parse_person(&form.actor) {
         Ok(id) => f.actor = id,
-        Err(()) => e.actor = Some("audit.error.person_id"),
+        Err(()) => {
+            e.add("actor", "audit.error.person_id");
+        }
     }
     match parse_person(&form.subject) {
         Ok(id) => f.subject = id,
-        Err(()) => e.subject = Some("audit.error.person_id"),
+        Err(()) => {
+            e.add("subject", "audit.error.person_id");
+        }
     }
     if !form.action.is_empty() {
         match Action::from_code(form.action.trim()) {
             Some(a) => f.action = Some(a),
-            None => e.action = Some("audit.error.action_unknown"),
+            None => {
+                e.add("action", "audit.error.action_unknown");
+            }
         }
     }
     match parse_date(&form.from) {
         Ok(d) => f.from = d,
-        Err(()) => e.from = Some("audit.error.date"),
+        Err(()) => {
+            e.add("from", "audit.error.date");
+        }
     }
     match parse_date(&form.to) {
         Ok(d) => f.to = d,
-        Err(()) => e.to = Some("audit.error.date"),
+        Err(()) => {
+            e.add("to", "audit.error.date");
+        }
     }
     if let (Some(from), Some(to)) = (f.from, f.to) {
         if to < from {
-            e.to = Some("audit.error.date_order");
+            e.add("to", "audit.error.date_order");
         }
     }
     // A hand-edited cursor is ignored, like a bad page number in the pupil list.
@@ -198,7 +190,7 @@ fn label(lang: Lang, key: Option<&str>, code: &str) -> String {
 pub struct AuditLogPage {
     pub ui: Ui,
     pub form: FilterForm,
-    pub errors: FilterErrors,
+    pub errors: FieldErrors,
     pub actions: Vec<(&'static str, &'static str)>,
     pub events: Vec<EventRow>,
     pub filter_actor: Option<PersonRef>,
@@ -268,7 +260,7 @@ async fn page(mut work: Work, ui: Ui, form: FilterForm) -> Result<Response> {
     let mut view = AuditLogPage {
         ui,
         form,
-        errors: FilterErrors::default(),
+        errors: FieldErrors::new(),
         actions: Action::ALL.iter().map(|a| (a.code(), a.label_key())).collect(),
         events: Vec::new(),
         filter_actor: None,
@@ -285,10 +277,10 @@ async fn page(mut work: Work, ui: Ui, form: FilterForm) -> Result<Response> {
     // someone the reader may not name: the same answer for both filters. Checked along
     // with the other fields so that every mistake is reported at once.
     if filter.actor.is_some_and(|id| !filter_names.contains_key(&id)) {
-        errors.actor = Some("audit.error.person_unknown");
+        errors.add("actor", "audit.error.person_unknown");
     }
     if filter.subject.is_some_and(|id| !filter_names.contains_key(&id)) {
-        errors.subject = Some("audit.error.person_unknown");
+        errors.add("subject", "audit.error.person_unknown");
     }
     if errors.any() {
         // Nothing is shown or logged; the form comes back as typed.
@@ -415,13 +407,13 @@ mod tests {
             ("from", "31.01.2026"),
             ("to", "-4713-01-01"),
         ]));
-        assert_eq!(e.actor, Some("audit.error.person_id"));
-        assert_eq!(e.subject, Some("audit.error.person_id"));
-        assert_eq!(e.action, Some("audit.error.action_unknown"));
-        assert_eq!(e.from, Some("audit.error.date"));
-        assert_eq!(e.to, Some("audit.error.date"), "a year PostgreSQL cannot hold");
+        assert_eq!(e.key("actor"), Some("audit.error.person_id"));
+        assert_eq!(e.key("subject"), Some("audit.error.person_id"));
+        assert_eq!(e.key("action"), Some("audit.error.action_unknown"));
+        assert_eq!(e.key("from"), Some("audit.error.date"));
+        assert_eq!(e.key("to"), Some("audit.error.date"), "a year PostgreSQL cannot hold");
         let (_, e) = parse_filter(&form(&[("from", "2026-02-02"), ("to", "2026-02-01")]));
-        assert_eq!(e.to, Some("audit.error.date_order"));
+        assert_eq!(e.key("to"), Some("audit.error.date_order"));
         // A hand-made cursor is ignored, not an error.
         let (f, e) = parse_filter(&form(&[("before", "-3"), ("after", "x")]));
         assert!(!e.any());

@@ -19,6 +19,7 @@ use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, GuardianDetail};
 use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
 use crate::work::Work;
@@ -71,28 +72,14 @@ pub struct FilterForm {
     pub page: String,
 }
 
-#[derive(Debug, Default)]
-pub struct FilterErrors {
-    pub q: Option<&'static str>,
-    pub class: Option<&'static str>,
-    pub grade: Option<&'static str>,
-    pub missing: Option<&'static str>,
-}
-
-impl FilterErrors {
-    pub fn any(&self) -> bool {
-        self.q.is_some() || self.class.is_some() || self.grade.is_some() || self.missing.is_some()
-    }
-}
-
 const MAX_NAME_SEARCH: usize = 100;
 
-fn parse_filter(form: &FilterForm, school: &SchoolRow, classes: &[ClassRow]) -> (ListFilter, FilterErrors) {
-    let mut errors = FilterErrors::default();
+fn parse_filter(form: &FilterForm, school: &SchoolRow, classes: &[ClassRow]) -> (ListFilter, FieldErrors) {
+    let mut errors = FieldErrors::new();
     let mut f = ListFilter::default();
     let q = form.q.trim();
     if q.chars().count() > MAX_NAME_SEARCH {
-        errors.q = Some("pupils.error.q_too_long");
+        errors.add("q", "pupils.error.q_too_long");
     } else if !q.is_empty() {
         // Names are stored in NFC: an å typed as a + combining ring finds them too.
         f.name = Some(crate::domain::text::nfc(q));
@@ -100,19 +87,25 @@ fn parse_filter(form: &FilterForm, school: &SchoolRow, classes: &[ClassRow]) -> 
     if !form.class.is_empty() {
         match Uuid::parse_str(&form.class) {
             Ok(id) if classes.iter().any(|c| c.id == id) => f.class = Some(id),
-            _ => errors.class = Some("pupils.error.class_unknown"),
+            _ => {
+                errors.add("class", "pupils.error.class_unknown");
+            }
         }
     }
     if !form.grade.is_empty() {
         match form.grade.trim().parse::<i16>() {
             Ok(g) if (school.first_grade..=school.last_grade).contains(&g) => f.grade = Some(g),
-            _ => errors.grade = Some("pupils.error.grade_range"),
+            _ => {
+                errors.add("grade", "pupils.error.grade_range");
+            }
         }
     }
     match form.missing.as_str() {
         "" => {}
         "birth_date" => f.no_birth_date = true,
-        _ => errors.missing = Some("pupils.error.missing_unknown"),
+        _ => {
+            errors.add("missing", "pupils.error.missing_unknown");
+        }
     }
     f.page = form.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 100_000) - 1;
     (f, errors)
@@ -126,7 +119,7 @@ pub struct ListPage {
     pub classes: Vec<ClassRow>,
     pub grades: Vec<i16>,
     pub form: FilterForm,
-    pub errors: FilterErrors,
+    pub errors: FieldErrors,
     pub pupils: Vec<PupilRow>,
     pub total: i64,
     pub page: i64,
@@ -168,6 +161,15 @@ impl ListPage {
     }
     pub fn page_label(&self) -> String {
         format!("{} / {}", self.page + 1, self.pages)
+    }
+    /// The table's caption: how many were found, and which of them this page shows.
+    pub fn caption(&self) -> String {
+        let count = self.ui.tf("pupils.count", "count", &self.total.to_string());
+        if self.total > 0 {
+            format!("{count} · {}", self.ui.tf("pupils.showing", "range", &self.range_label()))
+        } else {
+            count
+        }
     }
     pub fn range_label(&self) -> String {
         format!("{}–{}", self.first_shown(), self.last_shown())

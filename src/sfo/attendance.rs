@@ -16,13 +16,14 @@ use time::{Date, Duration, Time};
 use uuid::Uuid;
 
 use super::domain::{Action, Collector, CORRECTION_DAYS};
-use super::page::{AttendanceForm, DayPage, DayRow, RowErrors, Sent};
+use super::page::{child_errors, AttendanceForm, DayPage, DayRow, Sent};
 use super::parse_id;
 use super::queries::{self, ChildRow, Correction, SfoGroupRow};
 use crate::audit::{self, Resource};
 use crate::domain::date as dates;
 use crate::error::{AppError, Result};
 use crate::policy::{self, SfoAttendanceAccess};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 use crate::work::Work;
@@ -59,10 +60,11 @@ async fn day_page(
     date_value: String,
     date: Option<Date>,
     date_error: Option<&'static str>,
-    failed: Option<(Uuid, RowErrors, Sent)>,
+    failed: Option<(Uuid, FieldErrors, Sent)>,
     notice: Option<&'static str>,
 ) -> Result<DayPage> {
     let mut rows = Vec::new();
+    let mut page_errors = date_error.map(|e| FieldErrors::one("date", e)).unwrap_or_default();
     if let Some(d) = date {
         let children = queries::children(work.conn(), access.group_id, d, None).await?;
         let ids: Vec<Uuid> = children.iter().map(|c| c.id).collect();
@@ -72,7 +74,8 @@ async fn day_page(
             let mut row = DayRow::new(child, mine);
             if let Some((id, errors, sent)) = &failed {
                 if *id == row.child.id {
-                    row.errors = errors.clone();
+                    let name = format!("{} {}", row.child.given_name, row.child.family_name);
+                    child_errors(&mut page_errors, row.child.id, &name, errors);
                     row.sent = Some(sent.clone());
                 }
             }
@@ -88,7 +91,7 @@ async fn day_page(
         group,
         date_value,
         date,
-        date_error,
+        errors: page_errors,
         today,
         editable,
         rows,
@@ -115,7 +118,7 @@ pub async fn show(mut work: Work, ui: Ui, Path(group_id): Path<String>, Query(q)
     let date_value = date.map(dates::iso).unwrap_or_else(|| q.date.clone());
     let page = day_page(&mut work, ui, &access, group, clock, date_value, date, date_error, None, notice).await?;
     work.commit().await?;
-    let status = if page.date_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if page.errors.has("date") { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(render_with(status, &page))
 }
 
@@ -135,18 +138,27 @@ fn check(
     allowed: &[Collector],
     date: Date,
     (today, now): (Date, Time),
-) -> std::result::Result<Change, RowErrors> {
-    let mut e = RowErrors::default();
+) -> std::result::Result<Change, FieldErrors> {
+    // Fields by the short names `child_errors` expects.
+    let mut e = FieldErrors::new();
     // A code is for every child; a person only if on this child's list.
     let is_allowed =
         |raw: &str| Collector::parse(raw).filter(|c| matches!(c, Collector::Code(_)) || allowed.contains(c));
     match action {
-        Action::Arrive | Action::Leave if date != today => e.action = Some("sfo.error.now_only_today"),
+        Action::Arrive | Action::Leave if date != today => {
+            e.add("act", "sfo.error.now_only_today");
+        }
         Action::Arrive => return Ok(Change::Arrive(now)),
         Action::Leave => match (child.arrived_at, is_allowed(&form.collector)) {
-            (None, _) => e.action = Some("sfo.error.not_arrived"),
-            (Some(_), None) => e.quick_collector = Some("sfo.error.collector"),
-            (Some(a), Some(_)) if now <= a => e.action = Some("sfo.error.left_same_minute"),
+            (None, _) => {
+                e.add("act", "sfo.error.not_arrived");
+            }
+            (Some(_), None) => {
+                e.add("q", "sfo.error.collector");
+            }
+            (Some(a), Some(_)) if now <= a => {
+                e.add("act", "sfo.error.left_same_minute");
+            }
             (Some(_), Some(c)) => return Ok(Change::Leave(now, c)),
         },
         Action::Clear => return Ok(Change::Clear),
@@ -154,22 +166,38 @@ fn check(
             let in_future = |t: Time| date == today && t > now;
             let arrived = dates::parse_time(&form.arrived);
             match arrived {
-                None => e.arrived = Some("sfo.error.arrived_required"),
-                Some(t) if in_future(t) => e.arrived = Some("sfo.error.time_future"),
+                None => {
+                    e.add("arr", "sfo.error.arrived_required");
+                }
+                Some(t) if in_future(t) => {
+                    e.add("arr", "sfo.error.time_future");
+                }
                 Some(_) => {}
             }
             let left = if form.left.trim().is_empty() { None } else { Some(dates::parse_time(&form.left)) };
             let collector = if form.collector.trim().is_empty() { None } else { Some(is_allowed(&form.collector)) };
             match (left, arrived) {
-                (Some(None), _) => e.left = Some("sfo.error.time_format"),
-                (Some(Some(l)), _) if in_future(l) => e.left = Some("sfo.error.time_future"),
-                (Some(Some(l)), Some(a)) if l <= a => e.left = Some("sfo.error.left_before_arrived"),
-                (None, _) if collector.is_some() => e.left = Some("sfo.error.left_required"),
+                (Some(None), _) => {
+                    e.add("left", "sfo.error.time_format");
+                }
+                (Some(Some(l)), _) if in_future(l) => {
+                    e.add("left", "sfo.error.time_future");
+                }
+                (Some(Some(l)), Some(a)) if l <= a => {
+                    e.add("left", "sfo.error.left_before_arrived");
+                }
+                (None, _) if collector.is_some() => {
+                    e.add("left", "sfo.error.left_required");
+                }
                 _ => {}
             }
             match (left, collector) {
-                (_, Some(None)) => e.collector = Some("sfo.error.collector"),
-                (Some(_), None) => e.collector = Some("sfo.error.collector"),
+                (_, Some(None)) => {
+                    e.add("col", "sfo.error.collector");
+                }
+                (Some(_), None) => {
+                    e.add("col", "sfo.error.collector");
+                }
                 _ => {}
             }
             if e.any() {

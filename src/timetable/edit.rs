@@ -17,7 +17,7 @@ use sqlx::PgConnection;
 use time::Duration;
 use uuid::Uuid;
 
-use super::fields::{self, hhmm, msg, Msg};
+use super::fields::{self, hhmm, msg};
 use super::parse_id;
 use super::queries::{self, GroupInfo, LessonListRow, LessonRow, SubjectRow, TeacherRow};
 use super::week::weekday_n_key;
@@ -25,6 +25,7 @@ use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, TimetableEditor};
 use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
 use crate::work::Work;
@@ -77,39 +78,9 @@ impl LessonForm {
     }
 }
 
-#[derive(Debug, Default)]
-pub struct LessonErrors {
-    pub weekday: Option<Msg>,
-    pub starts: Option<Msg>,
-    pub ends: Option<Msg>,
-    pub subject: Option<Msg>,
-    pub teacher: Option<Msg>,
-    pub room: Option<Msg>,
-    pub valid_from: Option<Msg>,
-    pub valid_to: Option<Msg>,
-}
-
-impl LessonErrors {
-    pub fn any(&self) -> bool {
-        self.list().next().is_some()
-    }
-
-    /// (field id, message) in the form's order, for the error summary.
-    pub fn list(&self) -> impl Iterator<Item = (&'static str, &Msg)> {
-        [
-            ("weekday", &self.weekday),
-            ("starts", &self.starts),
-            ("ends", &self.ends),
-            ("subject", &self.subject),
-            ("teacher", &self.teacher),
-            ("room", &self.room),
-            ("valid_from", &self.valid_from),
-            ("valid_to", &self.valid_to),
-        ]
-        .into_iter()
-        .filter_map(|(id, m)| m.as_ref().map(|m| (id, m)))
-    }
-}
+/// The form's fields in order, for the error summary (the database's checks come
+/// after the form's own).
+const FIELD_ORDER: [&str; 8] = ["weekday", "starts", "ends", "subject", "teacher", "room", "valid_from", "valid_to"];
 
 /// The school year's bounds as a message argument (`17.8.2026–18.6.2027`).
 fn year_range(group: &GroupInfo) -> String {
@@ -122,14 +93,26 @@ pub fn parse_form(
     form: &LessonForm,
     group: &GroupInfo,
     subjects: &[SubjectRow],
-) -> Result<LessonRow, Box<LessonErrors>> {
-    let mut e = LessonErrors::default();
-    let weekday = fields::weekday(&form.weekday).map_err(|m| e.weekday = Some(m)).ok();
-    let starts = fields::time_of_day(&form.starts).map_err(|m| e.starts = Some(m)).ok();
-    let ends = fields::time_of_day(&form.ends).map_err(|m| e.ends = Some(m)).ok();
+) -> Result<LessonRow, Box<FieldErrors>> {
+    let mut e = FieldErrors::new();
+    let weekday = fields::weekday(&form.weekday)
+        .map_err(|m| {
+            e.add("weekday", m);
+        })
+        .ok();
+    let starts = fields::time_of_day(&form.starts)
+        .map_err(|m| {
+            e.add("starts", m);
+        })
+        .ok();
+    let ends = fields::time_of_day(&form.ends)
+        .map_err(|m| {
+            e.add("ends", m);
+        })
+        .ok();
     if let (Some(s), Some(t)) = (starts, ends) {
         if t <= s {
-            e.ends = Some(msg("timetable.error.ends_before"));
+            e.add("ends", msg("timetable.error.ends_before"));
         }
     }
     let subject = match form.subject.trim() {
@@ -137,7 +120,7 @@ pub fn parse_form(
         raw => match Uuid::parse_str(raw).ok().filter(|id| subjects.iter().any(|s| s.id == *id)) {
             Some(id) => Some(id),
             None => {
-                e.subject = Some(msg("timetable.error.subject_choose"));
+                e.add("subject", msg("timetable.error.subject_choose"));
                 None
             }
         },
@@ -147,29 +130,42 @@ pub fn parse_form(
         raw => match Uuid::parse_str(raw) {
             Ok(id) => Some(id),
             Err(_) => {
-                e.teacher = Some(msg("timetable.error.teacher_not_here"));
+                e.add("teacher", msg("timetable.error.teacher_not_here"));
                 None
             }
         },
     };
-    let room = fields::room(&form.room).map_err(|m| e.room = Some(m)).ok().flatten();
+    let room = fields::room(&form.room)
+        .map_err(|m| {
+            e.add("room", m);
+        })
+        .ok()
+        .flatten();
     let outside =
         || msg("timetable.error.outside_year").with("year", &group.year_name).with("range", year_range(group));
-    let from = fields::date(&form.valid_from).map_err(|m| e.valid_from = Some(m)).ok();
+    let from = fields::date(&form.valid_from)
+        .map_err(|m| {
+            e.add("valid_from", m);
+        })
+        .ok();
     if let Some(f) = from {
         if f < group.year_starts || f > group.year_ends {
-            e.valid_from = Some(outside());
+            e.add("valid_from", outside());
         }
     }
     let last = match form.valid_to.trim() {
         "" => None,
-        raw => fields::date(raw).map_err(|m| e.valid_to = Some(m)).ok(),
+        raw => fields::date(raw)
+            .map_err(|m| {
+                e.add("valid_to", m);
+            })
+            .ok(),
     };
     if let Some(l) = last {
         if from.is_some_and(|f| l < f) {
-            e.valid_to = Some(msg("timetable.error.to_before_from"));
+            e.add("valid_to", msg("timetable.error.to_before_from"));
         } else if l > group.year_ends || l < group.year_starts {
-            e.valid_to = Some(outside());
+            e.add("valid_to", outside());
         }
     }
     match (weekday, starts, ends, from) {
@@ -208,16 +204,13 @@ pub struct LessonsPage {
     pub group: GroupInfo,
     pub rows: Vec<LessonListRow>,
     pub form: LessonForm,
-    pub errors: LessonErrors,
+    pub errors: FieldErrors,
     pub status_key: Option<&'static str>,
     pub subjects: Vec<SubjectRow>,
     pub teachers: Vec<TeacherRow>,
 }
 
 impl LessonsPage {
-    pub fn err(&self, m: &Msg) -> String {
-        m.text(self.ui.lang)
-    }
     pub fn editing(&self) -> bool {
         !self.form.lesson.is_empty()
     }
@@ -262,7 +255,7 @@ async fn page(
     ui: Ui,
     group: GroupInfo,
     form: LessonForm,
-    errors: LessonErrors,
+    errors: FieldErrors,
     status_key: Option<&'static str>,
 ) -> Result<LessonsPage> {
     let rows = queries::group_lessons(conn, group.id).await?;
@@ -316,14 +309,14 @@ async fn list(mut work: Work, ui: Ui, Path(group_id): Path<String>, Query(q): Qu
             valid_from: group.year_starts.to_string(),
             ..LessonForm::default()
         });
-    let p = page(work.conn(), ui, group, form, LessonErrors::default(), status_key(&q.status)).await?;
+    let p = page(work.conn(), ui, group, form, FieldErrors::new(), status_key(&q.status)).await?;
     work.commit().await?;
     Ok(render(&p))
 }
 
 /// The form again with its errors; nothing was written, and the work (dropped
 /// uncommitted) keeps nothing.
-async fn refuse(mut work: Work, ui: Ui, group: GroupInfo, form: LessonForm, errors: LessonErrors) -> Result<Response> {
+async fn refuse(mut work: Work, ui: Ui, group: GroupInfo, form: LessonForm, errors: FieldErrors) -> Result<Response> {
     let p = page(work.conn(), ui, group, form, errors, None).await?;
     Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &p))
 }
@@ -369,22 +362,23 @@ async fn save(mut work: Work, ui: Ui, Path(group_id): Path<String>, Form(form): 
         work.commit().await?;
         return Ok(done(group.id, "unchanged"));
     }
-    let mut errors = LessonErrors::default();
+    let mut errors = FieldErrors::new();
     if let Some(teacher) = planned.teacher_id {
         if !queries::employed_at(work.conn(), teacher, group.school_id, planned.valid_from, planned.valid_to).await? {
-            errors.teacher = Some(msg("timetable.error.teacher_not_here"));
+            errors.add("teacher", msg("timetable.error.teacher_not_here"));
         }
     }
     if !errors.any() {
         for c in queries::clashes(work.conn(), &planned).await? {
-            if c.same_group && errors.starts.is_none() {
-                errors.starts = Some(msg("timetable.error.group_busy").with("lesson", clash_label(&c)));
-            } else if !c.same_group && errors.teacher.is_none() {
-                errors.teacher = Some(msg("timetable.error.teacher_busy").with("lesson", clash_label(&c)));
+            if c.same_group && !errors.has("starts") {
+                errors.add("starts", msg("timetable.error.group_busy").with("lesson", clash_label(&c)));
+            } else if !c.same_group && !errors.has("teacher") {
+                errors.add("teacher", msg("timetable.error.teacher_busy").with("lesson", clash_label(&c)));
             }
         }
     }
     if errors.any() {
+        errors.order(&FIELD_ORDER);
         return refuse(work, ui, group, form, errors).await;
     }
     let action = if existing.is_some() {
@@ -507,16 +501,19 @@ mod tests {
     #[test]
     fn each_bad_field_is_reported_by_itself() {
         let e = parse_form(&form("9", "25:00", "", "2026-08-01", "2027-07-01"), &group(), &[]).unwrap_err();
-        assert_eq!(e.weekday.unwrap().key, "timetable.error.weekday");
-        assert_eq!(e.starts.unwrap().key, "timetable.error.time");
-        assert_eq!(e.ends.unwrap().key, "timetable.error.required");
-        assert_eq!(e.valid_from.unwrap().key, "timetable.error.outside_year");
-        assert_eq!(e.valid_to.unwrap().key, "timetable.error.outside_year");
+        assert_eq!(e.key("weekday").unwrap(), "timetable.error.weekday");
+        assert_eq!(e.key("starts").unwrap(), "timetable.error.time");
+        assert_eq!(e.key("ends").unwrap(), "timetable.error.required");
+        assert_eq!(e.key("valid_from").unwrap(), "timetable.error.outside_year");
+        assert_eq!(e.key("valid_to").unwrap(), "timetable.error.outside_year");
         let e = parse_form(&form("1", "10:00", "09:00", "2026-09-01", "2026-08-31"), &group(), &[]).unwrap_err();
-        assert_eq!(e.ends.unwrap().key, "timetable.error.ends_before");
-        assert_eq!(e.valid_to.unwrap().key, "timetable.error.to_before_from");
+        assert_eq!(e.key("ends").unwrap(), "timetable.error.ends_before");
+        assert_eq!(e.key("valid_to").unwrap(), "timetable.error.to_before_from");
         let mut f = form("1", "10:00", "11:00", "2026-09-01", "");
         f.subject = Uuid::new_v4().to_string();
-        assert_eq!(parse_form(&f, &group(), &[]).unwrap_err().subject.unwrap().key, "timetable.error.subject_choose");
+        assert_eq!(
+            parse_form(&f, &group(), &[]).unwrap_err().key("subject").unwrap(),
+            "timetable.error.subject_choose"
+        );
     }
 }

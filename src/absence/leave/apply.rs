@@ -19,6 +19,7 @@ use crate::absence::{domain, parse_id};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReportAccess, LeaveDecider};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 use crate::work::Work;
@@ -48,19 +49,6 @@ pub struct WithdrawForm {
     pub csrf: String,
 }
 
-#[derive(Debug, Default)]
-pub struct LeaveErrors {
-    pub first_day: Option<&'static str>,
-    pub last_day: Option<&'static str>,
-    pub reason: Option<&'static str>,
-}
-
-impl LeaveErrors {
-    pub fn any(&self) -> bool {
-        self.first_day.is_some() || self.last_day.is_some() || self.reason.is_some()
-    }
-}
-
 #[derive(askama::Template)]
 #[template(path = "absence/leave_child.html")]
 pub struct LeaveChildPage {
@@ -69,7 +57,7 @@ pub struct LeaveChildPage {
     pub reasons: Vec<CodeRow>,
     pub applications: Vec<GuardianRow>,
     pub form: LeaveForm,
-    pub errors: LeaveErrors,
+    pub errors: FieldErrors,
     pub today: Date,
     /// A success message, or (`conflict`) why a withdrawal did not happen.
     pub notice: Option<&'static str>,
@@ -77,6 +65,9 @@ pub struct LeaveChildPage {
 }
 
 impl LeaveChildPage {
+    pub fn reason_options(&self) -> Vec<(&str, &str)> {
+        self.reasons.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect()
+    }
     pub fn period(&self, a: &GuardianRow) -> String {
         super::period(a.first_day, a.last_day)
     }
@@ -121,7 +112,7 @@ async fn page(
     access: &AbsenceReportAccess,
     ui: Ui,
     form: LeaveForm,
-    errors: LeaveErrors,
+    errors: FieldErrors,
     notice: Option<&'static str>,
     conflict: bool,
 ) -> Result<LeaveChildPage> {
@@ -131,6 +122,9 @@ async fn page(
     let applications = queries::applications_of(work.conn(), pupil, me, ui.lang).await?;
     let today = absence_queries::today(work.conn()).await?;
     work.audit(access, Action::Read, Resource::LeaveApplications, Some(pupil), &[pupil]).await?;
+    let mut errors = errors;
+    errors.order(&["first_day", "last_day", "reason"]);
+    errors.at_first_radio("reason", reasons.first().map(|r| r.code.as_str()));
     Ok(LeaveChildPage { ui, child, reasons, applications, form, errors, today, notice, conflict })
 }
 
@@ -148,7 +142,7 @@ pub async fn show(
         "withdrawn" => Some("leave.withdrawn"),
         _ => None,
     };
-    let page = page(&mut work, &access, ui, LeaveForm::default(), LeaveErrors::default(), notice, false).await?;
+    let page = page(&mut work, &access, ui, LeaveForm::default(), FieldErrors::new(), notice, false).await?;
     work.commit().await?;
     Ok(render_with(StatusCode::OK, &page))
 }
@@ -160,20 +154,20 @@ async fn check(
     pupil: Uuid,
     form: &LeaveForm,
     reasons: &[CodeRow],
-    errors: &mut LeaveErrors,
+    errors: &mut FieldErrors,
 ) -> Result<Option<NewApplication>> {
     let today = absence_queries::today(tx).await?;
     let latest = today + Duration::days(MAX_DAYS_AHEAD);
     let first = domain::parse_date(&form.first_day);
     if first.is_none() {
-        errors.first_day = Some("absence.error.date_format");
+        errors.add("first_day", "absence.error.date_format");
     }
     let last = if form.last_day.trim().is_empty() {
         first
     } else {
         let d = domain::parse_date(&form.last_day);
         if d.is_none() {
-            errors.last_day = Some("absence.error.date_format");
+            errors.add("last_day", "absence.error.date_format");
         }
         d
     };
@@ -183,26 +177,26 @@ async fn check(
     };
     if let Some(f) = first {
         if f <= today {
-            errors.first_day = Some("leave.error.not_in_advance");
+            errors.add("first_day", "leave.error.not_in_advance");
         } else if f > latest {
-            errors.first_day = Some("leave.error.too_far_ahead");
+            errors.add("first_day", "leave.error.too_far_ahead");
         } else if year.is_none() {
-            errors.first_day = Some("absence.error.date_outside_year");
+            errors.add("first_day", "absence.error.date_outside_year");
         }
     }
     if let (Some(f), Some(l)) = (first, last) {
         if l < f {
-            errors.last_day = Some("absence.error.last_before_first");
+            errors.add("last_day", "absence.error.last_before_first");
         } else if l > latest {
-            errors.last_day = Some("leave.error.too_far_ahead");
+            errors.add("last_day", "leave.error.too_far_ahead");
         } else if let Some((_, ends)) = year {
             if l > ends {
-                errors.last_day = Some("absence.error.date_outside_year");
+                errors.add("last_day", "absence.error.date_outside_year");
             }
         }
     }
     if !reasons.iter().any(|r| r.code == form.reason) {
-        errors.reason = Some("absence.error.reason_required");
+        errors.add("reason", "absence.error.reason_required");
     }
     if errors.any() {
         return Ok(None);
@@ -210,17 +204,17 @@ async fn check(
     let (Some(first_day), Some(last_day)) = (first, last) else { return Ok(None) };
     // The school that decides: where the child is enrolled now.
     let Some(school_id) = queries::school_of(tx, pupil, today).await? else {
-        errors.first_day = Some("leave.error.no_school");
+        errors.add("first_day", "leave.error.no_school");
         return Ok(None);
     };
     let days = queries::school_days(tx, school_id, first_day, last_day).await?;
     if days == 0 {
-        errors.first_day = Some("leave.error.no_school_days");
+        errors.add("first_day", "leave.error.no_school_days");
         return Ok(None);
     }
     absence_queries::lock_child(tx, pupil).await?;
     if queries::overlaps(tx, pupil, first_day, last_day).await? {
-        errors.first_day = Some("leave.error.overlap");
+        errors.add("first_day", "leave.error.overlap");
         return Ok(None);
     }
     let school_days = i16::try_from(days).map_err(|_| AppError::BadRequest)?;
@@ -239,7 +233,7 @@ pub async fn create(
     let access = policy::leave_guardian_access(&actor, parse_id(&pupil_id)?)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let reasons = queries::reasons(work.conn(), ui.lang).await?;
-    let mut errors = LeaveErrors::default();
+    let mut errors = FieldErrors::new();
     let Some(application) = check(work.conn(), access.pupil_id, &form, &reasons, &mut errors).await? else {
         let page = page(&mut work, &access, ui, form, errors, None, false).await?;
         work.commit().await?;
@@ -268,7 +262,7 @@ pub async fn withdraw(
         || !queries::withdraw(work.conn(), access.pupil_id, application, actor.person_id).await?
     {
         let notice = Some("leave.error.not_pending");
-        let page = page(&mut work, &access, ui, LeaveForm::default(), LeaveErrors::default(), notice, true).await?;
+        let page = page(&mut work, &access, ui, LeaveForm::default(), FieldErrors::new(), notice, true).await?;
         work.commit().await?;
         return Ok(render_with(StatusCode::CONFLICT, &page));
     }

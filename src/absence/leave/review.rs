@@ -17,6 +17,7 @@ use crate::absence::{domain, parse_id};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, LeaveApplicationAccess, LeaveDecider};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 use crate::work::Work;
@@ -85,18 +86,6 @@ pub struct DecideForm {
     pub rejection: String,
 }
 
-#[derive(Debug, Default)]
-pub struct DecideErrors {
-    pub decision: Option<&'static str>,
-    pub rejection: Option<&'static str>,
-}
-
-impl DecideErrors {
-    pub fn any(&self) -> bool {
-        self.decision.is_some() || self.rejection.is_some()
-    }
-}
-
 #[derive(askama::Template)]
 #[template(path = "absence/leave_show.html")]
 pub struct ApplicationPage {
@@ -105,12 +94,15 @@ pub struct ApplicationPage {
     pub access: LeaveApplicationAccess,
     pub codes: Vec<CodeRow>,
     pub form: DecideForm,
-    pub errors: DecideErrors,
+    pub errors: FieldErrors,
     /// Set when a decision came too late: it was decided or withdrawn meanwhile.
     pub conflict: bool,
 }
 
 impl ApplicationPage {
+    pub fn rejection_options(&self) -> Vec<(&str, &str)> {
+        self.codes.iter().map(|c| (c.code.as_str(), c.name.as_str())).collect()
+    }
     pub fn period(&self) -> String {
         super::period(self.app.first_day, self.app.last_day)
     }
@@ -166,7 +158,7 @@ pub async fn show_application(mut work: Work, ui: Ui, Path(id): Path<String>) ->
         access,
         codes,
         form: DecideForm::default(),
-        errors: DecideErrors::default(),
+        errors: FieldErrors::new(),
         conflict: false,
     };
     Ok(render_with(StatusCode::OK, &page))
@@ -186,19 +178,19 @@ pub async fn decide(
     let decider = policy::leave_decision(&access)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let codes = queries::rejection_codes(work.conn(), ui.lang).await?;
-    let mut errors = DecideErrors::default();
+    let mut errors = FieldErrors::new();
     let approve = match form.decision.as_str() {
         "approve" => Some(true),
         "reject" => Some(false),
         _ => {
-            errors.decision = Some("leave.error.decision_required");
+            errors.add("decision", "leave.error.decision_required");
             None
         }
     };
     let rejection = match approve {
         Some(false) if codes.iter().any(|c| c.code == form.rejection) => Some(form.rejection.as_str()),
         Some(false) => {
-            errors.rejection = Some("leave.error.rejection_required");
+            errors.add("rejection", "leave.error.rejection_required");
             None
         }
         _ => None,
@@ -232,6 +224,8 @@ pub async fn decide(
     };
     audit(&mut work, &access, Action::Read).await?;
     work.commit().await?;
+    errors.at_first_radio("decision", Some("approve"));
+    errors.at_first_radio("rejection", codes.first().map(|c| c.code.as_str()));
     let page = ApplicationPage { ui, app, access, codes, form, errors, conflict };
     Ok(render_with(status, &page))
 }

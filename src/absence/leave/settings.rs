@@ -15,6 +15,7 @@ use crate::absence::parse_id;
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
 use crate::work::Work;
@@ -47,7 +48,7 @@ pub struct LeaveSettingsPage {
     pub settings: SettingsRow,
     /// The field as typed (or as stored).
     pub max_days: String,
-    pub error: Option<&'static str>,
+    pub errors: FieldErrors,
     pub saved: bool,
 }
 
@@ -90,7 +91,7 @@ pub async fn show_settings(
         school_id: access.school_id,
         max_days: settings.own.map(|d| d.to_string()).unwrap_or_default(),
         settings,
-        error: None,
+        errors: FieldErrors::new(),
         saved: q.done == "saved",
     };
     Ok(render_with(StatusCode::OK, &page))
@@ -112,7 +113,7 @@ pub async fn save_settings(
             school_id: access.school_id,
             settings,
             max_days: form.max_days,
-            error: Some("leave.error.max_days"),
+            errors: FieldErrors::one("max_days", "leave.error.max_days"),
             saved: false,
         };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));

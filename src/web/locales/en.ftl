@@ -25,6 +25,11 @@ home.my_card = My details
 home.my_card_text = What the school has recorded about you.
 home.audit_text = Who has seen and changed which personal data, when and why.
 home.role_mappings_text = Which position codes give which roles.
+home.absence_text = Record and see absence, report absence and apply for leave.
+home.absence_statistics_text = Absence over time, for the school and the municipality.
+home.absence_classes_text = The classes' absence: review and totals per pupil.
+home.sfo_text = The day's list: arrived, left and collected by.
+home.mail_text = Weekly summaries to guardians: sent, waiting and failed.
 
 signin.title = Sign in
 signin.demo_heading = Demonstration

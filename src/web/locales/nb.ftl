@@ -25,6 +25,11 @@ home.my_card = Mine opplysninger
 home.my_card_text = Det skolen har registrert om deg.
 home.audit_text = Hvem har sett og endret hvilke personopplysninger, når og hvorfor.
 home.role_mappings_text = Hvilke stillingskoder som gir hvilke roller.
+home.absence_text = Føre og se fravær, melde fravær og søke permisjon.
+home.absence_statistics_text = Fravær over tid, for skolen og kommunen.
+home.absence_classes_text = Klassenes fravær: gjennomgang og summer per elev.
+home.sfo_text = Dagens liste: kommet, gått og hentet av.
+home.mail_text = Ukesoppsummeringer til foresatte: sendt, venter og feilet.
 
 signin.title = Logg inn
 signin.demo_heading = Demonstrasjon
