@@ -11,7 +11,6 @@ use crate::domain::date as dates;
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 
-
 /// One child's form, whichever button sent it. Strict: a field not named here (a
 /// "note", a "comment") makes the whole request fail (400) before anything is read.
 #[derive(Debug, Default, Deserialize)]
