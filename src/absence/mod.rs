@@ -18,6 +18,7 @@
 //!   per day (`settings`); it writes the same rows as the lesson register.
 //! - `statistics`: the school office's statistics over the school year, and CSV.
 
+mod day_range;
 mod day_register;
 pub mod domain;
 pub mod leave;

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use time::{Date, Duration};
 use uuid::Uuid;
 
+use super::day_range::{self, Window};
 use super::domain;
 use super::parse_id;
 use super::queries::{self, ChildRow, NewReport, ReasonRow, ReportRow};
@@ -181,45 +182,13 @@ async fn check(
     errors: &mut FieldErrors,
 ) -> Result<Option<NewReport>> {
     let today = queries::today(tx).await?;
-    let earliest = today - Duration::days(MAX_DAYS_BACK);
-    let latest = today + Duration::days(MAX_DAYS_AHEAD);
-    let first = domain::parse_date(&form.first_day);
-    if first.is_none() {
-        errors.add("first_day", "absence.error.date_format");
-    }
-    let last = if form.last_day.trim().is_empty() {
-        first
-    } else {
-        let d = domain::parse_date(&form.last_day);
-        if d.is_none() {
-            errors.add("last_day", "absence.error.date_format");
-        }
-        d
+    let window = Window {
+        earliest: today - Duration::days(MAX_DAYS_BACK),
+        too_early: "absence.error.too_far_back",
+        latest: today + Duration::days(MAX_DAYS_AHEAD),
+        too_late: "absence.error.too_far_ahead",
     };
-    let year = match first {
-        Some(f) => queries::school_year_of(tx, f).await?,
-        None => None,
-    };
-    if let Some(f) = first {
-        if f < earliest {
-            errors.add("first_day", "absence.error.too_far_back");
-        } else if f > latest {
-            errors.add("first_day", "absence.error.too_far_ahead");
-        } else if year.is_none() {
-            errors.add("first_day", "absence.error.date_outside_year");
-        }
-    }
-    if let (Some(f), Some(l)) = (first, last) {
-        if l < f {
-            errors.add("last_day", "absence.error.last_before_first");
-        } else if l > latest {
-            errors.add("last_day", "absence.error.too_far_ahead");
-        } else if let Some((_, ends)) = year {
-            if l > ends {
-                errors.add("last_day", "absence.error.date_outside_year");
-            }
-        }
-    }
+    let (first, last) = day_range::check(tx, &form.first_day, &form.last_day, &window, errors).await?;
     let hours = match form.extent.as_str() {
         "whole_day" => None,
         "hours" => {

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::queries::{self, CodeRow, GuardianRow, NewApplication};
 use super::{LeaveStatus, MAX_DAYS_AHEAD};
+use crate::absence::day_range::{self, Window};
 use crate::absence::queries::{self as absence_queries, ChildRow};
 use crate::absence::{domain, parse_id};
 use crate::audit::{Action, Resource};
@@ -157,44 +158,14 @@ async fn check(
     errors: &mut FieldErrors,
 ) -> Result<Option<NewApplication>> {
     let today = absence_queries::today(tx).await?;
-    let latest = today + Duration::days(MAX_DAYS_AHEAD);
-    let first = domain::parse_date(&form.first_day);
-    if first.is_none() {
-        errors.add("first_day", "absence.error.date_format");
-    }
-    let last = if form.last_day.trim().is_empty() {
-        first
-    } else {
-        let d = domain::parse_date(&form.last_day);
-        if d.is_none() {
-            errors.add("last_day", "absence.error.date_format");
-        }
-        d
+    // Applied for in advance: from tomorrow.
+    let window = Window {
+        earliest: today + Duration::days(1),
+        too_early: "leave.error.not_in_advance",
+        latest: today + Duration::days(MAX_DAYS_AHEAD),
+        too_late: "leave.error.too_far_ahead",
     };
-    let year = match first {
-        Some(f) => absence_queries::school_year_of(tx, f).await?,
-        None => None,
-    };
-    if let Some(f) = first {
-        if f <= today {
-            errors.add("first_day", "leave.error.not_in_advance");
-        } else if f > latest {
-            errors.add("first_day", "leave.error.too_far_ahead");
-        } else if year.is_none() {
-            errors.add("first_day", "absence.error.date_outside_year");
-        }
-    }
-    if let (Some(f), Some(l)) = (first, last) {
-        if l < f {
-            errors.add("last_day", "absence.error.last_before_first");
-        } else if l > latest {
-            errors.add("last_day", "leave.error.too_far_ahead");
-        } else if let Some((_, ends)) = year {
-            if l > ends {
-                errors.add("last_day", "absence.error.date_outside_year");
-            }
-        }
-    }
+    let (first, last) = day_range::check(tx, &form.first_day, &form.last_day, &window, errors).await?;
     if !reasons.iter().any(|r| r.code == form.reason) {
         errors.add("reason", "absence.error.reason_required");
     }
