@@ -1,7 +1,6 @@
 //! The application: shared state and `build_router()`, the one place where features
 //! are merged and middleware is set.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -9,7 +8,6 @@ use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{middleware, Router};
-use sqlx::PgPool;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -18,45 +16,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
-use crate::web::security::{self, RateLimiter};
-
-/// Demo mode offers the persona picker and shows a demo banner; production never does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Demo,
-    Production,
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: PgPool,
-    pub config: Arc<Config>,
-    pub mode: Mode,
-    pub csp: Arc<str>,
-    pub oidc: Arc<crate::auth::oidc::Oidc>,
-    /// Sign-in and form posts per client address and minute.
-    pub rate_limiter: Arc<RateLimiter>,
-    /// Expensive requests (statistics, exports) running per person and municipality.
-    pub expensive: Arc<crate::web::expensive::ExpensiveLimiter>,
-}
-
-impl AppState {
-    pub fn new(db: PgPool, config: Config, mode: Mode) -> Self {
-        Self {
-            db,
-            csp: security::content_security_policy(&[]).into(),
-            rate_limiter: Arc::new(RateLimiter::new(config.sign_in_limit, config.form_post_limit)),
-            expensive: Arc::new(crate::web::expensive::ExpensiveLimiter::new(
-                config.expensive_per_person,
-                config.expensive_per_municipality,
-            )),
-            config: Arc::new(config),
-            mode,
-            oidc: Arc::default(),
-        }
-    }
-}
+use crate::state::AppState;
+use crate::web::security;
 
 /// Largest request body accepted (forms; uploads get their own limit).
 const BODY_LIMIT: usize = 256 * 1024;
@@ -82,7 +43,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::auth::demo::router())
         .merge(crate::auth::oidc::router())
         .merge(crate::pupils::router())
-        .merge(crate::audit::page::router())
+        .merge(crate::audit_log::router())
         .merge(crate::admin::router())
         .merge(crate::absence::router())
         .merge(crate::timetable::router())

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::app::{build_router, AppState, Mode};
+use crate::app::build_router;
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::db::{self, embedded};
 use crate::demo::{self, DemoSize};
 use crate::hr;
+use crate::state::{AppState, Mode};
 
 #[derive(Debug, Parser)]
 #[command(name = "tavle", version, about = "Tavle: the school administration portal of a Norwegian municipality")]
@@ -279,12 +280,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
 /// municipality's messages apart exactly as in `serve`.
 async fn run_mail(config: &Config, command: MailCommand) -> anyhow::Result<()> {
     use crate::mail::{delivery, weekly};
-    let url = config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
-        anyhow!(ConfigError {
-            name: "DATABASE_URL",
-            problem: "required by `tavle mail` (a postgres:// URL of the application's login)".into(),
-        })
-    })?;
+    let url = app_url(config, "mail")?;
     match command {
         MailCommand::Deliver => {
             let mailer = delivery::Mailer::from_config(config)?.ok_or_else(|| {
@@ -320,12 +316,7 @@ async fn run_import_hr(
 ) -> anyhow::Result<()> {
     // The application's login, not the owner's: row-level security then holds the
     // import to its one municipality, whatever the file says.
-    let url = config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
-        anyhow!(ConfigError {
-            name: "DATABASE_URL",
-            problem: "required by `tavle import` (a postgres:// URL of the application's login)".into(),
-        })
-    })?;
+    let url = app_url(config, "import")?;
     let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let pool = db::connect(&url, 2).await?;
     let result = hr::import(&pool, tenant, &input, options).await;
@@ -356,12 +347,7 @@ async fn run_import_timetable(
 ) -> anyhow::Result<()> {
     use crate::timetable::import::{self, ImportError};
     // The application's login: row-level security holds the import to its municipality.
-    let url = config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
-        anyhow!(ConfigError {
-            name: "DATABASE_URL",
-            problem: "required by `tavle import` (a postgres:// URL of the application's login)".into(),
-        })
-    })?;
+    let url = app_url(config, "import")?;
     let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let pool = db::connect(&url, 2).await?;
     let result = import::import_file(&pool, tenant, school, &input, dry_run).await;
@@ -398,6 +384,16 @@ async fn audit_verify(config: &Config, slug: &str) -> anyhow::Result<()> {
     }
 }
 
+/// The application's login (`DATABASE_URL`), which `tavle <command>` needs.
+fn app_url(config: &Config, command: &str) -> anyhow::Result<String> {
+    config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
+        anyhow!(ConfigError {
+            name: "DATABASE_URL",
+            problem: format!("required by `tavle {command}` (a postgres:// URL of the application's login)"),
+        })
+    })
+}
+
 fn migration_url(config: &Config) -> anyhow::Result<String> {
     config.migration_database_url.as_ref().or(config.database_url.as_ref()).map(|s| s.expose().to_owned()).ok_or_else(
         || {
@@ -416,12 +412,7 @@ async fn run_serve(config: Config) -> anyhow::Result<()> {
             problem: "is for the demo and the tests only: `tavle serve` always runs on today's date".into(),
         }));
     }
-    let app_url = config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
-        anyhow!(ConfigError {
-            name: "DATABASE_URL",
-            problem: "required by `tavle serve` (a postgres:// URL of the application's login)".into(),
-        })
-    })?;
+    let app_url = app_url(&config, "serve")?;
     {
         // Closed in full before serving: after start-up the process holds connections
         // as the application's login only.

@@ -42,6 +42,13 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("TAVLE_LOG_FORMAT", "text", "`text` or `json`."),
 ];
 
+/// Demo mode offers the persona picker and shows a demo banner; production never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Demo,
+    Production,
+}
+
 /// A value that must never reach a log line.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -83,7 +90,7 @@ pub struct Config {
     /// Other form posts per client address and minute.
     pub form_post_limit: u32,
     /// Reverse proxies whose `X-Forwarded-For` is believed (see `web::client`).
-    pub trusted_proxies: Vec<crate::web::client::IpNet>,
+    pub trusted_proxies: Vec<crate::domain::ip_net::IpNet>,
     /// How long a request waits for a pooled database connection.
     pub db_acquire_timeout: Duration,
     /// The request line and headers must arrive within this time.
@@ -187,7 +194,7 @@ impl Config {
             sign_in_limit: number(get("TAVLE_SIGN_IN_LIMIT"), "TAVLE_SIGN_IN_LIMIT", 20, 1..=100_000)?,
             form_post_limit: number(get("TAVLE_FORM_POST_LIMIT"), "TAVLE_FORM_POST_LIMIT", 600, 1..=100_000_000)?,
             trusted_proxies: match get("TAVLE_TRUSTED_PROXIES") {
-                Some(v) => crate::web::client::IpNet::parse_list(v)
+                Some(v) => crate::domain::ip_net::IpNet::parse_list(v)
                     .map_err(|problem| ConfigError { name: "TAVLE_TRUSTED_PROXIES", problem })?,
                 None => Vec::new(),
             },

@@ -3,11 +3,11 @@
 //! Which error where: handlers and query functions return [`Result`] with [`AppError`];
 //! `anyhow` is used only outside requests (start-up, imports, demo data, CLI).
 //! A user's mistake in a form is not an error here: the handler renders the form
-//! again with its [`FieldErrors`] (status 422). `AppError` is for what ends the
-//! request: not found (also used for "exists but you may not see it"), not signed
-//! in, a conflict, or a fault. Faults are logged by the error-page middleware inside
-//! the request span, with a request id the user also sees; the cause never reaches
-//! the page.
+//! again with its [`FieldErrors`](crate::web::form::FieldErrors) (status 422).
+//! `AppError` is for what ends the request: not found (also used for "exists but
+//! you may not see it"), not signed in, a conflict, or a fault. Faults are logged by
+//! the error-page middleware inside the request span, with a request id the user
+//! also sees; the cause never reaches the page.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -17,22 +17,18 @@ use serde::Deserialize;
 use time::Date;
 use uuid::Uuid;
 
-use super::day_queries::{self, ClassRow, DayEntry, Mode, PupilLessonRow};
 use super::domain::{self, Status};
 use super::parse_id;
 use super::queries;
-use super::register::parse_sent;
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use super::queries::day::{self as day_queries, ClassRow, DayEntry, Mode, PupilLessonRow};
+use super::register::{line_error, parse_sent, RowNote};
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceRegisterAccess};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
-
-/// The audit log's name for the day register (a stored code: never rename it).
-pub const AUDIT_DAY_REGISTER: &str = "absence_day_register";
+use crate::work::Work;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DayRegisterQuery {
@@ -55,7 +51,6 @@ pub struct DayRow {
     /// part of the day, when registered per lesson).
     pub lessons: usize,
     pub absent_lessons: usize,
-    pub error: Option<&'static str>,
 }
 
 impl DayRow {
@@ -70,8 +65,7 @@ pub struct DayRegisterPage {
     pub ui: Ui,
     pub class: ClassRow,
     pub date_value: String,
-    pub date_error: Option<&'static str>,
-    pub pupils_error: Option<&'static str>,
+    pub errors: FieldErrors,
     /// The day shown, when it is valid and has lessons.
     pub date: Option<Date>,
     pub rows: Vec<DayRow>,
@@ -90,9 +84,6 @@ impl DayRegisterPage {
     pub fn chosen_date(&self) -> String {
         self.date.map(domain::iso).unwrap_or_default()
     }
-    pub fn any_error(&self) -> bool {
-        self.date_error.is_some() || self.pupils_error.is_some() || self.rows.iter().any(|r| r.error.is_some())
-    }
     pub fn is(&self, row: &DayRow, s: &Status) -> bool {
         row.status == *s
     }
@@ -107,6 +98,19 @@ impl DayRegisterPage {
             .t("absence.day_register.partly_absent")
             .replace("{absent}", &row.absent_lessons.to_string())
             .replace("{lessons}", &row.lessons.to_string())
+    }
+    /// The note under a pupil's name: reports, and how much of the day is saved absent.
+    pub fn notes(&self, row: &DayRow) -> Vec<RowNote> {
+        let mut note = RowNote::reports(row.pupil_id, &row.reports, &self.ui)
+            .unwrap_or_else(|| RowNote { id: format!("rep-{}", row.pupil_id), parts: Vec::new() });
+        if row.partly_absent() {
+            note.parts.push(("warning", self.lessons_note(row), String::new()));
+        }
+        if note.parts.is_empty() {
+            Vec::new()
+        } else {
+            vec![note]
+        }
     }
 }
 
@@ -174,75 +178,50 @@ async fn rows(
                 saved: !saved.is_empty(),
                 lessons: own.len(),
                 absent_lessons: absent,
-                error: None,
             }
         })
         .collect())
 }
 
-async fn load(state: &AppState, ctx: &Ctx, class_id: &str) -> Result<(db::Tx, AbsenceRegisterAccess, ClassRow)> {
+async fn load(work: &mut Work, class_id: &str) -> Result<(AbsenceRegisterAccess, ClassRow)> {
     let class_id = parse_id(class_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::absence_day_register_access(&mut tx, &ctx.actor, class_id).await?;
-    let class = day_queries::class(&mut tx, class_id).await?.ok_or(AppError::NotFound)?;
+    let actor = work.actor();
+    let access = policy::absence_day_register_access(work.conn(), &actor, class_id).await?;
+    let class = day_queries::class(work.conn(), class_id).await?.ok_or(AppError::NotFound)?;
     // Only schools that register per day have a day register.
-    if day_queries::mode(&mut tx, class.school_id).await? != Mode::Day {
+    if day_queries::mode(work.conn(), class.school_id).await? != Mode::Day {
         return Err(AppError::NotFound);
     }
-    Ok((tx, access, class))
-}
-
-async fn audit_event(
-    tx: &mut db::Tx,
-    ctx: &Ctx,
-    access: &AbsenceRegisterAccess,
-    action: Action,
-    subjects: &[Uuid],
-) -> Result<()> {
-    audit::record(
-        tx,
-        ctx,
-        Some(access.role.code()),
-        Event {
-            action,
-            resource: AUDIT_DAY_REGISTER,
-            resource_id: Some(access.group_id),
-            subjects,
-            purpose: access.purpose,
-        },
-    )
-    .await
+    Ok((access, class))
 }
 
 /// The class's day register for a day (`?date=`, today without one).
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(class_id): Path<String>,
     Query(q): Query<DayRegisterQuery>,
 ) -> Result<Response> {
-    let (mut tx, access, class) = load(&state, &ctx, &class_id).await?;
-    let (date, date_error) = check_date(&mut tx, &class, &q.date, false).await?;
+    let (access, class) = load(&mut work, &class_id).await?;
+    let (date, date_error) = check_date(work.conn(), &class, &q.date, false).await?;
     let mut rows_shown = Vec::new();
     let mut no_lessons = false;
     if let (Some(d), None) = (date, date_error) {
-        let lessons = day_queries::pupil_lessons(&mut tx, class.id, d).await?;
+        let lessons = day_queries::pupil_lessons(work.conn(), class.id, d).await?;
         if lessons.is_empty() {
             no_lessons = true;
         } else {
-            rows_shown = rows(&mut tx, class.id, d, &lessons, &ui).await?;
+            rows_shown = rows(work.conn(), class.id, d, &lessons, &ui).await?;
             let subjects: Vec<Uuid> = rows_shown.iter().map(|r| r.pupil_id).collect();
-            audit_event(&mut tx, &ctx, &access, Action::Read, &subjects).await?;
+            work.audit(&access, Action::Read, Resource::AbsenceDayRegister, Some(access.group_id), &subjects).await?;
         }
     }
-    tx.commit().await?;
+    work.commit().await?;
     let status = if date_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = DayRegisterPage {
         date_value: date.map(domain::iso).unwrap_or_else(|| q.date.clone()),
         date: if date_error.is_none() && !no_lessons { date } else { None },
-        date_error,
-        pupils_error: None,
+        errors: date_error.map(|e| FieldErrors::one("date", e)).unwrap_or_default(),
         saved: q.saved == "1",
         no_lessons,
         rows: rows_shown,
@@ -272,27 +251,27 @@ fn entries_for(pupil: Uuid, status: Status, minutes: Option<i16>, lessons: &[Uui
 /// not in the class, one without lessons that day, an unknown status or bad minutes
 /// refuse the whole save.
 pub async fn save(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(class_id): Path<String>,
     form: std::result::Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let Form(fields) = form.map_err(|_| AppError::BadRequest)?;
     // The day register's form has no lesson: the day's lessons follow from the date.
     let sent = parse_sent(fields, false)?;
-    let (mut tx, access, class) = load(&state, &ctx, &class_id).await?;
-    let (date, mut date_error) = check_date(&mut tx, &class, &sent.date, true).await?;
+    let (access, class) = load(&mut work, &class_id).await?;
+    let (date, mut date_error) = check_date(work.conn(), &class, &sent.date, true).await?;
     let mut pupils_error = None;
     let mut line_errors: HashMap<Uuid, &'static str> = HashMap::new();
     let mut entries = Vec::new();
     let mut lessons = Vec::new();
     if let (Some(d), None) = (date, date_error) {
-        lessons = day_queries::pupil_lessons(&mut tx, class.id, d).await?;
+        lessons = day_queries::pupil_lessons(work.conn(), class.id, d).await?;
         if lessons.is_empty() {
             date_error = Some("absence.error.no_lessons_that_day");
         }
-        let members: HashSet<Uuid> = queries::member_ids(&mut tx, class.id, d).await?.into_iter().collect();
+        let members: HashSet<Uuid> = queries::member_ids(work.conn(), class.id, d).await?.into_iter().collect();
         if sent.lines.keys().any(|id| !members.contains(id)) {
             pupils_error = Some("absence.error.pupil_not_in_class");
         }
@@ -320,23 +299,31 @@ pub async fn save(
         // Nothing is stored; the form comes back as sent, with the messages.
         let mut rows_shown = Vec::new();
         if let (Some(d), None) = (date, date_error) {
-            rows_shown = rows(&mut tx, class.id, d, &lessons, &ui).await?;
-            for row in &mut rows_shown {
-                if let Some(line) = sent.lines.get(&row.pupil_id) {
-                    if let Some(s) = Status::from_code(&line.status) {
-                        row.status = s;
-                    }
-                    row.minutes = line.minutes.clone();
+            rows_shown = rows(work.conn(), class.id, d, &lessons, &ui).await?;
+        }
+        let mut errors = FieldErrors::new();
+        if let Some(e) = date_error {
+            errors.add("date", e);
+        }
+        if let Some(e) = pupils_error {
+            errors.add("pupils", e);
+        }
+        for row in &mut rows_shown {
+            if let Some(line) = sent.lines.get(&row.pupil_id) {
+                if let Some(s) = Status::from_code(&line.status) {
+                    row.status = s;
                 }
-                row.error = line_errors.get(&row.pupil_id).copied();
+                row.minutes = line.minutes.clone();
+            }
+            if let Some(key) = line_errors.get(&row.pupil_id) {
+                line_error(&mut errors, row.pupil_id, &row.name, key);
             }
         }
-        tx.rollback().await?;
+        // Dropping the work keeps nothing.
         let page = DayRegisterPage {
             date_value: date.map(domain::iso).unwrap_or_else(|| sent.date.clone()),
             date: if date_error.is_none() { date } else { None },
-            date_error,
-            pupils_error,
+            errors,
             saved: false,
             no_lessons: false,
             rows: rows_shown,
@@ -346,12 +333,12 @@ pub async fn save(
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let Some(date) = date else { return Err(AppError::BadRequest) };
-    day_queries::save_day(&mut tx, date, ctx.actor.person_id, access.source(), &entries).await?;
+    day_queries::save_day(work.conn(), date, actor.person_id, access.source(), &entries).await?;
     let mut subjects: Vec<Uuid> = entries.iter().map(|e| e.pupil_id).collect();
     subjects.sort();
     subjects.dedup();
-    audit_event(&mut tx, &ctx, &access, Action::Update, &subjects).await?;
-    tx.commit().await?;
+    work.audit(&access, Action::Update, Resource::AbsenceDayRegister, Some(access.group_id), &subjects).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/absence/classes/{}/day?date={}&saved=1", class.id, domain::iso(date))).into_response())
 }
 

@@ -18,7 +18,7 @@
 //!   per day (`settings`); it writes the same rows as the lesson register.
 //! - `statistics`: the school office's statistics over the school year, and CSV.
 
-mod day_queries;
+mod day_range;
 mod day_register;
 pub mod domain;
 pub mod leave;
@@ -27,24 +27,20 @@ pub mod queries;
 mod register;
 mod reports;
 mod review;
-pub mod review_queries;
 mod settings;
 mod statistics;
-mod statistics_queries;
 pub mod totals;
 
-use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::auth::Ctx;
-use crate::db;
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render;
+use crate::work::Work;
 
 pub fn router() -> Router<AppState> {
     // Paths written out: the authorization matrix test finds routes by reading them.
@@ -93,8 +89,8 @@ pub struct ChildrenPage {
 /// Where "Absence" in the menu leads: the register for staff who take it, their own
 /// overview for a pupil, the leave applications for the system administrator, the
 /// child's page (or a choice of children) for a guardian.
-async fn entry(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
-    let actor = &ctx.actor;
+async fn entry(mut work: Work, ui: Ui) -> Result<Response> {
+    let actor = work.actor();
     if actor.may_register_absence() {
         return Ok(Redirect::to("/absence/register").into_response());
     }
@@ -111,8 +107,7 @@ async fn entry(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Respon
     if let [only] = placed.as_slice() {
         return Ok(Redirect::to(&format!("/absence/children/{only}")).into_response());
     }
-    let mut tx = db::begin(&state.db, actor.tenant_id).await?;
-    let children = queries::children(&mut tx, &placed).await?;
-    tx.commit().await?;
+    let children = queries::children(work.conn(), &placed).await?;
+    work.commit().await?;
     Ok(render(&ChildrenPage { ui, children }))
 }

@@ -4,7 +4,7 @@
 //! reviews of the pupil's current school year, and the rule parameters of that year
 //! and the pupil's school type. Every look is audited.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::Response;
 use sqlx::PgConnection;
 use time::Date;
@@ -13,17 +13,15 @@ use uuid::Uuid;
 use super::domain;
 use super::parse_id;
 use super::queries;
-use super::review_queries::{self as rq, ClassRow, PupilRow, ReviewRow, YearRow};
+use super::queries::review::{self as rq, ClassRow, PupilRow, ReviewRow, YearRow};
 use super::totals::{self, Day, Diploma, Params, SchoolType, Subject};
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
-use crate::policy::{self, Purpose};
+use crate::policy::{self};
 use crate::web::i18n::Lang;
 use crate::web::layout::Ui;
 use crate::web::render;
+use crate::work::Work;
 
 /// Everything the pages show about one pupil's absence in the school year.
 #[derive(Debug, Clone)]
@@ -113,19 +111,6 @@ pub fn hours(minutes: u32) -> String {
     ((minutes + 30) / 60).to_string()
 }
 
-async fn audit_read(
-    conn: &mut PgConnection,
-    ctx: &Ctx,
-    role: Option<&str>,
-    resource: &'static str,
-    id: Uuid,
-    subjects: &[Uuid],
-    purpose: Purpose,
-) -> Result<()> {
-    audit::record(conn, ctx, role, Event { action: Action::Read, resource, resource_id: Some(id), subjects, purpose })
-        .await
-}
-
 #[derive(askama::Template)]
 #[template(path = "absence/overview.html")]
 pub struct OverviewPage {
@@ -148,24 +133,22 @@ impl OverviewPage {
 }
 
 /// The signed-in pupil's own overview.
-pub async fn me(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
-    let access = policy::own_absence_access(&ctx.actor)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let t = pupil_totals(&mut tx, access.pupil_id, ui.lang).await?;
-    let role = Some(ctx.actor.audience.code());
-    audit_read(&mut tx, &ctx, role, "absence_totals", access.pupil_id, &[access.pupil_id], access.purpose).await?;
-    tx.commit().await?;
+pub async fn me(mut work: Work, ui: Ui) -> Result<Response> {
+    let actor = work.actor();
+    let access = policy::own_absence_access(&actor)?;
+    let t = pupil_totals(work.conn(), access.pupil_id, ui.lang).await?;
+    work.audit(&access, Action::Read, Resource::AbsenceTotals, Some(access.pupil_id), &[access.pupil_id]).await?;
+    work.commit().await?;
     Ok(render(&OverviewPage { ui, t, own: true }))
 }
 
 /// A child's overview, for a guardian with parental responsibility.
-pub async fn child(State(state): State<AppState>, ctx: Ctx, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
-    let access = policy::child_absence_access(&ctx.actor, parse_id(&pupil_id)?)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let t = pupil_totals(&mut tx, access.pupil_id, ui.lang).await?;
-    let role = Some(ctx.actor.audience.code());
-    audit_read(&mut tx, &ctx, role, "absence_totals", access.pupil_id, &[access.pupil_id], access.purpose).await?;
-    tx.commit().await?;
+pub async fn child(mut work: Work, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
+    let actor = work.actor();
+    let access = policy::child_absence_access(&actor, parse_id(&pupil_id)?)?;
+    let t = pupil_totals(work.conn(), access.pupil_id, ui.lang).await?;
+    work.audit(&access, Action::Read, Resource::AbsenceTotals, Some(access.pupil_id), &[access.pupil_id]).await?;
+    work.commit().await?;
     Ok(render(&OverviewPage { ui, t, own: false }))
 }
 
@@ -177,12 +160,12 @@ pub struct ClassesPage {
 }
 
 /// The classes whose overview the actor may open (none: a short note).
-pub async fn classes(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
-    policy::absence_register_scope(&ctx.actor)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let ids = policy::absence_classes(&mut tx, &ctx.actor).await?;
-    let classes = rq::classes(&mut tx, &ids).await?;
-    tx.commit().await?;
+pub async fn classes(mut work: Work, ui: Ui) -> Result<Response> {
+    let actor = work.actor();
+    policy::absence_register_scope(&actor)?;
+    let ids = policy::absence_classes(work.conn(), &actor).await?;
+    let classes = rq::classes(work.conn(), &ids).await?;
+    work.commit().await?;
     Ok(render(&ClassesPage { ui, classes }))
 }
 
@@ -211,19 +194,18 @@ impl ClassPage {
 
 /// A class's overview: per pupil days and hours, the subjects past the warning in
 /// upper secondary, warnings highlighted, a link to each pupil's review.
-pub async fn class(State(state): State<AppState>, ctx: Ctx, ui: Ui, Path(group_id): Path<String>) -> Result<Response> {
+pub async fn class(mut work: Work, ui: Ui, Path(group_id): Path<String>) -> Result<Response> {
+    let actor = work.actor();
     let group = parse_id(&group_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::absence_class_access(&mut tx, &ctx.actor, group).await?;
-    let class = rq::class(&mut tx, access.group_id).await?.ok_or(AppError::NotFound)?;
-    let today = queries::today(&mut tx).await?;
-    let ids = rq::class_pupils(&mut tx, access.group_id, today).await?;
+    let access = policy::absence_class_access(work.conn(), &actor, group).await?;
+    let class = rq::class(work.conn(), access.group_id).await?.ok_or(AppError::NotFound)?;
+    let today = queries::today(work.conn()).await?;
+    let ids = rq::class_pupils(work.conn(), access.group_id, today).await?;
     let mut pupils = Vec::with_capacity(ids.len());
     for id in &ids {
-        pupils.push(pupil_totals(&mut tx, *id, ui.lang).await?);
+        pupils.push(pupil_totals(work.conn(), *id, ui.lang).await?);
     }
-    let role = Some(access.role.code());
-    audit_read(&mut tx, &ctx, role, "absence_class_overview", access.group_id, &ids, access.purpose).await?;
-    tx.commit().await?;
+    work.audit(&access, Action::Read, Resource::AbsenceClassOverview, Some(access.group_id), &ids).await?;
+    work.commit().await?;
     Ok(render(&ClassPage { ui, class, pupils }))
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -16,14 +16,13 @@ use uuid::Uuid;
 use super::domain::{self, Status};
 use super::parse_id;
 use super::queries::{self, DayLessonRow, Entry, GroupLessonRow, GroupRow};
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceRegisterAccess};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 
 // ---- the day's lessons ------------------------------------------------------------
 
@@ -39,12 +38,12 @@ pub struct DayPage {
     pub ui: Ui,
     /// The date as typed (shown again with an error).
     pub date_value: String,
-    pub date_error: Option<&'static str>,
+    pub errors: FieldErrors,
     /// The date shown, when it is valid.
     pub date: Option<Date>,
     pub lessons: Vec<DayLessonRow>,
     /// Day registers and the office's pages (see `day_register`).
-    pub office: super::day_queries::OfficeLinks,
+    pub office: super::queries::day::OfficeLinks,
     pub previous: Option<String>,
     pub next: Option<String>,
 }
@@ -65,10 +64,10 @@ impl DayPage {
 }
 
 /// The lessons of a day (today unless `?date=`) that the actor may take the register for.
-pub async fn day(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<DayQuery>) -> Result<Response> {
-    let scope = policy::absence_register_scope(&ctx.actor)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let today = queries::today(&mut tx).await?;
+pub async fn day(mut work: Work, ui: Ui, Query(q): Query<DayQuery>) -> Result<Response> {
+    let actor = work.actor();
+    let scope = policy::absence_register_scope(&actor)?;
+    let today = queries::today(work.conn()).await?;
     let (date, date_error) = if q.date.trim().is_empty() {
         (Some(today), None)
     } else {
@@ -80,23 +79,23 @@ pub async fn day(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Quer
     };
     let lessons = match date {
         Some(d) => {
-            queries::lessons_on(&mut tx, d, ctx.actor.person_id, &scope.teacher_at, &scope.office_at, ui.lang).await?
+            queries::lessons_on(work.conn(), d, actor.person_id, &scope.teacher_at, &scope.office_at, ui.lang).await?
         }
         None => Vec::new(),
     };
-    let office = super::day_queries::office_links(&mut tx, &ctx.actor, &scope, date).await?;
-    tx.commit().await?;
+    let office = super::queries::day::office_links(work.conn(), &actor, &scope, date).await?;
+    work.commit().await?;
     let page = DayPage {
         office,
         date_value: date.map(domain::iso).unwrap_or_else(|| q.date.clone()),
-        date_error,
+        errors: date_error.map(|e| FieldErrors::one("date", e)).unwrap_or_default(),
         previous: date.and_then(|d| d.previous_day()).map(domain::iso),
         next: date.and_then(|d| d.next_day()).filter(|d| *d <= today).map(domain::iso),
         date,
         lessons,
         ui,
     };
-    if page.date_error.is_some() {
+    if page.errors.any() {
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     Ok(render(&page))
@@ -114,17 +113,43 @@ pub struct RegisterQuery {
     pub saved: String,
 }
 
-#[derive(Debug, Default)]
-pub struct RegisterErrors {
-    pub date: Option<&'static str>,
-    pub lesson: Option<&'static str>,
-    /// About the list as a whole (a pupil who is not in the group that day).
-    pub pupils: Option<&'static str>,
+/// Whether the date or lesson chosen was refused (nothing to show then).
+fn choice_refused(errors: &FieldErrors) -> bool {
+    errors.has("date") || errors.has("lesson")
 }
 
-impl RegisterErrors {
-    fn choice(&self) -> bool {
-        self.date.is_some() || self.lesson.is_some()
+/// A pupil line's mistake in a register's errors: by the minutes when they are what
+/// is wrong (the summary then leads there), else by the three choices. The message
+/// stands under the line with the id `err-{pupil}` either way.
+pub(super) fn line_error(errors: &mut FieldErrors, pupil: Uuid, name: &str, key: &'static str) {
+    let field = if key == MINUTES_ERROR { format!("minutes-{pupil}") } else { format!("status-{pupil}") };
+    let target = if key == MINUTES_ERROR { field.clone() } else { format!("s-{pupil}-present") };
+    errors.add(field, key).target(target).id(format!("err-{pupil}")).about(name);
+}
+
+const MINUTES_ERROR: &str = "absence.error.minutes_late";
+
+/// A note under a pupil's name in a register (what guardians reported, approved
+/// leave, a part of the day absent): its id (the line's `aria-describedby`) and its
+/// pieces, each a coloured tag and a text.
+#[derive(Debug, Clone)]
+pub struct RowNote {
+    pub id: String,
+    pub parts: Vec<(&'static str, String, String)>,
+}
+
+impl RowNote {
+    /// "Reported by guardians: …" for a line with reports.
+    pub(super) fn reports(pupil: Uuid, reports: &[String], ui: &Ui) -> Option<Self> {
+        (!reports.is_empty()).then(|| RowNote {
+            id: format!("rep-{pupil}"),
+            parts: vec![("info", ui.t("absence.register.reported").to_owned(), reports.join("; "))],
+        })
+    }
+
+    /// The notes' ids, for the line's `aria-describedby`.
+    pub fn ids(notes: &[RowNote]) -> String {
+        notes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -141,7 +166,6 @@ pub struct RegisterRow {
     /// Approved leave that day (the reason), shown read-only beside the reports.
     pub leave: Option<String>,
     pub saved: bool,
-    pub error: Option<&'static str>,
 }
 
 #[derive(askama::Template)]
@@ -152,7 +176,7 @@ pub struct RegisterPage {
     pub lessons: Vec<GroupLessonRow>,
     pub date_value: String,
     pub lesson_value: String,
-    pub errors: RegisterErrors,
+    pub errors: FieldErrors,
     /// The chosen lesson and day, when both are valid.
     pub chosen: Option<(GroupLessonRow, Date)>,
     pub rows: Vec<RegisterRow>,
@@ -164,9 +188,6 @@ pub struct RegisterPage {
 impl RegisterPage {
     pub fn date_input(&self) -> String {
         domain::date_value(&self.date_value)
-    }
-    pub fn any_error(&self) -> bool {
-        self.errors.choice() || self.errors.pupils.is_some() || self.rows.iter().any(|r| r.error.is_some())
     }
     pub fn lesson_label(&self, l: &GroupLessonRow) -> String {
         let mut s = format!(
@@ -198,9 +219,16 @@ impl RegisterPage {
     pub fn is(&self, row: &RegisterRow, s: &Status) -> bool {
         row.status == *s
     }
-    /// Whether the row's mistake is in its minutes (the summary then links to that field).
-    pub fn minutes_error(&self, row: &RegisterRow) -> bool {
-        row.error == Some("absence.error.minutes_late")
+    /// The notes under a pupil's name: reports, and approved leave.
+    pub fn notes(&self, row: &RegisterRow) -> Vec<RowNote> {
+        let mut notes: Vec<RowNote> = RowNote::reports(row.pupil_id, &row.reports, &self.ui).into_iter().collect();
+        if let Some(l) = &row.leave {
+            notes.push(RowNote {
+                id: format!("leave-{}", row.pupil_id),
+                parts: vec![("success", self.ui.t("leave.register.note").to_owned(), l.clone())],
+            });
+        }
+        notes
     }
     pub fn statuses(&self) -> [Status; 3] {
         Status::ALL
@@ -225,46 +253,46 @@ async fn choose(
     date_raw: &str,
     lesson_raw: &str,
     lesson_required: bool,
-    errors: &mut RegisterErrors,
+    errors: &mut FieldErrors,
 ) -> Result<(Option<Choice>, Option<Date>)> {
     let today = group.today;
     let date = if date_raw.trim().is_empty() && !lesson_required { Some(today) } else { domain::parse_date(date_raw) };
     let date = match date {
         None => {
-            errors.date = Some("absence.error.date_format");
+            errors.add("date", "absence.error.date_format");
             None
         }
         Some(d) if d > today => {
-            errors.date = Some("absence.error.date_future");
+            errors.add("date", "absence.error.date_future");
             None
         }
         Some(d) if d < group.year_starts || d > group.year_ends => {
-            errors.date = Some("absence.error.date_outside_year");
+            errors.add("date", "absence.error.date_outside_year");
             None
         }
         Some(d) => Some(d),
     };
     let lesson = if lesson_raw.trim().is_empty() {
         if lesson_required {
-            errors.lesson = Some("absence.error.lesson_required");
+            errors.add("lesson", "absence.error.lesson_required");
         }
         None
     } else {
         let found = Uuid::parse_str(lesson_raw.trim()).ok().and_then(|id| lessons.iter().find(|l| l.id == id));
         if found.is_none() {
-            errors.lesson = Some("absence.error.lesson_not_in_group");
+            errors.add("lesson", "absence.error.lesson_not_in_group");
         }
         found.cloned()
     };
     let Some(date) = date else { return Ok((None, None)) };
-    if lesson.is_none() && errors.lesson.is_some() {
+    if lesson.is_none() && errors.has("lesson") {
         return Ok((None, Some(date)));
     }
     let held = queries::lessons_held_on(tx, group.id, date).await?;
     let lesson = match lesson {
         Some(l) if held.contains(&l.id) => l,
         Some(_) => {
-            errors.lesson = Some("absence.error.lesson_not_on_date");
+            errors.add("lesson", "absence.error.lesson_not_on_date");
             return Ok((None, Some(date)));
         }
         // The group's first lesson held that day, if any.
@@ -284,6 +312,7 @@ async fn rows(
     choice: &Choice,
     ui: &Ui,
     sent: Option<&Sent>,
+    errors: &mut FieldErrors,
 ) -> Result<Vec<RegisterRow>> {
     let lines = queries::register_lines(tx, access.group_id, choice.lesson.id, choice.date, ui.lang).await?;
     Ok(lines
@@ -306,7 +335,6 @@ async fn rows(
                     .collect(),
                 leave: m.leave_reason,
                 saved: saved_status.is_some(),
-                error: None,
             };
             if let Some(sent) = sent {
                 if let Some(line) = sent.lines.get(&m.id) {
@@ -314,7 +342,9 @@ async fn rows(
                         row.status = s;
                     }
                     row.minutes = line.minutes.clone();
-                    row.error = line.error;
+                    if let Some(key) = line.error {
+                        line_error(errors, row.pupil_id, &row.name, key);
+                    }
                 }
             }
             row
@@ -322,52 +352,39 @@ async fn rows(
         .collect())
 }
 
-async fn load(state: &AppState, ctx: &Ctx, group_id: &str) -> Result<(db::Tx, AbsenceRegisterAccess, GroupRow)> {
+async fn load(work: &mut Work, group_id: &str) -> Result<(AbsenceRegisterAccess, GroupRow)> {
     let group_id = parse_id(group_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::absence_register_access(&mut tx, &ctx.actor, group_id).await?;
-    let group = queries::group(&mut tx, group_id).await?.ok_or(AppError::NotFound)?;
-    Ok((tx, access, group))
+    let actor = work.actor();
+    let access = policy::absence_register_access(work.conn(), &actor, group_id).await?;
+    let group = queries::group(work.conn(), group_id).await?.ok_or(AppError::NotFound)?;
+    Ok((access, group))
 }
 
 /// The register of one of the group's lessons on a day (`?date=&lesson=`).
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(group_id): Path<String>,
     Query(q): Query<RegisterQuery>,
 ) -> Result<Response> {
-    let (mut tx, access, group) = load(&state, &ctx, &group_id).await?;
-    let lessons = queries::group_lessons(&mut tx, access.group_id, ui.lang).await?;
-    let mut errors = RegisterErrors::default();
-    let (choice, date) = choose(&mut tx, &group, &lessons, &q.date, &q.lesson, false, &mut errors).await?;
+    let (access, group) = load(&mut work, &group_id).await?;
+    let lessons = queries::group_lessons(work.conn(), access.group_id, ui.lang).await?;
+    let mut errors = FieldErrors::new();
+    let (choice, date) = choose(work.conn(), &group, &lessons, &q.date, &q.lesson, false, &mut errors).await?;
     let rows = match &choice {
-        Some(c) => rows(&mut tx, &access, c, &ui, None).await?,
+        Some(c) => rows(work.conn(), &access, c, &ui, None, &mut errors).await?,
         None => Vec::new(),
     };
     if let Some(c) = &choice {
         let subjects: Vec<Uuid> = rows.iter().map(|r| r.pupil_id).collect();
-        audit::record(
-            &mut tx,
-            &ctx,
-            Some(access.role.code()),
-            Event {
-                action: Action::Read,
-                resource: "absence_register",
-                resource_id: Some(c.lesson.id),
-                subjects: &subjects,
-                purpose: access.purpose,
-            },
-        )
-        .await?;
+        work.audit(&access, Action::Read, Resource::AbsenceRegister, Some(c.lesson.id), &subjects).await?;
     }
-    tx.commit().await?;
-    let status = if errors.choice() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    work.commit().await?;
+    let status = if choice_refused(&errors) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = RegisterPage {
         date_value: date.map(domain::iso).unwrap_or_else(|| q.date.clone()),
         lesson_value: choice.as_ref().map(|c| c.lesson.id.to_string()).unwrap_or_else(|| q.lesson.clone()),
-        no_lesson: choice.is_none() && !errors.choice(),
+        no_lesson: choice.is_none() && !choice_refused(&errors),
         chosen: choice.map(|c| (c.lesson, c.date)),
         saved: q.saved == "1",
         ui,
@@ -428,24 +445,25 @@ pub(super) fn parse_sent(fields: Vec<(String, String)>, with_lesson: bool) -> Re
 /// Save the register. Pupils missing from the form are left as they are; a pupil
 /// not in the group that day, an unknown status or bad minutes refuse the whole save.
 pub async fn save(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(group_id): Path<String>,
     form: std::result::Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let Form(fields) = form.map_err(|_| AppError::BadRequest)?;
     let mut sent = parse_sent(fields, true)?;
-    let (mut tx, access, group) = load(&state, &ctx, &group_id).await?;
-    let lessons = queries::group_lessons(&mut tx, access.group_id, ui.lang).await?;
-    let mut errors = RegisterErrors::default();
-    let (choice, date) = choose(&mut tx, &group, &lessons, &sent.date, &sent.lesson, true, &mut errors).await?;
+    let (access, group) = load(&mut work, &group_id).await?;
+    let lessons = queries::group_lessons(work.conn(), access.group_id, ui.lang).await?;
+    let mut errors = FieldErrors::new();
+    let (choice, date) = choose(work.conn(), &group, &lessons, &sent.date, &sent.lesson, true, &mut errors).await?;
     let mut entries = Vec::new();
     let mut rows_shown = Vec::new();
     if let Some(c) = &choice {
-        let members: HashSet<Uuid> = queries::member_ids(&mut tx, access.group_id, c.date).await?.into_iter().collect();
+        let members: HashSet<Uuid> =
+            queries::member_ids(work.conn(), access.group_id, c.date).await?.into_iter().collect();
         if sent.lines.keys().any(|id| !members.contains(id)) {
-            errors.pupils = Some("absence.error.pupil_not_in_group");
+            errors.add("pupils", "absence.error.pupil_not_in_group");
         }
         for (id, line) in sent.lines.iter_mut().filter(|(id, _)| members.contains(id)) {
             match Status::from_code(&line.status) {
@@ -454,7 +472,7 @@ pub async fn save(
                     Some(m) => {
                         entries.push(Entry { pupil_id: *id, status: Status::Late.code(), minutes_late: Some(m) })
                     }
-                    None => line.error = Some("absence.error.minutes_late"),
+                    None => line.error = Some(MINUTES_ERROR),
                 },
                 // Minutes typed before the status was changed from "late" are dropped.
                 Some(s) => {
@@ -463,15 +481,14 @@ pub async fn save(
                 }
             }
         }
-        let refused = errors.pupils.is_some() || sent.lines.values().any(|l| l.error.is_some());
+        let refused = errors.has("pupils") || sent.lines.values().any(|l| l.error.is_some());
         if refused {
-            rows_shown = rows(&mut tx, &access, c, &ui, Some(&sent)).await?;
+            rows_shown = rows(work.conn(), &access, c, &ui, Some(&sent), &mut errors).await?;
         }
     }
-    let refused = choice.is_none() || errors.pupils.is_some() || rows_shown.iter().any(|r| r.error.is_some());
+    let refused = choice.is_none() || errors.any();
     if refused {
         // Nothing is stored; the form comes back as sent, with the messages.
-        tx.rollback().await?;
         let page = RegisterPage {
             date_value: date.map(domain::iso).unwrap_or_else(|| sent.date.clone()),
             lesson_value: sent.lesson.clone(),
@@ -487,22 +504,10 @@ pub async fn save(
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let Some(c) = choice else { return Err(AppError::BadRequest) };
-    queries::save_register(&mut tx, c.lesson.id, c.date, ctx.actor.person_id, access.source(), &entries).await?;
+    queries::save_register(work.conn(), c.lesson.id, c.date, actor.person_id, access.source(), &entries).await?;
     let subjects: Vec<Uuid> = entries.iter().map(|e| e.pupil_id).collect();
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(access.role.code()),
-        Event {
-            action: Action::Update,
-            resource: "absence_register",
-            resource_id: Some(c.lesson.id),
-            subjects: &subjects,
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&access, Action::Update, Resource::AbsenceRegister, Some(c.lesson.id), &subjects).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!(
         "/absence/groups/{}/register?date={}&lesson={}&saved=1",
         access.group_id,

@@ -5,7 +5,7 @@
 //! see every report of the child; a report that has not begun may be withdrawn.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -13,17 +13,17 @@ use serde::Deserialize;
 use time::{Date, Duration};
 use uuid::Uuid;
 
+use super::day_range::{self, Window};
 use super::domain;
 use super::parse_id;
 use super::queries::{self, ChildRow, NewReport, ReasonRow, ReportRow};
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
-use crate::policy;
+use crate::policy::{self, AbsenceReportAccess};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
+use crate::work::Work;
 
 /// How far ahead a guardian may report (planned absence beyond it is a leave
 /// application to the school, not a report).
@@ -65,27 +65,6 @@ pub struct WithdrawForm {
     pub csrf: String,
 }
 
-#[derive(Debug, Default)]
-pub struct ReportErrors {
-    pub first_day: Option<&'static str>,
-    pub last_day: Option<&'static str>,
-    pub extent: Option<&'static str>,
-    pub from_time: Option<&'static str>,
-    pub to_time: Option<&'static str>,
-    pub reason: Option<&'static str>,
-}
-
-impl ReportErrors {
-    pub fn any(&self) -> bool {
-        self.first_day.is_some()
-            || self.last_day.is_some()
-            || self.extent.is_some()
-            || self.from_time.is_some()
-            || self.to_time.is_some()
-            || self.reason.is_some()
-    }
-}
-
 #[derive(askama::Template)]
 #[template(path = "absence/child.html")]
 pub struct ChildPage {
@@ -94,14 +73,22 @@ pub struct ChildPage {
     pub reasons: Vec<ReasonRow>,
     pub reports: Vec<ReportRow>,
     pub form: ReportForm,
-    pub errors: ReportErrors,
+    pub errors: FieldErrors,
     pub today: Date,
     pub notice: Option<&'static str>,
 }
 
 impl ChildPage {
-    pub fn hours(&self) -> bool {
-        self.form.extent == "hours"
+    /// The extent radio to show chosen: hours only when asked for.
+    pub fn extent(&self) -> &'static str {
+        if self.form.extent == "hours" {
+            "hours"
+        } else {
+            "whole_day"
+        }
+    }
+    pub fn reason_options(&self) -> Vec<(&str, &str)> {
+        self.reasons.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect()
     }
     pub fn period(&self, r: &ReportRow) -> String {
         if r.first_day == r.last_day {
@@ -142,59 +129,47 @@ pub struct ShowQuery {
     pub done: String,
 }
 
+/// The child's page with its reports, whose reading is audited.
 async fn page(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
+    work: &mut Work,
+    access: &AbsenceReportAccess,
     ui: Ui,
-    pupil: Uuid,
     form: ReportForm,
-    errors: ReportErrors,
+    errors: FieldErrors,
     notice: Option<&'static str>,
 ) -> Result<ChildPage> {
-    let child = queries::children(tx, &[pupil]).await?.into_iter().next().ok_or(AppError::NotFound)?;
-    let reasons = queries::guardian_reasons(tx, ui.lang).await?;
-    let reports = queries::reports_of(tx, pupil, ctx.actor.person_id, ui.lang).await?;
-    let today = queries::today(tx).await?;
+    let (pupil, me) = (access.pupil_id, work.actor().person_id);
+    let child = queries::children(work.conn(), &[pupil]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let reasons = queries::guardian_reasons(work.conn(), ui.lang).await?;
+    let reports = queries::reports_of(work.conn(), pupil, me, ui.lang).await?;
+    let today = queries::today(work.conn()).await?;
+    work.audit(access, Action::Read, Resource::AbsenceReports, Some(pupil), &[pupil]).await?;
+    let mut errors = errors;
+    errors.order(&["first_day", "last_day", "extent", "from_time", "to_time", "reason"]);
+    errors.at_first_radio("extent", Some("whole_day"));
+    errors.at_first_radio("reason", reasons.first().map(|r| r.code.as_str()));
     Ok(ChildPage { ui, child, reasons, reports, form, errors, today, notice })
-}
-
-async fn audit_read(tx: &mut sqlx::PgConnection, ctx: &Ctx, pupil: Uuid) -> Result<()> {
-    audit::record(
-        tx,
-        ctx,
-        Some(ctx.actor.audience.code()),
-        Event {
-            action: Action::Read,
-            resource: "absence_reports",
-            resource_id: Some(pupil),
-            subjects: &[pupil],
-            purpose: policy::Purpose::GuardianAccess,
-        },
-    )
-    .await
 }
 
 /// The child's reports and the form for a new one.
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let pupil = parse_id(&pupil_id)?;
-    let access = policy::absence_report_access(&ctx.actor, pupil)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let access = policy::absence_report_access(&actor, pupil)?;
     let notice = match q.done.as_str() {
         "created" => Some("absence.report.created"),
         "withdrawn" => Some("absence.report.withdrawn"),
         _ => None,
     };
-    let today = queries::today(&mut tx).await?;
+    let today = queries::today(work.conn()).await?;
     let form = ReportForm { first_day: domain::iso(today), extent: "whole_day".to_owned(), ..ReportForm::default() };
-    let page = page(&mut tx, &ctx, ui, access.pupil_id, form, ReportErrors::default(), notice).await?;
-    audit_read(&mut tx, &ctx, access.pupil_id).await?;
-    tx.commit().await?;
+    let page = page(&mut work, &access, ui, form, FieldErrors::new(), notice).await?;
+    work.commit().await?;
     Ok(render_with(StatusCode::OK, &page))
 }
 
@@ -204,76 +179,44 @@ async fn check(
     pupil: Uuid,
     form: &ReportForm,
     reasons: &[ReasonRow],
-    errors: &mut ReportErrors,
+    errors: &mut FieldErrors,
 ) -> Result<Option<NewReport>> {
     let today = queries::today(tx).await?;
-    let earliest = today - Duration::days(MAX_DAYS_BACK);
-    let latest = today + Duration::days(MAX_DAYS_AHEAD);
-    let first = domain::parse_date(&form.first_day);
-    if first.is_none() {
-        errors.first_day = Some("absence.error.date_format");
-    }
-    let last = if form.last_day.trim().is_empty() {
-        first
-    } else {
-        let d = domain::parse_date(&form.last_day);
-        if d.is_none() {
-            errors.last_day = Some("absence.error.date_format");
-        }
-        d
+    let window = Window {
+        earliest: today - Duration::days(MAX_DAYS_BACK),
+        too_early: "absence.error.too_far_back",
+        latest: today + Duration::days(MAX_DAYS_AHEAD),
+        too_late: "absence.error.too_far_ahead",
     };
-    let year = match first {
-        Some(f) => queries::school_year_of(tx, f).await?,
-        None => None,
-    };
-    if let Some(f) = first {
-        if f < earliest {
-            errors.first_day = Some("absence.error.too_far_back");
-        } else if f > latest {
-            errors.first_day = Some("absence.error.too_far_ahead");
-        } else if year.is_none() {
-            errors.first_day = Some("absence.error.date_outside_year");
-        }
-    }
-    if let (Some(f), Some(l)) = (first, last) {
-        if l < f {
-            errors.last_day = Some("absence.error.last_before_first");
-        } else if l > latest {
-            errors.last_day = Some("absence.error.too_far_ahead");
-        } else if let Some((_, ends)) = year {
-            if l > ends {
-                errors.last_day = Some("absence.error.date_outside_year");
-            }
-        }
-    }
+    let (first, last) = day_range::check(tx, &form.first_day, &form.last_day, &window, errors).await?;
     let hours = match form.extent.as_str() {
         "whole_day" => None,
         "hours" => {
             let from = domain::parse_time(&form.from_time);
             let to = domain::parse_time(&form.to_time);
             if from.is_none() {
-                errors.from_time = Some("absence.error.time_format");
+                errors.add("from_time", "absence.error.time_format");
             }
             if to.is_none() {
-                errors.to_time = Some("absence.error.time_format");
+                errors.add("to_time", "absence.error.time_format");
             }
             if let (Some(a), Some(b)) = (from, to) {
                 if b <= a {
-                    errors.to_time = Some("absence.error.to_before_from");
+                    errors.add("to_time", "absence.error.to_before_from");
                 }
             }
-            if first != last && errors.last_day.is_none() {
-                errors.last_day = Some("absence.error.hours_one_day");
+            if first != last && !errors.has("last_day") {
+                errors.add("last_day", "absence.error.hours_one_day");
             }
             from.zip(to)
         }
         _ => {
-            errors.extent = Some("absence.error.extent_required");
+            errors.add("extent", "absence.error.extent_required");
             None
         }
     };
     if !reasons.iter().any(|r| r.code == form.reason) {
-        errors.reason = Some("absence.error.reason_required");
+        errors.add("reason", "absence.error.reason_required");
     }
     if errors.any() {
         return Ok(None);
@@ -282,7 +225,7 @@ async fn check(
     let report = NewReport { first_day, last_day, hours, reason: form.reason.clone() };
     queries::lock_child(tx, pupil).await?;
     if queries::overlaps(tx, pupil, &report).await? {
-        errors.first_day = Some("absence.error.overlap");
+        errors.add("first_day", "absence.error.overlap");
         return Ok(None);
     }
     Ok(Some(report))
@@ -291,72 +234,45 @@ async fn check(
 /// Make a report. Refused whole (400) if the form has any field it should not; 422
 /// with the messages by the fields if it breaks a rule; nothing is stored then.
 pub async fn create(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     form: std::result::Result<Form<ReportForm>, FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let pupil = parse_id(&pupil_id)?;
-    let access = policy::absence_report_access(&ctx.actor, pupil)?;
+    let access = policy::absence_report_access(&actor, pupil)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let reasons = queries::guardian_reasons(&mut tx, ui.lang).await?;
-    let mut errors = ReportErrors::default();
-    let Some(report) = check(&mut tx, access.pupil_id, &form, &reasons, &mut errors).await? else {
-        let page = page(&mut tx, &ctx, ui, access.pupil_id, form, errors, None).await?;
-        audit_read(&mut tx, &ctx, access.pupil_id).await?;
-        tx.commit().await?;
+    let reasons = queries::guardian_reasons(work.conn(), ui.lang).await?;
+    let mut errors = FieldErrors::new();
+    let Some(report) = check(work.conn(), access.pupil_id, &form, &reasons, &mut errors).await? else {
+        let page = page(&mut work, &access, ui, form, errors, None).await?;
+        work.commit().await?;
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
-    let id = queries::insert_report(&mut tx, access.pupil_id, ctx.actor.person_id, &report).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(ctx.actor.audience.code()),
-        Event {
-            action: Action::Create,
-            resource: "absence_report",
-            resource_id: Some(id),
-            subjects: &[access.pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let id = queries::insert_report(work.conn(), access.pupil_id, actor.person_id, &report).await?;
+    work.audit(&access, Action::Create, Resource::AbsenceReport, Some(id), &[access.pupil_id]).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/absence/children/{}?done=created", access.pupil_id)).into_response())
 }
 
 /// Withdraw a report that has not begun. One that has begun (or is not the child's)
 /// is not found: the school may already have acted on it.
 pub async fn withdraw(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     Path((pupil_id, report_id)): Path<(String, String)>,
     form: std::result::Result<Form<WithdrawForm>, FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let pupil = parse_id(&pupil_id)?;
     let report = parse_id(&report_id)?;
-    let access = policy::absence_report_access(&ctx.actor, pupil)?;
+    let access = policy::absence_report_access(&actor, pupil)?;
     let Form(_) = form.map_err(|_| AppError::BadRequest)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let today = queries::today(&mut tx).await?;
-    if !queries::withdraw_report(&mut tx, access.pupil_id, report, today).await? {
+    let today = queries::today(work.conn()).await?;
+    if !queries::withdraw_report(work.conn(), access.pupil_id, report, today).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(ctx.actor.audience.code()),
-        Event {
-            action: Action::Delete,
-            resource: "absence_report",
-            resource_id: Some(report),
-            subjects: &[access.pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&access, Action::Delete, Resource::AbsenceReport, Some(report), &[access.pupil_id]).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/absence/children/{}?done=withdrawn", access.pupil_id)).into_response())
 }

@@ -6,7 +6,7 @@
 //! not a review. Every change is audited in the same transaction.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -18,17 +18,16 @@ use uuid::Uuid;
 use super::domain;
 use super::overview::{self, PupilTotals};
 use super::parse_id;
+use super::queries::review::{self as rq, CodeRow, DayLessonRow};
 use super::queries::{self, DayReportRow};
-use super::review_queries::{self as rq, CodeRow, DayLessonRow};
 use super::totals::{self, DeductionRefusal};
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReviewAccess};
+use crate::web::form::{msg, FieldErrors};
 use crate::web::layout::Ui;
 use crate::web::render_with;
+use crate::work::Work;
 
 /// The review form. Strict: any other field (a "note", a "diagnosis") refuses the
 /// whole request before anything is read.
@@ -45,19 +44,6 @@ pub struct ReviewForm {
     /// `yes` when the day is to be left off the diploma.
     #[serde(default)]
     pub deduct: String,
-}
-
-#[derive(Debug, Default)]
-pub struct ReviewErrors {
-    pub date: Option<&'static str>,
-    pub code: Option<&'static str>,
-    pub deduct: Option<&'static str>,
-}
-
-impl ReviewErrors {
-    pub fn any(&self) -> bool {
-        self.date.is_some() || self.code.is_some() || self.deduct.is_some()
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,9 +65,8 @@ pub struct ReviewPage {
     pub lessons: Vec<DayLessonRow>,
     pub reports: Vec<DayReportRow>,
     pub form: ReviewForm,
-    pub errors: ReviewErrors,
+    pub errors: FieldErrors,
     pub notice: Option<&'static str>,
-    pub max_error: String,
 }
 
 impl ReviewPage {
@@ -115,16 +100,14 @@ impl ReviewPage {
 }
 
 /// Load the page: the totals, the codes, and the chosen day's lessons and reports.
-#[expect(clippy::too_many_arguments, reason = "one page, its parts passed through")]
 async fn page(
     tx: &mut PgConnection,
     ui: Ui,
     pupil: Uuid,
     day: Option<Date>,
     form: ReviewForm,
-    errors: ReviewErrors,
+    errors: FieldErrors,
     notice: Option<&'static str>,
-    max_error: String,
 ) -> Result<ReviewPage> {
     let t = overview::pupil_totals(tx, pupil, ui.lang).await?;
     let codes = rq::codes(tx, ui.lang).await?;
@@ -134,39 +117,27 @@ async fn page(
         }
         None => (Vec::new(), Vec::new()),
     };
-    Ok(ReviewPage { ui, t, codes, day, lessons, reports, form, errors, notice, max_error })
+    Ok(ReviewPage { ui, t, codes, day, lessons, reports, form, errors, notice })
 }
 
-async fn audit_read(tx: &mut PgConnection, ctx: &Ctx, access: &AbsenceReviewAccess) -> Result<()> {
-    audit::record(
-        tx,
-        ctx,
-        Some(access.role.code()),
-        Event {
-            action: Action::Read,
-            resource: "absence_totals",
-            resource_id: Some(access.pupil_id),
-            subjects: &[access.pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await
+/// Looking at the review page is reading the pupil's absence totals.
+async fn audit_read(work: &mut Work, access: &AbsenceReviewAccess) -> Result<()> {
+    work.audit(access, Action::Read, Resource::AbsenceTotals, Some(access.pupil_id), &[access.pupil_id]).await
 }
 
 /// The pupil's totals, the days with absence, and the form for the chosen day (by
 /// default the oldest day nobody has reviewed).
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let pupil = parse_id(&pupil_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::absence_review_access(&mut tx, &ctx.actor, pupil).await?;
+    let access = policy::absence_review_access(work.conn(), &actor, pupil).await?;
     let notice = (q.done == "saved").then_some("totals.review.saved");
-    let t = overview::pupil_totals(&mut tx, access.pupil_id, ui.lang).await?;
+    let t = overview::pupil_totals(work.conn(), access.pupil_id, ui.lang).await?;
     let day = domain::parse_date(&q.date)
         .filter(|d| t.days.iter().any(|x| x.date == *d && x.has_absence()))
         .or_else(|| t.days.iter().find(|d| d.has_absence() && t.review_of(&d.date).is_none()).map(|d| d.date));
@@ -179,9 +150,9 @@ pub async fn show(
         },
         None => ReviewForm { date: day.map(domain::iso).unwrap_or_default(), ..ReviewForm::default() },
     };
-    let page = page(&mut tx, ui, access.pupil_id, day, form, ReviewErrors::default(), notice, String::new()).await?;
-    audit_read(&mut tx, &ctx, &access).await?;
-    tx.commit().await?;
+    let page = page(work.conn(), ui, access.pupil_id, day, form, FieldErrors::new(), notice).await?;
+    audit_read(&mut work, &access).await?;
+    work.commit().await?;
     Ok(render_with(StatusCode::OK, &page))
 }
 
@@ -189,28 +160,26 @@ pub async fn show(
 /// the message by the field for a day without absence, an unknown code, or a
 /// deduction the rules do not allow (nothing is stored then).
 pub async fn save(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     form: std::result::Result<Form<ReviewForm>, FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let pupil = parse_id(&pupil_id)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::absence_review_access(&mut tx, &ctx.actor, pupil).await?;
-    rq::lock_pupil(&mut tx, access.pupil_id).await?;
-    let t = overview::pupil_totals(&mut tx, access.pupil_id, ui.lang).await?;
-    let codes = rq::codes(&mut tx, ui.lang).await?;
-    let mut errors = ReviewErrors::default();
-    let mut max_error = String::new();
+    let access = policy::absence_review_access(work.conn(), &actor, pupil).await?;
+    rq::lock_pupil(work.conn(), access.pupil_id).await?;
+    let t = overview::pupil_totals(work.conn(), access.pupil_id, ui.lang).await?;
+    let codes = rq::codes(work.conn(), ui.lang).await?;
+    let mut errors = FieldErrors::new();
     let day = domain::parse_date(&form.date).filter(|d| t.days.iter().any(|x| x.date == *d && x.has_absence()));
     if day.is_none() {
-        errors.date = Some("totals.error.date");
+        errors.add("date", "totals.error.date");
     }
     let code = codes.iter().find(|c| c.code == form.code);
     if code.is_none() {
-        errors.code = Some("totals.error.code_required");
+        errors.add("code", "totals.error.code_required");
     }
     let deduct = match form.deduct.as_str() {
         "" => false,
@@ -219,46 +188,45 @@ pub async fn save(
     };
     if let (Some(d), Some(c), true) = (day, code, deduct) {
         match (t.params, t.school_type.has_diploma()) {
-            (None, true) => errors.deduct = Some("totals.error.no_params"),
-            (None, false) => errors.deduct = Some(DeductionRefusal::NoDiploma.message_key()),
+            (None, true) => {
+                errors.add("deduct", "totals.error.no_params");
+            }
+            (None, false) => {
+                errors.add("deduct", DeductionRefusal::NoDiploma.message_key());
+            }
             (Some(p), _) => {
                 let map = rq::review_map(&t.reviews);
                 if let Err(refusal) = totals::check_deduction(t.school_type, &t.days, &map, d, c.flags(), &p) {
-                    errors.deduct = Some(refusal.message_key());
-                    max_error = match refusal {
+                    let value = match refusal {
                         DeductionRefusal::MaxReached { max } => max.to_string(),
                         DeductionRefusal::HealthTooShort { from_day } => from_day.to_string(),
                         _ => String::new(),
                     };
+                    errors.add("deduct", msg(refusal.message_key()).with("value", value));
                 }
             }
         }
     }
     let (Some(d), Some(c), false) = (day, code, errors.any()) else {
-        let page = page(&mut tx, ui, access.pupil_id, day, form, errors, None, max_error).await?;
-        audit_read(&mut tx, &ctx, &access).await?;
-        tx.commit().await?;
+        let page = page(work.conn(), ui, access.pupil_id, day, form, errors, None).await?;
+        audit_read(&mut work, &access).await?;
+        work.commit().await?;
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
     let existed = t.review_of(&d).is_some();
     let changed =
-        rq::save_review(&mut tx, access.pupil_id, d, &c.code, deduct, ctx.actor.person_id, access.source).await?;
+        rq::save_review(work.conn(), access.pupil_id, d, &c.code, deduct, actor.person_id, access.source).await?;
     if changed {
-        audit::record(
-            &mut tx,
-            &ctx,
-            Some(access.role.code()),
-            Event {
-                action: if existed { Action::Update } else { Action::Create },
-                resource: "absence_review",
-                resource_id: Some(access.pupil_id),
-                subjects: &[access.pupil_id],
-                purpose: access.purpose,
-            },
+        work.audit(
+            &access,
+            if existed { Action::Update } else { Action::Create },
+            Resource::AbsenceReview,
+            Some(access.pupil_id),
+            &[access.pupil_id],
         )
         .await?;
     }
-    tx.commit().await?;
+    work.commit().await?;
     let to = format!("/absence/pupils/{}/review?date={}&done=saved", access.pupil_id, domain::iso(d));
     Ok(Redirect::to(&to).into_response())
 }

@@ -4,27 +4,23 @@
 
 use std::collections::HashSet;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::day_queries::{self, Mode};
 use super::parse_id;
-use super::statistics_queries as sq;
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use super::queries::day::{self as day_queries, Mode};
+use super::queries::statistics as sq;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
-
-/// The audit log's name for the settings (a stored code: never rename it).
-pub const AUDIT_SETTINGS: &str = "absence_settings";
+use crate::work::Work;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SettingsQuery {
@@ -40,44 +36,46 @@ pub struct SettingsPage {
     pub school_name: String,
     /// The mode shown as chosen (saved, or as sent).
     pub mode: String,
-    pub error: Option<&'static str>,
+    pub errors: FieldErrors,
     pub saved: bool,
 }
 
 impl SettingsPage {
-    pub fn modes(&self) -> [Mode; 2] {
-        Mode::ALL
-    }
-    pub fn is(&self, m: &Mode) -> bool {
-        self.mode == m.code()
+    pub fn mode_options(&self) -> Vec<(&'static str, &'static str)> {
+        Mode::ALL.iter().map(|m| (m.code(), self.ui.t(m.label_key()))).collect()
     }
 }
 
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(school): Path<String>,
     Query(q): Query<SettingsQuery>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let school_id = parse_id(&school)?;
-    policy::absence_settings_editor(&ctx.actor, school_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let school_name = sq::school_name(&mut tx, school_id).await?.ok_or(AppError::NotFound)?;
-    let mode = day_queries::mode(&mut tx, school_id).await?;
-    tx.commit().await?;
-    let page =
-        SettingsPage { ui, school_id, school_name, mode: mode.code().to_owned(), error: None, saved: q.saved == "1" };
+    policy::absence_settings_editor(&actor, school_id)?;
+    let school_name = sq::school_name(work.conn(), school_id).await?.ok_or(AppError::NotFound)?;
+    let mode = day_queries::mode(work.conn(), school_id).await?;
+    work.commit().await?;
+    let page = SettingsPage {
+        ui,
+        school_id,
+        school_name,
+        mode: mode.code().to_owned(),
+        errors: FieldErrors::new(),
+        saved: q.saved == "1",
+    };
     Ok(render_with(StatusCode::OK, &page))
 }
 
 pub async fn save(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(school): Path<String>,
     form: std::result::Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let Form(fields) = form.map_err(|_| AppError::BadRequest)?;
     let mut sent = String::new();
     let mut seen = HashSet::new();
@@ -92,35 +90,25 @@ pub async fn save(
         }
     }
     let school_id = parse_id(&school)?;
-    let editor = policy::absence_settings_editor(&ctx.actor, school_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let school_name = sq::school_name(&mut tx, school_id).await?.ok_or(AppError::NotFound)?;
+    let editor = policy::absence_settings_editor(&actor, school_id)?;
+    let school_name = sq::school_name(work.conn(), school_id).await?.ok_or(AppError::NotFound)?;
     let Some(mode) = Mode::from_code(&sent) else {
-        tx.rollback().await?;
         let page = SettingsPage {
             ui,
             school_id,
             school_name,
             mode: sent,
-            error: Some("absence.settings.error.mode"),
+            errors: {
+                let mut e = FieldErrors::one("mode", "absence.settings.error.mode");
+                e.at_first_radio("mode", Some(Mode::ALL[0].code()));
+                e
+            },
             saved: false,
         };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
-    day_queries::set_mode(&mut tx, school_id, mode, ctx.actor.person_id).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(editor.role.code()),
-        Event {
-            action: Action::Update,
-            resource: AUDIT_SETTINGS,
-            resource_id: Some(school_id),
-            subjects: &[],
-            purpose: editor.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    day_queries::set_mode(work.conn(), school_id, mode, actor.person_id).await?;
+    work.audit(&editor, Action::Update, Resource::AbsenceSettings, Some(school_id), &[]).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/schools/{school_id}/absence/settings?saved=1")).into_response())
 }

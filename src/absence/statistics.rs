@@ -7,11 +7,11 @@
 //! runs (a bound per person and per municipality).
 //!
 //! Absence % = absent lessons / lessons held, where lessons held come from the
-//! timetable (see `statistics_queries`).
+//! timetable (see `queries::statistics`).
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -21,20 +21,15 @@ use uuid::Uuid;
 use super::domain;
 use super::parse_id;
 use super::queries;
-use super::statistics_queries::{self as sq, ClassPeriodRow, Period, YearRow};
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use super::queries::statistics::{self as sq, ClassPeriodRow, Period, YearRow};
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceStatisticsAccess};
 use crate::web::expensive::ExpensiveSlot;
 use crate::web::i18n::Lang;
 use crate::web::layout::Ui;
 use crate::web::render;
-
-/// The audit log's name for the statistics (a stored code: never rename it).
-pub const AUDIT_STATISTICS: &str = "absence_statistics";
+use crate::work::Work;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct StatisticsQuery {
@@ -213,33 +208,21 @@ fn plot(series: &mut [Series], weeks: usize) -> i64 {
     top
 }
 
-async fn open(state: &AppState, ctx: &Ctx, school: &str) -> Result<(db::Tx, AbsenceStatisticsAccess, String)> {
+async fn open(work: &mut Work, school: &str) -> Result<(AbsenceStatisticsAccess, String)> {
     let school = parse_id(school)?;
-    let access = policy::absence_statistics_access(&ctx.actor, school)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let name = sq::school_name(&mut tx, school).await?.ok_or(AppError::NotFound)?;
-    Ok((tx, access, name))
+    let access = policy::absence_statistics_access(&work.actor(), school)?;
+    let name = sq::school_name(work.conn(), school).await?.ok_or(AppError::NotFound)?;
+    Ok((access, name))
 }
 
-async fn audit_event(tx: &mut db::Tx, ctx: &Ctx, access: &AbsenceStatisticsAccess, action: Action) -> Result<()> {
-    audit::record(
-        tx,
-        ctx,
-        Some(access.role.code()),
-        Event {
-            action,
-            resource: AUDIT_STATISTICS,
-            resource_id: Some(access.school_id),
-            subjects: &[],
-            purpose: access.purpose,
-        },
-    )
-    .await
+/// The statistics are counts, about no one: the event names the school only.
+async fn audit(work: &mut Work, access: &AbsenceStatisticsAccess, action: Action) -> Result<()> {
+    work.audit(access, action, Resource::AbsenceStatistics, Some(access.school_id), &[]).await
 }
 
 /// The figures of the school year so far.
 async fn figures(
-    tx: &mut db::Tx,
+    tx: &mut sqlx::PgConnection,
     school: Uuid,
     period: Period,
 ) -> Result<(Option<YearRow>, Date, Vec<ClassPeriodRow>)> {
@@ -253,9 +236,9 @@ async fn figures(
 
 /// The statistics page (`?by=class` for a line per class; by grade level otherwise).
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    // The slot first: a refused request takes no database connection.
     _slot: ExpensiveSlot,
+    mut work: Work,
     ui: Ui,
     Path(school): Path<String>,
     Query(q): Query<StatisticsQuery>,
@@ -267,10 +250,10 @@ pub async fn show(
         "class" => true,
         _ => return Err(AppError::BadRequest),
     };
-    let (mut tx, access, school_name) = open(&state, &ctx, &school).await?;
-    let (year, until, rows) = figures(&mut tx, access.school_id, Period::Week).await?;
-    audit_event(&mut tx, &ctx, &access, Action::Read).await?;
-    tx.commit().await?;
+    let (access, school_name) = open(&mut work, &school).await?;
+    let (year, until, rows) = figures(work.conn(), access.school_id, Period::Week).await?;
+    audit(&mut work, &access, Action::Read).await?;
+    work.commit().await?;
     let weeks = year.as_ref().map(|y| weeks_of(y, until)).unwrap_or_default();
     // Group the classes' rows into the series, in the order of the grades and names.
     let mut groups: BTreeMap<(i16, String), Vec<&ClassPeriodRow>> = BTreeMap::new();
@@ -327,11 +310,11 @@ pub struct StatisticsIndexPage {
 }
 
 /// The schools whose statistics the actor may open (one school goes straight there).
-pub async fn index(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let ids = policy::absence_statistics_school_list(&mut tx, &ctx.actor).await?;
-    let schools = sq::school_names(&mut tx, &ids).await?;
-    tx.commit().await?;
+pub async fn index(mut work: Work, ui: Ui) -> Result<Response> {
+    let actor = work.actor();
+    let ids = policy::absence_statistics_school_list(work.conn(), &actor).await?;
+    let schools = sq::school_names(work.conn(), &ids).await?;
+    work.commit().await?;
     if let [(only, _)] = schools.as_slice() {
         return Ok(axum::response::Redirect::to(&format!("/schools/{only}/absence/statistics")).into_response());
     }
@@ -361,17 +344,17 @@ pub const CSV_HEADER: &str =
 /// The export: one line per class and week (or `?period=month`), semicolon-separated,
 /// UTF-8 with a byte order mark (so that spreadsheets in Norway open it as such).
 pub async fn csv(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    // The slot first: a refused request takes no database connection.
     _slot: ExpensiveSlot,
+    mut work: Work,
     Path(school): Path<String>,
     Query(q): Query<StatisticsQuery>,
 ) -> Result<Response> {
     let period = Period::from_code(&q.period).ok_or(AppError::BadRequest)?;
-    let (mut tx, access, school_name) = open(&state, &ctx, &school).await?;
-    let (_, _, rows) = figures(&mut tx, access.school_id, period).await?;
-    audit_event(&mut tx, &ctx, &access, Action::Export).await?;
-    tx.commit().await?;
+    let (access, school_name) = open(&mut work, &school).await?;
+    let (_, _, rows) = figures(work.conn(), access.school_id, period).await?;
+    audit(&mut work, &access, Action::Export).await?;
+    work.commit().await?;
     let mut out = String::from("\u{feff}");
     out.push_str(CSV_HEADER);
     out.push_str("\r\n");

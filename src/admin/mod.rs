@@ -6,7 +6,7 @@ pub mod role_mappings;
 
 use axum::Router;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().merge(role_mappings::router())

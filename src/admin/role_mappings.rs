@@ -7,7 +7,7 @@
 //! with its audit event: whole or nothing. An administrator cannot remove or re-map
 //! the mapping their own administrator access comes from (the policy says so).
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -15,15 +15,15 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::domain::role::{Role, WorkplaceKind};
 use crate::error::{AppError, Result};
-use crate::policy::{self, RoleMappingAdmin};
+use crate::policy;
+use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 
 const PATH: &str = "/admin/role-mappings";
 
@@ -72,21 +72,6 @@ pub struct MappingForm {
     pub role: String,
 }
 
-#[derive(Debug, Default)]
-pub struct MappingErrors {
-    pub kind: Option<&'static str>,
-    pub code: Option<&'static str>,
-    pub role: Option<&'static str>,
-    /// A remove that was refused: the button id and the message.
-    pub remove: Option<(String, &'static str)>,
-}
-
-impl MappingErrors {
-    pub fn any(&self) -> bool {
-        self.kind.is_some() || self.code.is_some() || self.role.is_some() || self.remove.is_some()
-    }
-}
-
 /// A position code: exactly four ASCII digits.
 fn parse_code(raw: &str) -> Option<&str> {
     let code = raw.trim();
@@ -94,26 +79,28 @@ fn parse_code(raw: &str) -> Option<&str> {
 }
 
 /// A valid mapping, or the errors by field.
-pub fn parse_mapping(form: &MappingForm) -> std::result::Result<(WorkplaceKind, String, Role), MappingErrors> {
-    let mut e = MappingErrors::default();
+pub fn parse_mapping(form: &MappingForm) -> std::result::Result<(WorkplaceKind, String, Role), FieldErrors> {
+    let mut e = FieldErrors::new();
     let kind = WorkplaceKind::from_code(form.kind.trim());
     if kind.is_none() {
-        e.kind = Some("admin.role_mappings.error.kind");
+        e.add("kind", "admin.role_mappings.error.kind");
     }
     let code = parse_code(&form.code);
     if code.is_none() {
-        e.code = Some("admin.role_mappings.error.code");
+        e.add("code", "admin.role_mappings.error.code");
     }
     let role = Role::from_code(form.role.trim());
     match (kind, role) {
-        (_, None) => e.role = Some("admin.role_mappings.error.role"),
+        (_, None) => {
+            e.add("role", "admin.role_mappings.error.role");
+        }
         // A school role held municipality-wide, or the reverse, grants nothing: the
         // policy scopes school roles to the school and the others to the tenant.
         (Some(WorkplaceKind::Municipal), Some(r)) if r.is_school_scoped() => {
-            e.role = Some("admin.role_mappings.error.role_school_only")
+            e.add("role", "admin.role_mappings.error.role_school_only");
         }
         (Some(WorkplaceKind::School), Some(r)) if !r.is_school_scoped() => {
-            e.role = Some("admin.role_mappings.error.role_municipal_only")
+            e.add("role", "admin.role_mappings.error.role_municipal_only");
         }
         _ => {}
     }
@@ -129,7 +116,7 @@ pub struct RoleMappingsPage {
     pub ui: Ui,
     pub rows: Vec<MappingRow>,
     pub form: MappingForm,
-    pub errors: MappingErrors,
+    pub errors: FieldErrors,
     pub status_key: Option<&'static str>,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub roles: Vec<(&'static str, &'static str)>,
@@ -141,7 +128,7 @@ impl RoleMappingsPage {
             ui,
             rows,
             form,
-            errors: MappingErrors::default(),
+            errors: FieldErrors::new(),
             status_key: None,
             kinds: WorkplaceKind::ALL.iter().map(|k| (k.code(), k.label_key())).collect(),
             roles: Role::ALL.iter().map(|r| (r.code(), r.label_key())).collect(),
@@ -152,10 +139,6 @@ impl RoleMappingsPage {
     }
     pub fn role_selected(&self, code: &str) -> bool {
         self.form.role.trim() == code
-    }
-    /// The refusal to show by this row's remove button, if any.
-    pub fn remove_error(&self, row: &MappingRow) -> Option<&'static str> {
-        self.errors.remove.as_ref().filter(|(button, _)| *button == row.button_id()).map(|(_, e)| *e)
     }
     pub fn count(&self) -> String {
         self.rows.len().to_string()
@@ -188,11 +171,10 @@ fn done(status: &str) -> Response {
     Redirect::to(&format!("{PATH}?status={status}")).into_response()
 }
 
-async fn list(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<ListQuery>) -> Result<Response> {
-    policy::role_mapping_admin(&ctx.actor)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let rows = mappings(&mut tx).await?;
-    tx.commit().await?;
+async fn list(mut work: Work, ui: Ui, Query(q): Query<ListQuery>) -> Result<Response> {
+    policy::role_mapping_admin(&work.actor())?;
+    let rows = mappings(work.conn()).await?;
+    work.commit().await?;
     // "Change" fills the form with the mapping's current values.
     let form = rows
         .iter()
@@ -204,58 +186,45 @@ async fn list(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<L
     Ok(render(&page))
 }
 
-/// Re-render the page with errors (422); nothing was changed.
-async fn refuse(state: &AppState, ctx: &Ctx, ui: Ui, form: MappingForm, errors: MappingErrors) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let rows = mappings(&mut tx).await?;
-    tx.commit().await?;
+/// Re-render the page with errors (422); nothing was changed (the work is dropped
+/// uncommitted).
+async fn refuse(mut work: Work, ui: Ui, form: MappingForm, errors: FieldErrors) -> Result<Response> {
+    let rows = mappings(work.conn()).await?;
     let mut page = RoleMappingsPage::new(ui, rows, form);
     page.errors = errors;
     Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
-async fn record(conn: &mut PgConnection, ctx: &Ctx, admin: &RoleMappingAdmin, action: Action) -> Result<()> {
-    // A mapping concerns no person's data and has no id of its own; the event says
-    // who changed the mapping, how and when.
-    audit::record(
-        conn,
-        ctx,
-        Some(admin.role.code()),
-        Event { action, resource: "role_mapping", resource_id: None, subjects: &[], purpose: admin.purpose },
-    )
-    .await
-}
-
 /// Add a mapping, or give an existing (kind, code) another role.
-async fn save(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): Form<MappingForm>) -> Result<Response> {
-    let admin = policy::role_mapping_admin(&ctx.actor)?;
+async fn save(mut work: Work, ui: Ui, Form(form): Form<MappingForm>) -> Result<Response> {
+    let actor = work.actor();
+    let admin = policy::role_mapping_admin(&actor)?;
     let (kind, code, role) = match parse_mapping(&form) {
         Ok(m) => m,
-        Err(errors) => return refuse(&state, &ctx, ui, form, errors).await,
+        Err(errors) => return refuse(work, ui, form, errors).await,
     };
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
     let current: Option<String> = sqlx::query_scalar(
         "SELECT role FROM role_mappings WHERE workplace_kind = $1 AND position_code = $2 FOR UPDATE",
     )
     .bind(kind.code())
     .bind(&code)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(work.conn())
     .await?;
     if current.as_deref() == Some(role.code()) {
-        tx.commit().await?;
+        work.commit().await?;
         return Ok(done("unchanged"));
     }
-    if current.is_some() && !policy::keeps_own_admin_access(&mut tx, &ctx.actor, kind, &code, Some(role)).await? {
-        tx.rollback().await?;
-        let errors = MappingErrors { role: Some("admin.role_mappings.error.own_access"), ..Default::default() };
-        return refuse(&state, &ctx, ui, form, errors).await;
+    if current.is_some() && !policy::keeps_own_admin_access(work.conn(), &actor, kind, &code, Some(role)).await? {
+        let mut errors = FieldErrors::new();
+        errors.add("role", "admin.role_mappings.error.own_access");
+        return refuse(work, ui, form, errors).await;
     }
     let action = if current.is_some() {
         sqlx::query("UPDATE role_mappings SET role = $3 WHERE workplace_kind = $1 AND position_code = $2")
             .bind(kind.code())
             .bind(&code)
             .bind(role.code())
-            .execute(&mut *tx)
+            .execute(work.conn())
             .await?;
         Action::Update
     } else {
@@ -263,11 +232,11 @@ async fn save(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): Form<
             "INSERT INTO role_mappings (tenant_id, workplace_kind, position_code, role) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
         )
-        .bind(ctx.actor.tenant_id)
+        .bind(actor.tenant_id)
         .bind(kind.code())
         .bind(&code)
         .bind(role.code())
-        .execute(&mut *tx)
+        .execute(work.conn())
         .await?;
         if inserted.rows_affected() == 0 {
             // Someone added the same mapping a moment ago.
@@ -275,8 +244,10 @@ async fn save(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): Form<
         }
         Action::Create
     };
-    record(&mut tx, &ctx, &admin, action).await?;
-    tx.commit().await?;
+    // A mapping concerns no person's data and has no id of its own; the event says
+    // who changed the mapping, how and when.
+    work.audit(&admin, action, Resource::RoleMapping, None, &[]).await?;
+    work.commit().await?;
     Ok(done(if action == Action::Create { "created" } else { "updated" }))
 }
 
@@ -288,30 +259,30 @@ pub struct RemoveForm {
     pub code: String,
 }
 
-async fn remove(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): Form<RemoveForm>) -> Result<Response> {
-    let admin = policy::role_mapping_admin(&ctx.actor)?;
+async fn remove(mut work: Work, ui: Ui, Form(form): Form<RemoveForm>) -> Result<Response> {
+    let actor = work.actor();
+    let admin = policy::role_mapping_admin(&actor)?;
     // The buttons carry values from the table; anything else is not our form.
     let kind = WorkplaceKind::from_code(&form.kind).ok_or(AppError::BadRequest)?;
     let code = parse_code(&form.code).ok_or(AppError::BadRequest)?.to_owned();
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    if !policy::keeps_own_admin_access(&mut tx, &ctx.actor, kind, &code, None).await? {
-        tx.rollback().await?;
+    if !policy::keeps_own_admin_access(work.conn(), &actor, kind, &code, None).await? {
         let button = format!("remove-{}-{code}", kind.code());
-        let errors =
-            MappingErrors { remove: Some((button, "admin.role_mappings.error.own_access")), ..Default::default() };
-        return refuse(&state, &ctx, ui, MappingForm::default(), errors).await;
+        // The message stands by the row's remove button, and is kept under its id.
+        let mut errors = FieldErrors::new();
+        errors.add(button, "admin.role_mappings.error.own_access");
+        return refuse(work, ui, MappingForm::default(), errors).await;
     }
     let removed = sqlx::query("DELETE FROM role_mappings WHERE workplace_kind = $1 AND position_code = $2")
         .bind(kind.code())
         .bind(&code)
-        .execute(&mut *tx)
+        .execute(work.conn())
         .await?;
     if removed.rows_affected() == 0 {
         // Already gone (another administrator, or a second click).
         return Err(AppError::Conflict);
     }
-    record(&mut tx, &ctx, &admin, Action::Delete).await?;
-    tx.commit().await?;
+    work.audit(&admin, Action::Delete, Resource::RoleMapping, None, &[]).await?;
+    work.commit().await?;
     Ok(done("removed"))
 }
 
@@ -333,19 +304,19 @@ mod tests {
     #[test]
     fn bad_fields_are_reported_each_by_itself() {
         let e = parse_mapping(&form("hospital", "70a5", "janitor")).unwrap_err();
-        assert_eq!(e.kind, Some("admin.role_mappings.error.kind"));
-        assert_eq!(e.code, Some("admin.role_mappings.error.code"));
-        assert_eq!(e.role, Some("admin.role_mappings.error.role"));
+        assert_eq!(e.key("kind"), Some("admin.role_mappings.error.kind"));
+        assert_eq!(e.key("code"), Some("admin.role_mappings.error.code"));
+        assert_eq!(e.key("role"), Some("admin.role_mappings.error.role"));
         for code in ["706", "70655", "٧٠٦٥", "", "-706"] {
-            assert!(parse_mapping(&form("school", code, "teacher")).unwrap_err().code.is_some(), "{code}");
+            assert!(parse_mapping(&form("school", code, "teacher")).unwrap_err().has("code"), "{code}");
         }
     }
 
     #[test]
     fn roles_must_fit_the_kind_of_workplace() {
         let e = parse_mapping(&form("municipal", "7065", "teacher")).unwrap_err();
-        assert_eq!(e.role, Some("admin.role_mappings.error.role_school_only"));
+        assert_eq!(e.key("role"), Some("admin.role_mappings.error.role_school_only"));
         let e = parse_mapping(&form("school", "7070", "system_admin")).unwrap_err();
-        assert_eq!(e.role, Some("admin.role_mappings.error.role_municipal_only"));
+        assert_eq!(e.key("role"), Some("admin.role_mappings.error.role_municipal_only"));
     }
 }

@@ -9,11 +9,9 @@
 //! free, or within a second by the sweep (migrations 000011 and 000012). Reading the
 //! log first chains what is pending ([`chain_pending`]), so it is never behind.
 //!
-//! `verify` is that check; `page` (with `queries`) is the data protection officer's
-//! view of the log.
+//! `verify` is that check. The data protection officer's view of the log is a feature
+//! of its own, `audit_log`.
 
-pub mod page;
-pub mod queries;
 pub mod verify;
 
 use std::time::Duration;
@@ -21,7 +19,6 @@ use std::time::Duration;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::auth::Ctx;
 use crate::error::Result;
 use crate::policy::Purpose;
 
@@ -87,32 +84,159 @@ impl Action {
     }
 }
 
-/// One event. `resource` names the kind of thing (`pupil_card`, `pupil_list`, …),
-/// `subjects` the persons whose data it concerns.
+/// What kind of thing an event is about. The codes are stored; never rename one. Each
+/// has a name in the translation catalogue (a test checks it), which the audit log
+/// page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Session,
+    PupilList,
+    PupilCard,
+    PupilTimetable,
+    AuditLog,
+    RoleMapping,
+    HrImport,
+    Lesson,
+    TimetableImport,
+    AbsenceRegister,
+    AbsenceDayRegister,
+    AbsenceReport,
+    AbsenceReports,
+    AbsenceReview,
+    AbsenceTotals,
+    AbsenceClassOverview,
+    AbsenceStatistics,
+    AbsenceSettings,
+    LeaveApplication,
+    LeaveApplications,
+    LeaveQueue,
+    LeaveSettings,
+    SfoAttendance,
+    MailOutbox,
+    MailMessage,
+    MailWeeklySummary,
+}
+
+impl Resource {
+    pub const ALL: [Resource; 26] = [
+        Resource::Session,
+        Resource::PupilList,
+        Resource::PupilCard,
+        Resource::PupilTimetable,
+        Resource::AuditLog,
+        Resource::RoleMapping,
+        Resource::HrImport,
+        Resource::Lesson,
+        Resource::TimetableImport,
+        Resource::AbsenceRegister,
+        Resource::AbsenceDayRegister,
+        Resource::AbsenceReport,
+        Resource::AbsenceReports,
+        Resource::AbsenceReview,
+        Resource::AbsenceTotals,
+        Resource::AbsenceClassOverview,
+        Resource::AbsenceStatistics,
+        Resource::AbsenceSettings,
+        Resource::LeaveApplication,
+        Resource::LeaveApplications,
+        Resource::LeaveQueue,
+        Resource::LeaveSettings,
+        Resource::SfoAttendance,
+        Resource::MailOutbox,
+        Resource::MailMessage,
+        Resource::MailWeeklySummary,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Resource::Session => "session",
+            Resource::PupilList => "pupil_list",
+            Resource::PupilCard => "pupil_card",
+            Resource::PupilTimetable => "pupil_timetable",
+            Resource::AuditLog => "audit_log",
+            Resource::RoleMapping => "role_mapping",
+            Resource::HrImport => "hr_import",
+            Resource::Lesson => "lesson",
+            Resource::TimetableImport => "timetable_import",
+            Resource::AbsenceRegister => "absence_register",
+            Resource::AbsenceDayRegister => "absence_day_register",
+            Resource::AbsenceReport => "absence_report",
+            Resource::AbsenceReports => "absence_reports",
+            Resource::AbsenceReview => "absence_review",
+            Resource::AbsenceTotals => "absence_totals",
+            Resource::AbsenceClassOverview => "absence_class_overview",
+            Resource::AbsenceStatistics => "absence_statistics",
+            Resource::AbsenceSettings => "absence_settings",
+            Resource::LeaveApplication => "leave_application",
+            Resource::LeaveApplications => "leave_applications",
+            Resource::LeaveQueue => "leave_queue",
+            Resource::LeaveSettings => "leave_settings",
+            Resource::SfoAttendance => "sfo_attendance",
+            Resource::MailOutbox => "mail_outbox",
+            Resource::MailMessage => "mail_message",
+            Resource::MailWeeklySummary => "mail_weekly_summary",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Resource::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// Translation key of the resource's name (audit log page).
+    pub fn label_key(self) -> String {
+        format!("audit.resource.{}", self.code())
+    }
+}
+
+/// One event: what was done to what kind of thing, the persons whose data it concerns,
+/// and why.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
     pub action: Action,
-    pub resource: &'static str,
+    pub resource: Resource,
     pub resource_id: Option<Uuid>,
     pub subjects: &'a [Uuid],
     pub purpose: Purpose,
 }
 
-/// Record `event` as done by the signed-in actor, inside the caller's transaction.
-pub async fn record(conn: &mut PgConnection, ctx: &Ctx, role: Option<&str>, event: Event<'_>) -> Result<()> {
-    insert(
-        conn,
-        ctx.actor.tenant_id,
-        Some(ctx.actor.person_id),
-        role,
-        Some(ctx.actor.session_id),
-        ctx.ip.as_deref(),
-        event,
-    )
-    .await
+/// Record work done by Tavle itself on a municipality's data, not by a signed-in person
+/// (an import run from the command line, the mail worker): no actor, role, session or
+/// address; `purpose` says why.
+pub async fn record_by_system(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    action: Action,
+    resource: Resource,
+    resource_id: Option<Uuid>,
+    subjects: &[Uuid],
+    purpose: Purpose,
+) -> Result<()> {
+    insert(conn, tenant, None, None, None, None, Event { action, resource, resource_id, subjects, purpose }).await
 }
 
-/// The raw insert, also used at sign-in before a `Ctx` exists.
+/// Record a sign-in or sign-out (`action`) of `person`'s session, as its `audience`
+/// (`auth::session`: before a `Work` exists, and after it has ended).
+pub async fn record_session(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    person: Uuid,
+    audience: &str,
+    session: Uuid,
+    ip: Option<&str>,
+    action: Action,
+) -> Result<()> {
+    let event = Event {
+        action,
+        resource: Resource::Session,
+        resource_id: Some(session),
+        subjects: &[],
+        purpose: Purpose::SignIn,
+    };
+    insert(conn, tenant, Some(person), Some(audience), Some(session), ip, event).await
+}
+
+/// The raw insert: `Work::audit` for a signed-in request, the sign-in and sign-out
+/// (`auth::session`, before and after a `Work` exists), `record_by_system`.
 pub async fn insert(
     conn: &mut PgConnection,
     tenant: Uuid,
@@ -134,7 +258,7 @@ pub async fn insert(
     .bind(role)
     .bind(session)
     .bind(event.action.code())
-    .bind(event.resource)
+    .bind(event.resource.code())
     .bind(event.resource_id)
     .bind(event.subjects)
     .bind(event.purpose.code())

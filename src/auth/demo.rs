@@ -9,17 +9,17 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::app::{AppState, Mode};
 use crate::auth::identity::{self, Identity};
 use crate::auth::oidc::{self, Kind};
 use crate::auth::session::{self, Method, NewSession};
 use crate::auth::Ctx;
 use crate::demo::{self, DemoPersona};
 use crate::error::{AppError, Result};
-use crate::web::context::RequestContext;
+use crate::state::{AppState, Mode};
 use crate::web::cookies::{self, Names};
 use crate::web::i18n::Lang;
 use crate::web::layout::Ui;
+use crate::web::request::RequestContext;
 use crate::web::{redirect, render};
 
 pub fn router() -> Router<AppState> {
@@ -166,7 +166,7 @@ async fn sign_out(State(state): State<AppState>, ctx: Option<Ctx>, ui: Ui) -> Re
         Some(logout) => {
             let origin = url::Url::parse(&logout.endpoint).ok().map(|u| u.origin().ascii_serialization());
             let mut res = render(&SignedOutPage { ui, logout });
-            let csp = crate::web::security::content_security_policy(&origin.into_iter().collect::<Vec<_>>());
+            let csp = crate::web::csp::content_security_policy(&origin.into_iter().collect::<Vec<_>>());
             if let Ok(v) = header::HeaderValue::from_str(&csp) {
                 res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
             }

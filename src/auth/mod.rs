@@ -14,8 +14,8 @@ use axum::http::request::Parts;
 
 use crate::error::AppError;
 use crate::policy::Actor;
-use crate::web::context::RequestContext;
 use crate::web::i18n::Lang;
+use crate::web::request::RequestContext;
 
 /// A signed-in request: the actor, and what the audit log needs about the request.
 /// Extracting it from a request without a live session redirects to sign-in.

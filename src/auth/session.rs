@@ -13,13 +13,13 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::app::Mode;
-use crate::audit::{self, Action, Event};
+use crate::audit::{self, Action};
 use crate::config::Config;
+use crate::config::Mode;
 use crate::db;
 use crate::domain::role::Role;
 use crate::error::Result;
-use crate::policy::{Actor, Audience, Grant, Purpose};
+use crate::policy::{Actor, Audience, Grant};
 use crate::web::i18n::Lang;
 
 /// How the identity was established.
@@ -149,22 +149,7 @@ pub async fn create_replacing(
     .bind(new.lang.code())
     .execute(&mut *tx)
     .await?;
-    audit::insert(
-        &mut tx,
-        new.tenant_id,
-        Some(new.person_id),
-        Some(new.audience.code()),
-        Some(id),
-        ip,
-        Event {
-            action: Action::SignIn,
-            resource: "session",
-            resource_id: Some(id),
-            subjects: &[],
-            purpose: Purpose::SignIn,
-        },
-    )
-    .await?;
+    audit::record_session(&mut tx, new.tenant_id, new.person_id, new.audience.code(), id, ip, Action::SignIn).await?;
     tx.commit().await?;
     Ok(format!("{}.{secret}", new.tenant_id))
 }
@@ -243,20 +228,14 @@ pub async fn end(pool: &PgPool, actor: &Actor, ip: Option<&str>) -> Result<Optio
             .bind(actor.session_id)
             .fetch_optional(&mut *tx)
             .await?;
-    audit::insert(
+    audit::record_session(
         &mut tx,
         actor.tenant_id,
-        Some(actor.person_id),
-        Some(actor.audience.code()),
-        Some(actor.session_id),
+        actor.person_id,
+        actor.audience.code(),
+        actor.session_id,
         ip,
-        Event {
-            action: Action::SignOut,
-            resource: "session",
-            resource_id: Some(actor.session_id),
-            subjects: &[],
-            purpose: Purpose::SignIn,
-        },
+        Action::SignOut,
     )
     .await?;
     tx.commit().await?;
@@ -274,22 +253,7 @@ async fn end_by_hash(conn: &mut PgConnection, tenant: Uuid, token_hash: &[u8], i
     let Some((id, person, audience)) = ended else {
         return Ok(());
     };
-    audit::insert(
-        conn,
-        tenant,
-        Some(person),
-        Some(&audience),
-        Some(id),
-        ip,
-        Event {
-            action: Action::SignOut,
-            resource: "session",
-            resource_id: Some(id),
-            subjects: &[],
-            purpose: Purpose::SignIn,
-        },
-    )
-    .await
+    audit::record_session(conn, tenant, person, &audience, id, ip, Action::SignOut).await
 }
 
 /// The person's current grants (staff) or children (guardians).

@@ -18,7 +18,8 @@ use rand_chacha::ChaCha8Rng;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use super::build::{DemoYears, Tables};
+use super::tables::Tables;
+use super::years::DemoYears;
 
 /// The last day of the history: the Friday of the week before last, as seen from the
 /// school day the demo is told around (`DemoYears::school_today`; Friday 20 November

@@ -9,18 +9,20 @@
 //! Every national id is synthetic (month + 80, as in Skatteetaten's test population)
 //! or a DUF number, so it can never be a real person's.
 
-mod build;
+mod builder;
 mod copy;
 mod history;
 mod names;
 mod personas;
+mod tables;
+mod years;
 
 use anyhow::Context;
 use sqlx::PgPool;
 
-pub use self::build::DemoYears;
-use self::build::{Builder, SchoolPlan, TenantPlan};
+use self::builder::{Builder, SchoolPlan, TenantPlan};
 pub use self::history::history_end;
+pub use self::years::DemoYears;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoSize {
@@ -102,7 +104,7 @@ pub fn idp_accounts() -> serde_json::Value {
 /// in the summer after it.
 pub fn calendar_json(today: time::Date) -> serde_json::Value {
     use crate::domain::calendar::SchoolCalendar;
-    let years = build::DemoYears::around(today);
+    let years = DemoYears::around(today);
     let year = |c: &SchoolCalendar| {
         serde_json::json!({
             "name": c.year.name(),

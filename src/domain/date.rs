@@ -1,5 +1,6 @@
 //! Dates as people type them in a form: `2026-11-23` (what `<input type="date">`
-//! sends) or the Norwegian `23.11.2026` (day and month may have one digit). One parser
+//! sends) or the Norwegian `23.11.2026` (day and month may have one digit), times of
+//! day as `<input type="time">` sends them, and both as a page shows them. One parser
 //! for every form, so that each refuses the same things: anything but digits in their
 //! places (no signs, no six-digit years) and years outside [`YEARS`]. PostgreSQL and
 //! `time` each end somewhere (PostgreSQL before 4714 BC, `time` after 9999), and a date
@@ -8,7 +9,8 @@
 
 use std::ops::RangeInclusive;
 
-use time::{Date, Month};
+use time::macros::format_description;
+use time::{Date, Month, Time};
 
 /// The years a date in Tavle can be in: from well before any employment in an HR file
 /// to well after any school year planned.
@@ -43,6 +45,41 @@ fn parse_in(raw: &str, norwegian_too: bool) -> Option<Date> {
     }
     let month = Month::try_from(u8::try_from(m).ok()?).ok()?;
     Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()
+}
+
+/// A time as `<input type="time">` sends it (`08:30`, or `08:30:00` with seconds).
+pub fn parse_time(raw: &str) -> Option<Time> {
+    let s = raw.trim();
+    Time::parse(s, format_description!("[hour]:[minute]"))
+        .or_else(|_| Time::parse(s, format_description!("[hour]:[minute]:[second]")))
+        .ok()
+}
+
+/// `2026-11-23`: the form value of a date.
+pub fn iso(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// `23.11.2026`: a date as Norwegians read it (also on the English pages, where the
+/// numeric form is unambiguous enough).
+pub fn display_date(d: Date) -> String {
+    format!("{:02}.{:02}.{:04}", d.day(), u8::from(d.month()), d.year())
+}
+
+/// The value attribute of an `<input type="date">`: a date that does not parse is
+/// left out (the page would not be valid HTML with it; the message says what is wrong).
+pub fn date_value(raw: &str) -> String {
+    parse(raw).map(iso).unwrap_or_default()
+}
+
+/// The value attribute of an `<input type="time">` (see [`date_value`]).
+pub fn time_value(raw: &str) -> String {
+    parse_time(raw).map(display_time).unwrap_or_default()
+}
+
+/// `08:30`.
+pub fn display_time(t: Time) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
 #[cfg(test)]
@@ -90,7 +127,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn dates_parse_in_both_forms() {
+        let d = date!(2026 - 11 - 03);
+        assert_eq!(parse("2026-11-03"), Some(d));
+        assert_eq!(parse(" 3.11.2026 "), Some(d));
+        assert_eq!(parse("03.11.2026"), Some(d));
+        for bad in ["", "2026-13-01", "31.02.2026", "3.11.26", "1.2.3.2026", "i dag", "2026-11-03T00:00", "-4713-01-01"]
+        {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("08:30").map(display_time).as_deref(), Some("08:30"));
+        assert_eq!(parse_time("08:30:00").map(display_time).as_deref(), Some("08:30"));
+        assert_eq!(parse_time("8.30"), None);
+    }
+
     proptest! {
+        #[test]
+        fn a_date_survives_its_form_value(days in 0i32..40_000) {
+            let d = date!(1990 - 01 - 01) + time::Duration::days(i64::from(days));
+            prop_assert_eq!(parse(&iso(d)), Some(d));
+            prop_assert_eq!(parse(&display_date(d)), Some(d));
+        }
+
         #[test]
         fn a_date_survives_both_forms(days in 0i64..109_000) {
             let d = date!(1900 - 01 - 01) + time::Duration::days(days);

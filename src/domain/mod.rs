@@ -1,6 +1,7 @@
 //! Domain values, parsed once at the edge.
 pub mod calendar;
 pub mod date;
+pub mod ip_net;
 pub mod national_id;
 pub mod role;
 pub mod text;

@@ -1,19 +1,18 @@
-//! The start page: a welcome for visitors, and for a signed-in person the places
-//! their role leads to.
+//! The start page: a welcome for visitors, and for a signed-in person a card for each
+//! place in their menu (`web::places`), and for a pupil or guardian the people's cards.
 
-use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::AppState;
-use crate::auth::Ctx;
-use crate::db;
 use crate::error::Result;
 use crate::policy::Audience;
 use crate::pupils::queries::{self, ChildRow};
+use crate::state::AppState;
 use crate::web::layout::Ui;
+use crate::web::places::{places_for, Place};
 use crate::web::render;
+use crate::work::Work;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(show))
@@ -23,37 +22,26 @@ pub fn router() -> Router<AppState> {
 #[template(path = "home/start.html")]
 pub struct StartPage {
     pub ui: Ui,
-    pub may_list_pupils: bool,
-    pub may_view_audit: bool,
-    pub may_manage_role_mappings: bool,
+    /// The places the person has: the same list, and the same policy answers, as the
+    /// main menu.
+    pub places: Vec<&'static Place>,
     pub children: Vec<ChildRow>,
     pub own_card: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, ui: Ui, ctx: Option<Ctx>) -> Result<Response> {
-    let Some(ctx) = ctx else {
-        return Ok(render(&StartPage {
-            ui,
-            may_list_pupils: false,
-            may_view_audit: false,
-            may_manage_role_mappings: false,
-            children: Vec::new(),
-            own_card: None,
-        }));
+async fn show(ui: Ui, work: Option<Work>) -> Result<Response> {
+    let Some(mut work) = work else {
+        return Ok(render(&StartPage { ui, places: Vec::new(), children: Vec::new(), own_card: None }));
     };
-    let actor = &ctx.actor;
+    let actor = work.actor();
     let children = if actor.audience == Audience::Guardian && !actor.children.is_empty() {
-        let mut tx = db::begin(&state.db, actor.tenant_id).await?;
-        let rows = queries::children(&mut tx, &actor.children, &actor.placed_children()).await?;
-        tx.commit().await?;
-        rows
+        queries::children(work.conn(), &actor.children, &actor.placed_children()).await?
     } else {
         Vec::new()
     };
+    work.commit().await?;
     Ok(render(&StartPage {
-        may_list_pupils: actor.may_list_pupils(),
-        may_view_audit: actor.may_view_audit(),
-        may_manage_role_mappings: actor.may_manage_role_mappings(),
+        places: places_for(&actor).collect(),
         own_card: (actor.audience == Audience::Pupil).then(|| format!("/pupils/{}", actor.person_id)),
         children,
         ui,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::fields::Percentage;
 use super::file::{HrLine, LineError};
-use super::import::ImportReport;
+use super::report::ImportReport;
 use crate::domain::national_id::NationalId;
 
 /// A school or a municipal unit.

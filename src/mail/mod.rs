@@ -19,8 +19,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 
 pub use page::{error_text, mask};
 

@@ -4,7 +4,7 @@
 //! read of guardians' data and is audited; a retry is audited as a change.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -12,16 +12,14 @@ use uuid::Uuid;
 
 use super::outbox::{self, ProblemRow, Requeue, StatusCounts};
 use super::parse_id;
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;
 use crate::timetable::queries::{self as schools_q, SchoolRow};
 use crate::web::i18n;
 use crate::web::layout::Ui;
 use crate::web::render;
+use crate::work::Work;
 
 /// At most this many problem messages are listed (newest first).
 const LIST_LIMIT: i64 = 200;
@@ -34,14 +32,14 @@ pub struct SchoolsPage {
 }
 
 /// Where "E-mail" in the menu leads: the one school's outbox, or a choice of schools.
-pub async fn entry(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
-    if !ctx.actor.may_view_mail_outbox() {
+pub async fn entry(mut work: Work, ui: Ui) -> Result<Response> {
+    let actor = work.actor();
+    if !actor.may_view_mail_outbox() {
         return Err(AppError::NotFound);
     }
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let ids = policy::mail_outbox_schools(&mut tx, &ctx.actor).await?;
-    let schools = schools_q::schools(&mut tx, &ids).await?;
-    tx.commit().await?;
+    let ids = policy::mail_outbox_schools(work.conn(), &actor).await?;
+    let schools = schools_q::schools(work.conn(), &ids).await?;
+    work.commit().await?;
     match schools.as_slice() {
         [one] => Ok(Redirect::to(&format!("/schools/{}/mail", one.id)).into_response()),
         _ => Ok(render(&SchoolsPage { ui, schools })),
@@ -136,35 +134,22 @@ pub struct ShowQuery {
 
 /// The outbox of one school.
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(school_id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
-    let access = policy::mail_outbox_access(&ctx.actor, parse_id(&school_id)?)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let actor = work.actor();
+    let access = policy::mail_outbox_access(&actor, parse_id(&school_id)?)?;
     let school =
-        schools_q::schools(&mut tx, &[access.school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
-    let counts = outbox::status_counts(&mut tx, access.school_id).await?;
-    let rows = outbox::problems(&mut tx, access.school_id, LIST_LIMIT).await?;
+        schools_q::schools(work.conn(), &[access.school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let counts = outbox::status_counts(work.conn(), access.school_id).await?;
+    let rows = outbox::problems(work.conn(), access.school_id, LIST_LIMIT).await?;
     let mut guardians: Vec<Uuid> = rows.iter().map(|r| r.recipient_id).collect();
     guardians.sort();
     guardians.dedup();
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(access.role.code()),
-        Event {
-            action: Action::Read,
-            resource: "mail_outbox",
-            resource_id: Some(access.school_id),
-            subjects: &guardians,
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&access, Action::Read, Resource::MailOutbox, Some(access.school_id), &guardians).await?;
+    work.commit().await?;
     let notice = match q.done.as_str() {
         "retried" => Some("mail.outbox.retried"),
         "unchanged" => Some("mail.outbox.unchanged"),
@@ -185,36 +170,23 @@ pub struct RetryForm {
 /// "Retry now": a failed message goes back in the queue with a fresh round of
 /// attempts. One that is not failed (already retried, or sent since) is left alone.
 pub async fn retry(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     Path((school_id, message_id)): Path<(String, String)>,
     form: std::result::Result<Form<RetryForm>, FormRejection>,
 ) -> Result<Response> {
-    let access = policy::mail_outbox_access(&ctx.actor, parse_id(&school_id)?)?;
+    let actor = work.actor();
+    let access = policy::mail_outbox_access(&actor, parse_id(&school_id)?)?;
     let message = parse_id(&message_id)?;
     let Form(_) = form.map_err(|_| AppError::BadRequest)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let done = match outbox::requeue(&mut tx, access.school_id, message).await? {
+    let done = match outbox::requeue(work.conn(), access.school_id, message).await? {
         Requeue::Missing => return Err(AppError::NotFound),
         Requeue::NotFailed => "unchanged",
         Requeue::Requeued { recipient } => {
-            audit::record(
-                &mut tx,
-                &ctx,
-                Some(access.role.code()),
-                Event {
-                    action: Action::Update,
-                    resource: "mail_message",
-                    resource_id: Some(message),
-                    subjects: &[recipient],
-                    purpose: access.purpose,
-                },
-            )
-            .await?;
+            work.audit(&access, Action::Update, Resource::MailMessage, Some(message), &[recipient]).await?;
             "retried"
         }
     };
-    tx.commit().await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/schools/{}/mail?done={done}", access.school_id)).into_response())
 }
 

@@ -29,7 +29,7 @@ use url::Url;
 use uuid::Uuid;
 
 use super::outbox::{self, Kind, NewMessage};
-use crate::audit::{self, Action, Event};
+use crate::audit::{self, Action, Resource};
 use crate::db;
 use crate::policy::Purpose;
 use crate::web::i18n::{self, Lang};
@@ -286,14 +286,9 @@ pub async fn enqueue_week(pool: &PgPool, public_url: &Url, week: IsoWeek) -> any
             };
             let Some(id) = outbox::enqueue(&mut tx, &message).await? else { continue };
             report.enqueued += 1;
-            let event = Event {
-                action: Action::Create,
-                resource: "mail_weekly_summary",
-                resource_id: Some(id),
-                subjects: &c.children,
-                purpose: Purpose::GuardianAccess,
-            };
-            audit::insert(&mut tx, tenant, None, None, None, None, event).await?;
+            let (action, resource) = (Action::Create, Resource::MailWeeklySummary);
+            audit::record_by_system(&mut tx, tenant, action, resource, Some(id), &c.children, Purpose::GuardianAccess)
+                .await?;
         }
         tx.commit().await?;
     }

@@ -7,7 +7,7 @@
 
 pub mod queries;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -15,14 +15,14 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, GuardianDetail};
+use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 use queries::{AddressView, ClassRow, ListFilter, PupilCard, PupilRow, SchoolRow, PAGE_SIZE};
 
 pub fn router() -> Router<AppState> {
@@ -44,11 +44,11 @@ pub struct SchoolsPage {
     pub schools: Vec<SchoolRow>,
 }
 
-async fn schools(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let ids = policy::pupil_list_schools(&mut tx, &ctx.actor).await?;
-    let schools = queries::schools(&mut tx, &ids).await?;
-    tx.commit().await?;
+async fn schools(mut work: Work, ui: Ui) -> Result<Response> {
+    let actor = work.actor();
+    let ids = policy::pupil_list_schools(work.conn(), &actor).await?;
+    let schools = queries::schools(work.conn(), &ids).await?;
+    work.commit().await?;
     match schools.as_slice() {
         [] => Err(AppError::NotFound),
         [one] => Ok(Redirect::to(&format!("/schools/{}/pupils", one.id)).into_response()),
@@ -72,28 +72,14 @@ pub struct FilterForm {
     pub page: String,
 }
 
-#[derive(Debug, Default)]
-pub struct FilterErrors {
-    pub q: Option<&'static str>,
-    pub class: Option<&'static str>,
-    pub grade: Option<&'static str>,
-    pub missing: Option<&'static str>,
-}
-
-impl FilterErrors {
-    pub fn any(&self) -> bool {
-        self.q.is_some() || self.class.is_some() || self.grade.is_some() || self.missing.is_some()
-    }
-}
-
 const MAX_NAME_SEARCH: usize = 100;
 
-fn parse_filter(form: &FilterForm, school: &SchoolRow, classes: &[ClassRow]) -> (ListFilter, FilterErrors) {
-    let mut errors = FilterErrors::default();
+fn parse_filter(form: &FilterForm, school: &SchoolRow, classes: &[ClassRow]) -> (ListFilter, FieldErrors) {
+    let mut errors = FieldErrors::new();
     let mut f = ListFilter::default();
     let q = form.q.trim();
     if q.chars().count() > MAX_NAME_SEARCH {
-        errors.q = Some("pupils.error.q_too_long");
+        errors.add("q", "pupils.error.q_too_long");
     } else if !q.is_empty() {
         // Names are stored in NFC: an å typed as a + combining ring finds them too.
         f.name = Some(crate::domain::text::nfc(q));
@@ -101,19 +87,25 @@ fn parse_filter(form: &FilterForm, school: &SchoolRow, classes: &[ClassRow]) -> 
     if !form.class.is_empty() {
         match Uuid::parse_str(&form.class) {
             Ok(id) if classes.iter().any(|c| c.id == id) => f.class = Some(id),
-            _ => errors.class = Some("pupils.error.class_unknown"),
+            _ => {
+                errors.add("class", "pupils.error.class_unknown");
+            }
         }
     }
     if !form.grade.is_empty() {
         match form.grade.trim().parse::<i16>() {
             Ok(g) if (school.first_grade..=school.last_grade).contains(&g) => f.grade = Some(g),
-            _ => errors.grade = Some("pupils.error.grade_range"),
+            _ => {
+                errors.add("grade", "pupils.error.grade_range");
+            }
         }
     }
     match form.missing.as_str() {
         "" => {}
         "birth_date" => f.no_birth_date = true,
-        _ => errors.missing = Some("pupils.error.missing_unknown"),
+        _ => {
+            errors.add("missing", "pupils.error.missing_unknown");
+        }
     }
     f.page = form.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 100_000) - 1;
     (f, errors)
@@ -127,7 +119,7 @@ pub struct ListPage {
     pub classes: Vec<ClassRow>,
     pub grades: Vec<i16>,
     pub form: FilterForm,
-    pub errors: FilterErrors,
+    pub errors: FieldErrors,
     pub pupils: Vec<PupilRow>,
     pub total: i64,
     pub page: i64,
@@ -170,6 +162,15 @@ impl ListPage {
     pub fn page_label(&self) -> String {
         format!("{} / {}", self.page + 1, self.pages)
     }
+    /// The table's caption: how many were found, and which of them this page shows.
+    pub fn caption(&self) -> String {
+        let count = self.ui.tf("pupils.count", "count", &self.total.to_string());
+        if self.total > 0 {
+            format!("{count} · {}", self.ui.tf("pupils.showing", "range", &self.range_label()))
+        } else {
+            count
+        }
+    }
     pub fn range_label(&self) -> String {
         format!("{}–{}", self.first_shown(), self.last_shown())
     }
@@ -185,41 +186,28 @@ impl ListPage {
     }
 }
 
-async fn list(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(school_id): Path<String>,
-    Query(form): Query<FilterForm>,
-) -> Result<Response> {
+async fn list(work: Work, ui: Ui, Path(school_id): Path<String>, Query(form): Query<FilterForm>) -> Result<Response> {
     // A name never travels in a URL; a hand-made one is ignored.
     let form = FilterForm { q: String::new(), ..form };
-    list_page(state, ctx, ui, &school_id, form).await
+    list_page(work, ui, &school_id, form).await
 }
 
-async fn search(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(school_id): Path<String>,
-    Form(form): Form<FilterForm>,
-) -> Result<Response> {
-    list_page(state, ctx, ui, &school_id, form).await
+async fn search(work: Work, ui: Ui, Path(school_id): Path<String>, Form(form): Form<FilterForm>) -> Result<Response> {
+    list_page(work, ui, &school_id, form).await
 }
 
-async fn list_page(state: AppState, ctx: Ctx, ui: Ui, school_id: &str, form: FilterForm) -> Result<Response> {
+async fn list_page(mut work: Work, ui: Ui, school_id: &str, form: FilterForm) -> Result<Response> {
     let school_id = parse_id(school_id)?;
-    let scope = policy::pupil_list_scope(&ctx.actor, school_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let school = queries::schools(&mut tx, &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
-    let classes = queries::classes(&mut tx, school_id).await?;
+    let scope = policy::pupil_list_scope(&work.actor(), school_id)?;
+    let school = queries::schools(work.conn(), &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let classes = queries::classes(work.conn(), school_id).await?;
     let (filter, errors) = parse_filter(&form, &school, &classes);
     let grades = (school.first_grade..=school.last_grade).collect();
     let without_birth_date =
-        if scope.keeps_register { queries::without_birth_date(&mut tx, school_id).await? } else { 0 };
+        if scope.keeps_register { queries::without_birth_date(work.conn(), school_id).await? } else { 0 };
     if errors.any() {
         // Nothing is searched or logged; the form comes back as typed.
-        tx.commit().await?;
+        work.commit().await?;
         let page = ListPage {
             ui,
             school,
@@ -237,22 +225,10 @@ async fn list_page(state: AppState, ctx: Ctx, ui: Ui, school_id: &str, form: Fil
         };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
-    let (pupils, total) = queries::list(&mut tx, &scope, &filter).await?;
+    let (pupils, total) = queries::list(work.conn(), &scope, &filter).await?;
     let subjects: Vec<Uuid> = pupils.iter().map(|p| p.id).collect();
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(scope.role.code()),
-        Event {
-            action: Action::Read,
-            resource: "pupil_list",
-            resource_id: Some(school_id),
-            subjects: &subjects,
-            purpose: scope.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&scope, Action::Read, Resource::PupilList, Some(school_id), &subjects).await?;
+    work.commit().await?;
     let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     Ok(render(&ListPage {
         ui,
@@ -313,44 +289,27 @@ impl CardPage {
     }
 }
 
-async fn show(State(state): State<AppState>, ctx: Ctx, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
-    card_page(state, ctx, ui, &pupil_id, false).await
+async fn show(work: Work, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
+    card_page(work, ui, &pupil_id, false).await
 }
 
 /// Show the full national id once, on this response only (never in a URL), and
 /// record that it was shown.
-async fn reveal_national_id(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(pupil_id): Path<String>,
-) -> Result<Response> {
-    card_page(state, ctx, ui, &pupil_id, true).await
+async fn reveal_national_id(work: Work, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
+    card_page(work, ui, &pupil_id, true).await
 }
 
-async fn card_page(state: AppState, ctx: Ctx, ui: Ui, pupil_id: &str, reveal: bool) -> Result<Response> {
+async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: bool) -> Result<Response> {
     let pupil_id = parse_id(pupil_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::pupil_card_access(&mut tx, &ctx.actor, pupil_id).await?;
+    let actor = work.actor();
+    let access = policy::pupil_card_access(work.conn(), &actor, pupil_id).await?;
     if reveal && !access.reveal_national_id {
         return Err(AppError::Forbidden);
     }
-    let card = queries::card(&mut tx, &access, reveal).await?.ok_or(AppError::NotFound)?;
-    let role = access.acting_as.map(|r| r.code()).unwrap_or(ctx.actor.audience.code());
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(role),
-        Event {
-            action: if reveal { Action::RevealNationalId } else { Action::Read },
-            resource: "pupil_card",
-            resource_id: Some(pupil_id),
-            subjects: &[pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let card = queries::card(work.conn(), &access, reveal).await?.ok_or(AppError::NotFound)?;
+    let action = if reveal { Action::RevealNationalId } else { Action::Read };
+    work.audit(&access, action, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?;
+    work.commit().await?;
     Ok(render(&CardPage {
         ui,
         guardian_contact: access.guardians == GuardianDetail::Contact,

@@ -7,7 +7,7 @@
 //! or "left" changes nothing, and the record is unique per child and day.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -16,18 +16,17 @@ use time::{Date, Duration, Time};
 use uuid::Uuid;
 
 use super::domain::{Action, Collector, CORRECTION_DAYS};
-use super::page::{DayPage, DayRow, RowErrors, Sent};
+use super::page::{child_errors, AttendanceForm, DayPage, DayRow, Sent};
 use super::parse_id;
 use super::queries::{self, ChildRow, Correction, SfoGroupRow};
-use crate::absence::domain as dates;
-use crate::app::AppState;
-use crate::audit::{self, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{self, Resource};
+use crate::domain::date as dates;
 use crate::error::{AppError, Result};
 use crate::policy::{self, SfoAttendanceAccess};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
+use crate::work::Work;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DayQuery {
@@ -37,30 +36,10 @@ pub struct DayQuery {
     pub done: String,
 }
 
-/// One child's form, whichever button sent it. Strict: a field not named here (a
-/// "note", a "comment") makes the whole request fail (400) before anything is read.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttendanceForm {
-    #[serde(default)]
-    #[expect(dead_code, reason = "read by the CSRF middleware, not here")]
-    pub csrf: String,
-    #[serde(default)]
-    pub date: String,
-    #[serde(default)]
-    pub action: String,
-    #[serde(default)]
-    pub arrived: String,
-    #[serde(default)]
-    pub left: String,
-    #[serde(default)]
-    pub collector: String,
-}
-
 /// Check a date against the school year and today. `for_change`: also within the
 /// correction window.
 fn check_date(raw: &str, group: &SfoGroupRow, today: Date, for_change: bool) -> (Option<Date>, Option<&'static str>) {
-    let date = if raw.trim().is_empty() { Some(today) } else { dates::parse_date(raw) };
+    let date = if raw.trim().is_empty() { Some(today) } else { dates::parse(raw) };
     match date {
         None => (None, Some("sfo.error.date_format")),
         Some(d) if d > today => (None, Some("sfo.error.date_future")),
@@ -73,8 +52,7 @@ fn check_date(raw: &str, group: &SfoGroupRow, today: Date, for_change: bool) -> 
 /// Load the group and build the page for `date` (when valid), auditing the read.
 #[expect(clippy::too_many_arguments, reason = "the page's parts, gathered in one place")]
 async fn day_page(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
+    work: &mut Work,
     ui: Ui,
     access: &SfoAttendanceAccess,
     group: SfoGroupRow,
@@ -82,38 +60,28 @@ async fn day_page(
     date_value: String,
     date: Option<Date>,
     date_error: Option<&'static str>,
-    failed: Option<(Uuid, RowErrors, Sent)>,
+    failed: Option<(Uuid, FieldErrors, Sent)>,
     notice: Option<&'static str>,
 ) -> Result<DayPage> {
     let mut rows = Vec::new();
+    let mut page_errors = date_error.map(|e| FieldErrors::one("date", e)).unwrap_or_default();
     if let Some(d) = date {
-        let children = queries::children(tx, access.group_id, d, None).await?;
+        let children = queries::children(work.conn(), access.group_id, d, None).await?;
         let ids: Vec<Uuid> = children.iter().map(|c| c.id).collect();
-        let collectors = queries::collectors(tx, &ids, d).await?;
+        let collectors = queries::collectors(work.conn(), &ids, d).await?;
         for child in children {
             let mine = collectors.iter().filter(|c| c.pupil_id == child.id).cloned().collect();
             let mut row = DayRow::new(child, mine);
             if let Some((id, errors, sent)) = &failed {
                 if *id == row.child.id {
-                    row.errors = errors.clone();
+                    let name = format!("{} {}", row.child.given_name, row.child.family_name);
+                    child_errors(&mut page_errors, row.child.id, &name, errors);
                     row.sent = Some(sent.clone());
                 }
             }
             rows.push(row);
         }
-        audit::record(
-            tx,
-            ctx,
-            Some(access.role.code()),
-            Event {
-                action: audit::Action::Read,
-                resource: "sfo_attendance",
-                resource_id: Some(access.group_id),
-                subjects: &ids,
-                purpose: access.purpose,
-            },
-        )
-        .await?;
+        work.audit(access, audit::Action::Read, Resource::SfoAttendance, Some(access.group_id), &ids).await?;
     }
     let editable = date.is_some_and(|d| d >= today - Duration::days(CORRECTION_DAYS)) && access.may_record;
     Ok(DayPage {
@@ -123,7 +91,7 @@ async fn day_page(
         group,
         date_value,
         date,
-        date_error,
+        errors: page_errors,
         today,
         editable,
         rows,
@@ -132,18 +100,12 @@ async fn day_page(
 }
 
 /// The day list of an SFO group (`?date=`, today by default).
-pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(group_id): Path<String>,
-    Query(q): Query<DayQuery>,
-) -> Result<Response> {
+pub async fn show(mut work: Work, ui: Ui, Path(group_id): Path<String>, Query(q): Query<DayQuery>) -> Result<Response> {
+    let actor = work.actor();
     let group_id = parse_id(&group_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::sfo_attendance_access(&mut tx, &ctx.actor, group_id).await?;
-    let clock = queries::now(&mut tx).await?;
-    let group = queries::group(&mut tx, group_id, clock.0).await?.ok_or(AppError::NotFound)?;
+    let access = policy::sfo_attendance_access(work.conn(), &actor, group_id).await?;
+    let clock = queries::now(work.conn()).await?;
+    let group = queries::group(work.conn(), group_id, clock.0).await?.ok_or(AppError::NotFound)?;
     let (date, date_error) = check_date(&q.date, &group, clock.0, false);
     let notice = match q.done.as_str() {
         "arrived" => Some("sfo.done.arrived"),
@@ -154,9 +116,9 @@ pub async fn show(
         _ => None,
     };
     let date_value = date.map(dates::iso).unwrap_or_else(|| q.date.clone());
-    let page = day_page(&mut tx, &ctx, ui, &access, group, clock, date_value, date, date_error, None, notice).await?;
-    tx.commit().await?;
-    let status = if page.date_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = day_page(&mut work, ui, &access, group, clock, date_value, date, date_error, None, notice).await?;
+    work.commit().await?;
+    let status = if page.errors.has("date") { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(render_with(status, &page))
 }
 
@@ -176,18 +138,27 @@ fn check(
     allowed: &[Collector],
     date: Date,
     (today, now): (Date, Time),
-) -> std::result::Result<Change, RowErrors> {
-    let mut e = RowErrors::default();
+) -> std::result::Result<Change, FieldErrors> {
+    // Fields by the short names `child_errors` expects.
+    let mut e = FieldErrors::new();
     // A code is for every child; a person only if on this child's list.
     let is_allowed =
         |raw: &str| Collector::parse(raw).filter(|c| matches!(c, Collector::Code(_)) || allowed.contains(c));
     match action {
-        Action::Arrive | Action::Leave if date != today => e.action = Some("sfo.error.now_only_today"),
+        Action::Arrive | Action::Leave if date != today => {
+            e.add("act", "sfo.error.now_only_today");
+        }
         Action::Arrive => return Ok(Change::Arrive(now)),
         Action::Leave => match (child.arrived_at, is_allowed(&form.collector)) {
-            (None, _) => e.action = Some("sfo.error.not_arrived"),
-            (Some(_), None) => e.quick_collector = Some("sfo.error.collector"),
-            (Some(a), Some(_)) if now <= a => e.action = Some("sfo.error.left_same_minute"),
+            (None, _) => {
+                e.add("act", "sfo.error.not_arrived");
+            }
+            (Some(_), None) => {
+                e.add("q", "sfo.error.collector");
+            }
+            (Some(a), Some(_)) if now <= a => {
+                e.add("act", "sfo.error.left_same_minute");
+            }
             (Some(_), Some(c)) => return Ok(Change::Leave(now, c)),
         },
         Action::Clear => return Ok(Change::Clear),
@@ -195,22 +166,38 @@ fn check(
             let in_future = |t: Time| date == today && t > now;
             let arrived = dates::parse_time(&form.arrived);
             match arrived {
-                None => e.arrived = Some("sfo.error.arrived_required"),
-                Some(t) if in_future(t) => e.arrived = Some("sfo.error.time_future"),
+                None => {
+                    e.add("arr", "sfo.error.arrived_required");
+                }
+                Some(t) if in_future(t) => {
+                    e.add("arr", "sfo.error.time_future");
+                }
                 Some(_) => {}
             }
             let left = if form.left.trim().is_empty() { None } else { Some(dates::parse_time(&form.left)) };
             let collector = if form.collector.trim().is_empty() { None } else { Some(is_allowed(&form.collector)) };
             match (left, arrived) {
-                (Some(None), _) => e.left = Some("sfo.error.time_format"),
-                (Some(Some(l)), _) if in_future(l) => e.left = Some("sfo.error.time_future"),
-                (Some(Some(l)), Some(a)) if l <= a => e.left = Some("sfo.error.left_before_arrived"),
-                (None, _) if collector.is_some() => e.left = Some("sfo.error.left_required"),
+                (Some(None), _) => {
+                    e.add("left", "sfo.error.time_format");
+                }
+                (Some(Some(l)), _) if in_future(l) => {
+                    e.add("left", "sfo.error.time_future");
+                }
+                (Some(Some(l)), Some(a)) if l <= a => {
+                    e.add("left", "sfo.error.left_before_arrived");
+                }
+                (None, _) if collector.is_some() => {
+                    e.add("left", "sfo.error.left_required");
+                }
                 _ => {}
             }
             match (left, collector) {
-                (_, Some(None)) => e.collector = Some("sfo.error.collector"),
-                (Some(_), None) => e.collector = Some("sfo.error.collector"),
+                (_, Some(None)) => {
+                    e.add("col", "sfo.error.collector");
+                }
+                (Some(_), None) => {
+                    e.add("col", "sfo.error.collector");
+                }
                 _ => {}
             }
             if e.any() {
@@ -229,72 +216,58 @@ fn check(
 /// form of ours has; 404 for a child not in the group that day; 403 for a reader;
 /// 422 with the messages by the fields for a rule broken; nothing is stored then.
 pub async fn record(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path((group_id, pupil_id)): Path<(String, String)>,
     form: std::result::Result<Form<AttendanceForm>, FormRejection>,
 ) -> Result<Response> {
+    let actor = work.actor();
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let action = Action::from_code(&form.action).ok_or(AppError::BadRequest)?;
     let (group_id, pupil) = (parse_id(&group_id)?, parse_id(&pupil_id)?);
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::sfo_attendance_access(&mut tx, &ctx.actor, group_id).await?;
+    let access = policy::sfo_attendance_access(work.conn(), &actor, group_id).await?;
     access.recorder()?;
-    let clock = queries::now(&mut tx).await?;
-    let group = queries::group(&mut tx, group_id, clock.0).await?.ok_or(AppError::NotFound)?;
+    let clock = queries::now(work.conn()).await?;
+    let group = queries::group(work.conn(), group_id, clock.0).await?.ok_or(AppError::NotFound)?;
     let (date, date_error) = check_date(&form.date, &group, clock.0, true);
     let Some(date) = date else {
         let page =
-            day_page(&mut tx, &ctx, ui, &access, group, clock, form.date.clone(), None, date_error, None, None).await?;
-        tx.commit().await?;
+            day_page(&mut work, ui, &access, group, clock, form.date.clone(), None, date_error, None, None).await?;
+        work.commit().await?;
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
-    let child = queries::children(&mut tx, group_id, date, Some(pupil)).await?.into_iter().next();
+    let child = queries::children(work.conn(), group_id, date, Some(pupil)).await?.into_iter().next();
     let child = child.ok_or(AppError::NotFound)?;
     let allowed: Vec<Collector> =
-        queries::collectors(&mut tx, &[pupil], date).await?.iter().map(|c| c.collector()).collect();
+        queries::collectors(work.conn(), &[pupil], date).await?.iter().map(|c| c.collector()).collect();
     let change = match check(&form, action, &child, &allowed, date, clock) {
         Ok(c) => c,
         Err(errors) => {
             let sent = Sent::from_form(&form, action);
             let failed = Some((pupil, errors, sent));
-            let page =
-                day_page(&mut tx, &ctx, ui, &access, group, clock, dates::iso(date), Some(date), None, failed, None)
-                    .await?;
-            tx.commit().await?;
+            let page = day_page(&mut work, ui, &access, group, clock, dates::iso(date), Some(date), None, failed, None)
+                .await?;
+            work.commit().await?;
             return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
-    let me = ctx.actor.person_id;
+    let me = actor.person_id;
     let (changed, audit_action, done) = match change {
         Change::Arrive(at) => {
-            (queries::arrive(&mut tx, pupil, date, group_id, at, me).await?, audit::Action::Create, "arrived")
+            (queries::arrive(work.conn(), pupil, date, group_id, at, me).await?, audit::Action::Create, "arrived")
         }
         Change::Leave(at, who) => {
-            (queries::leave(&mut tx, pupil, date, at, who, me).await?, audit::Action::Update, "left")
+            (queries::leave(work.conn(), pupil, date, at, who, me).await?, audit::Action::Update, "left")
         }
         Change::Correct(c) => {
-            (queries::correct(&mut tx, pupil, date, group_id, &c, me).await?, audit::Action::Update, "corrected")
+            (queries::correct(work.conn(), pupil, date, group_id, &c, me).await?, audit::Action::Update, "corrected")
         }
-        Change::Clear => (queries::clear(&mut tx, pupil, date).await?, audit::Action::Delete, "cleared"),
+        Change::Clear => (queries::clear(work.conn(), pupil, date).await?, audit::Action::Delete, "cleared"),
     };
     if changed {
-        audit::record(
-            &mut tx,
-            &ctx,
-            Some(access.role.code()),
-            Event {
-                action: audit_action,
-                resource: "sfo_attendance",
-                resource_id: Some(group_id),
-                subjects: &[pupil],
-                purpose: access.purpose,
-            },
-        )
-        .await?;
+        work.audit(&access, audit_action, Resource::SfoAttendance, Some(group_id), &[pupil]).await?;
     }
-    tx.commit().await?;
+    work.commit().await?;
     let done = if changed { done } else { "unchanged" };
     Ok(Redirect::to(&format!("/sfo/groups/{group_id}/attendance?date={}&done={done}#child-{pupil}", dates::iso(date)))
         .into_response())

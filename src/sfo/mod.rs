@@ -16,21 +16,19 @@ pub mod domain;
 mod page;
 pub mod queries;
 
-use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use uuid::Uuid;
 
-use crate::absence::domain as dates;
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
+use crate::domain::date as dates;
 use crate::error::{AppError, Result};
-use crate::policy::{self, Audience, Purpose};
+use crate::policy::{self, Audience};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render;
+use crate::work::Work;
 
 pub fn router() -> Router<AppState> {
     // Paths written out: the authorization matrix test finds routes by reading them.
@@ -90,33 +88,20 @@ impl ChildrenPage {
 
 /// Where "SFO" in the menu leads: the staff member's SFO groups today (straight to the
 /// only one), or a guardian's children's SFO day.
-async fn entry(State(state): State<AppState>, ctx: Ctx, ui: Ui) -> Result<Response> {
-    let actor = &ctx.actor;
-    let mut tx = db::begin(&state.db, actor.tenant_id).await?;
-    let (today, _) = queries::now(&mut tx).await?;
+async fn entry(mut work: Work, ui: Ui) -> Result<Response> {
+    let actor = work.actor();
+    let (today, _) = queries::now(work.conn()).await?;
     if actor.audience == Audience::Guardian {
-        let children = policy::sfo_guardian_children(actor)?;
-        let children = queries::guardian_children(&mut tx, &children, today).await?;
+        let access = policy::sfo_guardian_children(&actor)?;
+        let children = queries::guardian_children(work.conn(), &access.children, today).await?;
         let shown: Vec<Uuid> = children.iter().filter(|c| c.group_name.is_some()).map(|c| c.id).collect();
-        audit::record(
-            &mut tx,
-            &ctx,
-            Some(actor.audience.code()),
-            Event {
-                action: Action::Read,
-                resource: "sfo_attendance",
-                resource_id: None,
-                subjects: &shown,
-                purpose: Purpose::GuardianAccess,
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        work.audit(&access, Action::Read, Resource::SfoAttendance, None, &shown).await?;
+        work.commit().await?;
         return Ok(render(&ChildrenPage { ui, children, today }));
     }
-    let scope = policy::sfo_overview_scope(actor)?;
-    let groups = queries::groups(&mut tx, scope.schools.as_deref(), today).await?;
-    tx.commit().await?;
+    let scope = policy::sfo_overview_scope(&actor)?;
+    let groups = queries::groups(work.conn(), scope.schools.as_deref(), today).await?;
+    work.commit().await?;
     if let [only] = groups.as_slice() {
         return Ok(Redirect::to(&format!("/sfo/groups/{}/attendance", only.id)).into_response());
     }

@@ -1,38 +1,45 @@
-//! The day list's page: what the template shows for each child, and the form values
-//! and messages after a refused post.
+//! The day list's page: what the template shows for each child, the form each child's
+//! buttons post, and the form values and messages after a refused post.
 
+use serde::Deserialize;
 use time::Date;
+use uuid::Uuid;
 
-use super::attendance::AttendanceForm;
 use super::domain::{Action, Collector, LeaveCode};
 use super::queries::{ChildRow, CollectorRow, SfoGroupRow};
-use crate::absence::domain as dates;
+use crate::domain::date as dates;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 
-/// The messages of one child's refused post, by field.
-#[derive(Debug, Clone, Default)]
-pub struct RowErrors {
-    /// About the action as a whole ("has not arrived", "only today").
-    pub action: Option<&'static str>,
-    /// The collector beside "left now".
-    pub quick_collector: Option<&'static str>,
-    pub arrived: Option<&'static str>,
-    pub left: Option<&'static str>,
-    pub collector: Option<&'static str>,
+/// One child's form, whichever button sent it. Strict: a field not named here (a
+/// "note", a "comment") makes the whole request fail (400) before anything is read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceForm {
+    #[serde(default)]
+    #[expect(dead_code, reason = "read by the CSRF middleware, not here")]
+    pub csrf: String,
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub arrived: String,
+    #[serde(default)]
+    pub left: String,
+    #[serde(default)]
+    pub collector: String,
 }
 
-impl RowErrors {
-    pub fn any(&self) -> bool {
-        self.action.is_some()
-            || self.quick_collector.is_some()
-            || self.arrived.is_some()
-            || self.left.is_some()
-            || self.collector.is_some()
-    }
-
-    /// Whether the correction form has a message (and so is shown open).
-    pub fn in_correction(&self) -> bool {
-        self.arrived.is_some() || self.left.is_some() || self.collector.is_some()
+/// A child's refused post: its messages (from `attendance::check`, by the short
+/// names `act` (the action as a whole), `q` (the collector beside "left now"),
+/// `arr`, `left` and `col` (the correction)) put in the page's errors under the
+/// controls' ids (`arr-{child}`), with the messages' ids `arr-err-{child}`.
+pub fn child_errors(page: &mut FieldErrors, child: Uuid, name: &str, errors: &FieldErrors) {
+    for e in errors {
+        let field = format!("{}-{child}", e.field);
+        let target = if e.field == "act" { format!("child-{child}") } else { field.clone() };
+        page.add(field, e.msg.clone()).target(target).id(format!("{}-err-{child}", e.field)).about(name);
     }
 }
 
@@ -57,13 +64,12 @@ pub struct DayRow {
     pub child: ChildRow,
     /// Who may collect the child (guardians with parental responsibility, contact persons).
     pub collectors: Vec<CollectorRow>,
-    pub errors: RowErrors,
     pub sent: Option<Sent>,
 }
 
 impl DayRow {
     pub fn new(child: ChildRow, collectors: Vec<CollectorRow>) -> Self {
-        Self { child, collectors, errors: RowErrors::default(), sent: None }
+        Self { child, collectors, sent: None }
     }
 
     fn sent_for(&self, action: Action) -> Option<&Sent> {
@@ -85,7 +91,8 @@ pub struct DayPage {
     /// The date as typed (shown again with an error).
     pub date_value: String,
     pub date: Option<Date>,
-    pub date_error: Option<&'static str>,
+    /// The date's error, and the refused child's.
+    pub errors: FieldErrors,
     pub today: Date,
     /// The actor may record, and the date is within the correction window.
     pub editable: bool,
@@ -110,9 +117,6 @@ impl DayPage {
     }
     pub fn max_date(&self) -> String {
         dates::iso(self.today)
-    }
-    pub fn any_error(&self) -> bool {
-        self.date_error.is_some() || self.rows.iter().any(|r| r.errors.any())
     }
     pub fn action_href(&self, row: &DayRow) -> String {
         format!("/sfo/groups/{}/attendance/{}", self.group.id, row.child.id)
@@ -189,7 +193,7 @@ impl DayPage {
         row.sent_for(Action::Leave).is_some_and(|s| s.collector == value)
     }
     pub fn correction_open(&self, row: &DayRow) -> bool {
-        row.errors.in_correction()
+        ["arr", "left", "col"].iter().any(|f| self.errors.has(format_args!("{f}-{}", row.child.id)))
     }
     pub fn arrived_value(&self, row: &DayRow) -> String {
         match row.sent_for(Action::Correct) {

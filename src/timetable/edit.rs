@@ -7,7 +7,7 @@
 //! `lesson`); the municipality's timetable writers are serialised so that two clashing
 //! lessons cannot both pass the check.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,18 +17,18 @@ use sqlx::PgConnection;
 use time::Duration;
 use uuid::Uuid;
 
-use super::fields::{self, hhmm, msg, Msg};
+use super::fields::{self, hhmm, msg};
 use super::parse_id;
 use super::queries::{self, GroupInfo, LessonListRow, LessonRow, SubjectRow, TeacherRow};
 use super::week::weekday_n_key;
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, TimetableEditor};
+use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 
 /// The audit log's name for a lesson (a stored code: never rename it).
 pub const AUDIT_RESOURCE: &str = "lesson";
@@ -78,39 +78,9 @@ impl LessonForm {
     }
 }
 
-#[derive(Debug, Default)]
-pub struct LessonErrors {
-    pub weekday: Option<Msg>,
-    pub starts: Option<Msg>,
-    pub ends: Option<Msg>,
-    pub subject: Option<Msg>,
-    pub teacher: Option<Msg>,
-    pub room: Option<Msg>,
-    pub valid_from: Option<Msg>,
-    pub valid_to: Option<Msg>,
-}
-
-impl LessonErrors {
-    pub fn any(&self) -> bool {
-        self.list().next().is_some()
-    }
-
-    /// (field id, message) in the form's order, for the error summary.
-    pub fn list(&self) -> impl Iterator<Item = (&'static str, &Msg)> {
-        [
-            ("weekday", &self.weekday),
-            ("starts", &self.starts),
-            ("ends", &self.ends),
-            ("subject", &self.subject),
-            ("teacher", &self.teacher),
-            ("room", &self.room),
-            ("valid_from", &self.valid_from),
-            ("valid_to", &self.valid_to),
-        ]
-        .into_iter()
-        .filter_map(|(id, m)| m.as_ref().map(|m| (id, m)))
-    }
-}
+/// The form's fields in order, for the error summary (the database's checks come
+/// after the form's own).
+const FIELD_ORDER: [&str; 8] = ["weekday", "starts", "ends", "subject", "teacher", "room", "valid_from", "valid_to"];
 
 /// The school year's bounds as a message argument (`17.8.2026–18.6.2027`).
 fn year_range(group: &GroupInfo) -> String {
@@ -123,14 +93,26 @@ pub fn parse_form(
     form: &LessonForm,
     group: &GroupInfo,
     subjects: &[SubjectRow],
-) -> Result<LessonRow, Box<LessonErrors>> {
-    let mut e = LessonErrors::default();
-    let weekday = fields::weekday(&form.weekday).map_err(|m| e.weekday = Some(m)).ok();
-    let starts = fields::time_of_day(&form.starts).map_err(|m| e.starts = Some(m)).ok();
-    let ends = fields::time_of_day(&form.ends).map_err(|m| e.ends = Some(m)).ok();
+) -> Result<LessonRow, Box<FieldErrors>> {
+    let mut e = FieldErrors::new();
+    let weekday = fields::weekday(&form.weekday)
+        .map_err(|m| {
+            e.add("weekday", m);
+        })
+        .ok();
+    let starts = fields::time_of_day(&form.starts)
+        .map_err(|m| {
+            e.add("starts", m);
+        })
+        .ok();
+    let ends = fields::time_of_day(&form.ends)
+        .map_err(|m| {
+            e.add("ends", m);
+        })
+        .ok();
     if let (Some(s), Some(t)) = (starts, ends) {
         if t <= s {
-            e.ends = Some(msg("timetable.error.ends_before"));
+            e.add("ends", msg("timetable.error.ends_before"));
         }
     }
     let subject = match form.subject.trim() {
@@ -138,7 +120,7 @@ pub fn parse_form(
         raw => match Uuid::parse_str(raw).ok().filter(|id| subjects.iter().any(|s| s.id == *id)) {
             Some(id) => Some(id),
             None => {
-                e.subject = Some(msg("timetable.error.subject_choose"));
+                e.add("subject", msg("timetable.error.subject_choose"));
                 None
             }
         },
@@ -148,29 +130,42 @@ pub fn parse_form(
         raw => match Uuid::parse_str(raw) {
             Ok(id) => Some(id),
             Err(_) => {
-                e.teacher = Some(msg("timetable.error.teacher_not_here"));
+                e.add("teacher", msg("timetable.error.teacher_not_here"));
                 None
             }
         },
     };
-    let room = fields::room(&form.room).map_err(|m| e.room = Some(m)).ok().flatten();
+    let room = fields::room(&form.room)
+        .map_err(|m| {
+            e.add("room", m);
+        })
+        .ok()
+        .flatten();
     let outside =
         || msg("timetable.error.outside_year").with("year", &group.year_name).with("range", year_range(group));
-    let from = fields::date(&form.valid_from).map_err(|m| e.valid_from = Some(m)).ok();
+    let from = fields::date(&form.valid_from)
+        .map_err(|m| {
+            e.add("valid_from", m);
+        })
+        .ok();
     if let Some(f) = from {
         if f < group.year_starts || f > group.year_ends {
-            e.valid_from = Some(outside());
+            e.add("valid_from", outside());
         }
     }
     let last = match form.valid_to.trim() {
         "" => None,
-        raw => fields::date(raw).map_err(|m| e.valid_to = Some(m)).ok(),
+        raw => fields::date(raw)
+            .map_err(|m| {
+                e.add("valid_to", m);
+            })
+            .ok(),
     };
     if let Some(l) = last {
         if from.is_some_and(|f| l < f) {
-            e.valid_to = Some(msg("timetable.error.to_before_from"));
+            e.add("valid_to", msg("timetable.error.to_before_from"));
         } else if l > group.year_ends || l < group.year_starts {
-            e.valid_to = Some(outside());
+            e.add("valid_to", outside());
         }
     }
     match (weekday, starts, ends, from) {
@@ -209,16 +204,13 @@ pub struct LessonsPage {
     pub group: GroupInfo,
     pub rows: Vec<LessonListRow>,
     pub form: LessonForm,
-    pub errors: LessonErrors,
+    pub errors: FieldErrors,
     pub status_key: Option<&'static str>,
     pub subjects: Vec<SubjectRow>,
     pub teachers: Vec<TeacherRow>,
 }
 
 impl LessonsPage {
-    pub fn err(&self, m: &Msg) -> String {
-        m.text(self.ui.lang)
-    }
     pub fn editing(&self) -> bool {
         !self.form.lesson.is_empty()
     }
@@ -263,7 +255,7 @@ async fn page(
     ui: Ui,
     group: GroupInfo,
     form: LessonForm,
-    errors: LessonErrors,
+    errors: FieldErrors,
     status_key: Option<&'static str>,
 ) -> Result<LessonsPage> {
     let rows = queries::group_lessons(conn, group.id).await?;
@@ -298,23 +290,16 @@ fn done(group: Uuid, status: &str) -> Response {
 }
 
 /// The group, and the actor's right to edit its school's timetable. Not found otherwise.
-async fn group_for_editor(conn: &mut PgConnection, ctx: &Ctx, raw: &str) -> Result<(GroupInfo, TimetableEditor)> {
+async fn group_for_editor(work: &mut Work, raw: &str) -> Result<(GroupInfo, TimetableEditor)> {
     let id = parse_id(raw)?;
-    let group = queries::group(conn, id).await?.ok_or(AppError::NotFound)?;
-    let editor = policy::timetable_editor(&ctx.actor, group.school_id)?;
+    let group = queries::group(work.conn(), id).await?.ok_or(AppError::NotFound)?;
+    let editor = policy::timetable_editor(&work.actor(), group.school_id)?;
     Ok((group, editor))
 }
 
-async fn list(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(group_id): Path<String>,
-    Query(q): Query<ListQuery>,
-) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let (group, _) = group_for_editor(&mut tx, &ctx, &group_id).await?;
-    let rows = queries::group_lessons(&mut tx, group.id).await?;
+async fn list(mut work: Work, ui: Ui, Path(group_id): Path<String>, Query(q): Query<ListQuery>) -> Result<Response> {
+    let (group, _) = group_for_editor(&mut work, &group_id).await?;
+    let rows = queries::group_lessons(work.conn(), group.id).await?;
     let form = rows
         .iter()
         .find(|r| r.lesson.id.to_string() == q.lesson)
@@ -324,64 +309,34 @@ async fn list(
             valid_from: group.year_starts.to_string(),
             ..LessonForm::default()
         });
-    let p = page(&mut tx, ui, group, form, LessonErrors::default(), status_key(&q.status)).await?;
-    tx.commit().await?;
+    let p = page(work.conn(), ui, group, form, FieldErrors::new(), status_key(&q.status)).await?;
+    work.commit().await?;
     Ok(render(&p))
 }
 
-async fn refuse(
-    mut conn: db::Tx,
-    ui: Ui,
-    group: GroupInfo,
-    form: LessonForm,
-    errors: LessonErrors,
-) -> Result<Response> {
-    let p = page(&mut conn, ui, group, form, errors, None).await?;
-    // Nothing was written; end the transaction without keeping anything.
-    conn.rollback().await?;
+/// The form again with its errors; nothing was written, and the work (dropped
+/// uncommitted) keeps nothing.
+async fn refuse(mut work: Work, ui: Ui, group: GroupInfo, form: LessonForm, errors: FieldErrors) -> Result<Response> {
+    let p = page(work.conn(), ui, group, form, errors, None).await?;
     Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &p))
 }
 
-async fn record(
-    conn: &mut PgConnection,
-    ctx: &Ctx,
-    editor: &TimetableEditor,
-    action: Action,
-    lesson: Uuid,
-    teachers: &[Option<Uuid>],
-) -> Result<()> {
-    // A lesson is no pupil's data; its teacher's work plan is the teacher's.
+/// A lesson's change is audited with its teachers (before and after) as subjects: a
+/// lesson is no pupil's data, but a teacher's work plan is the teacher's.
+fn teachers_of(teachers: &[Option<Uuid>]) -> Vec<Uuid> {
     let mut subjects: Vec<Uuid> = teachers.iter().flatten().copied().collect();
     subjects.sort();
     subjects.dedup();
-    audit::record(
-        conn,
-        ctx,
-        Some(editor.role.code()),
-        Event {
-            action,
-            resource: AUDIT_RESOURCE,
-            resource_id: Some(lesson),
-            subjects: &subjects,
-            purpose: editor.purpose,
-        },
-    )
-    .await
+    subjects
 }
 
 const LESSON_COLUMNS: &str = "id, group_id, subject_id, teacher_id, room, weekday, starts, ends, valid_from, valid_to";
 
 /// Add a lesson, or change the one the form names.
-async fn save(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(group_id): Path<String>,
-    Form(form): Form<LessonForm>,
-) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let (group, editor) = group_for_editor(&mut tx, &ctx, &group_id).await?;
-    queries::lock_timetable(&mut tx, ctx.actor.tenant_id).await?;
+async fn save(mut work: Work, ui: Ui, Path(group_id): Path<String>, Form(form): Form<LessonForm>) -> Result<Response> {
+    let (group, editor) = group_for_editor(&mut work, &group_id).await?;
+    let tenant = work.actor().tenant_id;
+    queries::lock_timetable(work.conn(), tenant).await?;
     let existing: Option<LessonRow> = match form.lesson.trim() {
         "" => None,
         raw => {
@@ -391,39 +346,40 @@ async fn save(
             ))
             .bind(id)
             .bind(group.id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(work.conn())
             .await?;
             // Removed meanwhile (another clerk, another tab).
             Some(row.ok_or(AppError::Conflict)?)
         }
     };
-    let subjects = queries::subjects(&mut tx).await?;
+    let subjects = queries::subjects(work.conn()).await?;
     let mut planned = match parse_form(&form, &group, &subjects) {
         Ok(l) => l,
-        Err(errors) => return refuse(tx, ui, group, form, *errors).await,
+        Err(errors) => return refuse(work, ui, group, form, *errors).await,
     };
     planned.id = existing.as_ref().map_or_else(Uuid::new_v4, |e| e.id);
     if existing.as_ref() == Some(&planned) {
-        tx.commit().await?;
+        work.commit().await?;
         return Ok(done(group.id, "unchanged"));
     }
-    let mut errors = LessonErrors::default();
+    let mut errors = FieldErrors::new();
     if let Some(teacher) = planned.teacher_id {
-        if !queries::employed_at(&mut tx, teacher, group.school_id, planned.valid_from, planned.valid_to).await? {
-            errors.teacher = Some(msg("timetable.error.teacher_not_here"));
+        if !queries::employed_at(work.conn(), teacher, group.school_id, planned.valid_from, planned.valid_to).await? {
+            errors.add("teacher", msg("timetable.error.teacher_not_here"));
         }
     }
     if !errors.any() {
-        for c in queries::clashes(&mut tx, &planned).await? {
-            if c.same_group && errors.starts.is_none() {
-                errors.starts = Some(msg("timetable.error.group_busy").with("lesson", clash_label(&c)));
-            } else if !c.same_group && errors.teacher.is_none() {
-                errors.teacher = Some(msg("timetable.error.teacher_busy").with("lesson", clash_label(&c)));
+        for c in queries::clashes(work.conn(), &planned).await? {
+            if c.same_group && !errors.has("starts") {
+                errors.add("starts", msg("timetable.error.group_busy").with("lesson", clash_label(&c)));
+            } else if !c.same_group && !errors.has("teacher") {
+                errors.add("teacher", msg("timetable.error.teacher_busy").with("lesson", clash_label(&c)));
             }
         }
     }
     if errors.any() {
-        return refuse(tx, ui, group, form, errors).await;
+        errors.order(&FIELD_ORDER);
+        return refuse(work, ui, group, form, errors).await;
     }
     let action = if existing.is_some() {
         sqlx::query(
@@ -439,16 +395,17 @@ async fn save(
         .bind(planned.ends)
         .bind(planned.valid_from)
         .bind(planned.valid_to)
-        .execute(&mut *tx)
+        .execute(work.conn())
         .await?;
         Action::Update
     } else {
-        insert(&mut tx, ctx.actor.tenant_id, &planned).await?;
+        insert(work.conn(), tenant, &planned).await?;
         Action::Create
     };
     let old_teacher = existing.as_ref().and_then(|e| e.teacher_id);
-    record(&mut tx, &ctx, &editor, action, planned.id, &[old_teacher, planned.teacher_id]).await?;
-    tx.commit().await?;
+    let teachers = teachers_of(&[old_teacher, planned.teacher_id]);
+    work.audit(&editor, action, Resource::Lesson, Some(planned.id), &teachers).await?;
+    work.commit().await?;
     Ok(done(group.id, if action == Action::Create { "created" } else { "updated" }))
 }
 
@@ -479,30 +436,26 @@ pub struct RemoveForm {
     pub lesson: String,
 }
 
-async fn remove(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(group_id): Path<String>,
-    Form(form): Form<RemoveForm>,
-) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let (group, editor) = group_for_editor(&mut tx, &ctx, &group_id).await?;
+async fn remove(mut work: Work, Path(group_id): Path<String>, Form(form): Form<RemoveForm>) -> Result<Response> {
+    let (group, editor) = group_for_editor(&mut work, &group_id).await?;
     // The buttons carry ids from the table; anything else is not our form.
     let lesson = Uuid::parse_str(form.lesson.trim()).map_err(|_| AppError::BadRequest)?;
-    queries::lock_timetable(&mut tx, ctx.actor.tenant_id).await?;
+    let tenant = work.actor().tenant_id;
+    queries::lock_timetable(work.conn(), tenant).await?;
     let in_group: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM lessons WHERE id = $1 AND group_id = $2)")
         .bind(lesson)
         .bind(group.id)
-        .fetch_one(&mut *tx)
+        .fetch_one(work.conn())
         .await?;
-    let removed = if in_group { queries::remove_lessons(&mut tx, &[lesson]).await?.0.into_iter().next() } else { None };
+    let removed =
+        if in_group { queries::remove_lessons(work.conn(), &[lesson]).await?.0.into_iter().next() } else { None };
     let Some(teacher) = removed else {
         // Already gone (a second click, another clerk): say so, change nothing.
-        tx.commit().await?;
+        work.commit().await?;
         return Ok(done(group.id, "gone"));
     };
-    record(&mut tx, &ctx, &editor, Action::Delete, lesson, &[teacher]).await?;
-    tx.commit().await?;
+    work.audit(&editor, Action::Delete, Resource::Lesson, Some(lesson), &teachers_of(&[teacher])).await?;
+    work.commit().await?;
     Ok(done(group.id, "removed"))
 }
 
@@ -548,16 +501,19 @@ mod tests {
     #[test]
     fn each_bad_field_is_reported_by_itself() {
         let e = parse_form(&form("9", "25:00", "", "2026-08-01", "2027-07-01"), &group(), &[]).unwrap_err();
-        assert_eq!(e.weekday.unwrap().key, "timetable.error.weekday");
-        assert_eq!(e.starts.unwrap().key, "timetable.error.time");
-        assert_eq!(e.ends.unwrap().key, "timetable.error.required");
-        assert_eq!(e.valid_from.unwrap().key, "timetable.error.outside_year");
-        assert_eq!(e.valid_to.unwrap().key, "timetable.error.outside_year");
+        assert_eq!(e.key("weekday").unwrap(), "timetable.error.weekday");
+        assert_eq!(e.key("starts").unwrap(), "timetable.error.time");
+        assert_eq!(e.key("ends").unwrap(), "timetable.error.required");
+        assert_eq!(e.key("valid_from").unwrap(), "timetable.error.outside_year");
+        assert_eq!(e.key("valid_to").unwrap(), "timetable.error.outside_year");
         let e = parse_form(&form("1", "10:00", "09:00", "2026-09-01", "2026-08-31"), &group(), &[]).unwrap_err();
-        assert_eq!(e.ends.unwrap().key, "timetable.error.ends_before");
-        assert_eq!(e.valid_to.unwrap().key, "timetable.error.to_before_from");
+        assert_eq!(e.key("ends").unwrap(), "timetable.error.ends_before");
+        assert_eq!(e.key("valid_to").unwrap(), "timetable.error.to_before_from");
         let mut f = form("1", "10:00", "11:00", "2026-09-01", "");
         f.subject = Uuid::new_v4().to_string();
-        assert_eq!(parse_form(&f, &group(), &[]).unwrap_err().subject.unwrap().key, "timetable.error.subject_choose");
+        assert_eq!(
+            parse_form(&f, &group(), &[]).unwrap_err().key("subject").unwrap(),
+            "timetable.error.subject_choose"
+        );
     }
 }

@@ -4,31 +4,7 @@
 
 use time::{Date, Time};
 
-/// A message: a translation key and its placeholders.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Msg {
-    pub key: &'static str,
-    pub args: Vec<(&'static str, String)>,
-}
-
-/// A message without placeholders.
-pub fn msg(key: &'static str) -> Msg {
-    Msg { key, args: Vec::new() }
-}
-
-impl Msg {
-    #[must_use]
-    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.args.push((name, value.into()));
-        self
-    }
-
-    /// The message in `lang`.
-    pub fn text(&self, lang: crate::web::i18n::Lang) -> String {
-        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        crate::web::i18n::tf(lang, self.key, &args)
-    }
-}
+pub use crate::web::form::{msg, Msg};
 
 /// The longest room name the schema stores.
 pub const MAX_ROOM_CHARS: usize = 40;

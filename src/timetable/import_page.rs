@@ -4,24 +4,23 @@
 //! school's timetable is a few hundred lines (well inside the form size limit), and a
 //! refused paste comes back exactly as typed, to be corrected in place.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::import::{self, ImportError, AUDIT_RESOURCE};
+use super::import::{self, ImportError};
 use super::parse_id;
 use super::queries::{self, SchoolRow};
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 
 /// At most this many problems are listed (the count says how many there are).
 const MAX_SHOWN: usize = 200;
@@ -72,35 +71,33 @@ impl ImportPage {
     }
 }
 
-async fn school_for_editor(conn: &mut sqlx::PgConnection, ctx: &Ctx, raw: &str) -> Result<SchoolRow> {
+async fn school_for_editor(work: &mut Work, raw: &str) -> Result<(SchoolRow, policy::TimetableEditor)> {
     let id = parse_id(raw)?;
-    policy::timetable_editor(&ctx.actor, id)?;
-    queries::schools(conn, &[id]).await?.into_iter().next().ok_or(AppError::NotFound)
+    let editor = policy::timetable_editor(&work.actor(), id)?;
+    let school = queries::schools(work.conn(), &[id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    Ok((school, editor))
 }
 
-async fn show(State(state): State<AppState>, ctx: Ctx, ui: Ui, Path(school_id): Path<String>) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let school = school_for_editor(&mut tx, &ctx, &school_id).await?;
-    tx.commit().await?;
+async fn show(mut work: Work, ui: Ui, Path(school_id): Path<String>) -> Result<Response> {
+    let (school, _) = school_for_editor(&mut work, &school_id).await?;
+    work.commit().await?;
     Ok(render(&ImportPage::new(ui, school)))
 }
 
 async fn submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(school_id): Path<String>,
     Form(form): Form<ImportForm>,
 ) -> Result<Response> {
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let school = school_for_editor(&mut tx, &ctx, &school_id).await?;
-    let editor = policy::timetable_editor(&ctx.actor, school.id)?;
+    let (school, editor) = school_for_editor(&mut work, &school_id).await?;
+    let tenant = work.actor().tenant_id;
     let dry_run = form.dry_run.is_some();
     let mut page = ImportPage::new(ui, school);
     page.dry_run = dry_run;
-    match import::run(&mut tx, ctx.actor.tenant_id, page.school.id, form.csv.as_bytes(), dry_run).await {
+    // A refused file or a dry run drops the work: nothing it wrote is kept.
+    match import::run(work.conn(), tenant, page.school.id, form.csv.as_bytes(), dry_run).await {
         Err(ImportError::Invalid(problems)) => {
-            tx.rollback().await?;
             page.problem_count = problems.len();
             page.problems = problems.iter().take(MAX_SHOWN).map(|p| p.text(page.ui.lang)).collect();
             page.csv = form.csv;
@@ -111,25 +108,19 @@ async fn submit(
         Err(e @ (ImportError::UnknownTenant(_) | ImportError::UnknownSchool(_))) => Err(AppError::Internal(e.into())),
         Ok(report) => {
             if dry_run {
-                tx.rollback().await?;
                 page.csv = form.csv;
             } else {
                 if report.changed() {
-                    audit::record(
-                        &mut tx,
-                        &ctx,
-                        Some(editor.role.code()),
-                        Event {
-                            action: Action::Import,
-                            resource: AUDIT_RESOURCE,
-                            resource_id: Some(page.school.id),
-                            subjects: &report.teachers,
-                            purpose: editor.purpose,
-                        },
+                    work.audit(
+                        &editor,
+                        Action::Import,
+                        Resource::TimetableImport,
+                        Some(page.school.id),
+                        &report.teachers,
                     )
                     .await?;
                 }
-                tx.commit().await?;
+                work.commit().await?;
             }
             page.report = Some(report.text(page.ui.lang));
             Ok(render(&page))

@@ -16,26 +16,22 @@ pub mod import_page;
 pub mod queries;
 pub mod week;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, Audience};
+use crate::state::AppState;
 use crate::web::layout::Ui;
 use crate::web::render;
+use crate::work::Work;
 use queries::{GroupRow, SchoolRow, Target};
 use week::Week;
-
-/// The audit log's name for a look at a pupil's week (a stored code: never rename it).
-pub const AUDIT_PUPIL_TIMETABLE: &str = "pupil_timetable";
 
 pub fn router() -> Router<AppState> {
     // Paths written out: the authorization matrix test finds routes by reading them.
@@ -96,16 +92,15 @@ pub struct ChildrenPage {
 
 /// "My timetable": a pupil's own week, a guardian's children to choose from, a staff
 /// member's own teaching week (and the schools' timetables they may open).
-async fn mine(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<WeekQuery>) -> Result<Response> {
-    let actor = &ctx.actor;
+async fn mine(mut work: Work, ui: Ui, Query(q): Query<WeekQuery>) -> Result<Response> {
+    let actor = work.actor();
     match actor.audience {
         Audience::Pupil => Ok(Redirect::to(&format!("/pupils/{}/timetable", actor.person_id)).into_response()),
         Audience::Guardian => {
-            let mut tx = db::begin(&state.db, actor.tenant_id).await?;
             // Only children whose whereabouts are not protected from this guardian.
             let placed = actor.placed_children();
-            let children = crate::pupils::queries::children(&mut tx, &placed, &placed).await?;
-            tx.commit().await?;
+            let children = crate::pupils::queries::children(work.conn(), &placed, &placed).await?;
+            work.commit().await?;
             match children.as_slice() {
                 [] => Err(AppError::NotFound),
                 [one] => Ok(Redirect::to(&format!("/pupils/{}/timetable", one.id)).into_response()),
@@ -113,11 +108,10 @@ async fn mine(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<W
             }
         }
         Audience::Staff => {
-            let mut tx = db::begin(&state.db, actor.tenant_id).await?;
-            let week = week_for(&mut tx, &ui, Target::Teacher(actor.person_id), "/timetable", &q).await?;
-            let ids = policy::timetable_schools(&mut tx, actor).await?;
-            let schools = queries::schools(&mut tx, &ids).await?;
-            tx.commit().await?;
+            let week = week_for(work.conn(), &ui, Target::Teacher(actor.person_id), "/timetable", &q).await?;
+            let ids = policy::timetable_schools(work.conn(), &actor).await?;
+            let schools = queries::schools(work.conn(), &ids).await?;
+            work.commit().await?;
             Ok(render(&WeekPage {
                 title: ui.t("timetable.my_week").to_owned(),
                 subtitle: None,
@@ -133,38 +127,24 @@ async fn mine(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<W
 }
 
 async fn pupil_week(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     Query(q): Query<WeekQuery>,
 ) -> Result<Response> {
     let pupil_id = parse_id(&pupil_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::pupil_timetable_access(&mut tx, &ctx.actor, pupil_id).await?;
-    let (given, family) = queries::person_name(&mut tx, pupil_id).await?.ok_or(AppError::NotFound)?;
+    let actor = work.actor();
+    let access = policy::pupil_timetable_access(work.conn(), &actor, pupil_id).await?;
+    let (given, family) = queries::person_name(work.conn(), pupil_id).await?.ok_or(AppError::NotFound)?;
     let base = format!("/pupils/{pupil_id}/timetable");
-    let week = week_for(&mut tx, &ui, Target::Pupil(pupil_id), &base, &q).await?;
-    let role = access.acting_as.map(|r| r.code()).unwrap_or(ctx.actor.audience.code());
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(role),
-        Event {
-            action: Action::Read,
-            resource: AUDIT_PUPIL_TIMETABLE,
-            resource_id: Some(pupil_id),
-            subjects: &[pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let week = week_for(work.conn(), &ui, Target::Pupil(pupil_id), &base, &q).await?;
+    work.audit(&access, Action::Read, Resource::PupilTimetable, Some(pupil_id), &[pupil_id]).await?;
+    work.commit().await?;
     Ok(render(&WeekPage {
         title: ui.t("timetable.title").to_owned(),
         subtitle: Some(format!("{given} {family}")),
         week,
-        link_groups: ctx.actor.is_staff(),
+        link_groups: actor.is_staff(),
         show_group: true,
         edit_href: None,
         schools: Vec::new(),
@@ -173,19 +153,18 @@ async fn pupil_week(
 }
 
 async fn group_week(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(group_id): Path<String>,
     Query(q): Query<WeekQuery>,
 ) -> Result<Response> {
     let group_id = parse_id(&group_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::group_timetable_access(&mut tx, &ctx.actor, group_id).await?;
-    let group = queries::group(&mut tx, group_id).await?.ok_or(AppError::NotFound)?;
+    let actor = work.actor();
+    let access = policy::group_timetable_access(work.conn(), &actor, group_id).await?;
+    let group = queries::group(work.conn(), group_id).await?.ok_or(AppError::NotFound)?;
     let base = format!("/groups/{group_id}/timetable");
-    let week = week_for(&mut tx, &ui, Target::Group(group_id), &base, &q).await?;
-    tx.commit().await?;
+    let week = week_for(work.conn(), &ui, Target::Group(group_id), &base, &q).await?;
+    work.commit().await?;
     Ok(render(&WeekPage {
         title: ui.tf("timetable.group_title", "group", &group.name),
         subtitle: Some(group.school_name),
@@ -209,14 +188,13 @@ pub struct SchoolPage {
 }
 
 /// A school's groups, each with a link to its week (and, for the office, to its lessons).
-async fn school(State(state): State<AppState>, ctx: Ctx, ui: Ui, Path(school_id): Path<String>) -> Result<Response> {
+async fn school(mut work: Work, ui: Ui, Path(school_id): Path<String>) -> Result<Response> {
     let school_id = parse_id(&school_id)?;
-    let access = policy::school_timetable_access(&ctx.actor, school_id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let school = queries::schools(&mut tx, &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
-    let today = queries::today(&mut tx).await?;
-    let groups = queries::school_groups(&mut tx, school_id, today).await?;
-    tx.commit().await?;
+    let access = policy::school_timetable_access(&work.actor(), school_id)?;
+    let school = queries::schools(work.conn(), &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let today = queries::today(work.conn()).await?;
+    let groups = queries::school_groups(work.conn(), school_id, today).await?;
+    work.commit().await?;
     let (classes, teaching) = groups.into_iter().partition(|g| g.kind == "base");
     Ok(render(&SchoolPage { ui, school, classes, teaching, may_edit: access.may_edit }))
 }

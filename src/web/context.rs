@@ -12,18 +12,15 @@
 //! error markers into error pages in the user's language and logs faults with the
 //! request id the user sees.
 
-use std::sync::Arc;
-
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::auth::session;
 use crate::error::{ErrorPage, FaultCause, RETRY_AFTER_SECONDS};
-use crate::policy::Actor;
+use crate::state::AppState;
 use crate::web::client::ClientAddr;
 use crate::web::i18n::Lang;
 use crate::web::layout::{ErrorPageView, Ui};
@@ -32,16 +29,7 @@ use crate::web::{cookies, render};
 /// Largest form body the CSRF check reads (the body limit layer enforces it anyway).
 const MAX_FORM_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    pub lang: Lang,
-    pub actor: Option<Arc<Actor>>,
-    /// The token forms must carry.
-    pub csrf: String,
-    pub ip: Option<String>,
-    pub request_id: String,
-    pub path: String,
-}
+pub use crate::web::request::RequestContext;
 
 /// What is known of a request before its session: enough to render an error page.
 struct Basics {

@@ -1,13 +1,14 @@
 //! What every page's layout needs ([`Ui`]): language, the signed-in person, the
-//! navigation they may use, the CSRF token for forms, and the demo banner.
+//! navigation they may use (made from `places`), the CSRF token for forms, and the demo banner.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::app::{AppState, Mode};
 use crate::error::{AppError, ErrorPage};
-use crate::web::context::RequestContext;
+use crate::state::{AppState, Mode};
 use crate::web::i18n::{self, Lang};
+use crate::web::places;
+use crate::web::request::RequestContext;
 
 #[derive(Debug, Clone)]
 pub struct NavLink {
@@ -31,69 +32,11 @@ impl Ui {
     pub fn new(state: &AppState, ctx: &RequestContext) -> Self {
         let mut nav = vec![NavLink { href: "/", label_key: "nav.home", current: ctx.path == "/" }];
         if let Some(actor) = &ctx.actor {
-            // Everyone signed in has a week: their own, their children's, or their teaching.
-            nav.push(NavLink {
-                href: "/timetable",
-                label_key: "nav.timetable",
-                current: ctx.path.starts_with("/timetable") || ctx.path.contains("/timetable"),
-            });
-            if actor.may_list_pupils() {
-                nav.push(NavLink {
-                    href: "/pupils",
-                    label_key: "nav.pupils",
-                    current: (ctx.path.starts_with("/pupils") || ctx.path.starts_with("/schools"))
-                        && !ctx.path.contains("/timetable")
-                        && !ctx.path.ends_with("/mail"),
-                });
-            }
-            if actor.may_register_absence()
-                || actor.may_report_absence()
-                || actor.may_see_own_absence()
-                || actor.may_open_leave_queue()
-            {
-                nav.push(NavLink {
-                    href: "/absence",
-                    label_key: "nav.absence",
-                    current: ctx.path.starts_with("/absence")
-                        && !ctx.path.starts_with("/absence/classes")
-                        && !ctx.path.starts_with("/absence/statistics"),
-                });
-            }
-            if actor.may_read_absence_statistics() {
-                nav.push(NavLink {
-                    href: "/absence/statistics",
-                    label_key: "nav.absence_statistics",
-                    current: ctx.path.starts_with("/absence/statistics") || ctx.path.contains("/absence/statistics"),
-                });
-            }
-            if actor.may_register_absence() {
-                // Review and totals: the contact teacher's classes, the office's school.
-                nav.push(NavLink {
-                    href: "/absence/classes",
-                    label_key: "nav.absence_classes",
-                    current: ctx.path.starts_with("/absence/classes"),
-                });
-            }
-            if actor.may_open_sfo() {
-                nav.push(NavLink { href: "/sfo", label_key: "nav.sfo", current: ctx.path.starts_with("/sfo") });
-            }
-            if actor.may_view_mail_outbox() {
-                nav.push(NavLink {
-                    href: "/mail",
-                    label_key: "nav.mail",
-                    current: ctx.path == "/mail" || (ctx.path.starts_with("/schools/") && ctx.path.contains("/mail")),
-                });
-            }
-            if actor.may_view_audit() {
-                nav.push(NavLink { href: "/audit", label_key: "nav.audit", current: ctx.path.starts_with("/audit") });
-            }
-            if actor.may_manage_role_mappings() {
-                nav.push(NavLink {
-                    href: "/admin/role-mappings",
-                    label_key: "nav.role_mappings",
-                    current: ctx.path.starts_with("/admin/role-mappings"),
-                });
-            }
+            nav.extend(places::places_for(actor).map(|p| NavLink {
+                href: p.href,
+                label_key: p.label_key,
+                current: (p.current)(&ctx.path),
+            }));
         }
         let mut role_keys: Vec<&'static str> =
             ctx.actor.as_ref().map(|a| a.roles().into_iter().map(|r| r.label_key()).collect()).unwrap_or_default();

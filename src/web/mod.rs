@@ -1,13 +1,19 @@
-//! The web layer shared by every feature: translations, layout, cookies, the request
-//! context (session, CSRF, error pages), security headers and safe redirect targets.
+//! The web layer shared by every feature: translations, layout, form errors, cookies,
+//! the request context (session, CSRF, error pages), security headers and safe redirect
+//! targets.
 
 pub mod client;
 pub mod context;
 pub mod cookies;
+pub mod csp;
 pub mod expensive;
+pub mod form;
 pub mod i18n;
 pub mod layout;
+pub mod places;
+pub mod rate_limit;
 pub mod redirect;
+pub mod request;
 pub mod security;
 
 use askama::Template;

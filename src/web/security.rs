@@ -1,35 +1,17 @@
-//! Security headers on every response, and rate limits on sign-in and form posts
-//! per client address.
+//! The middleware of the web layer's first lines of defence: security headers on every
+//! response, and the rate limits on sign-in and form posts per client address
+//! (`rate_limit::RateLimiter`, counted before any session lookup).
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::error::ErrorPage;
+use crate::state::AppState;
 use crate::web::client::{self, ClientAddr};
-
-/// No inline script or style anywhere: everything comes from /static. Images may be
-/// data: URIs because the design system draws its icons that way. `form-action`
-/// lists the identity providers, since signing out redirects a form post to them.
-pub fn content_security_policy(extra_form_targets: &[String]) -> String {
-    let mut form_action = String::from("'self'");
-    for t in extra_form_targets {
-        form_action.push(' ');
-        form_action.push_str(t);
-    }
-    format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         font-src 'self'; connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; \
-         base-uri 'none'; object-src 'none'"
-    )
-}
 
 pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
@@ -60,51 +42,6 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     res
 }
 
-/// A fixed-window counter per client address.
-#[derive(Debug)]
-pub struct RateLimiter {
-    windows: Mutex<HashMap<(IpAddr, bool), (Instant, u32)>>,
-    sign_in_limit: u32,
-    post_limit: u32,
-}
-
-const WINDOW: Duration = Duration::from_secs(60);
-/// Sign-in attempts per address and minute, unless `TAVLE_SIGN_IN_LIMIT` says otherwise.
-const SIGN_IN_LIMIT: u32 = 20;
-/// Other form posts per address and minute (a teacher saving registers is far below),
-/// unless `TAVLE_FORM_POST_LIMIT` says otherwise.
-const POST_LIMIT: u32 = 600;
-
-impl Default for RateLimiter {
-    fn default() -> Self {
-        Self::new(SIGN_IN_LIMIT, POST_LIMIT)
-    }
-}
-
-impl RateLimiter {
-    pub fn new(sign_in_limit: u32, post_limit: u32) -> Self {
-        Self { windows: Mutex::default(), sign_in_limit, post_limit }
-    }
-
-    /// Count a request; `false` when the address is over its limit.
-    pub fn allow(&self, ip: IpAddr, sign_in: bool) -> bool {
-        let limit = if sign_in { self.sign_in_limit } else { self.post_limit };
-        let now = Instant::now();
-        let Ok(mut windows) = self.windows.lock() else {
-            return true;
-        };
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-        }
-        let entry = windows.entry((ip, sign_in)).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= limit
-    }
-}
-
 /// The first middleware a request meets (after the security headers): work out the
 /// client's address ([`client::client_address`], put into the request as
 /// [`ClientAddr`] for the context and the audit log), and count every sign-in request
@@ -127,38 +64,4 @@ pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: N
         }
     }
     next.run(req).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csp_has_no_inline_anything() {
-        let csp = content_security_policy(&[]);
-        assert!(!csp.contains("unsafe-inline"));
-        assert!(csp.contains("frame-ancestors 'none'"));
-    }
-
-    #[test]
-    fn sign_in_is_limited_per_address() {
-        let l = RateLimiter::default();
-        let a: IpAddr = [10, 0, 0, 1].into();
-        let b: IpAddr = [10, 0, 0, 2].into();
-        for _ in 0..SIGN_IN_LIMIT {
-            assert!(l.allow(a, true));
-        }
-        assert!(!l.allow(a, true));
-        assert!(l.allow(b, true));
-        assert!(l.allow(a, false));
-    }
-
-    #[test]
-    fn the_sign_in_limit_can_be_set() {
-        let l = RateLimiter::new(2, POST_LIMIT);
-        let a: IpAddr = [10, 0, 0, 1].into();
-        assert!(l.allow(a, true));
-        assert!(l.allow(a, true));
-        assert!(!l.allow(a, true));
-    }
 }

@@ -157,6 +157,10 @@ function checkHtml() {
   }
   if (Object.keys(spent).length) {
     log(`time in page checks: ${Object.entries(spent).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(0)} s`).join(', ')}`);
+    const claims = fs.existsSync(path.join(outDir, 'claims')) ? fs.readdirSync(path.join(outDir, 'claims')) : [];
+    const structures = claims.filter((c) => c.startsWith('fp--')).length;
+    const english = files.filter((f) => f.startsWith('pages__') && f.endsWith('__en.html')).length;
+    log(`page structures checked in full (axe-core, keyboard, print, screenshots): ${structures}; English visits: ${english}`);
   }
   for (const l of lines) console.log(l);
   return { pages: files.length, errors, warnings };

@@ -202,7 +202,7 @@ async fn rust_and_sql_agree_on_the_canonical_text_and_hash() {
         Some("2001:db8::1"),
         tavle::audit::Event {
             action: tavle::audit::Action::Export,
-            resource: "pupil_list",
+            resource: tavle::audit::Resource::PupilList,
             resource_id: Some(Uuid::new_v4()),
             subjects: &subjects,
             purpose: tavle::policy::Purpose::AuditReview,
@@ -608,7 +608,7 @@ async fn a_principals_filters_name_no_one_the_principal_may_not_name() {
     for (actor, role, subjects) in [(kari, "guardian", vec![emma, hidden]), (hidden, "pupil", vec![emma])] {
         let event = Event {
             action: Action::Read,
-            resource: "pupil_card",
+            resource: tavle::audit::Resource::PupilCard,
             resource_id: Some(emma),
             subjects: &subjects,
             purpose: tavle::policy::Purpose::GuardianAccess,
@@ -647,7 +647,7 @@ async fn write_event(pool: &sqlx::PgPool, tenant: Uuid, commit: bool) {
     let id = Uuid::new_v4();
     let event = Event {
         action: Action::Read,
-        resource: "pupil_card",
+        resource: tavle::audit::Resource::PupilCard,
         resource_id: Some(id),
         subjects: &[],
         purpose: tavle::policy::Purpose::SchoolAdministration,

@@ -8,8 +8,8 @@ use std::process::{Command, Output};
 
 use axum::http::StatusCode;
 use sqlx::PgPool;
-use tavle::app::Mode;
 use tavle::db::embedded;
+use tavle::state::Mode;
 
 use crate::helpers::{app_on, as_superuser, cluster_url, spawn_app, unique_name, TestApp};
 

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use axum::http::StatusCode;
-use tavle::app::Mode;
+use tavle::state::Mode;
 
 use crate::helpers::{spawn_app_with_env, Browser, TestApp};
 

@@ -15,9 +15,10 @@ use sqlx::PgPool;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use tavle::app::{build_router, AppState, Mode};
+use tavle::app::build_router;
 use tavle::config::Config;
 use tavle::db::{self, embedded};
+use tavle::state::{AppState, Mode};
 
 const TEMPLATE: &str = "tavle_template";
 

@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 use crate::authz::{self, Case};
 use crate::helpers::{spawn_app, spawn_app_with_env, Browser, TestApp};
-use tavle::app::Mode;
+use tavle::state::Mode;
 
 /// The parameters each route's handler reads besides the case's own form fields,
 /// from its `Query`/`Form` structs (`csrf` is the middleware's). `None` for a route

@@ -27,6 +27,7 @@ mod leave;
 mod mail;
 mod oidc;
 mod overload;
+mod places;
 mod pupils;
 mod redirects;
 mod schema;

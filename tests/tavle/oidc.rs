@@ -3,8 +3,8 @@
 
 use axum::http::StatusCode;
 use openidconnect::core::CoreJsonWebKeySet;
-use tavle::app::Mode;
 use tavle::auth::oidc::{self, Expectation, Kind};
+use tavle::state::Mode;
 
 use crate::helpers::{assert_redirects_to, spawn_app_with_env, Browser, TestApp, TestResponse};
 use crate::idp::{idp, persona_pid, unknown_pid, IdpUser, CLIENT_SECRET};

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use tavle::app::Mode;
+use tavle::state::Mode;
 use tower::ServiceExt;
 use uuid::Uuid;
 

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use tavle::app::Mode;
+use tavle::state::Mode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

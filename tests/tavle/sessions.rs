@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 
 use crate::helpers::{app_on, assert_redirects_to, spawn_app, spawn_app_with, Browser};
-use tavle::app::Mode;
+use tavle::state::Mode;
 
 #[tokio::test]
 async fn signing_out_ends_the_session_for_good() {

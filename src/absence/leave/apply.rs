@@ -4,7 +4,7 @@
 //! struct that refuses any field it does not name.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -14,16 +14,16 @@ use uuid::Uuid;
 
 use super::queries::{self, CodeRow, GuardianRow, NewApplication};
 use super::{LeaveStatus, MAX_DAYS_AHEAD};
+use crate::absence::day_range::{self, Window};
 use crate::absence::queries::{self as absence_queries, ChildRow};
 use crate::absence::{domain, parse_id};
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReportAccess, LeaveDecider};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
+use crate::work::Work;
 
 /// The application form. Strict: a field not named here (a "note", a "comment")
 /// makes the whole request fail before anything is read, let alone stored.
@@ -50,19 +50,6 @@ pub struct WithdrawForm {
     pub csrf: String,
 }
 
-#[derive(Debug, Default)]
-pub struct LeaveErrors {
-    pub first_day: Option<&'static str>,
-    pub last_day: Option<&'static str>,
-    pub reason: Option<&'static str>,
-}
-
-impl LeaveErrors {
-    pub fn any(&self) -> bool {
-        self.first_day.is_some() || self.last_day.is_some() || self.reason.is_some()
-    }
-}
-
 #[derive(askama::Template)]
 #[template(path = "absence/leave_child.html")]
 pub struct LeaveChildPage {
@@ -71,7 +58,7 @@ pub struct LeaveChildPage {
     pub reasons: Vec<CodeRow>,
     pub applications: Vec<GuardianRow>,
     pub form: LeaveForm,
-    pub errors: LeaveErrors,
+    pub errors: FieldErrors,
     pub today: Date,
     /// A success message, or (`conflict`) why a withdrawal did not happen.
     pub notice: Option<&'static str>,
@@ -79,6 +66,9 @@ pub struct LeaveChildPage {
 }
 
 impl LeaveChildPage {
+    pub fn reason_options(&self) -> Vec<(&str, &str)> {
+        self.reasons.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect()
+    }
     pub fn period(&self, a: &GuardianRow) -> String {
         super::period(a.first_day, a.last_day)
     }
@@ -117,59 +107,44 @@ pub struct ShowQuery {
     pub done: String,
 }
 
-#[expect(clippy::too_many_arguments, reason = "the parts of one page, each needed")]
+/// The child's page with its applications, whose reading is audited.
 async fn page(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
+    work: &mut Work,
+    access: &AbsenceReportAccess,
     ui: Ui,
-    pupil: Uuid,
     form: LeaveForm,
-    errors: LeaveErrors,
+    errors: FieldErrors,
     notice: Option<&'static str>,
     conflict: bool,
 ) -> Result<LeaveChildPage> {
-    let child = absence_queries::children(tx, &[pupil]).await?.into_iter().next().ok_or(AppError::NotFound)?;
-    let reasons = queries::reasons(tx, ui.lang).await?;
-    let applications = queries::applications_of(tx, pupil, ctx.actor.person_id, ui.lang).await?;
-    let today = absence_queries::today(tx).await?;
+    let (pupil, me) = (access.pupil_id, work.actor().person_id);
+    let child = absence_queries::children(work.conn(), &[pupil]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let reasons = queries::reasons(work.conn(), ui.lang).await?;
+    let applications = queries::applications_of(work.conn(), pupil, me, ui.lang).await?;
+    let today = absence_queries::today(work.conn()).await?;
+    work.audit(access, Action::Read, Resource::LeaveApplications, Some(pupil), &[pupil]).await?;
+    let mut errors = errors;
+    errors.order(&["first_day", "last_day", "reason"]);
+    errors.at_first_radio("reason", reasons.first().map(|r| r.code.as_str()));
     Ok(LeaveChildPage { ui, child, reasons, applications, form, errors, today, notice, conflict })
-}
-
-async fn audit_read(tx: &mut sqlx::PgConnection, ctx: &Ctx, access: &AbsenceReportAccess) -> Result<()> {
-    audit::record(
-        tx,
-        ctx,
-        Some(ctx.actor.audience.code()),
-        Event {
-            action: Action::Read,
-            resource: "leave_applications",
-            resource_id: Some(access.pupil_id),
-            subjects: &[access.pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await
 }
 
 /// The child's applications and the form for a new one.
 pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
-    let access = policy::leave_guardian_access(&ctx.actor, parse_id(&pupil_id)?)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
+    let actor = work.actor();
+    let access = policy::leave_guardian_access(&actor, parse_id(&pupil_id)?)?;
     let notice = match q.done.as_str() {
         "created" => Some("leave.created"),
         "withdrawn" => Some("leave.withdrawn"),
         _ => None,
     };
-    let page =
-        page(&mut tx, &ctx, ui, access.pupil_id, LeaveForm::default(), LeaveErrors::default(), notice, false).await?;
-    audit_read(&mut tx, &ctx, &access).await?;
-    tx.commit().await?;
+    let page = page(&mut work, &access, ui, LeaveForm::default(), FieldErrors::new(), notice, false).await?;
+    work.commit().await?;
     Ok(render_with(StatusCode::OK, &page))
 }
 
@@ -180,49 +155,19 @@ async fn check(
     pupil: Uuid,
     form: &LeaveForm,
     reasons: &[CodeRow],
-    errors: &mut LeaveErrors,
+    errors: &mut FieldErrors,
 ) -> Result<Option<NewApplication>> {
     let today = absence_queries::today(tx).await?;
-    let latest = today + Duration::days(MAX_DAYS_AHEAD);
-    let first = domain::parse_date(&form.first_day);
-    if first.is_none() {
-        errors.first_day = Some("absence.error.date_format");
-    }
-    let last = if form.last_day.trim().is_empty() {
-        first
-    } else {
-        let d = domain::parse_date(&form.last_day);
-        if d.is_none() {
-            errors.last_day = Some("absence.error.date_format");
-        }
-        d
+    // Applied for in advance: from tomorrow.
+    let window = Window {
+        earliest: today + Duration::days(1),
+        too_early: "leave.error.not_in_advance",
+        latest: today + Duration::days(MAX_DAYS_AHEAD),
+        too_late: "leave.error.too_far_ahead",
     };
-    let year = match first {
-        Some(f) => absence_queries::school_year_of(tx, f).await?,
-        None => None,
-    };
-    if let Some(f) = first {
-        if f <= today {
-            errors.first_day = Some("leave.error.not_in_advance");
-        } else if f > latest {
-            errors.first_day = Some("leave.error.too_far_ahead");
-        } else if year.is_none() {
-            errors.first_day = Some("absence.error.date_outside_year");
-        }
-    }
-    if let (Some(f), Some(l)) = (first, last) {
-        if l < f {
-            errors.last_day = Some("absence.error.last_before_first");
-        } else if l > latest {
-            errors.last_day = Some("leave.error.too_far_ahead");
-        } else if let Some((_, ends)) = year {
-            if l > ends {
-                errors.last_day = Some("absence.error.date_outside_year");
-            }
-        }
-    }
+    let (first, last) = day_range::check(tx, &form.first_day, &form.last_day, &window, errors).await?;
     if !reasons.iter().any(|r| r.code == form.reason) {
-        errors.reason = Some("absence.error.reason_required");
+        errors.add("reason", "absence.error.reason_required");
     }
     if errors.any() {
         return Ok(None);
@@ -230,17 +175,17 @@ async fn check(
     let (Some(first_day), Some(last_day)) = (first, last) else { return Ok(None) };
     // The school that decides: where the child is enrolled now.
     let Some(school_id) = queries::school_of(tx, pupil, today).await? else {
-        errors.first_day = Some("leave.error.no_school");
+        errors.add("first_day", "leave.error.no_school");
         return Ok(None);
     };
     let days = queries::school_days(tx, school_id, first_day, last_day).await?;
     if days == 0 {
-        errors.first_day = Some("leave.error.no_school_days");
+        errors.add("first_day", "leave.error.no_school_days");
         return Ok(None);
     }
     absence_queries::lock_child(tx, pupil).await?;
     if queries::overlaps(tx, pupil, first_day, last_day).await? {
-        errors.first_day = Some("leave.error.overlap");
+        errors.add("first_day", "leave.error.overlap");
         return Ok(None);
     }
     let school_days = i16::try_from(days).map_err(|_| AppError::BadRequest)?;
@@ -250,86 +195,49 @@ async fn check(
 /// Apply for leave. Refused whole (400) if the form has any field it should not; 422
 /// with the messages by the fields if it breaks a rule; nothing is stored then.
 pub async fn create(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(pupil_id): Path<String>,
     form: std::result::Result<Form<LeaveForm>, FormRejection>,
 ) -> Result<Response> {
-    let access = policy::leave_guardian_access(&ctx.actor, parse_id(&pupil_id)?)?;
+    let actor = work.actor();
+    let access = policy::leave_guardian_access(&actor, parse_id(&pupil_id)?)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let reasons = queries::reasons(&mut tx, ui.lang).await?;
-    let mut errors = LeaveErrors::default();
-    let Some(application) = check(&mut tx, access.pupil_id, &form, &reasons, &mut errors).await? else {
-        let page = page(&mut tx, &ctx, ui, access.pupil_id, form, errors, None, false).await?;
-        audit_read(&mut tx, &ctx, &access).await?;
-        tx.commit().await?;
+    let reasons = queries::reasons(work.conn(), ui.lang).await?;
+    let mut errors = FieldErrors::new();
+    let Some(application) = check(work.conn(), access.pupil_id, &form, &reasons, &mut errors).await? else {
+        let page = page(&mut work, &access, ui, form, errors, None, false).await?;
+        work.commit().await?;
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
-    let id = queries::insert(&mut tx, access.pupil_id, ctx.actor.person_id, &application).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(ctx.actor.audience.code()),
-        Event {
-            action: Action::Create,
-            resource: "leave_application",
-            resource_id: Some(id),
-            subjects: &[access.pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let id = queries::insert(work.conn(), access.pupil_id, actor.person_id, &application).await?;
+    work.audit(&access, Action::Create, Resource::LeaveApplication, Some(id), &[access.pupil_id]).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/absence/children/{}/leave?done=created", access.pupil_id)).into_response())
 }
 
 /// Withdraw a pending application. One already decided (or withdrawn) stays as it
 /// is: the page comes back with 409 and says why.
 pub async fn withdraw(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path((pupil_id, application_id)): Path<(String, String)>,
     form: std::result::Result<Form<WithdrawForm>, FormRejection>,
 ) -> Result<Response> {
-    let access = policy::leave_guardian_access(&ctx.actor, parse_id(&pupil_id)?)?;
+    let actor = work.actor();
+    let access = policy::leave_guardian_access(&actor, parse_id(&pupil_id)?)?;
     let application = parse_id(&application_id)?;
     let Form(_) = form.map_err(|_| AppError::BadRequest)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let status = queries::status_of(&mut tx, access.pupil_id, application).await?.ok_or(AppError::NotFound)?;
+    let status = queries::status_of(work.conn(), access.pupil_id, application).await?.ok_or(AppError::NotFound)?;
     if LeaveStatus::from_code(&status) != LeaveStatus::Pending
-        || !queries::withdraw(&mut tx, access.pupil_id, application, ctx.actor.person_id).await?
+        || !queries::withdraw(work.conn(), access.pupil_id, application, actor.person_id).await?
     {
-        let page = page(
-            &mut tx,
-            &ctx,
-            ui,
-            access.pupil_id,
-            LeaveForm::default(),
-            LeaveErrors::default(),
-            Some("leave.error.not_pending"),
-            true,
-        )
-        .await?;
-        audit_read(&mut tx, &ctx, &access).await?;
-        tx.commit().await?;
+        let notice = Some("leave.error.not_pending");
+        let page = page(&mut work, &access, ui, LeaveForm::default(), FieldErrors::new(), notice, true).await?;
+        work.commit().await?;
         return Ok(render_with(StatusCode::CONFLICT, &page));
     }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(ctx.actor.audience.code()),
-        Event {
-            action: Action::Update,
-            resource: "leave_application",
-            resource_id: Some(application),
-            subjects: &[access.pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&access, Action::Update, Resource::LeaveApplication, Some(application), &[access.pupil_id]).await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/absence/children/{}/leave?done=withdrawn", access.pupil_id)).into_response())
 }

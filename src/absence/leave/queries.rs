@@ -6,15 +6,9 @@ use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::absence::queries::name_column;
 use crate::error::Result;
 use crate::web::i18n::Lang;
-
-fn name_column(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "name_en",
-        Lang::Nb => "name_nb",
-    }
-}
 
 /// A code of one of the tenant's lists (reasons, rejection codes).
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -4,7 +4,7 @@
 //! the change, and an application already decided is never decided again (409).
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -14,14 +14,13 @@ use uuid::Uuid;
 use super::queries::{self, ApplicationRow, CodeRow, QueueRow};
 use super::LeaveStatus;
 use crate::absence::{domain, parse_id};
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, LeaveApplicationAccess, LeaveDecider};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
+use crate::work::Work;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DoneQuery {
@@ -56,26 +55,14 @@ impl LeaveListPage {
 }
 
 /// The pending applications the actor may see, oldest first.
-pub async fn list(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(q): Query<DoneQuery>) -> Result<Response> {
-    let scope = policy::leave_queue_scope(&ctx.actor)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let rows = queries::queue(&mut tx, scope.person_id, &scope.teacher_at, &scope.school_at, ui.lang).await?;
-    let settings = queries::schools(&mut tx, scope.settings_at.as_deref()).await?;
+pub async fn list(mut work: Work, ui: Ui, Query(q): Query<DoneQuery>) -> Result<Response> {
+    let actor = work.actor();
+    let scope = policy::leave_queue_scope(&actor)?;
+    let rows = queries::queue(work.conn(), scope.person_id, &scope.teacher_at, &scope.school_at, ui.lang).await?;
+    let settings = queries::schools(work.conn(), scope.settings_at.as_deref()).await?;
     let subjects: Vec<Uuid> = rows.iter().map(|r| r.pupil_id).collect();
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(scope.role.code()),
-        Event {
-            action: Action::Read,
-            resource: "leave_queue",
-            resource_id: None,
-            subjects: &subjects,
-            purpose: scope.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&scope, Action::Read, Resource::LeaveQueue, None, &subjects).await?;
+    work.commit().await?;
     let notice = match q.done.as_str() {
         "approved" => Some("leave.decided.approved"),
         "rejected" => Some("leave.decided.rejected"),
@@ -99,18 +86,6 @@ pub struct DecideForm {
     pub rejection: String,
 }
 
-#[derive(Debug, Default)]
-pub struct DecideErrors {
-    pub decision: Option<&'static str>,
-    pub rejection: Option<&'static str>,
-}
-
-impl DecideErrors {
-    pub fn any(&self) -> bool {
-        self.decision.is_some() || self.rejection.is_some()
-    }
-}
-
 #[derive(askama::Template)]
 #[template(path = "absence/leave_show.html")]
 pub struct ApplicationPage {
@@ -119,12 +94,15 @@ pub struct ApplicationPage {
     pub access: LeaveApplicationAccess,
     pub codes: Vec<CodeRow>,
     pub form: DecideForm,
-    pub errors: DecideErrors,
+    pub errors: FieldErrors,
     /// Set when a decision came too late: it was decided or withdrawn meanwhile.
     pub conflict: bool,
 }
 
 impl ApplicationPage {
+    pub fn rejection_options(&self) -> Vec<(&str, &str)> {
+        self.codes.iter().map(|c| (c.code.as_str(), c.name.as_str())).collect()
+    }
     pub fn period(&self) -> String {
         super::period(self.app.first_day, self.app.last_day)
     }
@@ -152,57 +130,35 @@ impl ApplicationPage {
 }
 
 async fn load(
-    state: &AppState,
-    ctx: &Ctx,
+    work: &mut Work,
     id: &str,
     lang: crate::web::i18n::Lang,
-) -> Result<(db::Tx, LeaveApplicationAccess, ApplicationRow)> {
+) -> Result<(LeaveApplicationAccess, ApplicationRow)> {
     let id = parse_id(id)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let access = policy::leave_application_access(&mut tx, &ctx.actor, id).await?;
-    let app = queries::application(&mut tx, id, lang).await?.ok_or(AppError::NotFound)?;
-    Ok((tx, access, app))
+    let actor = work.actor();
+    let access = policy::leave_application_access(work.conn(), &actor, id).await?;
+    let app = queries::application(work.conn(), id, lang).await?.ok_or(AppError::NotFound)?;
+    Ok((access, app))
 }
 
-async fn audit_event(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
-    access: &LeaveApplicationAccess,
-    action: Action,
-) -> Result<()> {
-    audit::record(
-        tx,
-        ctx,
-        Some(access.role.code()),
-        Event {
-            action,
-            resource: "leave_application",
-            resource_id: Some(access.application_id),
-            subjects: &[access.pupil_id],
-            purpose: access.purpose,
-        },
-    )
-    .await
+/// Record `action` on the application (the pupil is its subject).
+async fn audit(work: &mut Work, access: &LeaveApplicationAccess, action: Action) -> Result<()> {
+    work.audit(access, action, Resource::LeaveApplication, Some(access.application_id), &[access.pupil_id]).await
 }
 
 /// One application, with the decision form for those who decide it.
-pub async fn show_application(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ui: Ui,
-    Path(id): Path<String>,
-) -> Result<Response> {
-    let (mut tx, access, app) = load(&state, &ctx, &id, ui.lang).await?;
-    let codes = queries::rejection_codes(&mut tx, ui.lang).await?;
-    audit_event(&mut tx, &ctx, &access, Action::Read).await?;
-    tx.commit().await?;
+pub async fn show_application(mut work: Work, ui: Ui, Path(id): Path<String>) -> Result<Response> {
+    let (access, app) = load(&mut work, &id, ui.lang).await?;
+    let codes = queries::rejection_codes(work.conn(), ui.lang).await?;
+    audit(&mut work, &access, Action::Read).await?;
+    work.commit().await?;
     let page = ApplicationPage {
         ui,
         app,
         access,
         codes,
         form: DecideForm::default(),
-        errors: DecideErrors::default(),
+        errors: FieldErrors::new(),
         conflict: false,
     };
     Ok(render_with(StatusCode::OK, &page))
@@ -212,29 +168,29 @@ pub async fn show_application(
 /// decide it; 422 by the field for a missing decision or code; 409 when it is no
 /// longer pending. Nothing is stored in any of those cases.
 pub async fn decide(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(id): Path<String>,
     form: std::result::Result<Form<DecideForm>, FormRejection>,
 ) -> Result<Response> {
-    let (mut tx, access, app) = load(&state, &ctx, &id, ui.lang).await?;
+    let actor = work.actor();
+    let (access, app) = load(&mut work, &id, ui.lang).await?;
     let decider = policy::leave_decision(&access)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
-    let codes = queries::rejection_codes(&mut tx, ui.lang).await?;
-    let mut errors = DecideErrors::default();
+    let codes = queries::rejection_codes(work.conn(), ui.lang).await?;
+    let mut errors = FieldErrors::new();
     let approve = match form.decision.as_str() {
         "approve" => Some(true),
         "reject" => Some(false),
         _ => {
-            errors.decision = Some("leave.error.decision_required");
+            errors.add("decision", "leave.error.decision_required");
             None
         }
     };
     let rejection = match approve {
         Some(false) if codes.iter().any(|c| c.code == form.rejection) => Some(form.rejection.as_str()),
         Some(false) => {
-            errors.rejection = Some("leave.error.rejection_required");
+            errors.add("rejection", "leave.error.rejection_required");
             None
         }
         _ => None,
@@ -242,17 +198,17 @@ pub async fn decide(
     let (status, conflict) = match approve {
         Some(approve) if !errors.any() => {
             let done = queries::decide(
-                &mut tx,
+                work.conn(),
                 access.application_id,
                 approve,
                 rejection,
-                ctx.actor.person_id,
+                actor.person_id,
                 decider.code(),
             )
             .await?;
             if done {
-                audit_event(&mut tx, &ctx, &access, Action::Update).await?;
-                tx.commit().await?;
+                audit(&mut work, &access, Action::Update).await?;
+                work.commit().await?;
                 let done = if approve { "approved" } else { "rejected" };
                 return Ok(Redirect::to(&format!("/absence/leave?done={done}")).into_response());
             }
@@ -262,12 +218,14 @@ pub async fn decide(
     };
     // Nothing was stored: show the application as it is now, with the form as sent.
     let app = if conflict {
-        queries::application(&mut tx, access.application_id, ui.lang).await?.unwrap_or(app)
+        queries::application(work.conn(), access.application_id, ui.lang).await?.unwrap_or(app)
     } else {
         app
     };
-    audit_event(&mut tx, &ctx, &access, Action::Read).await?;
-    tx.commit().await?;
+    audit(&mut work, &access, Action::Read).await?;
+    work.commit().await?;
+    errors.at_first_radio("decision", Some("approve"));
+    errors.at_first_radio("rejection", codes.first().map(|c| c.code.as_str()));
     let page = ApplicationPage { ui, app, access, codes, form, errors, conflict };
     Ok(render_with(status, &page))
 }

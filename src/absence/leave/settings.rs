@@ -4,7 +4,7 @@
 //! administrator; every change is audited.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -12,14 +12,13 @@ use serde::Deserialize;
 
 use super::queries::{self, SettingsRow};
 use crate::absence::parse_id;
-use crate::app::AppState;
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::render_with;
+use crate::work::Work;
 
 /// The most school days a school may leave to the contact teacher (the schema's limit).
 pub const MAX_LIMIT: i16 = 20;
@@ -49,7 +48,7 @@ pub struct LeaveSettingsPage {
     pub settings: SettingsRow,
     /// The field as typed (or as stored).
     pub max_days: String,
-    pub error: Option<&'static str>,
+    pub errors: FieldErrors,
     pub saved: bool,
 }
 
@@ -78,66 +77,51 @@ pub fn parse_limit(raw: &str) -> std::result::Result<Option<i16>, ()> {
 }
 
 pub async fn show_settings(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(school_id): Path<String>,
     Query(q): Query<SettingsQuery>,
 ) -> Result<Response> {
-    let access = policy::leave_settings_access(&ctx.actor, parse_id(&school_id)?)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let settings = queries::settings(&mut tx, access.school_id).await?.ok_or(AppError::NotFound)?;
-    tx.commit().await?;
+    let actor = work.actor();
+    let access = policy::leave_settings_access(&actor, parse_id(&school_id)?)?;
+    let settings = queries::settings(work.conn(), access.school_id).await?.ok_or(AppError::NotFound)?;
+    work.commit().await?;
     let page = LeaveSettingsPage {
         ui,
         school_id: access.school_id,
         max_days: settings.own.map(|d| d.to_string()).unwrap_or_default(),
         settings,
-        error: None,
+        errors: FieldErrors::new(),
         saved: q.done == "saved",
     };
     Ok(render_with(StatusCode::OK, &page))
 }
 
 pub async fn save_settings(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    mut work: Work,
     ui: Ui,
     Path(school_id): Path<String>,
     form: std::result::Result<Form<SettingsForm>, FormRejection>,
 ) -> Result<Response> {
-    let access = policy::leave_settings_access(&ctx.actor, parse_id(&school_id)?)?;
+    let actor = work.actor();
+    let access = policy::leave_settings_access(&actor, parse_id(&school_id)?)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
-    let settings = queries::settings(&mut tx, access.school_id).await?.ok_or(AppError::NotFound)?;
+    let settings = queries::settings(work.conn(), access.school_id).await?.ok_or(AppError::NotFound)?;
     let Ok(days) = parse_limit(&form.max_days) else {
-        tx.rollback().await?;
         let page = LeaveSettingsPage {
             ui,
             school_id: access.school_id,
             settings,
             max_days: form.max_days,
-            error: Some("leave.error.max_days"),
+            errors: FieldErrors::one("max_days", "leave.error.max_days"),
             saved: false,
         };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
-    if queries::set_school_limit(&mut tx, access.school_id, days, ctx.actor.person_id).await? {
-        audit::record(
-            &mut tx,
-            &ctx,
-            Some(access.role.code()),
-            Event {
-                action: Action::Update,
-                resource: "leave_settings",
-                resource_id: Some(access.school_id),
-                subjects: &[],
-                purpose: access.purpose,
-            },
-        )
-        .await?;
+    if queries::set_school_limit(work.conn(), access.school_id, days, actor.person_id).await? {
+        work.audit(&access, Action::Update, Resource::LeaveSettings, Some(access.school_id), &[]).await?;
     }
-    tx.commit().await?;
+    work.commit().await?;
     Ok(Redirect::to(&format!("/schools/{}/leave-settings?done=saved", access.school_id)).into_response())
 }
 

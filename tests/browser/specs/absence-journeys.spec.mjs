@@ -23,6 +23,46 @@ async function chooseRadio(page, name, value, problems) {
   await expect(page.locator(`input[name="${name}"][value="${value}"]`)).toBeChecked();
 }
 
+/**
+ * The register is one line a pupil: a class of 30 fits a 1280 x 800 screen (the form,
+ * scrolled to, is no taller than the window) and takes at most three screens of a
+ * 390 x 844 phone (the form). The demo's groups have about 20 pupils, so the heights
+ * are extrapolated from the ones shown: the form less its list, plus 30 lines as tall
+ * as the tallest plain line (no note, no message, no minutes field: a late pupil's
+ * minutes may take a second line), in as many columns as the list has. With 30 or
+ * more pupils shown, the real height counts.
+ */
+const CLASS = 30;
+async function registerHeights(page) {
+  return page.evaluate((n) => {
+    const form = document.querySelector('form.tavle-register');
+    const list = form.querySelector('.tavle-roll');
+    const lines = [...list.children];
+    const minutesShown = (li) => [...li.querySelectorAll('.tavle-register__minutes')].some((m) => m.getClientRects().length);
+    const plain = lines.filter((li) => !li.querySelector('[data-field=description], .ds-validation-message') && !minutesShown(li));
+    const line = Math.max(...(plain.length ? plain : lines).map((li) => li.getBoundingClientRect().height));
+    const columns = Number.parseInt(getComputedStyle(list).columnCount, 10) || 1;
+    const formHeight = form.getBoundingClientRect().height;
+    const listHeight = list.getBoundingClientRect().height;
+    const estimate = lines.length >= n ? formHeight : formHeight - listHeight + Math.ceil(n / columns) * line;
+    const pageHeight = document.documentElement.scrollHeight;
+    return { pupils: lines.length, plain: plain.length, line, columns, formHeight, estimate, page: pageHeight - formHeight + estimate };
+  }, CLASS);
+}
+
+async function expectCompactRegister(page, what) {
+  const wide = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const desk = await registerHeights(page);
+  console.log(`[register] ${what} at 1280x800: ${JSON.stringify(desk)}`);
+  expect(desk.estimate, `${what}: ${CLASS} pupils fit the height of a 1280 x 800 window`).toBeLessThanOrEqual(800);
+  await page.setViewportSize({ width: 390, height: 844 });
+  const phone = await registerHeights(page);
+  console.log(`[register] ${what} at 390x844: ${JSON.stringify(phone)}`);
+  expect(phone.estimate, `${what}: ${CLASS} pupils take at most three screens of a 390 x 844 phone`).toBeLessThanOrEqual(3 * 844);
+  await page.setViewportSize(wide);
+}
+
 test('teacher: takes the register for a lesson with the keyboard; a mistake keeps the marks, saving twice changes nothing', async ({
   page,
 }) => {
@@ -45,6 +85,7 @@ test('teacher: takes the register for a lesson with the keyboard; a mistake keep
   res = await press(page, 'Enter', tavleUrl());
   await expect(page.locator('h1')).toContainText(nb('absence.register.title'));
   await check(page, res, 'teacher-register', problems);
+  await expectCompactRegister(page, 'lesson register');
 
   const ids = await page
     .locator('form.tavle-register input[type=radio][value=present]')
@@ -206,6 +247,12 @@ test('contact teacher: opens the class overview, reviews a day of a pupil’s ab
   await check(page, res, 'contact-teacher-class', problems);
   const pupilLinks = page.locator('main a[href^="/absence/pupils/"][href$="/review"]');
   expect(await pupilLinks.count(), 'the class lists its pupils').toBeGreaterThan(3);
+
+  // The class's day register (its school records absence per day) is as compact.
+  res = await navigation(page, () => page.goto(`${tavleUrl()}${classHref}/day?date=${latestSchoolDay()}`), tavleUrl());
+  expect(res.status()).toBe(200);
+  await expectCompactRegister(page, 'day register');
+  await navigation(page, () => page.goto(tavleUrl() + classHref), tavleUrl());
 
   // A pupil with absence to review (the demo's history); early in the autumn there is
   // none yet: take the class's day register for one pupil first, on the latest school day.

@@ -17,6 +17,7 @@ import {
   formatProblems,
 } from '../lib/checks.mjs';
 import { suiteDir } from '../lib/env.mjs';
+import { claim, structureFingerprint } from '../lib/structure.mjs';
 import { isError, runVnu, saveHtml } from '../lib/vnu.mjs';
 
 const fixture = (name) => path.join(suiteDir, 'fixtures', name);
@@ -97,4 +98,30 @@ test('wrong lang, headings out of order, silent form errors, printed chrome and 
   await page.setViewportSize({ width: 390, height: 844 });
   const reflow = await checkReflow(page);
   expect(reflow).toEqual([expect.objectContaining({ rule: 'reflow', element: expect.stringContaining('div#too-wide') })]);
+});
+
+test('a page with other words or more rows of the same kind has the same structure; another element does not', async ({
+  page,
+}) => {
+  const fingerprintOf = async (html) => {
+    await page.setContent(html);
+    return structureFingerprint(page);
+  };
+  const table = (rows) =>
+    `<main><h1>Fravær</h1><table><tbody>${rows.map((r) => `<tr><td>${r}</td><td><input type="radio" name="${r}"></td></tr>`).join('')}</tbody></table></main>`;
+  const few = await fingerprintOf(table(['Emma', 'Oskar']));
+  expect(await fingerprintOf(table(['Aksel', 'Birk', 'Cecilie', 'Dina']))).toBe(few);
+  // A label, a different input type, an attribute or a class each make another page.
+  expect(await fingerprintOf(table(['Emma', 'Oskar']).replace('<h1>', '<h1 class="x">'))).not.toBe(few);
+  expect(await fingerprintOf(table(['Emma']).replace('type="radio"', 'type="checkbox"'))).not.toBe(few);
+  expect(await fingerprintOf(table(['Emma']).replace('<input ', '<input aria-invalid="true" '))).not.toBe(few);
+  expect(await fingerprintOf(table(['Emma']).replace('</h1>', '</h1><label>Navn</label>'))).not.toBe(few);
+  // Text where there was none is another page too (axe checks contrast of text).
+  expect(await fingerprintOf(table(['Emma']).replace('<td><input', '<td>! <input'))).not.toBe(few);
+});
+
+test('a structure is claimed once per run', () => {
+  const key = `test--${process.pid}-${Date.now()}`;
+  expect(claim(key, {})).toBe(true);
+  expect(claim(key, {})).toBe(false);
 });

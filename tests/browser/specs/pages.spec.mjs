@@ -1,24 +1,27 @@
 // Every page, every role: each GET of the authorization matrix that a persona may see
 // (plus the 403 and 404 pages, and being sent to sign in), visited in a real browser
-// as that persona, in Norwegian bokmål and (pages it may see) in English. On each page:
-// the outcome the matrix demands, language, headings, labels, form errors, console and
-// CSP errors; in bokmål also axe-core, keyboard use, print, reflow at 390 px and
-// screenshots at 1280 and 390 px. The served HTML is kept for the Nu HTML checker.
+// as that persona. On every visit, in Norwegian bokmål: the outcome the matrix demands,
+// language, headings, labels, form errors, console and CSP errors, reflow at 390 px.
+// On the first visit of each page structure in the run (lib/structure.mjs) also
+// axe-core, keyboard use, print and screenshots at 1280 and 390 px, and the page again
+// in English; English besides on the first allowed visit of each route. The served HTML
+// of every visit is kept for the Nu HTML checker.
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { checkPage, checkReflow, formatProblems, timed, watchConsole } from '../lib/checks.mjs';
 import { htmlDir, screenshotDir, stateDir, tavleUrl } from '../lib/env.mjs';
 import { label, loadMatrix, personasOf, visitsFor } from '../lib/matrix.mjs';
+import { claim, structureFingerprint } from '../lib/structure.mjs';
 import { saveHtml } from '../lib/vnu.mjs';
 
 const entries = loadMatrix();
-// Bokmål gets every check. English, the same templates with other strings, gets what
-// depends on the strings: lang, headings, labels, form errors, console, and the Nu
-// HTML checker (axe-core and the keyboard walk again would double the time for little).
+// Bokmål first: its visit decides whether the page's structure is new in this run.
+// English, the same templates with other strings, gets what depends on the strings:
+// lang, headings, labels, form errors, console, and the Nu HTML checker.
 const LANGUAGES = [
-  { lang: 'nb', locale: 'nb-NO', full: true },
-  { lang: 'en', locale: 'en-GB', full: false },
+  { lang: 'nb', locale: 'nb-NO' },
+  { lang: 'en', locale: 'en-GB' },
 ];
 
 const slug = (s) =>
@@ -75,8 +78,15 @@ for (const persona of personasOf(entries)) {
         const outcome = entry.expected === 'Allowed' ? '' : `-${entry.expected.toLowerCase()}`;
         const file = `${slug(entry.route)}--${slug(entry.what)}${outcome}`;
         const problems = [];
-        // The 403 and 404 pages and the sign-in redirect: in bokmål only.
-        for (const { lang, locale, full } of LANGUAGES.filter((l) => l.full || entry.expected === 'Allowed')) {
+        // Whether bokmål found a structure no visit of this run has checked in full yet.
+        let fresh = false;
+        for (const { lang, locale } of LANGUAGES) {
+          // The 403 and 404 pages and the sign-in redirect: in bokmål only. English for a
+          // new structure, and once per route whatever its structure.
+          if (lang !== 'nb') {
+            if (entry.expected !== 'Allowed') continue;
+            if (!fresh && !claim(`en--${entry.route}`, { persona: label(persona), path: entry.path })) continue;
+          }
           const timings = {};
           const context = await timed(timings, 'context', () =>
             browser.newContext({ storageState, locale, viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' }),
@@ -99,19 +109,30 @@ for (const persona of personasOf(entries)) {
             else if (html && entry.expected !== 'SignIn') {
               const name = `pages__${label(persona)}__${file}__${lang}`;
               const served = await res.text();
+              if (lang === 'nb') {
+                const fingerprint = await timed(timings, 'fingerprint', () => structureFingerprint(page));
+                fresh = claim(`fp--${fingerprint}`, { persona: label(persona), path: entry.path });
+              }
+              const full = lang === 'nb' && fresh;
               here.push(...(await checkPage(page, { axe: full, keyboard: full, print: full }, timings)));
-              if (full) {
+              if (lang === 'nb') {
                 const dir = path.join(screenshotDir, label(persona));
-                await timed(timings, 'screenshots', async () => {
-                  await page.evaluate(() => {
-                    /** @type {HTMLElement} */ (document.activeElement)?.blur();
-                    window.scrollTo(0, 0);
+                if (full) {
+                  await timed(timings, 'screenshots', async () => {
+                    await page.evaluate(() => {
+                      /** @type {HTMLElement} */ (document.activeElement)?.blur();
+                      window.scrollTo(0, 0);
+                    });
+                    await page.screenshot({ path: path.join(dir, `${file}-1280.png`), fullPage: true });
                   });
-                  await page.screenshot({ path: path.join(dir, `${file}-1280.png`), fullPage: true });
-                  await page.setViewportSize({ width: 390, height: 844 });
-                });
+                }
+                await page.setViewportSize({ width: 390, height: 844 });
                 here.push(...(await timed(timings, 'reflow', () => checkReflow(page))));
-                await timed(timings, 'screenshots', () => page.screenshot({ path: path.join(dir, `${file}-390.png`), fullPage: true }));
+                if (full) {
+                  await timed(timings, 'screenshots', () =>
+                    page.screenshot({ path: path.join(dir, `${file}-390.png`), fullPage: true }),
+                  );
+                }
               }
               saveHtml(htmlDir, name, served, {
                 source: 'pages',
@@ -121,6 +142,7 @@ for (const persona of personasOf(entries)) {
                 what: entry.what,
                 expected: entry.expected,
                 lang,
+                full,
                 status: res.status(),
                 timings,
               });

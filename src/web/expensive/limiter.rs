@@ -1,24 +1,10 @@
-//! A bound on expensive requests running at once (the absence statistics and their
-//! CSV export, which read a school year of registrations), per person and per
-//! municipality, so that one person's reloads or one municipality's morning cannot
-//! take the connection pool every municipality shares.
-//!
-//! A handler that is expensive takes an [`ExpensiveSlot`] as an argument (after
-//! `Ctx`): the slot is held while the handler runs and given back when it returns.
-//! Over the person's limit the request is refused with 429, over the municipality's
-//! with 503, both with `Retry-After` and a calm page. Refusing at once (rather than
-//! queueing) keeps waiting requests from holding connections and memory.
+//! The counts behind [`super::ExpensiveSlot`]: running expensive requests per person and
+//! per municipality. Imports nothing of Tavle, so the shared state can hold it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use uuid::Uuid;
-
-use crate::app::AppState;
-use crate::error::AppError;
-use crate::web::context::RequestContext;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Key {
@@ -88,31 +74,6 @@ impl Drop for Slot {
                 if *n == 0 {
                     running.remove(&key);
                 }
-            }
-        }
-    }
-}
-
-/// The extractor: a slot for the signed-in person, held while the handler runs. Not
-/// signed in: sent to sign in, as `Ctx` does.
-#[derive(Debug)]
-pub struct ExpensiveSlot(#[expect(dead_code, reason = "held for its Drop")] Slot);
-
-impl FromRequestParts<AppState> for ExpensiveSlot {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let actor = parts
-            .extensions
-            .get::<RequestContext>()
-            .and_then(|rc| rc.actor.clone())
-            .ok_or(AppError::Unauthenticated)?;
-        match state.expensive.try_acquire(actor.tenant_id, actor.person_id) {
-            Ok(slot) => Ok(Self(slot)),
-            Err(Refusal::Person) => Err(AppError::TooManyAtOnce),
-            Err(Refusal::Municipality) => {
-                tracing::warn!(tenant = %actor.tenant_id, "the municipality's expensive requests are at their limit");
-                Err(AppError::Busy("expensive requests"))
             }
         }
     }

@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
 
-use super::queries::HELD_ON_DATE;
+use super::HELD_ON_DATE;
 use crate::error::Result;
 use crate::policy::{self, AbsenceRegisterScope, Actor};
 
@@ -235,7 +235,7 @@ pub async fn pupil_lessons(conn: &mut PgConnection, class: Uuid, date: Date) -> 
          WHERE cm.group_id = $2 AND cm.from_date <= $1 AND (cm.to_date IS NULL OR cm.to_date > $1) \
            AND {HELD_ON_DATE} \
          ORDER BY cm.pupil_id, l.starts, l.id",
-        saved = super::queries::saved_registration("l.id", "cm.pupil_id", "$1"),
+        saved = super::saved_registration("l.id", "cm.pupil_id", "$1"),
     );
     Ok(sqlx::query_as(&sql).bind(date).bind(class).fetch_all(conn).await?)
 }

@@ -9,10 +9,16 @@
 //! travel in the URL. Paging is by `seq` (keyset), not by offset, so the thousandth
 //! page costs what the first does. Every view of the log is itself logged, with the
 //! persons whose names the page showed as its subjects.
+//!
+//! A feature of its own rather than a part of `audit`: writing the log is the spine's
+//! (every request's `Work` does it), reading it is a page like any other, built on a
+//! `Work`. `queries` reads the log for this page.
+
+pub mod queries;
 
 use std::collections::HashSet;
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -22,17 +28,17 @@ use time::macros::format_description;
 use time::Date;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::audit::queries::{events, nameable, AuditFilter, Cursor};
-use crate::audit::{self, Action, Event};
-use crate::auth::Ctx;
-use crate::db;
+use self::queries::{events, nameable, AuditFilter, Cursor};
+use crate::audit::{self, Action, Resource};
 use crate::domain::role::Role;
 use crate::error::Result;
 use crate::policy::{self, Purpose};
+use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::i18n::{self, Lang};
 use crate::web::layout::Ui;
 use crate::web::{render, render_with};
+use crate::work::Work;
 
 /// Names shown per event; a pupil list event concerns up to 50 pupils.
 const SUBJECTS_SHOWN: usize = 5;
@@ -62,25 +68,6 @@ pub struct FilterForm {
     pub after: String,
 }
 
-#[derive(Debug, Default)]
-pub struct FilterErrors {
-    pub actor: Option<&'static str>,
-    pub subject: Option<&'static str>,
-    pub action: Option<&'static str>,
-    pub from: Option<&'static str>,
-    pub to: Option<&'static str>,
-}
-
-impl FilterErrors {
-    pub fn any(&self) -> bool {
-        self.actor.is_some()
-            || self.subject.is_some()
-            || self.action.is_some()
-            || self.from.is_some()
-            || self.to.is_some()
-    }
-}
-
 fn parse_date(raw: &str) -> std::result::Result<Option<Date>, ()> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -105,34 +92,44 @@ fn parse_person(raw: &str) -> std::result::Result<Option<Uuid>, ()> {
 
 /// Parse what can be parsed without the database; person ids are checked to exist
 /// afterwards.
-pub fn parse_filter(form: &FilterForm) -> (AuditFilter, FilterErrors) {
-    let mut e = FilterErrors::default();
+pub fn parse_filter(form: &FilterForm) -> (AuditFilter, FieldErrors) {
+    let mut e = FieldErrors::new();
     let mut f = AuditFilter::default();
     match parse_person(&form.actor) {
         Ok(id) => f.actor = id,
-        Err(()) => e.actor = Some("audit.error.person_id"),
+        Err(()) => {
+            e.add("actor", "audit.error.person_id");
+        }
     }
     match parse_person(&form.subject) {
         Ok(id) => f.subject = id,
-        Err(()) => e.subject = Some("audit.error.person_id"),
+        Err(()) => {
+            e.add("subject", "audit.error.person_id");
+        }
     }
     if !form.action.is_empty() {
         match Action::from_code(form.action.trim()) {
             Some(a) => f.action = Some(a),
-            None => e.action = Some("audit.error.action_unknown"),
+            None => {
+                e.add("action", "audit.error.action_unknown");
+            }
         }
     }
     match parse_date(&form.from) {
         Ok(d) => f.from = d,
-        Err(()) => e.from = Some("audit.error.date"),
+        Err(()) => {
+            e.add("from", "audit.error.date");
+        }
     }
     match parse_date(&form.to) {
         Ok(d) => f.to = d,
-        Err(()) => e.to = Some("audit.error.date"),
+        Err(()) => {
+            e.add("to", "audit.error.date");
+        }
     }
     if let (Some(from), Some(to)) = (f.from, f.to) {
         if to < from {
-            e.to = Some("audit.error.date_order");
+            e.add("to", "audit.error.date_order");
         }
     }
     // A hand-edited cursor is ignored, like a bad page number in the pupil list.
@@ -184,19 +181,7 @@ fn role_label(lang: Lang, code: &str) -> String {
     i18n::t(lang, key).to_owned()
 }
 
-/// Translation key of a resource code; codes of features added later show as stored.
-fn resource_key(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "pupil_card" => "audit.resource.pupil_card",
-        "pupil_list" => "audit.resource.pupil_list",
-        "session" => "audit.resource.session",
-        "audit_log" => "audit.resource.audit_log",
-        "role_mapping" => "audit.resource.role_mapping",
-        _ => return None,
-    })
-}
-
-fn label(lang: Lang, key: Option<&'static str>, code: &str) -> String {
+fn label(lang: Lang, key: Option<&str>, code: &str) -> String {
     key.map_or_else(|| code.to_owned(), |k| i18n::t(lang, k).to_owned())
 }
 
@@ -205,7 +190,7 @@ fn label(lang: Lang, key: Option<&'static str>, code: &str) -> String {
 pub struct AuditLogPage {
     pub ui: Ui,
     pub form: FilterForm,
-    pub errors: FilterErrors,
+    pub errors: FieldErrors,
     pub actions: Vec<(&'static str, &'static str)>,
     pub events: Vec<EventRow>,
     pub filter_actor: Option<PersonRef>,
@@ -257,24 +242,25 @@ impl AuditLogPage {
     }
 }
 
-async fn list(State(state): State<AppState>, ctx: Ctx, ui: Ui, Query(form): Query<FilterForm>) -> Result<Response> {
+async fn list(work: Work, ui: Ui, Query(form): Query<FilterForm>) -> Result<Response> {
     // Person ids never travel in a URL; hand-made ones are ignored.
     let form = FilterForm { actor: String::new(), subject: String::new(), ..form };
-    page(state, ctx, ui, form).await
+    page(work, ui, form).await
 }
 
-async fn search(State(state): State<AppState>, ctx: Ctx, ui: Ui, Form(form): Form<FilterForm>) -> Result<Response> {
-    page(state, ctx, ui, form).await
+async fn search(work: Work, ui: Ui, Form(form): Form<FilterForm>) -> Result<Response> {
+    page(work, ui, form).await
 }
 
-async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Response> {
-    let access = policy::audit_log_access(&ctx.actor)?;
+async fn page(mut work: Work, ui: Ui, form: FilterForm) -> Result<Response> {
+    let actor = work.actor();
+    let access = policy::audit_log_access(&actor)?;
     let (mut filter, mut errors) = parse_filter(&form);
     filter.schools = access.schools.clone();
     let mut view = AuditLogPage {
         ui,
         form,
-        errors: FilterErrors::default(),
+        errors: FieldErrors::new(),
         actions: Action::ALL.iter().map(|a| (a.code(), a.label_key())).collect(),
         events: Vec::new(),
         filter_actor: None,
@@ -282,24 +268,23 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
         has_older: false,
         has_newer: false,
     };
-    let mut tx = db::begin(&state.db, ctx.actor.tenant_id).await?;
     // Events other commits left pending get their place first: the log is never behind.
-    super::chain_pending(&mut tx, ctx.actor.tenant_id).await?;
+    audit::chain_pending(work.conn(), actor.tenant_id).await?;
     let filter_ids: Vec<Uuid> = filter.actor.iter().chain(filter.subject.iter()).copied().collect();
     let schools = access.schools.as_deref();
-    let filter_names = nameable(&mut tx, &filter_ids, schools).await?;
+    let filter_names = nameable(work.conn(), &filter_ids, schools).await?;
     // An id of no one in this municipality (row-level security hides the others), or of
     // someone the reader may not name: the same answer for both filters. Checked along
     // with the other fields so that every mistake is reported at once.
     if filter.actor.is_some_and(|id| !filter_names.contains_key(&id)) {
-        errors.actor = Some("audit.error.person_unknown");
+        errors.add("actor", "audit.error.person_unknown");
     }
     if filter.subject.is_some_and(|id| !filter_names.contains_key(&id)) {
-        errors.subject = Some("audit.error.person_unknown");
+        errors.add("subject", "audit.error.person_unknown");
     }
     if errors.any() {
         // Nothing is shown or logged; the form comes back as typed.
-        tx.commit().await?;
+        work.commit().await?;
         view.errors = errors;
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &view));
     }
@@ -307,7 +292,7 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
     view.filter_actor = person(filter.actor);
     view.filter_subject = person(filter.subject);
 
-    let (raw, has_older, has_newer) = events(&mut tx, &filter).await?;
+    let (raw, has_older, has_newer) = events(work.conn(), &filter).await?;
     let mut actors: HashSet<Uuid> = HashSet::new();
     let mut subjects: HashSet<Uuid> = HashSet::new();
     for e in &raw {
@@ -315,8 +300,8 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
         subjects.extend(e.subject_ids.iter().flatten().take(SUBJECTS_SHOWN));
     }
     let wanted: Vec<Uuid> = actors.union(&subjects).copied().collect();
-    let found = nameable(&mut tx, &wanted, schools).await?;
-    let lang = ctx.lang;
+    let found = nameable(work.conn(), &wanted, schools).await?;
+    let lang = work.lang();
     let named = |id: Uuid| PersonRef { id, name: found.get(&id).cloned() };
     let events: Vec<EventRow> = raw
         .into_iter()
@@ -329,7 +314,11 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
                 actor: e.actor_person_id.map(named),
                 role: e.actor_role.as_deref().map(|r| role_label(lang, r)),
                 action: label(lang, Action::from_code(&e.action).map(Action::label_key), &e.action),
-                resource: label(lang, resource_key(&e.resource), &e.resource),
+                resource: label(
+                    lang,
+                    Resource::from_code(&e.resource).map(Resource::label_key).as_deref(),
+                    &e.resource,
+                ),
                 more_subjects: subjects.len().saturating_sub(SUBJECTS_SHOWN),
                 subjects: subjects.into_iter().take(SUBJECTS_SHOWN).map(named).collect(),
                 purpose: label(lang, Purpose::from_code(&e.purpose).map(Purpose::label_key), &e.purpose),
@@ -344,20 +333,8 @@ async fn page(state: AppState, ctx: Ctx, ui: Ui, form: FilterForm) -> Result<Res
     shown.extend(filter_ids.iter().copied());
     let mut shown: Vec<Uuid> = shown.into_iter().collect();
     shown.sort();
-    audit::record(
-        &mut tx,
-        &ctx,
-        Some(access.role.code()),
-        Event {
-            action: Action::Read,
-            resource: "audit_log",
-            resource_id: None,
-            subjects: &shown,
-            purpose: access.purpose,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.audit(&access, Action::Read, Resource::AuditLog, None, &shown).await?;
+    work.commit().await?;
     view.events = events;
     view.has_older = has_older;
     view.has_newer = has_newer;
@@ -430,30 +407,35 @@ mod tests {
             ("from", "31.01.2026"),
             ("to", "-4713-01-01"),
         ]));
-        assert_eq!(e.actor, Some("audit.error.person_id"));
-        assert_eq!(e.subject, Some("audit.error.person_id"));
-        assert_eq!(e.action, Some("audit.error.action_unknown"));
-        assert_eq!(e.from, Some("audit.error.date"));
-        assert_eq!(e.to, Some("audit.error.date"), "a year PostgreSQL cannot hold");
+        assert_eq!(e.key("actor"), Some("audit.error.person_id"));
+        assert_eq!(e.key("subject"), Some("audit.error.person_id"));
+        assert_eq!(e.key("action"), Some("audit.error.action_unknown"));
+        assert_eq!(e.key("from"), Some("audit.error.date"));
+        assert_eq!(e.key("to"), Some("audit.error.date"), "a year PostgreSQL cannot hold");
         let (_, e) = parse_filter(&form(&[("from", "2026-02-02"), ("to", "2026-02-01")]));
-        assert_eq!(e.to, Some("audit.error.date_order"));
+        assert_eq!(e.key("to"), Some("audit.error.date_order"));
         // A hand-made cursor is ignored, not an error.
         let (f, e) = parse_filter(&form(&[("before", "-3"), ("after", "x")]));
         assert!(!e.any());
         assert_eq!(f.cursor, Cursor::Newest);
     }
 
+    /// Every action, resource and purpose the log can hold has its name in every
+    /// language of the catalogue (a new one without fails here).
     #[test]
-    fn every_label_key_exists() {
-        let known: HashSet<&str> = i18n::keys(Lang::Nb).into_iter().collect();
-        let mut keys: Vec<&str> = Action::ALL.iter().map(|a| a.label_key()).collect();
-        keys.extend(Purpose::ALL.iter().map(|p| p.label_key()));
-        keys.extend(
-            ["pupil_card", "pupil_list", "session", "audit_log", "role_mapping"].iter().filter_map(|c| resource_key(c)),
-        );
-        keys.push("audit.role.staff");
-        for k in keys {
-            assert!(known.contains(k), "missing translation {k}");
+    fn every_action_resource_and_purpose_has_a_name_in_every_language() {
+        let mut keys: Vec<String> = Action::ALL.iter().map(|a| a.label_key().to_owned()).collect();
+        keys.extend(Resource::ALL.iter().map(|r| r.label_key()));
+        keys.extend(Purpose::ALL.iter().map(|p| p.label_key().to_owned()));
+        keys.push("audit.role.staff".to_owned());
+        for lang in Lang::ALL {
+            let known: HashSet<&str> = i18n::keys(lang).into_iter().collect();
+            for k in &keys {
+                assert!(known.contains(k.as_str()), "missing translation {k} ({lang:?})");
+            }
         }
+        // And the codes never collide.
+        let codes: HashSet<&str> = Resource::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes.len(), Resource::ALL.len());
     }
 }

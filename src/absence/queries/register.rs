@@ -1,35 +1,14 @@
-//! Queries about absence. Each takes the request's tenant-bound connection; whether
-//! the actor may ask was decided by `policy` beforehand.
+//! The lesson register's queries: the lessons a teacher may take on a day, a group and
+//! its lessons and members, the register's lines, saving it, and the guardians'
+//! reports that cover a day.
 
 use sqlx::PgConnection;
 use time::{Date, Time};
 use uuid::Uuid;
 
+use super::{name_column, report_covers, saved_registration, HELD_ON_DATE, MEMBER_ON_DATE};
 use crate::error::Result;
 use crate::web::i18n::Lang;
-
-/// Whether lesson `l` of group `g` is held on the date bound as `$1`: its weekday,
-/// within its validity, within the group's school year, and not a day off of the
-/// calendar (a break of the whole municipality or of the group's school).
-pub(crate) const HELD_ON_DATE: &str = "l.weekday = extract(isodow FROM $1::date)::smallint \
-     AND l.valid_from <= $1 AND (l.valid_to IS NULL OR l.valid_to > $1) \
-     AND EXISTS (SELECT 1 FROM school_years y WHERE y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
-                 AND y.starts <= $1 AND y.ends >= $1) \
-     AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = g.tenant_id \
-                     AND b.school_year_id = g.school_year_id AND (b.school_id IS NULL OR b.school_id = g.school_id) \
-                     AND $1 BETWEEN b.first_day AND b.last_day)";
-
-/// Today in Norway (the database's clock, so every check agrees with the SQL).
-pub async fn today(conn: &mut PgConnection) -> Result<Date> {
-    Ok(sqlx::query_scalar("SELECT tavle_today()").fetch_one(conn).await?)
-}
-
-fn name_column(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "name_en",
-        Lang::Nb => "name_nb",
-    }
-}
 
 /// A lesson held on the day, in the register's list.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -156,7 +135,7 @@ pub struct LineRow {
 
 /// The register's lines in one query: the group's members on the day, what is saved
 /// for them in the lesson, and what [`reports_on`] and
-/// [`approved_leave`](super::leave::queries::approved_leave) find for each of them.
+/// [`approved_leave`](crate::absence::leave::queries::approved_leave) find for each of them.
 pub async fn register_lines(
     conn: &mut PgConnection,
     group: Uuid,
@@ -194,36 +173,11 @@ pub fn register_lines_sql(lang: Lang) -> String {
          ORDER BY p.family_name, p.given_name, p.id",
         name = name_column(lang),
         report = report_covers("r", "$1"),
-        leave = super::leave::queries::approved_leave_covers("la", "$1", "$1"),
+        leave = crate::absence::leave::queries::approved_leave_covers("la", "$1", "$1"),
         member = MEMBER_ON_DATE,
         saved = saved_registration("$3", "m.pupil_id", "$1"),
     )
 }
-
-/// What is saved for `pupil` in `lesson` on `day` (SQL expressions), as a subquery
-/// for `LEFT JOIN LATERAL (…) reg ON true`: one index probe per pupil.
-///
-/// As a plain join the planner may instead read every registration of the day (or,
-/// through the index on pupil and date, of the whole municipality) and filter: it
-/// estimates "registrations on today's date" from statistics gathered before today's
-/// registers were taken, finds none, and picks the scan. Every school morning starts
-/// like that, and the table grows by a row per pupil and lesson every school day.
-/// `LIMIT 1` (the unique key allows one row at most anyway) keeps the subquery from
-/// being merged into the join.
-pub(super) fn saved_registration(lesson: &str, pupil: &str, day: &str) -> String {
-    format!(
-        "SELECT reg.status, reg.minutes_late FROM absence_registrations reg \
-         WHERE reg.lesson_id = {lesson} AND reg.pupil_id = {pupil} AND reg.date = {day} LIMIT 1"
-    )
-}
-
-/// A guardian's report (`alias`) covers the day `day` (an SQL expression).
-fn report_covers(alias: &str, day: &str) -> String {
-    format!("{alias}.first_day <= {day} AND {alias}.last_day >= {day}")
-}
-
-/// A membership `m` that holds on `$1`.
-const MEMBER_ON_DATE: &str = "m.from_date <= $1 AND (m.to_date IS NULL OR m.to_date > $1)";
 
 /// What a guardian reported for a pupil on a given day, as the register shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -296,138 +250,4 @@ pub async fn save_register(
     .execute(&mut *conn)
     .await?
     .rows_affected())
-}
-
-// ---- guardians' reports ---------------------------------------------------------
-
-/// A reason of the tenant's code list.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ReasonRow {
-    pub code: String,
-    pub name: String,
-}
-
-/// The reasons a guardian may choose, in the list's order.
-pub async fn guardian_reasons(conn: &mut PgConnection, lang: Lang) -> Result<Vec<ReasonRow>> {
-    let sql = format!(
-        "SELECT code, {name} AS name FROM absence_reasons WHERE for_guardians ORDER BY sort_order, code",
-        name = name_column(lang)
-    );
-    Ok(sqlx::query_as(&sql).fetch_all(conn).await?)
-}
-
-/// The child's name, for the page heading.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ChildRow {
-    pub id: Uuid,
-    pub given_name: String,
-    pub family_name: String,
-}
-
-pub async fn children(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ChildRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, given_name, family_name FROM persons WHERE id = ANY($1) ORDER BY birth_date, given_name, id",
-    )
-    .bind(ids)
-    .fetch_all(conn)
-    .await?)
-}
-
-/// The first and last day of the school year that `date` falls in, if any.
-pub async fn school_year_of(conn: &mut PgConnection, date: Date) -> Result<Option<(Date, Date)>> {
-    Ok(sqlx::query_as(
-        "SELECT starts, ends FROM school_years WHERE starts <= $1 AND ends >= $1 ORDER BY starts LIMIT 1",
-    )
-    .bind(date)
-    .fetch_optional(conn)
-    .await?)
-}
-
-/// A report as the guardians' list shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ReportRow {
-    pub id: Uuid,
-    pub first_day: Date,
-    pub last_day: Date,
-    pub from_time: Option<Time>,
-    pub to_time: Option<Time>,
-    pub reason: String,
-    pub reported_by: String,
-    pub by_me: bool,
-}
-
-/// Every report of the child, newest period first, whoever of the guardians made it.
-pub async fn reports_of(conn: &mut PgConnection, pupil: Uuid, me: Uuid, lang: Lang) -> Result<Vec<ReportRow>> {
-    let sql = format!(
-        "SELECT r.id, r.first_day, r.last_day, r.from_time, r.to_time, a.{name} AS reason, \
-                p.given_name || ' ' || p.family_name AS reported_by, r.reported_by = $2 AS by_me \
-         FROM absence_reports r \
-         JOIN absence_reasons a ON a.tenant_id = r.tenant_id AND a.code = r.reason_code \
-         JOIN persons p ON p.tenant_id = r.tenant_id AND p.id = r.reported_by \
-         WHERE r.pupil_id = $1 ORDER BY r.first_day DESC, r.from_time DESC NULLS LAST, r.created_at DESC",
-        name = name_column(lang)
-    );
-    Ok(sqlx::query_as(&sql).bind(pupil).bind(me).fetch_all(conn).await?)
-}
-
-/// Hold the child's row until the transaction ends, so that two guardians reporting
-/// at the same moment cannot both pass the overlap check.
-pub async fn lock_child(conn: &mut PgConnection, pupil: Uuid) -> Result<()> {
-    sqlx::query("SELECT 1 FROM pupils WHERE person_id = $1 FOR NO KEY UPDATE").bind(pupil).execute(conn).await?;
-    Ok(())
-}
-
-/// A new report, checked.
-#[derive(Debug, Clone)]
-pub struct NewReport {
-    pub first_day: Date,
-    pub last_day: Date,
-    pub hours: Option<(Time, Time)>,
-    pub reason: String,
-}
-
-/// Does the new report overlap an existing one of the child? Whole days overlap
-/// anything on those days; two reports of hours overlap when their times do.
-pub async fn overlaps(conn: &mut PgConnection, pupil: Uuid, r: &NewReport) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM absence_reports WHERE pupil_id = $1 AND first_day <= $3 AND last_day >= $2 \
-           AND (from_time IS NULL OR $4::time IS NULL OR (from_time < $5::time AND to_time > $4::time)))",
-    )
-    .bind(pupil)
-    .bind(r.first_day)
-    .bind(r.last_day)
-    .bind(r.hours.map(|h| h.0))
-    .bind(r.hours.map(|h| h.1))
-    .fetch_one(conn)
-    .await?)
-}
-
-pub async fn insert_report(conn: &mut PgConnection, pupil: Uuid, by: Uuid, r: &NewReport) -> Result<Uuid> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO absence_reports (tenant_id, pupil_id, reported_by, first_day, last_day, from_time, to_time, \
-             reason_code) \
-         VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(pupil)
-    .bind(by)
-    .bind(r.first_day)
-    .bind(r.last_day)
-    .bind(r.hours.map(|h| h.0))
-    .bind(r.hours.map(|h| h.1))
-    .bind(&r.reason)
-    .fetch_one(conn)
-    .await?)
-}
-
-/// Withdraw a report of the child that has not begun yet (its first day is after
-/// `today`). Returns whether one was removed.
-pub async fn withdraw_report(conn: &mut PgConnection, pupil: Uuid, report: Uuid, today: Date) -> Result<bool> {
-    Ok(sqlx::query("DELETE FROM absence_reports WHERE id = $1 AND pupil_id = $2 AND first_day > $3")
-        .bind(report)
-        .bind(pupil)
-        .bind(today)
-        .execute(conn)
-        .await?
-        .rows_affected()
-        == 1)
 }

@@ -8,16 +8,10 @@ use sqlx::PgConnection;
 use time::{Date, Time};
 use uuid::Uuid;
 
-use super::totals::{CodeFlags, Lesson, Mark, Params, Review, SchoolType};
+use super::name_column;
+use crate::absence::totals::{CodeFlags, Lesson, Mark, Params, Review, SchoolType};
 use crate::error::Result;
 use crate::web::i18n::Lang;
-
-fn name_column(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "name_en",
-        Lang::Nb => "name_nb",
-    }
-}
 
 /// The school year that `date` falls in, by its terms (from the first term's start to
 /// the last term's end); in the summer, the year that ended last.

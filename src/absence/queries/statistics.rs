@@ -20,14 +20,8 @@ use uuid::Uuid;
 
 use crate::error::Result;
 
-/// The school year the statistics cover.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct YearRow {
-    pub id: Uuid,
-    pub name: String,
-    pub starts: Date,
-    pub ends: Date,
-}
+/// The school year the statistics cover (its teaching period as `starts` and `ends`).
+pub use super::review::YearRow;
 
 /// The school year running on `today`, or else the latest one begun before it, with its
 /// teaching period (first to last day of its terms; the year itself runs from 1 August

@@ -1,0 +1,64 @@
+//! Identity and access administration: the role mapping.
+
+use sqlx::PgConnection;
+
+use super::actor::*;
+use crate::domain::role::Role;
+use crate::error::{AppError, Result};
+
+use crate::domain::role::WorkplaceKind;
+
+/// The actor may edit the tenant's role mapping, acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleMappingAdmin {
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// May the actor see and edit the role mapping (workplace kind × position code →
+/// role)? Only a municipality-wide system administrator: the mapping decides
+/// everyone's access. Not found otherwise.
+pub fn role_mapping_admin(actor: &Actor) -> Result<RoleMappingAdmin> {
+    let role = actor.tenant_wide(&[Role::SystemAdmin]).ok_or(AppError::NotFound)?;
+    Ok(RoleMappingAdmin { role, purpose: Purpose::SystemAdministration })
+}
+
+impl Actor {
+    /// Whether the actor may open the role mapping (for the navigation).
+    pub fn may_manage_role_mappings(&self) -> bool {
+        role_mapping_admin(self).is_ok()
+    }
+}
+
+/// Would the actor still be a municipality-wide system administrator if the mapping
+/// for (`kind`, `code`) were removed (`new_role` `None`) or pointed at `new_role`?
+/// An administrator may not take away their own access to the mapping: nobody could
+/// then put it back through Tavle. Mirrors how `auth::session` derives grants.
+pub async fn keeps_own_admin_access(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    kind: WorkplaceKind,
+    code: &str,
+    new_role: Option<Role>,
+) -> Result<bool> {
+    if new_role == Some(Role::SystemAdmin) {
+        return Ok(true);
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM employments e \
+           JOIN role_mappings rm ON rm.tenant_id = e.tenant_id AND rm.position_code = e.position_code \
+                AND rm.workplace_kind = 'municipal' \
+           WHERE e.staff_id = $1 AND e.school_id IS NULL AND rm.role = $2 \
+             AND NOT (rm.workplace_kind = $3 AND rm.position_code = $4) \
+             AND NOT e.on_leave AND e.from_date <= tavle_today() \
+             AND (e.to_date IS NULL OR e.to_date > tavle_today()))",
+    )
+    .bind(actor.person_id)
+    .bind(Role::SystemAdmin.code())
+    .bind(kind.code())
+    .bind(code)
+    .fetch_one(conn)
+    .await?)
+}
+
+access_in_role!(RoleMappingAdmin);

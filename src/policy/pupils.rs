@@ -1,0 +1,236 @@
+//! Pupil lists and the pupil card: who sees which pupils of a school, and which parts of
+//! a pupil's record.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::actor::*;
+use crate::domain::role::Role;
+use crate::error::{AppError, Result};
+
+// ---------------------------------------------------------------------------------
+// Pupil lists
+// ---------------------------------------------------------------------------------
+
+/// Which pupils of a school a list may contain, and why the actor looks.
+#[derive(Debug, Clone, Copy)]
+pub struct PupilListScope {
+    pub school_id: Uuid,
+    /// SFO staff see only pupils enrolled in an SFO group of the school.
+    pub sfo_only: bool,
+    /// The school office and the municipality's readers keep the register: they are
+    /// told which pupils lack what the register must have (a birth date).
+    pub keeps_register: bool,
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// The schools whose pupil list the actor may open, in no particular order.
+pub async fn pupil_list_schools(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<Uuid>> {
+    if actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS).is_some() {
+        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(conn).await?);
+    }
+    let mut schools: Vec<Uuid> = actor
+        .grants
+        .iter()
+        .filter(|g| actor.is_staff() && g.role.is_school_scoped())
+        .filter_map(|g| g.school_id)
+        .collect();
+    schools.sort();
+    schools.dedup();
+    Ok(schools)
+}
+
+/// May the actor list the pupils of `school`? Not found otherwise.
+pub fn pupil_list_scope(actor: &Actor, school: Uuid) -> Result<PupilListScope> {
+    const ORDER: [Role; 5] = [Role::Principal, Role::OfficeClerk, Role::DepartmentHead, Role::Teacher, Role::SfoStaff];
+    let role = actor
+        .at_school(school, &ORDER)
+        .or_else(|| actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS))
+        .ok_or(AppError::NotFound)?;
+    Ok(PupilListScope {
+        school_id: school,
+        sfo_only: role == Role::SfoStaff,
+        keeps_register: SCHOOL_ADMINISTRATORS.contains(&role) || TENANT_WIDE_PUPIL_READERS.contains(&role),
+        role,
+        purpose: Purpose::for_role(role),
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// The pupil card
+// ---------------------------------------------------------------------------------
+
+/// How much of a guardian the viewer may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GuardianDetail {
+    None,
+    Names,
+    /// Names, phone and e-mail (and parental responsibility, lives with, invoice).
+    Contact,
+}
+
+/// What parts of a pupil's record the actor may see. Fields not granted are not
+/// fetched at all.
+#[derive(Debug, Clone, Copy)]
+pub struct PupilCardAccess {
+    pub pupil_id: Uuid,
+    pub acting_as: Option<Role>,
+    pub purpose: Purpose,
+    pub national_id: bool,
+    pub reveal_national_id: bool,
+    pub address: bool,
+    pub guardians: GuardianDetail,
+    pub contact_persons: bool,
+    pub enrolments: bool,
+    pub groups: bool,
+    /// The viewer is a guardian from whom the child's whereabouts are protected: the
+    /// card says so and shows nothing that places the child.
+    pub whereabouts_protected: bool,
+}
+
+impl PupilCardAccess {
+    fn full(pupil_id: Uuid, role: Role, reveal: bool) -> Self {
+        Self {
+            pupil_id,
+            acting_as: Some(role),
+            purpose: Purpose::for_role(role),
+            national_id: true,
+            reveal_national_id: reveal,
+            address: true,
+            guardians: GuardianDetail::Contact,
+            contact_persons: true,
+            enrolments: true,
+            groups: true,
+            whereabouts_protected: false,
+        }
+    }
+
+    fn limited(pupil_id: Uuid, role: Option<Role>, purpose: Purpose) -> Self {
+        Self {
+            pupil_id,
+            acting_as: role,
+            purpose,
+            national_id: false,
+            reveal_national_id: false,
+            address: false,
+            guardians: GuardianDetail::None,
+            contact_persons: false,
+            enrolments: false,
+            groups: true,
+            whereabouts_protected: false,
+        }
+    }
+
+    /// The child's name and that its details are protected; nothing else is fetched.
+    fn protected_whereabouts(pupil_id: Uuid) -> Self {
+        let mut a = Self::limited(pupil_id, None, Purpose::GuardianAccess);
+        a.groups = false;
+        a.whereabouts_protected = true;
+        a
+    }
+}
+
+/// Facts about a pupil relative to the actor, fetched in one query.
+#[derive(sqlx::FromRow)]
+struct PupilFacts {
+    schools: Vec<Uuid>,
+    sfo_schools: Vec<Uuid>,
+    contact_teacher: bool,
+}
+
+/// May the actor open `pupil`'s card, and which parts? Not found otherwise.
+pub async fn pupil_card_access(conn: &mut PgConnection, actor: &Actor, pupil: Uuid) -> Result<PupilCardAccess> {
+    match actor.audience {
+        Audience::Guardian => {
+            if actor.whereabouts_protected(pupil) {
+                return Ok(PupilCardAccess::protected_whereabouts(pupil));
+            }
+            return if actor.children.contains(&pupil) {
+                let mut a = PupilCardAccess::limited(pupil, None, Purpose::GuardianAccess);
+                a.national_id = true;
+                a.address = true;
+                a.guardians = GuardianDetail::Names;
+                a.contact_persons = true;
+                a.enrolments = true;
+                Ok(a)
+            } else {
+                Err(AppError::NotFound)
+            };
+        }
+        Audience::Pupil => {
+            return if actor.person_id == pupil {
+                let mut a = PupilCardAccess::limited(pupil, None, Purpose::OwnData);
+                a.guardians = GuardianDetail::Names;
+                a.enrolments = true;
+                Ok(a)
+            } else {
+                Err(AppError::NotFound)
+            };
+        }
+        Audience::Staff => {}
+    }
+    // Current enrolments, SFO memberships and whether the actor is a contact teacher
+    // of a base group the pupil belongs to now.
+    let facts: Option<PupilFacts> = sqlx::query_as(
+        "SELECT \
+           coalesce(array_agg(DISTINCT e.school_id) FILTER (WHERE e.school_id IS NOT NULL), '{}') AS schools, \
+           coalesce((SELECT array_agg(DISTINCT g.school_id) FROM group_memberships m \
+                     JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+                     WHERE m.pupil_id = p.person_id AND g.kind = 'sfo' AND m.from_date <= tavle_today() \
+                       AND (m.to_date IS NULL OR m.to_date > tavle_today())), '{}') AS sfo_schools, \
+           EXISTS (SELECT 1 FROM group_memberships m \
+                   JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
+                   WHERE m.pupil_id = p.person_id AND s.staff_id = $2 \
+                     AND s.assignment = 'contact_teacher' AND m.from_date <= tavle_today() \
+                     AND (m.to_date IS NULL OR m.to_date > tavle_today())) AS contact_teacher \
+         FROM pupils p \
+         LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.person_id \
+              AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
+         WHERE p.person_id = $1 \
+         GROUP BY p.person_id",
+    )
+    .bind(pupil)
+    .bind(actor.person_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let facts = facts.ok_or(AppError::NotFound)?;
+
+    if let Some(role) = actor.tenant_wide(&[Role::SystemAdmin, Role::ItSupport, Role::MunicipalDirector]) {
+        let reveal = role == Role::SystemAdmin;
+        return Ok(PupilCardAccess::full(pupil, role, reveal));
+    }
+    for &school in &facts.schools {
+        if let Some(role) = actor.at_school(school, &SCHOOL_ADMINISTRATORS) {
+            let reveal = matches!(role, Role::OfficeClerk | Role::Principal);
+            return Ok(PupilCardAccess::full(pupil, role, reveal));
+        }
+    }
+    let teacher_here = facts.schools.iter().any(|&s| actor.at_school(s, &[Role::Teacher]).is_some());
+    if teacher_here && facts.contact_teacher {
+        let mut a = PupilCardAccess::limited(pupil, Some(Role::Teacher), Purpose::Teaching);
+        a.guardians = GuardianDetail::Contact;
+        a.contact_persons = true;
+        a.enrolments = true;
+        return Ok(a);
+    }
+    if teacher_here {
+        return Ok(PupilCardAccess::limited(pupil, Some(Role::Teacher), Purpose::Teaching));
+    }
+    if facts.sfo_schools.iter().any(|&s| actor.at_school(s, &[Role::SfoStaff]).is_some()) {
+        let mut a = PupilCardAccess::limited(pupil, Some(Role::SfoStaff), Purpose::SfoCare);
+        // Staff at SFO call guardians and contact persons about pick-up.
+        a.guardians = GuardianDetail::Contact;
+        a.contact_persons = true;
+        return Ok(a);
+    }
+    if actor.tenant_wide(&[Role::BillingOfficer]).is_some() && !facts.sfo_schools.is_empty() {
+        let mut a = PupilCardAccess::limited(pupil, Some(Role::BillingOfficer), Purpose::Billing);
+        a.guardians = GuardianDetail::Contact;
+        return Ok(a);
+    }
+    Err(AppError::NotFound)
+}
+
+access_in_role!(PupilListScope);
+access_acting_as!(PupilCardAccess);

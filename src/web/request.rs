@@ -1,0 +1,21 @@
+//! What the context middleware (`web::context`) learns of every request and puts into its
+//! extensions for the extractors, the layout and the handlers. A leaf: it names only
+//! the language and the actor.
+
+use std::sync::Arc;
+
+use crate::policy::Actor;
+use crate::web::i18n::Lang;
+
+/// The request's language, who is signed in (if anyone), the CSRF token its forms
+/// carry, the client's address, and the ids an error page shows.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub lang: Lang,
+    pub actor: Option<Arc<Actor>>,
+    /// The token forms must carry.
+    pub csrf: String,
+    pub ip: Option<String>,
+    pub request_id: String,
+    pub path: String,
+}
