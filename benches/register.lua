@@ -2,7 +2,8 @@
 -- teachers (round robin per thread) at the register of their lesson.
 --   MODE=get   GET the register page of the teacher's lesson
 --   MODE=post  save it: every pupil present, absent or late at random
---   MODE=baseline  GET the bare baseline page of the teacher's group
+--   MODE=bare, baseline or audited  GET that reference page of the teacher's group
+--       (examples/bench_baseline.rs)
 -- SESSIONS names the file bench_sessions printed (tab-separated lines).
 
 local mode = os.getenv("MODE") or "get"
@@ -31,8 +32,8 @@ end
 function request()
   counter = counter + 1
   local t = teachers[((counter + (offset or 0)) % #teachers) + 1]
-  if mode == "baseline" then
-    return wrk.format("GET", "/baseline/" .. t.group)
+  if mode == "bare" or mode == "baseline" or mode == "audited" then
+    return wrk.format("GET", "/" .. mode .. "/" .. t.group)
   end
   local path = "/absence/groups/" .. t.group .. "/register"
   local headers = { ["Cookie"] = "tavle-session=" .. t.cookie }

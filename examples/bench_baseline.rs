@@ -1,9 +1,24 @@
-//! The morning-peak benchmark's baseline (see benches/morning-peak.sh): the least a
-//! page can do here — read a group's 30 pupils in a tenant transaction and render them
-//! with askama — with no session, policy, audit or middleware. The register page is
-//! measured against it.
+//! The morning-peak benchmark's references (see benches/morning-peak.sh): the least a
+//! page can do here, in three layers, so that the cost of each shows beside the
+//! register page. Each reads a group's 30 pupils and renders them with askama, with no
+//! session, policy or middleware:
+//!
+//! - `/bare/{group}`: one query on a connection that carries its municipality from the
+//!   start (a connection parameter), no transaction;
+//! - `/baseline/{group}`: the same read in a tenant transaction (`db::begin`, the
+//!   query, `COMMIT`), as every request of Tavle runs: the benchmark's ratios are
+//!   relative to this one;
+//! - `/audited/{group}`: the tenant transaction, the read, and one audit event for the
+//!   pupils read (`audit::insert`, as `Work::audit` writes it), committed durably
+//!   before the answer.
+//!
+//! The group's municipality is looked up once at start, so teachers of several
+//! municipalities can be played at once.
 //!
 //! `cargo run --release --example bench_baseline -- DATA_DIR LISTEN`
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
 use askama::Template;
@@ -12,8 +27,12 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+use tavle::audit::{self, Action, Event, Resource};
+use tavle::policy::Purpose;
 
 #[derive(Template)]
 #[template(path = "bench/baseline.html")]
@@ -23,29 +42,80 @@ struct Baseline {
 
 #[derive(Clone)]
 struct Bench {
+    /// Connections bound to no municipality: each request begins a tenant transaction.
     pool: PgPool,
-    tenant: Uuid,
+    /// Per municipality, connections that carry it as a connection parameter.
+    bare: Arc<HashMap<Uuid, PgPool>>,
+    /// Each group's municipality.
+    groups: Arc<HashMap<Uuid, Uuid>>,
 }
 
-async fn page(State(b): State<Bench>, Path(group): Path<Uuid>) -> Response {
-    let result = async {
-        let mut tx = tavle::db::begin(&b.pool, b.tenant).await?;
-        let pupils: Vec<(String, String)> = sqlx::query_as(
-            "SELECT p.given_name, p.family_name FROM group_memberships m \
-             JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
-             WHERE m.group_id = $1 ORDER BY p.family_name, p.given_name LIMIT 30",
-        )
-        .bind(group)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        anyhow::Ok(Baseline { pupils }.render()?)
-    }
-    .await;
+const PUPILS_SQL: &str = "SELECT p.id, p.given_name, p.family_name FROM group_memberships m \
+     JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
+     WHERE m.group_id = $1 ORDER BY p.family_name, p.given_name LIMIT 30";
+
+async fn pupils(conn: &mut PgConnection, group: Uuid) -> Result<Vec<(Uuid, String, String)>, sqlx::Error> {
+    sqlx::query_as(PUPILS_SQL).bind(group).fetch_all(conn).await
+}
+
+fn page(pupils: Vec<(Uuid, String, String)>) -> anyhow::Result<String> {
+    Ok(Baseline { pupils: pupils.into_iter().map(|(_, g, f)| (g, f)).collect() }.render()?)
+}
+
+fn answer(result: anyhow::Result<String>) -> Response {
     match result {
         Ok(html) => Html(html).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+async fn bare(State(b): State<Bench>, Path(group): Path<Uuid>) -> Response {
+    answer(
+        async {
+            let tenant = b.groups.get(&group).ok_or_else(|| anyhow!("unknown group"))?;
+            let pool = b.bare.get(tenant).ok_or_else(|| anyhow!("unknown municipality"))?;
+            let mut conn = pool.acquire().await?;
+            page(pupils(&mut conn, group).await?)
+        }
+        .await,
+    )
+}
+
+async fn baseline(State(b): State<Bench>, Path(group): Path<Uuid>) -> Response {
+    answer(
+        async {
+            let tenant = *b.groups.get(&group).ok_or_else(|| anyhow!("unknown group"))?;
+            let mut tx = tavle::db::begin(&b.pool, tenant).await?;
+            let rows = pupils(&mut tx, group).await?;
+            tx.commit().await?;
+            page(rows)
+        }
+        .await,
+    )
+}
+
+async fn audited(State(b): State<Bench>, Path(group): Path<Uuid>) -> Response {
+    answer(
+        async {
+            let tenant = *b.groups.get(&group).ok_or_else(|| anyhow!("unknown group"))?;
+            let mut tx = tavle::db::begin(&b.pool, tenant).await?;
+            let rows = pupils(&mut tx, group).await?;
+            let subjects: Vec<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
+            let event = Event {
+                action: Action::Read,
+                resource: Resource::AbsenceRegister,
+                resource_id: Some(group),
+                subjects: &subjects,
+                purpose: Purpose::Teaching,
+            };
+            audit::insert(&mut tx, tenant, None, Some("teacher"), None, Some("127.0.0.1"), event)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            tx.commit().await?;
+            page(rows)
+        }
+        .await,
+    )
 }
 
 #[tokio::main]
@@ -56,8 +126,31 @@ async fn main() -> anyhow::Result<()> {
     };
     let url = format!("postgres://{}@localhost/tavle?host={data_dir}", tavle::db::embedded::APP_USER);
     let pool = tavle::db::connect(&url, 16).await?;
-    let tenant: Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'storby'").fetch_one(&pool).await?;
-    let app = Router::new().route("/baseline/{group}", get(page)).with_state(Bench { pool, tenant });
+    let tenants: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM tenants WHERE slug LIKE 'stor%' ORDER BY slug").fetch_all(&pool).await?;
+    if tenants.is_empty() {
+        return Err(anyhow!("no large municipality: build it with `tavle demo --size large`"));
+    }
+    let mut groups = HashMap::new();
+    let mut bare_pools = HashMap::new();
+    for tenant in tenants {
+        let mut tx = tavle::db::begin(&pool, tenant).await?;
+        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM groups").fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        groups.extend(ids.into_iter().map(|g| (g, tenant)));
+        let options: PgConnectOptions = url.parse().context("url")?;
+        let options = options
+            .application_name("tavle-bench-bare")
+            .options([("timezone", "Europe/Oslo".to_owned()), ("tavle.tenant_id", tenant.to_string())]);
+        let tenant_pool = sqlx::postgres::PgPoolOptions::new().max_connections(16).connect_with(options).await?;
+        bare_pools.insert(tenant, tenant_pool);
+    }
+    let state = Bench { pool, bare: Arc::new(bare_pools), groups: Arc::new(groups) };
+    let app = Router::new()
+        .route("/bare/{group}", get(bare))
+        .route("/baseline/{group}", get(baseline))
+        .route("/audited/{group}", get(audited))
+        .with_state(state);
     let listener = tokio::net::TcpListener::bind(listen).await.context("listen")?;
     println!("baseline listening on {listen}");
     axum::serve(listener, app).await?;

@@ -2,9 +2,10 @@
 //! large demo municipality and prints, one line per teacher, what a load tool needs to
 //! play them: session cookie, CSRF token, group, lesson, date and the group's pupils.
 //!
-//! `cargo run --release --example bench_sessions -- DATA_DIR COUNT DATE`
+//! `cargo run --release --example bench_sessions -- DATA_DIR COUNT DATE [SLUG]`
 //! (DATA_DIR: a running `tavle demo --size large --data-dir DATA_DIR`; DATE: a school
-//! day, YYYY-MM-DD, or `auto` for the latest school day up to today).
+//! day, YYYY-MM-DD, or `auto` for the latest school day up to today; SLUG: the
+//! municipality, `storby` unless told).
 
 use anyhow::{anyhow, Context};
 use uuid::Uuid;
@@ -16,16 +17,19 @@ use tavle::policy::Audience;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, data_dir, count, date] = args.as_slice() else {
-        return Err(anyhow!("usage: bench_sessions DATA_DIR COUNT DATE"));
+    let (data_dir, count, date, slug) = match args.as_slice() {
+        [_, data_dir, count, date] => (data_dir, count, date, "storby"),
+        [_, data_dir, count, date, slug] => (data_dir, count, date, slug.as_str()),
+        _ => return Err(anyhow!("usage: bench_sessions DATA_DIR COUNT DATE [SLUG]")),
     };
     let count: i64 = count.parse().context("COUNT")?;
     let url = format!("postgres://{}@localhost/tavle?host={data_dir}", tavle::db::embedded::SUPERUSER);
     let owner = tavle::db::connect(&url, 2).await?;
-    let tenant: Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'storby'")
+    let tenant: Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
+        .bind(slug)
         .fetch_optional(&owner)
         .await?
-        .ok_or_else(|| anyhow!("no Storby: build it with `tavle demo --size large`"))?;
+        .ok_or_else(|| anyhow!("no municipality {slug}: build it with `tavle demo --size large`"))?;
     // `auto`: the latest school day up to today (a register cannot be taken ahead).
     let date: time::Date = if date == "auto" {
         sqlx::query_scalar(

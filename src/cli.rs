@@ -46,6 +46,10 @@ pub enum Command {
         /// Which demo municipalities to create.
         #[arg(long, value_enum, default_value = "standard")]
         size: Size,
+        /// With `--size large`: how many Oslo-size municipalities (2 adds Storvik, for
+        /// the two-municipality benchmark).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+        municipalities: u8,
         /// Build the database and exit without serving (e.g. to time the large demo).
         #[arg(long)]
         no_serve: bool,
@@ -224,7 +228,17 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         db::fix_today(today)?;
     }
     match cli.command {
-        Command::Demo { data_dir, listen, reset, size, no_serve, dev_idp, print_idp_accounts, print_calendar } => {
+        Command::Demo {
+            data_dir,
+            listen,
+            reset,
+            size,
+            municipalities,
+            no_serve,
+            dev_idp,
+            print_idp_accounts,
+            print_calendar,
+        } => {
             if print_idp_accounts {
                 println!("{}", serde_json::to_string_pretty(&demo::idp_accounts())?);
                 return Ok(());
@@ -238,9 +252,11 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 Some(l) => config.with_listen(l, had_public_url),
                 None => config,
             };
-            let size = match size {
-                Size::Standard => DemoSize::Standard,
-                Size::Large => DemoSize::Large,
+            let size = match (size, municipalities) {
+                (Size::Standard, 1) => DemoSize::Standard,
+                (Size::Large, 1) => DemoSize::Large,
+                (Size::Large, _) => DemoSize::TwoLarge,
+                (Size::Standard, _) => return Err(anyhow!("--municipalities is for --size large")),
             };
             run_demo(config, data_dir, reset, size, no_serve, dev_idp).await
         }

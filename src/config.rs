@@ -84,6 +84,8 @@ pub struct Config {
     pub staff_idle: Duration,
     pub citizen_idle: Duration,
     pub session_max: Duration,
+    /// How long a session's actor is kept in the process's cache; zero: no cache.
+    pub session_cache: Duration,
     /// Sign-in requests per client address and minute (the browser suite, which signs
     /// in as every role from one address within a few minutes, raises it).
     pub sign_in_limit: u32,
@@ -191,6 +193,12 @@ impl Config {
             session_max: Duration::from_secs(
                 3600 * u64::from(number(get("TAVLE_SESSION_MAX_HOURS"), "TAVLE_SESSION_MAX_HOURS", 10, 1..=24)?),
             ),
+            session_cache: Duration::from_secs(u64::from(number(
+                get("TAVLE_SESSION_CACHE_SECONDS"),
+                "TAVLE_SESSION_CACHE_SECONDS",
+                60,
+                0..=3600,
+            )?)),
             sign_in_limit: number(get("TAVLE_SIGN_IN_LIMIT"), "TAVLE_SIGN_IN_LIMIT", 20, 1..=100_000)?,
             form_post_limit: number(get("TAVLE_FORM_POST_LIMIT"), "TAVLE_FORM_POST_LIMIT", 600, 1..=100_000_000)?,
             trusted_proxies: match get("TAVLE_TRUSTED_PROXIES") {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use crate::auth::session::SessionCache;
 use crate::config::Config;
 use crate::web::csp::content_security_policy;
 use crate::web::rate_limit::RateLimiter;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Expensive requests (statistics, exports) running per person and municipality.
     pub expensive: Arc<crate::web::expensive::limiter::ExpensiveLimiter>,
+    /// Sessions with their actors, for a short while (`TAVLE_SESSION_CACHE_SECONDS`).
+    pub sessions: Arc<SessionCache>,
 }
 
 impl AppState {
@@ -37,6 +40,7 @@ impl AppState {
                 config.expensive_per_person,
                 config.expensive_per_municipality,
             )),
+            sessions: Arc::new(SessionCache::new(config.session_cache, mode)),
             config: Arc::new(config),
             mode,
             oidc: Arc::default(),
@@ -47,6 +51,12 @@ impl AppState {
 impl FromRef<AppState> for PgPool {
     fn from_ref(state: &AppState) -> Self {
         state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<SessionCache> {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
     }
 }
 

@@ -14,7 +14,10 @@
 //!
 //! Extracting a `Work` requires a live session (otherwise the visitor is sent to sign
 //! in) and begins the transaction bound to the actor's municipality, so a handler never
-//! opens one itself. [`Work::audit`] takes the policy's answer ([`Access`]: the role the
+//! opens one itself. An actor from the session cache is checked first, in that
+//! transaction (`session::check`): a session that has ended since is refused as not
+//! signed in, and an actor whose access has changed is read again, so the handler and
+//! the page's layout see it as it is now. [`Work::audit`] takes the policy's answer ([`Access`]: the role the
 //! actor acts in and why) and writes the event into the same transaction, so the work
 //! and its audit row are committed together by [`Work::commit`], or neither is: a
 //! handler that returns early (an error, a refusal) drops the `Work` and everything it
@@ -28,11 +31,13 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::audit::{self, Action, Event, Resource};
+use crate::auth::session::{self, Checked, SessionCache};
 use crate::auth::Ctx;
 use crate::db::{self, Tx};
 use crate::error::{AppError, Result};
 use crate::policy::{Access, Actor};
 use crate::web::i18n::Lang;
+use crate::web::request::RequestContext;
 
 /// A signed-in request's transaction (see the module documentation).
 pub struct Work {
@@ -41,10 +46,43 @@ pub struct Work {
 }
 
 impl Work {
-    /// Begin the unit of work of `ctx` (for the rare handler that needs the pool first).
-    pub async fn begin(pool: &PgPool, ctx: Ctx) -> Result<Self> {
-        let tx = db::begin(pool, ctx.actor.tenant_id).await?;
+    /// Begin the unit of work of `ctx` (for the rare handler that needs the pool first),
+    /// checking a cached actor first (see the module documentation).
+    pub async fn begin(pool: &PgPool, sessions: &SessionCache, mut ctx: Ctx) -> Result<Self> {
+        let mut tx = db::begin(pool, ctx.actor.tenant_id).await?;
+        if let Some(cached) = ctx.cached.take() {
+            match session::check(&mut tx, sessions, &ctx.actor, cached).await? {
+                Checked::Current => {}
+                Checked::Renewed(loaded) => ctx.actor = loaded.actor,
+                Checked::Ended => {
+                    // The session is ended in this transaction; keep that.
+                    tx.commit().await?;
+                    return Err(AppError::Unauthenticated);
+                }
+            }
+        }
         Ok(Self { ctx, tx })
+    }
+
+    /// Begin as [`Work::begin`] for a request, and let the request's context (the page's
+    /// layout) see the actor as the check found it.
+    async fn begin_for(parts: &mut Parts, pool: &PgPool, sessions: &SessionCache, ctx: Ctx) -> Result<Self> {
+        let before = ctx.actor.clone();
+        let begun = Self::begin(pool, sessions, ctx).await;
+        if let Some(rc) = parts.extensions.get_mut::<RequestContext>() {
+            let found = match &begun {
+                Ok(work) if !Arc::ptr_eq(&work.ctx.actor, &before) => Some(Some(work.ctx.actor.clone())),
+                Err(AppError::Unauthenticated) => Some(None),
+                _ => None,
+            };
+            if let Some(found) = found {
+                rc.actor = found.clone();
+                // Set once: only the first `Work` of a request checks (`cached` is taken).
+                let _ = rc.checked.set(found);
+            }
+            rc.cached = None;
+        }
+        begun
     }
 
     /// The signed-in person as the policy sees them.
@@ -102,12 +140,13 @@ impl<S> FromRequestParts<S> for Work
 where
     S: Send + Sync,
     PgPool: FromRef<S>,
+    Arc<SessionCache>: FromRef<S>,
 {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let ctx = <Ctx as FromRequestParts<S>>::from_request_parts(parts, state).await?;
-        Work::begin(&PgPool::from_ref(state), ctx).await
+        Work::begin_for(parts, &PgPool::from_ref(state), &Arc::<SessionCache>::from_ref(state), ctx).await
     }
 }
 
@@ -116,12 +155,21 @@ impl<S> OptionalFromRequestParts<S> for Work
 where
     S: Send + Sync,
     PgPool: FromRef<S>,
+    Arc<SessionCache>: FromRef<S>,
 {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
         match <Ctx as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await {
-            Ok(Some(ctx)) => Ok(Some(Work::begin(&PgPool::from_ref(state), ctx).await?)),
+            Ok(Some(ctx)) => {
+                match Work::begin_for(parts, &PgPool::from_ref(state), &Arc::<SessionCache>::from_ref(state), ctx).await
+                {
+                    Ok(work) => Ok(Some(work)),
+                    // The cached session has ended: as for a visitor not signed in.
+                    Err(AppError::Unauthenticated) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
             _ => Ok(None),
         }
     }

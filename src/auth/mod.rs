@@ -24,6 +24,8 @@ pub struct Ctx {
     pub actor: Arc<Actor>,
     pub ip: Option<String>,
     pub lang: Lang,
+    /// The actor came from the session cache: a `Work` checks it first.
+    pub cached: Option<session::Cached>,
 }
 
 impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Ctx {
@@ -40,6 +42,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let rc = parts.extensions.get::<RequestContext>().ok_or(AppError::Unauthenticated)?;
         let actor = rc.actor.clone().ok_or(AppError::Unauthenticated)?;
-        Ok(Ctx { actor, ip: rc.ip.clone(), lang: rc.lang })
+        Ok(Ctx { actor, ip: rc.ip.clone(), lang: rc.lang, cached: rc.cached })
     }
 }

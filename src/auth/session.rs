@@ -4,9 +4,16 @@
 //! new secret is made at every sign-in (no fixation). A session ends after its idle
 //! timeout, at its absolute expiry, at sign-out, and, in effect, as soon as the
 //! employment or guardianship that granted access ends: the actor's grants are
-//! derived afresh on every request, and a session with none is ended.
+//! derived afresh whenever they may have changed, and a session with none is ended.
+//!
+//! [`SessionCache`] keeps what a session's load found for a short while, so that a
+//! request need not read the session and its grants again; every request that works
+//! on data checks a cached session in its own transaction first ([`check`]), so a
+//! change committed before the request began reaches it (see the cache's documentation).
 
-use std::sync::{Arc, LazyLock};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -14,8 +21,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::audit::{self, Action};
-use crate::config::Config;
-use crate::config::Mode;
+use crate::config::{Config, Mode};
 use crate::db;
 use crate::domain::role::Role;
 use crate::error::Result;
@@ -58,6 +64,117 @@ pub struct NewSession {
 pub struct Loaded {
     pub actor: Arc<Actor>,
     pub csrf: String,
+    /// Set when the actor came from the cache: what the request's transaction must
+    /// check before it trusts the actor ([`check`]). `None` when read just now.
+    pub cached: Option<Cached>,
+}
+
+/// What a cached actor was read with: the municipality's access epoch (migration
+/// 20261214000100) and the date (grants hold between dates), and the cache's key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Cached {
+    key: Key,
+    epoch: i64,
+    today: time::Date,
+}
+
+impl std::fmt::Debug for Cached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key holds the token's hash: not the secret, but nothing to print either.
+        f.debug_struct("Cached").field("epoch", &self.epoch).field("today", &self.today).finish_non_exhaustive()
+    }
+}
+
+/// A session's municipality and the SHA-256 of its secret.
+type Key = (Uuid, [u8; 32]);
+
+/// Sessions with their actors, as last read, for a short while (`TAVLE_SESSION_CACHE_SECONDS`).
+///
+/// The context middleware takes a signed-in person from here without asking the
+/// database; a [`Work`](crate::work::Work) then checks, in the request's own
+/// transaction and in the same round trip as its first statement would be, that the
+/// session is still live and not due for its once-a-minute `last_seen_at`, that the
+/// municipality's access epoch is the one the actor was read with (every change to
+/// role mappings, employments, guardianships, enrolments and persons raises it as it
+/// commits), and that the date is the same. Otherwise it reads the session and
+/// grants again in that transaction, and the request goes on with what it found (or
+/// as not signed in). So the cache never lets a request act on access that a committed
+/// change has taken away: "the next request" sees the change, as without the cache.
+///
+/// What is not checked is a page that reads no data (no `Work`), e.g. the layout's
+/// menu on a page of the sign-in flow: it may show a session's name and menu for up
+/// to the cache's lifetime after the session ended elsewhere. Signing out through
+/// this process removes the session from the cache at once.
+pub struct SessionCache {
+    ttl: Duration,
+    mode: Mode,
+    entries: Mutex<HashMap<Key, (Instant, Loaded)>>,
+}
+
+/// The most sessions the cache holds; beyond it, expired entries go, then all.
+const CACHE_CAPACITY: usize = 100_000;
+
+impl SessionCache {
+    /// `ttl` zero: no cache (every request reads the session).
+    pub fn new(ttl: Duration, mode: Mode) -> Self {
+        Self { ttl, mode, entries: Mutex::new(HashMap::new()) }
+    }
+
+    fn get(&self, key: &Key) -> Option<Loaded> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match entries.get(key) {
+            Some((at, loaded)) if at.elapsed() < self.ttl => Some(loaded.clone()),
+            Some(_) => {
+                entries.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn put(&self, loaded: &Loaded) {
+        let Some(cached) = loaded.cached else { return };
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= CACHE_CAPACITY {
+            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            if entries.len() >= CACHE_CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(cached.key, (Instant::now(), loaded.clone()));
+    }
+
+    /// Forget the session behind a cookie value (signing in again, or out).
+    pub fn forget_cookie(&self, cookie: &str) {
+        if let Some((tenant, secret)) = parse_cookie(cookie) {
+            self.forget(&(tenant, hash32(secret)));
+        }
+    }
+
+    /// Forget a session by its id (signing out).
+    pub fn forget_session(&self, session: Uuid) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.retain(|_, (_, l)| l.actor.session_id != session);
+    }
+
+    /// How many sessions the cache holds (expired ones included until they are next asked for).
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn forget(&self, key: &Key) {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+    }
 }
 
 /// 32 random bytes from the OS, hex-encoded.
@@ -68,7 +185,11 @@ pub fn random_token() -> String {
 }
 
 fn hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
+    hash32(secret).to_vec()
+}
+
+fn hash32(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 /// Split a cookie value into tenant and secret; anything malformed is no session.
@@ -157,14 +278,72 @@ pub async fn create_replacing(
 /// The live session behind a cookie value, with its actor; `None` when there is no
 /// such session, it has expired, or its person no longer has any access. In
 /// production a session made by the demo sign-in is none either, and is ended.
-pub async fn load(pool: &PgPool, cookie: &str, mode: Mode) -> Result<Option<Loaded>> {
+///
+/// From `cache` when it has the session (then [`Loaded::cached`] says what the
+/// request's transaction must [`check`]); otherwise read in a transaction of its own
+/// and kept in `cache`.
+pub async fn load(pool: &PgPool, cache: &SessionCache, cookie: &str) -> Result<Option<Loaded>> {
     let Some((tenant, secret)) = parse_cookie(cookie) else {
         return Ok(None);
     };
+    let key = (tenant, hash32(secret));
+    if let Some(hit) = cache.get(&key) {
+        return Ok(Some(hit));
+    }
     let mut tx = db::begin(pool, tenant).await?;
+    let found = read(&mut tx, key, None, cache.mode).await?;
+    tx.commit().await?;
+    Ok(found.map(|loaded| {
+        cache.put(&loaded);
+        Loaded { cached: None, ..loaded }
+    }))
+}
+
+/// What [`check`] found of a cached session.
+#[derive(Debug)]
+pub enum Checked {
+    /// Nothing changed: the cached actor holds.
+    Current,
+    /// Something changed: the session as it is now (also kept in the cache).
+    Renewed(Loaded),
+    /// The session has ended, or its person has no access left (the session is then
+    /// ended in this transaction).
+    Ended,
+}
+
+/// Whether the cached session behind `actor` may be trusted in this transaction (bound
+/// to its municipality); see [`SessionCache`]. One round trip when it may; otherwise
+/// the session is read again here.
+pub async fn check(conn: &mut PgConnection, cache: &SessionCache, actor: &Actor, cached: Cached) -> Result<Checked> {
+    let current: bool = sqlx::query_scalar(CHECK_SQL)
+        .bind(actor.session_id)
+        .bind(cached.epoch)
+        .bind(cached.today)
+        .fetch_one(&mut *conn)
+        .await?;
+    if current {
+        return Ok(Checked::Current);
+    }
+    cache.forget(&cached.key);
+    Ok(match read(conn, cached.key, Some(actor.session_id), cache.mode).await? {
+        Some(loaded) => {
+            cache.put(&loaded);
+            Checked::Renewed(loaded)
+        }
+        None => Checked::Ended,
+    })
+}
+
+/// Read the session of `key` (by its id when known: a cached session) and its actor in
+/// `conn`'s transaction (bound to the key's municipality); end it when its access has
+/// ended, and note a request once a minute (`last_seen_at`).
+async fn read(conn: &mut PgConnection, key: Key, id: Option<Uuid>, mode: Mode) -> Result<Option<Loaded>> {
+    let tenant = key.0;
     // The session, its person and what grants access (by audience), in one round trip.
-    let row: Option<SessionRow> =
-        sqlx::query_as(SESSION_SQL.as_str()).bind(hash(secret)).fetch_optional(&mut *tx).await?;
+    let row: Option<SessionRow> = match id {
+        None => sqlx::query_as(SESSION_BY_TOKEN_SQL.as_str()).bind(key.1.as_slice()).fetch_optional(&mut *conn).await?,
+        Some(id) => sqlx::query_as(SESSION_BY_ID_SQL.as_str()).bind(id).fetch_optional(&mut *conn).await?,
+    };
     let Some(row) = row else {
         return Ok(None);
     };
@@ -186,18 +365,16 @@ pub async fn load(pool: &PgPool, cookie: &str, mode: Mode) -> Result<Option<Load
     if !live || demo_made_in_production {
         // The access that justified the session has ended (or never held here): end
         // the session too.
-        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&mut *tx).await?;
-        tx.commit().await?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&mut *conn).await?;
         return Ok(None);
     }
     // Idle time has a granularity of a minute; this saves a write on most requests.
     if stale {
         sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id = $1")
             .bind(session_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     }
-    tx.commit().await?;
     Ok(Some(Loaded {
         actor: Arc::new(Actor {
             tenant_id: tenant,
@@ -210,6 +387,7 @@ pub async fn load(pool: &PgPool, cookie: &str, mode: Mode) -> Result<Option<Load
             display_name: name,
         }),
         csrf,
+        cached: Some(Cached { key, epoch: row.epoch, today: row.today }),
     }))
 }
 
@@ -228,16 +406,20 @@ pub async fn end(pool: &PgPool, actor: &Actor, ip: Option<&str>) -> Result<Optio
             .bind(actor.session_id)
             .fetch_optional(&mut *tx)
             .await?;
-    audit::record_session(
-        &mut tx,
-        actor.tenant_id,
-        actor.person_id,
-        actor.audience.code(),
-        actor.session_id,
-        ip,
-        Action::SignOut,
-    )
-    .await?;
+    // A session already ended elsewhere (its actor still in this process's cache): this
+    // sign-out ends nothing, so there is no sign-out to record.
+    if ended.is_some() {
+        audit::record_session(
+            &mut tx,
+            actor.tenant_id,
+            actor.person_id,
+            actor.audience.code(),
+            actor.session_id,
+            ip,
+            Action::SignOut,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(ended.map(|(method, id_token_hint)| Ended { method, id_token_hint }))
 }
@@ -326,11 +508,29 @@ fn enrolled_sql(p: &str) -> String {
 
 /// The live session behind a token hash, with what grants its person access (only
 /// the part for the session's audience is evaluated).
-static SESSION_SQL: LazyLock<String> = LazyLock::new(|| {
+static SESSION_BY_TOKEN_SQL: LazyLock<String> = LazyLock::new(|| session_sql("s.token_hash = $1"));
+
+/// The same, by the session's id (a cached session, read again).
+static SESSION_BY_ID_SQL: LazyLock<String> = LazyLock::new(|| session_sql("s.id = $1"));
+
+/// Whether a cached session (`$1`) still holds as read with access epoch `$2` on date
+/// `$3`: the session lives and noted a request within the minute (else it is read
+/// again, which notes this one), and neither the epoch nor the date has moved.
+const CHECK_SQL: &str = "SELECT EXISTS (SELECT 1 FROM sessions s WHERE s.id = $1 AND s.expires_at > now() \
+            AND s.last_seen_at >= now() - interval '60 seconds' \
+            AND s.last_seen_at + make_interval(secs => s.idle_timeout_seconds) > now()) \
+        AND coalesce((SELECT e.epoch FROM access_epochs e WHERE e.tenant_id = tavle_current_tenant()), 0) = $2 \
+        AND tavle_today() = $3";
+
+/// The session query over the session `s` chosen by `which`, with the municipality's
+/// access epoch and the date it was read with.
+fn session_sql(which: &str) -> String {
     format!(
         "SELECT s.id, s.person_id, s.audience, s.method, s.csrf_token, \
                 s.last_seen_at < now() - interval '60 seconds' AS stale, \
                 p.given_name || ' ' || p.family_name AS name, \
+                coalesce((SELECT e.epoch FROM access_epochs e WHERE e.tenant_id = s.tenant_id), 0) AS epoch, \
+                tavle_today() AS today, \
                 sg.roles, sg.schools, gc.children, gc.protected_children, \
                 CASE WHEN s.audience = 'pupil' THEN {enrolled} ELSE false END AS enrolled \
          FROM sessions s JOIN persons p ON p.tenant_id = s.tenant_id AND p.id = s.person_id \
@@ -341,13 +541,13 @@ static SESSION_SQL: LazyLock<String> = LazyLock::new(|| {
                                    array_agg(c.pupil_id) FILTER (WHERE c.whereabouts_protected) AS protected_children \
                             FROM ({children}) c \
                             WHERE s.audience = 'guardian') gc ON true \
-         WHERE s.token_hash = $1 AND s.expires_at > now() \
+         WHERE {which} AND s.expires_at > now() \
            AND s.last_seen_at + make_interval(secs => s.idle_timeout_seconds) > now()",
         enrolled = enrolled_sql("s.person_id"),
         staff = staff_grants_sql("s.person_id"),
         children = children_sql("s.person_id"),
     )
-});
+}
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
@@ -363,6 +563,8 @@ struct SessionRow {
     children: Option<Vec<Uuid>>,
     protected_children: Option<Vec<Uuid>>,
     enrolled: bool,
+    epoch: i64,
+    today: time::Date,
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! - `smaoy` (9902): one small school, so that tenant isolation shows.
 //! - `storby` (9903, `--size large` only): an Oslo-size municipality of about 88,000
 //!   pupils in 180 schools, for benchmarks.
+//! - `storvik` (9904, `--size large --municipalities 2` only): a second one like it,
+//!   from its own seed, so that a benchmark can drive two large municipalities at once.
 //!
 //! Every national id is synthetic (month + 80, as in Skatteetaten's test population)
 //! or a DUF number, so it can never be a real person's.
@@ -28,6 +30,8 @@ pub use self::years::DemoYears;
 pub enum DemoSize {
     Standard,
     Large,
+    /// Large, with a second Oslo-size municipality (Storvik).
+    TwoLarge,
 }
 
 #[derive(Debug, Default)]
@@ -196,6 +200,15 @@ fn smaoy() -> TenantPlan {
 /// 50 areas of two or three primary schools (1-7, SFO) and one lower secondary school
 /// (8-10), and 20 combined schools (1-10, SFO): 180 schools, about 88,000 pupils.
 fn storby() -> TenantPlan {
+    large_municipality("storby", "Storby kommune", "9903", "storby.kommune.no")
+}
+
+/// The second large municipality: Storby's plan (school names too) from its own seed.
+fn storvik() -> TenantPlan {
+    large_municipality("storvik", "Storvik kommune", "9904", "storvik.kommune.no")
+}
+
+fn large_municipality(slug: &'static str, name: &'static str, number: &'static str, realm: &'static str) -> TenantPlan {
     let mut places = names::PLACE_HEADS.iter().flat_map(|h| names::PLACE_TAILS.iter().map(move |t| format!("{h}{t}")));
     let mut next_place = move || places.next().unwrap_or_default();
     let mut schools = Vec::new();
@@ -231,13 +244,13 @@ fn storby() -> TenantPlan {
         });
     }
     TenantPlan {
-        slug: "storby",
-        name: "Storby kommune",
-        number: "9903",
-        seed: 9903,
-        realm: "storby.kommune.no",
+        slug,
+        name,
+        number,
+        seed: number.parse().unwrap_or_default(),
+        realm,
         unit_name: "Utdanningsetaten",
-        postal: (150..990).step_by(7).map(|code| (format!("{code:04}"), "Storby")).collect(),
+        postal: (150..990).step_by(7).map(|code| (format!("{code:04}"), name.trim_end_matches(" kommune"))).collect(),
         guest_from: &["9901", "3201", "3301"],
         schools,
     }
@@ -251,8 +264,11 @@ fn storby() -> TenantPlan {
 pub async fn ensure(owner: &PgPool, size: DemoSize, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Result<DemoSummary> {
     let today = crate::db::today();
     let mut plans = vec![fjordvik(), smaoy()];
-    if size == DemoSize::Large {
+    if matches!(size, DemoSize::Large | DemoSize::TwoLarge) {
         plans.push(storby());
+    }
+    if size == DemoSize::TwoLarge {
+        plans.push(storvik());
     }
     let mut summary = DemoSummary::default();
     for plan in &plans {
@@ -338,6 +354,9 @@ mod tests {
         assert!((1_400..=1_600).contains(&pupils), "{pupils}");
         assert_eq!(f.schools.iter().filter(|s| s.sfo).count(), 2);
         let large = storby();
+        let second = storvik();
+        assert_ne!((large.slug, large.number, large.seed), (second.slug, second.number, second.seed));
+        assert_eq!(second.schools.len(), 180);
         assert_eq!(large.schools.len(), 180);
         let names: std::collections::HashSet<_> = large.schools.iter().map(|s| &s.name).collect();
         assert_eq!(names.len(), 180, "school names are unique");

@@ -29,7 +29,7 @@ pub struct StartPage {
     pub own_card: Option<String>,
 }
 
-async fn show(ui: Ui, work: Option<Work>) -> Result<Response> {
+async fn show(work: Option<Work>, ui: Ui) -> Result<Response> {
     let Some(mut work) = work else {
         return Ok(render(&StartPage { ui, places: Vec::new(), children: Vec::new(), own_card: None }));
     };

@@ -12,6 +12,8 @@
 //! error markers into error pages in the user's language and logs faults with the
 //! request id the user sees.
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -56,6 +58,8 @@ impl Basics {
         RequestContext {
             lang: self.lang,
             actor: None,
+            cached: None,
+            checked: Arc::default(),
             csrf: String::new(),
             ip: self.ip.clone(),
             request_id: self.request_id.clone(),
@@ -107,7 +111,7 @@ async fn handle(state: &AppState, basics: &Basics, mut req: Request, next: Next)
     let mut loaded = None;
     if !plain {
         if let Some(value) = cookies::get(&headers, names.session) {
-            match session::load(&state.db, value, state.mode).await {
+            match session::load(&state.db, &state.sessions, value).await {
                 Ok(Some(l)) => loaded = Some(l),
                 Ok(None) => clear_session = true,
                 Err(e) => {
@@ -136,6 +140,8 @@ async fn handle(state: &AppState, basics: &Basics, mut req: Request, next: Next)
     let ctx = RequestContext {
         lang,
         actor: loaded.as_ref().map(|l| l.actor.clone()),
+        cached: loaded.as_ref().and_then(|l| l.cached),
+        checked: Arc::default(),
         csrf: csrf.clone(),
         ip: ip.clone(),
         request_id: request_id.clone(),
@@ -159,6 +165,13 @@ async fn handle(state: &AppState, basics: &Basics, mut req: Request, next: Next)
 
     req.extensions_mut().insert(ctx.clone());
     let res = next.run(req).await;
+    // A `Work` that checked a cached actor and found it changed or its session ended:
+    // the error page's layout and the cookie follow what it found.
+    let mut ctx = ctx;
+    if let Some(actor) = ctx.checked.get().cloned() {
+        clear_session |= actor.is_none();
+        ctx.actor = actor;
+    }
     let page = res.extensions().get::<ErrorPage>().copied().or_else(|| {
         // Responses from layers and the router (404, 405, 413, …) carry no marker.
         (res.body_size_hint_is_empty() && !res.status().is_redirection())

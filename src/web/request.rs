@@ -2,8 +2,9 @@
 //! extensions for the extractors, the layout and the handlers. A leaf: it names only
 //! the language and the actor.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use crate::auth::session::Cached;
 use crate::policy::Actor;
 use crate::web::i18n::Lang;
 
@@ -13,6 +14,12 @@ use crate::web::i18n::Lang;
 pub struct RequestContext {
     pub lang: Lang,
     pub actor: Option<Arc<Actor>>,
+    /// When `actor` came from the session cache: what a `Work` checks before it acts.
+    pub cached: Option<Cached>,
+    /// Set by a `Work` whose check of a cached actor found it changed (`Some`, as it is
+    /// now) or its session ended (`None`): shared with the middleware's copy, so that an
+    /// error page's layout shows no stale menu and an ended session's cookie is cleared.
+    pub checked: Arc<OnceLock<Option<Arc<Actor>>>>,
     /// The token forms must carry.
     pub csrf: String,
     pub ip: Option<String>,

@@ -32,6 +32,7 @@ mod pupils;
 mod redirects;
 mod schema;
 mod server;
+mod session_cache;
 mod sessions;
 mod sfo;
 mod timetable;
