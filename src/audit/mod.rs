@@ -19,41 +19,27 @@ use std::time::Duration;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::domain::coded::coded_enum;
 use crate::error::Result;
 use crate::policy::Purpose;
 
-/// What was done. The codes are stored; never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Read,
-    Create,
-    Update,
-    Delete,
-    Export,
-    RevealNationalId,
-    SignIn,
-    SignOut,
-    /// A batch from another system (e.g. the HR import) written by Tavle itself.
-    Import,
+coded_enum! {
+    /// What was done. The codes are stored; never rename one.
+    pub enum Action {
+        Read = "read",
+        Create = "create",
+        Update = "update",
+        Delete = "delete",
+        Export = "export",
+        RevealNationalId = "reveal_national_id",
+        SignIn = "sign_in",
+        SignOut = "sign_out",
+        /// A batch from another system (e.g. the HR import) written by Tavle itself.
+        Import = "import",
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
-        Action::Read,
-        Action::Create,
-        Action::Update,
-        Action::Delete,
-        Action::Export,
-        Action::RevealNationalId,
-        Action::SignIn,
-        Action::SignOut,
-        Action::Import,
-    ];
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Action::ALL.into_iter().find(|a| a.code() == code)
-    }
-
     /// Translation key of the action's name (audit log page).
     pub fn label_key(self) -> &'static str {
         match self {
@@ -68,120 +54,43 @@ impl Action {
             Action::Import => "audit.action.import",
         }
     }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Action::Read => "read",
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Delete => "delete",
-            Action::Export => "export",
-            Action::RevealNationalId => "reveal_national_id",
-            Action::SignIn => "sign_in",
-            Action::SignOut => "sign_out",
-            Action::Import => "import",
-        }
-    }
 }
 
-/// What kind of thing an event is about. The codes are stored; never rename one. Each
-/// has a name in the translation catalogue (a test checks it), which the audit log
-/// page shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resource {
-    Session,
-    PupilList,
-    PupilCard,
-    PupilTimetable,
-    AuditLog,
-    RoleMapping,
-    HrImport,
-    Lesson,
-    TimetableImport,
-    AbsenceRegister,
-    AbsenceDayRegister,
-    AbsenceReport,
-    AbsenceReports,
-    AbsenceReview,
-    AbsenceTotals,
-    AbsenceClassOverview,
-    AbsenceStatistics,
-    AbsenceSettings,
-    LeaveApplication,
-    LeaveApplications,
-    LeaveQueue,
-    LeaveSettings,
-    SfoAttendance,
-    MailOutbox,
-    MailMessage,
-    MailWeeklySummary,
+coded_enum! {
+    /// What kind of thing an event is about. The codes are stored; never rename one. Each
+    /// has a name in the translation catalogue (a test checks it), which the audit log
+    /// page shows.
+    pub enum Resource {
+        Session = "session",
+        PupilList = "pupil_list",
+        PupilCard = "pupil_card",
+        PupilTimetable = "pupil_timetable",
+        AuditLog = "audit_log",
+        RoleMapping = "role_mapping",
+        HrImport = "hr_import",
+        Lesson = "lesson",
+        TimetableImport = "timetable_import",
+        AbsenceRegister = "absence_register",
+        AbsenceDayRegister = "absence_day_register",
+        AbsenceReport = "absence_report",
+        AbsenceReports = "absence_reports",
+        AbsenceReview = "absence_review",
+        AbsenceTotals = "absence_totals",
+        AbsenceClassOverview = "absence_class_overview",
+        AbsenceStatistics = "absence_statistics",
+        AbsenceSettings = "absence_settings",
+        LeaveApplication = "leave_application",
+        LeaveApplications = "leave_applications",
+        LeaveQueue = "leave_queue",
+        LeaveSettings = "leave_settings",
+        SfoAttendance = "sfo_attendance",
+        MailOutbox = "mail_outbox",
+        MailMessage = "mail_message",
+        MailWeeklySummary = "mail_weekly_summary",
+    }
 }
 
 impl Resource {
-    pub const ALL: [Resource; 26] = [
-        Resource::Session,
-        Resource::PupilList,
-        Resource::PupilCard,
-        Resource::PupilTimetable,
-        Resource::AuditLog,
-        Resource::RoleMapping,
-        Resource::HrImport,
-        Resource::Lesson,
-        Resource::TimetableImport,
-        Resource::AbsenceRegister,
-        Resource::AbsenceDayRegister,
-        Resource::AbsenceReport,
-        Resource::AbsenceReports,
-        Resource::AbsenceReview,
-        Resource::AbsenceTotals,
-        Resource::AbsenceClassOverview,
-        Resource::AbsenceStatistics,
-        Resource::AbsenceSettings,
-        Resource::LeaveApplication,
-        Resource::LeaveApplications,
-        Resource::LeaveQueue,
-        Resource::LeaveSettings,
-        Resource::SfoAttendance,
-        Resource::MailOutbox,
-        Resource::MailMessage,
-        Resource::MailWeeklySummary,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Resource::Session => "session",
-            Resource::PupilList => "pupil_list",
-            Resource::PupilCard => "pupil_card",
-            Resource::PupilTimetable => "pupil_timetable",
-            Resource::AuditLog => "audit_log",
-            Resource::RoleMapping => "role_mapping",
-            Resource::HrImport => "hr_import",
-            Resource::Lesson => "lesson",
-            Resource::TimetableImport => "timetable_import",
-            Resource::AbsenceRegister => "absence_register",
-            Resource::AbsenceDayRegister => "absence_day_register",
-            Resource::AbsenceReport => "absence_report",
-            Resource::AbsenceReports => "absence_reports",
-            Resource::AbsenceReview => "absence_review",
-            Resource::AbsenceTotals => "absence_totals",
-            Resource::AbsenceClassOverview => "absence_class_overview",
-            Resource::AbsenceStatistics => "absence_statistics",
-            Resource::AbsenceSettings => "absence_settings",
-            Resource::LeaveApplication => "leave_application",
-            Resource::LeaveApplications => "leave_applications",
-            Resource::LeaveQueue => "leave_queue",
-            Resource::LeaveSettings => "leave_settings",
-            Resource::SfoAttendance => "sfo_attendance",
-            Resource::MailOutbox => "mail_outbox",
-            Resource::MailMessage => "mail_message",
-            Resource::MailWeeklySummary => "mail_weekly_summary",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Resource::ALL.into_iter().find(|r| r.code() == code)
-    }
-
     /// Translation key of the resource's name (audit log page).
     pub fn label_key(self) -> String {
         format!("audit.resource.{}", self.code())

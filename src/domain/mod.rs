@@ -1,5 +1,6 @@
 //! Domain values, parsed once at the edge.
 pub mod calendar;
+pub mod coded;
 pub mod date;
 pub mod ip_net;
 pub mod national_id;

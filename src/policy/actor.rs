@@ -4,6 +4,7 @@
 
 use uuid::Uuid;
 
+use crate::domain::coded::coded_enum;
 use crate::domain::role::Role;
 
 /// How the person signed in, which bounds what they may act as.
@@ -58,39 +59,24 @@ pub struct Actor {
     pub display_name: String,
 }
 
-/// Why data is processed; recorded with every audit event. One catalogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    SchoolAdministration,
-    Teaching,
-    SfoCare,
-    Billing,
-    MunicipalOversight,
-    SystemAdministration,
-    UserSupport,
-    GuardianAccess,
-    OwnData,
-    AuditReview,
-    SignIn,
+coded_enum! {
+    /// Why data is processed; recorded with every audit event. One catalogue.
+    pub enum Purpose {
+        SchoolAdministration = "school_administration",
+        Teaching = "teaching",
+        SfoCare = "sfo_care",
+        Billing = "billing",
+        MunicipalOversight = "municipal_oversight",
+        SystemAdministration = "system_administration",
+        UserSupport = "user_support",
+        GuardianAccess = "guardian_access",
+        OwnData = "own_data",
+        AuditReview = "audit_review",
+        SignIn = "sign_in",
+    }
 }
 
 impl Purpose {
-    pub fn code(self) -> &'static str {
-        match self {
-            Purpose::SchoolAdministration => "school_administration",
-            Purpose::Teaching => "teaching",
-            Purpose::SfoCare => "sfo_care",
-            Purpose::Billing => "billing",
-            Purpose::MunicipalOversight => "municipal_oversight",
-            Purpose::SystemAdministration => "system_administration",
-            Purpose::UserSupport => "user_support",
-            Purpose::GuardianAccess => "guardian_access",
-            Purpose::OwnData => "own_data",
-            Purpose::AuditReview => "audit_review",
-            Purpose::SignIn => "sign_in",
-        }
-    }
-
     pub fn for_role(role: Role) -> Self {
         match role {
             Role::OfficeClerk | Role::Principal | Role::DepartmentHead => Purpose::SchoolAdministration,
@@ -216,24 +202,6 @@ impl Actor {
 }
 
 impl Purpose {
-    pub const ALL: [Purpose; 11] = [
-        Purpose::SchoolAdministration,
-        Purpose::Teaching,
-        Purpose::SfoCare,
-        Purpose::Billing,
-        Purpose::MunicipalOversight,
-        Purpose::SystemAdministration,
-        Purpose::UserSupport,
-        Purpose::GuardianAccess,
-        Purpose::OwnData,
-        Purpose::AuditReview,
-        Purpose::SignIn,
-    ];
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Purpose::ALL.into_iter().find(|p| p.code() == code)
-    }
-
     /// Translation key of the purpose's name (audit log page).
     pub fn label_key(self) -> &'static str {
         match self {
