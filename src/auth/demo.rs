@@ -92,11 +92,9 @@ async fn demo_sign_in(
         return Ok(no_access(&state, &rc));
     };
     let previous = cookies::get(&headers, Names::new(state.config.secure_cookies()).session);
-    if let Some(previous) = previous {
-        state.sessions.forget_cookie(previous);
-    }
     let created = session::create_replacing(
         &state.db,
+        &state.sessions,
         &state.config,
         NewSession {
             tenant_id: id.tenant_id,
@@ -145,8 +143,7 @@ async fn sign_out(State(state): State<AppState>, ctx: Option<Ctx>, ui: Ui) -> Re
     let names = Names::new(secure);
     let mut provider_logout = None;
     if let Some(ctx) = ctx {
-        let ended = session::end(&state.db, &ctx.actor, ctx.ip.as_deref()).await?;
-        state.sessions.forget_session(ctx.actor.session_id);
+        let ended = session::end(&state.db, &state.sessions, &ctx.actor, ctx.ip.as_deref()).await?;
         // RP-initiated logout: offer to end the provider's session too. The id token
         // goes in a form post, never in a URL (ID-porten's carries the national id).
         if let Some((kind, id_token_hint)) = ended.and_then(|e| Some((Kind::from_code(&e.method)?, e.id_token_hint?))) {

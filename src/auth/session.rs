@@ -151,14 +151,14 @@ impl SessionCache {
     }
 
     /// Forget the session behind a cookie value (signing in again, or out).
-    pub fn forget_cookie(&self, cookie: &str) {
+    fn forget_cookie(&self, cookie: &str) {
         if let Some((tenant, secret)) = parse_cookie(cookie) {
             self.forget(&(tenant, hash32(secret)));
         }
     }
 
     /// Forget a session by its id (signing out).
-    pub fn forget_session(&self, session: Uuid) {
+    fn forget_session(&self, session: Uuid) {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         entries.retain(|_, (_, l)| l.actor.session_id != session);
     }
@@ -202,7 +202,7 @@ fn parse_cookie(value: &str) -> Option<(Uuid, &str)> {
 /// Create a session (and its sign-in audit event) and return the cookie value.
 /// Refuses, as not found, a person who has no access at all.
 pub async fn create(pool: &PgPool, config: &Config, new: NewSession, ip: Option<&str>) -> Result<String> {
-    create_replacing(pool, config, new, ip, None).await
+    create_in(pool, config, new, ip, None).await
 }
 
 /// As [`create`], for a browser that may still carry a session cookie (`previous`):
@@ -210,8 +210,24 @@ pub async fn create(pool: &PgPool, config: &Config, new: NewSession, ip: Option<
 /// transaction, recorded as a sign-out. Otherwise a shared computer would keep the
 /// first person's session alive on the server behind the second person's sign-in, and
 /// a copy of the first cookie would go on working. Nothing ends when the sign-in is
-/// refused (the transaction is rolled back).
+/// refused (the transaction is rolled back). Once the new session is committed, the
+/// ended one leaves this process's cache too.
 pub async fn create_replacing(
+    pool: &PgPool,
+    cache: &SessionCache,
+    config: &Config,
+    new: NewSession,
+    ip: Option<&str>,
+    previous: Option<&str>,
+) -> Result<String> {
+    let created = create_in(pool, config, new, ip, previous).await?;
+    if let Some(previous) = previous {
+        cache.forget_cookie(previous);
+    }
+    Ok(created)
+}
+
+async fn create_in(
     pool: &PgPool,
     config: &Config,
     new: NewSession,
@@ -398,8 +414,8 @@ pub struct Ended {
     pub id_token_hint: Option<String>,
 }
 
-/// End a session (sign-out), recording it.
-pub async fn end(pool: &PgPool, actor: &Actor, ip: Option<&str>) -> Result<Option<Ended>> {
+/// End a session (sign-out), recording it, and forget it in this process's cache.
+pub async fn end(pool: &PgPool, cache: &SessionCache, actor: &Actor, ip: Option<&str>) -> Result<Option<Ended>> {
     let mut tx = db::begin(pool, actor.tenant_id).await?;
     let ended: Option<(String, Option<String>)> =
         sqlx::query_as("DELETE FROM sessions WHERE id = $1 RETURNING method, id_token_hint")
@@ -421,6 +437,7 @@ pub async fn end(pool: &PgPool, actor: &Actor, ip: Option<&str>) -> Result<Optio
         .await?;
     }
     tx.commit().await?;
+    cache.forget_session(actor.session_id);
     Ok(ended.map(|(method, id_token_hint)| Ended { method, id_token_hint }))
 }
 

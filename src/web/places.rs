@@ -28,7 +28,7 @@ pub static PLACES: &[Place] = &[
         text_key: "home.timetable_text",
         // Everyone signed in has a week: their own, their children's, or their teaching.
         shown: |_| true,
-        current: |p| p.starts_with("/timetable") || p.contains("/timetable"),
+        current: |p| p.contains("/timetable"),
     },
     Place {
         href: "/pupils",
@@ -57,7 +57,7 @@ pub static PLACES: &[Place] = &[
         label_key: "nav.absence_statistics",
         text_key: "home.absence_statistics_text",
         shown: Actor::may_read_absence_statistics,
-        current: |p| p.starts_with("/absence/statistics") || p.contains("/absence/statistics"),
+        current: |p| p.contains("/absence/statistics"),
     },
     Place {
         href: "/absence/classes",

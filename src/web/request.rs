@@ -1,6 +1,6 @@
 //! What the context middleware (`web::context`) learns of every request and puts into its
 //! extensions for the extractors, the layout and the handlers. A leaf: it names only
-//! the language and the actor.
+//! the language, the actor and what the session cache says must be checked.
 
 use std::sync::{Arc, OnceLock};
 

@@ -255,11 +255,9 @@ async fn complete(
     if kind == Kind::Feide && !bind_subject(&state.db, tenant, kind, &verified.subject, found.person_id).await? {
         refuse!("subject_mismatch");
     }
-    if let Some(previous) = browser.session {
-        state.sessions.forget_cookie(previous);
-    }
     let created = session::create_replacing(
         &state.db,
+        &state.sessions,
         &state.config,
         NewSession {
             tenant_id: tenant,
