@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::audit::{self, Action, Event, Resource};
@@ -51,7 +51,7 @@ impl Work {
     pub async fn begin(pool: &PgPool, sessions: &SessionCache, mut ctx: Ctx) -> Result<Self> {
         let mut tx = db::begin(pool, ctx.actor.tenant_id).await?;
         if let Some(cached) = ctx.cached.take() {
-            match session::check(&mut tx, sessions, &ctx.actor, cached).await? {
+            match session::check(db::Conn::new(&mut tx, ctx.actor.tenant_id), sessions, &ctx.actor, cached).await? {
                 Checked::Current => {}
                 Checked::Renewed(loaded) => ctx.actor = loaded.actor,
                 Checked::Ended => {
@@ -99,9 +99,10 @@ impl Work {
         self.ctx.lang
     }
 
-    /// The connection, inside the municipality's transaction.
-    pub fn conn(&mut self) -> &mut PgConnection {
-        &mut self.tx
+    /// The connection, inside the municipality's transaction, with the municipality
+    /// every query names (see [`db::Conn`]).
+    pub fn conn(&mut self) -> db::Conn<'_> {
+        db::Conn::new(&mut self.tx, self.ctx.actor.tenant_id)
     }
 
     /// Record that the actor did `action` to `resource` (with `subjects`, the persons

@@ -2,7 +2,7 @@
 //! application): read, in order, inside the window the form allows and inside one
 //! school year, with a message by the field that breaks a rule.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::Date;
 
 use super::domain;
@@ -22,7 +22,7 @@ pub struct Window {
 /// Read `first_day` and `last_day` (empty: the first day) into `errors`'s fields of
 /// those names; the days as read, `None` where a day could not be read.
 pub async fn check(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     first_day: &str,
     last_day: &str,
     window: &Window,
@@ -42,7 +42,7 @@ pub async fn check(
         d
     };
     let year = match first {
-        Some(f) => queries::school_year_of(conn, f).await?,
+        Some(f) => queries::school_year_of(conn.re(), f).await?,
         None => None,
     };
     if let Some(f) = first {

@@ -116,18 +116,18 @@ impl DayRegisterPage {
 
 /// Check the date: `required` for a save (a page without one shows today).
 async fn check_date(
-    tx: &mut sqlx::PgConnection,
+    mut tx: crate::db::Conn<'_>,
     class: &ClassRow,
     raw: &str,
     required: bool,
 ) -> Result<(Option<Date>, Option<&'static str>)> {
-    let today = queries::today(tx).await?;
+    let today = queries::today(tx.re()).await?;
     let date = if raw.trim().is_empty() && !required { Some(today) } else { domain::parse_date(raw) };
     let error = match date {
         None => Some("absence.error.date_format"),
         Some(d) if d > today => Some("absence.error.date_future"),
         Some(d) if d < class.year_starts || d > class.year_ends => Some("absence.error.date_outside_year"),
-        Some(d) if day_queries::is_day_off(tx, class.id, d).await? => Some("absence.error.day_off"),
+        Some(d) if day_queries::is_day_off(tx.re(), class.id, d).await? => Some("absence.error.day_off"),
         Some(_) => None,
     };
     Ok((date, error))
@@ -146,15 +146,15 @@ fn report_lines(reports: &[queries::DayReportRow], pupil: Uuid, ui: &Ui) -> Vec<
 
 /// The form's lines, with the status the saved rows of the day add up to.
 async fn rows(
-    tx: &mut sqlx::PgConnection,
+    mut tx: crate::db::Conn<'_>,
     class: Uuid,
     date: Date,
     lessons: &[PupilLessonRow],
     ui: &Ui,
 ) -> Result<Vec<DayRow>> {
-    let members = day_queries::members(tx, class, date).await?;
+    let members = day_queries::members(tx.re(), class, date).await?;
     let ids: Vec<Uuid> = members.iter().map(|m| m.id).collect();
-    let reports = queries::reports_on(tx, &ids, date, ui.lang).await?;
+    let reports = queries::reports_on(tx.re(), &ids, date, ui.lang).await?;
     Ok(members
         .into_iter()
         .map(|m| {

@@ -4,9 +4,9 @@
 //! reviews of the pupil's current school year, and the rule parameters of that year
 //! and the pupil's school type. Every look is audited.
 
+use crate::db::Conn;
 use axum::extract::Path;
 use axum::response::Response;
-use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
 
@@ -75,16 +75,16 @@ impl PupilTotals {
 }
 
 /// Compute the pupil's totals for the school year of today.
-pub async fn pupil_totals(conn: &mut PgConnection, pupil: Uuid, lang: Lang) -> Result<PupilTotals> {
-    let today = queries::today(conn).await?;
-    let row = rq::pupil(conn, pupil, today).await?.ok_or(AppError::NotFound)?;
+pub async fn pupil_totals(mut conn: Conn<'_>, pupil: Uuid, lang: Lang) -> Result<PupilTotals> {
+    let today = queries::today(conn.re()).await?;
+    let row = rq::pupil(conn.re(), pupil, today).await?.ok_or(AppError::NotFound)?;
     let school_type = SchoolType::of_grade(row.grade_level.unwrap_or(1));
-    let year = rq::school_year(conn, today).await?;
+    let year = rq::school_year(conn.re(), today).await?;
     let (params, lessons, reviews) = match &year {
         Some(y) => (
-            rq::params(conn, &y.name, school_type).await?,
-            rq::lessons(conn, pupil, y, lang).await?,
-            rq::reviews(conn, pupil, y, lang).await?,
+            rq::params(conn.re(), &y.name, school_type).await?,
+            rq::lessons(conn.re(), pupil, y, lang).await?,
+            rq::reviews(conn.re(), pupil, y, lang).await?,
         ),
         None => (None, Vec::new(), Vec::new()),
     };

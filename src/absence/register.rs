@@ -247,7 +247,7 @@ struct Choice {
 /// Check the date and lesson the user chose. `lesson_required`: a POST must name one;
 /// a GET without one takes the group's first lesson of the day.
 async fn choose(
-    tx: &mut sqlx::PgConnection,
+    mut tx: crate::db::Conn<'_>,
     group: &GroupRow,
     lessons: &[GroupLessonRow],
     date_raw: &str,
@@ -288,7 +288,7 @@ async fn choose(
     if lesson.is_none() && errors.has("lesson") {
         return Ok((None, Some(date)));
     }
-    let held = queries::lessons_held_on(tx, group.id, date).await?;
+    let held = queries::lessons_held_on(tx.re(), group.id, date).await?;
     let lesson = match lesson {
         Some(l) if held.contains(&l.id) => l,
         Some(_) => {
@@ -307,14 +307,14 @@ async fn choose(
 /// The form's lines: the group's members that day, with saved statuses (or, after a
 /// refused save, what was sent) and the guardians' reports of the day.
 async fn rows(
-    tx: &mut sqlx::PgConnection,
+    mut tx: crate::db::Conn<'_>,
     access: &AbsenceRegisterAccess,
     choice: &Choice,
     ui: &Ui,
     sent: Option<&Sent>,
     errors: &mut FieldErrors,
 ) -> Result<Vec<RegisterRow>> {
-    let lines = queries::register_lines(tx, access.group_id, choice.lesson.id, choice.date, ui.lang).await?;
+    let lines = queries::register_lines(tx.re(), access.group_id, choice.lesson.id, choice.date, ui.lang).await?;
     Ok(lines
         .into_iter()
         .map(|m| {

@@ -175,20 +175,20 @@ pub async fn show(
 
 /// Check a report against the rules; `None` with the errors filled in when it breaks one.
 async fn check(
-    tx: &mut sqlx::PgConnection,
+    mut tx: crate::db::Conn<'_>,
     pupil: Uuid,
     form: &ReportForm,
     reasons: &[ReasonRow],
     errors: &mut FieldErrors,
 ) -> Result<Option<NewReport>> {
-    let today = queries::today(tx).await?;
+    let today = queries::today(tx.re()).await?;
     let window = Window {
         earliest: today - Duration::days(MAX_DAYS_BACK),
         too_early: "absence.error.too_far_back",
         latest: today + Duration::days(MAX_DAYS_AHEAD),
         too_late: "absence.error.too_far_ahead",
     };
-    let (first, last) = day_range::check(tx, &form.first_day, &form.last_day, &window, errors).await?;
+    let (first, last) = day_range::check(tx.re(), &form.first_day, &form.last_day, &window, errors).await?;
     let hours = match form.extent.as_str() {
         "whole_day" => None,
         "hours" => {
@@ -223,8 +223,8 @@ async fn check(
     }
     let (Some(first_day), Some(last_day)) = (first, last) else { return Ok(None) };
     let report = NewReport { first_day, last_day, hours, reason: form.reason.clone() };
-    queries::lock_child(tx, pupil).await?;
-    if queries::overlaps(tx, pupil, &report).await? {
+    queries::lock_child(tx.re(), pupil).await?;
+    if queries::overlaps(tx.re(), pupil, &report).await? {
         errors.add("first_day", "absence.error.overlap");
         return Ok(None);
     }

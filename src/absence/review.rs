@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
 
@@ -101,7 +100,7 @@ impl ReviewPage {
 
 /// Load the page: the totals, the codes, and the chosen day's lessons and reports.
 async fn page(
-    tx: &mut PgConnection,
+    mut tx: crate::db::Conn<'_>,
     ui: Ui,
     pupil: Uuid,
     day: Option<Date>,
@@ -109,12 +108,13 @@ async fn page(
     errors: FieldErrors,
     notice: Option<&'static str>,
 ) -> Result<ReviewPage> {
-    let t = overview::pupil_totals(tx, pupil, ui.lang).await?;
-    let codes = rq::codes(tx, ui.lang).await?;
+    let t = overview::pupil_totals(tx.re(), pupil, ui.lang).await?;
+    let codes = rq::codes(tx.re(), ui.lang).await?;
     let (lessons, reports) = match day {
-        Some(d) => {
-            (rq::day_lessons(tx, pupil, d, ui.lang).await?, queries::reports_on(tx, &[pupil], d, ui.lang).await?)
-        }
+        Some(d) => (
+            rq::day_lessons(tx.re(), pupil, d, ui.lang).await?,
+            queries::reports_on(tx.re(), &[pupil], d, ui.lang).await?,
+        ),
         None => (Vec::new(), Vec::new()),
     };
     Ok(ReviewPage { ui, t, codes, day, lessons, reports, form, errors, notice })

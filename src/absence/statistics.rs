@@ -222,15 +222,15 @@ async fn audit(work: &mut Work, access: &AbsenceStatisticsAccess, action: Action
 
 /// The figures of the school year so far.
 async fn figures(
-    tx: &mut sqlx::PgConnection,
+    mut tx: crate::db::Conn<'_>,
     school: Uuid,
     period: Period,
 ) -> Result<(Option<YearRow>, Date, Vec<ClassPeriodRow>)> {
-    let today = queries::today(tx).await?;
-    let Some(year) = sq::school_year(tx, today).await? else { return Ok((None, today, Vec::new())) };
+    let today = queries::today(tx.re()).await?;
+    let Some(year) = sq::school_year(tx.re(), today).await? else { return Ok((None, today, Vec::new())) };
     // Up to and including yesterday: today's registers may not all be taken yet.
     let until = today.previous_day().unwrap_or(today).min(year.ends);
-    let rows = sq::per_class(tx, school, year.id, until, period).await?;
+    let rows = sq::per_class(tx.re(), school, year.id, until, period).await?;
     Ok((Some(year), until, rows))
 }
 

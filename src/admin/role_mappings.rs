@@ -7,13 +7,13 @@
 //! with its audit event: whole or nothing. An administrator cannot remove or re-map
 //! the mapping their own administrator access comes from (the policy says so).
 
+use crate::db::Conn;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use sqlx::PgConnection;
 
 use crate::audit::{Action, Resource};
 use crate::domain::role::{Role, WorkplaceKind};
@@ -53,11 +53,11 @@ impl MappingRow {
     }
 }
 
-async fn mappings(conn: &mut PgConnection) -> Result<Vec<MappingRow>> {
+async fn mappings(mut conn: Conn<'_>) -> Result<Vec<MappingRow>> {
     Ok(sqlx::query_as(
         "SELECT workplace_kind, position_code, role FROM role_mappings ORDER BY workplace_kind DESC, position_code",
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -208,7 +208,7 @@ async fn save(mut work: Work, ui: Ui, Form(form): Form<MappingForm>) -> Result<R
     )
     .bind(kind.code())
     .bind(&code)
-    .fetch_optional(work.conn())
+    .fetch_optional(&mut *work.conn())
     .await?;
     if current.as_deref() == Some(role.code()) {
         work.commit().await?;
@@ -224,7 +224,7 @@ async fn save(mut work: Work, ui: Ui, Form(form): Form<MappingForm>) -> Result<R
             .bind(kind.code())
             .bind(&code)
             .bind(role.code())
-            .execute(work.conn())
+            .execute(&mut *work.conn())
             .await?;
         Action::Update
     } else {
@@ -236,7 +236,7 @@ async fn save(mut work: Work, ui: Ui, Form(form): Form<MappingForm>) -> Result<R
         .bind(kind.code())
         .bind(&code)
         .bind(role.code())
-        .execute(work.conn())
+        .execute(&mut *work.conn())
         .await?;
         if inserted.rows_affected() == 0 {
             // Someone added the same mapping a moment ago.
@@ -275,7 +275,7 @@ async fn remove(mut work: Work, ui: Ui, Form(form): Form<RemoveForm>) -> Result<
     let removed = sqlx::query("DELETE FROM role_mappings WHERE workplace_kind = $1 AND position_code = $2")
         .bind(kind.code())
         .bind(&code)
-        .execute(work.conn())
+        .execute(&mut *work.conn())
         .await?;
     if removed.rows_affected() == 0 {
         // Already gone (another administrator, or a second click).

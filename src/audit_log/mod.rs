@@ -269,7 +269,7 @@ async fn page(mut work: Work, ui: Ui, form: FilterForm) -> Result<Response> {
         has_newer: false,
     };
     // Events other commits left pending get their place first: the log is never behind.
-    audit::chain_pending(work.conn(), actor.tenant_id).await?;
+    audit::chain_pending(&mut work.conn(), actor.tenant_id).await?;
     let filter_ids: Vec<Uuid> = filter.actor.iter().chain(filter.subject.iter()).copied().collect();
     let schools = access.schools.as_deref();
     let filter_names = nameable(work.conn(), &filter_ids, schools).await?;

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -52,8 +52,8 @@ pub struct RawEvent {
 }
 
 /// One page of events (newest first) and whether older and newer ones exist.
-pub async fn events(conn: &mut PgConnection, f: &AuditFilter) -> Result<(Vec<RawEvent>, bool, bool)> {
-    async fn fetch(conn: &mut PgConnection, f: &AuditFilter, cursor: Cursor) -> Result<Vec<RawEvent>> {
+pub async fn events(mut conn: Conn<'_>, f: &AuditFilter) -> Result<(Vec<RawEvent>, bool, bool)> {
+    async fn fetch(mut conn: Conn<'_>, f: &AuditFilter, cursor: Cursor) -> Result<Vec<RawEvent>> {
         let (before, after, order) = match cursor {
             Cursor::Newest => (None, None, "DESC"),
             Cursor::Before(s) => (Some(s), None, "DESC"),
@@ -86,13 +86,13 @@ pub async fn events(conn: &mut PgConnection, f: &AuditFilter) -> Result<(Vec<Raw
             .bind(after)
             .bind(PAGE_SIZE + 1)
             .bind(f.schools.as_deref())
-            .fetch_all(conn)
+            .fetch_all(&mut *conn)
             .await?)
     }
 
     let mut cursor = f.cursor;
     if let Cursor::After(_) = cursor {
-        let mut rows = fetch(conn, f, cursor).await?;
+        let mut rows = fetch(conn.re(), f, cursor).await?;
         if rows.len() as i64 > PAGE_SIZE {
             rows.truncate(PAGE_SIZE as usize);
             rows.reverse();
@@ -102,7 +102,7 @@ pub async fn events(conn: &mut PgConnection, f: &AuditFilter) -> Result<(Vec<Raw
         // Fewer than a page newer than the cursor: that is the newest page.
         cursor = Cursor::Newest;
     }
-    let mut rows = fetch(conn, f, cursor).await?;
+    let mut rows = fetch(conn.re(), f, cursor).await?;
     let has_older = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     Ok((rows, has_older, cursor != Cursor::Newest))
@@ -113,11 +113,7 @@ pub async fn events(conn: &mut PgConnection, f: &AuditFilter) -> Result<(Vec<Raw
 /// principal, the pupils enrolled (now or before) at their schools, those pupils'
 /// guardians, and staff of the municipality. The rest get no name, and the page shows no
 /// id of theirs.
-pub async fn nameable(
-    conn: &mut PgConnection,
-    ids: &[Uuid],
-    schools: Option<&[Uuid]>,
-) -> Result<HashMap<Uuid, String>> {
+pub async fn nameable(mut conn: Conn<'_>, ids: &[Uuid], schools: Option<&[Uuid]>) -> Result<HashMap<Uuid, String>> {
     let rows: Vec<(Uuid, String)> = sqlx::query_as(
         "SELECT p.id, p.given_name || ' ' || p.family_name FROM persons p WHERE p.id = ANY($1) \
          AND ($2::uuid[] IS NULL \
@@ -130,7 +126,7 @@ pub async fn nameable(
     )
     .bind(ids)
     .bind(schools)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().collect())
 }

@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::audit::{self, Action};
 use crate::config::{Config, Mode};
-use crate::db;
+use crate::db::{self, Conn};
 use crate::domain::role::Role;
 use crate::error::Result;
 use crate::policy::{Actor, Audience, Grant};
@@ -240,11 +240,11 @@ async fn create_in(
         Audience::Pupil | Audience::Guardian => config.citizen_idle,
     };
     let mut tx = db::begin(pool, new.tenant_id).await?;
-    let (grants, children) = grants(&mut tx, new.person_id, new.audience).await?;
+    let (grants, children) = grants(Conn::new(&mut tx, new.tenant_id), new.person_id, new.audience).await?;
     if grants.is_empty() && children.is_empty() && new.audience != Audience::Pupil {
         return Err(crate::error::AppError::NotFound);
     }
-    if new.audience == Audience::Pupil && !is_enrolled(&mut tx, new.person_id).await? {
+    if new.audience == Audience::Pupil && !is_enrolled(Conn::new(&mut tx, new.tenant_id), new.person_id).await? {
         return Err(crate::error::AppError::NotFound);
     }
     if let Some((old_tenant, old_secret)) = previous.and_then(parse_cookie) {
@@ -253,7 +253,7 @@ async fn create_in(
         if old_tenant != new.tenant_id {
             db::set_tenant(&mut tx, old_tenant).await?;
         }
-        end_by_hash(&mut tx, old_tenant, &hash(old_secret), ip).await?;
+        end_by_hash(Conn::new(&mut tx, old_tenant), old_tenant, &hash(old_secret), ip).await?;
         if old_tenant != new.tenant_id {
             db::set_tenant(&mut tx, new.tenant_id).await?;
         }
@@ -307,7 +307,7 @@ pub async fn load(pool: &PgPool, cache: &SessionCache, cookie: &str) -> Result<O
         return Ok(Some(hit));
     }
     let mut tx = db::begin(pool, tenant).await?;
-    let found = read(&mut tx, key, None, cache.mode).await?;
+    let found = read(Conn::new(&mut tx, tenant), key, None, cache.mode).await?;
     tx.commit().await?;
     Ok(found.map(|loaded| {
         cache.put(&loaded);
@@ -330,7 +330,7 @@ pub enum Checked {
 /// Whether the cached session behind `actor` may be trusted in this transaction (bound
 /// to its municipality); see [`SessionCache`]. One round trip when it may; otherwise
 /// the session is read again here.
-pub async fn check(conn: &mut PgConnection, cache: &SessionCache, actor: &Actor, cached: Cached) -> Result<Checked> {
+pub async fn check(mut conn: Conn<'_>, cache: &SessionCache, actor: &Actor, cached: Cached) -> Result<Checked> {
     let current: bool = sqlx::query_scalar(CHECK_SQL)
         .bind(actor.session_id)
         .bind(cached.epoch)
@@ -341,7 +341,7 @@ pub async fn check(conn: &mut PgConnection, cache: &SessionCache, actor: &Actor,
         return Ok(Checked::Current);
     }
     cache.forget(&cached.key);
-    Ok(match read(conn, cached.key, Some(actor.session_id), cache.mode).await? {
+    Ok(match read(conn.re(), cached.key, Some(actor.session_id), cache.mode).await? {
         Some(loaded) => {
             cache.put(&loaded);
             Checked::Renewed(loaded)
@@ -353,7 +353,7 @@ pub async fn check(conn: &mut PgConnection, cache: &SessionCache, actor: &Actor,
 /// Read the session of `key` (by its id when known: a cached session) and its actor in
 /// `conn`'s transaction (bound to the key's municipality); end it when its access has
 /// ended, and note a request once a minute (`last_seen_at`).
-async fn read(conn: &mut PgConnection, key: Key, id: Option<Uuid>, mode: Mode) -> Result<Option<Loaded>> {
+async fn read(mut conn: Conn<'_>, key: Key, id: Option<Uuid>, mode: Mode) -> Result<Option<Loaded>> {
     let tenant = key.0;
     // The session, its person and what grants access (by audience), in one round trip.
     let row: Option<SessionRow> = match id {
@@ -443,7 +443,7 @@ pub async fn end(pool: &PgPool, cache: &SessionCache, actor: &Actor, ip: Option<
 
 /// End the session with this token hash, if it exists (expired or not), recorded as
 /// its person's sign-out; in the caller's transaction, bound to `tenant`.
-async fn end_by_hash(conn: &mut PgConnection, tenant: Uuid, token_hash: &[u8], ip: Option<&str>) -> Result<()> {
+async fn end_by_hash(mut conn: Conn<'_>, tenant: Uuid, token_hash: &[u8], ip: Option<&str>) -> Result<()> {
     let ended: Option<(Uuid, Uuid, String)> =
         sqlx::query_as("DELETE FROM sessions WHERE token_hash = $1 RETURNING id, person_id, audience")
             .bind(token_hash)
@@ -452,22 +452,22 @@ async fn end_by_hash(conn: &mut PgConnection, tenant: Uuid, token_hash: &[u8], i
     let Some((id, person, audience)) = ended else {
         return Ok(());
     };
-    audit::record_session(conn, tenant, person, &audience, id, ip, Action::SignOut).await
+    audit::record_session(&mut conn, tenant, person, &audience, id, ip, Action::SignOut).await
 }
 
 /// The person's current grants (staff) or children (guardians).
-async fn grants(conn: &mut PgConnection, person: Uuid, audience: Audience) -> Result<(Vec<Grant>, Vec<Uuid>)> {
+async fn grants(mut conn: Conn<'_>, person: Uuid, audience: Audience) -> Result<(Vec<Grant>, Vec<Uuid>)> {
     match audience {
         Audience::Staff => {
             let rows: Vec<(String, Option<Uuid>)> =
-                sqlx::query_as(&staff_grants_sql("$1")).bind(person).fetch_all(conn).await?;
+                sqlx::query_as(&staff_grants_sql("$1")).bind(person).fetch_all(&mut *conn).await?;
             let grants = to_grants(rows);
             Ok((grants, Vec::new()))
         }
         Audience::Guardian => {
             // Parental responsibility, a current guardianship, and a child under 18.
             let rows: Vec<(Uuid, Option<time::Date>, bool)> =
-                sqlx::query_as(&children_sql("$1")).bind(person).fetch_all(conn).await?;
+                sqlx::query_as(&children_sql("$1")).bind(person).fetch_all(&mut *conn).await?;
             let children = rows.into_iter().map(|(id, _, _)| id).collect();
             Ok((Vec::new(), children))
         }
@@ -475,8 +475,8 @@ async fn grants(conn: &mut PgConnection, person: Uuid, audience: Audience) -> Re
     }
 }
 
-async fn is_enrolled(conn: &mut PgConnection, person: Uuid) -> Result<bool> {
-    Ok(sqlx::query_scalar(&format!("SELECT {}", enrolled_sql("$1"))).bind(person).fetch_one(conn).await?)
+async fn is_enrolled(mut conn: Conn<'_>, person: Uuid) -> Result<bool> {
+    Ok(sqlx::query_scalar(&format!("SELECT {}", enrolled_sql("$1"))).bind(person).fetch_one(&mut *conn).await?)
 }
 
 fn to_grants(rows: impl IntoIterator<Item = (String, Option<Uuid>)>) -> Vec<Grant> {

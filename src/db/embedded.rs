@@ -38,6 +38,16 @@ pub struct EmbeddedPostgres {
 impl EmbeddedPostgres {
     /// Initialise (first time only) and start a cluster in `data_dir`.
     pub async fn start(data_dir: &Path, durability: Durability) -> anyhow::Result<Self> {
+        Self::start_with(data_dir, durability, &[]).await
+    }
+
+    /// As [`EmbeddedPostgres::start`], with server settings of the caller's on top (the
+    /// test suite loads `pg_stat_statements` to check every statement it ran).
+    pub async fn start_with(
+        data_dir: &Path,
+        durability: Durability,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let bin = find_binaries()?;
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
@@ -83,6 +93,9 @@ impl EmbeddedPostgres {
             .args(["-c", "shared_buffers=256MB"]);
         if durability == Durability::Ephemeral {
             cmd.args(["-c", "fsync=off"]).args(["-c", "synchronous_commit=off"]).args(["-c", "full_page_writes=off"]);
+        }
+        for (name, value) in settings {
+            cmd.arg("-c").arg(format!("{name}={value}"));
         }
         cmd.stdin(Stdio::null())
             .stdout(log.try_clone()?)

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::Date;
 use uuid::Uuid;
 
@@ -49,7 +49,7 @@ impl Known {
     /// Every query names the tenant although row-level security already binds the
     /// transaction to it: a superuser connection (the embedded cluster's owner) is not
     /// bound by it, and `--full` must never end another municipality's employments.
-    pub(super) async fn load(conn: &mut PgConnection, tenant: Uuid, lines: &[HrLine]) -> Result<Self, sqlx::Error> {
+    pub(super) async fn load(mut conn: Conn<'_>, tenant: Uuid, lines: &[HrLine]) -> Result<Self, sqlx::Error> {
         let rows: Vec<(String, Uuid, bool)> = sqlx::query_as(
             "SELECT org_number::text, id, true FROM schools WHERE tenant_id = $1 \
              UNION ALL SELECT org_number::text, id, false FROM municipal_units WHERE tenant_id = $1",
@@ -156,12 +156,7 @@ pub(super) struct Employments {
 
 impl Employments {
     /// The employments of `staff`, or with `all` every employment of the municipality.
-    pub(super) async fn load(
-        conn: &mut PgConnection,
-        tenant: Uuid,
-        staff: &[Uuid],
-        all: bool,
-    ) -> Result<Self, sqlx::Error> {
+    pub(super) async fn load(mut conn: Conn<'_>, tenant: Uuid, staff: &[Uuid], all: bool) -> Result<Self, sqlx::Error> {
         #[expect(clippy::type_complexity, reason = "one row, decoded once")]
         let rows: Vec<(Uuid, Uuid, Option<Uuid>, Option<Uuid>, String, i32, Date, Option<Date>, bool)> =
             sqlx::query_as(
@@ -173,7 +168,7 @@ impl Employments {
             .bind(tenant)
             .bind(all)
             .bind(staff)
-            .fetch_all(conn)
+            .fetch_all(&mut *conn)
             .await?;
         let mut by_key: HashMap<EmploymentKey, Vec<usize>> = HashMap::new();
         let mut stored = Vec::with_capacity(rows.len());
@@ -213,12 +208,12 @@ pub(super) struct Apply {
 impl Apply {
     pub(super) async fn line(
         &mut self,
-        conn: &mut PgConnection,
+        mut conn: Conn<'_>,
         employments: &mut Employments,
         line: &HrLine,
     ) -> Result<(), sqlx::Error> {
-        let person = self.person(conn, line).await?;
-        let staff = self.staff(conn, person, &line.resource_number).await?;
+        let person = self.person(conn.re(), line).await?;
+        let staff = self.staff(conn.re(), person, &line.resource_number).await?;
         let Some(&workplace) = self.known.workplaces.get(&line.workplace) else {
             // Checked before anything was written; unreachable.
             return Ok(());
@@ -273,7 +268,7 @@ impl Apply {
     }
 
     /// The person with the line's national id: created, or their names brought up to date.
-    async fn person(&mut self, conn: &mut PgConnection, line: &HrLine) -> Result<Uuid, sqlx::Error> {
+    async fn person(&mut self, mut conn: Conn<'_>, line: &HrLine) -> Result<Uuid, sqlx::Error> {
         let nid: &NationalId = &line.national_id;
         if let Some(p) = self.known.persons.get_mut(nid.as_str()) {
             if p.given_name != line.given_name || p.family_name != line.family_name {
@@ -313,7 +308,7 @@ impl Apply {
 
     /// The person's staff row (created when new). The checks made sure that an existing
     /// resource number belongs to this person.
-    async fn staff(&mut self, conn: &mut PgConnection, person: Uuid, resource: &str) -> Result<Uuid, sqlx::Error> {
+    async fn staff(&mut self, mut conn: Conn<'_>, person: Uuid, resource: &str) -> Result<Uuid, sqlx::Error> {
         if self.known.staff_by_person.contains_key(&person) {
             return Ok(person);
         }
@@ -334,7 +329,7 @@ impl Apply {
     /// `full`; otherwise only counted.
     pub(super) async fn unmatched(
         &mut self,
-        conn: &mut PgConnection,
+        mut conn: Conn<'_>,
         employments: &Employments,
         full: bool,
     ) -> Result<(), sqlx::Error> {

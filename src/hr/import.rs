@@ -19,6 +19,7 @@ use super::file::{self, LineError};
 use super::report::{plural, ImportReport};
 use crate::audit::{self, Action, Resource};
 use crate::db;
+use crate::db::Conn;
 use crate::error::AppError;
 use crate::policy::Purpose;
 
@@ -89,7 +90,7 @@ pub async fn import(
         Some(d) => d,
         None => sqlx::query_scalar("SELECT tavle_today()").fetch_one(&mut *tx).await?,
     };
-    let known = Known::load(&mut tx, tenant, &parsed.lines).await?;
+    let known = Known::load(Conn::new(&mut tx, tenant), tenant, &parsed.lines).await?;
     errors.extend(known.check(&parsed.lines, tenant_slug));
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
@@ -109,11 +110,12 @@ pub async fn import(
         },
         subjects: BTreeSet::new(),
     };
-    let mut employments = Employments::load(&mut tx, tenant, &apply.known.staff_ids(), options.full).await?;
+    let mut employments =
+        Employments::load(Conn::new(&mut tx, tenant), tenant, &apply.known.staff_ids(), options.full).await?;
     for line in &parsed.lines {
-        apply.line(&mut tx, &mut employments, line).await?;
+        apply.line(Conn::new(&mut tx, tenant), &mut employments, line).await?;
     }
-    apply.unmatched(&mut tx, &employments, options.full).await?;
+    apply.unmatched(Conn::new(&mut tx, tenant), &employments, options.full).await?;
 
     let Apply { report, subjects, .. } = apply;
     if report.changed() {

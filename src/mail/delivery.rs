@@ -24,6 +24,7 @@ use uuid::Uuid;
 use super::outbox::{self, AfterFailure, Claimed, MAX_ATTEMPTS};
 use crate::config::{Config, Secret};
 use crate::db;
+use crate::db::Conn;
 
 /// How often the worker looks for due messages (and whether a weekly summary is due).
 const POLL: StdDuration = StdDuration::from_secs(30);
@@ -139,19 +140,21 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, now: OffsetDateTime) ->
     for tenant in tenants {
         loop {
             let mut tx = db::begin(pool, tenant).await?;
-            let Some(claimed) = outbox::claim_due(&mut tx, now).await? else {
-                outbox::purge_sent(&mut tx, now - Duration::days(outbox::KEEP_SENT_DAYS)).await?;
+            let Some(claimed) = outbox::claim_due(Conn::new(&mut tx, tenant), now).await? else {
+                outbox::purge_sent(Conn::new(&mut tx, tenant), now - Duration::days(outbox::KEEP_SENT_DAYS)).await?;
                 tx.commit().await?;
                 break;
             };
             match mailer.send(&claimed).await {
                 Ok(()) => {
-                    outbox::mark_sent(&mut tx, claimed.id, now).await?;
+                    outbox::mark_sent(Conn::new(&mut tx, tenant), claimed.id, now).await?;
                     report.sent += 1;
                     tracing::info!(tenant = %tenant, message = %claimed.id, "mail sent");
                 }
                 Err((category, transient)) => {
-                    let after = outbox::mark_attempt_failed(&mut tx, &claimed, &category, transient, now).await?;
+                    let after =
+                        outbox::mark_attempt_failed(Conn::new(&mut tx, tenant), &claimed, &category, transient, now)
+                            .await?;
                     match after {
                         AfterFailure::Retry => report.retrying += 1,
                         AfterFailure::Failed => report.failed += 1,

@@ -2,7 +2,7 @@
 //! the worker's claim and its outcome, and the school office's view. Every function
 //! takes a connection whose transaction has set the tenant (row-level security).
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -55,7 +55,7 @@ pub struct NewMessage<'a> {
 
 /// Enqueue `m` for the tenant of the transaction. `None` when the same message (kind,
 /// recipient, school, key) is already there: enqueueing twice adds nothing.
-pub async fn enqueue(conn: &mut PgConnection, m: &NewMessage<'_>) -> Result<Option<Uuid>> {
+pub async fn enqueue(mut conn: Conn<'_>, m: &NewMessage<'_>) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar(
         "INSERT INTO mail_outbox (tenant_id, kind, dedupe_key, school_id, recipient_id, recipient_address, lang, \
              subject, body_text, body_html) \
@@ -71,7 +71,7 @@ pub async fn enqueue(conn: &mut PgConnection, m: &NewMessage<'_>) -> Result<Opti
     .bind(m.subject)
     .bind(m.body_text)
     .bind(m.body_html)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
@@ -88,25 +88,25 @@ pub struct Claimed {
 
 /// The oldest pending message due at `now`, locked; one another worker holds is
 /// skipped, so that several workers never send the same message at once.
-pub async fn claim_due(conn: &mut PgConnection, now: OffsetDateTime) -> Result<Option<Claimed>> {
+pub async fn claim_due(mut conn: Conn<'_>, now: OffsetDateTime) -> Result<Option<Claimed>> {
     Ok(sqlx::query_as(
         "SELECT id, recipient_address, subject, body_text, body_html, attempts FROM mail_outbox \
          WHERE status = 'pending' AND next_attempt_at <= $1 \
          ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
     )
     .bind(now)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
-pub async fn mark_sent(conn: &mut PgConnection, id: Uuid, now: OffsetDateTime) -> Result<()> {
+pub async fn mark_sent(mut conn: Conn<'_>, id: Uuid, now: OffsetDateTime) -> Result<()> {
     sqlx::query(
         "UPDATE mail_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL \
          WHERE id = $1",
     )
     .bind(id)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -126,7 +126,7 @@ pub enum AfterFailure {
 /// Record a failed attempt with its error category: retried after [`backoff`] if the
 /// error is transient and attempts remain, otherwise failed.
 pub async fn mark_attempt_failed(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     claimed: &Claimed,
     category: &str,
     transient: bool,
@@ -146,16 +146,16 @@ pub async fn mark_attempt_failed(
     .bind(attempts)
     .bind(category)
     .bind(now + backoff(attempts))
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(outcome)
 }
 
 /// Delete messages sent before `before`.
-pub async fn purge_sent(conn: &mut PgConnection, before: OffsetDateTime) -> Result<u64> {
+pub async fn purge_sent(mut conn: Conn<'_>, before: OffsetDateTime) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM mail_outbox WHERE status = 'sent' AND sent_at < $1")
         .bind(before)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?
         .rows_affected())
 }
@@ -169,7 +169,7 @@ pub struct StatusCounts {
     pub failed: i64,
 }
 
-pub async fn status_counts(conn: &mut PgConnection, school: Uuid) -> Result<StatusCounts> {
+pub async fn status_counts(mut conn: Conn<'_>, school: Uuid) -> Result<StatusCounts> {
     let (pending, retrying, sent, failed): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE status = 'pending' AND attempts = 0), \
                 count(*) FILTER (WHERE status = 'pending' AND attempts > 0), \
@@ -178,7 +178,7 @@ pub async fn status_counts(conn: &mut PgConnection, school: Uuid) -> Result<Stat
          FROM mail_outbox WHERE school_id = $1",
     )
     .bind(school)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(StatusCounts { pending, retrying, sent, failed })
 }
@@ -201,7 +201,7 @@ pub struct ProblemRow {
 }
 
 /// Failed messages and those waiting to be retried, newest first.
-pub async fn problems(conn: &mut PgConnection, school: Uuid, limit: i64) -> Result<Vec<ProblemRow>> {
+pub async fn problems(mut conn: Conn<'_>, school: Uuid, limit: i64) -> Result<Vec<ProblemRow>> {
     Ok(sqlx::query_as(
         "SELECT m.id, m.kind, m.dedupe_key, m.recipient_id, p.given_name, p.family_name, m.recipient_address, \
                 m.status, m.attempts, m.last_error, \
@@ -212,7 +212,7 @@ pub async fn problems(conn: &mut PgConnection, school: Uuid, limit: i64) -> Resu
     )
     .bind(school)
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -227,7 +227,7 @@ pub enum Requeue {
     Missing,
 }
 
-pub async fn requeue(conn: &mut PgConnection, school: Uuid, id: Uuid) -> Result<Requeue> {
+pub async fn requeue(mut conn: Conn<'_>, school: Uuid, id: Uuid) -> Result<Requeue> {
     let row: Option<(String, Uuid)> =
         sqlx::query_as("SELECT status, recipient_id FROM mail_outbox WHERE id = $1 AND school_id = $2 FOR UPDATE")
             .bind(id)
@@ -240,7 +240,7 @@ pub async fn requeue(conn: &mut PgConnection, school: Uuid, id: Uuid) -> Result<
     }
     sqlx::query("UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = now() WHERE id = $1")
         .bind(id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
     Ok(Requeue::Requeued { recipient })
 }

@@ -23,14 +23,14 @@
 
 use anyhow::{anyhow, Context};
 use askama::Template;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use time::{Date, PrimitiveDateTime, Time, Weekday};
 use url::Url;
 use uuid::Uuid;
 
 use super::outbox::{self, Kind, NewMessage};
 use crate::audit::{self, Action, Resource};
-use crate::db;
+use crate::db::{self, Conn};
 use crate::policy::Purpose;
 use crate::web::i18n::{self, Lang};
 
@@ -128,7 +128,7 @@ pub struct Candidate {
 /// Guardians to tell about `week`, with the counts, in the transaction's tenant.
 /// Parental responsibility, the child's age and the guardian's address are taken as
 /// on the week's Friday (the day the summary is due); enrolment anywhere in the week.
-pub async fn candidates(conn: &mut PgConnection, week: IsoWeek) -> crate::error::Result<Vec<Candidate>> {
+pub async fn candidates(mut conn: Conn<'_>, week: IsoWeek) -> crate::error::Result<Vec<Candidate>> {
     Ok(sqlx::query_as(
         "WITH kids AS ( \
            SELECT DISTINCT g.guardian_id, g.pupil_id, e.school_id \
@@ -170,7 +170,7 @@ pub async fn candidates(conn: &mut PgConnection, week: IsoWeek) -> crate::error:
     .bind(week.monday())
     .bind(week.sunday())
     .bind(week.day(DUE_WEEKDAY))
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -262,7 +262,7 @@ pub async fn enqueue_week(pool: &PgPool, public_url: &Url, week: IsoWeek) -> any
     let mut report = EnqueueReport::default();
     for tenant in tenants {
         let mut tx = db::begin(pool, tenant).await?;
-        for c in candidates(&mut tx, week).await? {
+        for c in candidates(Conn::new(&mut tx, tenant), week).await? {
             report.candidates += 1;
             let summary = WeeklySummary {
                 lang: Lang::from_code(&c.lang).unwrap_or_default(),
@@ -284,7 +284,7 @@ pub async fn enqueue_week(pool: &PgPool, public_url: &Url, week: IsoWeek) -> any
                 body_text: &text,
                 body_html: Some(&html),
             };
-            let Some(id) = outbox::enqueue(&mut tx, &message).await? else { continue };
+            let Some(id) = outbox::enqueue(Conn::new(&mut tx, tenant), &message).await? else { continue };
             report.enqueued += 1;
             let (action, resource) = (Action::Create, Resource::MailWeeklySummary);
             audit::record_by_system(&mut tx, tenant, action, resource, Some(id), &c.children, Purpose::GuardianAccess)

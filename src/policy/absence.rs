@@ -1,7 +1,7 @@
 //! Absence: the register (per lesson and per day), the guardians' reports, the review
 //! and totals, and the school office's statistics and settings.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use uuid::Uuid;
 
 use super::actor::*;
@@ -76,17 +76,13 @@ impl AbsenceRegisterAccess {
 
 /// May the actor take the register of `group` (a class or teaching group with
 /// lessons)? Only at the group's own school. Not found otherwise.
-pub async fn absence_register_access(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    group: Uuid,
-) -> Result<AbsenceRegisterAccess> {
+pub async fn absence_register_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) -> Result<AbsenceRegisterAccess> {
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
     let school: Option<Uuid> = sqlx::query_scalar("SELECT school_id FROM groups WHERE id = $1 AND kind <> 'sfo'")
         .bind(group)
-        .fetch_optional(conn)
+        .fetch_optional(&mut *conn)
         .await?;
     let school = school.ok_or(AppError::NotFound)?;
     let role = actor.at_school(school, &ABSENCE_REGISTRARS).ok_or(AppError::NotFound)?;
@@ -145,7 +141,7 @@ pub struct AbsenceReviewAccess {
 /// review "their" pupils' absence), and the office of a school where the pupil is
 /// enrolled now (principal, clerk, department head decide and document too). Not
 /// found otherwise: other teachers register absence but do not review it.
-pub async fn absence_review_access(conn: &mut PgConnection, actor: &Actor, pupil: Uuid) -> Result<AbsenceReviewAccess> {
+pub async fn absence_review_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<AbsenceReviewAccess> {
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
@@ -198,7 +194,7 @@ pub struct AbsenceClassAccess {
 
 /// May the actor see the absence overview of `group` (a base group)? Its contact
 /// teacher, teaching at its school, and the office of its school. Not found otherwise.
-pub async fn absence_class_access(conn: &mut PgConnection, actor: &Actor, group: Uuid) -> Result<AbsenceClassAccess> {
+pub async fn absence_class_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) -> Result<AbsenceClassAccess> {
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
@@ -209,7 +205,7 @@ pub async fn absence_class_access(conn: &mut PgConnection, actor: &Actor, group:
     )
     .bind(group)
     .bind(actor.person_id)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
     let (school, contact) = row.ok_or(AppError::NotFound)?;
     if let Some(role) = actor.at_school(school, &SCHOOL_ADMINISTRATORS) {
@@ -224,7 +220,7 @@ pub async fn absence_class_access(conn: &mut PgConnection, actor: &Actor, group:
 /// The base groups of the current school years whose overview the actor may open:
 /// those they are contact teacher of (at a school where they teach), and every class
 /// of a school where they work in the office. Empty for everyone else.
-pub async fn absence_classes(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<Uuid>> {
+pub async fn absence_classes(mut conn: Conn<'_>, actor: &Actor) -> Result<Vec<Uuid>> {
     if !actor.is_staff() {
         return Ok(Vec::new());
     }
@@ -241,7 +237,7 @@ pub async fn absence_classes(conn: &mut PgConnection, actor: &Actor) -> Result<V
     .bind(actor.person_id)
     .bind(at(&SCHOOL_ADMINISTRATORS))
     .bind(at(&[Role::Teacher]))
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -284,7 +280,7 @@ impl Actor {
 /// for a lesson's register ([`absence_register_access`]): teachers and the office of
 /// the class's own school. Not found otherwise, also for a group that is not a class.
 pub async fn absence_day_register_access(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     actor: &Actor,
     class: Uuid,
 ) -> Result<AbsenceRegisterAccess> {
@@ -298,7 +294,7 @@ pub async fn absence_day_register_access(
     if !is_class {
         return Err(AppError::NotFound);
     }
-    absence_register_access(conn, actor, class).await
+    absence_register_access(conn.re(), actor, class).await
 }
 
 /// Who reads a school's absence statistics: its office (principal, department head,
@@ -362,9 +358,9 @@ impl Actor {
 /// The schools whose absence statistics the actor may open: every school for the
 /// municipality-wide readers, the schools of their employment for the school office.
 /// Not found when none.
-pub async fn absence_statistics_school_list(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<Uuid>> {
+pub async fn absence_statistics_school_list(mut conn: Conn<'_>, actor: &Actor) -> Result<Vec<Uuid>> {
     if actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS).is_some() {
-        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(conn).await?);
+        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(&mut *conn).await?);
     }
     let schools = actor.absence_statistics_schools();
     if schools.is_empty() {

@@ -1,6 +1,6 @@
 //! Identity and access administration: the role mapping.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 
 use super::actor::*;
 use crate::domain::role::Role;
@@ -35,7 +35,7 @@ impl Actor {
 /// An administrator may not take away their own access to the mapping: nobody could
 /// then put it back through Tavle. Mirrors how `auth::session` derives grants.
 pub async fn keeps_own_admin_access(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     actor: &Actor,
     kind: WorkplaceKind,
     code: &str,
@@ -57,7 +57,7 @@ pub async fn keeps_own_admin_access(
     .bind(Role::SystemAdmin.code())
     .bind(kind.code())
     .bind(code)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?)
 }
 

@@ -1,6 +1,6 @@
 //! Leave applications (permisjon): who applies, who sees, who decides.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use uuid::Uuid;
 
 use super::actor::*;
@@ -143,11 +143,7 @@ struct LeaveFacts {
 /// the child's current base group) sees the child's applications and decides the
 /// short ones (up to the school's limit of school days); the school office clerk
 /// sees them but does not decide. Not found otherwise.
-pub async fn leave_application_access(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<LeaveApplicationAccess> {
+pub async fn leave_application_access(mut conn: Conn<'_>, actor: &Actor, id: Uuid) -> Result<LeaveApplicationAccess> {
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
@@ -166,7 +162,7 @@ pub async fn leave_application_access(
     )
     .bind(id)
     .bind(actor.person_id)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
     let facts = facts.ok_or(AppError::NotFound)?;
     let level =

@@ -1,6 +1,6 @@
 //! Mail to guardians: a school's outbox.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use uuid::Uuid;
 
 use super::actor::*;
@@ -36,9 +36,9 @@ pub fn mail_outbox_access(actor: &Actor, school: Uuid) -> Result<MailOutboxAcces
 }
 
 /// The schools whose outbox the actor may open, in no particular order.
-pub async fn mail_outbox_schools(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<Uuid>> {
+pub async fn mail_outbox_schools(mut conn: Conn<'_>, actor: &Actor) -> Result<Vec<Uuid>> {
     if actor.tenant_wide(&[Role::SystemAdmin]).is_some() {
-        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(conn).await?);
+        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(&mut *conn).await?);
     }
     let mut schools: Vec<Uuid> = actor
         .grants

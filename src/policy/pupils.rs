@@ -1,7 +1,7 @@
 //! Pupil lists and the pupil card: who sees which pupils of a school, and which parts of
 //! a pupil's record.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use uuid::Uuid;
 
 use super::actor::*;
@@ -26,9 +26,9 @@ pub struct PupilListScope {
 }
 
 /// The schools whose pupil list the actor may open, in no particular order.
-pub async fn pupil_list_schools(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<Uuid>> {
+pub async fn pupil_list_schools(mut conn: Conn<'_>, actor: &Actor) -> Result<Vec<Uuid>> {
     if actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS).is_some() {
-        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(conn).await?);
+        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(&mut *conn).await?);
     }
     let mut schools: Vec<Uuid> = actor
         .grants
@@ -140,7 +140,7 @@ struct PupilFacts {
 }
 
 /// May the actor open `pupil`'s card, and which parts? Not found otherwise.
-pub async fn pupil_card_access(conn: &mut PgConnection, actor: &Actor, pupil: Uuid) -> Result<PupilCardAccess> {
+pub async fn pupil_card_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<PupilCardAccess> {
     match actor.audience {
         Audience::Guardian => {
             if actor.whereabouts_protected(pupil) {

@@ -1,6 +1,6 @@
 //! SFO attendance: who records and reads arrivals, departures and collectors.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use uuid::Uuid;
 
 use super::actor::*;
@@ -73,13 +73,13 @@ impl SfoAttendanceAccess {
 /// May the actor see the day list of `group`, an SFO group? Staff with a recording
 /// role at the group's own school record; the municipality-wide readers read. Not
 /// found otherwise, also when the group is not an SFO group.
-pub async fn sfo_attendance_access(conn: &mut PgConnection, actor: &Actor, group: Uuid) -> Result<SfoAttendanceAccess> {
+pub async fn sfo_attendance_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) -> Result<SfoAttendanceAccess> {
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
     let school: Option<Uuid> = sqlx::query_scalar("SELECT school_id FROM groups WHERE id = $1 AND kind = 'sfo'")
         .bind(group)
-        .fetch_optional(conn)
+        .fetch_optional(&mut *conn)
         .await?;
     let school = school.ok_or(AppError::NotFound)?;
     if let Some(role) = actor.at_school(school, &SFO_RECORDERS) {

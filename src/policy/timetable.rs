@@ -1,6 +1,6 @@
 //! The timetable: week views, editing a group's lessons, a school's import.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use uuid::Uuid;
 
 use super::actor::*;
@@ -27,12 +27,8 @@ pub struct PupilTimetableAccess {
 /// May the actor see `pupil`'s week? Whoever may open the pupil's card (which already
 /// lists the pupil's groups) may, except the billing officer, whose duty (SFO payment)
 /// needs no timetable. Not found otherwise.
-pub async fn pupil_timetable_access(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    pupil: Uuid,
-) -> Result<PupilTimetableAccess> {
-    let card = pupil_card_access(conn, actor, pupil).await?;
+pub async fn pupil_timetable_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<PupilTimetableAccess> {
+    let card = pupil_card_access(conn.re(), actor, pupil).await?;
     if !card_shows_timetable(&card) {
         return Err(AppError::NotFound);
     }
@@ -71,22 +67,18 @@ pub fn school_timetable_access(actor: &Actor, school: Uuid) -> Result<SchoolTime
 }
 
 /// The schools whose timetable the actor may open: the same as the pupil lists.
-pub async fn timetable_schools(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<Uuid>> {
-    pupil_list_schools(conn, actor).await
+pub async fn timetable_schools(mut conn: Conn<'_>, actor: &Actor) -> Result<Vec<Uuid>> {
+    pupil_list_schools(conn.re(), actor).await
 }
 
 /// May the actor see the week of `group`? As for its school. Not found otherwise
 /// (also when the group does not exist).
-pub async fn group_timetable_access(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    group: Uuid,
-) -> Result<SchoolTimetableAccess> {
+pub async fn group_timetable_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) -> Result<SchoolTimetableAccess> {
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
     let school: Option<Uuid> =
-        sqlx::query_scalar("SELECT school_id FROM groups WHERE id = $1").bind(group).fetch_optional(conn).await?;
+        sqlx::query_scalar("SELECT school_id FROM groups WHERE id = $1").bind(group).fetch_optional(&mut *conn).await?;
     school_timetable_access(actor, school.ok_or(AppError::NotFound)?)
 }
 

@@ -2,7 +2,7 @@
 //! rows and columns the caller may see was decided by `policy` beforehand and is
 //! passed in as a scope or access value.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::Date;
 use uuid::Uuid;
 
@@ -55,32 +55,32 @@ pub struct ListFilter {
     pub page: i64,
 }
 
-pub async fn schools(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<SchoolRow>> {
+pub async fn schools(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<SchoolRow>> {
     Ok(sqlx::query_as(
         "SELECT id, name, first_grade, last_grade FROM schools WHERE id = ANY($1) \
          ORDER BY name COLLATE \"nb-NO-x-icu\"",
     )
     .bind(ids)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
 /// Base groups (classes) of the school in the current school year.
-pub async fn classes(conn: &mut PgConnection, school: Uuid) -> Result<Vec<ClassRow>> {
+pub async fn classes(mut conn: Conn<'_>, school: Uuid) -> Result<Vec<ClassRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name FROM groups g JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
          WHERE g.school_id = $1 AND g.kind = 'base' AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
          ORDER BY g.grade_level, g.name COLLATE \"nb-NO-x-icu\"",
     )
     .bind(school)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
 /// How many of the school's current pupils the register has no birth date for (a
 /// newly arrived pupil with a DUF number, until the population register gives one):
 /// their guardians have no access until it is recorded, as a child's age cannot be known.
-pub async fn without_birth_date(conn: &mut PgConnection, school: Uuid) -> Result<i64> {
+pub async fn without_birth_date(mut conn: Conn<'_>, school: Uuid) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT count(DISTINCT e.pupil_id) FROM enrolments e \
          JOIN persons p ON p.tenant_id = e.tenant_id AND p.id = e.pupil_id \
@@ -88,7 +88,7 @@ pub async fn without_birth_date(conn: &mut PgConnection, school: Uuid) -> Result
            AND (e.to_date IS NULL OR e.to_date > tavle_today())",
     )
     .bind(school)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
@@ -106,7 +106,7 @@ fn like_pattern(term: &str) -> String {
 }
 
 /// One page of the school's current pupils and the total count.
-pub async fn list(conn: &mut PgConnection, scope: &PupilListScope, f: &ListFilter) -> Result<(Vec<PupilRow>, i64)> {
+pub async fn list(mut conn: Conn<'_>, scope: &PupilListScope, f: &ListFilter) -> Result<(Vec<PupilRow>, i64)> {
     let pattern = f.name.as_deref().map(like_pattern);
     let rows: Vec<(Uuid, String, String, i16, Option<String>, i64)> = sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name, e.grade_level, bg.name, count(*) OVER () \
@@ -141,7 +141,7 @@ pub async fn list(conn: &mut PgConnection, scope: &PupilListScope, f: &ListFilte
     .bind(PAGE_SIZE)
     .bind(f.page.max(0) * PAGE_SIZE)
     .bind(f.no_birth_date)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
     let total = rows.first().map_or(0, |r| r.5);
     let rows = rows
@@ -160,7 +160,7 @@ pub async fn list(conn: &mut PgConnection, scope: &PupilListScope, f: &ListFilte
 /// A guardian's children (`ids`), for the start page and the choosers, with the school
 /// and grade of those in `placed` only (`Actor::placed_children`: the others' whereabouts
 /// are protected from this guardian, so their school is not even read).
-pub async fn children(conn: &mut PgConnection, ids: &[Uuid], placed: &[Uuid]) -> Result<Vec<ChildRow>> {
+pub async fn children(mut conn: Conn<'_>, ids: &[Uuid], placed: &[Uuid]) -> Result<Vec<ChildRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name, s.name AS school_name, e.grade_level \
          FROM persons p \
@@ -171,7 +171,7 @@ pub async fn children(conn: &mut PgConnection, ids: &[Uuid], placed: &[Uuid]) ->
     )
     .bind(ids)
     .bind(placed)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -242,7 +242,7 @@ pub struct PupilCard {
 /// The parts of a pupil's record that `access` allows, and nothing else: columns
 /// the viewer may not see are not even selected, and a protected address is never
 /// read out of the database.
-pub async fn card(conn: &mut PgConnection, access: &PupilCardAccess, reveal: bool) -> Result<Option<PupilCard>> {
+pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) -> Result<Option<PupilCard>> {
     type Base = (String, String, Option<Date>, String, String, Option<String>, Option<String>, Option<String>);
     let base: Option<Base> = sqlx::query_as(
         "SELECT given_name, family_name, birth_date, national_id, address_protection, \

@@ -1,7 +1,7 @@
 //! Queries about SFO attendance. Each takes the request's tenant-bound connection;
 //! whether the actor may ask was decided by `policy` beforehand.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::{Date, Time};
 use uuid::Uuid;
 
@@ -10,12 +10,12 @@ use crate::error::Result;
 
 /// Today's date and the time of day in Norway, to the minute (the database's clock,
 /// so every check agrees with the SQL).
-pub async fn now(conn: &mut PgConnection) -> Result<(Date, Time)> {
+pub async fn now(mut conn: Conn<'_>) -> Result<(Date, Time)> {
     Ok(sqlx::query_as(
         "SELECT tavle_today(), \
                 date_trunc('minute', tavle_local_now())::time",
     )
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
@@ -47,18 +47,18 @@ const GROUP_SELECT: &str = "SELECT g.id, g.name, g.school_id, s.name AS school_n
 
 /// The SFO groups of the current school year at `schools` (every school when `None`),
 /// with `date`'s counts.
-pub async fn groups(conn: &mut PgConnection, schools: Option<&[Uuid]>, date: Date) -> Result<Vec<SfoGroupRow>> {
+pub async fn groups(mut conn: Conn<'_>, schools: Option<&[Uuid]>, date: Date) -> Result<Vec<SfoGroupRow>> {
     let sql = format!(
         "{GROUP_SELECT} AND y.starts <= $1 AND y.ends >= $1 AND ($2::uuid[] IS NULL OR g.school_id = ANY($2)) \
          ORDER BY s.name, g.grade_level NULLS LAST, g.name"
     );
-    Ok(sqlx::query_as(&sql).bind(date).bind(schools).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(date).bind(schools).fetch_all(&mut *conn).await?)
 }
 
 /// One SFO group, with `date`'s counts.
-pub async fn group(conn: &mut PgConnection, group: Uuid, date: Date) -> Result<Option<SfoGroupRow>> {
+pub async fn group(mut conn: Conn<'_>, group: Uuid, date: Date) -> Result<Option<SfoGroupRow>> {
     let sql = format!("{GROUP_SELECT} AND g.id = $2");
-    Ok(sqlx::query_as(&sql).bind(date).bind(group).fetch_optional(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(date).bind(group).fetch_optional(&mut *conn).await?)
 }
 
 /// A child on the day list: the name and grade SFO staff need, and the day's record.
@@ -86,7 +86,7 @@ impl ChildRow {
 }
 
 /// The members of `group` on `date` (one child when `only` is given), by name.
-pub async fn children(conn: &mut PgConnection, group: Uuid, date: Date, only: Option<Uuid>) -> Result<Vec<ChildRow>> {
+pub async fn children(mut conn: Conn<'_>, group: Uuid, date: Date, only: Option<Uuid>) -> Result<Vec<ChildRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name, \
                 (SELECT e.grade_level FROM enrolments e WHERE e.tenant_id = m.tenant_id AND e.pupil_id = m.pupil_id \
@@ -103,7 +103,7 @@ pub async fn children(conn: &mut PgConnection, group: Uuid, date: Date, only: Op
     .bind(group)
     .bind(date)
     .bind(only)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -132,7 +132,7 @@ impl CollectorRow {
 }
 
 /// Everyone who may collect each of `pupils` on `date`, guardians first, by name.
-pub async fn collectors(conn: &mut PgConnection, pupils: &[Uuid], date: Date) -> Result<Vec<CollectorRow>> {
+pub async fn collectors(mut conn: Conn<'_>, pupils: &[Uuid], date: Date) -> Result<Vec<CollectorRow>> {
     Ok(sqlx::query_as(
         "SELECT g.pupil_id, 'guardian' AS kind, p.id, p.given_name, p.family_name, NULL::text AS relation, 0 AS o \
          FROM guardianships g JOIN persons p ON p.tenant_id = g.tenant_id AND p.id = g.guardian_id \
@@ -145,13 +145,13 @@ pub async fn collectors(conn: &mut PgConnection, pupils: &[Uuid], date: Date) ->
     )
     .bind(pupils)
     .bind(date)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
 /// Record an arrival unless the child already has a record that day. Whether a row
 /// was made (a repeated "arrived" changes nothing).
-pub async fn arrive(conn: &mut PgConnection, pupil: Uuid, date: Date, group: Uuid, at: Time, by: Uuid) -> Result<bool> {
+pub async fn arrive(mut conn: Conn<'_>, pupil: Uuid, date: Date, group: Uuid, at: Time, by: Uuid) -> Result<bool> {
     let made = sqlx::query(
         "INSERT INTO sfo_attendance (tenant_id, pupil_id, date, group_id, arrived_at, recorded_by) \
          VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5) \
@@ -162,7 +162,7 @@ pub async fn arrive(conn: &mut PgConnection, pupil: Uuid, date: Date, group: Uui
     .bind(group)
     .bind(at)
     .bind(by)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(made.rows_affected() == 1)
 }
@@ -178,7 +178,7 @@ fn columns(collector: Option<Collector>) -> (Option<Uuid>, Option<Uuid>, Option<
 
 /// Record a departure unless one is recorded already. Whether the row changed.
 pub async fn leave(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     pupil: Uuid,
     date: Date,
     at: Time,
@@ -198,7 +198,7 @@ pub async fn leave(
     .bind(contact)
     .bind(code)
     .bind(by)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(changed.rows_affected() == 1)
 }
@@ -210,7 +210,7 @@ pub struct Correction {
 }
 
 pub async fn correct(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     pupil: Uuid,
     date: Date,
     group: Uuid,
@@ -240,17 +240,17 @@ pub async fn correct(
     .bind(contact)
     .bind(code)
     .bind(by)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(changed.rows_affected() == 1)
 }
 
 /// Remove a day's record. Whether there was one.
-pub async fn clear(conn: &mut PgConnection, pupil: Uuid, date: Date) -> Result<bool> {
+pub async fn clear(mut conn: Conn<'_>, pupil: Uuid, date: Date) -> Result<bool> {
     let gone = sqlx::query("DELETE FROM sfo_attendance WHERE pupil_id = $1 AND date = $2")
         .bind(pupil)
         .bind(date)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
     Ok(gone.rows_affected() == 1)
 }
@@ -269,11 +269,7 @@ pub struct GuardianChildRow {
     pub collected_by_code: Option<String>,
 }
 
-pub async fn guardian_children(
-    conn: &mut PgConnection,
-    children: &[Uuid],
-    date: Date,
-) -> Result<Vec<GuardianChildRow>> {
+pub async fn guardian_children(mut conn: Conn<'_>, children: &[Uuid], date: Date) -> Result<Vec<GuardianChildRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name, \
                 (SELECT g.name FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
@@ -291,6 +287,6 @@ pub async fn guardian_children(
     )
     .bind(children)
     .bind(date)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }

@@ -7,13 +7,13 @@
 //! `lesson`); the municipality's timetable writers are serialised so that two clashing
 //! lessons cannot both pass the check.
 
+use crate::db::Conn;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use sqlx::PgConnection;
 use time::Duration;
 use uuid::Uuid;
 
@@ -251,17 +251,17 @@ impl LessonsPage {
 }
 
 async fn page(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     ui: Ui,
     group: GroupInfo,
     form: LessonForm,
     errors: FieldErrors,
     status_key: Option<&'static str>,
 ) -> Result<LessonsPage> {
-    let rows = queries::group_lessons(conn, group.id).await?;
-    let subjects = queries::subjects(conn).await?;
+    let rows = queries::group_lessons(conn.re(), group.id).await?;
+    let subjects = queries::subjects(conn.re()).await?;
     let current_teacher = Uuid::parse_str(form.teacher.trim()).ok();
-    let teachers = queries::school_teachers(conn, group.school_id, current_teacher).await?;
+    let teachers = queries::school_teachers(conn.re(), group.school_id, current_teacher).await?;
     Ok(LessonsPage { ui, group, rows, form, errors, status_key, subjects, teachers })
 }
 
@@ -346,7 +346,7 @@ async fn save(mut work: Work, ui: Ui, Path(group_id): Path<String>, Form(form): 
             ))
             .bind(id)
             .bind(group.id)
-            .fetch_optional(work.conn())
+            .fetch_optional(&mut *work.conn())
             .await?;
             // Removed meanwhile (another clerk, another tab).
             Some(row.ok_or(AppError::Conflict)?)
@@ -395,7 +395,7 @@ async fn save(mut work: Work, ui: Ui, Path(group_id): Path<String>, Form(form): 
         .bind(planned.ends)
         .bind(planned.valid_from)
         .bind(planned.valid_to)
-        .execute(work.conn())
+        .execute(&mut *work.conn())
         .await?;
         Action::Update
     } else {
@@ -409,7 +409,7 @@ async fn save(mut work: Work, ui: Ui, Path(group_id): Path<String>, Form(form): 
     Ok(done(group.id, if action == Action::Create { "created" } else { "updated" }))
 }
 
-pub(crate) async fn insert(conn: &mut PgConnection, tenant: Uuid, l: &LessonRow) -> Result<(), sqlx::Error> {
+pub(crate) async fn insert(mut conn: Conn<'_>, tenant: Uuid, l: &LessonRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO lessons (tenant_id, id, group_id, subject_id, teacher_id, room, weekday, starts, ends, \
          valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -425,7 +425,7 @@ pub(crate) async fn insert(conn: &mut PgConnection, tenant: Uuid, l: &LessonRow)
     .bind(l.ends)
     .bind(l.valid_from)
     .bind(l.valid_to)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -445,7 +445,7 @@ async fn remove(mut work: Work, Path(group_id): Path<String>, Form(form): Form<R
     let in_group: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM lessons WHERE id = $1 AND group_id = $2)")
         .bind(lesson)
         .bind(group.id)
-        .fetch_one(work.conn())
+        .fetch_one(&mut *work.conn())
         .await?;
     let removed =
         if in_group { queries::remove_lessons(work.conn(), &[lesson]).await?.0.into_iter().next() } else { None };

@@ -71,15 +71,15 @@ pub struct WeekPage {
 }
 
 /// Build a week page for `target`.
-async fn week_for(conn: &mut sqlx::PgConnection, ui: &Ui, target: Target, base: &str, q: &WeekQuery) -> Result<Week> {
-    let today = queries::today(conn).await?;
+async fn week_for(mut conn: crate::db::Conn<'_>, ui: &Ui, target: Target, base: &str, q: &WeekQuery) -> Result<Week> {
+    let today = queries::today(conn.re()).await?;
     let monday = week::monday_of(q.week.as_deref(), today);
-    let lessons = queries::week_lessons(conn, target, monday).await?;
-    let mut schools = queries::home_schools(conn, target, monday).await?;
+    let lessons = queries::week_lessons(conn.re(), target, monday).await?;
+    let mut schools = queries::home_schools(conn.re(), target, monday).await?;
     schools.extend(lessons.iter().map(|l| l.school_id));
     schools.sort();
     schools.dedup();
-    let days = queries::school_days(conn, &schools, monday).await?;
+    let days = queries::school_days(conn.re(), &schools, monday).await?;
     Ok(week::build(ui.lang, base, monday, today, lessons, &days))
 }
 

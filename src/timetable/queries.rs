@@ -1,7 +1,7 @@
 //! Queries of the timetable. Each takes the request's tenant-bound connection; who
 //! may see what was decided by `policy` beforehand.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::{Date, Time};
 use uuid::Uuid;
 
@@ -46,7 +46,7 @@ pub struct LessonOnDay {
 
 /// The target's lessons in the seven days from `monday`, before days off are taken
 /// out (see [`school_days`]). A pupil's lessons follow their group memberships day by day.
-pub async fn week_lessons(conn: &mut PgConnection, target: Target, monday: Date) -> Result<Vec<LessonOnDay>> {
+pub async fn week_lessons(mut conn: Conn<'_>, target: Target, monday: Date) -> Result<Vec<LessonOnDay>> {
     let (kind, id) = target.parts();
     Ok(sqlx::query_as(
         "SELECT d.day, l.id, l.starts, l.ends, l.room, g.id AS group_id, g.name AS group_name, g.school_id, \
@@ -68,7 +68,7 @@ pub async fn week_lessons(conn: &mut PgConnection, target: Target, monday: Date)
     .bind(monday)
     .bind(kind)
     .bind(id)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -88,7 +88,7 @@ impl SchoolDay {
     }
 }
 
-pub async fn school_days(conn: &mut PgConnection, schools: &[Uuid], monday: Date) -> Result<Vec<SchoolDay>> {
+pub async fn school_days(mut conn: Conn<'_>, schools: &[Uuid], monday: Date) -> Result<Vec<SchoolDay>> {
     Ok(sqlx::query_as(
         "SELECT d.day, s.id AS school_id, \
                 EXISTS (SELECT 1 FROM terms t WHERE d.day BETWEEN t.starts AND t.ends) AS in_term, \
@@ -100,12 +100,12 @@ pub async fn school_days(conn: &mut PgConnection, schools: &[Uuid], monday: Date
     )
     .bind(monday)
     .bind(schools)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
 /// The schools a pupil is enrolled at, or a staff member employed at, during the week.
-pub async fn home_schools(conn: &mut PgConnection, target: Target, monday: Date) -> Result<Vec<Uuid>> {
+pub async fn home_schools(mut conn: Conn<'_>, target: Target, monday: Date) -> Result<Vec<Uuid>> {
     let (kind, id) = target.parts();
     Ok(sqlx::query_scalar(
         "SELECT school_id FROM enrolments WHERE $1 = 'pupil' AND pupil_id = $2 \
@@ -119,18 +119,18 @@ pub async fn home_schools(conn: &mut PgConnection, target: Target, monday: Date)
     .bind(kind)
     .bind(id)
     .bind(monday)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
-pub async fn today(conn: &mut PgConnection) -> Result<Date> {
-    Ok(sqlx::query_scalar("SELECT tavle_today()").fetch_one(conn).await?)
+pub async fn today(mut conn: Conn<'_>) -> Result<Date> {
+    Ok(sqlx::query_scalar("SELECT tavle_today()").fetch_one(&mut *conn).await?)
 }
 
-pub async fn person_name(conn: &mut PgConnection, id: Uuid) -> Result<Option<(String, String)>> {
+pub async fn person_name(mut conn: Conn<'_>, id: Uuid) -> Result<Option<(String, String)>> {
     Ok(sqlx::query_as("SELECT given_name, family_name FROM persons WHERE id = $1")
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(&mut *conn)
         .await?)
 }
 
@@ -148,7 +148,7 @@ pub struct GroupInfo {
     pub year_ends: Date,
 }
 
-pub async fn group(conn: &mut PgConnection, id: Uuid) -> Result<Option<GroupInfo>> {
+pub async fn group(mut conn: Conn<'_>, id: Uuid) -> Result<Option<GroupInfo>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, g.kind, g.subject_id, g.school_id, s.name AS school_name, \
                 y.name AS year_name, y.starts AS year_starts, y.ends AS year_ends \
@@ -156,7 +156,7 @@ pub async fn group(conn: &mut PgConnection, id: Uuid) -> Result<Option<GroupInfo
          JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id WHERE g.id = $1",
     )
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
@@ -166,10 +166,10 @@ pub struct SchoolRow {
     pub name: String,
 }
 
-pub async fn schools(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<SchoolRow>> {
+pub async fn schools(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<SchoolRow>> {
     Ok(sqlx::query_as("SELECT id, name FROM schools WHERE id = ANY($1) ORDER BY name COLLATE \"nb-NO-x-icu\"")
         .bind(ids)
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await?)
 }
 
@@ -183,7 +183,7 @@ pub struct GroupRow {
 
 /// The school's base and teaching groups of the school year that contains `day` (the
 /// latest one before it, in the summer).
-pub async fn school_groups(conn: &mut PgConnection, school: Uuid, day: Date) -> Result<Vec<GroupRow>> {
+pub async fn school_groups(mut conn: Conn<'_>, school: Uuid, day: Date) -> Result<Vec<GroupRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, g.kind, (SELECT count(*) FROM lessons l WHERE l.group_id = g.id) AS lessons \
          FROM groups g WHERE g.school_id = $1 AND g.kind IN ('base', 'teaching') \
@@ -192,7 +192,7 @@ pub async fn school_groups(conn: &mut PgConnection, school: Uuid, day: Date) -> 
     )
     .bind(school)
     .bind(day)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -220,7 +220,7 @@ pub struct LessonListRow {
     pub teacher_name: Option<String>,
 }
 
-pub async fn group_lessons(conn: &mut PgConnection, group: Uuid) -> Result<Vec<LessonListRow>> {
+pub async fn group_lessons(mut conn: Conn<'_>, group: Uuid) -> Result<Vec<LessonListRow>> {
     Ok(sqlx::query_as(
         "SELECT l.id, l.group_id, l.subject_id, l.teacher_id, l.room, l.weekday, l.starts, l.ends, l.valid_from, \
                 l.valid_to, s.code AS subject_code, p.family_name || ', ' || p.given_name AS teacher_name \
@@ -229,7 +229,7 @@ pub async fn group_lessons(conn: &mut PgConnection, group: Uuid) -> Result<Vec<L
          WHERE l.group_id = $1 ORDER BY l.weekday, l.starts, l.valid_from, l.id",
     )
     .bind(group)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -241,8 +241,8 @@ pub struct SubjectRow {
     pub name_en: String,
 }
 
-pub async fn subjects(conn: &mut PgConnection) -> Result<Vec<SubjectRow>> {
-    Ok(sqlx::query_as("SELECT id, code, name_nb, name_en FROM subjects ORDER BY code").fetch_all(conn).await?)
+pub async fn subjects(mut conn: Conn<'_>) -> Result<Vec<SubjectRow>> {
+    Ok(sqlx::query_as("SELECT id, code, name_nb, name_en FROM subjects ORDER BY code").fetch_all(&mut *conn).await?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -254,7 +254,7 @@ pub struct TeacherRow {
 
 /// Staff employed at the school now or later (those a lesson may be given to), and
 /// `also` (the lesson's present teacher, who may have left).
-pub async fn school_teachers(conn: &mut PgConnection, school: Uuid, also: Option<Uuid>) -> Result<Vec<TeacherRow>> {
+pub async fn school_teachers(mut conn: Conn<'_>, school: Uuid, also: Option<Uuid>) -> Result<Vec<TeacherRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.family_name || ', ' || p.given_name AS name, st.resource_number \
          FROM staff st JOIN persons p ON p.tenant_id = st.tenant_id AND p.id = st.person_id \
@@ -264,13 +264,13 @@ pub async fn school_teachers(conn: &mut PgConnection, school: Uuid, also: Option
     )
     .bind(school)
     .bind(also)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
 /// Is `staff` employed at `school` on some day of [from, until)?
 pub async fn employed_at(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     staff: Uuid,
     school: Uuid,
     from: Date,
@@ -284,16 +284,16 @@ pub async fn employed_at(
     .bind(school)
     .bind(from)
     .bind(until)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
 /// Serialise the municipality's timetable writers, so that two cannot both pass the
 /// double-booking check with lessons that clash.
-pub async fn lock_timetable(conn: &mut PgConnection, tenant: Uuid) -> Result<()> {
+pub async fn lock_timetable(mut conn: Conn<'_>, tenant: Uuid) -> Result<()> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('tavle.timetable.' || $1::text, 0))")
         .bind(tenant)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -301,7 +301,7 @@ pub async fn lock_timetable(conn: &mut PgConnection, tenant: Uuid) -> Result<()>
 /// Take lessons out of the timetable. A lesson with absence registered against it is
 /// history the absence record needs: it is ended the day after its last registration
 /// instead of deleted. Returns each lesson's teacher, and how many were only ended.
-pub async fn remove_lessons(conn: &mut PgConnection, ids: &[Uuid]) -> Result<(Vec<Option<Uuid>>, usize)> {
+pub async fn remove_lessons(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<(Vec<Option<Uuid>>, usize)> {
     let rows: Vec<(Option<Uuid>, bool)> = sqlx::query_as(
         "WITH history AS ( \
              SELECT lesson_id, max(date) AS last FROM absence_registrations \
@@ -315,7 +315,7 @@ pub async fn remove_lessons(conn: &mut PgConnection, ids: &[Uuid]) -> Result<(Ve
          SELECT teacher_id, true FROM ended UNION ALL SELECT teacher_id, false FROM deleted",
     )
     .bind(ids)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
     let ended = rows.iter().filter(|(_, e)| *e).count();
     Ok((rows.into_iter().map(|(t, _)| t).collect(), ended))
@@ -332,7 +332,7 @@ pub struct Clash {
     pub ends: Time,
 }
 
-pub async fn clashes(conn: &mut PgConnection, l: &LessonRow) -> Result<Vec<Clash>> {
+pub async fn clashes(mut conn: Conn<'_>, l: &LessonRow) -> Result<Vec<Clash>> {
     Ok(sqlx::query_as(
         "SELECT l.group_id = $2 AS same_group, g.name AS group_name, s.code AS subject_code, l.starts, l.ends \
          FROM lessons l JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
@@ -350,6 +350,6 @@ pub async fn clashes(conn: &mut PgConnection, l: &LessonRow) -> Result<Vec<Clash
     .bind(l.ends)
     .bind(l.valid_from)
     .bind(l.valid_to)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }

@@ -394,7 +394,7 @@ async fn upper_secondary_percentages_from_the_database() {
     .unwrap();
 
     let mut tx = tavle::db::begin(&app.db, tenant).await.unwrap();
-    let t = pupil_totals(&mut tx, pupil, Lang::Nb).await.unwrap();
+    let t = pupil_totals(tavle::db::Conn::new(&mut tx, tenant), pupil, Lang::Nb).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(t.school_type, SchoolType::UpperSecondary);
     assert_eq!(t.subjects.len(), 1);

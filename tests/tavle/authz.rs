@@ -1319,7 +1319,7 @@ async fn a_strictly_confidential_childs_whereabouts_reach_no_guardian_who_lives_
     let tenant = app.tenant_id("fjordvik").await;
     let mut tx = tavle::db::begin(&app.db, tenant).await.unwrap();
     let week = tavle::mail::weekly::IsoWeek::of(held.date);
-    let candidates = tavle::mail::weekly::candidates(&mut tx, week).await.unwrap();
+    let candidates = tavle::mail::weekly::candidates(tavle::db::Conn::new(&mut tx, tenant), week).await.unwrap();
     tx.commit().await.unwrap();
     assert!(
         !candidates.iter().any(|c| c.guardian_id == kari && c.children.contains(&f.oskar)),

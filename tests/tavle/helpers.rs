@@ -57,12 +57,21 @@ fn cluster() -> &'static Cluster {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
                 let dir = std::env::temp_dir().join(format!("tavle-test-{}", std::process::id()));
-                let mut pg = embedded::EmbeddedPostgres::start(&dir, embedded::Durability::Ephemeral)
+                let record = statements::out_path();
+                let settings = if record.is_some() { statements::SETTINGS } else { &[] };
+                let mut pg = embedded::EmbeddedPostgres::start_with(&dir, embedded::Durability::Ephemeral, settings)
                     .await
                     .expect("start embedded PostgreSQL");
                 pg.stop_when_process_exits(true).expect("watchdog");
                 let admin = db::connect(&pg.url(embedded::SUPERUSER, "postgres"), 2).await.expect("connect");
                 db::ensure_app_login(&admin).await.expect("app login");
+                if let Some(out) = record {
+                    sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                        .execute(&admin)
+                        .await
+                        .expect("pg_stat_statements");
+                    statements::dump_at_exit(out, &pg, TEMPLATE);
+                }
                 sqlx::query(&format!("CREATE DATABASE {TEMPLATE}")).execute(&admin).await.expect("create template");
                 admin.close().await;
                 let owner = db::connect(&pg.url(embedded::SUPERUSER, TEMPLATE), 2).await.expect("connect template");
@@ -75,6 +84,100 @@ fn cluster() -> &'static Cluster {
         .join()
         .expect("cluster start-up panicked")
     })
+}
+
+/// Every statement the application's role runs in this test run, kept when
+/// TAVLE_STATEMENTS_OUT names a file (scripts/test sets it): the server counts them in
+/// `pg_stat_statements`, and when the test process exits they are written to that
+/// file with the catalogue facts the check needs (scripts/check-statements.py: every
+/// statement names its municipality, so Citus routes it to one shard; issue 16).
+mod statements {
+    use std::path::PathBuf;
+    use std::process::Command;
+    use std::sync::OnceLock;
+
+    use tavle::db::embedded::{self, EmbeddedPostgres};
+
+    /// Room for every distinct statement of every test database (the check refuses a
+    /// run in which any was evicted).
+    pub const SETTINGS: &[(&str, &str)] = &[
+        ("shared_preload_libraries", "pg_stat_statements"),
+        ("pg_stat_statements.max", "200000"),
+        ("pg_stat_statements.track", "top"),
+        ("pg_stat_statements.track_utility", "off"),
+    ];
+
+    struct Dump {
+        out: PathBuf,
+        server: String,
+        template: String,
+    }
+
+    static DUMP: OnceLock<Dump> = OnceLock::new();
+
+    pub fn out_path() -> Option<PathBuf> {
+        std::env::var_os("TAVLE_STATEMENTS_OUT").filter(|v| !v.is_empty()).map(PathBuf::from)
+    }
+
+    /// Write the statements when the process exits (the test harness runs no
+    /// destructors; `atexit` handlers still run, while the cluster is up).
+    pub fn dump_at_exit(out: PathBuf, pg: &EmbeddedPostgres, template: &str) {
+        let dump = Dump {
+            out,
+            server: pg.url(embedded::SUPERUSER, "postgres"),
+            template: pg.url(embedded::SUPERUSER, template),
+        };
+        if DUMP.set(dump).is_ok() {
+            // SAFETY: registers a plain `extern "C"` function without arguments.
+            #[expect(unsafe_code, reason = "atexit(3) has no safe wrapper in std")]
+            unsafe {
+                libc::atexit(write_dump);
+            }
+        }
+    }
+
+    /// One JSON value from psql, or nothing (and a word on stderr): the check then
+    /// finds no file and fails.
+    fn psql(url: &str, sql: &str) -> Option<String> {
+        match Command::new("psql").args(["-X", "-A", "-t", "-q", "-d", url, "-c", sql]).output() {
+            Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).trim().to_owned()),
+            Ok(out) => {
+                eprintln!("statements not written: psql: {}", String::from_utf8_lossy(&out.stderr));
+                None
+            }
+            Err(e) => {
+                eprintln!("statements not written: psql: {e}");
+                None
+            }
+        }
+    }
+
+    extern "C" fn write_dump() {
+        let Some(dump) = DUMP.get() else {
+            return;
+        };
+        let Some(server) = psql(
+            &dump.server,
+            "SELECT json_build_object('evicted', (SELECT dealloc FROM pg_stat_statements_info),                     'statements', (SELECT coalesce(json_agg(DISTINCT query), '[]') FROM pg_stat_statements                                    WHERE userid = 'tavle_app'::regrole))",
+        ) else {
+            return;
+        };
+        let Some(catalog) = psql(
+            &dump.template,
+            "SELECT json_build_object(               'tenant_tables', (SELECT json_agg(DISTINCT c.table_name) FROM information_schema.columns c                                  WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id'),                'not_immutable', (SELECT json_agg(DISTINCT p.proname) FROM pg_proc p WHERE p.provolatile <> 'i'))",
+        ) else {
+            return;
+        };
+        if let Some(dir) = dump.out.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let tmp = dump.out.with_extension("tmp");
+        let written = std::fs::write(&tmp, format!("{{\"server\": {server}, \"catalog\": {catalog}}}\n"))
+            .and_then(|()| std::fs::rename(&tmp, &dump.out));
+        if let Err(e) = written {
+            eprintln!("statements not written to {}: {e}", dump.out.display());
+        }
+    }
 }
 
 pub struct TestApp {

@@ -577,9 +577,10 @@ async fn approved_leave_shows_in_the_register() {
     assert!(described.is_some(), "the note describes Oskar's line");
 
     // The query other features use.
-    let mut tx = tavle::db::begin(&app.db, app.tenant_id("fjordvik").await).await.unwrap();
+    let tenant = app.tenant_id("fjordvik").await;
+    let mut tx = tavle::db::begin(&app.db, tenant).await.unwrap();
     let rows = tavle::absence::leave::queries::approved_leave(
-        &mut tx,
+        tavle::db::Conn::new(&mut tx, tenant),
         &[oskar],
         date - time::Duration::days(7),
         date,

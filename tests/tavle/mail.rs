@@ -389,7 +389,7 @@ async fn enqueue_test_message(app: &TestApp, school: Uuid, recipient: Uuid, addr
     let tenant = app.tenant_id("fjordvik").await;
     let mut tx = tavle::db::begin(&app.db, tenant).await.unwrap();
     let id = outbox::enqueue(
-        &mut tx,
+        tavle::db::Conn::new(&mut tx, tenant),
         &NewMessage {
             kind: Kind::WeeklyAbsenceSummary,
             dedupe_key: "2026-W47",

@@ -151,13 +151,13 @@ pub async fn show(
 /// Check an application against the rules; `None` with the errors filled in when it
 /// breaks one. Holds the child's row from the overlap check to the commit.
 async fn check(
-    tx: &mut sqlx::PgConnection,
+    mut tx: crate::db::Conn<'_>,
     pupil: Uuid,
     form: &LeaveForm,
     reasons: &[CodeRow],
     errors: &mut FieldErrors,
 ) -> Result<Option<NewApplication>> {
-    let today = absence_queries::today(tx).await?;
+    let today = absence_queries::today(tx.re()).await?;
     // Applied for in advance: from tomorrow.
     let window = Window {
         earliest: today + Duration::days(1),
@@ -165,7 +165,7 @@ async fn check(
         latest: today + Duration::days(MAX_DAYS_AHEAD),
         too_late: "leave.error.too_far_ahead",
     };
-    let (first, last) = day_range::check(tx, &form.first_day, &form.last_day, &window, errors).await?;
+    let (first, last) = day_range::check(tx.re(), &form.first_day, &form.last_day, &window, errors).await?;
     if !reasons.iter().any(|r| r.code == form.reason) {
         errors.add("reason", "absence.error.reason_required");
     }
@@ -174,17 +174,17 @@ async fn check(
     }
     let (Some(first_day), Some(last_day)) = (first, last) else { return Ok(None) };
     // The school that decides: where the child is enrolled now.
-    let Some(school_id) = queries::school_of(tx, pupil, today).await? else {
+    let Some(school_id) = queries::school_of(tx.re(), pupil, today).await? else {
         errors.add("first_day", "leave.error.no_school");
         return Ok(None);
     };
-    let days = queries::school_days(tx, school_id, first_day, last_day).await?;
+    let days = queries::school_days(tx.re(), school_id, first_day, last_day).await?;
     if days == 0 {
         errors.add("first_day", "leave.error.no_school_days");
         return Ok(None);
     }
-    absence_queries::lock_child(tx, pupil).await?;
-    if queries::overlaps(tx, pupil, first_day, last_day).await? {
+    absence_queries::lock_child(tx.re(), pupil).await?;
+    if queries::overlaps(tx.re(), pupil, first_day, last_day).await? {
         errors.add("first_day", "leave.error.overlap");
         return Ok(None);
     }

@@ -2,7 +2,7 @@
 //! connection; whether the actor may ask was decided by `policy` beforehand.
 //! [`approved_leave`] is for other parts of absence (the register, totals).
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -18,33 +18,33 @@ pub struct CodeRow {
 }
 
 /// The reasons a guardian may choose, in the list's order.
-pub async fn reasons(conn: &mut PgConnection, lang: Lang) -> Result<Vec<CodeRow>> {
+pub async fn reasons(mut conn: Conn<'_>, lang: Lang) -> Result<Vec<CodeRow>> {
     let sql = format!("SELECT code, {} AS name FROM leave_reasons ORDER BY sort_order, code", name_column(lang));
-    Ok(sqlx::query_as(&sql).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).fetch_all(&mut *conn).await?)
 }
 
 /// The codes a rejection may carry, in the list's order.
-pub async fn rejection_codes(conn: &mut PgConnection, lang: Lang) -> Result<Vec<CodeRow>> {
+pub async fn rejection_codes(mut conn: Conn<'_>, lang: Lang) -> Result<Vec<CodeRow>> {
     let sql =
         format!("SELECT code, {} AS name FROM leave_rejection_codes ORDER BY sort_order, code", name_column(lang));
-    Ok(sqlx::query_as(&sql).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).fetch_all(&mut *conn).await?)
 }
 
 /// The school where the pupil is enrolled on `date`, if any.
-pub async fn school_of(conn: &mut PgConnection, pupil: Uuid, date: Date) -> Result<Option<Uuid>> {
+pub async fn school_of(mut conn: Conn<'_>, pupil: Uuid, date: Date) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar(
         "SELECT school_id FROM enrolments WHERE pupil_id = $1 AND from_date <= $2 \
          AND (to_date IS NULL OR to_date > $2) ORDER BY from_date DESC LIMIT 1",
     )
     .bind(pupil)
     .bind(date)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
 /// How many school days the range holds at `school`: weekdays within a term of the
 /// school year, not a day off of the calendar (of the municipality or the school).
-pub async fn school_days(conn: &mut PgConnection, school: Uuid, first: Date, last: Date) -> Result<i64> {
+pub async fn school_days(mut conn: Conn<'_>, school: Uuid, first: Date, last: Date) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT count(*) FROM generate_series($2::date, $3::date, interval '1 day') AS d \
          WHERE extract(isodow FROM d) < 6 \
@@ -55,12 +55,12 @@ pub async fn school_days(conn: &mut PgConnection, school: Uuid, first: Date, las
     .bind(school)
     .bind(first)
     .bind(last)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
 /// Does the range overlap another pending or approved application of the child?
-pub async fn overlaps(conn: &mut PgConnection, pupil: Uuid, first: Date, last: Date) -> Result<bool> {
+pub async fn overlaps(mut conn: Conn<'_>, pupil: Uuid, first: Date, last: Date) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM leave_applications WHERE pupil_id = $1 \
            AND status IN ('pending', 'approved') AND first_day <= $3 AND last_day >= $2)",
@@ -68,7 +68,7 @@ pub async fn overlaps(conn: &mut PgConnection, pupil: Uuid, first: Date, last: D
     .bind(pupil)
     .bind(first)
     .bind(last)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
@@ -82,7 +82,7 @@ pub struct NewApplication {
     pub reason: String,
 }
 
-pub async fn insert(conn: &mut PgConnection, pupil: Uuid, by: Uuid, a: &NewApplication) -> Result<Uuid> {
+pub async fn insert(mut conn: Conn<'_>, pupil: Uuid, by: Uuid, a: &NewApplication) -> Result<Uuid> {
     Ok(sqlx::query_scalar(
         "INSERT INTO leave_applications (tenant_id, pupil_id, school_id, applied_by, first_day, last_day, \
              school_days, reason_code) \
@@ -95,7 +95,7 @@ pub async fn insert(conn: &mut PgConnection, pupil: Uuid, by: Uuid, a: &NewAppli
     .bind(a.last_day)
     .bind(a.school_days)
     .bind(&a.reason)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
@@ -116,7 +116,7 @@ pub struct GuardianRow {
 }
 
 /// Every application of the child, newest period first, whoever of the guardians made it.
-pub async fn applications_of(conn: &mut PgConnection, pupil: Uuid, me: Uuid, lang: Lang) -> Result<Vec<GuardianRow>> {
+pub async fn applications_of(mut conn: Conn<'_>, pupil: Uuid, me: Uuid, lang: Lang) -> Result<Vec<GuardianRow>> {
     let sql = format!(
         "SELECT a.id, a.first_day, a.last_day, a.school_days, r.{name} AS reason, a.status, a.decided_as, \
                 c.{name} AS rejection, p.given_name || ' ' || p.family_name AS applied_by, a.applied_by = $2 AS by_me \
@@ -127,20 +127,20 @@ pub async fn applications_of(conn: &mut PgConnection, pupil: Uuid, me: Uuid, lan
          WHERE a.pupil_id = $1 ORDER BY a.first_day DESC, a.created_at DESC",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(pupil).bind(me).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(pupil).bind(me).fetch_all(&mut *conn).await?)
 }
 
 /// The status of the child's application `id`, if it is the child's.
-pub async fn status_of(conn: &mut PgConnection, pupil: Uuid, id: Uuid) -> Result<Option<String>> {
+pub async fn status_of(mut conn: Conn<'_>, pupil: Uuid, id: Uuid) -> Result<Option<String>> {
     Ok(sqlx::query_scalar("SELECT status FROM leave_applications WHERE id = $1 AND pupil_id = $2 FOR UPDATE")
         .bind(id)
         .bind(pupil)
-        .fetch_optional(conn)
+        .fetch_optional(&mut *conn)
         .await?)
 }
 
 /// Withdraw the child's pending application. Returns whether it was pending.
-pub async fn withdraw(conn: &mut PgConnection, pupil: Uuid, id: Uuid, by: Uuid) -> Result<bool> {
+pub async fn withdraw(mut conn: Conn<'_>, pupil: Uuid, id: Uuid, by: Uuid) -> Result<bool> {
     Ok(sqlx::query(
         "UPDATE leave_applications SET status = 'withdrawn', withdrawn_by = $3, withdrawn_at = now() \
          WHERE id = $1 AND pupil_id = $2 AND status = 'pending'",
@@ -148,7 +148,7 @@ pub async fn withdraw(conn: &mut PgConnection, pupil: Uuid, id: Uuid, by: Uuid) 
     .bind(id)
     .bind(pupil)
     .bind(by)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected()
         == 1)
@@ -175,7 +175,7 @@ pub struct QueueRow {
 /// those of the pupils whose base group `me` is contact teacher of at the schools in
 /// `teacher_at`.
 pub async fn queue(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     me: Uuid,
     teacher_at: &[Uuid],
     school_at: &[Uuid],
@@ -206,7 +206,7 @@ pub async fn queue(
          ORDER BY a.created_at, a.id",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(me).bind(teacher_at).bind(school_at).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(me).bind(teacher_at).bind(school_at).fetch_all(&mut *conn).await?)
 }
 
 /// One application, as the school sees it.
@@ -229,7 +229,7 @@ pub struct ApplicationRow {
     pub rejection: Option<String>,
 }
 
-pub async fn application(conn: &mut PgConnection, id: Uuid, lang: Lang) -> Result<Option<ApplicationRow>> {
+pub async fn application(mut conn: Conn<'_>, id: Uuid, lang: Lang) -> Result<Option<ApplicationRow>> {
     let sql = format!(
         "SELECT a.id, a.pupil_id, p.given_name, p.family_name, s.name AS school_name, a.first_day, a.last_day, \
                 a.school_days, r.{name} AS reason, a.status, a.created_at, \
@@ -245,13 +245,13 @@ pub async fn application(conn: &mut PgConnection, id: Uuid, lang: Lang) -> Resul
          WHERE a.id = $1",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(&mut *conn).await?)
 }
 
 /// Decide a pending application. Returns false when it is no longer pending (decided
 /// or withdrawn meanwhile): a decision is never overwritten.
 pub async fn decide(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     id: Uuid,
     approve: bool,
     rejection: Option<&str>,
@@ -268,7 +268,7 @@ pub async fn decide(
     .bind(rejection)
     .bind(by)
     .bind(decided_as)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected()
         == 1)
@@ -295,7 +295,7 @@ pub fn approved_leave_covers(alias: &str, from: &str, to: &str) -> String {
 }
 
 pub async fn approved_leave(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     pupils: &[Uuid],
     from: Date,
     to: Date,
@@ -310,7 +310,7 @@ pub async fn approved_leave(
         name = name_column(lang),
         covers = approved_leave_covers("a", "$2", "$3"),
     );
-    Ok(sqlx::query_as(&sql).bind(pupils).bind(from).bind(to).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(pupils).bind(from).bind(to).fetch_all(&mut *conn).await?)
 }
 
 /// A school's limit for short leave: its own (if set) and the municipality's default.
@@ -321,7 +321,7 @@ pub struct SettingsRow {
     pub default_days: i16,
 }
 
-pub async fn settings(conn: &mut PgConnection, school: Uuid) -> Result<Option<SettingsRow>> {
+pub async fn settings(mut conn: Conn<'_>, school: Uuid) -> Result<Option<SettingsRow>> {
     Ok(sqlx::query_as(
         "SELECT s.name AS school_name, ss.short_leave_max_days AS own, \
                 coalesce((SELECT short_leave_max_days FROM leave_settings), 2::smallint) AS default_days \
@@ -329,12 +329,12 @@ pub async fn settings(conn: &mut PgConnection, school: Uuid) -> Result<Option<Se
          WHERE s.id = $1",
     )
     .bind(school)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
 /// Set (or, with `None`, remove) the school's own limit. Returns whether it changed.
-pub async fn set_school_limit(conn: &mut PgConnection, school: Uuid, days: Option<i16>, by: Uuid) -> Result<bool> {
+pub async fn set_school_limit(mut conn: Conn<'_>, school: Uuid, days: Option<i16>, by: Uuid) -> Result<bool> {
     let changed = match days {
         Some(d) => sqlx::query(
             "INSERT INTO leave_school_settings (tenant_id, school_id, short_leave_max_days, updated_by) \
@@ -347,12 +347,12 @@ pub async fn set_school_limit(conn: &mut PgConnection, school: Uuid, days: Optio
         .bind(school)
         .bind(d)
         .bind(by)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?
         .rows_affected(),
         None => sqlx::query("DELETE FROM leave_school_settings WHERE school_id = $1")
             .bind(school)
-            .execute(conn)
+            .execute(&mut *conn)
             .await?
             .rows_affected(),
     };
@@ -360,9 +360,9 @@ pub async fn set_school_limit(conn: &mut PgConnection, school: Uuid, days: Optio
 }
 
 /// The schools whose limits the actor may change (`None`: all), by name.
-pub async fn schools(conn: &mut PgConnection, ids: Option<&[Uuid]>) -> Result<Vec<(Uuid, String)>> {
+pub async fn schools(mut conn: Conn<'_>, ids: Option<&[Uuid]>) -> Result<Vec<(Uuid, String)>> {
     Ok(sqlx::query_as("SELECT id, name FROM schools WHERE $1::uuid[] IS NULL OR id = ANY($1) ORDER BY name, id")
         .bind(ids)
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await?)
 }

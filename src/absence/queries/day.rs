@@ -2,7 +2,7 @@
 //! request's tenant-bound connection; whether the actor may ask was decided by
 //! `policy` beforehand.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::Date;
 use uuid::Uuid;
 
@@ -40,16 +40,16 @@ impl Mode {
 }
 
 /// The school's registration mode; per lesson unless the school chose otherwise.
-pub async fn mode(conn: &mut PgConnection, school: Uuid) -> Result<Mode> {
+pub async fn mode(mut conn: Conn<'_>, school: Uuid) -> Result<Mode> {
     let code: Option<String> =
         sqlx::query_scalar("SELECT registration_mode FROM absence_school_settings WHERE school_id = $1")
             .bind(school)
-            .fetch_optional(conn)
+            .fetch_optional(&mut *conn)
             .await?;
     Ok(code.as_deref().and_then(Mode::from_code).unwrap_or(Mode::Lesson))
 }
 
-pub async fn set_mode(conn: &mut PgConnection, school: Uuid, mode: Mode, by: Uuid) -> Result<()> {
+pub async fn set_mode(mut conn: Conn<'_>, school: Uuid, mode: Mode, by: Uuid) -> Result<()> {
     sqlx::query(
         "INSERT INTO absence_school_settings (tenant_id, school_id, registration_mode, updated_by) \
          VALUES (tavle_current_tenant(), $1, $2, $3) \
@@ -60,7 +60,7 @@ pub async fn set_mode(conn: &mut PgConnection, school: Uuid, mode: Mode, by: Uui
     .bind(school)
     .bind(mode.code())
     .bind(by)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -78,7 +78,7 @@ pub struct DayClassRow {
 
 /// The classes of those of `schools` that register per day, in the school year of
 /// `date`.
-pub async fn day_classes(conn: &mut PgConnection, schools: &[Uuid], date: Date) -> Result<Vec<DayClassRow>> {
+pub async fn day_classes(mut conn: Conn<'_>, schools: &[Uuid], date: Date) -> Result<Vec<DayClassRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, s.name AS school_name, \
                 (SELECT count(DISTINCT r.pupil_id) FROM group_memberships m \
@@ -96,7 +96,7 @@ pub async fn day_classes(conn: &mut PgConnection, schools: &[Uuid], date: Date) 
     )
     .bind(schools)
     .bind(date)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -117,13 +117,13 @@ pub struct OfficeLinks {
 }
 
 pub async fn office_links(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     actor: &Actor,
     scope: &AbsenceRegisterScope,
     date: Option<Date>,
 ) -> Result<OfficeLinks> {
     let classes = match date {
-        Some(d) => day_classes(conn, &scope.schools(), d).await?,
+        Some(d) => day_classes(conn.re(), &scope.schools(), d).await?,
         None => Vec::new(),
     };
     let ids = actor.absence_statistics_schools();
@@ -132,7 +132,7 @@ pub async fn office_links(
     } else {
         sqlx::query_as("SELECT id, name FROM schools WHERE id = ANY($1) ORDER BY name")
             .bind(&ids)
-            .fetch_all(conn)
+            .fetch_all(&mut *conn)
             .await?
     };
     let schools = named
@@ -157,7 +157,7 @@ pub struct ClassRow {
     pub year_ends: Date,
 }
 
-pub async fn class(conn: &mut PgConnection, class: Uuid) -> Result<Option<ClassRow>> {
+pub async fn class(mut conn: Conn<'_>, class: Uuid) -> Result<Option<ClassRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, g.school_id, s.name AS school_name, y.starts AS year_starts, y.ends AS year_ends \
          FROM groups g JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
@@ -165,13 +165,13 @@ pub async fn class(conn: &mut PgConnection, class: Uuid) -> Result<Option<ClassR
          WHERE g.id = $1 AND g.kind = 'base'",
     )
     .bind(class)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
 /// Is `date` a day off for the class: a weekend, outside the terms, or a break of the
 /// municipality or of the class's school?
-pub async fn is_day_off(conn: &mut PgConnection, class: Uuid, date: Date) -> Result<bool> {
+pub async fn is_day_off(mut conn: Conn<'_>, class: Uuid, date: Date) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT extract(isodow FROM $1::date) > 5 \
              OR NOT EXISTS (SELECT 1 FROM terms t WHERE t.tenant_id = g.tenant_id \
@@ -183,7 +183,7 @@ pub async fn is_day_off(conn: &mut PgConnection, class: Uuid, date: Date) -> Res
     )
     .bind(date)
     .bind(class)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?
     .unwrap_or(true))
 }
@@ -196,7 +196,7 @@ pub struct DayMemberRow {
     pub family_name: String,
 }
 
-pub async fn members(conn: &mut PgConnection, class: Uuid, date: Date) -> Result<Vec<DayMemberRow>> {
+pub async fn members(mut conn: Conn<'_>, class: Uuid, date: Date) -> Result<Vec<DayMemberRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name FROM group_memberships m \
          JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
@@ -205,7 +205,7 @@ pub async fn members(conn: &mut PgConnection, class: Uuid, date: Date) -> Result
     )
     .bind(date)
     .bind(class)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -221,7 +221,7 @@ pub struct PupilLessonRow {
 /// Every lesson each pupil of the class has on `date`: the lessons of all the pupil's
 /// groups at the class's school (the class itself, teaching groups) held that day, in
 /// the order of the day, with the saved status of each.
-pub async fn pupil_lessons(conn: &mut PgConnection, class: Uuid, date: Date) -> Result<Vec<PupilLessonRow>> {
+pub async fn pupil_lessons(mut conn: Conn<'_>, class: Uuid, date: Date) -> Result<Vec<PupilLessonRow>> {
     let sql = format!(
         "SELECT cm.pupil_id, l.id AS lesson_id, r.status, r.minutes_late \
          FROM group_memberships cm \
@@ -237,7 +237,7 @@ pub async fn pupil_lessons(conn: &mut PgConnection, class: Uuid, date: Date) -> 
          ORDER BY cm.pupil_id, l.starts, l.id",
         saved = super::saved_registration("l.id", "cm.pupil_id", "$1"),
     );
-    Ok(sqlx::query_as(&sql).bind(date).bind(class).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(date).bind(class).fetch_all(&mut *conn).await?)
 }
 
 /// One registration row to save.
@@ -252,13 +252,7 @@ pub struct DayEntry {
 /// Save the day's rows in one statement, upserting by (lesson, pupil, date) exactly
 /// as the lesson register does: saving again changes nothing, and a row whose status
 /// is unchanged keeps who registered it and when. Returns the rows inserted or changed.
-pub async fn save_day(
-    conn: &mut PgConnection,
-    date: Date,
-    by: Uuid,
-    source: &str,
-    entries: &[DayEntry],
-) -> Result<u64> {
+pub async fn save_day(mut conn: Conn<'_>, date: Date, by: Uuid, source: &str, entries: &[DayEntry]) -> Result<u64> {
     let lessons: Vec<Uuid> = entries.iter().map(|e| e.lesson_id).collect();
     let pupils: Vec<Uuid> = entries.iter().map(|e| e.pupil_id).collect();
     let statuses: Vec<&str> = entries.iter().map(|e| e.status).collect();
@@ -281,7 +275,7 @@ pub async fn save_day(
     .bind(date)
     .bind(by)
     .bind(source)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected())
 }

@@ -18,7 +18,7 @@ mod reports;
 pub mod review;
 pub mod statistics;
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::Date;
 use uuid::Uuid;
 
@@ -44,8 +44,8 @@ pub(crate) const HELD_ON_DATE: &str = "l.weekday = extract(isodow FROM $1::date)
                      AND $1 BETWEEN b.first_day AND b.last_day)";
 
 /// Today in Norway (the database's clock, so every check agrees with the SQL).
-pub async fn today(conn: &mut PgConnection) -> Result<Date> {
-    Ok(sqlx::query_scalar("SELECT tavle_today()").fetch_one(conn).await?)
+pub async fn today(mut conn: Conn<'_>) -> Result<Date> {
+    Ok(sqlx::query_scalar("SELECT tavle_today()").fetch_one(&mut *conn).await?)
 }
 
 /// The child's name, for the page heading.
@@ -56,29 +56,29 @@ pub struct ChildRow {
     pub family_name: String,
 }
 
-pub async fn children(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ChildRow>> {
+pub async fn children(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<ChildRow>> {
     Ok(sqlx::query_as(
         "SELECT id, given_name, family_name FROM persons WHERE id = ANY($1) ORDER BY birth_date, given_name, id",
     )
     .bind(ids)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
 /// The first and last day of the school year that `date` falls in, if any.
-pub async fn school_year_of(conn: &mut PgConnection, date: Date) -> Result<Option<(Date, Date)>> {
+pub async fn school_year_of(mut conn: Conn<'_>, date: Date) -> Result<Option<(Date, Date)>> {
     Ok(sqlx::query_as(
         "SELECT starts, ends FROM school_years WHERE starts <= $1 AND ends >= $1 ORDER BY starts LIMIT 1",
     )
     .bind(date)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
 /// Hold the child's row until the transaction ends, so that two guardians reporting
 /// at the same moment cannot both pass the overlap check.
-pub async fn lock_child(conn: &mut PgConnection, pupil: Uuid) -> Result<()> {
-    sqlx::query("SELECT 1 FROM pupils WHERE person_id = $1 FOR NO KEY UPDATE").bind(pupil).execute(conn).await?;
+pub async fn lock_child(mut conn: Conn<'_>, pupil: Uuid) -> Result<()> {
+    sqlx::query("SELECT 1 FROM pupils WHERE person_id = $1 FOR NO KEY UPDATE").bind(pupil).execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! its lessons and members, the register's lines, saving it, and the guardians'
 //! reports that cover a day.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::{Date, Time};
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ pub struct DayLessonRow {
 /// or a teacher of the group) at schools where they teach, and every lesson at
 /// schools where they work in the office.
 pub async fn lessons_on(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     date: Date,
     me: Uuid,
     teacher_at: &[Uuid],
@@ -52,7 +52,7 @@ pub async fn lessons_on(
          ORDER BY l.starts, g.name, l.id",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(date).bind(me).bind(teacher_at).bind(office_at).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(date).bind(me).bind(teacher_at).bind(office_at).fetch_all(&mut *conn).await?)
 }
 
 /// A class or teaching group, with its school year.
@@ -67,7 +67,7 @@ pub struct GroupRow {
     pub today: Date,
 }
 
-pub async fn group(conn: &mut PgConnection, group: Uuid) -> Result<Option<GroupRow>> {
+pub async fn group(mut conn: Conn<'_>, group: Uuid) -> Result<Option<GroupRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, s.name AS school_name, y.starts AS year_starts, y.ends AS year_ends, \
                 tavle_today() AS today \
@@ -75,7 +75,7 @@ pub async fn group(conn: &mut PgConnection, group: Uuid) -> Result<Option<GroupR
          JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id WHERE g.id = $1",
     )
     .bind(group)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
@@ -92,29 +92,29 @@ pub struct GroupLessonRow {
 }
 
 /// Every weekly lesson of the group, in the order of the week.
-pub async fn group_lessons(conn: &mut PgConnection, group: Uuid, lang: Lang) -> Result<Vec<GroupLessonRow>> {
+pub async fn group_lessons(mut conn: Conn<'_>, group: Uuid, lang: Lang) -> Result<Vec<GroupLessonRow>> {
     let sql = format!(
         "SELECT l.id, l.weekday, l.starts, l.ends, sub.{name} AS subject, l.valid_from, l.valid_to \
          FROM lessons l LEFT JOIN subjects sub ON sub.tenant_id = l.tenant_id AND sub.id = l.subject_id \
          WHERE l.group_id = $1 ORDER BY l.weekday, l.starts, l.valid_from, l.id",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(group).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(group).fetch_all(&mut *conn).await?)
 }
 
 /// Which of the group's lessons are held on `date` (see [`HELD_ON_DATE`]).
-pub async fn lessons_held_on(conn: &mut PgConnection, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
+pub async fn lessons_held_on(mut conn: Conn<'_>, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
     let sql = format!(
         "SELECT l.id FROM lessons l JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
          WHERE l.group_id = $2 AND {HELD_ON_DATE}"
     );
-    Ok(sqlx::query_scalar(&sql).bind(date).bind(group).fetch_all(conn).await?)
+    Ok(sqlx::query_scalar(&sql).bind(date).bind(group).fetch_all(&mut *conn).await?)
 }
 
 /// The group's members on `date`: who may be registered in its lessons that day.
-pub async fn member_ids(conn: &mut PgConnection, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
+pub async fn member_ids(mut conn: Conn<'_>, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
     let sql = format!("SELECT m.pupil_id FROM group_memberships m WHERE m.group_id = $2 AND {MEMBER_ON_DATE}");
-    Ok(sqlx::query_scalar(&sql).bind(date).bind(group).fetch_all(conn).await?)
+    Ok(sqlx::query_scalar(&sql).bind(date).bind(group).fetch_all(&mut *conn).await?)
 }
 
 /// A line of the lesson register: a member of the group on the day, what is saved
@@ -137,14 +137,14 @@ pub struct LineRow {
 /// for them in the lesson, and what [`reports_on`] and
 /// [`approved_leave`](crate::absence::leave::queries::approved_leave) find for each of them.
 pub async fn register_lines(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     group: Uuid,
     lesson: Uuid,
     date: Date,
     lang: Lang,
 ) -> Result<Vec<LineRow>> {
     let sql = register_lines_sql(lang);
-    Ok(sqlx::query_as(&sql).bind(date).bind(group).bind(lesson).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(date).bind(group).bind(lesson).fetch_all(&mut *conn).await?)
 }
 
 /// The query of [`register_lines`]: `$1` the date, `$2` the group, `$3` the lesson.
@@ -188,7 +188,7 @@ pub struct DayReportRow {
     pub to_time: Option<Time>,
 }
 
-pub async fn reports_on(conn: &mut PgConnection, pupils: &[Uuid], date: Date, lang: Lang) -> Result<Vec<DayReportRow>> {
+pub async fn reports_on(mut conn: Conn<'_>, pupils: &[Uuid], date: Date, lang: Lang) -> Result<Vec<DayReportRow>> {
     let sql = format!(
         "SELECT r.pupil_id, a.{name} AS reason, r.from_time, r.to_time FROM absence_reports r \
          JOIN absence_reasons a ON a.tenant_id = r.tenant_id AND a.code = r.reason_code \
@@ -196,7 +196,7 @@ pub async fn reports_on(conn: &mut PgConnection, pupils: &[Uuid], date: Date, la
         name = name_column(lang),
         covers = report_covers("r", "$1"),
     );
-    Ok(sqlx::query_as(&sql).bind(date).bind(pupils).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(date).bind(pupils).fetch_all(&mut *conn).await?)
 }
 
 /// One pupil's status to save.
@@ -216,7 +216,7 @@ pub struct Entry {
 /// instead of deadlocking, as they did when each pupil was upserted on its own in the
 /// form's order.
 pub async fn save_register(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     lesson: Uuid,
     date: Date,
     by: Uuid,

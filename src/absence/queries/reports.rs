@@ -1,7 +1,7 @@
 //! The guardians' reports of absence: the reasons they may choose, a child's
 //! reports, and making and withdrawing one.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::{Date, Time};
 use uuid::Uuid;
 
@@ -17,12 +17,12 @@ pub struct ReasonRow {
 }
 
 /// The reasons a guardian may choose, in the list's order.
-pub async fn guardian_reasons(conn: &mut PgConnection, lang: Lang) -> Result<Vec<ReasonRow>> {
+pub async fn guardian_reasons(mut conn: Conn<'_>, lang: Lang) -> Result<Vec<ReasonRow>> {
     let sql = format!(
         "SELECT code, {name} AS name FROM absence_reasons WHERE for_guardians ORDER BY sort_order, code",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).fetch_all(&mut *conn).await?)
 }
 
 /// A report as the guardians' list shows it.
@@ -39,7 +39,7 @@ pub struct ReportRow {
 }
 
 /// Every report of the child, newest period first, whoever of the guardians made it.
-pub async fn reports_of(conn: &mut PgConnection, pupil: Uuid, me: Uuid, lang: Lang) -> Result<Vec<ReportRow>> {
+pub async fn reports_of(mut conn: Conn<'_>, pupil: Uuid, me: Uuid, lang: Lang) -> Result<Vec<ReportRow>> {
     let sql = format!(
         "SELECT r.id, r.first_day, r.last_day, r.from_time, r.to_time, a.{name} AS reason, \
                 p.given_name || ' ' || p.family_name AS reported_by, r.reported_by = $2 AS by_me \
@@ -49,7 +49,7 @@ pub async fn reports_of(conn: &mut PgConnection, pupil: Uuid, me: Uuid, lang: La
          WHERE r.pupil_id = $1 ORDER BY r.first_day DESC, r.from_time DESC NULLS LAST, r.created_at DESC",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(pupil).bind(me).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(pupil).bind(me).fetch_all(&mut *conn).await?)
 }
 
 /// A new report, checked.
@@ -63,7 +63,7 @@ pub struct NewReport {
 
 /// Does the new report overlap an existing one of the child? Whole days overlap
 /// anything on those days; two reports of hours overlap when their times do.
-pub async fn overlaps(conn: &mut PgConnection, pupil: Uuid, r: &NewReport) -> Result<bool> {
+pub async fn overlaps(mut conn: Conn<'_>, pupil: Uuid, r: &NewReport) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM absence_reports WHERE pupil_id = $1 AND first_day <= $3 AND last_day >= $2 \
            AND (from_time IS NULL OR $4::time IS NULL OR (from_time < $5::time AND to_time > $4::time)))",
@@ -73,11 +73,11 @@ pub async fn overlaps(conn: &mut PgConnection, pupil: Uuid, r: &NewReport) -> Re
     .bind(r.last_day)
     .bind(r.hours.map(|h| h.0))
     .bind(r.hours.map(|h| h.1))
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
-pub async fn insert_report(conn: &mut PgConnection, pupil: Uuid, by: Uuid, r: &NewReport) -> Result<Uuid> {
+pub async fn insert_report(mut conn: Conn<'_>, pupil: Uuid, by: Uuid, r: &NewReport) -> Result<Uuid> {
     Ok(sqlx::query_scalar(
         "INSERT INTO absence_reports (tenant_id, pupil_id, reported_by, first_day, last_day, from_time, to_time, \
              reason_code) \
@@ -90,18 +90,18 @@ pub async fn insert_report(conn: &mut PgConnection, pupil: Uuid, by: Uuid, r: &N
     .bind(r.hours.map(|h| h.0))
     .bind(r.hours.map(|h| h.1))
     .bind(&r.reason)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
 /// Withdraw a report of the child that has not begun yet (its first day is after
 /// `today`). Returns whether one was removed.
-pub async fn withdraw_report(conn: &mut PgConnection, pupil: Uuid, report: Uuid, today: Date) -> Result<bool> {
+pub async fn withdraw_report(mut conn: Conn<'_>, pupil: Uuid, report: Uuid, today: Date) -> Result<bool> {
     Ok(sqlx::query("DELETE FROM absence_reports WHERE id = $1 AND pupil_id = $2 AND first_day > $3")
         .bind(report)
         .bind(pupil)
         .bind(today)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?
         .rows_affected()
         == 1)

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::{Date, Time};
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ pub struct YearRow {
     pub ends: Date,
 }
 
-pub async fn school_year(conn: &mut PgConnection, date: Date) -> Result<Option<YearRow>> {
+pub async fn school_year(mut conn: Conn<'_>, date: Date) -> Result<Option<YearRow>> {
     Ok(sqlx::query_as(
         "SELECT y.id, y.name, min(t.starts) AS starts, max(t.ends) AS ends FROM terms t \
          JOIN school_years y ON y.tenant_id = t.tenant_id AND y.id = t.school_year_id \
@@ -31,7 +31,7 @@ pub async fn school_year(conn: &mut PgConnection, date: Date) -> Result<Option<Y
          ORDER BY (max(t.ends) >= $1) DESC, max(t.ends) DESC LIMIT 1",
     )
     .bind(date)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
@@ -44,7 +44,7 @@ pub struct PupilRow {
     pub grade_level: Option<i16>,
 }
 
-pub async fn pupil(conn: &mut PgConnection, pupil: Uuid, date: Date) -> Result<Option<PupilRow>> {
+pub async fn pupil(mut conn: Conn<'_>, pupil: Uuid, date: Date) -> Result<Option<PupilRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name, \
                 (SELECT e.grade_level FROM enrolments e WHERE e.pupil_id = p.id \
@@ -54,7 +54,7 @@ pub async fn pupil(conn: &mut PgConnection, pupil: Uuid, date: Date) -> Result<O
     )
     .bind(pupil)
     .bind(date)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
@@ -70,7 +70,7 @@ struct ParamsRow {
 /// The rule parameters in force in a school year for a school type: the municipality's
 /// row for that year, or else its latest row of an earlier year (the rules stay as they
 /// were until the municipality sets new ones); `None` if it has none.
-pub async fn params(conn: &mut PgConnection, year: &str, school_type: SchoolType) -> Result<Option<Params>> {
+pub async fn params(mut conn: Conn<'_>, year: &str, school_type: SchoolType) -> Result<Option<Params>> {
     // `YYYY-YYYY` names sort as their years do.
     let row: Option<ParamsRow> = sqlx::query_as(
         "SELECT max_deducted_days, health_deduction_from_day, warning_percent::float8 AS warning_percent, \
@@ -80,7 +80,7 @@ pub async fn params(conn: &mut PgConnection, year: &str, school_type: SchoolType
     )
     .bind(year)
     .bind(school_type.code())
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
     Ok(row.map(|r| Params {
         max_deducted_days: u32::try_from(r.max_deducted_days).unwrap_or(0),
@@ -104,7 +104,7 @@ struct LessonRow {
 /// their groups on the terms' days, within each lesson's validity and the pupil's
 /// membership, minus the days off of the municipality and of the group's school), each
 /// with the register's mark when absent or late.
-pub async fn lessons(conn: &mut PgConnection, pupil: Uuid, year: &YearRow, lang: Lang) -> Result<Vec<Lesson>> {
+pub async fn lessons(mut conn: Conn<'_>, pupil: Uuid, year: &YearRow, lang: Lang) -> Result<Vec<Lesson>> {
     let sql = format!(
         "SELECT d::date AS date, coalesce(sub.{name}, g.name) AS subject, \
                 (extract(epoch FROM (l.ends - l.starts)) / 60)::int AS minutes, r.status, r.minutes_late \
@@ -125,7 +125,7 @@ pub async fn lessons(conn: &mut PgConnection, pupil: Uuid, year: &YearRow, lang:
          ORDER BY 1, l.starts",
         name = name_column(lang)
     );
-    let rows: Vec<LessonRow> = sqlx::query_as(&sql).bind(pupil).bind(year.id).fetch_all(conn).await?;
+    let rows: Vec<LessonRow> = sqlx::query_as(&sql).bind(pupil).bind(year.id).fetch_all(&mut *conn).await?;
     Ok(rows
         .into_iter()
         .map(|r| Lesson {
@@ -157,13 +157,13 @@ impl CodeRow {
     }
 }
 
-pub async fn codes(conn: &mut PgConnection, lang: Lang) -> Result<Vec<CodeRow>> {
+pub async fn codes(mut conn: Conn<'_>, lang: Lang) -> Result<Vec<CodeRow>> {
     let sql = format!(
         "SELECT code, {name} AS name, documented, deductible, health FROM absence_review_codes \
          ORDER BY sort_order, code",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).fetch_all(&mut *conn).await?)
 }
 
 /// A saved review, with its code's name, for the review page.
@@ -178,14 +178,14 @@ pub struct ReviewRow {
     pub deducted: bool,
 }
 
-pub async fn reviews(conn: &mut PgConnection, pupil: Uuid, year: &YearRow, lang: Lang) -> Result<Vec<ReviewRow>> {
+pub async fn reviews(mut conn: Conn<'_>, pupil: Uuid, year: &YearRow, lang: Lang) -> Result<Vec<ReviewRow>> {
     let sql = format!(
         "SELECT r.date, r.code, c.{name} AS code_name, c.documented, c.deductible, c.health, r.deducted \
          FROM absence_reviews r JOIN absence_review_codes c ON c.tenant_id = r.tenant_id AND c.code = r.code \
          WHERE r.pupil_id = $1 AND r.date BETWEEN $2 AND $3 ORDER BY r.date",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(pupil).bind(year.starts).bind(year.ends).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(pupil).bind(year.starts).bind(year.ends).fetch_all(&mut *conn).await?)
 }
 
 pub fn review_map(rows: &[ReviewRow]) -> BTreeMap<Date, Review> {
@@ -208,7 +208,7 @@ pub struct DayLessonRow {
 }
 
 /// The pupil's absent and late lessons on `date`.
-pub async fn day_lessons(conn: &mut PgConnection, pupil: Uuid, date: Date, lang: Lang) -> Result<Vec<DayLessonRow>> {
+pub async fn day_lessons(mut conn: Conn<'_>, pupil: Uuid, date: Date, lang: Lang) -> Result<Vec<DayLessonRow>> {
     let sql = format!(
         "SELECT l.starts, l.ends, coalesce(sub.{name}, g.name) AS subject, r.status, r.minutes_late \
          FROM absence_registrations r JOIN lessons l ON l.tenant_id = r.tenant_id AND l.id = r.lesson_id \
@@ -217,18 +217,18 @@ pub async fn day_lessons(conn: &mut PgConnection, pupil: Uuid, date: Date, lang:
          WHERE r.pupil_id = $1 AND r.date = $2 AND r.status <> 'present' ORDER BY l.starts",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(pupil).bind(date).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql).bind(pupil).bind(date).fetch_all(&mut *conn).await?)
 }
 
 /// Hold the pupil's row so that two reviewers cannot both pass the deduction count.
-pub async fn lock_pupil(conn: &mut PgConnection, pupil: Uuid) -> Result<()> {
-    sqlx::query("SELECT 1 FROM pupils WHERE person_id = $1 FOR NO KEY UPDATE").bind(pupil).execute(conn).await?;
+pub async fn lock_pupil(mut conn: Conn<'_>, pupil: Uuid) -> Result<()> {
+    sqlx::query("SELECT 1 FROM pupils WHERE person_id = $1 FOR NO KEY UPDATE").bind(pupil).execute(&mut *conn).await?;
     Ok(())
 }
 
 /// Save the day's review (one row per pupil and day). Returns whether anything changed.
 pub async fn save_review(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     pupil: Uuid,
     date: Date,
     code: &str,
@@ -250,7 +250,7 @@ pub async fn save_review(
     .bind(deducted)
     .bind(by)
     .bind(source)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected()
         == 1)
@@ -264,29 +264,29 @@ pub struct ClassRow {
     pub school_name: String,
 }
 
-pub async fn class(conn: &mut PgConnection, group: Uuid) -> Result<Option<ClassRow>> {
+pub async fn class(mut conn: Conn<'_>, group: Uuid) -> Result<Option<ClassRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, s.name AS school_name FROM groups g \
          JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id WHERE g.id = $1 AND g.kind = 'base'",
     )
     .bind(group)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
-pub async fn classes(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ClassRow>> {
+pub async fn classes(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<ClassRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, s.name AS school_name FROM groups g \
          JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
          WHERE g.id = ANY($1) ORDER BY s.name, g.grade_level, g.name",
     )
     .bind(ids)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
 /// The class's pupils on `date`.
-pub async fn class_pupils(conn: &mut PgConnection, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
+pub async fn class_pupils(mut conn: Conn<'_>, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
     Ok(sqlx::query_scalar(
         "SELECT m.pupil_id FROM group_memberships m JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
          WHERE m.group_id = $1 AND m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2) \
@@ -294,6 +294,6 @@ pub async fn class_pupils(conn: &mut PgConnection, group: Uuid, date: Date) -> R
     )
     .bind(group)
     .bind(date)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }

@@ -14,7 +14,7 @@
 //! the demo's largest school over a whole year on a busy two-core machine (EXPLAIN
 //! ANALYZE, 240,000 pupil-lessons), and no query per pupil.
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::Date;
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ pub use super::review::YearRow;
 /// The school year running on `today`, or else the latest one begun before it, with its
 /// teaching period (first to last day of its terms; the year itself runs from 1 August
 /// to 31 July) as `starts` and `ends`, so the chart starts with the first school week.
-pub async fn school_year(conn: &mut PgConnection, today: Date) -> Result<Option<YearRow>> {
+pub async fn school_year(mut conn: Conn<'_>, today: Date) -> Result<Option<YearRow>> {
     Ok(sqlx::query_as(
         "SELECT y.id, y.name, \
                 coalesce((SELECT min(t.starts) FROM terms t WHERE t.tenant_id = y.tenant_id AND t.school_year_id = y.id), \
@@ -37,20 +37,20 @@ pub async fn school_year(conn: &mut PgConnection, today: Date) -> Result<Option<
          ORDER BY (y.ends >= $1) DESC, y.starts DESC LIMIT 1",
     )
     .bind(today)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
 /// The school's name.
-pub async fn school_name(conn: &mut PgConnection, school: Uuid) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(school).fetch_optional(conn).await?)
+pub async fn school_name(mut conn: Conn<'_>, school: Uuid) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(school).fetch_optional(&mut *conn).await?)
 }
 
 /// The schools' names, by name.
-pub async fn school_names(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
+pub async fn school_names(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
     Ok(sqlx::query_as("SELECT id, name FROM schools WHERE id = ANY($1) ORDER BY name")
         .bind(ids)
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await?)
 }
 
@@ -94,7 +94,7 @@ pub struct ClassPeriodRow {
 /// Per class of `school` and week (or month) of the school year, up to and including
 /// `until`: lessons held, absent lessons, late lessons, whole days absent.
 pub async fn per_class(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     school: Uuid,
     year: Uuid,
     until: Date,
@@ -144,6 +144,6 @@ pub async fn per_class(
     .bind(year)
     .bind(until)
     .bind(period.code())
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?)
 }

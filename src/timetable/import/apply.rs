@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::PgConnection;
+use crate::db::Conn;
 use time::{Date, Duration, Time};
 use uuid::Uuid;
 
@@ -33,7 +33,7 @@ pub(super) struct Known {
 
 impl Known {
     /// None when no school year holds `start`.
-    pub(super) async fn load(conn: &mut PgConnection, school: Uuid, start: Date) -> Result<Option<Self>, sqlx::Error> {
+    pub(super) async fn load(mut conn: Conn<'_>, school: Uuid, start: Date) -> Result<Option<Self>, sqlx::Error> {
         let school_name: String =
             sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(school).fetch_one(&mut *conn).await?;
         let year: Option<(Uuid, String, Date, Date)> =
@@ -186,7 +186,7 @@ pub(super) struct Existing {
 /// What is there now: the school's lessons of the year, and other lessons of the
 /// file's teachers (at other schools, or in other years).
 pub(super) async fn existing(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     known: &Known,
     planned: &[Planned],
 ) -> Result<Vec<Existing>, sqlx::Error> {
@@ -243,7 +243,7 @@ pub(super) fn check_teachers_elsewhere(
 /// end what runs across the start, remove the rest, insert what is new; counted into
 /// `report`, with the teachers whose lessons changed.
 pub(super) async fn apply(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     tenant: Uuid,
     start: Date,
     known: &Known,
@@ -283,13 +283,13 @@ pub(super) async fn apply(
     }
     let stale: Vec<Uuid> = candidates.into_values().flatten().collect();
     if !stale.is_empty() {
-        let (removed, ended) = queries::remove_lessons(&mut *conn, &stale).await?;
+        let (removed, ended) = queries::remove_lessons(conn.re(), &stale).await?;
         report.removed = removed.len() - ended;
         report.ended += ended;
         touched.extend(removed.into_iter().flatten());
     }
     for l in &to_insert {
-        crate::timetable::edit::insert(conn, tenant, l).await?;
+        crate::timetable::edit::insert(conn.re(), tenant, l).await?;
         touched.extend(l.teacher_id);
     }
     report.created = to_insert.len();

@@ -20,7 +20,7 @@ mod file;
 
 use std::fmt;
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use time::Date;
 use uuid::Uuid;
 
@@ -30,7 +30,7 @@ pub use self::file::{parse, Line, LineError, ParsedFile, COLUMNS};
 use super::fields::{self, msg};
 use super::queries;
 use crate::audit::{self, Action, Resource};
-use crate::db;
+use crate::db::{self, Conn};
 use crate::policy::Purpose;
 use crate::web::i18n::{self, Lang};
 
@@ -117,7 +117,7 @@ impl From<crate::error::AppError> for ImportError {
 /// (bound to the school's municipality). The caller commits, or rolls back for a dry
 /// run, and writes the audit event.
 pub async fn run(
-    conn: &mut PgConnection,
+    mut conn: Conn<'_>,
     tenant: Uuid,
     school: Uuid,
     input: &[u8],
@@ -133,14 +133,14 @@ pub async fn run(
         return Err(ImportError::Invalid(errors));
     };
     let start = first.from;
-    queries::lock_timetable(conn, tenant).await?;
-    let Some(known) = Known::load(conn, school, start).await? else {
+    queries::lock_timetable(conn.re(), tenant).await?;
+    let Some(known) = Known::load(conn.re(), school, start).await? else {
         errors.push(LineError::new(first.line, Some(column_key("from")), msg("timetable.import.error.no_year")));
         errors.sort_by_key(|e| e.line);
         return Err(ImportError::Invalid(errors));
     };
     let planned = known.plan(&lines, &mut errors);
-    let existing = apply::existing(conn, &known, &planned).await?;
+    let existing = apply::existing(conn.re(), &known, &planned).await?;
     apply::check_teachers_elsewhere(&known, &planned, &existing, &mut errors);
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
@@ -155,7 +155,7 @@ pub async fn run(
         lines: lines.len(),
         ..Report::default()
     };
-    apply::apply(conn, tenant, start, &known, &existing, planned, &mut report).await?;
+    apply::apply(conn.re(), tenant, start, &known, &existing, planned, &mut report).await?;
     Ok(report)
 }
 
@@ -180,7 +180,7 @@ pub async fn import_file(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| ImportError::UnknownSchool(org_number.to_owned()))?;
-    let report = run(&mut tx, tenant, school, input, dry_run).await?;
+    let report = run(Conn::new(&mut tx, tenant), tenant, school, input, dry_run).await?;
     if dry_run {
         tx.rollback().await?;
         return Ok(report);
