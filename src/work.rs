@@ -95,6 +95,11 @@ impl Work {
         &self.ctx
     }
 
+    /// The municipality the work is bound to (the first parameter of every query).
+    pub fn tenant(&self) -> Uuid {
+        self.ctx.actor.tenant_id
+    }
+
     pub fn lang(&self) -> Lang {
         self.ctx.lang
     }

@@ -221,20 +221,41 @@ impl std::ops::DerefMut for Conn<'_> {
 /// Begin a transaction bound to `tenant`. `SET LOCAL` is a statement of its own after
 /// `BEGIN`, not a `set_config` call sent with it: Citus propagates a `SET LOCAL` (with
 /// `citus.propagate_set_commands = 'local'`) to the workers a transaction reaches,
-/// and nothing else (issue 16). (The id is formatted into the text: a `Uuid` prints as
-/// hex digits and dashes only, nothing to escape; `SET` takes no parameters.)
+/// and nothing else (issue 16). The same statement sets the transaction's date
+/// (`tavle_today()` in SQL) from the application, so that no worker's clock decides
+/// what "today" is.
 pub async fn begin(pool: &PgPool, tenant: Uuid) -> Result<Tx, sqlx::Error> {
+    let today = pool_today(pool).unwrap_or_else(calendar::oslo_today);
     let mut tx = pool.begin().await?;
-    set_tenant(&mut tx, tenant).await?;
+    bind(&mut tx, tenant, today).await?;
     Ok(tx)
 }
 
 /// Bind an open transaction to `tenant` (transaction-local, so a pooled connection
-/// never carries a tenant into the next request).
+/// never carries a tenant into the next request), keeping its date.
 pub async fn set_tenant(conn: &mut PgConnection, tenant: Uuid) -> Result<(), sqlx::Error> {
     use sqlx::Executor as _;
     conn.execute(format!("SET LOCAL tavle.tenant_id = '{tenant}'").as_str()).await?;
     Ok(())
+}
+
+/// `SET LOCAL` the tenant and the date, in one round trip. (A `Uuid` and a `Date`
+/// print as digits, letters a-f, and dashes only: nothing to escape; `SET` takes no
+/// parameters.)
+async fn bind(conn: &mut PgConnection, tenant: Uuid, today: Date) -> Result<(), sqlx::Error> {
+    use sqlx::Executor as _;
+    let sql = format!("SET LOCAL tavle.tenant_id = '{tenant}'; SET LOCAL tavle.today = '{today}'");
+    conn.execute(sql.as_str()).await?;
+    Ok(())
+}
+
+/// The date a pool was opened to run as ([`connect_with`]: the demo and the tests),
+/// read back from its connection options.
+fn pool_today(pool: &PgPool) -> Option<Date> {
+    let options = pool.connect_options();
+    let set = options.get_options()?;
+    let value = set.split_whitespace().find_map(|o| o.strip_prefix("tavle.today="))?;
+    Date::parse(value, &time::format_description::well_known::Iso8601::DATE).ok()
 }
 
 /// The embedded cluster's application login: created once, with LOGIN, as a member of
