@@ -8,7 +8,7 @@
 //! holds the tenant's last `seq` and hash.
 //!
 //! The check rebuilds the canonical text and the hashes here, from the stored columns,
-//! and never calls the database's `tavle_audit_canonical` or `sha256`: a trigger or
+//! and never calls the database's `tavle_audit_text` or `sha256`: a trigger or
 //! function that someone has replaced would otherwise vouch for itself. It walks the
 //! events in `seq` order in batches (keyset, not offset) inside one read-only
 //! REPEATABLE READ transaction, so memory stays flat for millions of events and the
@@ -62,7 +62,7 @@ pub struct ChainedEvent {
 }
 
 impl ChainedEvent {
-    /// The canonical text, exactly as `tavle_audit_canonical` builds it.
+    /// The canonical text, exactly as `tavle_audit_text` builds it.
     pub fn canonical(&self) -> String {
         fn opt<T: ToString>(v: &Option<T>) -> String {
             v.as_ref().map(ToString::to_string).unwrap_or_default()

@@ -304,16 +304,14 @@ pub async fn ensure(owner: &PgPool, size: DemoSize, progress: &(dyn Fn(&str) + S
         let built = Builder::new(plan, today).build(progress);
         let mut tx = owner.begin().await?;
         // A demo municipality: every national id in it is synthetic (see migration 000400).
-        sqlx::query(
-            "INSERT INTO tenants (id, municipality_number, name, slug, allows_synthetic_ids) \
-             VALUES ($1, $2, $3, $4, true)",
-        )
-        .bind(built.tenant_id)
-        .bind(plan.number)
-        .bind(plan.name)
-        .bind(plan.slug)
-        .execute(&mut *tx)
-        .await?;
+        // The function seeds its code lists in this transaction (migration 20261220000100).
+        sqlx::query("SELECT tavle_create_tenant($1, $2, $3, $4, true)")
+            .bind(built.tenant_id)
+            .bind(plan.number)
+            .bind(plan.name)
+            .bind(plan.slug)
+            .execute(&mut *tx)
+            .await?;
         for table in built.tables.in_load_order() {
             if table.rows() > 50_000 {
                 progress(&format!("{}: loading {} rows into {}", plan.name, table.rows(), table.name()));

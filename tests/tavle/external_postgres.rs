@@ -126,11 +126,7 @@ async fn serve_refuses_to_start_without_a_provider_or_its_secret() {
     assert!(err.contains("no municipality has an identity provider") && err.contains("tavle idp set"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 
-    as_superuser(
-        &recipe.database,
-        &["INSERT INTO tenants (municipality_number, name, slug) VALUES ('9901', 'Fjordvik kommune', 'fjordvik')"],
-    )
-    .await;
+    as_superuser(&recipe.database, &["SELECT tavle_create_tenant(NULL, '9901', 'Fjordvik kommune', 'fjordvik')"]).await;
     recipe.run(&[
         "idp",
         "set",

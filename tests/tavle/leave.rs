@@ -627,12 +627,10 @@ async fn the_leave_tables_have_no_free_text_column_and_every_municipality_has_th
         .unwrap();
         assert!(!writable, "the application must not write {table}");
     }
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO tenants (municipality_number, name, slug) VALUES ('9908', 'Nykommune', 'nykommune') RETURNING id",
-    )
-    .fetch_one(&app.owner)
-    .await
-    .unwrap();
+    let id: Uuid = sqlx::query_scalar("SELECT tavle_create_tenant(NULL, '9908', 'Nykommune', 'nykommune')")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
     let per_tenant: Vec<(i64, i64, i16)> = sqlx::query_as(
         "SELECT (SELECT count(*) FROM leave_reasons r WHERE r.tenant_id = t.id), \
                 (SELECT count(*) FROM leave_rejection_codes c WHERE c.tenant_id = t.id), \

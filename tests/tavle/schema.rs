@@ -249,6 +249,55 @@ async fn a_login_in_the_owner_a_superuser_or_a_bypassrls_role_is_refused() {
     }
 }
 
+/// What Citus cannot run, one line each (issue 16): a trigger on `tenants` (a reference
+/// table: it would fire on every node's copy), a function taking a table's row type
+/// (a trigger on a shard hands it the shard's type), a tenant policy written with `=`
+/// (a pseudoconstant under outer joins).
+async fn distribution_problems(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT 'trigger ' || t.tgname || ' on tenants' FROM pg_trigger t \
+         WHERE t.tgrelid = 'tenants'::regclass AND NOT t.tgisinternal \
+         UNION ALL \
+         SELECT 'function ' || p.proname || ' takes the row type of ' || c.relname \
+         FROM pg_proc p CROSS JOIN LATERAL unnest(p.proargtypes) AS a(typ) \
+         JOIN pg_class c ON c.reltype = a.typ AND c.relkind = 'r' \
+         WHERE p.pronamespace = 'public'::regnamespace \
+         UNION ALL \
+         SELECT 'policy ' || policyname || ' on ' || tablename || ': ' || qual FROM pg_policies \
+         WHERE schemaname = 'public' AND policyname = 'tenant_isolation' \
+           AND qual <> '(NOT (tenant_id IS DISTINCT FROM tavle_current_tenant()))' \
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn nothing_in_the_schema_is_what_citus_cannot_run() {
+    let app = spawn_app().await;
+    let problems = distribution_problems(&app.owner).await;
+    assert!(problems.is_empty(), "not distributable:\n{}", problems.join("\n"));
+    // The check sees each kind of problem.
+    for sql in [
+        "CREATE FUNCTION careless() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+        "CREATE TRIGGER careless AFTER INSERT ON tenants FOR EACH ROW EXECUTE FUNCTION careless()",
+        "CREATE FUNCTION careless_row(s schools) RETURNS text LANGUAGE sql AS $$ SELECT s.name $$",
+        "ALTER POLICY tenant_isolation ON schools USING (tenant_id = tavle_current_tenant())",
+    ] {
+        sqlx::query(sql).execute(&app.owner).await.unwrap();
+    }
+    let problems = distribution_problems(&app.owner).await;
+    assert_eq!(
+        problems,
+        [
+            "function careless_row takes the row type of schools",
+            "policy tenant_isolation on schools: (tenant_id = tavle_current_tenant())",
+            "trigger careless on tenants",
+        ],
+    );
+}
+
 #[tokio::test]
 async fn the_audit_log_is_append_only_for_the_app() {
     let app = spawn_app().await;
