@@ -22,6 +22,8 @@ DROP FUNCTION tavle_tenant_absence_review();
 
 -- Create a municipality with its default code lists (absence reasons, leave reasons
 -- and rejection codes, review codes), in the caller's transaction. Returns its id.
+-- The lists are written as the new municipality (row-level security is forced): with
+-- SET LOCAL, which Citus propagates to the workers, not set_config, which it does not.
 CREATE FUNCTION tavle_create_tenant(
     id uuid,
     municipality_number text,
@@ -33,14 +35,17 @@ CREATE FUNCTION tavle_create_tenant(
     AS $$
 DECLARE
     created uuid;
+    previous text := current_setting('tavle.tenant_id', true);
 BEGIN
     INSERT INTO tenants (id, municipality_number, name, slug, allows_synthetic_ids)
         VALUES (coalesce(tavle_create_tenant.id, gen_random_uuid()), tavle_create_tenant.municipality_number,
                 tavle_create_tenant.name, tavle_create_tenant.slug, tavle_create_tenant.allows_synthetic_ids)
         RETURNING tenants.id INTO created;
+    EXECUTE format('SET LOCAL tavle.tenant_id = %L', created);
     PERFORM tavle_seed_absence_reasons(created);
     PERFORM tavle_seed_leave_codes(created);
     PERFORM tavle_seed_absence_review(created);
+    EXECUTE format('SET LOCAL tavle.tenant_id = %L', coalesce(previous, ''));
     RETURN created;
 END
 $$;

@@ -26,10 +26,11 @@ pub async fn tenant_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Uuid>> {
 pub async fn by_feide_id(pool: &PgPool, tenant: Uuid, feide_id: &str) -> Result<Option<Identity>> {
     let mut tx = db::begin(pool, tenant).await?;
     let row: Option<(Uuid, bool, bool)> = sqlx::query_as(
-        "SELECT p.id, EXISTS (SELECT 1 FROM staff s WHERE s.person_id = p.id), \
-                EXISTS (SELECT 1 FROM pupils u WHERE u.person_id = p.id) \
-         FROM persons p WHERE p.feide_id = $1",
+        "SELECT p.id, EXISTS (SELECT 1 FROM staff s WHERE s.tenant_id = $1 AND s.person_id = p.id), \
+                EXISTS (SELECT 1 FROM pupils u WHERE u.tenant_id = $1 AND u.person_id = p.id) \
+         FROM persons p WHERE p.tenant_id = $1 AND p.feide_id = $2",
     )
+    .bind(tenant)
     .bind(feide_id)
     .fetch_optional(&mut *tx)
     .await?;
@@ -50,9 +51,10 @@ pub async fn by_feide_id(pool: &PgPool, tenant: Uuid, feide_id: &str) -> Result<
 pub async fn by_national_id(pool: &PgPool, tenant: Uuid, national_id: &str) -> Result<Option<Identity>> {
     let mut tx = db::begin(pool, tenant).await?;
     let person: Option<Uuid> = sqlx::query_scalar(
-        "SELECT p.id FROM persons p WHERE p.national_id = $1 \
-         AND EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_id = p.id)",
+        "SELECT p.id FROM persons p WHERE p.tenant_id = $1 AND p.national_id = $2 \
+         AND EXISTS (SELECT 1 FROM guardianships g WHERE g.tenant_id = $1 AND g.guardian_id = p.id)",
     )
+    .bind(tenant)
     .bind(national_id)
     .fetch_optional(&mut *tx)
     .await?;

@@ -277,8 +277,8 @@ async fn create_in(
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT INTO person_languages (tenant_id, person_id, lang) VALUES ($1, $2, $3) \
-         ON CONFLICT (tenant_id, person_id) DO UPDATE SET lang = EXCLUDED.lang, updated_at = now() \
+        "INSERT INTO person_languages (tenant_id, person_id, lang, updated_at) VALUES ($1, $2, $3, now()) \
+         ON CONFLICT (tenant_id, person_id) DO UPDATE SET lang = EXCLUDED.lang, updated_at = EXCLUDED.updated_at \
          WHERE person_languages.lang <> EXCLUDED.lang",
     )
     .bind(new.tenant_id)
@@ -332,6 +332,7 @@ pub enum Checked {
 /// the session is read again here.
 pub async fn check(mut conn: Conn<'_>, cache: &SessionCache, actor: &Actor, cached: Cached) -> Result<Checked> {
     let current: bool = sqlx::query_scalar(CHECK_SQL)
+        .bind(conn.tenant)
         .bind(actor.session_id)
         .bind(cached.epoch)
         .bind(cached.today)
@@ -357,8 +358,14 @@ async fn read(mut conn: Conn<'_>, key: Key, id: Option<Uuid>, mode: Mode) -> Res
     let tenant = key.0;
     // The session, its person and what grants access (by audience), in one round trip.
     let row: Option<SessionRow> = match id {
-        None => sqlx::query_as(SESSION_BY_TOKEN_SQL.as_str()).bind(key.1.as_slice()).fetch_optional(&mut *conn).await?,
-        Some(id) => sqlx::query_as(SESSION_BY_ID_SQL.as_str()).bind(id).fetch_optional(&mut *conn).await?,
+        None => {
+            sqlx::query_as(SESSION_BY_TOKEN_SQL.as_str())
+                .bind(tenant)
+                .bind(key.1.as_slice())
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        Some(id) => sqlx::query_as(SESSION_BY_ID_SQL.as_str()).bind(tenant).bind(id).fetch_optional(&mut *conn).await?,
     };
     let Some(row) = row else {
         return Ok(None);
@@ -381,12 +388,17 @@ async fn read(mut conn: Conn<'_>, key: Key, id: Option<Uuid>, mode: Mode) -> Res
     if !live || demo_made_in_production {
         // The access that justified the session has ended (or never held here): end
         // the session too.
-        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(session_id)
+            .execute(&mut *conn)
+            .await?;
         return Ok(None);
     }
     // Idle time has a granularity of a minute; this saves a write on most requests.
     if stale {
-        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id = $1")
+        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
             .bind(session_id)
             .execute(&mut *conn)
             .await?;
@@ -418,7 +430,8 @@ pub struct Ended {
 pub async fn end(pool: &PgPool, cache: &SessionCache, actor: &Actor, ip: Option<&str>) -> Result<Option<Ended>> {
     let mut tx = db::begin(pool, actor.tenant_id).await?;
     let ended: Option<(String, Option<String>)> =
-        sqlx::query_as("DELETE FROM sessions WHERE id = $1 RETURNING method, id_token_hint")
+        sqlx::query_as("DELETE FROM sessions WHERE tenant_id = $1 AND id = $2 RETURNING method, id_token_hint")
+            .bind(actor.tenant_id)
             .bind(actor.session_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -444,11 +457,13 @@ pub async fn end(pool: &PgPool, cache: &SessionCache, actor: &Actor, ip: Option<
 /// End the session with this token hash, if it exists (expired or not), recorded as
 /// its person's sign-out; in the caller's transaction, bound to `tenant`.
 async fn end_by_hash(mut conn: Conn<'_>, tenant: Uuid, token_hash: &[u8], ip: Option<&str>) -> Result<()> {
-    let ended: Option<(Uuid, Uuid, String)> =
-        sqlx::query_as("DELETE FROM sessions WHERE token_hash = $1 RETURNING id, person_id, audience")
-            .bind(token_hash)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let ended: Option<(Uuid, Uuid, String)> = sqlx::query_as(
+        "DELETE FROM sessions WHERE tenant_id = $1 AND token_hash = $2 RETURNING id, person_id, audience",
+    )
+    .bind(tenant)
+    .bind(token_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some((id, person, audience)) = ended else {
         return Ok(());
     };
@@ -460,14 +475,14 @@ async fn grants(mut conn: Conn<'_>, person: Uuid, audience: Audience) -> Result<
     match audience {
         Audience::Staff => {
             let rows: Vec<(String, Option<Uuid>)> =
-                sqlx::query_as(&staff_grants_sql("$1")).bind(person).fetch_all(&mut *conn).await?;
+                sqlx::query_as(&staff_grants_sql("$2")).bind(conn.tenant).bind(person).fetch_all(&mut *conn).await?;
             let grants = to_grants(rows);
             Ok((grants, Vec::new()))
         }
         Audience::Guardian => {
             // Parental responsibility, a current guardianship, and a child under 18.
             let rows: Vec<(Uuid, Option<time::Date>, bool)> =
-                sqlx::query_as(&children_sql("$1")).bind(person).fetch_all(&mut *conn).await?;
+                sqlx::query_as(&children_sql("$2")).bind(conn.tenant).bind(person).fetch_all(&mut *conn).await?;
             let children = rows.into_iter().map(|(id, _, _)| id).collect();
             Ok((Vec::new(), children))
         }
@@ -476,7 +491,11 @@ async fn grants(mut conn: Conn<'_>, person: Uuid, audience: Audience) -> Result<
 }
 
 async fn is_enrolled(mut conn: Conn<'_>, person: Uuid) -> Result<bool> {
-    Ok(sqlx::query_scalar(&format!("SELECT {}", enrolled_sql("$1"))).bind(person).fetch_one(&mut *conn).await?)
+    Ok(sqlx::query_scalar(&format!("SELECT {}", enrolled_sql("$2")))
+        .bind(conn.tenant)
+        .bind(person)
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 fn to_grants(rows: impl IntoIterator<Item = (String, Option<Uuid>)>) -> Vec<Grant> {
@@ -484,7 +503,8 @@ fn to_grants(rows: impl IntoIterator<Item = (String, Option<Uuid>)>) -> Vec<Gran
 }
 
 // The rules that give a person access, as SQL over the person `p` (a parameter or a
-// column): used at sign-in, and folded into the per-request session query.
+// column) in the municipality `$1`: used at sign-in, and folded into the per-request
+// session query.
 
 /// A staff member's roles: (role, school or none for municipal work), from their
 /// current employments that are not on leave, through the tenant's role mappings.
@@ -494,7 +514,7 @@ fn staff_grants_sql(p: &str) -> String {
          JOIN role_mappings rm ON rm.tenant_id = e.tenant_id \
               AND rm.position_code = e.position_code \
               AND rm.workplace_kind = CASE WHEN e.school_id IS NULL THEN 'municipal' ELSE 'school' END \
-         WHERE e.staff_id = {p} AND NOT e.on_leave AND e.from_date <= tavle_today() \
+         WHERE e.tenant_id = $1 AND rm.tenant_id = $1 AND e.staff_id = {p} AND NOT e.on_leave AND e.from_date <= tavle_today() \
            AND (e.to_date IS NULL OR e.to_date > tavle_today())"
     )
 }
@@ -508,7 +528,7 @@ fn children_sql(p: &str) -> String {
                 (c.address_protection = 'strictly_confidential' AND NOT g.lives_with) AS whereabouts_protected \
          FROM guardianships g \
          JOIN persons c ON c.tenant_id = g.tenant_id AND c.id = g.pupil_id \
-         WHERE g.guardian_id = {p} AND g.parental_responsibility \
+         WHERE g.tenant_id = $1 AND c.tenant_id = $1 AND g.guardian_id = {p} AND g.parental_responsibility \
            AND g.from_date <= tavle_today() AND (g.to_date IS NULL OR g.to_date > tavle_today()) \
            AND c.birth_date > tavle_today() - interval '18 years' \
          ORDER BY c.birth_date"
@@ -518,26 +538,27 @@ fn children_sql(p: &str) -> String {
 /// A pupil's current enrolment.
 fn enrolled_sql(p: &str) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM enrolments WHERE pupil_id = {p} AND from_date <= tavle_today() \
+        "EXISTS (SELECT 1 FROM enrolments WHERE tenant_id = $1 AND pupil_id = {p} AND from_date <= tavle_today() \
            AND (to_date IS NULL OR to_date > tavle_today()))"
     )
 }
 
 /// The live session behind a token hash, with what grants its person access (only
 /// the part for the session's audience is evaluated).
-static SESSION_BY_TOKEN_SQL: LazyLock<String> = LazyLock::new(|| session_sql("s.token_hash = $1"));
+static SESSION_BY_TOKEN_SQL: LazyLock<String> = LazyLock::new(|| session_sql("s.token_hash = $2"));
 
 /// The same, by the session's id (a cached session, read again).
-static SESSION_BY_ID_SQL: LazyLock<String> = LazyLock::new(|| session_sql("s.id = $1"));
+static SESSION_BY_ID_SQL: LazyLock<String> = LazyLock::new(|| session_sql("s.id = $2"));
 
 /// Whether a cached session (`$1`) still holds as read with access epoch `$2` on date
 /// `$3`: the session lives and noted a request within the minute (else it is read
 /// again, which notes this one), and neither the epoch nor the date has moved.
-const CHECK_SQL: &str = "SELECT EXISTS (SELECT 1 FROM sessions s WHERE s.id = $1 AND s.expires_at > now() \
+const CHECK_SQL: &str = "SELECT EXISTS (SELECT 1 FROM sessions s WHERE s.tenant_id = $1 AND s.id = $2 \
+            AND s.expires_at > now() \
             AND s.last_seen_at >= now() - interval '60 seconds' \
             AND s.last_seen_at + make_interval(secs => s.idle_timeout_seconds) > now()) \
-        AND coalesce((SELECT e.epoch FROM access_epochs e WHERE e.tenant_id = tavle_current_tenant()), 0) = $2 \
-        AND tavle_today() = $3";
+        AND coalesce((SELECT e.epoch FROM access_epochs e WHERE e.tenant_id = $1), 0) = $3 \
+        AND tavle_today() = $4";
 
 /// The session query over the session `s` chosen by `which`, with the municipality's
 /// access epoch and the date it was read with.
@@ -546,7 +567,7 @@ fn session_sql(which: &str) -> String {
         "SELECT s.id, s.person_id, s.audience, s.method, s.csrf_token, \
                 s.last_seen_at < now() - interval '60 seconds' AS stale, \
                 p.given_name || ' ' || p.family_name AS name, \
-                coalesce((SELECT e.epoch FROM access_epochs e WHERE e.tenant_id = s.tenant_id), 0) AS epoch, \
+                coalesce((SELECT e.epoch FROM access_epochs e WHERE e.tenant_id = $1), 0) AS epoch, \
                 tavle_today() AS today, \
                 sg.roles, sg.schools, gc.children, gc.protected_children, \
                 CASE WHEN s.audience = 'pupil' THEN {enrolled} ELSE false END AS enrolled \
@@ -558,7 +579,7 @@ fn session_sql(which: &str) -> String {
                                    array_agg(c.pupil_id) FILTER (WHERE c.whereabouts_protected) AS protected_children \
                             FROM ({children}) c \
                             WHERE s.audience = 'guardian') gc ON true \
-         WHERE {which} AND s.expires_at > now() \
+         WHERE s.tenant_id = $1 AND {which} AND s.expires_at > now() \
            AND s.last_seen_at + make_interval(secs => s.idle_timeout_seconds) > now()",
         enrolled = enrolled_sql("s.person_id"),
         staff = staff_grants_sql("s.person_id"),

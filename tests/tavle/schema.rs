@@ -92,7 +92,7 @@ async fn a_connection_with_no_tenant_sees_nothing() {
     assert!(tables.len() >= 14, "{tables:?}");
     let mut seen_by_owner = 0i64;
     for t in &tables {
-        let sql = format!("SELECT count(*) FROM {t}");
+        let sql = format!("/* all tenants: RLS test */ SELECT count(*) FROM {t}");
         match sqlx::query_scalar::<_, i64>(&sql).fetch_one(&app.db).await {
             Ok(n) => assert_eq!(n, 0, "{t} shows rows without a tenant"),
             // Tables the app may not read at all (the audit chain heads) hide even more.
@@ -109,60 +109,78 @@ async fn within_tenant_a_nothing_of_tenant_b_is_seen_or_changed() {
     let app = spawn_app().await;
     let a = app.tenant_id("fjordvik").await;
     let b = app.tenant_id("smaoy").await;
-    let b_person: Uuid = sqlx::query_scalar("SELECT id FROM persons WHERE tenant_id = $1 LIMIT 1")
-        .bind(b)
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
-    let b_school: Uuid = sqlx::query_scalar("SELECT id FROM schools WHERE tenant_id = $1 LIMIT 1")
-        .bind(b)
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
+    let b_person: Uuid =
+        sqlx::query_scalar("/* all tenants: RLS test */ SELECT id FROM persons WHERE tenant_id = $1 LIMIT 1")
+            .bind(b)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    let b_school: Uuid =
+        sqlx::query_scalar("/* all tenants: RLS test */ SELECT id FROM schools WHERE tenant_id = $1 LIMIT 1")
+            .bind(b)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
 
     let mut tx = db::begin(&app.db, a).await.unwrap();
     // Every tenant table the application may read shows only A's rows (a table it
     // may not read at all, such as the audit chain heads, is refused outright).
     for t in tenant_tables(&app.owner).await {
-        let readable: bool = sqlx::query_scalar("SELECT has_table_privilege(current_user, $1, 'SELECT')")
-            .bind(&t)
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
+        let readable: bool =
+            sqlx::query_scalar("/* all tenants: RLS test */ SELECT has_table_privilege(current_user, $1, 'SELECT')")
+                .bind(&t)
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
         if !readable {
-            let refused = sqlx::query(&format!("SELECT 1 FROM {t} LIMIT 1")).fetch_optional(&mut *tx).await;
+            let refused = sqlx::query(&format!("/* all tenants: RLS test */ SELECT 1 FROM {t} LIMIT 1"))
+                .fetch_optional(&mut *tx)
+                .await;
             assert!(refused.is_err(), "{t} is not granted yet readable");
             tx.rollback().await.unwrap();
             tx = db::begin(&app.db, a).await.unwrap();
             continue;
         }
-        let foreign: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t} WHERE tenant_id <> $1"))
-            .bind(a)
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
+        let foreign: i64 =
+            sqlx::query_scalar(&format!("/* all tenants: RLS test */ SELECT count(*) FROM {t} WHERE tenant_id <> $1"))
+                .bind(a)
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
         assert_eq!(foreign, 0, "{t} leaks another tenant's rows");
     }
-    let own: i64 = sqlx::query_scalar("SELECT count(*) FROM persons").fetch_one(&mut *tx).await.unwrap();
+    let own: i64 = sqlx::query_scalar("/* all tenants: RLS test */ SELECT count(*) FROM persons")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
     assert!(own > 1000);
     // Naming B's ids finds nothing and changes nothing.
-    let found =
-        sqlx::query("SELECT 1 FROM persons WHERE id = $1").bind(b_person).fetch_optional(&mut *tx).await.unwrap();
-    assert!(found.is_none());
-    let updated = sqlx::query("UPDATE persons SET given_name = 'Hacked' WHERE id = $1 AND tenant_id = $2")
+    let found = sqlx::query("/* all tenants: RLS test */ SELECT 1 FROM persons WHERE id = $1")
         .bind(b_person)
+        .fetch_optional(&mut *tx)
+        .await
+        .unwrap();
+    assert!(found.is_none());
+    let updated = sqlx::query(
+        "/* all tenants: RLS test */ UPDATE persons SET given_name = 'Hacked' WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(b_person)
+    .bind(b)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(updated.rows_affected(), 0);
+    let deleted = sqlx::query("/* all tenants: RLS test */ DELETE FROM group_staff WHERE tenant_id = $1")
         .bind(b)
         .execute(&mut *tx)
         .await
         .unwrap();
-    assert_eq!(updated.rows_affected(), 0);
-    let deleted = sqlx::query("DELETE FROM group_staff WHERE tenant_id = $1").bind(b).execute(&mut *tx).await.unwrap();
     assert_eq!(deleted.rows_affected(), 0);
     tx.commit().await.unwrap();
 
     // Writing a row into B from A is refused by the policy's WITH CHECK.
     let mut tx = db::begin(&app.db, a).await.unwrap();
-    let err = sqlx::query("INSERT INTO subjects (tenant_id, code, name_nb, name_en) VALUES ($1, 'HACK', 'x', 'x')")
+    let err = sqlx::query("/* all tenants: RLS test */ INSERT INTO subjects (tenant_id, code, name_nb, name_en) VALUES ($1, 'HACK', 'x', 'x')")
         .bind(b)
         .execute(&mut *tx)
         .await
@@ -171,10 +189,12 @@ async fn within_tenant_a_nothing_of_tenant_b_is_seen_or_changed() {
     drop(tx);
     // Nor can A's row point at B's school (the foreign key leads with tenant_id).
     let mut tx = db::begin(&app.db, a).await.unwrap();
-    let a_group_year: Uuid =
-        sqlx::query_scalar("SELECT id FROM school_years LIMIT 1").fetch_one(&mut *tx).await.unwrap();
+    let a_group_year: Uuid = sqlx::query_scalar("/* all tenants: RLS test */ SELECT id FROM school_years LIMIT 1")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
     let err = sqlx::query(
-        "INSERT INTO groups (tenant_id, school_id, school_year_id, kind, name) VALUES ($1, $2, $3, 'base', 'X')",
+        "/* all tenants: RLS test */ INSERT INTO groups (tenant_id, school_id, school_year_id, kind, name) VALUES ($1, $2, $3, 'base', 'X')",
     )
     .bind(a)
     .bind(b_school)
@@ -185,7 +205,7 @@ async fn within_tenant_a_nothing_of_tenant_b_is_seen_or_changed() {
     assert!(err.to_string().contains("foreign key"), "{err}");
     drop(tx);
 
-    let name: String = sqlx::query("SELECT given_name FROM persons WHERE id = $1")
+    let name: String = sqlx::query("/* all tenants: RLS test */ SELECT given_name FROM persons WHERE id = $1")
         .bind(b_person)
         .fetch_one(&app.owner)
         .await

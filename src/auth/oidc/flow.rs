@@ -78,7 +78,8 @@ async fn start(
     let (url, csrf_state, nonce) = request.url();
     let binding = session::random_token();
     let mut tx = db::begin(&state.db, tenant).await?;
-    sqlx::query("DELETE FROM oidc_requests WHERE created_at < now() - make_interval(secs => $1)")
+    sqlx::query("DELETE FROM oidc_requests WHERE tenant_id = $1 AND created_at < now() - make_interval(secs => $2)")
+        .bind(tenant)
         .bind(REQUEST_TTL.as_secs_f64())
         .execute(&mut *tx)
         .await?;
@@ -178,9 +179,10 @@ async fn complete(
     // cannot spoil the request either.
     let mut tx = db::begin(&state.db, tenant).await?;
     let pending: Option<(String, String, String, bool)> = sqlx::query_as(
-        "DELETE FROM oidc_requests WHERE state_hash = $1 AND binding_hash = $2 \
-         RETURNING kind, nonce, pkce_verifier, created_at > now() - make_interval(secs => $3)",
+        "DELETE FROM oidc_requests WHERE tenant_id = $1 AND state_hash = $2 AND binding_hash = $3 \
+         RETURNING kind, nonce, pkce_verifier, created_at > now() - make_interval(secs => $4)",
     )
+    .bind(tenant)
     .bind(sha256(csrf_state))
     .bind(sha256(binding))
     .bind(REQUEST_TTL.as_secs_f64())
@@ -287,8 +289,10 @@ async fn complete(
 async fn bind_subject(pool: &PgPool, tenant: Uuid, kind: Kind, subject: &str, person: Uuid) -> Result<bool> {
     let mut tx = db::begin(pool, tenant).await?;
     let bound: Vec<(String, Uuid)> = sqlx::query_as(
-        "SELECT subject, person_id FROM external_identities WHERE kind = $1 AND (subject = $2 OR person_id = $3)",
+        "SELECT subject, person_id FROM external_identities \
+         WHERE tenant_id = $1 AND kind = $2 AND (subject = $3 OR person_id = $4)",
     )
+    .bind(tenant)
     .bind(kind.code())
     .bind(subject)
     .bind(person)
@@ -308,11 +312,14 @@ async fn bind_subject(pool: &PgPool, tenant: Uuid, kind: Kind, subject: &str, pe
             true
         }
         [(s, p)] if s == subject && *p == person => {
-            sqlx::query("UPDATE external_identities SET last_seen = now() WHERE kind = $1 AND subject = $2")
-                .bind(kind.code())
-                .bind(subject)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE external_identities SET last_seen = now() WHERE tenant_id = $1 AND kind = $2 AND subject = $3",
+            )
+            .bind(tenant)
+            .bind(kind.code())
+            .bind(subject)
+            .execute(&mut *tx)
+            .await?;
             true
         }
         _ => false,

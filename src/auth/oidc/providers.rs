@@ -72,8 +72,9 @@ pub async fn provider(pool: &PgPool, tenant: Uuid, kind: Kind) -> Result<Option<
     let mut tx = db::begin(pool, tenant).await?;
     let row: Option<(String, String, String, String, Vec<String>)> = sqlx::query_as(
         "SELECT t.slug, p.issuer, p.client_id, p.scopes, p.required_acr \
-         FROM identity_providers p JOIN tenants t ON t.id = p.tenant_id WHERE p.kind = $1",
+         FROM identity_providers p JOIN tenants t ON t.id = p.tenant_id WHERE p.tenant_id = $1 AND p.kind = $2",
     )
+    .bind(tenant)
     .bind(kind.code())
     .fetch_optional(&mut *tx)
     .await?;
@@ -102,10 +103,10 @@ pub async fn set_provider(
     IssuerUrl::new(issuer.to_owned()).map_err(|_| AppError::BadRequest)?;
     let mut tx = db::begin(pool, tenant).await?;
     sqlx::query(
-        "INSERT INTO identity_providers (tenant_id, kind, issuer, client_id, scopes, required_acr) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO identity_providers (tenant_id, kind, issuer, client_id, scopes, required_acr, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, now()) \
          ON CONFLICT (tenant_id, kind) DO UPDATE SET issuer = EXCLUDED.issuer, client_id = EXCLUDED.client_id, \
-             scopes = EXCLUDED.scopes, required_acr = EXCLUDED.required_acr, updated_at = now()",
+             scopes = EXCLUDED.scopes, required_acr = EXCLUDED.required_acr, updated_at = EXCLUDED.updated_at",
     )
     .bind(tenant)
     .bind(kind.code())
