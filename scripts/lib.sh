@@ -29,6 +29,23 @@ ensure_postgres() {
     apt_install postgresql
 }
 
+# Python with pglast (PostgreSQL's own parser, libpg_query) for the statement check
+# (scripts/check-statements.py), in a virtual environment beside the build cache.
+# Sets PGLAST_PYTHON.
+ensure_pglast() {
+    local venv="${TAVLE_VENV:-$HOME/.cache/tavle/venv}"
+    PGLAST_PYTHON="$venv/bin/python"
+    if "$PGLAST_PYTHON" -c 'import pglast' 2>/dev/null; then return; fi
+    command -v python3 >/dev/null || apt_install python3
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+        rm -rf "$venv"
+        apt_install python3-venv
+        python3 -m venv "$venv"
+    fi
+    step "pip install pglast (into $venv)"
+    "$PGLAST_PYTHON" -m pip install --quiet --disable-pip-version-check 'pglast==8.8'
+}
+
 # `npm ci` in a folder with a package-lock.json, unless node_modules already holds
 # exactly that lock (npm keeps a copy of it in node_modules/.package-lock.json).
 npm_ci() {
