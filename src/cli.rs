@@ -71,6 +71,10 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations (TAVLE_MIGRATION_DATABASE_URL or DATABASE_URL) and exit.
     Migrate,
+    /// On Citus, distribute every table by municipality (tenant_id, co-located) and make
+    /// the others reference tables; on plain PostgreSQL, say so and do nothing. `migrate`
+    /// does this too; this prints the plan.
+    Distribute,
     /// Configure the identity providers (Feide, ID-porten) of a municipality.
     Idp {
         #[command(subcommand)]
@@ -269,6 +273,26 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             db::close(owner).await;
             migrated?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Distribute => {
+            let url = migration_url(&config)?;
+            let owner = db::connect(&url, 2).await?;
+            let outcome = db::distribute::distribute(&owner).await;
+            db::close(owner).await;
+            match outcome? {
+                db::distribute::Outcome::NoCitus => {
+                    println!("the citus extension is not installed in this database: nothing to distribute");
+                }
+                db::distribute::Outcome::Distributed { plan, newly } => {
+                    println!(
+                        "reference tables: {}\ndistributed by tenant_id, co-located: {}\nnewly distributed: {}",
+                        plan.reference.join(", "),
+                        plan.distributed.join(", "),
+                        if newly.is_empty() { "none".to_owned() } else { newly.join(", ") }
+                    );
+                }
+            }
             Ok(())
         }
         Command::Backup { file } => {

@@ -2,6 +2,7 @@
 //! runs in, the embedded PostgreSQL used by `tavle demo` and the tests, and backups.
 
 pub mod backup;
+pub mod distribute;
 pub mod embedded;
 
 use std::sync::OnceLock;
@@ -129,9 +130,16 @@ pub async fn close(pool: PgPool) {
     }
 }
 
-/// Apply pending migrations with the owner's connection.
+/// Apply pending migrations with the owner's connection; on Citus, then distribute the
+/// tables not distributed yet ([`distribute`]; nothing on plain PostgreSQL).
 pub async fn migrate(owner: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR.run(owner).await.context("applying database migrations failed")
+    MIGRATOR.run(owner).await.context("applying database migrations failed")?;
+    if let distribute::Outcome::Distributed { newly, .. } = distribute::distribute(owner).await? {
+        if !newly.is_empty() {
+            tracing::info!(tables = newly.len(), "distributed by municipality (Citus)");
+        }
+    }
+    Ok(())
 }
 
 /// Refuse to serve through a connection that row-level security cannot bind: a

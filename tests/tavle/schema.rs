@@ -360,3 +360,36 @@ async fn every_stored_name_is_in_unicode_nfc() {
     }
     assert!(checked > 3000, "names were checked ({checked})");
 }
+
+#[tokio::test]
+async fn the_distribution_plan_covers_every_table_in_key_order_and_plain_postgres_is_left_alone() {
+    let app = spawn_app().await;
+    let plan = tavle::db::distribute::plan(&app.owner).await.unwrap();
+    let mut tenant = tenant_tables(&app.owner).await;
+    let mut planned = plan.distributed.clone();
+    tenant.sort();
+    planned.sort();
+    assert_eq!(planned, tenant, "every tenant table, once");
+    assert!(plan.reference.contains(&"tenants".to_owned()), "{plan:?}");
+    assert!(plan.reference.iter().all(|t| !tenant.contains(t) && !t.starts_with("_sqlx")), "{plan:?}");
+    // Each table comes after the tenant tables its foreign keys name.
+    let keys: Vec<(String, String)> = sqlx::query_as(
+        "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint \
+         WHERE contype = 'f' AND connamespace = 'public'::regnamespace AND conrelid <> confrelid",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let at = |t: &str| plan.distributed.iter().position(|x| x == t);
+    for (from, to) in &keys {
+        if let (Some(f), Some(t)) = (at(from), at(to)) {
+            assert!(t < f, "{from} references {to} but is distributed first");
+        }
+    }
+    assert!(keys.len() > 20, "{keys:?}");
+    // Without the citus extension nothing happens.
+    assert!(matches!(
+        tavle::db::distribute::distribute(&app.owner).await.unwrap(),
+        tavle::db::distribute::Outcome::NoCitus
+    ));
+}
