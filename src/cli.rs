@@ -53,6 +53,11 @@ pub enum Command {
         /// Build the database and exit without serving (e.g. to time the large demo).
         #[arg(long)]
         no_serve: bool,
+        /// Build the demo in the database of TAVLE_MIGRATION_DATABASE_URL (its schema
+        /// owner) and serve it through DATABASE_URL (a member of tavle_app), instead of
+        /// the embedded PostgreSQL: e.g. a local Citus cluster (scripts/citus-local).
+        #[arg(long)]
+        external: bool,
         /// Also sign in through the local identity provider (dev/idp) at this base URL,
         /// e.g. http://127.0.0.1:4000: Feide and ID-porten for both demo municipalities.
         #[arg(long, value_name = "URL")]
@@ -239,6 +244,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             size,
             municipalities,
             no_serve,
+            external,
             dev_idp,
             print_idp_accounts,
             print_calendar,
@@ -262,7 +268,8 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 (Size::Large, _) => DemoSize::TwoLarge,
                 (Size::Standard, _) => return Err(anyhow!("--municipalities is for --size large")),
             };
-            run_demo(config, data_dir, reset, size, no_serve, dev_idp).await
+            let place = if external { Place::External } else { Place::Embedded { data_dir, reset } };
+            run_demo(config, place, size, no_serve, dev_idp).await
         }
         Command::Serve => run_serve(config).await,
         Command::Idp { action } => run_idp(&config, action).await,
@@ -518,28 +525,48 @@ async fn run_idp(config: &Config, action: IdpAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where `tavle demo` keeps its database.
+enum Place {
+    /// Its own embedded PostgreSQL in `data_dir`.
+    Embedded { data_dir: PathBuf, reset: bool },
+    /// The databases of TAVLE_MIGRATION_DATABASE_URL and DATABASE_URL (`--external`).
+    External,
+}
+
 async fn run_demo(
     mut config: Config,
-    data_dir: PathBuf,
-    reset: bool,
+    place: Place,
     size: DemoSize,
     no_serve: bool,
     dev_idp: Option<url::Url>,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    if reset && data_dir.exists() {
-        std::fs::remove_dir_all(&data_dir)
-            .with_context(|| format!("cannot remove {} (is another `tavle demo` running?)", data_dir.display()))?;
-        println!("Removed {}", data_dir.display());
-    }
-    let pg = embedded::EmbeddedPostgres::start(&data_dir, embedded::Durability::Durable).await?;
-    // The superuser's pools are closed in full (`db::close`) before serving: after
-    // start-up the process holds connections as the application's login only.
-    let superuser = db::connect(&pg.url(embedded::SUPERUSER, "postgres"), 2).await?;
-    db::ensure_database(&superuser, "tavle").await?;
-    db::ensure_app_login(&superuser).await?;
-    db::close(superuser).await;
-    let owner = db::connect(&pg.url(embedded::SUPERUSER, "tavle"), 4).await?;
+    let (pg, owner_url, app_url) = match place {
+        Place::Embedded { data_dir, reset } => {
+            if reset && data_dir.exists() {
+                std::fs::remove_dir_all(&data_dir).with_context(|| {
+                    format!("cannot remove {} (is another `tavle demo` running?)", data_dir.display())
+                })?;
+                println!("Removed {}", data_dir.display());
+            }
+            let pg = embedded::EmbeddedPostgres::start(&data_dir, embedded::Durability::Durable).await?;
+            // The superuser's pools are closed in full (`db::close`) before serving: after
+            // start-up the process holds connections as the application's login only.
+            let superuser = db::connect(&pg.url(embedded::SUPERUSER, "postgres"), 2).await?;
+            db::ensure_database(&superuser, "tavle").await?;
+            db::ensure_app_login(&superuser).await?;
+            db::close(superuser).await;
+            let (owner_url, app_url) = (pg.url(embedded::SUPERUSER, "tavle"), pg.url(embedded::APP_USER, "tavle"));
+            (Some(pg), owner_url, app_url)
+        }
+        Place::External => {
+            let app_url = config.database_url.as_ref().map(|s| s.expose().to_owned()).ok_or_else(|| {
+                anyhow!(ConfigError { name: "DATABASE_URL", problem: "required with --external".into() })
+            })?;
+            (None, migration_url(&config)?, app_url)
+        }
+    };
+    let owner = db::connect(&owner_url, 4).await?;
     db::migrate(&owner).await?;
     let summary = demo::ensure(&owner, size, &|line| println!("  {line}")).await?;
     if let Some(base) = dev_idp {
@@ -569,15 +596,10 @@ async fn run_demo(
     if no_serve {
         return Ok(());
     }
-    let pool = db::connect_with_timeout(
-        &pg.url(embedded::APP_USER, "tavle"),
-        config.db_max_connections,
-        config.db_acquire_timeout,
-    )
-    .await?;
+    let pool = db::connect_with_timeout(&app_url, config.db_max_connections, config.db_acquire_timeout).await?;
     db::check_app_role(&pool).await?;
     let state = AppState::new(pool, config, Mode::Demo);
-    let result = serve(state, Some(&pg)).await;
+    let result = serve(state, pg.as_ref()).await;
     drop(pg); // stops PostgreSQL (fast shutdown) before we exit
     println!("Stopped.");
     result

@@ -229,7 +229,10 @@ try {
   const tavleUrl = await start(
     'tavle',
     tavleBin,
-    ['demo', '--data-dir', path.join(dataDir, 'data'), '--listen', `127.0.0.1:${port}`, '--dev-idp', idpUrl],
+    // TAVLE_BROWSER_DEMO_ARGS adds to the demo's arguments: `--external` runs it on the
+    // databases of TAVLE_MIGRATION_DATABASE_URL and DATABASE_URL (scripts/citus-local).
+    ['demo', '--data-dir', path.join(dataDir, 'data'), '--listen', `127.0.0.1:${port}`, '--dev-idp', idpUrl,
+      ...(process.env.TAVLE_BROWSER_DEMO_ARGS ?? '').split(' ').filter(Boolean)],
     // Every role signs in from 127.0.0.1 within minutes: more than the default limit allows.
     // Each persona signs in once, before the pages, and some personas' pages come more than
     // the default 30 idle minutes later: keep those sessions up to the absolute lifetime.
