@@ -102,3 +102,37 @@ async fn demo_keeps_no_superuser_connection_after_start_up() {
         assert!(clients.iter().all(|(user, _)| user == "tavle_app"), "start {start}: {clients:?}");
     }
 }
+
+/// `tavle demo --external` builds the demo in the database the environment names (as
+/// for a Citus cluster, `scripts/citus-local`), and `tavle distribute` there, on plain
+/// PostgreSQL, says so and changes nothing.
+#[tokio::test]
+async fn the_demo_builds_in_an_external_database_and_distribute_leaves_plain_postgres_alone() {
+    use crate::helpers::{as_superuser, cluster_url, unique_name};
+    use tavle::db::embedded::{APP_USER, SUPERUSER};
+    let name = unique_name("external");
+    as_superuser("postgres", &[&format!("CREATE DATABASE {name}")]).await;
+    let run = |args: &[&str]| {
+        tavle()
+            .args(args)
+            .env("TAVLE_MIGRATION_DATABASE_URL", cluster_url(SUPERUSER, &name))
+            .env("DATABASE_URL", cluster_url(APP_USER, &name))
+            .env_remove("TAVLE_LISTEN")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["demo", "--external", "--no-serve"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let owner = tavle::db::connect(&cluster_url(SUPERUSER, &name), 1).await.unwrap();
+    let tenants: Vec<String> =
+        sqlx::query_scalar("SELECT slug FROM tenants ORDER BY slug").fetch_all(&owner).await.unwrap();
+    assert_eq!(tenants, ["fjordvik", "smaoy"]);
+    // Each new municipality got its lists from tavle_create_tenant, not a trigger.
+    let reasons: i64 = sqlx::query_scalar("SELECT count(*) FROM absence_reasons").fetch_one(&owner).await.unwrap();
+    assert_eq!(reasons, 14);
+    let out = run(&["distribute"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("citus extension is not installed"), "{said}");
+    tavle::db::close(owner).await;
+}
