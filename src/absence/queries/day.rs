@@ -41,22 +41,26 @@ impl Mode {
 
 /// The school's registration mode; per lesson unless the school chose otherwise.
 pub async fn mode(mut conn: Conn<'_>, school: Uuid) -> Result<Mode> {
-    let code: Option<String> =
-        sqlx::query_scalar("SELECT registration_mode FROM absence_school_settings WHERE school_id = $1")
-            .bind(school)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let code: Option<String> = sqlx::query_scalar(
+        "SELECT registration_mode FROM absence_school_settings WHERE tenant_id = $1 AND school_id = $2",
+    )
+    .bind(conn.tenant)
+    .bind(school)
+    .fetch_optional(&mut *conn)
+    .await?;
     Ok(code.as_deref().and_then(Mode::from_code).unwrap_or(Mode::Lesson))
 }
 
 pub async fn set_mode(mut conn: Conn<'_>, school: Uuid, mode: Mode, by: Uuid) -> Result<()> {
     sqlx::query(
-        "INSERT INTO absence_school_settings (tenant_id, school_id, registration_mode, updated_by) \
-         VALUES (tavle_current_tenant(), $1, $2, $3) \
+        "INSERT INTO absence_school_settings (tenant_id, school_id, registration_mode, updated_by, updated_at) \
+         VALUES ($1, $2, $3, $4, now()) \
          ON CONFLICT (tenant_id, school_id) DO UPDATE \
-            SET registration_mode = EXCLUDED.registration_mode, updated_by = EXCLUDED.updated_by, updated_at = now() \
+            SET registration_mode = EXCLUDED.registration_mode, updated_by = EXCLUDED.updated_by, \
+                updated_at = EXCLUDED.updated_at \
           WHERE absence_school_settings.registration_mode IS DISTINCT FROM EXCLUDED.registration_mode",
     )
+    .bind(conn.tenant)
     .bind(school)
     .bind(mode.code())
     .bind(by)
@@ -82,18 +86,20 @@ pub async fn day_classes(mut conn: Conn<'_>, schools: &[Uuid], date: Date) -> Re
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, s.name AS school_name, \
                 (SELECT count(DISTINCT r.pupil_id) FROM group_memberships m \
-                   JOIN absence_registrations r ON r.tenant_id = m.tenant_id AND r.pupil_id = m.pupil_id AND r.date = $2 \
-                  WHERE m.group_id = g.id AND m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2)) AS registered, \
-                (SELECT count(*) FROM group_memberships m WHERE m.group_id = g.id AND m.from_date <= $2 \
-                   AND (m.to_date IS NULL OR m.to_date > $2)) AS pupils \
+                   JOIN absence_registrations r ON r.tenant_id = m.tenant_id AND r.pupil_id = m.pupil_id AND r.date = $3 \
+                  WHERE m.tenant_id = $1 AND m.group_id = g.id AND m.from_date <= $3 \
+                    AND (m.to_date IS NULL OR m.to_date > $3)) AS registered, \
+                (SELECT count(*) FROM group_memberships m WHERE m.tenant_id = $1 AND m.group_id = g.id \
+                   AND m.from_date <= $3 AND (m.to_date IS NULL OR m.to_date > $3)) AS pupils \
          FROM groups g \
          JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
          JOIN absence_school_settings st ON st.tenant_id = g.tenant_id AND st.school_id = g.school_id \
               AND st.registration_mode = 'day' \
-         JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id AND $2 BETWEEN y.starts AND y.ends \
-         WHERE g.kind = 'base' AND g.school_id = ANY($1) \
+         JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id AND $3 BETWEEN y.starts AND y.ends \
+         WHERE g.tenant_id = $1 AND g.kind = 'base' AND g.school_id = ANY($2) \
          ORDER BY s.name, g.grade_level NULLS LAST, g.name",
     )
+    .bind(conn.tenant)
     .bind(schools)
     .bind(date)
     .fetch_all(&mut *conn)
@@ -130,7 +136,8 @@ pub async fn office_links(
     let named: Vec<(Uuid, String)> = if ids.is_empty() {
         Vec::new()
     } else {
-        sqlx::query_as("SELECT id, name FROM schools WHERE id = ANY($1) ORDER BY name")
+        sqlx::query_as("SELECT id, name FROM schools WHERE tenant_id = $1 AND id = ANY($2) ORDER BY name")
+            .bind(conn.tenant)
             .bind(&ids)
             .fetch_all(&mut *conn)
             .await?
@@ -162,8 +169,9 @@ pub async fn class(mut conn: Conn<'_>, class: Uuid) -> Result<Option<ClassRow>> 
         "SELECT g.id, g.name, g.school_id, s.name AS school_name, y.starts AS year_starts, y.ends AS year_ends \
          FROM groups g JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
          JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
-         WHERE g.id = $1 AND g.kind = 'base'",
+         WHERE g.tenant_id = $1 AND g.id = $2 AND g.kind = 'base'",
     )
+    .bind(conn.tenant)
     .bind(class)
     .fetch_optional(&mut *conn)
     .await?)
@@ -173,14 +181,15 @@ pub async fn class(mut conn: Conn<'_>, class: Uuid) -> Result<Option<ClassRow>> 
 /// municipality or of the class's school?
 pub async fn is_day_off(mut conn: Conn<'_>, class: Uuid, date: Date) -> Result<bool> {
     Ok(sqlx::query_scalar(
-        "SELECT extract(isodow FROM $1::date) > 5 \
-             OR NOT EXISTS (SELECT 1 FROM terms t WHERE t.tenant_id = g.tenant_id \
-                  AND t.school_year_id = g.school_year_id AND $1 BETWEEN t.starts AND t.ends) \
-             OR EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = g.tenant_id \
+        "SELECT extract(isodow FROM $2::date) > 5 \
+             OR NOT EXISTS (SELECT 1 FROM terms t WHERE t.tenant_id = $1 \
+                  AND t.school_year_id = g.school_year_id AND $2 BETWEEN t.starts AND t.ends) \
+             OR EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = $1 \
                   AND b.school_year_id = g.school_year_id AND (b.school_id IS NULL OR b.school_id = g.school_id) \
-                  AND $1 BETWEEN b.first_day AND b.last_day) \
-         FROM groups g WHERE g.id = $2",
+                  AND $2 BETWEEN b.first_day AND b.last_day) \
+         FROM groups g WHERE g.tenant_id = $1 AND g.id = $3",
     )
+    .bind(conn.tenant)
     .bind(date)
     .bind(class)
     .fetch_optional(&mut *conn)
@@ -200,9 +209,10 @@ pub async fn members(mut conn: Conn<'_>, class: Uuid, date: Date) -> Result<Vec<
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name FROM group_memberships m \
          JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
-         WHERE m.group_id = $2 AND m.from_date <= $1 AND (m.to_date IS NULL OR m.to_date > $1) \
+         WHERE m.tenant_id = $1 AND m.group_id = $3 AND m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2) \
          ORDER BY p.family_name, p.given_name, p.id",
     )
+    .bind(conn.tenant)
     .bind(date)
     .bind(class)
     .fetch_all(&mut *conn)
@@ -227,17 +237,17 @@ pub async fn pupil_lessons(mut conn: Conn<'_>, class: Uuid, date: Date) -> Resul
          FROM group_memberships cm \
          JOIN groups c ON c.tenant_id = cm.tenant_id AND c.id = cm.group_id \
          JOIN group_memberships m ON m.tenant_id = cm.tenant_id AND m.pupil_id = cm.pupil_id \
-              AND m.from_date <= $1 AND (m.to_date IS NULL OR m.to_date > $1) \
+              AND m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2) \
          JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.school_id = c.school_id \
               AND g.kind <> 'sfo' \
          JOIN lessons l ON l.tenant_id = g.tenant_id AND l.group_id = g.id \
          LEFT JOIN LATERAL ({saved}) r ON true \
-         WHERE cm.group_id = $2 AND cm.from_date <= $1 AND (cm.to_date IS NULL OR cm.to_date > $1) \
-           AND {HELD_ON_DATE} \
+         WHERE cm.tenant_id = $1 AND cm.group_id = $3 AND cm.from_date <= $2 \
+           AND (cm.to_date IS NULL OR cm.to_date > $2) AND {HELD_ON_DATE} \
          ORDER BY cm.pupil_id, l.starts, l.id",
-        saved = super::saved_registration("l.id", "cm.pupil_id", "$1"),
+        saved = super::saved_registration("l.id", "cm.pupil_id", "$2"),
     );
-    Ok(sqlx::query_as(&sql).bind(date).bind(class).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(date).bind(class).fetch_all(&mut *conn).await?)
 }
 
 /// One registration row to save.
@@ -259,15 +269,17 @@ pub async fn save_day(mut conn: Conn<'_>, date: Date, by: Uuid, source: &str, en
     let minutes: Vec<Option<i16>> = entries.iter().map(|e| e.minutes_late).collect();
     Ok(sqlx::query(
         "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, minutes_late, \
-             registered_by, source) \
-         SELECT tavle_current_tenant(), e.lesson_id, e.pupil_id, $5, e.status, e.minutes_late, $6, $7 \
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::smallint[]) AS e (lesson_id, pupil_id, status, minutes_late) \
+             registered_by, source, registered_at) \
+         SELECT $1, e.lesson_id, e.pupil_id, $6, e.status, e.minutes_late, $7, $8, now() \
+         FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::smallint[]) AS e (lesson_id, pupil_id, status, minutes_late) \
          ON CONFLICT (tenant_id, lesson_id, pupil_id, date) DO UPDATE \
             SET status = EXCLUDED.status, minutes_late = EXCLUDED.minutes_late, \
-                registered_by = EXCLUDED.registered_by, registered_at = now(), source = EXCLUDED.source \
+                registered_by = EXCLUDED.registered_by, registered_at = EXCLUDED.registered_at, \
+                source = EXCLUDED.source \
           WHERE (absence_registrations.status, absence_registrations.minutes_late) \
                 IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.minutes_late)",
     )
+    .bind(conn.tenant)
     .bind(&lessons)
     .bind(&pupils)
     .bind(&statuses)

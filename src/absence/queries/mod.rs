@@ -32,16 +32,17 @@ pub use reports::{
     guardian_reasons, insert_report, overlaps, reports_of, withdraw_report, NewReport, ReasonRow, ReportRow,
 };
 
-/// Whether lesson `l` of group `g` is held on the date bound as `$1`: its weekday,
-/// within its validity, within the group's school year, and not a day off of the
-/// calendar (a break of the whole municipality or of the group's school).
-pub(crate) const HELD_ON_DATE: &str = "l.weekday = extract(isodow FROM $1::date)::smallint \
-     AND l.valid_from <= $1 AND (l.valid_to IS NULL OR l.valid_to > $1) \
-     AND EXISTS (SELECT 1 FROM school_years y WHERE y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
-                 AND y.starts <= $1 AND y.ends >= $1) \
-     AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = g.tenant_id \
+/// Whether lesson `l` of group `g` is held on the date bound as `$2` (`$1` is the
+/// tenant, as in every statement): its weekday, within its validity, within the
+/// group's school year, and not a day off of the calendar (a break of the whole
+/// municipality or of the group's school).
+pub(crate) const HELD_ON_DATE: &str = "l.weekday = extract(isodow FROM $2::date)::smallint \
+     AND l.valid_from <= $2 AND (l.valid_to IS NULL OR l.valid_to > $2) \
+     AND EXISTS (SELECT 1 FROM school_years y WHERE y.tenant_id = $1 AND y.id = g.school_year_id \
+                 AND y.starts <= $2 AND y.ends >= $2) \
+     AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = $1 \
                      AND b.school_year_id = g.school_year_id AND (b.school_id IS NULL OR b.school_id = g.school_id) \
-                     AND $1 BETWEEN b.first_day AND b.last_day)";
+                     AND $2 BETWEEN b.first_day AND b.last_day)";
 
 /// Today in Norway (the database's clock, so every check agrees with the SQL).
 pub async fn today(mut conn: Conn<'_>) -> Result<Date> {
@@ -58,8 +59,10 @@ pub struct ChildRow {
 
 pub async fn children(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<ChildRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, given_name, family_name FROM persons WHERE id = ANY($1) ORDER BY birth_date, given_name, id",
+        "SELECT id, given_name, family_name FROM persons WHERE tenant_id = $1 AND id = ANY($2) \
+         ORDER BY birth_date, given_name, id",
     )
+    .bind(conn.tenant)
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?)
@@ -68,8 +71,10 @@ pub async fn children(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<ChildRow>>
 /// The first and last day of the school year that `date` falls in, if any.
 pub async fn school_year_of(mut conn: Conn<'_>, date: Date) -> Result<Option<(Date, Date)>> {
     Ok(sqlx::query_as(
-        "SELECT starts, ends FROM school_years WHERE starts <= $1 AND ends >= $1 ORDER BY starts LIMIT 1",
+        "SELECT starts, ends FROM school_years WHERE tenant_id = $1 AND starts <= $2 AND ends >= $2 \
+         ORDER BY starts LIMIT 1",
     )
+    .bind(conn.tenant)
     .bind(date)
     .fetch_optional(&mut *conn)
     .await?)
@@ -78,7 +83,11 @@ pub async fn school_year_of(mut conn: Conn<'_>, date: Date) -> Result<Option<(Da
 /// Hold the child's row until the transaction ends, so that two guardians reporting
 /// at the same moment cannot both pass the overlap check.
 pub async fn lock_child(mut conn: Conn<'_>, pupil: Uuid) -> Result<()> {
-    sqlx::query("SELECT 1 FROM pupils WHERE person_id = $1 FOR NO KEY UPDATE").bind(pupil).execute(&mut *conn).await?;
+    sqlx::query("SELECT 1 FROM pupils WHERE tenant_id = $1 AND person_id = $2 FOR NO KEY UPDATE")
+        .bind(conn.tenant)
+        .bind(pupil)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -99,11 +108,11 @@ pub(in crate::absence) fn name_column(lang: Lang) -> &'static str {
 /// registers were taken, finds none, and picks the scan. Every school morning starts
 /// like that, and the table grows by a row per pupil and lesson every school day.
 /// `LIMIT 1` (the unique key allows one row at most anyway) keeps the subquery from
-/// being merged into the join.
+/// being merged into the join. The tenant is `$1`, as in every statement.
 fn saved_registration(lesson: &str, pupil: &str, day: &str) -> String {
     format!(
         "SELECT reg.status, reg.minutes_late FROM absence_registrations reg \
-         WHERE reg.lesson_id = {lesson} AND reg.pupil_id = {pupil} AND reg.date = {day} LIMIT 1"
+         WHERE reg.tenant_id = $1 AND reg.lesson_id = {lesson} AND reg.pupil_id = {pupil} AND reg.date = {day} LIMIT 1"
     )
 }
 
@@ -112,5 +121,5 @@ fn report_covers(alias: &str, day: &str) -> String {
     format!("{alias}.first_day <= {day} AND {alias}.last_day >= {day}")
 }
 
-/// A membership `m` that holds on `$1`.
-const MEMBER_ON_DATE: &str = "m.from_date <= $1 AND (m.to_date IS NULL OR m.to_date > $1)";
+/// A membership `m` that holds on `$2` (`$1` is the tenant).
+const MEMBER_ON_DATE: &str = "m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2)";

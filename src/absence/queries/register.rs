@@ -39,20 +39,27 @@ pub async fn lessons_on(
     let sql = format!(
         "SELECT l.id, g.id AS group_id, g.name AS group_name, s.name AS school_name, sub.{name} AS subject, \
                 l.room, l.starts, l.ends, \
-                (SELECT count(*) FROM absence_registrations r WHERE r.tenant_id = l.tenant_id \
-                   AND r.lesson_id = l.id AND r.date = $1) AS registered \
+                (SELECT count(*) FROM absence_registrations r WHERE r.tenant_id = $1 \
+                   AND r.lesson_id = l.id AND r.date = $2) AS registered \
          FROM lessons l \
          JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
          JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
          LEFT JOIN subjects sub ON sub.tenant_id = l.tenant_id AND sub.id = l.subject_id \
-         WHERE {HELD_ON_DATE} \
-           AND (g.school_id = ANY($4) OR (g.school_id = ANY($3) AND (l.teacher_id = $2 OR EXISTS ( \
-                SELECT 1 FROM group_staff gs WHERE gs.tenant_id = g.tenant_id AND gs.group_id = g.id \
-                  AND gs.staff_id = $2)))) \
+         WHERE l.tenant_id = $1 AND {HELD_ON_DATE} \
+           AND (g.school_id = ANY($5) OR (g.school_id = ANY($4) AND (l.teacher_id = $3 OR EXISTS ( \
+                SELECT 1 FROM group_staff gs WHERE gs.tenant_id = $1 AND gs.group_id = g.id \
+                  AND gs.staff_id = $3)))) \
          ORDER BY l.starts, g.name, l.id",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(date).bind(me).bind(teacher_at).bind(office_at).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql)
+        .bind(conn.tenant)
+        .bind(date)
+        .bind(me)
+        .bind(teacher_at)
+        .bind(office_at)
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 /// A class or teaching group, with its school year.
@@ -72,8 +79,10 @@ pub async fn group(mut conn: Conn<'_>, group: Uuid) -> Result<Option<GroupRow>> 
         "SELECT g.id, g.name, s.name AS school_name, y.starts AS year_starts, y.ends AS year_ends, \
                 tavle_today() AS today \
          FROM groups g JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
-         JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id WHERE g.id = $1",
+         JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
+         WHERE g.tenant_id = $1 AND g.id = $2",
     )
+    .bind(conn.tenant)
     .bind(group)
     .fetch_optional(&mut *conn)
     .await?)
@@ -96,25 +105,27 @@ pub async fn group_lessons(mut conn: Conn<'_>, group: Uuid, lang: Lang) -> Resul
     let sql = format!(
         "SELECT l.id, l.weekday, l.starts, l.ends, sub.{name} AS subject, l.valid_from, l.valid_to \
          FROM lessons l LEFT JOIN subjects sub ON sub.tenant_id = l.tenant_id AND sub.id = l.subject_id \
-         WHERE l.group_id = $1 ORDER BY l.weekday, l.starts, l.valid_from, l.id",
+         WHERE l.tenant_id = $1 AND l.group_id = $2 ORDER BY l.weekday, l.starts, l.valid_from, l.id",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(group).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(group).fetch_all(&mut *conn).await?)
 }
 
 /// Which of the group's lessons are held on `date` (see [`HELD_ON_DATE`]).
 pub async fn lessons_held_on(mut conn: Conn<'_>, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
     let sql = format!(
         "SELECT l.id FROM lessons l JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
-         WHERE l.group_id = $2 AND {HELD_ON_DATE}"
+         WHERE l.tenant_id = $1 AND l.group_id = $3 AND {HELD_ON_DATE}"
     );
-    Ok(sqlx::query_scalar(&sql).bind(date).bind(group).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_scalar(&sql).bind(conn.tenant).bind(date).bind(group).fetch_all(&mut *conn).await?)
 }
 
 /// The group's members on `date`: who may be registered in its lessons that day.
 pub async fn member_ids(mut conn: Conn<'_>, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
-    let sql = format!("SELECT m.pupil_id FROM group_memberships m WHERE m.group_id = $2 AND {MEMBER_ON_DATE}");
-    Ok(sqlx::query_scalar(&sql).bind(date).bind(group).fetch_all(&mut *conn).await?)
+    let sql = format!(
+        "SELECT m.pupil_id FROM group_memberships m WHERE m.tenant_id = $1 AND m.group_id = $3 AND {MEMBER_ON_DATE}"
+    );
+    Ok(sqlx::query_scalar(&sql).bind(conn.tenant).bind(date).bind(group).fetch_all(&mut *conn).await?)
 }
 
 /// A line of the lesson register: a member of the group on the day, what is saved
@@ -144,10 +155,11 @@ pub async fn register_lines(
     lang: Lang,
 ) -> Result<Vec<LineRow>> {
     let sql = register_lines_sql(lang);
-    Ok(sqlx::query_as(&sql).bind(date).bind(group).bind(lesson).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(date).bind(group).bind(lesson).fetch_all(&mut *conn).await?)
 }
 
-/// The query of [`register_lines`]: `$1` the date, `$2` the group, `$3` the lesson.
+/// The query of [`register_lines`]: `$1` the tenant, `$2` the date, `$3` the group,
+/// `$4` the lesson.
 /// Public so that a test can read its plan.
 pub fn register_lines_sql(lang: Lang) -> String {
     format!(
@@ -162,20 +174,20 @@ pub fn register_lines_sql(lang: Lang) -> String {
                   array_agg(r.from_time ORDER BY r.from_time NULLS FIRST, r.id) AS froms, \
                   array_agg(r.to_time ORDER BY r.from_time NULLS FIRST, r.id) AS tos \
            FROM absence_reports r JOIN absence_reasons a ON a.tenant_id = r.tenant_id AND a.code = r.reason_code \
-           WHERE r.pupil_id = m.pupil_id AND {report} \
+           WHERE r.tenant_id = $1 AND r.pupil_id = m.pupil_id AND {report} \
          ) rep ON true \
          LEFT JOIN LATERAL ( \
            SELECT lr.{name} AS reason FROM leave_applications la \
            JOIN leave_reasons lr ON lr.tenant_id = la.tenant_id AND lr.code = la.reason_code \
-           WHERE la.pupil_id = m.pupil_id AND {leave} ORDER BY la.first_day LIMIT 1 \
+           WHERE la.tenant_id = $1 AND la.pupil_id = m.pupil_id AND {leave} ORDER BY la.first_day LIMIT 1 \
          ) lv ON true \
-         WHERE m.group_id = $2 AND {member} \
+         WHERE m.tenant_id = $1 AND m.group_id = $3 AND {member} \
          ORDER BY p.family_name, p.given_name, p.id",
         name = name_column(lang),
-        report = report_covers("r", "$1"),
-        leave = crate::absence::leave::queries::approved_leave_covers("la", "$1", "$1"),
+        report = report_covers("r", "$2"),
+        leave = crate::absence::leave::queries::approved_leave_covers("la", "$2", "$2"),
         member = MEMBER_ON_DATE,
-        saved = saved_registration("$3", "m.pupil_id", "$1"),
+        saved = saved_registration("$4", "m.pupil_id", "$2"),
     )
 }
 
@@ -192,11 +204,11 @@ pub async fn reports_on(mut conn: Conn<'_>, pupils: &[Uuid], date: Date, lang: L
     let sql = format!(
         "SELECT r.pupil_id, a.{name} AS reason, r.from_time, r.to_time FROM absence_reports r \
          JOIN absence_reasons a ON a.tenant_id = r.tenant_id AND a.code = r.reason_code \
-         WHERE r.pupil_id = ANY($2) AND {covers} ORDER BY r.from_time NULLS FIRST, r.id",
+         WHERE r.tenant_id = $1 AND r.pupil_id = ANY($3) AND {covers} ORDER BY r.from_time NULLS FIRST, r.id",
         name = name_column(lang),
-        covers = report_covers("r", "$1"),
+        covers = report_covers("r", "$2"),
     );
-    Ok(sqlx::query_as(&sql).bind(date).bind(pupils).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(date).bind(pupils).fetch_all(&mut *conn).await?)
 }
 
 /// One pupil's status to save.
@@ -230,16 +242,18 @@ pub async fn save_register(
     let minutes: Vec<Option<i16>> = sorted.iter().map(|e| e.minutes_late).collect();
     Ok(sqlx::query(
         "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, minutes_late, \
-             registered_by, source) \
-         SELECT tavle_current_tenant(), $1, e.pupil_id, $2, e.status, e.minutes_late, $3, $4 \
-         FROM unnest($5::uuid[], $6::text[], $7::smallint[]) AS e (pupil_id, status, minutes_late) \
+             registered_by, source, registered_at) \
+         SELECT $1, $2, e.pupil_id, $3, e.status, e.minutes_late, $4, $5, now() \
+         FROM unnest($6::uuid[], $7::text[], $8::smallint[]) AS e (pupil_id, status, minutes_late) \
          ORDER BY e.pupil_id \
          ON CONFLICT (tenant_id, lesson_id, pupil_id, date) DO UPDATE \
             SET status = EXCLUDED.status, minutes_late = EXCLUDED.minutes_late, \
-                registered_by = EXCLUDED.registered_by, registered_at = now(), source = EXCLUDED.source \
+                registered_by = EXCLUDED.registered_by, registered_at = EXCLUDED.registered_at, \
+                source = EXCLUDED.source \
           WHERE (absence_registrations.status, absence_registrations.minutes_late) \
                 IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.minutes_late)",
     )
+    .bind(conn.tenant)
     .bind(lesson)
     .bind(date)
     .bind(by)

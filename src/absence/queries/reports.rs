@@ -19,10 +19,11 @@ pub struct ReasonRow {
 /// The reasons a guardian may choose, in the list's order.
 pub async fn guardian_reasons(mut conn: Conn<'_>, lang: Lang) -> Result<Vec<ReasonRow>> {
     let sql = format!(
-        "SELECT code, {name} AS name FROM absence_reasons WHERE for_guardians ORDER BY sort_order, code",
+        "SELECT code, {name} AS name FROM absence_reasons WHERE tenant_id = $1 AND for_guardians \
+         ORDER BY sort_order, code",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).fetch_all(&mut *conn).await?)
 }
 
 /// A report as the guardians' list shows it.
@@ -42,14 +43,15 @@ pub struct ReportRow {
 pub async fn reports_of(mut conn: Conn<'_>, pupil: Uuid, me: Uuid, lang: Lang) -> Result<Vec<ReportRow>> {
     let sql = format!(
         "SELECT r.id, r.first_day, r.last_day, r.from_time, r.to_time, a.{name} AS reason, \
-                p.given_name || ' ' || p.family_name AS reported_by, r.reported_by = $2 AS by_me \
+                p.given_name || ' ' || p.family_name AS reported_by, r.reported_by = $3 AS by_me \
          FROM absence_reports r \
          JOIN absence_reasons a ON a.tenant_id = r.tenant_id AND a.code = r.reason_code \
          JOIN persons p ON p.tenant_id = r.tenant_id AND p.id = r.reported_by \
-         WHERE r.pupil_id = $1 ORDER BY r.first_day DESC, r.from_time DESC NULLS LAST, r.created_at DESC",
+         WHERE r.tenant_id = $1 AND r.pupil_id = $2 \
+         ORDER BY r.first_day DESC, r.from_time DESC NULLS LAST, r.created_at DESC",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(pupil).bind(me).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(pupil).bind(me).fetch_all(&mut *conn).await?)
 }
 
 /// A new report, checked.
@@ -65,9 +67,11 @@ pub struct NewReport {
 /// anything on those days; two reports of hours overlap when their times do.
 pub async fn overlaps(mut conn: Conn<'_>, pupil: Uuid, r: &NewReport) -> Result<bool> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM absence_reports WHERE pupil_id = $1 AND first_day <= $3 AND last_day >= $2 \
-           AND (from_time IS NULL OR $4::time IS NULL OR (from_time < $5::time AND to_time > $4::time)))",
+        "SELECT EXISTS (SELECT 1 FROM absence_reports WHERE tenant_id = $1 AND pupil_id = $2 \
+           AND first_day <= $4 AND last_day >= $3 \
+           AND (from_time IS NULL OR $5::time IS NULL OR (from_time < $6::time AND to_time > $5::time)))",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(r.first_day)
     .bind(r.last_day)
@@ -81,8 +85,9 @@ pub async fn insert_report(mut conn: Conn<'_>, pupil: Uuid, by: Uuid, r: &NewRep
     Ok(sqlx::query_scalar(
         "INSERT INTO absence_reports (tenant_id, pupil_id, reported_by, first_day, last_day, from_time, to_time, \
              reason_code) \
-         VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5, $6, $7) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(by)
     .bind(r.first_day)
@@ -97,7 +102,8 @@ pub async fn insert_report(mut conn: Conn<'_>, pupil: Uuid, by: Uuid, r: &NewRep
 /// Withdraw a report of the child that has not begun yet (its first day is after
 /// `today`). Returns whether one was removed.
 pub async fn withdraw_report(mut conn: Conn<'_>, pupil: Uuid, report: Uuid, today: Date) -> Result<bool> {
-    Ok(sqlx::query("DELETE FROM absence_reports WHERE id = $1 AND pupil_id = $2 AND first_day > $3")
+    Ok(sqlx::query("DELETE FROM absence_reports WHERE tenant_id = $1 AND id = $2 AND pupil_id = $3 AND first_day > $4")
+        .bind(conn.tenant)
         .bind(report)
         .bind(pupil)
         .bind(today)

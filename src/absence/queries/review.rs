@@ -27,9 +27,11 @@ pub async fn school_year(mut conn: Conn<'_>, date: Date) -> Result<Option<YearRo
     Ok(sqlx::query_as(
         "SELECT y.id, y.name, min(t.starts) AS starts, max(t.ends) AS ends FROM terms t \
          JOIN school_years y ON y.tenant_id = t.tenant_id AND y.id = t.school_year_id \
-         GROUP BY y.id, y.name HAVING min(t.starts) <= $1 \
-         ORDER BY (max(t.ends) >= $1) DESC, max(t.ends) DESC LIMIT 1",
+         WHERE t.tenant_id = $1 \
+         GROUP BY y.id, y.name HAVING min(t.starts) <= $2 \
+         ORDER BY (max(t.ends) >= $2) DESC, max(t.ends) DESC LIMIT 1",
     )
+    .bind(conn.tenant)
     .bind(date)
     .fetch_optional(&mut *conn)
     .await?)
@@ -47,11 +49,13 @@ pub struct PupilRow {
 pub async fn pupil(mut conn: Conn<'_>, pupil: Uuid, date: Date) -> Result<Option<PupilRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name, \
-                (SELECT e.grade_level FROM enrolments e WHERE e.pupil_id = p.id \
-                 ORDER BY (e.from_date <= $2 AND (e.to_date IS NULL OR e.to_date > $2)) DESC, e.from_date DESC \
+                (SELECT e.grade_level FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = p.id \
+                 ORDER BY (e.from_date <= $3 AND (e.to_date IS NULL OR e.to_date > $3)) DESC, e.from_date DESC \
                  LIMIT 1) AS grade_level \
-         FROM persons p JOIN pupils u ON u.tenant_id = p.tenant_id AND u.person_id = p.id WHERE p.id = $1",
+         FROM persons p JOIN pupils u ON u.tenant_id = p.tenant_id AND u.person_id = p.id \
+         WHERE p.tenant_id = $1 AND p.id = $2",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(date)
     .fetch_optional(&mut *conn)
@@ -75,9 +79,10 @@ pub async fn params(mut conn: Conn<'_>, year: &str, school_type: SchoolType) -> 
     let row: Option<ParamsRow> = sqlx::query_as(
         "SELECT max_deducted_days, health_deduction_from_day, warning_percent::float8 AS warning_percent, \
                 limit_percent::float8 AS limit_percent, discretion_percent::float8 AS discretion_percent \
-         FROM absence_rule_parameters WHERE school_year <= $1 AND school_type = $2 \
+         FROM absence_rule_parameters WHERE tenant_id = $1 AND school_year <= $2 AND school_type = $3 \
          ORDER BY school_year DESC LIMIT 1",
     )
+    .bind(conn.tenant)
     .bind(year)
     .bind(school_type.code())
     .fetch_optional(&mut *conn)
@@ -118,14 +123,15 @@ pub async fn lessons(mut conn: Conn<'_>, pupil: Uuid, year: &YearRow, lang: Lang
          LEFT JOIN subjects sub ON sub.tenant_id = l.tenant_id AND sub.id = l.subject_id \
          LEFT JOIN absence_registrations r ON r.tenant_id = l.tenant_id AND r.lesson_id = l.id \
               AND r.pupil_id = m.pupil_id AND r.date = d::date AND r.status <> 'present' \
-         WHERE m.pupil_id = $1 AND g.school_year_id = $2 AND extract(isodow FROM d) = l.weekday \
-           AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = g.tenant_id \
+         WHERE m.tenant_id = $1 AND m.pupil_id = $2 AND g.school_year_id = $3 AND extract(isodow FROM d) = l.weekday \
+           AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = $1 \
                  AND b.school_year_id = g.school_year_id AND (b.school_id IS NULL OR b.school_id = g.school_id) \
                  AND d::date BETWEEN b.first_day AND b.last_day) \
          ORDER BY 1, l.starts",
         name = name_column(lang)
     );
-    let rows: Vec<LessonRow> = sqlx::query_as(&sql).bind(pupil).bind(year.id).fetch_all(&mut *conn).await?;
+    let rows: Vec<LessonRow> =
+        sqlx::query_as(&sql).bind(conn.tenant).bind(pupil).bind(year.id).fetch_all(&mut *conn).await?;
     Ok(rows
         .into_iter()
         .map(|r| Lesson {
@@ -160,10 +166,10 @@ impl CodeRow {
 pub async fn codes(mut conn: Conn<'_>, lang: Lang) -> Result<Vec<CodeRow>> {
     let sql = format!(
         "SELECT code, {name} AS name, documented, deductible, health FROM absence_review_codes \
-         ORDER BY sort_order, code",
+         WHERE tenant_id = $1 ORDER BY sort_order, code",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).fetch_all(&mut *conn).await?)
 }
 
 /// A saved review, with its code's name, for the review page.
@@ -182,10 +188,16 @@ pub async fn reviews(mut conn: Conn<'_>, pupil: Uuid, year: &YearRow, lang: Lang
     let sql = format!(
         "SELECT r.date, r.code, c.{name} AS code_name, c.documented, c.deductible, c.health, r.deducted \
          FROM absence_reviews r JOIN absence_review_codes c ON c.tenant_id = r.tenant_id AND c.code = r.code \
-         WHERE r.pupil_id = $1 AND r.date BETWEEN $2 AND $3 ORDER BY r.date",
+         WHERE r.tenant_id = $1 AND r.pupil_id = $2 AND r.date BETWEEN $3 AND $4 ORDER BY r.date",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(pupil).bind(year.starts).bind(year.ends).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql)
+        .bind(conn.tenant)
+        .bind(pupil)
+        .bind(year.starts)
+        .bind(year.ends)
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 pub fn review_map(rows: &[ReviewRow]) -> BTreeMap<Date, Review> {
@@ -214,15 +226,19 @@ pub async fn day_lessons(mut conn: Conn<'_>, pupil: Uuid, date: Date, lang: Lang
          FROM absence_registrations r JOIN lessons l ON l.tenant_id = r.tenant_id AND l.id = r.lesson_id \
          JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
          LEFT JOIN subjects sub ON sub.tenant_id = l.tenant_id AND sub.id = l.subject_id \
-         WHERE r.pupil_id = $1 AND r.date = $2 AND r.status <> 'present' ORDER BY l.starts",
+         WHERE r.tenant_id = $1 AND r.pupil_id = $2 AND r.date = $3 AND r.status <> 'present' ORDER BY l.starts",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(pupil).bind(date).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(pupil).bind(date).fetch_all(&mut *conn).await?)
 }
 
 /// Hold the pupil's row so that two reviewers cannot both pass the deduction count.
 pub async fn lock_pupil(mut conn: Conn<'_>, pupil: Uuid) -> Result<()> {
-    sqlx::query("SELECT 1 FROM pupils WHERE person_id = $1 FOR NO KEY UPDATE").bind(pupil).execute(&mut *conn).await?;
+    sqlx::query("SELECT 1 FROM pupils WHERE tenant_id = $1 AND person_id = $2 FOR NO KEY UPDATE")
+        .bind(conn.tenant)
+        .bind(pupil)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -237,13 +253,14 @@ pub async fn save_review(
     source: &str,
 ) -> Result<bool> {
     Ok(sqlx::query(
-        "INSERT INTO absence_reviews (tenant_id, pupil_id, date, code, deducted, reviewed_by, source) \
-         VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5, $6) \
+        "INSERT INTO absence_reviews (tenant_id, pupil_id, date, code, deducted, reviewed_by, source, reviewed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now()) \
          ON CONFLICT (tenant_id, pupil_id, date) DO UPDATE \
             SET code = EXCLUDED.code, deducted = EXCLUDED.deducted, reviewed_by = EXCLUDED.reviewed_by, \
-                reviewed_at = now(), source = EXCLUDED.source \
+                reviewed_at = EXCLUDED.reviewed_at, source = EXCLUDED.source \
           WHERE (absence_reviews.code, absence_reviews.deducted) IS DISTINCT FROM (EXCLUDED.code, EXCLUDED.deducted)",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(date)
     .bind(code)
@@ -267,8 +284,10 @@ pub struct ClassRow {
 pub async fn class(mut conn: Conn<'_>, group: Uuid) -> Result<Option<ClassRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, s.name AS school_name FROM groups g \
-         JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id WHERE g.id = $1 AND g.kind = 'base'",
+         JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
+         WHERE g.tenant_id = $1 AND g.id = $2 AND g.kind = 'base'",
     )
+    .bind(conn.tenant)
     .bind(group)
     .fetch_optional(&mut *conn)
     .await?)
@@ -278,8 +297,9 @@ pub async fn classes(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<ClassRow>> 
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, s.name AS school_name FROM groups g \
          JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
-         WHERE g.id = ANY($1) ORDER BY s.name, g.grade_level, g.name",
+         WHERE g.tenant_id = $1 AND g.id = ANY($2) ORDER BY s.name, g.grade_level, g.name",
     )
+    .bind(conn.tenant)
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?)
@@ -289,9 +309,10 @@ pub async fn classes(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<ClassRow>> 
 pub async fn class_pupils(mut conn: Conn<'_>, group: Uuid, date: Date) -> Result<Vec<Uuid>> {
     Ok(sqlx::query_scalar(
         "SELECT m.pupil_id FROM group_memberships m JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
-         WHERE m.group_id = $1 AND m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2) \
+         WHERE m.tenant_id = $1 AND m.group_id = $2 AND m.from_date <= $3 AND (m.to_date IS NULL OR m.to_date > $3) \
          ORDER BY p.family_name, p.given_name, p.id",
     )
+    .bind(conn.tenant)
     .bind(group)
     .bind(date)
     .fetch_all(&mut *conn)

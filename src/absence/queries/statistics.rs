@@ -29,13 +29,14 @@ pub use super::review::YearRow;
 pub async fn school_year(mut conn: Conn<'_>, today: Date) -> Result<Option<YearRow>> {
     Ok(sqlx::query_as(
         "SELECT y.id, y.name, \
-                coalesce((SELECT min(t.starts) FROM terms t WHERE t.tenant_id = y.tenant_id AND t.school_year_id = y.id), \
+                coalesce((SELECT min(t.starts) FROM terms t WHERE t.tenant_id = $1 AND t.school_year_id = y.id), \
                          y.starts) AS starts, \
-                coalesce((SELECT max(t.ends) FROM terms t WHERE t.tenant_id = y.tenant_id AND t.school_year_id = y.id), \
+                coalesce((SELECT max(t.ends) FROM terms t WHERE t.tenant_id = $1 AND t.school_year_id = y.id), \
                          y.ends) AS ends \
-         FROM school_years y WHERE y.starts <= $1 \
-         ORDER BY (y.ends >= $1) DESC, y.starts DESC LIMIT 1",
+         FROM school_years y WHERE y.tenant_id = $1 AND y.starts <= $2 \
+         ORDER BY (y.ends >= $2) DESC, y.starts DESC LIMIT 1",
     )
+    .bind(conn.tenant)
     .bind(today)
     .fetch_optional(&mut *conn)
     .await?)
@@ -43,12 +44,17 @@ pub async fn school_year(mut conn: Conn<'_>, today: Date) -> Result<Option<YearR
 
 /// The school's name.
 pub async fn school_name(mut conn: Conn<'_>, school: Uuid) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(school).fetch_optional(&mut *conn).await?)
+    Ok(sqlx::query_scalar("SELECT name FROM schools WHERE tenant_id = $1 AND id = $2")
+        .bind(conn.tenant)
+        .bind(school)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 /// The schools' names, by name.
 pub async fn school_names(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
-    Ok(sqlx::query_as("SELECT id, name FROM schools WHERE id = ANY($1) ORDER BY name")
+    Ok(sqlx::query_as("SELECT id, name FROM schools WHERE tenant_id = $1 AND id = ANY($2) ORDER BY name")
+        .bind(conn.tenant)
         .bind(ids)
         .fetch_all(&mut *conn)
         .await?)
@@ -107,39 +113,40 @@ pub async fn per_class(
              JOIN lessons l ON l.tenant_id = g.tenant_id AND l.group_id = g.id \
              JOIN terms t ON t.tenant_id = g.tenant_id AND t.school_year_id = g.school_year_id \
              CROSS JOIN LATERAL (SELECT greatest(t.starts, l.valid_from) AS first, \
-                                        least(t.ends, $3, l.valid_to - 1) AS last) span \
+                                        least(t.ends, $4, l.valid_to - 1) AS last) span \
              CROSS JOIN LATERAL generate_series( \
                  span.first + (l.weekday - extract(isodow FROM span.first)::int + 7) % 7, span.last, \
                  interval '7 days') d \
-             WHERE g.school_id = $1 AND g.school_year_id = $2 AND g.kind <> 'sfo' \
-               AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = g.tenant_id \
-                   AND b.school_year_id = $2 AND (b.school_id IS NULL OR b.school_id = $1) \
+             WHERE g.tenant_id = $1 AND g.school_id = $2 AND g.school_year_id = $3 AND g.kind <> 'sfo' \
+               AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = $1 \
+                   AND b.school_year_id = $3 AND (b.school_id IS NULL OR b.school_id = $2) \
                    AND d::date BETWEEN b.first_day AND b.last_day) \
          ), classes AS ( \
              SELECT c.tenant_id, c.id, c.name, c.grade_level FROM groups c \
-             WHERE c.school_id = $1 AND c.school_year_id = $2 AND c.kind = 'base' \
+             WHERE c.tenant_id = $1 AND c.school_id = $2 AND c.school_year_id = $3 AND c.kind = 'base' \
          ), pupil_days AS ( \
              SELECT cm.group_id AS class_id, m.pupil_id, h.day, count(*) AS held, \
                     count(r.id) FILTER (WHERE r.status = 'absent') AS absent, \
                     count(r.id) FILTER (WHERE r.status = 'late') AS late \
              FROM held h \
-             JOIN group_memberships m ON m.tenant_id = h.tenant_id AND m.group_id = h.group_id \
+             JOIN group_memberships m ON m.tenant_id = $1 AND m.group_id = h.group_id \
                   AND m.from_date <= h.day AND (m.to_date IS NULL OR m.to_date > h.day) \
-             JOIN group_memberships cm ON cm.tenant_id = m.tenant_id AND cm.pupil_id = m.pupil_id \
+             JOIN group_memberships cm ON cm.tenant_id = $1 AND cm.pupil_id = m.pupil_id \
                   AND cm.from_date <= h.day AND (cm.to_date IS NULL OR cm.to_date > h.day) \
                   AND cm.group_id IN (SELECT id FROM classes) \
-             LEFT JOIN absence_registrations r ON r.tenant_id = h.tenant_id AND r.lesson_id = h.lesson_id \
+             LEFT JOIN absence_registrations r ON r.tenant_id = $1 AND r.lesson_id = h.lesson_id \
                   AND r.pupil_id = m.pupil_id AND r.date = h.day \
              GROUP BY cm.group_id, m.pupil_id, h.day \
          ) \
          SELECT c.id AS class_id, c.name AS class_name, c.grade_level, \
-                date_trunc($4, pd.day::timestamp)::date AS period, \
+                date_trunc($5, pd.day::timestamp)::date AS period, \
                 sum(pd.held)::bigint AS held, sum(pd.absent)::bigint AS absent, sum(pd.late)::bigint AS late, \
                 count(*) FILTER (WHERE pd.absent = pd.held)::bigint AS whole_days \
          FROM pupil_days pd JOIN classes c ON c.id = pd.class_id \
          GROUP BY 1, 2, 3, 4 \
          ORDER BY c.grade_level NULLS LAST, c.name, period",
     )
+    .bind(conn.tenant)
     .bind(school)
     .bind(year)
     .bind(until)
