@@ -717,11 +717,18 @@ async fn the_register_finds_each_pupils_saved_line_by_an_index_probe() {
     .await
     .unwrap();
     sqlx::query("ANALYZE absence_registrations").execute(&app.owner).await.unwrap();
-    let mut tx = tavle::db::begin(&app.db, app.tenant_id("fjordvik").await).await.unwrap();
+    let tenant = app.tenant_id("fjordvik").await;
+    let mut tx = tavle::db::begin(&app.db, tenant).await.unwrap();
     let sql =
         format!("EXPLAIN (COSTS OFF) {}", tavle::absence::queries::register_lines_sql(tavle::web::i18n::Lang::Nb));
-    let plan: Vec<String> =
-        sqlx::query_scalar(&sql).bind(held.date).bind(held.group).bind(held.lesson).fetch_all(&mut *tx).await.unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(&sql)
+        .bind(tenant)
+        .bind(held.date)
+        .bind(held.group)
+        .bind(held.lesson)
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
     let scans: Vec<usize> =
         plan.iter().enumerate().filter(|(_, l)| l.contains("on absence_registrations")).map(|(i, _)| i).collect();
     assert!(!scans.is_empty(), "the plan reads absence_registrations:\n{}", plan.join("\n"));
