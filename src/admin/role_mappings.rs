@@ -55,8 +55,10 @@ impl MappingRow {
 
 async fn mappings(mut conn: Conn<'_>) -> Result<Vec<MappingRow>> {
     Ok(sqlx::query_as(
-        "SELECT workplace_kind, position_code, role FROM role_mappings ORDER BY workplace_kind DESC, position_code",
+        "SELECT workplace_kind, position_code, role FROM role_mappings WHERE tenant_id = $1 \
+         ORDER BY workplace_kind DESC, position_code",
     )
+    .bind(conn.tenant)
     .fetch_all(&mut *conn)
     .await?)
 }
@@ -204,8 +206,9 @@ async fn save(mut work: Work, ui: Ui, Form(form): Form<MappingForm>) -> Result<R
         Err(errors) => return refuse(work, ui, form, errors).await,
     };
     let current: Option<String> = sqlx::query_scalar(
-        "SELECT role FROM role_mappings WHERE workplace_kind = $1 AND position_code = $2 FOR UPDATE",
+        "SELECT role FROM role_mappings WHERE tenant_id = $1 AND workplace_kind = $2 AND position_code = $3 FOR UPDATE",
     )
+    .bind(work.tenant())
     .bind(kind.code())
     .bind(&code)
     .fetch_optional(&mut *work.conn())
@@ -220,12 +223,15 @@ async fn save(mut work: Work, ui: Ui, Form(form): Form<MappingForm>) -> Result<R
         return refuse(work, ui, form, errors).await;
     }
     let action = if current.is_some() {
-        sqlx::query("UPDATE role_mappings SET role = $3 WHERE workplace_kind = $1 AND position_code = $2")
-            .bind(kind.code())
-            .bind(&code)
-            .bind(role.code())
-            .execute(&mut *work.conn())
-            .await?;
+        sqlx::query(
+            "UPDATE role_mappings SET role = $4 WHERE tenant_id = $1 AND workplace_kind = $2 AND position_code = $3",
+        )
+        .bind(work.tenant())
+        .bind(kind.code())
+        .bind(&code)
+        .bind(role.code())
+        .execute(&mut *work.conn())
+        .await?;
         Action::Update
     } else {
         let inserted = sqlx::query(
@@ -272,11 +278,13 @@ async fn remove(mut work: Work, ui: Ui, Form(form): Form<RemoveForm>) -> Result<
         errors.add(button, "admin.role_mappings.error.own_access");
         return refuse(work, ui, MappingForm::default(), errors).await;
     }
-    let removed = sqlx::query("DELETE FROM role_mappings WHERE workplace_kind = $1 AND position_code = $2")
-        .bind(kind.code())
-        .bind(&code)
-        .execute(&mut *work.conn())
-        .await?;
+    let removed =
+        sqlx::query("DELETE FROM role_mappings WHERE tenant_id = $1 AND workplace_kind = $2 AND position_code = $3")
+            .bind(work.tenant())
+            .bind(kind.code())
+            .bind(&code)
+            .execute(&mut *work.conn())
+            .await?;
     if removed.rows_affected() == 0 {
         // Already gone (another administrator, or a second click).
         return Err(AppError::Conflict);

@@ -65,18 +65,21 @@ pub async fn events(mut conn: Conn<'_>, f: &AuditFilter) -> Result<(Vec<RawEvent
             "SELECT seq, at, to_char(at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD HH24:MI:SS') AS local_time, \
                     actor_person_id, actor_role, action, resource, subject_ids, purpose, ip \
              FROM audit_events \
-             WHERE ($1::uuid IS NULL OR actor_person_id = $1) \
-               AND ($2::uuid IS NULL OR subject_ids @> ARRAY[$2::uuid]) \
-               AND ($3::text IS NULL OR action = $3) \
-               AND ($4::date IS NULL OR at >= ($4::date::timestamp AT TIME ZONE 'Europe/Oslo')) \
-               AND ($5::date IS NULL OR at < (($5::date + 1)::timestamp AT TIME ZONE 'Europe/Oslo')) \
-               AND ($6::bigint IS NULL OR seq < $6) \
-               AND ($7::bigint IS NULL OR seq > $7) \
-               AND ($9::uuid[] IS NULL OR EXISTS (SELECT 1 FROM enrolments en \
-                    WHERE en.pupil_id = ANY(audit_events.subject_ids) AND en.school_id = ANY($9))) \
-             ORDER BY seq {order} LIMIT $8"
+             WHERE audit_events.tenant_id = $1 \
+               AND ($2::uuid IS NULL OR actor_person_id = $2) \
+               AND ($3::uuid IS NULL OR subject_ids @> ARRAY[$3::uuid]) \
+               AND ($4::text IS NULL OR action = $4) \
+               AND ($5::date IS NULL OR at >= ($5::date::timestamp AT TIME ZONE 'Europe/Oslo')) \
+               AND ($6::date IS NULL OR at < (($6::date + 1)::timestamp AT TIME ZONE 'Europe/Oslo')) \
+               AND ($7::bigint IS NULL OR seq < $7) \
+               AND ($8::bigint IS NULL OR seq > $8) \
+               AND ($10::uuid[] IS NULL OR EXISTS (SELECT 1 FROM enrolments en \
+                    WHERE en.tenant_id = $1 AND en.pupil_id = ANY(audit_events.subject_ids) \
+                      AND en.school_id = ANY($10))) \
+             ORDER BY seq {order} LIMIT $9"
         );
         Ok(sqlx::query_as(&sql)
+            .bind(conn.tenant)
             .bind(f.actor)
             .bind(f.subject)
             .bind(f.action.map(Action::code))
@@ -115,15 +118,17 @@ pub async fn events(mut conn: Conn<'_>, f: &AuditFilter) -> Result<(Vec<RawEvent
 /// id of theirs.
 pub async fn nameable(mut conn: Conn<'_>, ids: &[Uuid], schools: Option<&[Uuid]>) -> Result<HashMap<Uuid, String>> {
     let rows: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT p.id, p.given_name || ' ' || p.family_name FROM persons p WHERE p.id = ANY($1) \
-         AND ($2::uuid[] IS NULL \
-              OR EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = p.tenant_id AND e.pupil_id = p.id \
-                         AND e.school_id = ANY($2)) \
-              OR EXISTS (SELECT 1 FROM staff s WHERE s.tenant_id = p.tenant_id AND s.person_id = p.id) \
-              OR EXISTS (SELECT 1 FROM guardianships g JOIN enrolments e ON e.tenant_id = g.tenant_id \
-                           AND e.pupil_id = g.pupil_id AND e.school_id = ANY($2) \
-                         WHERE g.tenant_id = p.tenant_id AND g.guardian_id = p.id))",
+        "SELECT p.id, p.given_name || ' ' || p.family_name FROM persons p WHERE p.tenant_id = $1 AND p.id = ANY($2) \
+         AND ($3::uuid[] IS NULL \
+              OR EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = $1 AND e.tenant_id = p.tenant_id \
+                         AND e.pupil_id = p.id AND e.school_id = ANY($3)) \
+              OR EXISTS (SELECT 1 FROM staff s WHERE s.tenant_id = $1 AND s.tenant_id = p.tenant_id \
+                         AND s.person_id = p.id) \
+              OR EXISTS (SELECT 1 FROM guardianships g JOIN enrolments e ON e.tenant_id = $1 \
+                           AND e.tenant_id = g.tenant_id AND e.pupil_id = g.pupil_id AND e.school_id = ANY($3) \
+                         WHERE g.tenant_id = $1 AND g.tenant_id = p.tenant_id AND g.guardian_id = p.id))",
     )
+    .bind(conn.tenant)
     .bind(ids)
     .bind(schools)
     .fetch_all(&mut *conn)

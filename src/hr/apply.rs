@@ -229,15 +229,15 @@ impl Apply {
                     return Ok(());
                 }
                 sqlx::query(
-                    "UPDATE employments SET position_percentage = $2::int4::numeric / 100, to_date = $3, \
-                            on_leave = $4 \
-                     WHERE tenant_id = $5 AND id = $1",
+                    "UPDATE employments SET position_percentage = $3::int4::numeric / 100, to_date = $4, \
+                            on_leave = $5 \
+                     WHERE tenant_id = $1 AND id = $2",
                 )
+                .bind(self.tenant)
                 .bind(stored.id)
                 .bind(percentage)
                 .bind(line.until)
                 .bind(line.on_leave)
-                .bind(self.tenant)
                 .execute(&mut *conn)
                 .await?;
                 self.report.employments_updated += 1;
@@ -272,13 +272,16 @@ impl Apply {
         let nid: &NationalId = &line.national_id;
         if let Some(p) = self.known.persons.get_mut(nid.as_str()) {
             if p.given_name != line.given_name || p.family_name != line.family_name {
-                sqlx::query("UPDATE persons SET given_name = $2, family_name = $3, updated_at = now() WHERE tenant_id = $4 AND id = $1")
-                    .bind(p.id)
-                    .bind(&line.given_name)
-                    .bind(&line.family_name)
-                    .bind(self.tenant)
-                    .execute(&mut *conn)
-                    .await?;
+                sqlx::query(
+                    "UPDATE persons SET given_name = $3, family_name = $4, updated_at = now() \
+                     WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(self.tenant)
+                .bind(p.id)
+                .bind(&line.given_name)
+                .bind(&line.family_name)
+                .execute(&mut *conn)
+                .await?;
                 p.given_name.clone_from(&line.given_name);
                 p.family_name.clone_from(&line.family_name);
                 self.report.persons_updated += 1;
@@ -342,19 +345,19 @@ impl Apply {
         for e in current {
             if e.from < today {
                 // Ends are exclusive: the last day was yesterday, access ends today.
-                sqlx::query("UPDATE employments SET to_date = $2 WHERE tenant_id = $3 AND id = $1")
+                sqlx::query("UPDATE employments SET to_date = $3 WHERE tenant_id = $1 AND id = $2")
+                    .bind(self.tenant)
                     .bind(e.id)
                     .bind(today)
-                    .bind(self.tenant)
                     .execute(&mut *conn)
                     .await?;
                 self.report.employments_ended += 1;
             } else {
                 // Not begun: it never took effect, so there is no history to keep (and an
                 // end on or before its start would not be an employment).
-                sqlx::query("DELETE FROM employments WHERE tenant_id = $2 AND id = $1")
-                    .bind(e.id)
+                sqlx::query("DELETE FROM employments WHERE tenant_id = $1 AND id = $2")
                     .bind(self.tenant)
+                    .bind(e.id)
                     .execute(&mut *conn)
                     .await?;
                 self.report.employments_removed += 1;

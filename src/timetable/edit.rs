@@ -342,8 +342,9 @@ async fn save(mut work: Work, ui: Ui, Path(group_id): Path<String>, Form(form): 
         raw => {
             let id = Uuid::parse_str(raw).map_err(|_| AppError::BadRequest)?;
             let row = sqlx::query_as(&format!(
-                "SELECT {LESSON_COLUMNS} FROM lessons WHERE id = $1 AND group_id = $2 FOR UPDATE"
+                "SELECT {LESSON_COLUMNS} FROM lessons WHERE tenant_id = $1 AND id = $2 AND group_id = $3 FOR UPDATE"
             ))
+            .bind(tenant)
             .bind(id)
             .bind(group.id)
             .fetch_optional(&mut *work.conn())
@@ -383,9 +384,10 @@ async fn save(mut work: Work, ui: Ui, Path(group_id): Path<String>, Form(form): 
     }
     let action = if existing.is_some() {
         sqlx::query(
-            "UPDATE lessons SET subject_id = $2, teacher_id = $3, room = $4, weekday = $5, starts = $6, ends = $7, \
-             valid_from = $8, valid_to = $9, updated_at = now() WHERE id = $1",
+            "UPDATE lessons SET subject_id = $3, teacher_id = $4, room = $5, weekday = $6, starts = $7, ends = $8, \
+             valid_from = $9, valid_to = $10, updated_at = now() WHERE tenant_id = $1 AND id = $2",
         )
+        .bind(tenant)
         .bind(planned.id)
         .bind(planned.subject_id)
         .bind(planned.teacher_id)
@@ -442,11 +444,13 @@ async fn remove(mut work: Work, Path(group_id): Path<String>, Form(form): Form<R
     let lesson = Uuid::parse_str(form.lesson.trim()).map_err(|_| AppError::BadRequest)?;
     let tenant = work.actor().tenant_id;
     queries::lock_timetable(work.conn(), tenant).await?;
-    let in_group: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM lessons WHERE id = $1 AND group_id = $2)")
-        .bind(lesson)
-        .bind(group.id)
-        .fetch_one(&mut *work.conn())
-        .await?;
+    let in_group: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM lessons WHERE tenant_id = $1 AND id = $2 AND group_id = $3)")
+            .bind(tenant)
+            .bind(lesson)
+            .bind(group.id)
+            .fetch_one(&mut *work.conn())
+            .await?;
     let removed =
         if in_group { queries::remove_lessons(work.conn(), &[lesson]).await?.0.into_iter().next() } else { None };
     let Some(teacher) = removed else {

@@ -52,19 +52,21 @@ pub async fn week_lessons(mut conn: Conn<'_>, target: Target, monday: Date) -> R
         "SELECT d.day, l.id, l.starts, l.ends, l.room, g.id AS group_id, g.name AS group_name, g.school_id, \
                 s.code AS subject_code, s.name_nb AS subject_nb, s.name_en AS subject_en, \
                 p.given_name AS teacher_given, p.family_name AS teacher_family \
-         FROM (SELECT ($1::date + i) AS day FROM generate_series(0, 6) i) d \
-         JOIN lessons l ON l.weekday = extract(isodow FROM d.day) \
+         FROM (SELECT ($2::date + i) AS day FROM generate_series(0, 6) i) d \
+         JOIN lessons l ON l.tenant_id = $1 AND l.weekday = extract(isodow FROM d.day) \
               AND l.valid_from <= d.day AND (l.valid_to IS NULL OR l.valid_to > d.day) \
-         JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
-         LEFT JOIN subjects s ON s.tenant_id = l.tenant_id AND s.id = l.subject_id \
-         LEFT JOIN persons p ON p.tenant_id = l.tenant_id AND p.id = l.teacher_id \
-         WHERE CASE $2 \
-           WHEN 'group' THEN l.group_id = $3 \
-           WHEN 'teacher' THEN l.teacher_id = $3 \
-           ELSE EXISTS (SELECT 1 FROM group_memberships m WHERE m.group_id = l.group_id AND m.pupil_id = $3 \
+         JOIN groups g ON g.tenant_id = $1 AND g.tenant_id = l.tenant_id AND g.id = l.group_id \
+         LEFT JOIN subjects s ON s.tenant_id = $1 AND s.tenant_id = l.tenant_id AND s.id = l.subject_id \
+         LEFT JOIN persons p ON p.tenant_id = $1 AND p.tenant_id = l.tenant_id AND p.id = l.teacher_id \
+         WHERE CASE $3 \
+           WHEN 'group' THEN l.group_id = $4 \
+           WHEN 'teacher' THEN l.teacher_id = $4 \
+           ELSE EXISTS (SELECT 1 FROM group_memberships m WHERE m.tenant_id = $1 AND m.group_id = l.group_id \
+                        AND m.pupil_id = $4 \
                         AND m.from_date <= d.day AND (m.to_date IS NULL OR m.to_date > d.day)) END \
          ORDER BY d.day, l.starts, l.ends, g.name COLLATE \"nb-NO-x-icu\", l.id",
     )
+    .bind(conn.tenant)
     .bind(monday)
     .bind(kind)
     .bind(id)
@@ -91,13 +93,16 @@ impl SchoolDay {
 pub async fn school_days(mut conn: Conn<'_>, schools: &[Uuid], monday: Date) -> Result<Vec<SchoolDay>> {
     Ok(sqlx::query_as(
         "SELECT d.day, s.id AS school_id, \
-                EXISTS (SELECT 1 FROM terms t WHERE d.day BETWEEN t.starts AND t.ends) AS in_term, \
+                EXISTS (SELECT 1 FROM terms t WHERE t.tenant_id = $1 AND d.day BETWEEN t.starts AND t.ends) \
+                  AS in_term, \
                 (SELECT b.name FROM calendar_breaks b \
-                 WHERE (b.school_id IS NULL OR b.school_id = s.id) AND d.day BETWEEN b.first_day AND b.last_day \
+                 WHERE b.tenant_id = $1 AND (b.school_id IS NULL OR b.school_id = s.id) \
+                   AND d.day BETWEEN b.first_day AND b.last_day \
                  ORDER BY b.school_id NULLS LAST, b.first_day LIMIT 1) AS break_name \
-         FROM (SELECT ($1::date + i) AS day FROM generate_series(0, 6) i) d CROSS JOIN schools s \
-         WHERE s.id = ANY($2) ORDER BY d.day, s.id",
+         FROM (SELECT ($2::date + i) AS day FROM generate_series(0, 6) i) d \
+         JOIN schools s ON s.tenant_id = $1 AND s.id = ANY($3) ORDER BY d.day, s.id",
     )
+    .bind(conn.tenant)
     .bind(monday)
     .bind(schools)
     .fetch_all(&mut *conn)
@@ -108,14 +113,15 @@ pub async fn school_days(mut conn: Conn<'_>, schools: &[Uuid], monday: Date) -> 
 pub async fn home_schools(mut conn: Conn<'_>, target: Target, monday: Date) -> Result<Vec<Uuid>> {
     let (kind, id) = target.parts();
     Ok(sqlx::query_scalar(
-        "SELECT school_id FROM enrolments WHERE $1 = 'pupil' AND pupil_id = $2 \
-           AND from_date <= $3::date + 6 AND (to_date IS NULL OR to_date > $3) \
+        "SELECT school_id FROM enrolments WHERE tenant_id = $1 AND $2 = 'pupil' AND pupil_id = $3 \
+           AND from_date <= $4::date + 6 AND (to_date IS NULL OR to_date > $4) \
          UNION \
-         SELECT school_id FROM employments WHERE $1 = 'teacher' AND staff_id = $2 AND school_id IS NOT NULL \
-           AND from_date <= $3::date + 6 AND (to_date IS NULL OR to_date > $3) \
+         SELECT school_id FROM employments WHERE tenant_id = $1 AND $2 = 'teacher' AND staff_id = $3 \
+           AND school_id IS NOT NULL AND from_date <= $4::date + 6 AND (to_date IS NULL OR to_date > $4) \
          UNION \
-         SELECT school_id FROM groups WHERE $1 = 'group' AND id = $2",
+         SELECT school_id FROM groups WHERE tenant_id = $1 AND $2 = 'group' AND id = $3",
     )
+    .bind(conn.tenant)
     .bind(kind)
     .bind(id)
     .bind(monday)
@@ -128,7 +134,8 @@ pub async fn today(mut conn: Conn<'_>) -> Result<Date> {
 }
 
 pub async fn person_name(mut conn: Conn<'_>, id: Uuid) -> Result<Option<(String, String)>> {
-    Ok(sqlx::query_as("SELECT given_name, family_name FROM persons WHERE id = $1")
+    Ok(sqlx::query_as("SELECT given_name, family_name FROM persons WHERE tenant_id = $1 AND id = $2")
+        .bind(conn.tenant)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?)
@@ -152,9 +159,11 @@ pub async fn group(mut conn: Conn<'_>, id: Uuid) -> Result<Option<GroupInfo>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name, g.kind, g.subject_id, g.school_id, s.name AS school_name, \
                 y.name AS year_name, y.starts AS year_starts, y.ends AS year_ends \
-         FROM groups g JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
-         JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id WHERE g.id = $1",
+         FROM groups g JOIN schools s ON s.tenant_id = $1 AND s.tenant_id = g.tenant_id AND s.id = g.school_id \
+         JOIN school_years y ON y.tenant_id = $1 AND y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
+         WHERE g.tenant_id = $1 AND g.id = $2",
     )
+    .bind(conn.tenant)
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?)
@@ -167,10 +176,13 @@ pub struct SchoolRow {
 }
 
 pub async fn schools(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<SchoolRow>> {
-    Ok(sqlx::query_as("SELECT id, name FROM schools WHERE id = ANY($1) ORDER BY name COLLATE \"nb-NO-x-icu\"")
-        .bind(ids)
-        .fetch_all(&mut *conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT id, name FROM schools WHERE tenant_id = $1 AND id = ANY($2) ORDER BY name COLLATE \"nb-NO-x-icu\"",
+    )
+    .bind(conn.tenant)
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -185,11 +197,14 @@ pub struct GroupRow {
 /// latest one before it, in the summer).
 pub async fn school_groups(mut conn: Conn<'_>, school: Uuid, day: Date) -> Result<Vec<GroupRow>> {
     Ok(sqlx::query_as(
-        "SELECT g.id, g.name, g.kind, (SELECT count(*) FROM lessons l WHERE l.group_id = g.id) AS lessons \
-         FROM groups g WHERE g.school_id = $1 AND g.kind IN ('base', 'teaching') \
-           AND g.school_year_id = (SELECT y.id FROM school_years y WHERE y.starts <= $2 ORDER BY y.starts DESC LIMIT 1) \
+        "SELECT g.id, g.name, g.kind, \
+                (SELECT count(*) FROM lessons l WHERE l.tenant_id = $1 AND l.group_id = g.id) AS lessons \
+         FROM groups g WHERE g.tenant_id = $1 AND g.school_id = $2 AND g.kind IN ('base', 'teaching') \
+           AND g.school_year_id = (SELECT y.id FROM school_years y WHERE y.tenant_id = $1 AND y.starts <= $3 \
+                                   ORDER BY y.starts DESC LIMIT 1) \
          ORDER BY g.grade_level NULLS LAST, g.kind, g.name COLLATE \"nb-NO-x-icu\"",
     )
+    .bind(conn.tenant)
     .bind(school)
     .bind(day)
     .fetch_all(&mut *conn)
@@ -224,10 +239,11 @@ pub async fn group_lessons(mut conn: Conn<'_>, group: Uuid) -> Result<Vec<Lesson
     Ok(sqlx::query_as(
         "SELECT l.id, l.group_id, l.subject_id, l.teacher_id, l.room, l.weekday, l.starts, l.ends, l.valid_from, \
                 l.valid_to, s.code AS subject_code, p.family_name || ', ' || p.given_name AS teacher_name \
-         FROM lessons l LEFT JOIN subjects s ON s.tenant_id = l.tenant_id AND s.id = l.subject_id \
-         LEFT JOIN persons p ON p.tenant_id = l.tenant_id AND p.id = l.teacher_id \
-         WHERE l.group_id = $1 ORDER BY l.weekday, l.starts, l.valid_from, l.id",
+         FROM lessons l LEFT JOIN subjects s ON s.tenant_id = $1 AND s.tenant_id = l.tenant_id AND s.id = l.subject_id \
+         LEFT JOIN persons p ON p.tenant_id = $1 AND p.tenant_id = l.tenant_id AND p.id = l.teacher_id \
+         WHERE l.tenant_id = $1 AND l.group_id = $2 ORDER BY l.weekday, l.starts, l.valid_from, l.id",
     )
+    .bind(conn.tenant)
     .bind(group)
     .fetch_all(&mut *conn)
     .await?)
@@ -242,7 +258,10 @@ pub struct SubjectRow {
 }
 
 pub async fn subjects(mut conn: Conn<'_>) -> Result<Vec<SubjectRow>> {
-    Ok(sqlx::query_as("SELECT id, code, name_nb, name_en FROM subjects ORDER BY code").fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as("SELECT id, code, name_nb, name_en FROM subjects WHERE tenant_id = $1 ORDER BY code")
+        .bind(conn.tenant)
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -257,11 +276,14 @@ pub struct TeacherRow {
 pub async fn school_teachers(mut conn: Conn<'_>, school: Uuid, also: Option<Uuid>) -> Result<Vec<TeacherRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.family_name || ', ' || p.given_name AS name, st.resource_number \
-         FROM staff st JOIN persons p ON p.tenant_id = st.tenant_id AND p.id = st.person_id \
-         WHERE EXISTS (SELECT 1 FROM employments e WHERE e.staff_id = st.person_id AND e.school_id = $1 \
-                       AND (e.to_date IS NULL OR e.to_date > tavle_today())) OR st.person_id = $2 \
+         FROM staff st JOIN persons p ON p.tenant_id = $1 AND p.tenant_id = st.tenant_id AND p.id = st.person_id \
+         WHERE st.tenant_id = $1 \
+           AND (EXISTS (SELECT 1 FROM employments e WHERE e.tenant_id = $1 AND e.staff_id = st.person_id \
+                        AND e.school_id = $2 AND (e.to_date IS NULL OR e.to_date > tavle_today())) \
+                OR st.person_id = $3) \
          ORDER BY p.family_name COLLATE \"nb-NO-x-icu\", p.given_name COLLATE \"nb-NO-x-icu\", p.id",
     )
+    .bind(conn.tenant)
     .bind(school)
     .bind(also)
     .fetch_all(&mut *conn)
@@ -277,9 +299,10 @@ pub async fn employed_at(
     until: Option<Date>,
 ) -> Result<bool> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM employments e WHERE e.staff_id = $1 AND e.school_id = $2 \
-           AND e.from_date < coalesce($4, 'infinity'::date) AND (e.to_date IS NULL OR e.to_date > $3))",
+        "SELECT EXISTS (SELECT 1 FROM employments e WHERE e.tenant_id = $1 AND e.staff_id = $2 AND e.school_id = $3 \
+           AND e.from_date < coalesce($5, 'infinity'::date) AND (e.to_date IS NULL OR e.to_date > $4))",
     )
+    .bind(conn.tenant)
     .bind(staff)
     .bind(school)
     .bind(from)
@@ -305,15 +328,16 @@ pub async fn remove_lessons(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<(Vec<Opt
     let rows: Vec<(Option<Uuid>, bool)> = sqlx::query_as(
         "WITH history AS ( \
              SELECT lesson_id, max(date) AS last FROM absence_registrations \
-             WHERE lesson_id = ANY($1) GROUP BY lesson_id), \
+             WHERE tenant_id = $1 AND lesson_id = ANY($2) GROUP BY lesson_id), \
          ended AS ( \
              UPDATE lessons l SET valid_to = GREATEST(h.last + 1, l.valid_from + 1), updated_at = now() \
-             FROM history h WHERE l.id = h.lesson_id RETURNING l.teacher_id), \
+             FROM history h WHERE l.tenant_id = $1 AND l.id = h.lesson_id RETURNING l.teacher_id), \
          deleted AS ( \
-             DELETE FROM lessons WHERE id = ANY($1) AND id NOT IN (SELECT lesson_id FROM history) \
+             DELETE FROM lessons WHERE tenant_id = $1 AND id = ANY($2) AND id NOT IN (SELECT lesson_id FROM history) \
              RETURNING teacher_id) \
          SELECT teacher_id, true FROM ended UNION ALL SELECT teacher_id, false FROM deleted",
     )
+    .bind(conn.tenant)
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
@@ -334,14 +358,15 @@ pub struct Clash {
 
 pub async fn clashes(mut conn: Conn<'_>, l: &LessonRow) -> Result<Vec<Clash>> {
     Ok(sqlx::query_as(
-        "SELECT l.group_id = $2 AS same_group, g.name AS group_name, s.code AS subject_code, l.starts, l.ends \
-         FROM lessons l JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
-         LEFT JOIN subjects s ON s.tenant_id = l.tenant_id AND s.id = l.subject_id \
-         WHERE l.id <> $1 AND l.weekday = $4 AND l.starts < $6 AND $5 < l.ends \
-           AND l.valid_from < coalesce($8, 'infinity'::date) AND $7 < coalesce(l.valid_to, 'infinity'::date) \
-           AND (l.group_id = $2 OR ($3::uuid IS NOT NULL AND l.teacher_id = $3)) \
+        "SELECT l.group_id = $3 AS same_group, g.name AS group_name, s.code AS subject_code, l.starts, l.ends \
+         FROM lessons l JOIN groups g ON g.tenant_id = $1 AND g.tenant_id = l.tenant_id AND g.id = l.group_id \
+         LEFT JOIN subjects s ON s.tenant_id = $1 AND s.tenant_id = l.tenant_id AND s.id = l.subject_id \
+         WHERE l.tenant_id = $1 AND l.id <> $2 AND l.weekday = $5 AND l.starts < $7 AND $6 < l.ends \
+           AND l.valid_from < coalesce($9, 'infinity'::date) AND $8 < coalesce(l.valid_to, 'infinity'::date) \
+           AND (l.group_id = $3 OR ($4::uuid IS NOT NULL AND l.teacher_id = $4)) \
          ORDER BY same_group DESC, l.starts",
     )
+    .bind(conn.tenant)
     .bind(l.id)
     .bind(l.group_id)
     .bind(l.teacher_id)

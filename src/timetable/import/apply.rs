@@ -34,19 +34,25 @@ pub(super) struct Known {
 impl Known {
     /// None when no school year holds `start`.
     pub(super) async fn load(mut conn: Conn<'_>, school: Uuid, start: Date) -> Result<Option<Self>, sqlx::Error> {
-        let school_name: String =
-            sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(school).fetch_one(&mut *conn).await?;
-        let year: Option<(Uuid, String, Date, Date)> =
-            sqlx::query_as("SELECT id, name, starts, ends FROM school_years WHERE starts <= $1 AND ends >= $1")
-                .bind(start)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let school_name: String = sqlx::query_scalar("SELECT name FROM schools WHERE tenant_id = $1 AND id = $2")
+            .bind(conn.tenant)
+            .bind(school)
+            .fetch_one(&mut *conn)
+            .await?;
+        let year: Option<(Uuid, String, Date, Date)> = sqlx::query_as(
+            "SELECT id, name, starts, ends FROM school_years WHERE tenant_id = $1 AND starts <= $2 AND ends >= $2",
+        )
+        .bind(conn.tenant)
+        .bind(start)
+        .fetch_optional(&mut *conn)
+        .await?;
         let Some((year_id, year_name, year_starts, year_ends)) = year else {
             return Ok(None);
         };
         let groups: HashMap<String, (Uuid, Option<Uuid>)> = sqlx::query_as::<_, (String, Uuid, Option<Uuid>)>(
-            "SELECT name, id, subject_id FROM groups WHERE school_id = $1 AND school_year_id = $2",
+            "SELECT name, id, subject_id FROM groups WHERE tenant_id = $1 AND school_id = $2 AND school_year_id = $3",
         )
+        .bind(conn.tenant)
         .bind(school)
         .bind(year_id)
         .fetch_all(&mut *conn)
@@ -54,18 +60,26 @@ impl Known {
         .into_iter()
         .map(|(n, id, s)| (n, (id, s)))
         .collect();
-        let subjects: HashMap<String, Uuid> =
-            sqlx::query_as("SELECT code, id FROM subjects").fetch_all(&mut *conn).await?.into_iter().collect();
-        let staff: HashMap<String, Uuid> = sqlx::query_as("SELECT resource_number, person_id FROM staff")
+        let subjects: HashMap<String, Uuid> = sqlx::query_as("SELECT code, id FROM subjects WHERE tenant_id = $1")
+            .bind(conn.tenant)
             .fetch_all(&mut *conn)
             .await?
             .into_iter()
             .collect();
-        let employments: Vec<(Uuid, Date, Option<Date>)> =
-            sqlx::query_as("SELECT staff_id, from_date, to_date FROM employments WHERE school_id = $1")
-                .bind(school)
+        let staff: HashMap<String, Uuid> =
+            sqlx::query_as("SELECT resource_number, person_id FROM staff WHERE tenant_id = $1")
+                .bind(conn.tenant)
                 .fetch_all(&mut *conn)
-                .await?;
+                .await?
+                .into_iter()
+                .collect();
+        let employments: Vec<(Uuid, Date, Option<Date>)> = sqlx::query_as(
+            "SELECT staff_id, from_date, to_date FROM employments WHERE tenant_id = $1 AND school_id = $2",
+        )
+        .bind(conn.tenant)
+        .bind(school)
+        .fetch_all(&mut *conn)
+        .await?;
         Ok(Some(Self { school_name, year_name, year_starts, year_ends, groups, subjects, staff, employments }))
     }
 
@@ -196,10 +210,11 @@ pub(super) async fn existing(
     sqlx::query_as(
         "SELECT l.id, l.group_id, l.subject_id, l.teacher_id, l.room, l.weekday, l.starts, l.ends, l.valid_from, \
                 l.valid_to, g.name AS group_name, s.code AS subject_code \
-         FROM lessons l JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = l.group_id \
-         LEFT JOIN subjects s ON s.tenant_id = l.tenant_id AND s.id = l.subject_id \
-         WHERE l.group_id = ANY($1) OR l.teacher_id = ANY($2)",
+         FROM lessons l JOIN groups g ON g.tenant_id = $1 AND g.tenant_id = l.tenant_id AND g.id = l.group_id \
+         LEFT JOIN subjects s ON s.tenant_id = $1 AND s.tenant_id = l.tenant_id AND s.id = l.subject_id \
+         WHERE l.tenant_id = $1 AND (l.group_id = ANY($2) OR l.teacher_id = ANY($3))",
     )
+    .bind(conn.tenant)
     .bind(&scope)
     .bind(&teachers)
     .fetch_all(&mut *conn)
@@ -260,7 +275,8 @@ pub(super) async fn apply(
             continue; // history
         }
         if l.valid_from < start {
-            sqlx::query("UPDATE lessons SET valid_to = $2, updated_at = now() WHERE id = $1")
+            sqlx::query("UPDATE lessons SET valid_to = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant)
                 .bind(l.id)
                 .bind(start)
                 .execute(&mut *conn)

@@ -175,7 +175,8 @@ pub async fn import_file(
         .ok_or_else(|| ImportError::UnknownTenant(tenant_slug.to_owned()))?;
     let mut tx = db::begin(pool, tenant).await?;
     let org: String = org_number.chars().filter(|c| !c.is_whitespace()).collect();
-    let school: Uuid = sqlx::query_scalar("SELECT id FROM schools WHERE org_number = $1")
+    let school: Uuid = sqlx::query_scalar("SELECT id FROM schools WHERE tenant_id = $1 AND org_number = $2")
+        .bind(tenant)
         .bind(&org)
         .fetch_optional(&mut *tx)
         .await?
