@@ -59,9 +59,10 @@ pub async fn enqueue(mut conn: Conn<'_>, m: &NewMessage<'_>) -> Result<Option<Uu
     Ok(sqlx::query_scalar(
         "INSERT INTO mail_outbox (tenant_id, kind, dedupe_key, school_id, recipient_id, recipient_address, lang, \
              subject, body_text, body_html) \
-         VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (tenant_id, kind, recipient_id, school_id, dedupe_key) DO NOTHING RETURNING id",
     )
+    .bind(conn.tenant)
     .bind(m.kind.code())
     .bind(m.dedupe_key)
     .bind(m.school_id)
@@ -91,9 +92,10 @@ pub struct Claimed {
 pub async fn claim_due(mut conn: Conn<'_>, now: OffsetDateTime) -> Result<Option<Claimed>> {
     Ok(sqlx::query_as(
         "SELECT id, recipient_address, subject, body_text, body_html, attempts FROM mail_outbox \
-         WHERE status = 'pending' AND next_attempt_at <= $1 \
+         WHERE tenant_id = $1 AND status = 'pending' AND next_attempt_at <= $2 \
          ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
     )
+    .bind(conn.tenant)
     .bind(now)
     .fetch_optional(&mut *conn)
     .await?)
@@ -101,9 +103,10 @@ pub async fn claim_due(mut conn: Conn<'_>, now: OffsetDateTime) -> Result<Option
 
 pub async fn mark_sent(mut conn: Conn<'_>, id: Uuid, now: OffsetDateTime) -> Result<()> {
     sqlx::query(
-        "UPDATE mail_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL \
-         WHERE id = $1",
+        "UPDATE mail_outbox SET status = 'sent', sent_at = $3, attempts = attempts + 1, last_error = NULL \
+         WHERE tenant_id = $1 AND id = $2",
     )
+    .bind(conn.tenant)
     .bind(id)
     .bind(now)
     .execute(&mut *conn)
@@ -139,8 +142,10 @@ pub async fn mark_attempt_failed(
         AfterFailure::Failed => "failed",
     };
     sqlx::query(
-        "UPDATE mail_outbox SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5 WHERE id = $1",
+        "UPDATE mail_outbox SET status = $3, attempts = $4, last_error = $5, next_attempt_at = $6 \
+         WHERE tenant_id = $1 AND id = $2",
     )
+    .bind(conn.tenant)
     .bind(claimed.id)
     .bind(status)
     .bind(attempts)
@@ -153,7 +158,8 @@ pub async fn mark_attempt_failed(
 
 /// Delete messages sent before `before`.
 pub async fn purge_sent(mut conn: Conn<'_>, before: OffsetDateTime) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM mail_outbox WHERE status = 'sent' AND sent_at < $1")
+    Ok(sqlx::query("DELETE FROM mail_outbox WHERE tenant_id = $1 AND status = 'sent' AND sent_at < $2")
+        .bind(conn.tenant)
         .bind(before)
         .execute(&mut *conn)
         .await?
@@ -175,8 +181,9 @@ pub async fn status_counts(mut conn: Conn<'_>, school: Uuid) -> Result<StatusCou
                 count(*) FILTER (WHERE status = 'pending' AND attempts > 0), \
                 count(*) FILTER (WHERE status = 'sent'), \
                 count(*) FILTER (WHERE status = 'failed') \
-         FROM mail_outbox WHERE school_id = $1",
+         FROM mail_outbox WHERE tenant_id = $1 AND school_id = $2",
     )
+    .bind(conn.tenant)
     .bind(school)
     .fetch_one(&mut *conn)
     .await?;
@@ -207,9 +214,11 @@ pub async fn problems(mut conn: Conn<'_>, school: Uuid, limit: i64) -> Result<Ve
                 m.status, m.attempts, m.last_error, \
                 to_char(m.next_attempt_at AT TIME ZONE 'Europe/Oslo', 'DD.MM.YYYY HH24:MI') AS next_attempt \
          FROM mail_outbox m JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.recipient_id \
-         WHERE m.school_id = $1 AND (m.status = 'failed' OR (m.status = 'pending' AND m.attempts > 0)) \
-         ORDER BY m.status, m.created_at DESC, m.id LIMIT $2",
+         WHERE m.tenant_id = $1 AND m.school_id = $2 \
+           AND (m.status = 'failed' OR (m.status = 'pending' AND m.attempts > 0)) \
+         ORDER BY m.status, m.created_at DESC, m.id LIMIT $3",
     )
+    .bind(conn.tenant)
     .bind(school)
     .bind(limit)
     .fetch_all(&mut *conn)
@@ -228,20 +237,27 @@ pub enum Requeue {
 }
 
 pub async fn requeue(mut conn: Conn<'_>, school: Uuid, id: Uuid) -> Result<Requeue> {
-    let row: Option<(String, Uuid)> =
-        sqlx::query_as("SELECT status, recipient_id FROM mail_outbox WHERE id = $1 AND school_id = $2 FOR UPDATE")
-            .bind(id)
-            .bind(school)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row: Option<(String, Uuid)> = sqlx::query_as(
+        "SELECT status, recipient_id FROM mail_outbox WHERE tenant_id = $1 AND id = $2 AND school_id = $3 \
+             FOR UPDATE",
+    )
+    .bind(conn.tenant)
+    .bind(id)
+    .bind(school)
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some((status, recipient)) = row else { return Ok(Requeue::Missing) };
     if status != "failed" {
         return Ok(Requeue::NotFailed);
     }
-    sqlx::query("UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = now() \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(conn.tenant)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     Ok(Requeue::Requeued { recipient })
 }
 

@@ -135,10 +135,10 @@ pub async fn candidates(mut conn: Conn<'_>, week: IsoWeek) -> crate::error::Resu
            FROM guardianships g \
            JOIN persons c ON c.tenant_id = g.tenant_id AND c.id = g.pupil_id \
            JOIN enrolments e ON e.tenant_id = g.tenant_id AND e.pupil_id = g.pupil_id \
-                AND e.from_date <= $2 AND (e.to_date IS NULL OR e.to_date > $1) \
-           WHERE g.parental_responsibility \
-             AND g.from_date <= $3 AND (g.to_date IS NULL OR g.to_date > $3) \
-             AND c.birth_date > $3 - interval '18 years' \
+                AND e.from_date <= $3 AND (e.to_date IS NULL OR e.to_date > $2) \
+           WHERE g.tenant_id = $1 AND g.parental_responsibility \
+             AND g.from_date <= $4 AND (g.to_date IS NULL OR g.to_date > $4) \
+             AND c.birth_date > $4 - interval '18 years' \
              AND NOT (c.address_protection = 'strictly_confidential' AND NOT g.lives_with) \
          ), regs AS ( \
            SELECT r.pupil_id, gr.school_id, \
@@ -147,11 +147,11 @@ pub async fn candidates(mut conn: Conn<'_>, week: IsoWeek) -> crate::error::Resu
            FROM absence_registrations r \
            JOIN lessons l ON l.tenant_id = r.tenant_id AND l.id = r.lesson_id \
            JOIN groups gr ON gr.tenant_id = l.tenant_id AND gr.id = l.group_id \
-           WHERE r.date BETWEEN $1 AND $2 AND r.status <> 'present' \
+           WHERE r.tenant_id = $1 AND r.date BETWEEN $2 AND $3 AND r.status <> 'present' \
            GROUP BY r.pupil_id, gr.school_id \
          ), reps AS ( \
            SELECT pupil_id, count(*) AS reports FROM absence_reports \
-           WHERE first_day <= $2 AND last_day >= $1 GROUP BY pupil_id \
+           WHERE tenant_id = $1 AND first_day <= $3 AND last_day >= $2 GROUP BY pupil_id \
          ) \
          SELECT k.guardian_id, k.school_id, gp.email AS address, coalesce(pl.lang, 'nb') AS lang, \
                 array_agg(k.pupil_id ORDER BY k.pupil_id) AS children, \
@@ -159,14 +159,15 @@ pub async fn candidates(mut conn: Conn<'_>, week: IsoWeek) -> crate::error::Resu
                 coalesce(sum(r.late), 0)::bigint AS late, \
                 coalesce(sum(p.reports), 0)::bigint AS reports \
          FROM kids k \
-         JOIN persons gp ON gp.id = k.guardian_id AND gp.email IS NOT NULL \
-         LEFT JOIN person_languages pl ON pl.person_id = k.guardian_id \
+         JOIN persons gp ON gp.tenant_id = $1 AND gp.id = k.guardian_id AND gp.email IS NOT NULL \
+         LEFT JOIN person_languages pl ON pl.tenant_id = $1 AND pl.person_id = k.guardian_id \
          LEFT JOIN regs r ON r.pupil_id = k.pupil_id AND r.school_id = k.school_id \
          LEFT JOIN reps p ON p.pupil_id = k.pupil_id \
          GROUP BY k.guardian_id, k.school_id, gp.email, pl.lang \
          HAVING coalesce(sum(r.absent), 0) + coalesce(sum(r.late), 0) + coalesce(sum(p.reports), 0) > 0 \
          ORDER BY k.guardian_id, k.school_id",
     )
+    .bind(conn.tenant)
     .bind(week.monday())
     .bind(week.sunday())
     .bind(week.day(DUE_WEEKDAY))

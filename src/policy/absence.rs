@@ -80,10 +80,12 @@ pub async fn absence_register_access(mut conn: Conn<'_>, actor: &Actor, group: U
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
-    let school: Option<Uuid> = sqlx::query_scalar("SELECT school_id FROM groups WHERE id = $1 AND kind <> 'sfo'")
-        .bind(group)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let school: Option<Uuid> =
+        sqlx::query_scalar("SELECT school_id FROM groups WHERE tenant_id = $1 AND id = $2 AND kind <> 'sfo'")
+            .bind(conn.tenant)
+            .bind(group)
+            .fetch_optional(&mut *conn)
+            .await?;
     let school = school.ok_or(AppError::NotFound)?;
     let role = actor.at_school(school, &ABSENCE_REGISTRARS).ok_or(AppError::NotFound)?;
     Ok(AbsenceRegisterAccess { group_id: group, school_id: school, role, purpose: Purpose::for_role(role) })
@@ -146,9 +148,10 @@ pub async fn absence_review_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uui
         return Err(AppError::NotFound);
     }
     let schools: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT school_id FROM enrolments WHERE pupil_id = $1 AND from_date <= tavle_today() \
+        "SELECT school_id FROM enrolments WHERE tenant_id = $1 AND pupil_id = $2 AND from_date <= tavle_today() \
            AND (to_date IS NULL OR to_date > tavle_today())",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .fetch_all(&mut *conn)
     .await?;
@@ -166,9 +169,11 @@ pub async fn absence_review_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uui
         "SELECT g.school_id FROM group_memberships m \
          JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
          JOIN group_staff s ON s.tenant_id = g.tenant_id AND s.group_id = g.id \
-              AND s.staff_id = $2 AND s.assignment = 'contact_teacher' \
-         WHERE m.pupil_id = $1 AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today())",
+              AND s.staff_id = $3 AND s.assignment = 'contact_teacher' \
+         WHERE m.tenant_id = $1 AND m.pupil_id = $2 AND m.from_date <= tavle_today() \
+           AND (m.to_date IS NULL OR m.to_date > tavle_today())",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(actor.person_id)
     .fetch_all(&mut *conn)
@@ -199,10 +204,11 @@ pub async fn absence_class_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid
         return Err(AppError::NotFound);
     }
     let row: Option<(Uuid, bool)> = sqlx::query_as(
-        "SELECT g.school_id, EXISTS (SELECT 1 FROM group_staff s WHERE s.tenant_id = g.tenant_id \
-                AND s.group_id = g.id AND s.staff_id = $2 AND s.assignment = 'contact_teacher') \
-         FROM groups g WHERE g.id = $1 AND g.kind = 'base'",
+        "SELECT g.school_id, EXISTS (SELECT 1 FROM group_staff s WHERE s.tenant_id = $1 \
+                AND s.group_id = g.id AND s.staff_id = $3 AND s.assignment = 'contact_teacher') \
+         FROM groups g WHERE g.tenant_id = $1 AND g.id = $2 AND g.kind = 'base'",
     )
+    .bind(conn.tenant)
     .bind(group)
     .bind(actor.person_id)
     .fetch_optional(&mut *conn)
@@ -229,11 +235,12 @@ pub async fn absence_classes(mut conn: Conn<'_>, actor: &Actor) -> Result<Vec<Uu
     };
     Ok(sqlx::query_scalar(
         "SELECT g.id FROM groups g JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
-         WHERE g.kind = 'base' AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
-           AND (g.school_id = ANY($2) OR (g.school_id = ANY($3) AND EXISTS (SELECT 1 FROM group_staff s \
-                WHERE s.tenant_id = g.tenant_id AND s.group_id = g.id AND s.staff_id = $1 \
+         WHERE g.tenant_id = $1 AND g.kind = 'base' AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
+           AND (g.school_id = ANY($3) OR (g.school_id = ANY($4) AND EXISTS (SELECT 1 FROM group_staff s \
+                WHERE s.tenant_id = $1 AND s.group_id = g.id AND s.staff_id = $2 \
                   AND s.assignment = 'contact_teacher')))",
     )
+    .bind(conn.tenant)
     .bind(actor.person_id)
     .bind(at(&SCHOOL_ADMINISTRATORS))
     .bind(at(&[Role::Teacher]))
@@ -287,10 +294,12 @@ pub async fn absence_day_register_access(
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
-    let is_class: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1 AND kind = 'base')")
-        .bind(class)
-        .fetch_one(&mut *conn)
-        .await?;
+    let is_class: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE tenant_id = $1 AND id = $2 AND kind = 'base')")
+            .bind(conn.tenant)
+            .bind(class)
+            .fetch_one(&mut *conn)
+            .await?;
     if !is_class {
         return Err(AppError::NotFound);
     }
@@ -360,7 +369,10 @@ impl Actor {
 /// Not found when none.
 pub async fn absence_statistics_school_list(mut conn: Conn<'_>, actor: &Actor) -> Result<Vec<Uuid>> {
     if actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS).is_some() {
-        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(&mut *conn).await?);
+        return Ok(sqlx::query_scalar("SELECT id FROM schools WHERE tenant_id = $1 ORDER BY name")
+            .bind(conn.tenant)
+            .fetch_all(&mut *conn)
+            .await?);
     }
     let schools = actor.absence_statistics_schools();
     if schools.is_empty() {

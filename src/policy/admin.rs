@@ -48,11 +48,12 @@ pub async fn keeps_own_admin_access(
         "SELECT EXISTS (SELECT 1 FROM employments e \
            JOIN role_mappings rm ON rm.tenant_id = e.tenant_id AND rm.position_code = e.position_code \
                 AND rm.workplace_kind = 'municipal' \
-           WHERE e.staff_id = $1 AND e.school_id IS NULL AND rm.role = $2 \
-             AND NOT (rm.workplace_kind = $3 AND rm.position_code = $4) \
+           WHERE e.tenant_id = $1 AND e.staff_id = $2 AND e.school_id IS NULL AND rm.role = $3 \
+             AND NOT (rm.workplace_kind = $4 AND rm.position_code = $5) \
              AND NOT e.on_leave AND e.from_date <= tavle_today() \
              AND (e.to_date IS NULL OR e.to_date > tavle_today()))",
     )
+    .bind(conn.tenant)
     .bind(actor.person_id)
     .bind(Role::SystemAdmin.code())
     .bind(kind.code())

@@ -149,17 +149,21 @@ pub async fn leave_application_access(mut conn: Conn<'_>, actor: &Actor, id: Uui
     }
     let facts: Option<LeaveFacts> = sqlx::query_as(
         "SELECT a.pupil_id, a.school_id, a.school_days, \
-           coalesce((SELECT s.short_leave_max_days FROM leave_school_settings s WHERE s.school_id = a.school_id), \
-                    (SELECT m.short_leave_max_days FROM leave_settings m), 2::smallint) AS max_short_days, \
+           coalesce((SELECT s.short_leave_max_days FROM leave_school_settings s \
+                     WHERE s.tenant_id = $1 AND s.school_id = a.school_id), \
+                    (SELECT m.short_leave_max_days FROM leave_settings m WHERE m.tenant_id = $1), 2::smallint) \
+             AS max_short_days, \
            EXISTS (SELECT 1 FROM group_memberships m \
                    JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
                    JOIN group_staff gs ON gs.tenant_id = g.tenant_id AND gs.group_id = g.id \
-                   WHERE m.pupil_id = a.pupil_id AND g.school_id = a.school_id AND gs.staff_id = $2 \
+                   WHERE m.tenant_id = $1 AND m.pupil_id = a.pupil_id AND g.school_id = a.school_id \
+                     AND gs.staff_id = $3 \
                      AND gs.assignment = 'contact_teacher' \
                      AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today())) \
              AS contact_teacher \
-         FROM leave_applications a WHERE a.id = $1",
+         FROM leave_applications a WHERE a.tenant_id = $1 AND a.id = $2",
     )
+    .bind(conn.tenant)
     .bind(id)
     .bind(actor.person_id)
     .fetch_optional(&mut *conn)

@@ -38,7 +38,10 @@ pub fn mail_outbox_access(actor: &Actor, school: Uuid) -> Result<MailOutboxAcces
 /// The schools whose outbox the actor may open, in no particular order.
 pub async fn mail_outbox_schools(mut conn: Conn<'_>, actor: &Actor) -> Result<Vec<Uuid>> {
     if actor.tenant_wide(&[Role::SystemAdmin]).is_some() {
-        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(&mut *conn).await?);
+        return Ok(sqlx::query_scalar("SELECT id FROM schools WHERE tenant_id = $1 ORDER BY name")
+            .bind(conn.tenant)
+            .fetch_all(&mut *conn)
+            .await?);
     }
     let mut schools: Vec<Uuid> = actor
         .grants

@@ -28,7 +28,10 @@ pub struct PupilListScope {
 /// The schools whose pupil list the actor may open, in no particular order.
 pub async fn pupil_list_schools(mut conn: Conn<'_>, actor: &Actor) -> Result<Vec<Uuid>> {
     if actor.tenant_wide(&TENANT_WIDE_PUPIL_READERS).is_some() {
-        return Ok(sqlx::query_scalar("SELECT id FROM schools ORDER BY name").fetch_all(&mut *conn).await?);
+        return Ok(sqlx::query_scalar("SELECT id FROM schools WHERE tenant_id = $1 ORDER BY name")
+            .bind(conn.tenant)
+            .fetch_all(&mut *conn)
+            .await?);
     }
     let mut schools: Vec<Uuid> = actor
         .grants
@@ -177,19 +180,21 @@ pub async fn pupil_card_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -
            coalesce(array_agg(DISTINCT e.school_id) FILTER (WHERE e.school_id IS NOT NULL), '{}') AS schools, \
            coalesce((SELECT array_agg(DISTINCT g.school_id) FROM group_memberships m \
                      JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
-                     WHERE m.pupil_id = p.person_id AND g.kind = 'sfo' AND m.from_date <= tavle_today() \
+                     WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND g.kind = 'sfo' \
+                       AND m.from_date <= tavle_today() \
                        AND (m.to_date IS NULL OR m.to_date > tavle_today())), '{}') AS sfo_schools, \
            EXISTS (SELECT 1 FROM group_memberships m \
                    JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
-                   WHERE m.pupil_id = p.person_id AND s.staff_id = $2 \
+                   WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND s.staff_id = $3 \
                      AND s.assignment = 'contact_teacher' AND m.from_date <= tavle_today() \
                      AND (m.to_date IS NULL OR m.to_date > tavle_today())) AS contact_teacher \
          FROM pupils p \
          LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.person_id \
               AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
-         WHERE p.person_id = $1 \
+         WHERE p.tenant_id = $1 AND p.person_id = $2 \
          GROUP BY p.person_id",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(actor.person_id)
     .fetch_optional(&mut *conn)

@@ -77,10 +77,12 @@ pub async fn sfo_attendance_access(mut conn: Conn<'_>, actor: &Actor, group: Uui
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
-    let school: Option<Uuid> = sqlx::query_scalar("SELECT school_id FROM groups WHERE id = $1 AND kind = 'sfo'")
-        .bind(group)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let school: Option<Uuid> =
+        sqlx::query_scalar("SELECT school_id FROM groups WHERE tenant_id = $1 AND id = $2 AND kind = 'sfo'")
+            .bind(conn.tenant)
+            .bind(group)
+            .fetch_optional(&mut *conn)
+            .await?;
     let school = school.ok_or(AppError::NotFound)?;
     if let Some(role) = actor.at_school(school, &SFO_RECORDERS) {
         return Ok(SfoAttendanceAccess {

@@ -77,8 +77,11 @@ pub async fn group_timetable_access(mut conn: Conn<'_>, actor: &Actor, group: Uu
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
-    let school: Option<Uuid> =
-        sqlx::query_scalar("SELECT school_id FROM groups WHERE id = $1").bind(group).fetch_optional(&mut *conn).await?;
+    let school: Option<Uuid> = sqlx::query_scalar("SELECT school_id FROM groups WHERE tenant_id = $1 AND id = $2")
+        .bind(conn.tenant)
+        .bind(group)
+        .fetch_optional(&mut *conn)
+        .await?;
     school_timetable_access(actor, school.ok_or(AppError::NotFound)?)
 }
 

@@ -57,9 +57,10 @@ pub struct ListFilter {
 
 pub async fn schools(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<SchoolRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, name, first_grade, last_grade FROM schools WHERE id = ANY($1) \
+        "SELECT id, name, first_grade, last_grade FROM schools WHERE tenant_id = $1 AND id = ANY($2) \
          ORDER BY name COLLATE \"nb-NO-x-icu\"",
     )
+    .bind(conn.tenant)
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?)
@@ -69,9 +70,11 @@ pub async fn schools(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<SchoolRow>>
 pub async fn classes(mut conn: Conn<'_>, school: Uuid) -> Result<Vec<ClassRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name FROM groups g JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
-         WHERE g.school_id = $1 AND g.kind = 'base' AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
+         WHERE g.tenant_id = $1 AND g.school_id = $2 AND g.kind = 'base' \
+           AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
          ORDER BY g.grade_level, g.name COLLATE \"nb-NO-x-icu\"",
     )
+    .bind(conn.tenant)
     .bind(school)
     .fetch_all(&mut *conn)
     .await?)
@@ -84,9 +87,10 @@ pub async fn without_birth_date(mut conn: Conn<'_>, school: Uuid) -> Result<i64>
     Ok(sqlx::query_scalar(
         "SELECT count(DISTINCT e.pupil_id) FROM enrolments e \
          JOIN persons p ON p.tenant_id = e.tenant_id AND p.id = e.pupil_id \
-         WHERE e.school_id = $1 AND p.birth_date IS NULL AND e.from_date <= tavle_today() \
+         WHERE e.tenant_id = $1 AND e.school_id = $2 AND p.birth_date IS NULL AND e.from_date <= tavle_today() \
            AND (e.to_date IS NULL OR e.to_date > tavle_today())",
     )
+    .bind(conn.tenant)
     .bind(school)
     .fetch_one(&mut *conn)
     .await?)
@@ -115,24 +119,25 @@ pub async fn list(mut conn: Conn<'_>, scope: &PupilListScope, f: &ListFilter) ->
          LEFT JOIN LATERAL ( \
              SELECT g.id, g.name FROM group_memberships m \
              JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
-             WHERE m.pupil_id = e.pupil_id AND g.school_id = e.school_id AND g.kind = 'base' \
+             WHERE m.tenant_id = $1 AND m.pupil_id = e.pupil_id AND g.school_id = e.school_id AND g.kind = 'base' \
                AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today()) \
              ORDER BY g.name LIMIT 1) bg ON true \
-         WHERE e.school_id = $1 AND e.from_date <= tavle_today() \
+         WHERE e.tenant_id = $1 AND e.school_id = $2 AND e.from_date <= tavle_today() \
            AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
-           AND ($2::uuid IS NULL OR bg.id = $2) \
-           AND ($3::smallint IS NULL OR e.grade_level = $3) \
-           AND ($4::text IS NULL OR lower(p.given_name || ' ' || p.family_name) LIKE $4 \
-                OR lower(p.family_name || ' ' || p.given_name) LIKE $4 \
-                OR lower(p.family_name || ', ' || p.given_name) LIKE $4) \
-           AND (NOT $5 OR EXISTS ( \
+           AND ($3::uuid IS NULL OR bg.id = $3) \
+           AND ($4::smallint IS NULL OR e.grade_level = $4) \
+           AND ($5::text IS NULL OR lower(p.given_name || ' ' || p.family_name) LIKE $5 \
+                OR lower(p.family_name || ' ' || p.given_name) LIKE $5 \
+                OR lower(p.family_name || ', ' || p.given_name) LIKE $5) \
+           AND (NOT $6 OR EXISTS ( \
                SELECT 1 FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
-               WHERE m.pupil_id = e.pupil_id AND g.school_id = e.school_id AND g.kind = 'sfo' \
+               WHERE m.tenant_id = $1 AND m.pupil_id = e.pupil_id AND g.school_id = e.school_id AND g.kind = 'sfo' \
                  AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today()))) \
-           AND (NOT $8 OR p.birth_date IS NULL) \
+           AND (NOT $9 OR p.birth_date IS NULL) \
          ORDER BY p.family_name COLLATE \"nb-NO-x-icu\", p.given_name COLLATE \"nb-NO-x-icu\", p.id \
-         LIMIT $6 OFFSET $7",
+         LIMIT $7 OFFSET $8",
     )
+    .bind(conn.tenant)
     .bind(scope.school_id)
     .bind(f.class)
     .bind(f.grade)
@@ -164,11 +169,12 @@ pub async fn children(mut conn: Conn<'_>, ids: &[Uuid], placed: &[Uuid]) -> Resu
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name, s.name AS school_name, e.grade_level \
          FROM persons p \
-         LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.id AND p.id = ANY($2) \
+         LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.id AND p.id = ANY($3) \
               AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
          LEFT JOIN schools s ON s.tenant_id = e.tenant_id AND s.id = e.school_id \
-         WHERE p.id = ANY($1) ORDER BY p.birth_date, p.given_name",
+         WHERE p.tenant_id = $1 AND p.id = ANY($2) ORDER BY p.birth_date, p.given_name",
     )
+    .bind(conn.tenant)
     .bind(ids)
     .bind(placed)
     .fetch_all(&mut *conn)
@@ -249,8 +255,9 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
                 CASE WHEN address_protection = 'none' THEN street_address END, \
                 CASE WHEN address_protection = 'none' THEN postal_code END, \
                 CASE WHEN address_protection = 'none' THEN postal_town END \
-         FROM persons WHERE id = $1",
+         FROM persons WHERE tenant_id = $1 AND id = $2",
     )
+    .bind(conn.tenant)
     .bind(access.pupil_id)
     .fetch_optional(&mut *conn)
     .await?;
@@ -278,12 +285,13 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
         let contact = access.guardians == GuardianDetail::Contact;
         let rows: Vec<GuardianTuple> = sqlx::query_as(
             "SELECT p.given_name, p.family_name, g.parental_responsibility, g.lives_with, g.invoice_recipient, \
-                    CASE WHEN $2 THEN p.phone END, CASE WHEN $2 THEN p.email END \
+                    CASE WHEN $3 THEN p.phone END, CASE WHEN $3 THEN p.email END \
              FROM guardianships g JOIN persons p ON p.tenant_id = g.tenant_id AND p.id = g.guardian_id \
-             WHERE g.pupil_id = $1 AND g.from_date <= tavle_today() \
+             WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND g.from_date <= tavle_today() \
                AND (g.to_date IS NULL OR g.to_date > tavle_today()) \
              ORDER BY g.parental_responsibility DESC, p.family_name, p.given_name",
         )
+        .bind(conn.tenant)
         .bind(access.pupil_id)
         .bind(contact)
         .fetch_all(&mut *conn)
@@ -303,8 +311,9 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
     let contact_persons = if access.contact_persons {
         sqlx::query_as(
             "SELECT given_name, family_name, relation, phone FROM contact_persons \
-             WHERE pupil_id = $1 ORDER BY family_name, given_name",
+             WHERE tenant_id = $1 AND pupil_id = $2 ORDER BY family_name, given_name",
         )
+        .bind(conn.tenant)
         .bind(access.pupil_id)
         .fetch_all(&mut *conn)
         .await?
@@ -316,10 +325,11 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
             "SELECT g.name, g.kind, s.name AS school_name FROM group_memberships m \
              JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
              JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
-             WHERE m.pupil_id = $1 AND m.from_date <= tavle_today() \
+             WHERE m.tenant_id = $1 AND m.pupil_id = $2 AND m.from_date <= tavle_today() \
                AND (m.to_date IS NULL OR m.to_date > tavle_today()) \
              ORDER BY CASE g.kind WHEN 'base' THEN 0 WHEN 'sfo' THEN 1 ELSE 2 END, g.name",
         )
+        .bind(conn.tenant)
         .bind(access.pupil_id)
         .fetch_all(&mut *conn)
         .await?
@@ -331,8 +341,9 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
             "SELECT s.name AS school_name, e.grade_level, e.from_date, e.to_date, \
                     e.guest_home_municipality::text AS guest_home_municipality \
              FROM enrolments e JOIN schools s ON s.tenant_id = e.tenant_id AND s.id = e.school_id \
-             WHERE e.pupil_id = $1 ORDER BY e.from_date DESC",
+             WHERE e.tenant_id = $1 AND e.pupil_id = $2 ORDER BY e.from_date DESC",
         )
+        .bind(conn.tenant)
         .bind(access.pupil_id)
         .fetch_all(&mut *conn)
         .await?

@@ -35,30 +35,30 @@ pub struct SfoGroupRow {
 
 const GROUP_SELECT: &str = "SELECT g.id, g.name, g.school_id, s.name AS school_name, \
         y.starts AS year_starts, y.ends AS year_ends, \
-        (SELECT count(*) FROM group_memberships m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id \
-           AND m.from_date <= $1 AND (m.to_date IS NULL OR m.to_date > $1)) AS enrolled, \
-        (SELECT count(*) FROM sfo_attendance a WHERE a.tenant_id = g.tenant_id AND a.group_id = g.id \
-           AND a.date = $1) AS arrived, \
-        (SELECT count(*) FROM sfo_attendance a WHERE a.tenant_id = g.tenant_id AND a.group_id = g.id \
-           AND a.date = $1 AND a.left_at IS NOT NULL) AS gone \
+        (SELECT count(*) FROM group_memberships m WHERE m.tenant_id = $1 AND m.group_id = g.id \
+           AND m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2)) AS enrolled, \
+        (SELECT count(*) FROM sfo_attendance a WHERE a.tenant_id = $1 AND a.group_id = g.id \
+           AND a.date = $2) AS arrived, \
+        (SELECT count(*) FROM sfo_attendance a WHERE a.tenant_id = $1 AND a.group_id = g.id \
+           AND a.date = $2 AND a.left_at IS NOT NULL) AS gone \
      FROM groups g JOIN schools s ON s.tenant_id = g.tenant_id AND s.id = g.school_id \
      JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
-     WHERE g.kind = 'sfo'";
+     WHERE g.tenant_id = $1 AND g.kind = 'sfo'";
 
 /// The SFO groups of the current school year at `schools` (every school when `None`),
 /// with `date`'s counts.
 pub async fn groups(mut conn: Conn<'_>, schools: Option<&[Uuid]>, date: Date) -> Result<Vec<SfoGroupRow>> {
     let sql = format!(
-        "{GROUP_SELECT} AND y.starts <= $1 AND y.ends >= $1 AND ($2::uuid[] IS NULL OR g.school_id = ANY($2)) \
+        "{GROUP_SELECT} AND y.starts <= $2 AND y.ends >= $2 AND ($3::uuid[] IS NULL OR g.school_id = ANY($3)) \
          ORDER BY s.name, g.grade_level NULLS LAST, g.name"
     );
-    Ok(sqlx::query_as(&sql).bind(date).bind(schools).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(date).bind(schools).fetch_all(&mut *conn).await?)
 }
 
 /// One SFO group, with `date`'s counts.
 pub async fn group(mut conn: Conn<'_>, group: Uuid, date: Date) -> Result<Option<SfoGroupRow>> {
-    let sql = format!("{GROUP_SELECT} AND g.id = $2");
-    Ok(sqlx::query_as(&sql).bind(date).bind(group).fetch_optional(&mut *conn).await?)
+    let sql = format!("{GROUP_SELECT} AND g.id = $3");
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(date).bind(group).fetch_optional(&mut *conn).await?)
 }
 
 /// A child on the day list: the name and grade SFO staff need, and the day's record.
@@ -89,17 +89,18 @@ impl ChildRow {
 pub async fn children(mut conn: Conn<'_>, group: Uuid, date: Date, only: Option<Uuid>) -> Result<Vec<ChildRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name, \
-                (SELECT e.grade_level FROM enrolments e WHERE e.tenant_id = m.tenant_id AND e.pupil_id = m.pupil_id \
-                   AND e.from_date <= $2 AND (e.to_date IS NULL OR e.to_date > $2) \
+                (SELECT e.grade_level FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = m.pupil_id \
+                   AND e.from_date <= $3 AND (e.to_date IS NULL OR e.to_date > $3) \
                  ORDER BY e.from_date DESC LIMIT 1) AS grade, \
                 a.arrived_at, a.left_at, a.collected_by_guardian, a.collected_by_contact, a.collected_by_code \
          FROM group_memberships m \
          JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
-         LEFT JOIN sfo_attendance a ON a.tenant_id = m.tenant_id AND a.pupil_id = m.pupil_id AND a.date = $2 \
-         WHERE m.group_id = $1 AND m.from_date <= $2 AND (m.to_date IS NULL OR m.to_date > $2) \
-           AND ($3::uuid IS NULL OR m.pupil_id = $3) \
+         LEFT JOIN sfo_attendance a ON a.tenant_id = m.tenant_id AND a.pupil_id = m.pupil_id AND a.date = $3 \
+         WHERE m.tenant_id = $1 AND m.group_id = $2 AND m.from_date <= $3 AND (m.to_date IS NULL OR m.to_date > $3) \
+           AND ($4::uuid IS NULL OR m.pupil_id = $4) \
          ORDER BY p.family_name, p.given_name, p.id",
     )
+    .bind(conn.tenant)
     .bind(group)
     .bind(date)
     .bind(only)
@@ -136,13 +137,14 @@ pub async fn collectors(mut conn: Conn<'_>, pupils: &[Uuid], date: Date) -> Resu
     Ok(sqlx::query_as(
         "SELECT g.pupil_id, 'guardian' AS kind, p.id, p.given_name, p.family_name, NULL::text AS relation, 0 AS o \
          FROM guardianships g JOIN persons p ON p.tenant_id = g.tenant_id AND p.id = g.guardian_id \
-         WHERE g.pupil_id = ANY($1) AND g.parental_responsibility \
-           AND g.from_date <= $2 AND (g.to_date IS NULL OR g.to_date > $2) \
+         WHERE g.tenant_id = $1 AND g.pupil_id = ANY($2) AND g.parental_responsibility \
+           AND g.from_date <= $3 AND (g.to_date IS NULL OR g.to_date > $3) \
          UNION ALL \
          SELECT c.pupil_id, 'contact', c.id, c.given_name, c.family_name, c.relation, 1 \
-         FROM contact_persons c WHERE c.pupil_id = ANY($1) \
+         FROM contact_persons c WHERE c.tenant_id = $1 AND c.pupil_id = ANY($2) \
          ORDER BY 1, 7, 5, 4, 3",
     )
+    .bind(conn.tenant)
     .bind(pupils)
     .bind(date)
     .fetch_all(&mut *conn)
@@ -154,9 +156,10 @@ pub async fn collectors(mut conn: Conn<'_>, pupils: &[Uuid], date: Date) -> Resu
 pub async fn arrive(mut conn: Conn<'_>, pupil: Uuid, date: Date, group: Uuid, at: Time, by: Uuid) -> Result<bool> {
     let made = sqlx::query(
         "INSERT INTO sfo_attendance (tenant_id, pupil_id, date, group_id, arrived_at, recorded_by) \
-         VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (tenant_id, pupil_id, date) DO NOTHING",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(date)
     .bind(group)
@@ -187,10 +190,11 @@ pub async fn leave(
 ) -> Result<bool> {
     let (guardian, contact, code) = columns(Some(collector));
     let changed = sqlx::query(
-        "UPDATE sfo_attendance SET left_at = $3, collected_by_guardian = $4, collected_by_contact = $5, \
-                collected_by_code = $6, recorded_by = $7, updated_at = now() \
-         WHERE pupil_id = $1 AND date = $2 AND left_at IS NULL",
+        "UPDATE sfo_attendance SET left_at = $4, collected_by_guardian = $5, collected_by_contact = $6, \
+                collected_by_code = $7, recorded_by = $8, updated_at = now() \
+         WHERE tenant_id = $1 AND pupil_id = $2 AND date = $3 AND left_at IS NULL",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(date)
     .bind(at)
@@ -220,17 +224,18 @@ pub async fn correct(
     let (guardian, contact, code) = columns(c.left.map(|(_, who)| who));
     let changed = sqlx::query(
         "INSERT INTO sfo_attendance (tenant_id, pupil_id, date, group_id, arrived_at, left_at, \
-             collected_by_guardian, collected_by_contact, collected_by_code, recorded_by) \
-         VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             collected_by_guardian, collected_by_contact, collected_by_code, recorded_by, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()) \
          ON CONFLICT (tenant_id, pupil_id, date) DO UPDATE SET arrived_at = EXCLUDED.arrived_at, \
              left_at = EXCLUDED.left_at, collected_by_guardian = EXCLUDED.collected_by_guardian, \
              collected_by_contact = EXCLUDED.collected_by_contact, collected_by_code = EXCLUDED.collected_by_code, \
-             recorded_by = EXCLUDED.recorded_by, updated_at = now() \
+             recorded_by = EXCLUDED.recorded_by, updated_at = EXCLUDED.updated_at \
          WHERE (sfo_attendance.arrived_at, sfo_attendance.left_at, sfo_attendance.collected_by_guardian, \
                 sfo_attendance.collected_by_contact, sfo_attendance.collected_by_code) \
                IS DISTINCT FROM (EXCLUDED.arrived_at, EXCLUDED.left_at, EXCLUDED.collected_by_guardian, \
                 EXCLUDED.collected_by_contact, EXCLUDED.collected_by_code)",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(date)
     .bind(group)
@@ -247,7 +252,8 @@ pub async fn correct(
 
 /// Remove a day's record. Whether there was one.
 pub async fn clear(mut conn: Conn<'_>, pupil: Uuid, date: Date) -> Result<bool> {
-    let gone = sqlx::query("DELETE FROM sfo_attendance WHERE pupil_id = $1 AND date = $2")
+    let gone = sqlx::query("DELETE FROM sfo_attendance WHERE tenant_id = $1 AND pupil_id = $2 AND date = $3")
+        .bind(conn.tenant)
         .bind(pupil)
         .bind(date)
         .execute(&mut *conn)
@@ -273,18 +279,19 @@ pub async fn guardian_children(mut conn: Conn<'_>, children: &[Uuid], date: Date
     Ok(sqlx::query_as(
         "SELECT p.id, p.given_name, p.family_name, \
                 (SELECT g.name FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
-                 WHERE m.pupil_id = p.id AND g.kind = 'sfo' AND m.from_date <= $2 \
-                   AND (m.to_date IS NULL OR m.to_date > $2) ORDER BY g.name LIMIT 1) AS group_name, \
+                 WHERE m.tenant_id = $1 AND m.pupil_id = p.id AND g.kind = 'sfo' AND m.from_date <= $3 \
+                   AND (m.to_date IS NULL OR m.to_date > $3) ORDER BY g.name LIMIT 1) AS group_name, \
                 a.arrived_at, a.left_at, \
                 coalesce((SELECT gp.given_name || ' ' || gp.family_name FROM persons gp \
-                          WHERE gp.id = a.collected_by_guardian), \
+                          WHERE gp.tenant_id = $1 AND gp.id = a.collected_by_guardian), \
                          (SELECT c.given_name || ' ' || c.family_name FROM contact_persons c \
-                          WHERE c.id = a.collected_by_contact)) AS collector_name, \
+                          WHERE c.tenant_id = $1 AND c.id = a.collected_by_contact)) AS collector_name, \
                 a.collected_by_code \
          FROM persons p \
-         LEFT JOIN sfo_attendance a ON a.tenant_id = p.tenant_id AND a.pupil_id = p.id AND a.date = $2 \
-         WHERE p.id = ANY($1) ORDER BY p.birth_date, p.given_name, p.id",
+         LEFT JOIN sfo_attendance a ON a.tenant_id = p.tenant_id AND a.pupil_id = p.id AND a.date = $3 \
+         WHERE p.tenant_id = $1 AND p.id = ANY($2) ORDER BY p.birth_date, p.given_name, p.id",
     )
+    .bind(conn.tenant)
     .bind(children)
     .bind(date)
     .fetch_all(&mut *conn)

@@ -19,23 +19,29 @@ pub struct CodeRow {
 
 /// The reasons a guardian may choose, in the list's order.
 pub async fn reasons(mut conn: Conn<'_>, lang: Lang) -> Result<Vec<CodeRow>> {
-    let sql = format!("SELECT code, {} AS name FROM leave_reasons ORDER BY sort_order, code", name_column(lang));
-    Ok(sqlx::query_as(&sql).fetch_all(&mut *conn).await?)
+    let sql = format!(
+        "SELECT code, {} AS name FROM leave_reasons WHERE tenant_id = $1 ORDER BY sort_order, code",
+        name_column(lang)
+    );
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).fetch_all(&mut *conn).await?)
 }
 
 /// The codes a rejection may carry, in the list's order.
 pub async fn rejection_codes(mut conn: Conn<'_>, lang: Lang) -> Result<Vec<CodeRow>> {
-    let sql =
-        format!("SELECT code, {} AS name FROM leave_rejection_codes ORDER BY sort_order, code", name_column(lang));
-    Ok(sqlx::query_as(&sql).fetch_all(&mut *conn).await?)
+    let sql = format!(
+        "SELECT code, {} AS name FROM leave_rejection_codes WHERE tenant_id = $1 ORDER BY sort_order, code",
+        name_column(lang)
+    );
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).fetch_all(&mut *conn).await?)
 }
 
 /// The school where the pupil is enrolled on `date`, if any.
 pub async fn school_of(mut conn: Conn<'_>, pupil: Uuid, date: Date) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar(
-        "SELECT school_id FROM enrolments WHERE pupil_id = $1 AND from_date <= $2 \
-         AND (to_date IS NULL OR to_date > $2) ORDER BY from_date DESC LIMIT 1",
+        "SELECT school_id FROM enrolments WHERE tenant_id = $1 AND pupil_id = $2 AND from_date <= $3 \
+         AND (to_date IS NULL OR to_date > $3) ORDER BY from_date DESC LIMIT 1",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(date)
     .fetch_optional(&mut *conn)
@@ -46,12 +52,14 @@ pub async fn school_of(mut conn: Conn<'_>, pupil: Uuid, date: Date) -> Result<Op
 /// school year, not a day off of the calendar (of the municipality or the school).
 pub async fn school_days(mut conn: Conn<'_>, school: Uuid, first: Date, last: Date) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM generate_series($2::date, $3::date, interval '1 day') AS d \
+        "SELECT count(*) FROM generate_series($3::date, $4::date, interval '1 day') AS d \
          WHERE extract(isodow FROM d) < 6 \
-           AND EXISTS (SELECT 1 FROM terms t WHERE d::date BETWEEN t.starts AND t.ends) \
-           AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE (b.school_id IS NULL OR b.school_id = $1) \
+           AND EXISTS (SELECT 1 FROM terms t WHERE t.tenant_id = $1 AND d::date BETWEEN t.starts AND t.ends) \
+           AND NOT EXISTS (SELECT 1 FROM calendar_breaks b WHERE b.tenant_id = $1 \
+                           AND (b.school_id IS NULL OR b.school_id = $2) \
                            AND d::date BETWEEN b.first_day AND b.last_day)",
     )
+    .bind(conn.tenant)
     .bind(school)
     .bind(first)
     .bind(last)
@@ -62,9 +70,10 @@ pub async fn school_days(mut conn: Conn<'_>, school: Uuid, first: Date, last: Da
 /// Does the range overlap another pending or approved application of the child?
 pub async fn overlaps(mut conn: Conn<'_>, pupil: Uuid, first: Date, last: Date) -> Result<bool> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM leave_applications WHERE pupil_id = $1 \
-           AND status IN ('pending', 'approved') AND first_day <= $3 AND last_day >= $2)",
+        "SELECT EXISTS (SELECT 1 FROM leave_applications WHERE tenant_id = $1 AND pupil_id = $2 \
+           AND status IN ('pending', 'approved') AND first_day <= $4 AND last_day >= $3)",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(first)
     .bind(last)
@@ -86,8 +95,9 @@ pub async fn insert(mut conn: Conn<'_>, pupil: Uuid, by: Uuid, a: &NewApplicatio
     Ok(sqlx::query_scalar(
         "INSERT INTO leave_applications (tenant_id, pupil_id, school_id, applied_by, first_day, last_day, \
              school_days, reason_code) \
-         VALUES (tavle_current_tenant(), $1, $2, $3, $4, $5, $6, $7) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
+    .bind(conn.tenant)
     .bind(pupil)
     .bind(a.school_id)
     .bind(by)
@@ -119,32 +129,36 @@ pub struct GuardianRow {
 pub async fn applications_of(mut conn: Conn<'_>, pupil: Uuid, me: Uuid, lang: Lang) -> Result<Vec<GuardianRow>> {
     let sql = format!(
         "SELECT a.id, a.first_day, a.last_day, a.school_days, r.{name} AS reason, a.status, a.decided_as, \
-                c.{name} AS rejection, p.given_name || ' ' || p.family_name AS applied_by, a.applied_by = $2 AS by_me \
+                c.{name} AS rejection, p.given_name || ' ' || p.family_name AS applied_by, a.applied_by = $3 AS by_me \
          FROM leave_applications a \
          JOIN leave_reasons r ON r.tenant_id = a.tenant_id AND r.code = a.reason_code \
          LEFT JOIN leave_rejection_codes c ON c.tenant_id = a.tenant_id AND c.code = a.rejection_code \
          JOIN persons p ON p.tenant_id = a.tenant_id AND p.id = a.applied_by \
-         WHERE a.pupil_id = $1 ORDER BY a.first_day DESC, a.created_at DESC",
+         WHERE a.tenant_id = $1 AND a.pupil_id = $2 ORDER BY a.first_day DESC, a.created_at DESC",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(pupil).bind(me).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(pupil).bind(me).fetch_all(&mut *conn).await?)
 }
 
 /// The status of the child's application `id`, if it is the child's.
 pub async fn status_of(mut conn: Conn<'_>, pupil: Uuid, id: Uuid) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT status FROM leave_applications WHERE id = $1 AND pupil_id = $2 FOR UPDATE")
-        .bind(id)
-        .bind(pupil)
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT status FROM leave_applications WHERE tenant_id = $1 AND id = $2 AND pupil_id = $3 FOR UPDATE",
+    )
+    .bind(conn.tenant)
+    .bind(id)
+    .bind(pupil)
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 /// Withdraw the child's pending application. Returns whether it was pending.
 pub async fn withdraw(mut conn: Conn<'_>, pupil: Uuid, id: Uuid, by: Uuid) -> Result<bool> {
     Ok(sqlx::query(
-        "UPDATE leave_applications SET status = 'withdrawn', withdrawn_by = $3, withdrawn_at = now() \
-         WHERE id = $1 AND pupil_id = $2 AND status = 'pending'",
+        "UPDATE leave_applications SET status = 'withdrawn', withdrawn_by = $4, withdrawn_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND pupil_id = $3 AND status = 'pending'",
     )
+    .bind(conn.tenant)
     .bind(id)
     .bind(pupil)
     .bind(by)
@@ -185,7 +199,7 @@ pub async fn queue(
         "SELECT a.id, a.pupil_id, p.given_name, p.family_name, s.name AS school_name, \
                 (SELECT g.name FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id \
                    AND g.id = m.group_id AND g.kind = 'base' AND g.school_id = a.school_id \
-                 WHERE m.pupil_id = a.pupil_id AND m.from_date <= tavle_today() \
+                 WHERE m.tenant_id = $1 AND m.pupil_id = a.pupil_id AND m.from_date <= tavle_today() \
                    AND (m.to_date IS NULL OR m.to_date > tavle_today()) ORDER BY g.name LIMIT 1) AS group_name, \
                 a.first_day, a.last_day, a.school_days, \
                 coalesce(ss.short_leave_max_days, ms.short_leave_max_days, 2::smallint) AS max_short_days, \
@@ -196,17 +210,18 @@ pub async fn queue(
          JOIN leave_reasons r ON r.tenant_id = a.tenant_id AND r.code = a.reason_code \
          LEFT JOIN leave_school_settings ss ON ss.tenant_id = a.tenant_id AND ss.school_id = a.school_id \
          LEFT JOIN leave_settings ms ON ms.tenant_id = a.tenant_id \
-         WHERE a.status = 'pending' AND (a.school_id = ANY($3) OR (a.school_id = ANY($2) AND EXISTS ( \
+         WHERE a.tenant_id = $1 AND a.status = 'pending' \
+           AND (a.school_id = ANY($4) OR (a.school_id = ANY($3) AND EXISTS ( \
                 SELECT 1 FROM group_memberships m \
                 JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
                 JOIN group_staff gs ON gs.tenant_id = g.tenant_id AND gs.group_id = g.id \
-                WHERE m.pupil_id = a.pupil_id AND g.school_id = a.school_id AND gs.staff_id = $1 \
+                WHERE m.tenant_id = $1 AND m.pupil_id = a.pupil_id AND g.school_id = a.school_id AND gs.staff_id = $2 \
                   AND gs.assignment = 'contact_teacher' AND m.from_date <= tavle_today() \
                   AND (m.to_date IS NULL OR m.to_date > tavle_today())))) \
          ORDER BY a.created_at, a.id",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(me).bind(teacher_at).bind(school_at).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(me).bind(teacher_at).bind(school_at).fetch_all(&mut *conn).await?)
 }
 
 /// One application, as the school sees it.
@@ -242,10 +257,10 @@ pub async fn application(mut conn: Conn<'_>, id: Uuid, lang: Lang) -> Result<Opt
          JOIN persons g ON g.tenant_id = a.tenant_id AND g.id = a.applied_by \
          LEFT JOIN persons d ON d.tenant_id = a.tenant_id AND d.id = a.decided_by \
          LEFT JOIN leave_rejection_codes c ON c.tenant_id = a.tenant_id AND c.code = a.rejection_code \
-         WHERE a.id = $1",
+         WHERE a.tenant_id = $1 AND a.id = $2",
         name = name_column(lang)
     );
-    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(id).fetch_optional(&mut *conn).await?)
 }
 
 /// Decide a pending application. Returns false when it is no longer pending (decided
@@ -259,10 +274,11 @@ pub async fn decide(
     decided_as: &str,
 ) -> Result<bool> {
     Ok(sqlx::query(
-        "UPDATE leave_applications SET status = $2, rejection_code = $3, decided_by = $4, decided_as = $5, \
+        "UPDATE leave_applications SET status = $3, rejection_code = $4, decided_by = $5, decided_as = $6, \
                 decided_at = now() \
-         WHERE id = $1 AND status = 'pending'",
+         WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
     )
+    .bind(conn.tenant)
     .bind(id)
     .bind(if approve { "approved" } else { "rejected" })
     .bind(rejection)
@@ -305,12 +321,12 @@ pub async fn approved_leave(
         "SELECT a.pupil_id, a.id AS application_id, a.first_day, a.last_day, a.school_days, a.reason_code, \
                 r.{name} AS reason \
          FROM leave_applications a JOIN leave_reasons r ON r.tenant_id = a.tenant_id AND r.code = a.reason_code \
-         WHERE a.pupil_id = ANY($1) AND {covers} \
+         WHERE a.tenant_id = $1 AND a.pupil_id = ANY($2) AND {covers} \
          ORDER BY a.pupil_id, a.first_day",
         name = name_column(lang),
-        covers = approved_leave_covers("a", "$2", "$3"),
+        covers = approved_leave_covers("a", "$3", "$4"),
     );
-    Ok(sqlx::query_as(&sql).bind(pupils).bind(from).bind(to).fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as(&sql).bind(conn.tenant).bind(pupils).bind(from).bind(to).fetch_all(&mut *conn).await?)
 }
 
 /// A school's limit for short leave: its own (if set) and the municipality's default.
@@ -324,10 +340,12 @@ pub struct SettingsRow {
 pub async fn settings(mut conn: Conn<'_>, school: Uuid) -> Result<Option<SettingsRow>> {
     Ok(sqlx::query_as(
         "SELECT s.name AS school_name, ss.short_leave_max_days AS own, \
-                coalesce((SELECT short_leave_max_days FROM leave_settings), 2::smallint) AS default_days \
+                coalesce((SELECT short_leave_max_days FROM leave_settings WHERE tenant_id = $1), 2::smallint) \
+                  AS default_days \
          FROM schools s LEFT JOIN leave_school_settings ss ON ss.tenant_id = s.tenant_id AND ss.school_id = s.id \
-         WHERE s.id = $1",
+         WHERE s.tenant_id = $1 AND s.id = $2",
     )
+    .bind(conn.tenant)
     .bind(school)
     .fetch_optional(&mut *conn)
     .await?)
@@ -337,20 +355,22 @@ pub async fn settings(mut conn: Conn<'_>, school: Uuid) -> Result<Option<Setting
 pub async fn set_school_limit(mut conn: Conn<'_>, school: Uuid, days: Option<i16>, by: Uuid) -> Result<bool> {
     let changed = match days {
         Some(d) => sqlx::query(
-            "INSERT INTO leave_school_settings (tenant_id, school_id, short_leave_max_days, updated_by) \
-             VALUES (tavle_current_tenant(), $1, $2, $3) \
+            "INSERT INTO leave_school_settings (tenant_id, school_id, short_leave_max_days, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, now()) \
              ON CONFLICT (tenant_id, school_id) DO UPDATE \
                 SET short_leave_max_days = EXCLUDED.short_leave_max_days, updated_by = EXCLUDED.updated_by, \
-                    updated_at = now() \
+                    updated_at = EXCLUDED.updated_at \
               WHERE leave_school_settings.short_leave_max_days <> EXCLUDED.short_leave_max_days",
         )
+        .bind(conn.tenant)
         .bind(school)
         .bind(d)
         .bind(by)
         .execute(&mut *conn)
         .await?
         .rows_affected(),
-        None => sqlx::query("DELETE FROM leave_school_settings WHERE school_id = $1")
+        None => sqlx::query("DELETE FROM leave_school_settings WHERE tenant_id = $1 AND school_id = $2")
+            .bind(conn.tenant)
             .bind(school)
             .execute(&mut *conn)
             .await?
@@ -361,8 +381,11 @@ pub async fn set_school_limit(mut conn: Conn<'_>, school: Uuid, days: Option<i16
 
 /// The schools whose limits the actor may change (`None`: all), by name.
 pub async fn schools(mut conn: Conn<'_>, ids: Option<&[Uuid]>) -> Result<Vec<(Uuid, String)>> {
-    Ok(sqlx::query_as("SELECT id, name FROM schools WHERE $1::uuid[] IS NULL OR id = ANY($1) ORDER BY name, id")
-        .bind(ids)
-        .fetch_all(&mut *conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT id, name FROM schools WHERE tenant_id = $1 AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY name, id",
+    )
+    .bind(conn.tenant)
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?)
 }
