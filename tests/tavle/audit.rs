@@ -658,11 +658,12 @@ async fn write_event(pool: &sqlx::PgPool, tenant: Uuid, commit: bool) {
     };
     audit::insert(&mut tx, tenant, None, Some("office_clerk"), None, Some("10.0.0.7"), event).await.unwrap();
     // Pending: not in the log before the commit.
-    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE resource_id = $1")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
+    let visible: i64 =
+        sqlx::query_scalar("/* all tenants: RLS test */ SELECT count(*) FROM audit_events WHERE resource_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
     assert_eq!(visible, 0);
     if commit {
         tx.commit().await.unwrap();

@@ -120,7 +120,10 @@ async fn backup_and_restore_round_trip_the_demo_database() {
     // The application's role works on the restored database, within its municipality,
     // and the audit chain goes on from the restored head.
     some_work(&restored_app).await;
-    let unbound: i64 = sqlx::query_scalar("SELECT count(*) FROM persons").fetch_one(&restored_app.db).await.unwrap();
+    let unbound: i64 = sqlx::query_scalar("/* all tenants: RLS test */ SELECT count(*) FROM persons")
+        .fetch_one(&restored_app.db)
+        .await
+        .unwrap();
     assert_eq!(unbound, 0, "no municipality set, no rows");
     let after = verified(&restored_url);
     assert!(after.iter().all(|line| line.contains(": OK: ")), "{after:?}");

@@ -274,7 +274,10 @@ async fn the_readme_recipe_migrates_serves_and_signs_in_through_the_identity_pro
     let login = db::connect(&recipe.app_url(), 1).await.unwrap();
     let mut tx = login.begin().await.unwrap();
     sqlx::query("SET LOCAL tavle.sign_in_options = 'on'").execute(&mut *tx).await.unwrap();
-    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM identity_providers").fetch_one(&mut *tx).await.unwrap();
+    let seen: i64 = sqlx::query_scalar("/* all tenants: RLS test */ SELECT count(*) FROM identity_providers")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
     let offered: i64 =
         sqlx::query_scalar("SELECT count(*) FROM tavle_sign_in_options()").fetch_one(&mut *tx).await.unwrap();
     tx.rollback().await.unwrap();
@@ -363,12 +366,16 @@ async fn the_readme_roles_back_up_and_restore() {
     let fjordvik: uuid::Uuid =
         sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'fjordvik'").fetch_one(&login).await.unwrap();
     let mut tx = db::begin(&login, fjordvik).await.unwrap();
-    let persons: i64 = sqlx::query_scalar("SELECT count(*) FROM persons").fetch_one(&mut *tx).await.unwrap();
-    let elsewhere: i64 = sqlx::query_scalar("SELECT count(*) FROM persons WHERE tenant_id <> $1")
-        .bind(fjordvik)
+    let persons: i64 = sqlx::query_scalar("/* all tenants: RLS test */ SELECT count(*) FROM persons")
         .fetch_one(&mut *tx)
         .await
         .unwrap();
+    let elsewhere: i64 =
+        sqlx::query_scalar("/* all tenants: RLS test */ SELECT count(*) FROM persons WHERE tenant_id <> $1")
+            .bind(fjordvik)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
     tx.rollback().await.unwrap();
     db::close(login).await;
     assert!(persons > 1000 && elsewhere == 0, "{persons} {elsewhere}");

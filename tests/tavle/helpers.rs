@@ -86,7 +86,7 @@ fn cluster() -> &'static Cluster {
     })
 }
 
-/// Every statement the application's role runs in this test run, kept when
+/// Every statement the application's role (tavle_app and its logins) runs in this test run, kept when
 /// TAVLE_STATEMENTS_OUT names a file (scripts/test sets it): the server counts them in
 /// `pg_stat_statements`, and when the test process exits they are written to that
 /// file with the catalogue facts the check needs (scripts/check-statements.py: every
@@ -158,7 +158,8 @@ mod statements {
         };
         let Some(server) = psql(
             &dump.server,
-            "SELECT json_build_object('evicted', (SELECT dealloc FROM pg_stat_statements_info),                     'statements', (SELECT coalesce(json_agg(DISTINCT query), '[]') FROM pg_stat_statements                                    WHERE userid = 'tavle_app'::regrole))",
+            "SELECT json_build_object('evicted', (SELECT dealloc FROM pg_stat_statements_info),                     'statements', (SELECT coalesce(json_agg(DISTINCT query), '[]') FROM pg_stat_statements                                    WHERE userid IN (SELECT oid FROM pg_roles WHERE NOT rolsuper \
+                                                    AND pg_has_role(oid, 'tavle_app', 'MEMBER'))))",
         ) else {
             return;
         };
