@@ -185,10 +185,22 @@ pub async fn chain_pending(conn: &mut PgConnection, tenant: Uuid) -> Result<()> 
     Ok(())
 }
 
-/// Chain what is pending in every municipality whose chain is free. Returns how many
-/// events were chained.
+/// Chain what is pending in every municipality whose chain is free, in a transaction
+/// of each municipality's own (distributed by municipality, each is one shard's work,
+/// and the municipality reaches it by `SET LOCAL`; the SQL function
+/// `tavle_audit_sweep()` loops in one transaction with `set_config`, which Citus does
+/// not pass on). Returns how many events were chained.
 pub async fn sweep(pool: &PgPool) -> Result<i32> {
-    Ok(sqlx::query_scalar("SELECT tavle_audit_sweep()").fetch_one(pool).await?)
+    let tenants: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM tenants ORDER BY id").fetch_all(pool).await?;
+    let mut chained = 0;
+    for tenant in tenants {
+        let mut tx = crate::db::begin(pool, tenant).await?;
+        let n: i32 =
+            sqlx::query_scalar("SELECT tavle_audit_chain_pending($1, false)").bind(tenant).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        chained += n;
+    }
+    Ok(chained)
 }
 
 /// How often the sweep runs: the longest an event waits for its place in the chain
