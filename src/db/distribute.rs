@@ -101,7 +101,7 @@ pub async fn distribute(owner: &PgPool) -> anyhow::Result<Outcome> {
     sqlx::query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET citus.propagate_set_commands = %L', current_database(), 'local'); END $$")
         .execute(&mut *conn)
         .await
-        .context("cannot set citus.propagate_set_commands for the database (run as its owner)")?;
+        .context("cannot make the database pass SET LOCAL on to the workers (citus propagate_set_commands; run as its owner)")?;
     // The audit chain and the access epochs are triggers on tenant tables. They touch
     // only rows of their own municipality, which live on the same node (co-located):
     // safe to run on the shards.
