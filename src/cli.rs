@@ -609,11 +609,14 @@ async fn serve(state: AppState, pg: Option<&embedded::EmbeddedPostgres>) -> anyh
     let listen = state.config.listen;
     let public = state.config.public_url.clone();
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    if let Some(pg) = pg {
+    if state.mode == Mode::Demo {
         println!();
         println!("Tavle (demo) is running at {public}");
         println!("  Open it, choose \"Logg inn / Sign in\" and pick a demo person, e.g. the school office clerk.");
-        println!("  Data: {} (start over with --reset). Stop with Ctrl-C.", pg.data_dir().display());
+        match pg {
+            Some(pg) => println!("  Data: {} (start over with --reset). Stop with Ctrl-C.", pg.data_dir().display()),
+            None => println!("  Data: in the database of DATABASE_URL (--external). Stop with Ctrl-C."),
+        }
     } else {
         tracing::info!(%listen, "serving");
     }

@@ -106,6 +106,28 @@ pub async fn distribute(owner: &PgPool) -> anyhow::Result<Outcome> {
     // only rows of their own municipality, which live on the same node (co-located):
     // safe to run on the shards.
     sqlx::query("SET citus.enable_unsafe_triggers = on").execute(&mut *conn).await?;
+    // Citus distributes no table that a local table's foreign key names, nor one whose
+    // keys name a local table: the keys of the tables not yet distributed go, the
+    // tables are distributed, and the same keys come back (each leads with tenant_id,
+    // as a key between co-located tables must).
+    let pending: Vec<String> =
+        plan.reference.iter().chain(&plan.distributed).filter(|t| !done.contains(*t)).cloned().collect();
+    let keys: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT c.conrelid::regclass::text, c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+         WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace \
+           AND (c.conrelid::regclass::text = ANY($1) OR c.confrelid::regclass::text = ANY($1)) \
+         ORDER BY 1, 2",
+    )
+    .bind(&pending)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (table, name, _) in &keys {
+        // Identifiers from the catalogue, quoted.
+        sqlx::query(&format!("ALTER TABLE \"{table}\" DROP CONSTRAINT \"{name}\""))
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("cannot set aside the key {name} of {table}"))?;
+    }
     let mut newly = Vec::new();
     for t in &plan.reference {
         if !done.contains(t) {
@@ -117,9 +139,7 @@ pub async fn distribute(owner: &PgPool) -> anyhow::Result<Outcome> {
             newly.push(t.clone());
         }
     }
-    let Some(first) = plan.distributed.first().cloned() else {
-        return Ok(Outcome::Distributed { plan, newly });
-    };
+    let first = plan.distributed.first().cloned().unwrap_or_default();
     for t in &plan.distributed {
         if done.contains(t) {
             continue;
@@ -132,6 +152,12 @@ pub async fn distribute(owner: &PgPool) -> anyhow::Result<Outcome> {
             .await
             .with_context(|| format!("cannot distribute {t} by tenant_id"))?;
         newly.push(t.clone());
+    }
+    for (table, name, definition) in &keys {
+        sqlx::query(&format!("ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {definition}"))
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("cannot restore the key {name} of {table}"))?;
     }
     Ok(Outcome::Distributed { plan, newly })
 }

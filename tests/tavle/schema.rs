@@ -272,7 +272,7 @@ async fn a_login_in_the_owner_a_superuser_or_a_bypassrls_role_is_refused() {
 /// What Citus cannot run, one line each (issue 16): a trigger on `tenants` (a reference
 /// table: it would fire on every node's copy), a function taking a table's row type
 /// (a trigger on a shard hands it the shard's type), a tenant policy written with `=`
-/// (a pseudoconstant under outer joins).
+/// (a pseudoconstant under outer joins), a policy with a subquery (Citus refuses it).
 async fn distribution_problems(pool: &PgPool) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT 'trigger ' || t.tgname || ' on tenants' FROM pg_trigger t \
@@ -286,6 +286,9 @@ async fn distribution_problems(pool: &PgPool) -> Vec<String> {
          SELECT 'policy ' || policyname || ' on ' || tablename || ': ' || qual FROM pg_policies \
          WHERE schemaname = 'public' AND policyname = 'tenant_isolation' \
            AND qual <> '(NOT (tenant_id IS DISTINCT FROM tavle_current_tenant()))' \
+         UNION ALL \
+         SELECT 'policy ' || policyname || ' on ' || tablename || ' holds a subquery' FROM pg_policies \
+         WHERE schemaname = 'public' AND (qual ~* '\\mselect\\M' OR with_check ~* '\\mselect\\M') \
          ORDER BY 1",
     )
     .fetch_all(pool)
@@ -304,6 +307,7 @@ async fn nothing_in_the_schema_is_what_citus_cannot_run() {
         "CREATE TRIGGER careless AFTER INSERT ON tenants FOR EACH ROW EXECUTE FUNCTION careless()",
         "CREATE FUNCTION careless_row(s schools) RETURNS text LANGUAGE sql AS $$ SELECT s.name $$",
         "ALTER POLICY tenant_isolation ON schools USING (tenant_id = tavle_current_tenant())",
+        "CREATE POLICY careless ON terms FOR SELECT USING (EXISTS (SELECT 1 FROM tenants))",
     ] {
         sqlx::query(sql).execute(&app.owner).await.unwrap();
     }
@@ -312,6 +316,7 @@ async fn nothing_in_the_schema_is_what_citus_cannot_run() {
         problems,
         [
             "function careless_row takes the row type of schools",
+            "policy careless on terms holds a subquery",
             "policy tenant_isolation on schools: (tenant_id = tavle_current_tenant())",
             "trigger careless on tenants",
         ],
