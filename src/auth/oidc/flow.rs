@@ -180,12 +180,13 @@ async fn complete(
     let mut tx = db::begin(&state.db, tenant).await?;
     let pending: Option<(String, String, String, bool)> = sqlx::query_as(
         "DELETE FROM oidc_requests WHERE tenant_id = $1 AND state_hash = $2 AND binding_hash = $3 \
-         RETURNING kind, nonce, pkce_verifier, created_at > now() - make_interval(secs => $4)",
+         RETURNING kind, nonce, pkce_verifier, created_at > $4",
     )
     .bind(tenant)
     .bind(sha256(csrf_state))
     .bind(sha256(binding))
-    .bind(REQUEST_TTL.as_secs_f64())
+    // The cutoff as a value: Citus takes no function but an IMMUTABLE one in RETURNING.
+    .bind(time::OffsetDateTime::now_utc() - REQUEST_TTL)
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
