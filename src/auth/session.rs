@@ -253,7 +253,7 @@ async fn create_in(
         if old_tenant != new.tenant_id {
             db::set_tenant(&mut tx, old_tenant).await?;
         }
-        end_by_hash(Conn::new(&mut tx, old_tenant), old_tenant, &hash(old_secret), ip).await?;
+        end_by_hash(Conn::new(&mut tx, old_tenant), &hash(old_secret), ip).await?;
         if old_tenant != new.tenant_id {
             db::set_tenant(&mut tx, new.tenant_id).await?;
         }
@@ -455,8 +455,9 @@ pub async fn end(pool: &PgPool, cache: &SessionCache, actor: &Actor, ip: Option<
 }
 
 /// End the session with this token hash, if it exists (expired or not), recorded as
-/// its person's sign-out; in the caller's transaction, bound to `tenant`.
-async fn end_by_hash(mut conn: Conn<'_>, tenant: Uuid, token_hash: &[u8], ip: Option<&str>) -> Result<()> {
+/// its person's sign-out; in the caller's transaction, whose municipality `conn` carries.
+async fn end_by_hash(mut conn: Conn<'_>, token_hash: &[u8], ip: Option<&str>) -> Result<()> {
+    let tenant = conn.tenant;
     let ended: Option<(Uuid, Uuid, String)> = sqlx::query_as(
         "DELETE FROM sessions WHERE tenant_id = $1 AND token_hash = $2 RETURNING id, person_id, audience",
     )
