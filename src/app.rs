@@ -46,6 +46,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::audit_log::router())
         .merge(crate::admin::router())
         .merge(crate::absence::router())
+        .merge(crate::assessment::router())
         .merge(crate::timetable::router())
         .merge(crate::sfo::router())
         .merge(crate::mail::router())

@@ -87,6 +87,8 @@ coded_enum! {
         MailOutbox = "mail_outbox",
         MailMessage = "mail_message",
         MailWeeklySummary = "mail_weekly_summary",
+        Grades = "grades",
+        AssessmentPeriods = "assessment_periods",
     }
 }
 

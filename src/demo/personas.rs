@@ -173,6 +173,17 @@ pub const SPECS: &[Spec] = &[
         feide_id: Some("arne.moen@fjordvik.kommune.no"),
         part: Part::Staff { school: Some(SOLBAKKEN), position_code: "7956", ended: true },
     },
+    // A subject teacher at the lower secondary school: mathematics in grade 9 (Emma's
+    // groups among them), so the demo has someone who enters grades.
+    Spec {
+        key: "subject_teacher",
+        tenant: "fjordvik",
+        given: "Sindre",
+        family: "Holm",
+        born: (1986, Month::November, 4),
+        feide_id: Some("sindre.holm@fjordvik.kommune.no"),
+        part: staff(Some(UNGDOMSSKOLE), "7956"),
+    },
     Spec {
         key: "smaoy_office_clerk",
         tenant: "smaoy",

@@ -25,6 +25,9 @@ pub struct Tables {
     pub school_settings: Table,
     pub registrations: Table,
     pub reports: Table,
+    pub periods: Table,
+    pub grades: Table,
+    pub grade_history: Table,
 }
 
 impl Tables {
@@ -32,7 +35,7 @@ impl Tables {
         Self {
             schools: Table::new("schools", "tenant_id, id, org_number, name, first_grade, last_grade, has_sfo"),
             units: Table::new("municipal_units", "tenant_id, id, org_number, name"),
-            subjects: Table::new("subjects", "tenant_id, id, code, name_nb, name_en"),
+            subjects: Table::new("subjects", "tenant_id, id, code, name_nb, name_en, grep_code"),
             school_years: Table::new("school_years", "tenant_id, id, name, starts, ends"),
             role_mappings: Table::new("role_mappings", "tenant_id, workplace_kind, position_code, role"),
             persons: Table::new(
@@ -80,11 +83,23 @@ impl Tables {
                 "absence_reports",
                 "tenant_id, id, pupil_id, reported_by, first_day, last_day, reason_code, created_at",
             ),
+            periods: Table::new(
+                "assessment_periods",
+                "tenant_id, id, school_id, school_year_id, kind, opens_on, closes_on, publish_on, publish_time",
+            ),
+            grades: Table::new(
+                "grades",
+                "tenant_id, period_id, subject_id, pupil_id, value, group_id, changed_by, changed_at",
+            ),
+            grade_history: Table::new(
+                "grade_history",
+                "tenant_id, period_id, subject_id, pupil_id, value, changed_by, changed_at",
+            ),
         }
     }
 
     /// In foreign-key order.
-    pub fn in_load_order(&self) -> [&Table; 21] {
+    pub fn in_load_order(&self) -> [&Table; 24] {
         [
             &self.schools,
             &self.units,
@@ -107,6 +122,9 @@ impl Tables {
             &self.school_settings,
             &self.registrations,
             &self.reports,
+            &self.periods,
+            &self.grades,
+            &self.grade_history,
         ]
     }
 }

@@ -19,6 +19,7 @@
 mod actor;
 mod absence;
 mod admin;
+mod assessment;
 mod audit;
 mod leave;
 mod mail;
@@ -29,6 +30,7 @@ mod timetable;
 pub use absence::*;
 pub use actor::{Access, Actor, Audience, Grant, Purpose};
 pub use admin::*;
+pub use assessment::*;
 pub use audit::*;
 pub use leave::*;
 pub use mail::*;

@@ -42,3 +42,8 @@ pub fn render_with<T: Template>(status: StatusCode, page: &T) -> Response {
     }
     res
 }
+
+/// The id in a request path: one that does not parse is as one that does not exist.
+pub fn path_id(raw: &str) -> crate::error::Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(raw.trim()).map_err(|_| crate::error::AppError::NotFound)
+}

@@ -53,6 +53,13 @@ pub static PLACES: &[Place] = &[
         },
     },
     Place {
+        href: "/assessment",
+        label_key: "nav.assessment",
+        text_key: "home.assessment_text",
+        shown: Actor::may_open_assessment,
+        current: |p| p.starts_with("/assessment"),
+    },
+    Place {
         href: "/absence/statistics",
         label_key: "nav.absence_statistics",
         text_key: "home.absence_statistics_text",

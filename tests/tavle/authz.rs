@@ -49,6 +49,7 @@ pub(crate) const PERSONAS: &[&str] = &[
     "department_head",
     "teacher",
     "contact_teacher",
+    "subject_teacher",
     "sfo_staff",
     "municipal_director",
     "system_admin",
@@ -106,6 +107,58 @@ pub(crate) struct Fixtures {
     solbakken_class: Uuid,
     /// A failed e-mail to Kari Nordmann about Solbakken.
     mail_message: Uuid,
+    assessment: AssessmentFixtures,
+}
+
+/// Emma's mathematics group (taught by the subject teacher persona), a group of
+/// hers that the subject teacher does not teach, and the school's autumn period as
+/// stored (its form fields, so that saving it changes nothing).
+pub(crate) struct AssessmentFixtures {
+    pub(crate) math: Uuid,
+    pub(crate) other_group: Uuid,
+    pub(crate) autumn: Uuid,
+    pub(crate) autumn_fields: Vec<(&'static str, String)>,
+}
+
+pub(crate) async fn assessment_fixtures(app: &TestApp) -> AssessmentFixtures {
+    let emma_group = |teaches: bool| {
+        format!(
+            "SELECT g.id FROM groups g \
+             JOIN group_memberships m ON m.tenant_id = g.tenant_id AND m.group_id = g.id \
+             JOIN persons p ON p.tenant_id = m.tenant_id AND p.id = m.pupil_id \
+               AND p.given_name = 'Emma' AND p.family_name = 'Nordmann' AND p.birth_date > '2005-01-01' \
+             WHERE g.kind = 'teaching' AND {} EXISTS (SELECT 1 FROM group_staff s JOIN persons t ON t.id = s.staff_id \
+               WHERE s.group_id = g.id AND t.feide_id = 'sindre.holm@fjordvik.kommune.no') \
+             ORDER BY g.name LIMIT 1",
+            if teaches { "" } else { "NOT" }
+        )
+    };
+    let autumn = scalar(
+        app,
+        "SELECT p.id FROM assessment_periods p JOIN schools s ON s.id = p.school_id \
+         JOIN school_years y ON y.id = p.school_year_id AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
+         WHERE s.name = 'Fjordvik ungdomsskole' AND p.kind = 'autumn'",
+    )
+    .await;
+    let (opens, closes, publish_on): (String, String, String) = sqlx::query_as(
+        "SELECT to_char(opens_on, 'YYYY-MM-DD'), to_char(closes_on, 'YYYY-MM-DD'), \
+           coalesce(to_char(publish_on, 'YYYY-MM-DD'), '') FROM assessment_periods WHERE id = $1",
+    )
+    .bind(autumn)
+    .fetch_one(&app.owner)
+    .await
+    .expect("the autumn period");
+    AssessmentFixtures {
+        math: scalar(app, &emma_group(true)).await,
+        other_group: scalar(app, &emma_group(false)).await,
+        autumn,
+        autumn_fields: vec![
+            ("autumn-opens", opens),
+            ("autumn-closes", closes),
+            ("autumn-publish_on", publish_on),
+            ("autumn-publish_time", "08:00".to_owned()),
+        ],
+    }
 }
 
 /// Ingrid Østby's class 4A at Solbakken, one of its pupils, and a day that pupil was
@@ -210,6 +263,7 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
              WHERE s.name = 'Solbakken skole' ORDER BY p.birth_date LIMIT 1 RETURNING id",
         )
         .await,
+        assessment: assessment_fixtures(app).await,
     }
 }
 
@@ -264,6 +318,7 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
                     "department_head",
                     "teacher",
                     "contact_teacher",
+                    "subject_teacher",
                     "sfo_staff",
                     "smaoy_office_clerk",
                 ],
@@ -279,7 +334,7 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
             "Solbakken's list",
             with(TENANT_WIDE, &["office_clerk", "teacher", "contact_teacher", "sfo_staff"]),
         ),
-        (f.ungdom, "the lower secondary school's list", with(TENANT_WIDE, &["principal"])),
+        (f.ungdom, "the lower secondary school's list", with(TENANT_WIDE, &["principal", "subject_teacher"])),
         (f.nordlys, "Nordlys' list", with(TENANT_WIDE, &["department_head"])),
         (f.smaoy_school, "Småøy's list", vec!["smaoy_office_clerk"]),
     ];
@@ -318,7 +373,7 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
         (
             f.emma,
             "Emma (lower secondary, grade 9; the pupil persona)",
-            with(TENANT_WIDE, &["principal", "guardian", "pupil"]),
+            with(TENANT_WIDE, &["principal", "subject_teacher", "guardian", "pupil"]),
             vec!["principal", "system_admin"],
         ),
         (f.tuva, "Tuva (Nordlys, grade 5)", with(TENANT_WIDE, &["department_head"]), vec!["system_admin"]),
@@ -388,8 +443,15 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
     ]);
     // Absence: the register for teachers and the office of the group's school; the
     // guardians' reports for guardians with parental responsibility only.
-    let registrars =
-        ["office_clerk", "principal", "department_head", "teacher", "contact_teacher", "smaoy_office_clerk"];
+    let registrars = [
+        "office_clerk",
+        "principal",
+        "department_head",
+        "teacher",
+        "contact_teacher",
+        "subject_teacher",
+        "smaoy_office_clerk",
+    ];
     let register = format!("/absence/groups/{}/register", f.lesson.group);
     let (date, lesson) = (crate::absence::iso(f.lesson.date), f.lesson.lesson.to_string());
     let solbakken_registrars = vec!["office_clerk", "teacher", "contact_teacher"];
@@ -505,6 +567,7 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
     ]);
     cases.extend(sfo_cases(f));
     cases.extend(leave_cases(f));
+    cases.extend(assessment_cases(f));
     cases.extend(absence_office_cases(f));
     cases.extend(mail_cases(f));
     cases
@@ -806,7 +869,11 @@ fn timetable_cases(f: &Fixtures) -> Vec<Case> {
             "a Solbakken grade 6 pupil's week",
             with(TENANT_WIDE, &["office_clerk", "teacher", "contact_teacher"]),
         ),
-        (f.emma, "Emma's week (the pupil persona)", with(TENANT_WIDE, &["principal", "guardian", "pupil"])),
+        (
+            f.emma,
+            "Emma's week (the pupil persona)",
+            with(TENANT_WIDE, &["principal", "subject_teacher", "guardian", "pupil"]),
+        ),
         (f.smaoy_pupil, "a Småøy pupil's week", vec!["smaoy_office_clerk"]),
     ];
     for (pupil, what, allowed) in pupils {
@@ -815,7 +882,7 @@ fn timetable_cases(f: &Fixtures) -> Vec<Case> {
     let solbakken_staff = with(TENANT_WIDE, &["office_clerk", "teacher", "contact_teacher", "sfo_staff"]);
     let schools: [(Uuid, &'static str, Vec<&'static str>); 4] = [
         (f.solbakken, "Solbakken's timetables", solbakken_staff.clone()),
-        (f.ungdom, "the lower secondary school's timetables", with(TENANT_WIDE, &["principal"])),
+        (f.ungdom, "the lower secondary school's timetables", with(TENANT_WIDE, &["principal", "subject_teacher"])),
         (f.nordlys, "Nordlys' timetables", with(TENANT_WIDE, &["department_head"])),
         (f.smaoy_school, "Småøy's timetables", vec!["smaoy_office_clerk"]),
     ];
@@ -989,6 +1056,122 @@ async fn leave_fixtures(app: &TestApp) -> LeaveFixtures {
     }
 }
 
+fn assessment_cases(f: &Fixtures) -> Vec<Case> {
+    let a = &f.assessment;
+    let case = |method, route: &'static str, path: String, what, allowed: Vec<&'static str>| Case {
+        method,
+        route,
+        path,
+        what,
+        form: Vec::new(),
+        allowed,
+        refused: Vec::new(),
+        others: Hidden,
+        anonymous: SignIn,
+    };
+    let grade_form = |group_pupil: Uuid| {
+        let field: &'static str = Box::leak(format!("g-{group_pupil}").into_boxed_str());
+        vec![("period", a.autumn.to_string()), (field, "4".to_owned())]
+    };
+    let mut cases = vec![
+        // Staff with grade work at a school (teachers, leaders, the office), pupils and
+        // guardians with a child to follow.
+        case(
+            "GET",
+            "/assessment",
+            "/assessment".to_owned(),
+            "grades entry",
+            vec![
+                "office_clerk",
+                "principal",
+                "department_head",
+                "teacher",
+                "contact_teacher",
+                "subject_teacher",
+                "smaoy_office_clerk",
+                "guardian",
+                "pupil",
+            ],
+        ),
+        // Emma's mathematics group: its teacher and the school's leaders.
+        case(
+            "GET",
+            "/assessment/groups/{group_id}",
+            format!("/assessment/groups/{}", a.math),
+            "Emma's mathematics group's grades",
+            vec!["subject_teacher", "principal"],
+        ),
+        // Another of her groups: not the subject teacher, who does not teach it.
+        case(
+            "GET",
+            "/assessment/groups/{group_id}",
+            format!("/assessment/groups/{}", a.other_group),
+            "another group's grades",
+            vec!["principal"],
+        ),
+        // Entering while the window is open: the teacher; the principal reads then.
+        Case {
+            form: grade_form(f.emma),
+            refused: vec!["principal"],
+            ..case(
+                "POST",
+                "/assessment/groups/{group_id}",
+                format!("/assessment/groups/{}", a.math),
+                "entering Emma's mathematics grade",
+                vec!["subject_teacher"],
+            )
+        },
+        Case {
+            form: grade_form(f.emma),
+            refused: vec!["principal"],
+            ..case(
+                "POST",
+                "/assessment/groups/{group_id}",
+                format!("/assessment/groups/{}", a.other_group),
+                "entering a grade in a group one does not teach",
+                vec![],
+            )
+        },
+        case("GET", "/assessment/me", "/assessment/me".to_owned(), "own grades", vec!["pupil"]),
+        case(
+            "GET",
+            "/assessment/children/{pupil_id}",
+            format!("/assessment/children/{}", f.emma),
+            "Emma's grades",
+            vec!["guardian"],
+        ),
+        case(
+            "GET",
+            "/assessment/children/{pupil_id}",
+            format!("/assessment/children/{}", f.oskar),
+            "Oskar's grades (grade 3: none)",
+            vec!["guardian"],
+        ),
+        // The school's view with the history: the leaders of Emma's school.
+        case(
+            "GET",
+            "/assessment/pupils/{pupil_id}",
+            format!("/assessment/pupils/{}", f.emma),
+            "Emma's grades and their history",
+            vec!["principal"],
+        ),
+    ];
+    for (school, what, allowed) in [
+        (f.ungdom, "the lower secondary school's periods", vec!["principal"]),
+        (f.solbakken, "Solbakken's periods", vec!["office_clerk"]),
+        (f.smaoy_school, "Småøy's periods", vec!["smaoy_office_clerk"]),
+    ] {
+        let path = format!("/assessment/schools/{school}/periods");
+        cases.push(case("GET", "/assessment/schools/{school_id}/periods", path.clone(), what, allowed.clone()));
+        // The lower secondary school's autumn as stored: saving it changes nothing.
+        if school == f.ungdom {
+            let form = a.autumn_fields.clone();
+            cases.push(Case { form, ..case("POST", "/assessment/schools/{school_id}/periods", path, what, allowed) });
+        }
+    }
+    cases
+}
+
 fn leave_cases(f: &Fixtures) -> Vec<Case> {
     let l = &f.leave;
     let case = |method, route: &'static str, path: String, what, allowed: Vec<&'static str>| Case {
@@ -1044,6 +1227,7 @@ fn leave_cases(f: &Fixtures) -> Vec<Case> {
             "department_head",
             "teacher",
             "contact_teacher",
+            "subject_teacher",
             "smaoy_office_clerk",
             "system_admin",
         ],

@@ -37,6 +37,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
     // A register line of a pupil who is not in the group (the nil id).
     const STATUS: &str = "status-00000000-0000-0000-0000-000000000000";
     const MINUTES: &str = "minutes-00000000-0000-0000-0000-000000000000";
+    // A grade of a pupil who is not in the group.
+    const GRADE: &str = "g-00000000-0000-0000-0000-000000000000";
     Some(match (method, route) {
         (
             "GET",
@@ -56,7 +58,11 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
             | "/mail"
             | "/sfo"
             | "/schools/{school_id}/timetable"
-            | "/schools/{school_id}/timetable/import",
+            | "/schools/{school_id}/timetable/import"
+            | "/assessment"
+            | "/assessment/me"
+            | "/assessment/children/{pupil_id}"
+            | "/assessment/pupils/{pupil_id}",
         )
         | (
             "POST",
@@ -76,6 +82,12 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("POST", "/admin/role-mappings") => &["kind", "code", "role"],
         ("POST", "/admin/role-mappings/remove") => &["kind", "code"],
         ("GET", "/absence/register") => &["date"],
+        ("GET", "/assessment/groups/{group_id}") => &["period", "saved"],
+        ("POST", "/assessment/groups/{group_id}") => &["period", "reason", GRADE],
+        ("GET", "/assessment/schools/{school_id}/periods") => &["done"],
+        ("POST", "/assessment/schools/{school_id}/periods") => {
+            &["autumn-opens", "autumn-closes", "autumn-publish_on", "autumn-publish_time", "final-opens"]
+        }
         ("GET", "/absence/groups/{group_id}/register") => &["date", "lesson", "saved"],
         ("POST", "/absence/groups/{group_id}/register") => &["date", "lesson", STATUS, MINUTES],
         ("GET", "/absence/classes/{group_id}/day") => &["date", "saved"],

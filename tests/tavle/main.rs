@@ -14,6 +14,7 @@ mod absence;
 mod absence_office;
 mod absence_totals;
 mod admin;
+mod assessment;
 mod audit;
 mod authz;
 mod backup;

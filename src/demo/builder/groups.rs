@@ -133,6 +133,7 @@ impl Builder<'_> {
                         if let Some(t) = teacher {
                             self.assign(group, t, "teacher");
                         }
+                        self.graded.push(super::assessment::Graded::new(s, group, code, grade, members, teacher));
                         self.lessons(group, code, teacher, &format!("{grade}0{}", i + 1), slot..slot + per_week);
                     }
                     slot += per_week;
@@ -149,6 +150,7 @@ impl Builder<'_> {
                         if let Some(t) = teacher {
                             self.assign(group, t, "teacher");
                         }
+                        self.graded.push(super::assessment::Graded::new(s, group, code, grade, members, teacher));
                         room += 1;
                         self.lessons(group, code, teacher, &format!("Språk {room}"), slot..slot + 2);
                     }

@@ -16,6 +16,7 @@
 //! - `absence`: the register mode and the absence history (see `super::history`).
 
 mod absence;
+mod assessment;
 mod enrolments;
 mod families;
 mod groups;
@@ -131,6 +132,11 @@ pub struct Builder<'a> {
     families: usize,
     /// Pupils who are at SFO whatever the dice say (Oskar, whose SFO the demo shows).
     sfo_forced: Vec<Uuid>,
+    /// Grades' ids and values come from a stream of their own (see `assessment`).
+    assessment_rng: ChaCha8Rng,
+    previous_year: Uuid,
+    /// The teaching groups of grade 8 and up, for their grades.
+    graded: Vec<assessment::Graded>,
     counts: Counts,
 }
 
@@ -166,6 +172,9 @@ impl<'a> Builder<'a> {
             resource_seq: 0,
             families: 0,
             sfo_forced: Vec::new(),
+            assessment_rng: ChaCha8Rng::seed_from_u64(plan.seed ^ 0x6772_6164_6573),
+            previous_year: Uuid::nil(),
+            graded: Vec::new(),
             counts: Counts { pupils: 0, guardians: 0, staff: 0, schools: 0 },
         }
     }
@@ -202,6 +211,7 @@ impl<'a> Builder<'a> {
         }
         self.unit_staff();
         self.absence();
+        self.assessment();
         Built { tenant_id: self.tenant, tables: self.t, counts: self.counts }
     }
 }

@@ -4,20 +4,22 @@
 use super::{uuid_from, Builder, School, SchoolPlan};
 use crate::domain::role::DEFAULT_ROLE_MAPPINGS;
 
-const SUBJECTS: &[(&str, &str, &str)] = &[
-    ("NOR", "Norsk", "Norwegian"),
-    ("MAT", "Matematikk", "Mathematics"),
-    ("ENG", "Engelsk", "English"),
-    ("NAT", "Naturfag", "Science"),
-    ("SAF", "Samfunnsfag", "Social studies"),
-    ("KRLE", "KRLE", "Religion, philosophies of life and ethics"),
-    ("KHV", "Kunst og håndverk", "Art and crafts"),
-    ("MUS", "Musikk", "Music"),
-    ("MHE", "Mat og helse", "Food and health"),
-    ("KRO", "Kroppsøving", "Physical education"),
-    ("SPA", "Spansk", "Spanish"),
-    ("TYS", "Tysk", "German"),
-    ("SAM", "Samisk", "Sami"),
+/// The subject catalogue: the local code, the names, and the directorate's subject
+/// code (Grep's fagkode for lower secondary's assessment) where the demo names one.
+const SUBJECTS: &[(&str, &str, &str, Option<&str>)] = &[
+    ("NOR", "Norsk", "Norwegian", Some("NOR0214")),
+    ("MAT", "Matematikk", "Mathematics", Some("MAT0010")),
+    ("ENG", "Engelsk", "English", Some("ENG0012")),
+    ("NAT", "Naturfag", "Science", Some("NAT0010")),
+    ("SAF", "Samfunnsfag", "Social studies", Some("SAF0010")),
+    ("KRLE", "KRLE", "Religion, philosophies of life and ethics", Some("RLE0030")),
+    ("KHV", "Kunst og håndverk", "Art and crafts", Some("KHV0010")),
+    ("MUS", "Musikk", "Music", Some("MUS0010")),
+    ("MHE", "Mat og helse", "Food and health", Some("MHE0010")),
+    ("KRO", "Kroppsøving", "Physical education", Some("KRO0020")),
+    ("SPA", "Spansk", "Spanish", None),
+    ("TYS", "Tysk", "German", None),
+    ("SAM", "Samisk", "Sami", None),
 ];
 
 impl<'a> Builder<'a> {
@@ -26,12 +28,13 @@ impl<'a> Builder<'a> {
         for (kind, code, role) in DEFAULT_ROLE_MAPPINGS {
             self.t.role_mappings.uuid(tenant).text(kind.code()).text(code).text(role.code()).end();
         }
-        for (code, nb, en) in SUBJECTS {
+        for (code, nb, en, grep) in SUBJECTS {
             let id = self.uuid();
-            self.t.subjects.uuid(tenant).uuid(id).text(code).text(nb).text(en).end();
+            self.t.subjects.uuid(tenant).uuid(id).text(code).text(nb).text(en).opt(*grep).end();
             self.subjects.push((code, id));
         }
         let previous = self.uuid();
+        self.previous_year = previous;
         let p = self.years.previous.year;
         self.t.school_years.uuid(tenant).uuid(previous).text(&p.name()).date(p.starts()).date(p.ends()).end();
         self.year = self.uuid();

@@ -90,8 +90,17 @@ impl Builder<'_> {
                 continue;
             };
             let s = school.and_then(|name| self.school_named(name));
+            // Personas added after the first demo draw from a stream of their own, so
+            // every id and name drawn after them stays as it was.
+            let own_stream = spec.key == "subject_teacher";
+            let saved = own_stream.then(|| {
+                std::mem::replace(&mut self.rng, rand::SeedableRng::seed_from_u64(self.plan.seed ^ 0x7375_626a))
+            });
             let id = self.new_staff(spec.given, spec.family, born, Some((&nid, feide)));
             self.employment(id, s, position_code, 100, ended);
+            if let Some(rng) = saved {
+                self.rng = rng;
+            }
             let Some(s) = s else { continue };
             if ended {
                 continue;
@@ -106,6 +115,8 @@ impl Builder<'_> {
                     school.fixed_contact.push(("4A".to_owned(), id));
                     school.teachers.push(id);
                 }
+                // Not among the school's teachers: the others are drawn as before.
+                "subject_teacher" => school.fixed_subject.push(("MAT", 9..=9, id)),
                 "teacher" => {
                     school.fixed_subject.push(("ENG", 3..=5, id));
                     school.fixed_subject.push(("KRO", 5..=7, id));

@@ -1,0 +1,98 @@
+//! Assessment (vurdering): subjects with the directorate's codes and their scales, the
+//! assessment periods of a school's year, the teachers' grade entry per teaching group,
+//! locking after the window closes, and the grades pupils and guardians read once
+//! published. Every read and change of a pupil's grades is audited; every change is
+//! kept in the grade's history.
+//!
+//! - `domain`: the rules as pure code (grade levels, scales, Fritatt, the window).
+//! - `grid`: a teaching group's grades for one period in one keyboard-first form.
+//! - `periods`: the office's page for a school's periods (entry window, publication).
+//! - `read`: a pupil's own grades, a guardian's child's, and the school's view of a
+//!   pupil with each grade's history.
+//! - `subjects_import`: `tavle import subjects`, the curriculum service's subject codes.
+//! - `queries`: the SQL.
+
+pub mod domain;
+mod grid;
+mod periods;
+pub mod queries;
+mod read;
+
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::{AppError, Result};
+use crate::policy::{self, Audience};
+use crate::state::AppState;
+use crate::web::layout::Ui;
+use crate::web::render;
+use crate::work::Work;
+
+pub fn router() -> Router<AppState> {
+    // Paths written out: the authorization matrix test finds routes by reading them.
+    Router::new()
+        .route("/assessment", get(entry))
+        .route("/assessment/groups/{group_id}", get(grid::show).post(grid::save))
+        .route("/assessment/me", get(read::me))
+        .route("/assessment/children/{pupil_id}", get(read::child))
+        .route("/assessment/pupils/{pupil_id}", get(read::pupil))
+        .route("/assessment/schools/{school_id}/periods", get(periods::show).post(periods::save))
+}
+
+#[derive(askama::Template)]
+#[template(path = "assessment/index.html")]
+pub struct IndexPage {
+    pub ui: Ui,
+    pub groups: Vec<queries::GroupListRow>,
+    /// Schools whose periods the actor sets: (id, name).
+    pub period_schools: Vec<(uuid::Uuid, String)>,
+    pub children: Vec<queries::ChildRow>,
+    pub guardian: bool,
+}
+
+impl IndexPage {
+    pub fn subject(&self, g: &queries::GroupListRow) -> String {
+        g.subject(self.ui.lang)
+    }
+}
+
+/// Where "Grades" in the menu leads: a pupil's own grades; a guardian's children; for
+/// staff, the teaching groups they enter or read grades for, and the schools whose
+/// periods they set.
+async fn entry(mut work: Work, ui: Ui) -> Result<Response> {
+    let actor = work.actor();
+    match actor.audience {
+        Audience::Pupil => return Ok(Redirect::to("/assessment/me").into_response()),
+        Audience::Guardian => {
+            let placed = actor.placed_children();
+            if placed.is_empty() {
+                return Err(AppError::NotFound);
+            }
+            if let [only] = placed.as_slice() {
+                return Ok(Redirect::to(&format!("/assessment/children/{only}")).into_response());
+            }
+            let children = queries::children(work.conn(), &placed).await?;
+            work.commit().await?;
+            return Ok(render(&IndexPage {
+                ui,
+                groups: Vec::new(),
+                period_schools: Vec::new(),
+                children,
+                guardian: true,
+            }));
+        }
+        Audience::Staff => {}
+    }
+    let scope = policy::assessment_scope(&actor)?;
+    let groups = queries::groups_for(work.conn(), scope.person_id, &scope.teacher_at, &scope.leader_at).await?;
+    let mut period_schools = Vec::new();
+    for school in &scope.office_at {
+        if let Some(year) = queries::current_year(work.conn(), *school).await? {
+            period_schools.push((*school, year.school_name));
+        }
+    }
+    period_schools.sort_by(|a, b| a.1.cmp(&b.1));
+    work.commit().await?;
+    Ok(render(&IndexPage { ui, groups, period_schools, children: Vec::new(), guardian: false }))
+}

@@ -1,0 +1,130 @@
+//! A pupil's grades: the pupil's own and a guardian's child's (published grades of the
+//! current and the previous school year, never before the publication time), and the
+//! school's view of a pupil (every grade as entered, unpublished ones marked, with each
+//! grade's history: earlier values, who changed them, when, and after closing why).
+//! Every reading is audited.
+
+use axum::extract::Path;
+use axum::response::Response;
+use uuid::Uuid;
+
+use super::domain::{ChangeReason, GradeValue};
+use super::queries::{self, HistoryRow, PupilGradeRow, PupilHead};
+use crate::audit::{Action, Resource};
+use crate::domain::date::display_date;
+use crate::error::{AppError, Result};
+use crate::policy::{self, PupilGradesAccess};
+use crate::web::layout::Ui;
+use crate::web::{path_id, render};
+use crate::work::Work;
+
+/// One period's grades on the page.
+#[derive(Debug, Clone)]
+pub struct PeriodBlock {
+    pub period_id: Uuid,
+    pub title: String,
+    pub published: bool,
+    pub publish_on: Option<String>,
+    pub grades: Vec<PupilGradeRow>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "assessment/grades.html")]
+pub struct GradesPage {
+    pub ui: Ui,
+    pub head: PupilHead,
+    pub own: bool,
+    pub as_school: bool,
+    pub blocks: Vec<PeriodBlock>,
+    pub history: Vec<HistoryRow>,
+}
+
+impl GradesPage {
+    pub fn name(&self) -> String {
+        format!("{} {}", self.head.given_name, self.head.family_name)
+    }
+    pub fn subject(&self, g: &PupilGradeRow) -> String {
+        g.subject(self.ui.lang)
+    }
+    pub fn word(&self, g: &PupilGradeRow) -> &'static str {
+        GradeValue::from_code(&g.value).map_or("", |v| self.ui.t(v.label_key()))
+    }
+    pub fn no_grades_level(&self) -> bool {
+        self.head.grade_level.is_some_and(|g| !super::domain::grade_level_has_grades(g))
+    }
+    /// The grade's history (for the school), oldest first.
+    pub fn history_of(&self, b: &PeriodBlock, g: &PupilGradeRow) -> Vec<&HistoryRow> {
+        self.history.iter().filter(|h| h.period_id == b.period_id && h.subject_id == g.subject_id).collect()
+    }
+    /// Whether the grade has a history worth showing: more than its first entry, or a
+    /// change after closing.
+    pub fn shows_history(&self, b: &PeriodBlock, g: &PupilGradeRow) -> bool {
+        let changes = self.history_of(b, g);
+        changes.len() > 1 || changes.iter().any(|h| h.reason.is_some())
+    }
+    pub fn change_text(&self, h: &HistoryRow) -> String {
+        let value = |v: &Option<String>| v.clone().unwrap_or_else(|| self.ui.t("assessment.history.none").to_owned());
+        let mut s = crate::web::i18n::tf(
+            self.ui.lang,
+            "assessment.history.change",
+            &[
+                ("previous", &value(&h.previous)),
+                ("value", &value(&h.value)),
+                ("date", &display_date(h.changed_at.date())),
+                ("name", &format!("{} {}", h.by_given, h.by_family)),
+            ],
+        );
+        if let Some(r) = h.reason.as_deref().and_then(ChangeReason::from_code) {
+            s.push_str(" – ");
+            s.push_str(self.ui.t(r.label_key()));
+        }
+        s
+    }
+}
+
+fn blocks(ui: &Ui, grades: Vec<PupilGradeRow>) -> Vec<PeriodBlock> {
+    let mut out: Vec<PeriodBlock> = Vec::new();
+    for g in grades {
+        match out.last_mut() {
+            Some(b) if b.period_id == g.period_id => b.grades.push(g),
+            _ => out.push(PeriodBlock {
+                period_id: g.period_id,
+                title: format!("{} {}", ui.t(g.kind().label_key()), g.year_name),
+                published: g.published,
+                publish_on: g.publish_on.map(display_date),
+                grades: vec![g],
+            }),
+        }
+    }
+    out
+}
+
+async fn page(mut work: Work, ui: Ui, access: PupilGradesAccess, own: bool) -> Result<Response> {
+    let head = queries::pupil_head(work.conn(), access.pupil_id).await?.ok_or(AppError::NotFound)?;
+    let grades = queries::pupil_grades(work.conn(), access.pupil_id, access.as_school).await?;
+    let history =
+        if access.as_school { queries::pupil_history(work.conn(), access.pupil_id).await? } else { Vec::new() };
+    work.audit(&access, Action::Read, Resource::Grades, Some(access.pupil_id), &[access.pupil_id]).await?;
+    work.commit().await?;
+    let blocks = blocks(&ui, grades);
+    Ok(render(&GradesPage { ui, head, own, as_school: access.as_school, blocks, history }))
+}
+
+/// The signed-in pupil's own grades.
+pub async fn me(work: Work, ui: Ui) -> Result<Response> {
+    let access = policy::own_grades_access(&work.actor())?;
+    page(work, ui, access, true).await
+}
+
+/// A guardian's child's grades.
+pub async fn child(work: Work, ui: Ui, Path(pupil): Path<String>) -> Result<Response> {
+    let access = policy::child_grades_access(&work.actor(), path_id(&pupil)?)?;
+    page(work, ui, access, false).await
+}
+
+/// The school's view of a pupil's grades, with their history.
+pub async fn pupil(mut work: Work, ui: Ui, Path(pupil): Path<String>) -> Result<Response> {
+    let actor = work.actor();
+    let access = policy::pupil_grades_access(work.conn(), &actor, path_id(&pupil)?).await?;
+    page(work, ui, access, false).await
+}

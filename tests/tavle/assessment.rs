@@ -1,0 +1,351 @@
+//! Assessment: a teacher enters a group's grades (a bad value refused by its field,
+//! nothing stored; saving twice changes nothing; every change in the history and the
+//! audit log), the window closes and only a leader changes a grade, with a reason
+//! that the history keeps; pupils and guardians see grades from the publication
+//! time, never before, and a guardian not after the child turns 18; the office's
+//! periods page refuses bad dates by their fields.
+
+use axum::http::StatusCode;
+use uuid::Uuid;
+
+use crate::authz::assessment_fixtures;
+use crate::helpers::{spawn_app, Browser, TestApp, TestResponse};
+
+async fn emma(app: &TestApp) -> Uuid {
+    sqlx::query_scalar(
+        "SELECT id FROM persons WHERE given_name = 'Emma' AND family_name = 'Nordmann' AND birth_date > '2005-01-01'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .expect("Emma")
+}
+
+/// The group's pupils on the grid, with their stored grades of the period.
+async fn stored(app: &TestApp, group: Uuid, period: Uuid) -> Vec<(Uuid, Option<String>)> {
+    sqlx::query_as(
+        "SELECT m.pupil_id, g.value FROM group_memberships m \
+         JOIN groups gr ON gr.id = m.group_id \
+         LEFT JOIN grades g ON g.period_id = $2 AND g.subject_id = gr.subject_id AND g.pupil_id = m.pupil_id \
+         WHERE m.group_id = $1 ORDER BY m.pupil_id",
+    )
+    .bind(group)
+    .bind(period)
+    .fetch_all(&app.owner)
+    .await
+    .expect("grades")
+}
+
+/// Post the grid of `group` with `fields`.
+async fn post_grid(app: &TestApp, b: &mut Browser, group: Uuid, fields: &[(String, String)]) -> TestResponse {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post_form(b, &format!("/assessment/groups/{group}"), &refs).await
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.owner).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[tokio::test]
+async fn a_teacher_enters_grades_a_bad_value_changes_nothing_and_saving_twice_changes_nothing() {
+    let app = spawn_app().await;
+    let a = assessment_fixtures(&app).await;
+    let before = stored(&app, a.math, a.autumn).await;
+    let history_before = count(&app, "SELECT count(*) FROM grade_history").await;
+    let mut b = app.sign_in_as("subject_teacher").await;
+    let path = format!("/assessment/groups/{}?period={}", a.math, a.autumn);
+    let page = app.get(&mut b, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.html().count("input[name^='g-']"), before.len(), "a field per pupil");
+
+    // One value out of range among good ones: refused by its field, what was typed kept.
+    let (first, second, third) = (before[0].0, before[1].0, before[2].0);
+    let period = a.autumn.to_string();
+    let fields = |v1: &'static str| {
+        vec![
+            ("period".to_owned(), period.clone()),
+            (format!("g-{first}"), v1.to_owned()),
+            (format!("g-{second}"), "5".to_owned()),
+            (format!("g-{third}"), "iv".to_owned()),
+        ]
+    };
+    let refused = post_grid(&app, &mut b, a.math, &fields("7")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.html();
+    assert_eq!(html.select_first_attr(&format!("#g-{first}"), "aria-invalid").as_deref(), Some("true"));
+    assert_eq!(html.select_first_attr(&format!("#g-{first}"), "value").as_deref(), Some("7"), "kept as typed");
+    assert_eq!(html.select_first_attr(&format!("#g-{second}"), "value").as_deref(), Some("5"));
+    assert_eq!(html.count(".ds-error-summary a"), 1);
+    assert_eq!(stored(&app, a.math, a.autumn).await, before, "nothing stored");
+    assert_eq!(count(&app, "SELECT count(*) FROM grade_history").await, history_before);
+
+    // Fritatt without an exemption is refused too.
+    let refused = post_grid(&app, &mut b, a.math, &fields("FR")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("Fritatt kan bare"), "the exemption message");
+
+    // Valid: saved, with a history row per changed grade, and audited.
+    let saved = post_grid(&app, &mut b, a.math, &fields("3")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let after = stored(&app, a.math, a.autumn).await;
+    let value = |id: Uuid| after.iter().find(|(p, _)| *p == id).and_then(|(_, v)| v.clone());
+    assert_eq!((value(first), value(second), value(third)), (Some("3".into()), Some("5".into()), Some("IV".into())));
+    let changed = before
+        .iter()
+        .filter(|(p, v)| [first, second, third].contains(p) && v.as_deref() != value(*p).as_deref())
+        .count() as i64;
+    assert_eq!(count(&app, "SELECT count(*) FROM grade_history").await, history_before + changed);
+    assert!(
+        count(&app, "SELECT count(*) FROM audit_events WHERE resource = 'grades' AND action = 'update'").await >= 1
+    );
+
+    // The same again: nothing changes, no history, and the page says so.
+    let again = post_grid(&app, &mut b, a.math, &fields("3")).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert!(again.location.as_deref().unwrap_or_default().ends_with("saved=0"), "{:?}", again.location);
+    assert_eq!(count(&app, "SELECT count(*) FROM grade_history").await, history_before + changed);
+
+    // With an exemption recorded, Fritatt is allowed.
+    sqlx::query(
+        "INSERT INTO assessment_exemptions (tenant_id, pupil_id, subject_id, kind, from_date, recorded_by) \
+         SELECT g.tenant_id, $2, g.subject_id, 'assessment', tavle_today() - 30, $2 FROM groups g WHERE g.id = $1",
+    )
+    .bind(a.math)
+    .bind(first)
+    .execute(&app.owner)
+    .await
+    .expect("an exemption");
+    assert_eq!(post_grid(&app, &mut b, a.math, &fields("FR")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        stored(&app, a.math, a.autumn).await.into_iter().find(|(p, _)| *p == first).and_then(|x| x.1).as_deref(),
+        Some("FR")
+    );
+
+    // A field for a pupil not in the group is refused as a whole.
+    let stranger = emma_not_in(&app, a.math).await;
+    let bad =
+        post_grid(&app, &mut b, a.math, &[("period".into(), period.clone()), (format!("g-{stranger}"), "4".into())])
+            .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// A pupil who is not in `group`.
+async fn emma_not_in(app: &TestApp, group: Uuid) -> Uuid {
+    sqlx::query_scalar(
+        "SELECT p.person_id FROM pupils p WHERE NOT EXISTS \
+         (SELECT 1 FROM group_memberships m WHERE m.group_id = $1 AND m.pupil_id = p.person_id) LIMIT 1",
+    )
+    .bind(group)
+    .fetch_one(&app.owner)
+    .await
+    .expect("a pupil elsewhere")
+}
+
+#[tokio::test]
+async fn after_closing_only_a_leader_changes_a_grade_with_a_reason_and_the_history_keeps_the_old_value() {
+    let app = spawn_app().await;
+    let a = assessment_fixtures(&app).await;
+    let emma = emma(&app).await;
+    sqlx::query("UPDATE grades SET value = '4' WHERE period_id = $1 AND pupil_id = $2 AND group_id = $3")
+        .bind(a.autumn)
+        .bind(emma)
+        .bind(a.math)
+        .execute(&app.owner)
+        .await
+        .expect("Emma's grade");
+    sqlx::query(
+        "INSERT INTO grades (tenant_id, period_id, subject_id, pupil_id, value, group_id, changed_by, changed_at) \
+         SELECT g.tenant_id, $1, g.subject_id, $2, '4', g.id, $2, now() FROM groups g WHERE g.id = $3 \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(a.autumn)
+    .bind(emma)
+    .bind(a.math)
+    .execute(&app.owner)
+    .await
+    .expect("Emma has a grade");
+    sqlx::query(
+        "UPDATE assessment_periods SET opens_on = tavle_today() - 20, closes_on = tavle_today() - 1 WHERE id = $1",
+    )
+    .bind(a.autumn)
+    .execute(&app.owner)
+    .await
+    .expect("close the window");
+    let form = |value: &str, reason: &str| {
+        vec![
+            ("period".to_owned(), a.autumn.to_string()),
+            (format!("g-{emma}"), value.to_owned()),
+            ("reason".to_owned(), reason.to_owned()),
+        ]
+    };
+    let path = format!("/assessment/groups/{}", a.math);
+    // The teacher may no longer write.
+    let mut teacher = app.sign_in_as("subject_teacher").await;
+    assert_eq!(post_grid(&app, &mut teacher, a.math, &form("5", "")).await.status, StatusCode::FORBIDDEN);
+    let grid = app.get(&mut teacher, &format!("{path}?period={}", a.autumn)).await;
+    assert_eq!(grid.html().count("input[name^='g-']"), 0, "read-only for the teacher");
+
+    // The principal must give a reason.
+    let mut principal = app.sign_in_as("principal").await;
+    let refused = post_grid(&app, &mut principal, a.math, &form("5", "")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.html().select_first_attr("#reason", "aria-invalid").as_deref(), Some("true"));
+    let value = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT value FROM grades WHERE period_id = $1 AND pupil_id = $2 AND group_id = $3",
+        )
+        .bind(a.autumn)
+        .bind(emma)
+        .bind(a.math)
+        .fetch_one(&app.owner)
+        .await
+        .expect("value")
+    };
+    assert_eq!(value().await, "4");
+    assert_eq!(
+        post_grid(&app, &mut principal, a.math, &form("5", "nonsense")).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        post_grid(&app, &mut principal, a.math, &form("5", "complaint_upheld")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(value().await, "5");
+    let (previous, reason): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT previous, reason FROM grade_history WHERE period_id = $1 AND pupil_id = $2 \
+         ORDER BY changed_at DESC, id DESC LIMIT 1",
+    )
+    .bind(a.autumn)
+    .bind(emma)
+    .fetch_one(&app.owner)
+    .await
+    .expect("history");
+    assert_eq!((previous.as_deref(), reason.as_deref()), (Some("4"), Some("complaint_upheld")));
+
+    // The school's page of Emma's grades shows the change and why.
+    let page = app.get(&mut principal, &format!("/assessment/pupils/{emma}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let history = page.html().select_texts(".tavle-history li").join("\n");
+    assert!(history.contains("4 → 5") && history.contains("Klage tatt til følge"), "{history}");
+}
+
+#[tokio::test]
+async fn pupils_and_guardians_see_grades_from_publication_and_a_guardian_not_after_the_child_is_18() {
+    let app = spawn_app().await;
+    let a = assessment_fixtures(&app).await;
+    let emma = emma(&app).await;
+    sqlx::query(
+        "INSERT INTO grades (tenant_id, period_id, subject_id, pupil_id, value, group_id, changed_by, changed_at) \
+         SELECT g.tenant_id, $1, g.subject_id, $2, '6', g.id, $2, now() FROM groups g WHERE g.id = $3 \
+         ON CONFLICT (tenant_id, period_id, subject_id, pupil_id) DO UPDATE SET value = '6'",
+    )
+    .bind(a.autumn)
+    .bind(emma)
+    .bind(a.math)
+    .execute(&app.owner)
+    .await
+    .expect("Emma's autumn grade");
+    let publish = |on: &'static str, at: &'static str| {
+        let sql = format!("UPDATE assessment_periods SET publish_on = {on}, publish_time = '{at}' WHERE id = $1");
+        let (pool, id) = (app.owner.clone(), a.autumn);
+        async move { sqlx::query(&sql).bind(id).execute(&pool).await }
+    };
+    let autumn_heading = |html: &str| html.contains("Halvårsvurdering høst") && html.contains(&a.autumn.to_string());
+    let mut pupil = app.sign_in_as("pupil").await;
+    let mut guardian = app.sign_in_as("guardian").await;
+    let child = format!("/assessment/children/{emma}");
+
+    // Not before the publication day, nor on the day before its time.
+    publish("tavle_today() + 1", "00:00").await.expect("publication");
+    let own = app.get(&mut pupil, "/assessment/me").await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(!autumn_heading(&own.body), "unpublished: not shown");
+    assert!(own.html().count("h2") >= 1, "last year's published grades are shown");
+    assert!(!autumn_heading(&app.get(&mut guardian, &child).await.body));
+    publish("tavle_today()", "23:59:59").await.expect("publication");
+    let late = (time::OffsetDateTime::now_utc().hour(), time::OffsetDateTime::now_utc().minute()) >= (21, 59);
+    if !late {
+        assert!(!autumn_heading(&app.get(&mut pupil, "/assessment/me").await.body), "the day, before its time");
+    }
+    publish("tavle_today()", "00:00").await.expect("publication");
+    assert!(autumn_heading(&app.get(&mut pupil, "/assessment/me").await.body), "published");
+    assert!(autumn_heading(&app.get(&mut guardian, &child).await.body), "published, for the guardian");
+    assert!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM audit_events WHERE resource = 'grades' AND '{emma}' = ANY(subject_ids)")
+        )
+        .await
+            >= 3
+    );
+
+    // Emma turns 18: she decides alone; her mother no longer sees her grades.
+    sqlx::query("UPDATE persons SET birth_date = tavle_today() - interval '18 years 1 day' WHERE id = $1")
+        .bind(emma)
+        .execute(&app.owner)
+        .await
+        .expect("Emma is 18");
+    let mut guardian = app.sign_in_as("guardian").await;
+    assert_eq!(app.get(&mut guardian, &child).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&mut pupil, "/assessment/me").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_periods_page_refuses_bad_dates_by_their_fields_and_saves_good_ones() {
+    let app = spawn_app().await;
+    let school: Uuid = sqlx::query_scalar("SELECT id FROM schools WHERE name = 'Fjordvik ungdomsskole'")
+        .fetch_one(&app.owner)
+        .await
+        .expect("school");
+    let mut principal = app.sign_in_as("principal").await;
+    let path = format!("/assessment/schools/{school}/periods");
+    let page = app.get(&mut principal, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let opens = page.html().select_first_attr("#autumn-opens", "value").expect("the autumn period is set");
+    let closes = page.html().select_first_attr("#autumn-closes", "value").expect("closes");
+    let before = count(&app, "SELECT count(*) FROM assessment_periods").await;
+
+    // Spring: closes before it opens, a date outside the year, a bad time.
+    let refused = app
+        .post_form(
+            &mut principal,
+            &path,
+            &[
+                ("autumn-opens", &opens),
+                ("autumn-closes", &closes),
+                ("spring-opens", "2999-05-01"),
+                ("spring-closes", "2026-13-01"),
+                ("spring-publish_time", "25:00"),
+                ("final-opens", &closes),
+                ("final-closes", &opens),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.html();
+    for field in ["spring-opens", "spring-closes", "spring-publish_time"] {
+        assert_eq!(html.select_first_attr(&format!("#{field}"), "aria-invalid").as_deref(), Some("true"), "{field}");
+    }
+    // final: closes before opens (only when opens < closes in the fixture).
+    if opens < closes {
+        assert_eq!(html.select_first_attr("#final-closes", "aria-invalid").as_deref(), Some("true"));
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM assessment_periods").await, before, "nothing saved");
+
+    // Good: the spring period is created, and the change audited.
+    let saved = app
+        .post_form(
+            &mut principal,
+            &path,
+            &[
+                ("autumn-opens", &opens),
+                ("autumn-closes", &closes),
+                ("spring-opens", &closes),
+                ("spring-closes", &closes),
+                ("spring-publish_time", "08:00"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(count(&app, "SELECT count(*) FROM assessment_periods").await, before + 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_events WHERE resource = 'assessment_periods'").await, 1);
+}
