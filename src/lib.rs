@@ -12,6 +12,7 @@
 pub mod absence;
 pub mod admin;
 pub mod app;
+pub mod assessment;
 pub mod audit;
 pub mod audit_log;
 pub mod auth;
