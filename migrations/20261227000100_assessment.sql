@@ -132,8 +132,8 @@ BEGIN
 END
 $$;
 
--- The subject catalogue is written by `tavle import subjects` (as the owner) and read
--- by the application.
+-- The subject catalogue (`subjects`, from the foundation) is written by `tavle import
+-- subjects` as the application's login, which may already write it.
 GRANT SELECT, INSERT, UPDATE ON assessment_periods TO tavle_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON grades TO tavle_app;
 -- The history is only ever added to.

@@ -1,5 +1,5 @@
 //! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
-//! `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
+//! `import subjects`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -207,6 +207,25 @@ pub enum ImportSource {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The directorate's subject codes (fagkoder) from Grep's JSON into the
+    /// municipality's subjects.
+    ///
+    /// The format is in README.md ("Subject import file format (Grep)"): the JSON that
+    /// https://data.udir.no/kl06/v201906/fagkoder gives, or a part of it. Every entry is
+    /// checked first: one bad entry and nothing is applied, and every problem is reported
+    /// with the entry's position in the file. Subjects the file does not name are left
+    /// alone, grade scales are never changed, and running the same file twice changes
+    /// nothing.
+    Subjects {
+        /// The JSON file.
+        file: PathBuf,
+        /// The municipality, by slug (e.g. fjordvik).
+        #[arg(long, visible_alias = "municipality")]
+        tenant: String,
+        /// Check the file and report what would change, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -318,6 +337,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Import { source: ImportSource::Timetable { file, tenant, school, dry_run } } => {
             run_import_timetable(&config, &file, &tenant, &school, dry_run).await
         }
+        Command::Import { source: ImportSource::Subjects { file, tenant, dry_run } } => {
+            run_import_subjects(&config, &file, &tenant, dry_run).await
+        }
         Command::Audit { command: AuditCommand::Verify { tenant } } => audit_verify(&config, &tenant).await,
         Command::Mail { command } => run_mail(&config, command).await,
     }
@@ -407,6 +429,36 @@ async fn run_import_timetable(
         Err(ImportError::Invalid(problems)) => {
             for problem in &problems {
                 eprintln!("{}", problem.text(crate::web::i18n::Lang::En));
+            }
+            Err(ImportError::Invalid(problems).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `tavle import subjects`: the report on stdout; each problem of a bad file on its own
+/// line on stderr, then the one-line error `main` prints.
+async fn run_import_subjects(
+    config: &Config,
+    file: &std::path::Path,
+    tenant: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use crate::assessment::subjects_import::{self, ImportError, ImportOptions};
+    // The application's login: row-level security holds the import to its municipality.
+    let url = app_url(config, "import")?;
+    let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let pool = db::connect(&url, 2).await?;
+    let result = subjects_import::import(&pool, tenant, &input, ImportOptions { dry_run, today: None }).await;
+    db::close(pool).await;
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            Ok(())
+        }
+        Err(ImportError::Invalid(problems)) => {
+            for problem in &problems {
+                eprintln!("{problem}");
             }
             Err(ImportError::Invalid(problems).into())
         }

@@ -17,6 +17,7 @@ mod grid;
 mod periods;
 pub mod queries;
 mod read;
+pub mod subjects_import;
 
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;

@@ -36,4 +36,5 @@ mod server;
 mod session_cache;
 mod sessions;
 mod sfo;
+mod subjects_import;
 mod timetable;
