@@ -37,6 +37,12 @@ fn options(app: &TestApp) -> ImportOptions {
     ImportOptions { dry_run: false, today: Some(app.today) }
 }
 
+/// The demo's subjects carry the directorate's codes already (as a municipality that
+/// has imported once); these tests start from one that has not.
+async fn without_codes(app: &TestApp) {
+    sqlx::query("UPDATE subjects SET grep_code = NULL").execute(&app.owner).await.expect("no codes yet");
+}
+
 async fn import(app: &TestApp, tenant: &str, file: &[u8]) -> Result<Report, ImportError> {
     // The application's login: row-level security applies to the import as to a request.
     subjects_import::import(&app.db, tenant, file, options(app)).await
@@ -107,6 +113,7 @@ fn one(code: &str, nob: &str, status: &str, gyldig_til: Option<&str>) -> Vec<u8>
 #[tokio::test]
 async fn the_example_imports_and_a_second_run_changes_nothing() {
     let app = spawn_app().await;
+    without_codes(&app).await;
     let fjordvik_before = count(&app, "fjordvik").await;
     let smaoy_before = snapshot(&app, "smaoy").await;
 
@@ -166,6 +173,7 @@ async fn the_example_imports_and_a_second_run_changes_nothing() {
 #[tokio::test]
 async fn a_changed_title_is_one_change_and_the_grade_scales_stay() {
     let app = spawn_app().await;
+    without_codes(&app).await;
     import(&app, "fjordvik", EXAMPLE).await.unwrap();
     // The municipality's own setting for physical education.
     sqlx::query(
@@ -192,6 +200,7 @@ async fn a_changed_title_is_one_change_and_the_grade_scales_stay() {
 #[tokio::test]
 async fn a_bad_file_reports_every_numbered_problem_and_writes_nothing() {
     let app = spawn_app().await;
+    without_codes(&app).await;
     let before = snapshot(&app, "fjordvik").await;
     let result = import(&app, "fjordvik", BAD).await;
     assert_eq!(result.as_ref().unwrap_err().to_string(), "nothing imported: 9 problems");
@@ -209,6 +218,7 @@ async fn a_bad_file_reports_every_numbered_problem_and_writes_nothing() {
 #[tokio::test]
 async fn a_subject_with_the_code_as_its_local_code_is_linked_not_doubled() {
     let app = spawn_app().await;
+    without_codes(&app).await;
     let fjordvik = app.tenant_id("fjordvik").await;
     // Typed in by hand before the import, with the municipality's own scale.
     let id: Uuid = sqlx::query_scalar(
@@ -267,6 +277,7 @@ async fn a_subject_with_the_code_as_its_local_code_is_linked_not_doubled() {
 #[tokio::test]
 async fn each_municipality_gets_its_own_catalogue() {
     let app = spawn_app().await;
+    without_codes(&app).await;
     import(&app, "fjordvik", EXAMPLE).await.unwrap();
     let fjordvik = snapshot(&app, "fjordvik").await;
     let smaoy_before = count(&app, "smaoy").await;
@@ -283,6 +294,7 @@ async fn each_municipality_gets_its_own_catalogue() {
 #[tokio::test]
 async fn a_dry_run_reports_the_same_and_writes_nothing() {
     let app = spawn_app().await;
+    without_codes(&app).await;
     let before = snapshot(&app, "fjordvik").await;
     let dry = ImportOptions { dry_run: true, ..options(&app) };
     let report = subjects_import::import(&app.db, "fjordvik", EXAMPLE, dry).await.unwrap();
@@ -297,6 +309,7 @@ async fn a_dry_run_reports_the_same_and_writes_nothing() {
 #[tokio::test]
 async fn an_expired_code_without_an_end_date_ends_on_the_import_date() {
     let app = spawn_app().await;
+    without_codes(&app).await;
     let on = |today: Date| ImportOptions { dry_run: false, today: Some(today) };
     let expired = one("SPA0010", "Spansk", "utgaatt", Some(""));
     let report = subjects_import::import(&app.db, "fjordvik", &expired, on(date!(2026 - 01 - 05))).await.unwrap();
@@ -317,6 +330,7 @@ async fn an_expired_code_without_an_end_date_ends_on_the_import_date() {
 #[tokio::test]
 async fn the_command_reports_problems_on_stderr_and_the_summary_on_stdout() {
     let app = spawn_app().await;
+    without_codes(&app).await;
     let dir = std::env::temp_dir().join(format!("tavle-subjects-{}-{}", std::process::id(), app.db_name));
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("fagkoder.json");
@@ -358,4 +372,21 @@ async fn the_command_reports_problems_on_stderr_and_the_summary_on_stdout() {
     assert!(out.status.success());
     assert_eq!(text(&out.stdout).trim(), "subject import for fjordvik: 14 subject codes, no changes (14 unchanged)");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The demo's subjects already carry their directorate codes: the example updates those
+/// ten (their titles) and adds only the four it has beside them, so nothing is doubled.
+#[tokio::test]
+async fn subjects_with_the_code_already_are_updated_not_doubled() {
+    let app = spawn_app().await;
+    let before = count(&app, "fjordvik").await;
+    let report = import(&app, "fjordvik", EXAMPLE).await.unwrap();
+    assert_eq!((report.added, report.changed, report.unchanged), (4, 10, 0), "{report}");
+    assert_eq!(count(&app, "fjordvik").await, before + 4);
+    let (code, nb): (String, String) =
+        sqlx::query_as("SELECT code, name_nb FROM subjects WHERE grep_code = 'MAT0010' AND tenant_id = (SELECT id FROM tenants WHERE slug = 'fjordvik')")
+            .fetch_one(&app.owner)
+            .await
+            .expect("mathematics");
+    assert_eq!((code.as_str(), nb.as_str()), ("MAT", "Matematikk"), "the local code stays; the title is Grep's");
 }
