@@ -117,11 +117,102 @@ CREATE TABLE assessment_exemptions (
 );
 CREATE INDEX assessment_exemptions_pupil_idx ON assessment_exemptions (tenant_id, pupil_id);
 
+-- Order and conduct (orden og oppførsel) per half-year and final assessment: G (god),
+-- NG (nokså god), LG (lite god), set by the pupil's contact teacher from the school's
+-- rules; kept with their history like grades.
+CREATE TABLE conduct_grades (
+    tenant_id uuid NOT NULL,
+    period_id uuid NOT NULL,
+    pupil_id uuid NOT NULL,
+    aspect text NOT NULL CHECK (aspect IN ('order', 'conduct')),
+    value text NOT NULL CHECK (value IN ('G', 'NG', 'LG')),
+    changed_by uuid NOT NULL,
+    changed_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, period_id, pupil_id, aspect),
+    FOREIGN KEY (tenant_id, period_id) REFERENCES assessment_periods (tenant_id, id),
+    FOREIGN KEY (tenant_id, pupil_id) REFERENCES pupils (tenant_id, person_id),
+    FOREIGN KEY (tenant_id, changed_by) REFERENCES persons (tenant_id, id)
+);
+
+CREATE TABLE conduct_history (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
+    period_id uuid NOT NULL,
+    pupil_id uuid NOT NULL,
+    aspect text NOT NULL CHECK (aspect IN ('order', 'conduct')),
+    value text CHECK (value IN ('G', 'NG', 'LG')),
+    previous text CHECK (previous IN ('G', 'NG', 'LG')),
+    reason text CHECK (reason IN ('registration_error', 'calculation_error', 'complaint_upheld',
+                                  'exemption_recorded', 'late_assessment')),
+    changed_by uuid NOT NULL,
+    changed_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, period_id) REFERENCES assessment_periods (tenant_id, id),
+    FOREIGN KEY (tenant_id, pupil_id) REFERENCES pupils (tenant_id, person_id),
+    FOREIGN KEY (tenant_id, changed_by) REFERENCES persons (tenant_id, id),
+    CHECK (value IS DISTINCT FROM previous)
+);
+CREATE INDEX conduct_history_pupil_idx ON conduct_history (tenant_id, pupil_id, changed_at);
+
+-- Remarks (anmerkninger): a category code from the school's rules (src/assessment/
+-- remarks.rs), the day and the lesson, and at most a short factual note (the form
+-- warns that it must never hold health or family information). Withdrawn, not deleted.
+CREATE TABLE remarks (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
+    pupil_id uuid NOT NULL,
+    school_id uuid NOT NULL,
+    category text NOT NULL CHECK (category ~ '^[a-z_]{2,40}$'),
+    day date NOT NULL,
+    lesson_id uuid,
+    note text CHECK (length(note) BETWEEN 1 AND 200),
+    recorded_by uuid NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    withdrawn_by uuid,
+    withdrawn_at timestamptz,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, pupil_id) REFERENCES pupils (tenant_id, person_id),
+    FOREIGN KEY (tenant_id, school_id) REFERENCES schools (tenant_id, id),
+    FOREIGN KEY (tenant_id, lesson_id) REFERENCES lessons (tenant_id, id),
+    FOREIGN KEY (tenant_id, recorded_by) REFERENCES persons (tenant_id, id),
+    FOREIGN KEY (tenant_id, withdrawn_by) REFERENCES persons (tenant_id, id),
+    CHECK ((withdrawn_by IS NULL) = (withdrawn_at IS NULL))
+);
+CREATE INDEX remarks_pupil_idx ON remarks (tenant_id, pupil_id, day);
+
+-- Written warnings (varsel): that a pupil risks getting no grade (IV) in a subject, or
+-- a lowered order or conduct grade, in a period; sent by the school to the pupil and
+-- the guardians with parental responsibility, once per (period, pupil, subject or aspect).
+CREATE TABLE assessment_warnings (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
+    period_id uuid NOT NULL,
+    pupil_id uuid NOT NULL,
+    subject_id uuid,
+    aspect text CHECK (aspect IN ('order', 'conduct')),
+    sent_by uuid NOT NULL,
+    sent_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    UNIQUE NULLS NOT DISTINCT (tenant_id, period_id, pupil_id, subject_id, aspect),
+    FOREIGN KEY (tenant_id, period_id) REFERENCES assessment_periods (tenant_id, id),
+    FOREIGN KEY (tenant_id, pupil_id) REFERENCES pupils (tenant_id, person_id),
+    FOREIGN KEY (tenant_id, subject_id) REFERENCES subjects (tenant_id, id),
+    FOREIGN KEY (tenant_id, sent_by) REFERENCES persons (tenant_id, id),
+    CHECK ((subject_id IS NULL) <> (aspect IS NULL))
+);
+CREATE INDEX assessment_warnings_pupil_idx ON assessment_warnings (tenant_id, pupil_id);
+
+-- The warning's e-mail goes through the outbox.
+ALTER TABLE mail_outbox DROP CONSTRAINT mail_outbox_kind_check;
+ALTER TABLE mail_outbox ADD CONSTRAINT mail_outbox_kind_check
+    CHECK (kind IN ('weekly_absence_summary', 'assessment_warning'));
+
 DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['assessment_periods', 'grades', 'grade_history', 'assessment_exemptions'] LOOP
+    FOREACH t IN ARRAY ARRAY['assessment_periods', 'grades', 'grade_history', 'assessment_exemptions',
+                             'conduct_grades', 'conduct_history', 'remarks', 'assessment_warnings'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format(
@@ -139,3 +230,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON grades TO tavle_app;
 -- The history is only ever added to.
 GRANT SELECT, INSERT ON grade_history TO tavle_app;
 GRANT SELECT, INSERT, UPDATE ON assessment_exemptions TO tavle_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON conduct_grades TO tavle_app;
+GRANT SELECT, INSERT ON conduct_history TO tavle_app;
+-- Remarks are withdrawn (an update), never deleted; warnings are never changed.
+GRANT SELECT, INSERT, UPDATE ON remarks TO tavle_app;
+GRANT SELECT, INSERT ON assessment_warnings TO tavle_app;

@@ -334,6 +334,140 @@ impl Window {
     }
 }
 
+coded_enum! {
+    /// Order or conduct (orden, oppførsel): the two sides of the conduct grade.
+    pub enum Aspect {
+        Order = "order",
+        Conduct = "conduct",
+    }
+}
+
+impl Aspect {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Aspect::Order => "assessment.aspect.order",
+            Aspect::Conduct => "assessment.aspect.conduct",
+        }
+    }
+}
+
+coded_enum! {
+    /// An order or conduct grade (`conduct_grades.value`; never rename a code).
+    pub enum ConductValue {
+        /// God.
+        Good = "G",
+        /// Nokså god.
+        FairlyGood = "NG",
+        /// Lite god.
+        Poor = "LG",
+    }
+}
+
+impl ConductValue {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            ConductValue::Good => "assessment.conduct.g",
+            ConductValue::FairlyGood => "assessment.conduct.ng",
+            ConductValue::Poor => "assessment.conduct.lg",
+        }
+    }
+
+    /// Lowered: the pupil must be warned in good time before the period ends.
+    pub fn lowered(self) -> bool {
+        self != ConductValue::Good
+    }
+}
+
+/// Whether a pupil at `grade` level gets order and conduct grades in a period of `kind`:
+/// as for grades (from grade 8, half-years and the final assessment).
+pub fn conduct_applies(kind: PeriodKind, grade: i16) -> bool {
+    kind.in_grid() && kind.applies_to_grade(grade)
+}
+
+coded_enum! {
+    /// A remark's category (anmerkning), each about order or conduct (`remarks.category`;
+    /// never rename a code).
+    pub enum RemarkCategory {
+        Late = "late",
+        Homework = "homework",
+        Equipment = "equipment",
+        LeftWithoutLeave = "left_without_leave",
+        Disruption = "disruption",
+        Phone = "phone",
+        Language = "language",
+        Threats = "threats",
+    }
+}
+
+impl RemarkCategory {
+    pub fn aspect(self) -> Aspect {
+        match self {
+            RemarkCategory::Late
+            | RemarkCategory::Homework
+            | RemarkCategory::Equipment
+            | RemarkCategory::LeftWithoutLeave => Aspect::Order,
+            RemarkCategory::Disruption | RemarkCategory::Phone | RemarkCategory::Language | RemarkCategory::Threats => {
+                Aspect::Conduct
+            }
+        }
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            RemarkCategory::Late => "assessment.remark.late",
+            RemarkCategory::Homework => "assessment.remark.homework",
+            RemarkCategory::Equipment => "assessment.remark.equipment",
+            RemarkCategory::LeftWithoutLeave => "assessment.remark.left_without_leave",
+            RemarkCategory::Disruption => "assessment.remark.disruption",
+            RemarkCategory::Phone => "assessment.remark.phone",
+            RemarkCategory::Language => "assessment.remark.language",
+            RemarkCategory::Threats => "assessment.remark.threats",
+        }
+    }
+}
+
+/// The longest note a remark may carry.
+pub const REMARK_NOTE_MAX: usize = 200;
+
+/// Why a remark's note is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteError {
+    TooLong,
+    /// Eleven digits in a row: a national id does not belong in a note.
+    NationalId,
+    /// Control characters, line breaks or invisible characters.
+    Hidden,
+}
+
+/// Check a remark's short note: empty is none; at most [`REMARK_NOTE_MAX`] characters,
+/// on one line, and no national id.
+pub fn check_note(raw: &str) -> Result<Option<String>, NoteError> {
+    if crate::domain::text::has_hidden_characters(raw) {
+        return Err(NoteError::Hidden);
+    }
+    let note = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if note.is_empty() {
+        return Ok(None);
+    }
+    if note.chars().count() > REMARK_NOTE_MAX {
+        return Err(NoteError::TooLong);
+    }
+    let mut run = 0;
+    for c in note.chars() {
+        run = if c.is_ascii_digit() {
+            run + 1
+        } else if c == ' ' || c == '.' {
+            run
+        } else {
+            0
+        };
+        if run >= 11 {
+            return Err(NoteError::NationalId);
+        }
+    }
+    Ok(Some(crate::domain::text::nfc(&note)))
+}
+
 #[cfg(test)]
 #[path = "domain_tests.rs"]
 mod tests;

@@ -135,3 +135,31 @@ proptest! {
         if level < 8 { prop_assert!(allowed.is_empty()); }
     }
 }
+
+#[test]
+fn conduct_follows_the_grade_levels_of_grades() {
+    assert!(!conduct_applies(PeriodKind::Autumn, 7));
+    assert!(conduct_applies(PeriodKind::Autumn, 8));
+    assert!(conduct_applies(PeriodKind::Final, 10));
+    assert!(!conduct_applies(PeriodKind::Spring, 10));
+    assert!(!conduct_applies(PeriodKind::Exam, 10), "exams have no conduct grade");
+    assert!(!ConductValue::Good.lowered());
+    assert!(ConductValue::FairlyGood.lowered() && ConductValue::Poor.lowered());
+}
+
+#[test]
+fn remark_notes_are_short_and_hold_no_national_id() {
+    assert_eq!(check_note("  "), Ok(None));
+    assert_eq!(check_note(" Kom  15  min for sent "), Ok(Some("Kom 15 min for sent".to_owned())));
+    assert_eq!(check_note("Kom\r\nfor sent"), Err(NoteError::Hidden), "one line");
+    assert_eq!(check_note("for\u{202e}sent"), Err(NoteError::Hidden));
+    assert_eq!(check_note("Kom 15 min for sent"), Ok(Some("Kom 15 min for sent".to_owned())));
+    assert_eq!(check_note(&"a".repeat(201)), Err(NoteError::TooLong));
+    assert_eq!(check_note(&"a".repeat(200)).map(|n| n.map(|s| s.len())), Ok(Some(200)));
+    assert_eq!(check_note("fnr 12345678901"), Err(NoteError::NationalId));
+    assert_eq!(check_note("fnr 123456 78901"), Err(NoteError::NationalId));
+    assert_eq!(check_note("rom 101, time 3"), Ok(Some("rom 101, time 3".to_owned())));
+    for c in RemarkCategory::ALL {
+        assert_eq!(RemarkCategory::from_code(c.code()), Some(*c));
+    }
+}

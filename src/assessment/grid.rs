@@ -49,7 +49,7 @@ pub enum Mode {
     ChangeLocked,
 }
 
-fn mode(access: &GradeGroupAccess, window: Window) -> Mode {
+pub(super) fn mode(access: &GradeGroupAccess, window: Window) -> Mode {
     match window {
         Window::Open if access.teaches => Mode::Enter,
         Window::Closed if access.leads => Mode::ChangeLocked,
@@ -82,6 +82,8 @@ pub struct GridPage {
     pub errors: FieldErrors,
     pub reason: String,
     pub saved: Option<usize>,
+    /// A leader of the school: the pupils' names lead to their grades and history.
+    pub leads: bool,
 }
 
 impl GridPage {
@@ -167,7 +169,7 @@ async fn load(work: &mut Work, group_id: &str) -> Result<(GradeGroupAccess, Grid
 }
 
 /// The period asked for, or the one open now, else the last that has opened.
-fn choose(periods: &[PeriodRow], raw: &str) -> Option<PeriodRow> {
+pub(super) fn choose(periods: &[PeriodRow], raw: &str) -> Option<PeriodRow> {
     if let Ok(id) = Uuid::parse_str(raw.trim()) {
         return periods.iter().find(|p| p.id == id).cloned();
     }
@@ -223,6 +225,7 @@ pub async fn show(
         rows,
         errors: FieldErrors::new(),
         reason: String::new(),
+        leads: access.leads,
     };
     Ok(render_with(StatusCode::OK, &page))
 }
@@ -322,8 +325,18 @@ pub async fn save(
             let refs: Vec<&str> = order.iter().map(String::as_str).collect();
             errors.order(&refs);
         }
-        let page =
-            GridPage { ui, group, periods, period: Some(period), mode, rows, errors, reason: sent.reason, saved: None };
+        let page = GridPage {
+            ui,
+            group,
+            periods,
+            period: Some(period),
+            mode,
+            rows,
+            errors,
+            reason: sent.reason,
+            saved: None,
+            leads: access.leads,
+        };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let by = work.actor().person_id;

@@ -9,18 +9,24 @@
 //! - `periods`: the office's page for a school's periods (entry window, publication).
 //! - `read`: a pupil's own grades, a guardian's child's, and the school's view of a
 //!   pupil with each grade's history.
+//! - `conduct`: a class's order and conduct (G, NG, LG) per period.
+//! - `remarks`: remarks (anmerkninger) with a category, the day and the lesson.
+//! - `warnings`: the written warnings of a class, sent to the pupil and guardians.
 //! - `subjects_import`: `tavle import subjects`, the curriculum service's subject codes.
 //! - `queries`: the SQL.
 
+mod conduct;
 pub mod domain;
 mod grid;
 mod periods;
 pub mod queries;
 mod read;
+mod remarks;
 pub mod subjects_import;
+mod warnings;
 
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::error::{AppError, Result};
@@ -39,6 +45,12 @@ pub fn router() -> Router<AppState> {
         .route("/assessment/children/{pupil_id}", get(read::child))
         .route("/assessment/pupils/{pupil_id}", get(read::pupil))
         .route("/assessment/schools/{school_id}/periods", get(periods::show).post(periods::save))
+        // A class's order and conduct, and its written warnings.
+        .route("/assessment/classes/{group_id}/conduct", get(conduct::show).post(conduct::save))
+        .route("/assessment/classes/{group_id}/warnings", get(warnings::show).post(warnings::send))
+        // Remarks.
+        .route("/assessment/pupils/{pupil_id}/remarks", get(remarks::show).post(remarks::create))
+        .route("/assessment/pupils/{pupil_id}/remarks/{remark_id}/withdraw", post(remarks::withdraw))
 }
 
 #[derive(askama::Template)]
@@ -46,6 +58,8 @@ pub fn router() -> Router<AppState> {
 pub struct IndexPage {
     pub ui: Ui,
     pub groups: Vec<queries::GroupListRow>,
+    /// Classes whose order, conduct and warnings the actor keeps or reads.
+    pub classes: Vec<queries::class::ClassRow>,
     /// Schools whose periods the actor sets: (id, name).
     pub period_schools: Vec<(uuid::Uuid, String)>,
     pub children: Vec<queries::ChildRow>,
@@ -78,6 +92,7 @@ async fn entry(mut work: Work, ui: Ui) -> Result<Response> {
             return Ok(render(&IndexPage {
                 ui,
                 groups: Vec::new(),
+                classes: Vec::new(),
                 period_schools: Vec::new(),
                 children,
                 guardian: true,
@@ -87,6 +102,8 @@ async fn entry(mut work: Work, ui: Ui) -> Result<Response> {
     }
     let scope = policy::assessment_scope(&actor)?;
     let groups = queries::groups_for(work.conn(), scope.person_id, &scope.teacher_at, &scope.leader_at).await?;
+    let classes =
+        queries::class::classes_for(work.conn(), scope.person_id, &scope.teacher_at, &scope.leader_at).await?;
     let mut period_schools = Vec::new();
     for school in &scope.office_at {
         if let Some(year) = queries::current_year(work.conn(), *school).await? {
@@ -95,5 +112,5 @@ async fn entry(mut work: Work, ui: Ui) -> Result<Response> {
     }
     period_schools.sort_by(|a, b| a.1.cmp(&b.1));
     work.commit().await?;
-    Ok(render(&IndexPage { ui, groups, period_schools, children: Vec::new(), guardian: false }))
+    Ok(render(&IndexPage { ui, groups, classes, period_schools, children: Vec::new(), guardian: false }))
 }

@@ -8,7 +8,9 @@ use axum::extract::Path;
 use axum::response::Response;
 use uuid::Uuid;
 
-use super::domain::{ChangeReason, GradeValue};
+use super::domain::{Aspect, ChangeReason, ConductValue, GradeValue, RemarkCategory};
+use super::queries::class::{self, PupilConductRow, PupilWarningRow};
+use super::queries::remarks::{self, RemarkRow};
 use super::queries::{self, HistoryRow, PupilGradeRow, PupilHead};
 use crate::audit::{Action, Resource};
 use crate::domain::date::display_date;
@@ -37,6 +39,9 @@ pub struct GradesPage {
     pub as_school: bool,
     pub blocks: Vec<PeriodBlock>,
     pub history: Vec<HistoryRow>,
+    pub conduct: Vec<PupilConductRow>,
+    pub remarks: Vec<RemarkRow>,
+    pub warnings: Vec<PupilWarningRow>,
 }
 
 impl GradesPage {
@@ -51,6 +56,45 @@ impl GradesPage {
     }
     pub fn no_grades_level(&self) -> bool {
         self.head.grade_level.is_some_and(|g| !super::domain::grade_level_has_grades(g))
+    }
+    /// Order and conduct in a period: (aspect's name, value, value in words).
+    pub fn conduct_of(&self, b: &PeriodBlock) -> Vec<(&'static str, String, &'static str)> {
+        self.conduct
+            .iter()
+            .filter(|c| c.period_id == b.period_id)
+            .filter_map(|c| {
+                let a = Aspect::from_code(&c.aspect)?;
+                let v = ConductValue::from_code(&c.value)?;
+                Some((self.ui.t(a.label_key()), c.value.clone(), self.ui.t(v.label_key())))
+            })
+            .collect()
+    }
+    pub fn remark_category(&self, r: &RemarkRow) -> &'static str {
+        RemarkCategory::from_code(&r.category).map_or("", |c| self.ui.t(c.label_key()))
+    }
+    pub fn remark_when(&self, r: &RemarkRow) -> String {
+        let mut s = display_date(r.day);
+        if let Some(subject) = r.subject(self.ui.lang) {
+            s.push_str(&format!(" · {subject}"));
+        }
+        s
+    }
+    pub fn warning_text(&self, w: &PupilWarningRow) -> String {
+        let period = format!(
+            "{} {}",
+            self.ui.t(super::domain::PeriodKind::from_code(&w.kind).map_or("", |k| k.label_key())),
+            w.year_name
+        );
+        let what = match (w.subject(self.ui.lang), w.aspect.as_deref().and_then(Aspect::from_code)) {
+            (Some(s), _) => crate::web::i18n::tf(self.ui.lang, "assessment.warnings.risk_grade", &[("subject", &s)]),
+            (None, Some(a)) => crate::web::i18n::tf(
+                self.ui.lang,
+                "assessment.warnings.risk_conduct",
+                &[("aspect", self.ui.t(a.label_key()))],
+            ),
+            _ => String::new(),
+        };
+        format!("{}: {what} ({period})", display_date(w.sent_at.date()))
     }
     /// The grade's history (for the school), oldest first.
     pub fn history_of(&self, b: &PeriodBlock, g: &PupilGradeRow) -> Vec<&HistoryRow> {
@@ -104,10 +148,13 @@ async fn page(mut work: Work, ui: Ui, access: PupilGradesAccess, own: bool) -> R
     let grades = queries::pupil_grades(work.conn(), access.pupil_id, access.as_school).await?;
     let history =
         if access.as_school { queries::pupil_history(work.conn(), access.pupil_id).await? } else { Vec::new() };
+    let conduct = class::pupil_conduct(work.conn(), access.pupil_id).await?;
+    let remarks = remarks::pupil_remarks(work.conn(), access.pupil_id, false).await?;
+    let warnings = class::pupil_warnings(work.conn(), access.pupil_id).await?;
     work.audit(&access, Action::Read, Resource::Grades, Some(access.pupil_id), &[access.pupil_id]).await?;
     work.commit().await?;
     let blocks = blocks(&ui, grades);
-    Ok(render(&GradesPage { ui, head, own, as_school: access.as_school, blocks, history }))
+    Ok(render(&GradesPage { ui, head, own, as_school: access.as_school, blocks, history, conduct, remarks, warnings }))
 }
 
 /// The signed-in pupil's own grades.

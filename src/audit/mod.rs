@@ -89,6 +89,9 @@ coded_enum! {
         MailWeeklySummary = "mail_weekly_summary",
         Grades = "grades",
         AssessmentPeriods = "assessment_periods",
+        Conduct = "conduct",
+        Remarks = "remarks",
+        AssessmentWarnings = "assessment_warnings",
     }
 }
 

@@ -174,7 +174,8 @@ pub const SPECS: &[Spec] = &[
         part: Part::Staff { school: Some(SOLBAKKEN), position_code: "7956", ended: true },
     },
     // A subject teacher at the lower secondary school: mathematics in grade 9 (Emma's
-    // groups among them), so the demo has someone who enters grades.
+    // groups among them) and contact teacher of 9A, so the demo has someone who enters
+    // grades and conduct and sends warnings.
     Spec {
         key: "subject_teacher",
         tenant: "fjordvik",

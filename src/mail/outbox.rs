@@ -21,12 +21,15 @@ pub const KEEP_SENT_DAYS: i64 = 60;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     WeeklyAbsenceSummary,
+    /// A written warning about grades or conduct (assessment).
+    AssessmentWarning,
 }
 
 impl Kind {
     pub fn code(self) -> &'static str {
         match self {
             Kind::WeeklyAbsenceSummary => "weekly_absence_summary",
+            Kind::AssessmentWarning => "assessment_warning",
         }
     }
 
@@ -34,6 +37,7 @@ impl Kind {
     pub fn label_key(code: &str) -> &'static str {
         match code {
             "weekly_absence_summary" => "mail.kind.weekly_absence_summary",
+            "assessment_warning" => "mail.kind.assessment_warning",
             _ => "mail.kind.other",
         }
     }

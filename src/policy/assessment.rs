@@ -120,6 +120,87 @@ pub async fn grade_group_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) 
     })
 }
 
+/// May the actor open the order and conduct grades and the written warnings of `class`
+/// (a base group)? Its contact teacher (a teacher at its school) sets and sends them;
+/// the school's leaders read them, change them after closing and send warnings too.
+/// The answer is a [`GradeGroupAccess`] whose `teaches` means "is the contact teacher".
+/// Not found otherwise.
+pub async fn class_assessment_access(mut conn: Conn<'_>, actor: &Actor, class: Uuid) -> Result<GradeGroupAccess> {
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let facts: Option<(Uuid, bool)> = sqlx::query_as(
+        "SELECT g.school_id, \
+           EXISTS (SELECT 1 FROM group_staff s WHERE s.tenant_id = $1 AND s.group_id = g.id \
+                   AND s.staff_id = $3 AND s.assignment = 'contact_teacher') \
+         FROM groups g WHERE g.tenant_id = $1 AND g.id = $2 AND g.kind = 'base'",
+    )
+    .bind(conn.tenant)
+    .bind(class)
+    .bind(actor.person_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (school, contact) = facts.ok_or(AppError::NotFound)?;
+    let teaches = contact && actor.at_school(school, &[Role::Teacher]).is_some();
+    let leader = actor.at_school(school, &LEADERS);
+    let role = match (teaches, leader) {
+        (true, _) => Role::Teacher,
+        (false, Some(r)) => r,
+        (false, None) => return Err(AppError::NotFound),
+    };
+    Ok(GradeGroupAccess {
+        group_id: class,
+        school_id: school,
+        role,
+        purpose: Purpose::for_role(role),
+        teaches,
+        leads: leader.is_some(),
+    })
+}
+
+/// The actor may see and record a pupil's remarks, acting as `role`, at `school`.
+#[derive(Debug, Clone, Copy)]
+pub struct RemarkAccess {
+    pub pupil_id: Uuid,
+    pub school_id: Uuid,
+    pub role: Role,
+    pub purpose: Purpose,
+    /// A leader of the school: may withdraw any remark, not only their own.
+    pub leads: bool,
+}
+
+/// May the actor see and record remarks (anmerkninger) for `pupil`? The teachers and the
+/// leaders of a school where the pupil is enrolled now (a remark is given in a lesson).
+/// Not found otherwise.
+pub async fn remark_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<RemarkAccess> {
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let schools: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT e.school_id FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = $2 \
+           AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today())",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?;
+    for school in schools {
+        if let Some(role) = actor.at_school(school, &[Role::Principal, Role::DepartmentHead, Role::Teacher]) {
+            let leads = actor.at_school(school, &LEADERS).is_some();
+            return Ok(RemarkAccess {
+                pupil_id: pupil,
+                school_id: school,
+                role,
+                purpose: Purpose::for_role(role),
+                leads,
+            });
+        }
+    }
+    Err(AppError::NotFound)
+}
+
+access_in_role!(RemarkAccess);
+
 /// The actor may read a pupil's grades: staff (with the history) or the pupil or a
 /// guardian (published grades only).
 #[derive(Debug, Clone, Copy)]

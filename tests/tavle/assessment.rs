@@ -349,3 +349,152 @@ async fn the_periods_page_refuses_bad_dates_by_their_fields_and_saves_good_ones(
     assert_eq!(count(&app, "SELECT count(*) FROM assessment_periods").await, before + 1);
     assert_eq!(count(&app, "SELECT count(*) FROM audit_events WHERE resource = 'assessment_periods'").await, 1);
 }
+
+/// Post a form of owned pairs.
+async fn post(app: &TestApp, b: &mut Browser, path: &str, fields: &[(String, String)]) -> TestResponse {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post_form(b, path, &refs).await
+}
+
+#[tokio::test]
+async fn the_contact_teacher_sets_order_and_conduct_and_a_lowered_one_calls_for_a_warning_sent_once() {
+    let app = spawn_app().await;
+    let a = assessment_fixtures(&app).await;
+    let pupil = a.pupil_9a;
+    let mut teacher = app.sign_in_as("subject_teacher").await;
+    let conduct = format!("/assessment/classes/{}/conduct", a.class_9a);
+    let page = app.get(&mut teacher, &format!("{conduct}?period={}", a.autumn)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.html().count(&format!("select#conduct-{pupil}")), 1);
+    let period = ("period".to_owned(), a.autumn.to_string());
+
+    // A value not on the list: refused by its field, nothing stored.
+    let bad = post(&app, &mut teacher, &conduct, &[period.clone(), (format!("conduct-{pupil}"), "X".into())]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.html().select_first_attr(&format!("#conduct-{pupil}"), "aria-invalid").as_deref(), Some("true"));
+    assert_eq!(count(&app, "SELECT count(*) FROM conduct_grades").await, 0);
+
+    // Order G, conduct NG: saved with history; the same again changes nothing.
+    let fields = [period.clone(), (format!("order-{pupil}"), "G".into()), (format!("conduct-{pupil}"), "NG".into())];
+    let saved = post(&app, &mut teacher, &conduct, &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, "SELECT count(*) FROM conduct_grades").await, 2);
+    assert_eq!(count(&app, "SELECT count(*) FROM conduct_history").await, 2);
+    let again = post(&app, &mut teacher, &conduct, &fields).await;
+    assert!(again.location.as_deref().unwrap_or_default().ends_with("saved=0"));
+    assert_eq!(count(&app, "SELECT count(*) FROM conduct_history").await, 2);
+
+    // The warnings page lists the lowered conduct and the IV in mathematics.
+    let warnings = format!("/assessment/classes/{}/warnings", a.class_9a);
+    let page = app.get(&mut teacher, &format!("{warnings}?period={}", a.autumn)).await;
+    let html = page.html();
+    let conduct_box = format!("w-{pupil}-conduct");
+    let grade_box = format!("w-{pupil}-{}", a.iv_subject);
+    assert_eq!(html.count(&format!("input#{conduct_box}")), 1, "{}", page.body);
+    assert_eq!(html.count(&format!("input[id='{grade_box}']")), 1);
+
+    // Nothing ticked: refused. Then send the conduct warning: recorded once, e-mailed to
+    // the pupil and the guardians with parental responsibility, audited.
+    let none = post(&app, &mut teacher, &warnings, std::slice::from_ref(&period)).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let sent = post(&app, &mut teacher, &warnings, &[period.clone(), (conduct_box.clone(), "1".into())]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, "SELECT count(*) FROM assessment_warnings").await, 1);
+    let mails = count(&app, "SELECT count(*) FROM mail_outbox WHERE kind = 'assessment_warning'").await;
+    let expected = count(
+        &app,
+        &format!(
+            "SELECT count(*) FROM persons p WHERE p.email IS NOT NULL AND (p.id = '{pupil}' OR p.id IN \
+             (SELECT guardian_id FROM guardianships WHERE pupil_id = '{pupil}' AND parental_responsibility))"
+        ),
+    )
+    .await;
+    assert_eq!(mails, expected);
+    let body: String =
+        sqlx::query_scalar("SELECT body_text FROM mail_outbox WHERE kind = 'assessment_warning' LIMIT 1")
+            .fetch_optional(&app.owner)
+            .await
+            .expect("body")
+            .unwrap_or_default();
+    let name: String = sqlx::query_scalar("SELECT given_name FROM persons WHERE id = $1")
+        .bind(pupil)
+        .fetch_one(&app.owner)
+        .await
+        .expect("name");
+    assert!(!body.contains(&name), "the e-mail names no child");
+    // Sending it again (a second click) adds nothing.
+    post(&app, &mut teacher, &warnings, &[period.clone(), (conduct_box, "1".into())]).await;
+    assert_eq!(count(&app, "SELECT count(*) FROM assessment_warnings").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM mail_outbox WHERE kind = 'assessment_warning'").await, mails);
+    assert!(
+        count(&app, "SELECT count(*) FROM audit_events WHERE resource = 'assessment_warnings' AND action = 'create'")
+            .await
+            == 1
+    );
+
+    // After the window closes the teacher sends no more.
+    sqlx::query(
+        "UPDATE assessment_periods SET opens_on = tavle_today() - 20, closes_on = tavle_today() - 1 WHERE id = $1",
+    )
+    .bind(a.autumn)
+    .execute(&app.owner)
+    .await
+    .expect("close");
+    let late = post(&app, &mut teacher, &warnings, &[period, (grade_box, "1".into())]).await;
+    assert_eq!(late.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_teacher_gives_a_remark_with_a_code_and_a_short_note_and_the_pupil_and_guardian_see_it() {
+    let app = spawn_app().await;
+    let emma = emma(&app).await;
+    let mut teacher = app.sign_in_as("subject_teacher").await;
+    let path = format!("/assessment/pupils/{emma}/remarks");
+    let page = app.get(&mut teacher, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let today = page.html().select_first_attr("#day", "value").expect("today");
+    let form = |category: &str, day: &str, note: &str| {
+        vec![
+            ("category".to_owned(), category.to_owned()),
+            ("day".into(), day.to_owned()),
+            ("note".into(), note.to_owned()),
+        ]
+    };
+    for (bad, field) in [
+        (form("sick", &today, ""), "category"),
+        (form("late", "2999-01-01", ""), "day"),
+        (form("late", &today, &"x".repeat(201)), "note"),
+        (form("late", &today, "fnr 01020312345"), "note"),
+    ] {
+        let res = post(&app, &mut teacher, &path, &bad).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert_eq!(
+            res.html().select_first_attr(&format!("#{field}"), "aria-invalid").as_deref(),
+            Some("true"),
+            "{field}"
+        );
+    }
+    // A free-text field for reasons is not there to fill: an unknown field is refused.
+    let mut extra = form("late", &today, "");
+    extra.push(("reason_text".into(), "syk".into()));
+    assert_eq!(post(&app, &mut teacher, &path, &extra).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(count(&app, "SELECT count(*) FROM remarks").await, 0, "nothing stored");
+
+    let ok = post(&app, &mut teacher, &path, &form("phone", &today, "Mobil i timen etter to advarsler")).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, "SELECT count(*) FROM remarks").await, 1);
+
+    let mut pupil = app.sign_in_as("pupil").await;
+    let own = app.get(&mut pupil, "/assessment/me").await;
+    assert!(own.html().select_texts("section[aria-labelledby=remarks-title] li").join(" ").contains("Mobil i timen"));
+    let mut guardian = app.sign_in_as("guardian").await;
+    let child = app.get(&mut guardian, &format!("/assessment/children/{emma}")).await;
+    assert!(child.body.contains("Mobilbruk i strid med reglene"));
+
+    // Withdrawn by the teacher who gave it: gone from the pupil's page, kept for the school.
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM remarks").fetch_one(&app.owner).await.expect("id");
+    let res = app.post_form(&mut teacher, &format!("{path}/{id}/withdraw"), &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(!app.get(&mut pupil, "/assessment/me").await.body.contains("Mobil i timen"));
+    assert_eq!(count(&app, "SELECT count(*) FROM remarks WHERE withdrawn_at IS NOT NULL").await, 1);
+}

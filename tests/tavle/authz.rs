@@ -114,6 +114,13 @@ pub(crate) struct Fixtures {
 /// hers that the subject teacher does not teach, and the school's autumn period as
 /// stored (its form fields, so that saving it changes nothing).
 pub(crate) struct AssessmentFixtures {
+    /// 9A at the lower secondary school (the subject teacher is its contact teacher), a
+    /// pupil of it with IV entered in mathematics this autumn (a warning to send), and a
+    /// remark about Emma given by the principal.
+    pub(crate) class_9a: Uuid,
+    pub(crate) pupil_9a: Uuid,
+    pub(crate) iv_subject: Uuid,
+    pub(crate) remark: Uuid,
     pub(crate) math: Uuid,
     pub(crate) other_group: Uuid,
     pub(crate) autumn: Uuid,
@@ -148,7 +155,43 @@ pub(crate) async fn assessment_fixtures(app: &TestApp) -> AssessmentFixtures {
     .fetch_one(&app.owner)
     .await
     .expect("the autumn period");
+    let class_9a = scalar(
+        app,
+        "SELECT g.id FROM groups g JOIN schools s ON s.id = g.school_id \
+         JOIN school_years y ON y.id = g.school_year_id AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
+         WHERE s.name = 'Fjordvik ungdomsskole' AND g.kind = 'base' AND g.name = '9A'",
+    )
+    .await;
+    let pupil_9a = scalar(
+        app,
+        &format!("SELECT pupil_id FROM group_memberships WHERE group_id = '{class_9a}' ORDER BY pupil_id LIMIT 1"),
+    )
+    .await;
+    let iv_subject = scalar(
+        app,
+        &format!(
+            "INSERT INTO grades (tenant_id, period_id, subject_id, pupil_id, value, changed_by, changed_at) \
+             SELECT p.tenant_id, '{autumn}', su.id, '{pupil_9a}', 'IV', '{pupil_9a}', now() \
+             FROM assessment_periods p JOIN subjects su ON su.tenant_id = p.tenant_id AND su.code = 'MAT' \
+             WHERE p.id = '{autumn}' \
+             ON CONFLICT (tenant_id, period_id, subject_id, pupil_id) DO UPDATE SET value = 'IV' RETURNING subject_id"
+        ),
+    )
+    .await;
+    let remark = scalar(
+        app,
+        "INSERT INTO remarks (tenant_id, pupil_id, school_id, category, day, recorded_by) \
+         SELECT p.tenant_id, p.id, s.id, 'late', tavle_today(), t.id FROM persons p \
+         JOIN schools s ON s.tenant_id = p.tenant_id AND s.name = 'Fjordvik ungdomsskole' \
+         JOIN persons t ON t.tenant_id = p.tenant_id AND t.feide_id = 'tor.einar.bakken@fjordvik.kommune.no' \
+         WHERE p.given_name = 'Emma' AND p.family_name = 'Nordmann' AND p.birth_date > '2005-01-01' RETURNING id",
+    )
+    .await;
     AssessmentFixtures {
+        class_9a,
+        pupil_9a,
+        iv_subject,
+        remark,
         math: scalar(app, &emma_group(true)).await,
         other_group: scalar(app, &emma_group(false)).await,
         autumn,
@@ -1156,6 +1199,74 @@ fn assessment_cases(f: &Fixtures) -> Vec<Case> {
             vec!["principal"],
         ),
     ];
+    // 9A's order and conduct and its warnings: the contact teacher and the leaders.
+    let conduct = format!("/assessment/classes/{}/conduct", a.class_9a);
+    cases.push(case(
+        "GET",
+        "/assessment/classes/{group_id}/conduct",
+        conduct.clone(),
+        "9A's order and conduct",
+        vec!["subject_teacher", "principal"],
+    ));
+    let order_field: &'static str = Box::leak(format!("order-{}", a.pupil_9a).into_boxed_str());
+    cases.push(Case {
+        form: vec![("period", a.autumn.to_string()), (order_field, "G".to_owned())],
+        refused: vec!["principal"],
+        ..case(
+            "POST",
+            "/assessment/classes/{group_id}/conduct",
+            conduct,
+            "setting order in 9A",
+            vec!["subject_teacher"],
+        )
+    });
+    let warnings = format!("/assessment/classes/{}/warnings", a.class_9a);
+    cases.push(case(
+        "GET",
+        "/assessment/classes/{group_id}/warnings",
+        warnings.clone(),
+        "9A's warnings",
+        vec!["subject_teacher", "principal"],
+    ));
+    let warning_field: &'static str = Box::leak(format!("w-{}-{}", a.pupil_9a, a.iv_subject).into_boxed_str());
+    cases.push(Case {
+        form: vec![("period", a.autumn.to_string()), (warning_field, "1".to_owned())],
+        ..case(
+            "POST",
+            "/assessment/classes/{group_id}/warnings",
+            warnings,
+            "sending a 9A warning",
+            vec!["subject_teacher", "principal"],
+        )
+    });
+    // Remarks: the teachers and leaders of Emma's school.
+    let remarks = format!("/assessment/pupils/{}/remarks", f.emma);
+    cases.push(case(
+        "GET",
+        "/assessment/pupils/{pupil_id}/remarks",
+        remarks.clone(),
+        "Emma's remarks",
+        vec!["subject_teacher", "principal"],
+    ));
+    cases.push(Case {
+        form: vec![("category", "late".to_owned()), ("day", f.today.clone())],
+        ..case(
+            "POST",
+            "/assessment/pupils/{pupil_id}/remarks",
+            remarks.clone(),
+            "a remark for Emma",
+            vec!["subject_teacher", "principal"],
+        )
+    });
+    // Withdrawing the principal's remark: the principal (a leader may withdraw any; the
+    // subject teacher only their own).
+    cases.push(case(
+        "POST",
+        "/assessment/pupils/{pupil_id}/remarks/{remark_id}/withdraw",
+        format!("{remarks}/{}/withdraw", a.remark),
+        "withdrawing the principal's remark about Emma",
+        vec!["principal"],
+    ));
     for (school, what, allowed) in [
         (f.ungdom, "the lower secondary school's periods", vec!["principal"]),
         (f.solbakken, "Solbakken's periods", vec!["office_clerk"]),

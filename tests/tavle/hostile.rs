@@ -39,6 +39,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
     const MINUTES: &str = "minutes-00000000-0000-0000-0000-000000000000";
     // A grade of a pupil who is not in the group.
     const GRADE: &str = "g-00000000-0000-0000-0000-000000000000";
+    const ORDER: &str = "order-00000000-0000-0000-0000-000000000000";
+    const WARNING: &str = "w-00000000-0000-0000-0000-000000000000-order";
     Some(match (method, route) {
         (
             "GET",
@@ -85,6 +87,13 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("GET", "/assessment/groups/{group_id}") => &["period", "saved"],
         ("POST", "/assessment/groups/{group_id}") => &["period", "reason", GRADE],
         ("GET", "/assessment/schools/{school_id}/periods") => &["done"],
+        ("GET", "/assessment/classes/{group_id}/conduct") => &["period", "saved"],
+        ("POST", "/assessment/classes/{group_id}/conduct") => &["period", "reason", ORDER],
+        ("GET", "/assessment/classes/{group_id}/warnings") => &["period", "sent"],
+        ("POST", "/assessment/classes/{group_id}/warnings") => &["period", WARNING],
+        ("GET", "/assessment/pupils/{pupil_id}/remarks") => &["done"],
+        ("POST", "/assessment/pupils/{pupil_id}/remarks") => &["category", "day", "lesson", "note"],
+        ("POST", "/assessment/pupils/{pupil_id}/remarks/{remark_id}/withdraw") => &[],
         ("POST", "/assessment/schools/{school_id}/periods") => {
             &["autumn-opens", "autumn-closes", "autumn-publish_on", "autumn-publish_time", "final-opens"]
         }
@@ -121,7 +130,7 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
 
 /// Fields that store free text: any printable text is a fair value there (a room may
 /// be called `-1` or `9999-12-31`), so only what no field may hold is tried.
-const FREE_TEXT: &[&str] = &["room"];
+const FREE_TEXT: &[&str] = &["room", "note"];
 
 /// A hostile value: what it is, how it goes on the wire (URL-encoded), and whether no
 /// field at all may take it (`false`: only fields that are not free text).

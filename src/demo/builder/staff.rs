@@ -116,7 +116,10 @@ impl Builder<'_> {
                     school.teachers.push(id);
                 }
                 // Not among the school's teachers: the others are drawn as before.
-                "subject_teacher" => school.fixed_subject.push(("MAT", 9..=9, id)),
+                "subject_teacher" => {
+                    school.fixed_subject.push(("MAT", 9..=9, id));
+                    school.fixed_contact.push(("9A".to_owned(), id));
+                }
                 "teacher" => {
                     school.fixed_subject.push(("ENG", 3..=5, id));
                     school.fixed_subject.push(("KRO", 5..=7, id));

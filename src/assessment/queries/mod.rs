@@ -1,4 +1,8 @@
 //! The SQL of assessment. Every statement names the municipality as `$1`.
+//! `class`: order and conduct and the written warnings; `remarks`: remarks.
+
+pub mod class;
+pub mod remarks;
 
 use time::{Date, Time};
 use uuid::Uuid;
@@ -9,7 +13,8 @@ use crate::error::Result;
 use crate::web::i18n::Lang;
 
 /// The school year a school works in today: the latest that has begun.
-const CURRENT_YEAR: &str = "(SELECT y.id FROM school_years y WHERE y.tenant_id = $1 AND y.starts <= tavle_today() \
+pub(super) const CURRENT_YEAR: &str =
+    "(SELECT y.id FROM school_years y WHERE y.tenant_id = $1 AND y.starts <= tavle_today() \
                              ORDER BY y.starts DESC LIMIT 1)";
 
 /// A subject's name in the reader's language.
@@ -51,7 +56,7 @@ impl PeriodRow {
 const PUBLISHED: &str = "(p.publish_on IS NOT NULL AND (p.publish_on < tavle_today() OR \
      (p.publish_on = tavle_today() AND p.publish_time <= (now() AT TIME ZONE 'Europe/Oslo')::time)))";
 
-fn period_columns() -> String {
+pub(super) fn period_columns() -> String {
     format!(
         "p.id, p.school_id, p.school_year_id, y.name AS year_name, p.kind, p.opens_on, p.closes_on, \
          p.publish_on, p.publish_time, {PUBLISHED} AS published, tavle_today() AS today"
