@@ -25,6 +25,7 @@ use super::queries::statistics::{self as sq, ClassPeriodRow, Period, YearRow};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceStatisticsAccess};
+use crate::web::csv::csv_cell;
 use crate::web::expensive::ExpensiveSlot;
 use crate::web::i18n::Lang;
 use crate::web::layout::Ui;
@@ -319,22 +320,6 @@ pub async fn index(mut work: Work, ui: Ui) -> Result<Response> {
         return Ok(axum::response::Redirect::to(&format!("/schools/{only}/absence/statistics")).into_response());
     }
     Ok(render(&StatisticsIndexPage { ui, schools }))
-}
-
-/// A CSV cell: a cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, a tab
-/// or a carriage return first) gets a leading apostrophe, and a cell with the
-/// separator, a quote or a line break is quoted.
-pub fn csv_cell(raw: &str) -> String {
-    let mut s = String::with_capacity(raw.len() + 2);
-    if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        s.push('\'');
-    }
-    s.push_str(raw);
-    if s.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
 }
 
 /// The columns of the export (stable names, documented in the README).

@@ -12,6 +12,7 @@
 //! - `conduct`: a class's order and conduct (G, NG, LG) per period.
 //! - `remarks`: remarks (anmerkninger) with a category, the day and the lesson.
 //! - `warnings`: the written warnings of a class, sent to the pupil and guardians.
+//! - `statistics`: counts per value for the leaders and the municipal director.
 //! - `subjects_import`: `tavle import subjects`, the curriculum service's subject codes.
 //! - `queries`: the SQL.
 
@@ -22,6 +23,7 @@ mod periods;
 pub mod queries;
 mod read;
 mod remarks;
+mod statistics;
 pub mod subjects_import;
 mod warnings;
 
@@ -48,6 +50,9 @@ pub fn router() -> Router<AppState> {
         // A class's order and conduct, and its written warnings.
         .route("/assessment/classes/{group_id}/conduct", get(conduct::show).post(conduct::save))
         .route("/assessment/classes/{group_id}/warnings", get(warnings::show).post(warnings::send))
+        // Statistics without names.
+        .route("/assessment/statistics", get(statistics::show))
+        .route("/assessment/statistics.csv", get(statistics::csv))
         // Remarks.
         .route("/assessment/pupils/{pupil_id}/remarks", get(remarks::show).post(remarks::create))
         .route("/assessment/pupils/{pupil_id}/remarks/{remark_id}/withdraw", post(remarks::withdraw))

@@ -92,6 +92,7 @@ coded_enum! {
         Conduct = "conduct",
         Remarks = "remarks",
         AssessmentWarnings = "assessment_warnings",
+        GradeStatistics = "grade_statistics",
     }
 }
 

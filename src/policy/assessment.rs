@@ -313,3 +313,35 @@ impl AssessmentScope {
 }
 
 access_in_role!(AssessmentListAccess);
+
+/// The actor may read grade statistics (counts, no names) of `schools` (`None`: every
+/// school of the municipality), acting as `role`.
+#[derive(Debug, Clone)]
+pub struct GradeStatisticsScope {
+    pub schools: Option<Vec<Uuid>>,
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// May the actor read grade statistics? The municipal director for the municipality;
+/// a school's leaders for their schools. Not found otherwise.
+pub fn grade_statistics_scope(actor: &Actor) -> Result<GradeStatisticsScope> {
+    if let Some(role) = actor.tenant_wide(&[Role::MunicipalDirector]) {
+        return Ok(GradeStatisticsScope { schools: None, role, purpose: Purpose::for_role(role) });
+    }
+    let schools = schools_with(actor, &LEADERS);
+    let role = [Role::Principal, Role::DepartmentHead]
+        .into_iter()
+        .find(|r| actor.is_staff() && actor.grants.iter().any(|g| g.role == *r && g.school_id.is_some()))
+        .ok_or(AppError::NotFound)?;
+    Ok(GradeStatisticsScope { schools: Some(schools), role, purpose: Purpose::for_role(role) })
+}
+
+impl Actor {
+    /// Whether "Grade statistics" is in the actor's menu.
+    pub fn may_read_grade_statistics(&self) -> bool {
+        grade_statistics_scope(self).is_ok()
+    }
+}
+
+access_in_role!(GradeStatisticsScope);

@@ -6,6 +6,7 @@ pub mod client;
 pub mod context;
 pub mod cookies;
 pub mod csp;
+pub mod csv;
 pub mod expensive;
 pub mod form;
 pub mod i18n;

@@ -57,7 +57,14 @@ pub static PLACES: &[Place] = &[
         label_key: "nav.assessment",
         text_key: "home.assessment_text",
         shown: Actor::may_open_assessment,
-        current: |p| p.starts_with("/assessment"),
+        current: |p| p.starts_with("/assessment") && !p.starts_with("/assessment/statistics"),
+    },
+    Place {
+        href: "/assessment/statistics",
+        label_key: "nav.grade_statistics",
+        text_key: "home.grade_statistics_text",
+        shown: Actor::may_read_grade_statistics,
+        current: |p| p.starts_with("/assessment/statistics"),
     },
     Place {
         href: "/absence/statistics",

@@ -498,3 +498,59 @@ async fn a_teacher_gives_a_remark_with_a_code_and_a_short_note_and_the_pupil_and
     assert!(!app.get(&mut pupil, "/assessment/me").await.body.contains("Mobil i timen"));
     assert_eq!(count(&app, "SELECT count(*) FROM remarks WHERE withdrawn_at IS NOT NULL").await, 1);
 }
+
+#[tokio::test]
+async fn statistics_count_grades_per_value_without_names_and_hide_small_rows() {
+    let app = spawn_app().await;
+    let mut director = app.sign_in_as("municipal_director").await;
+    let page = app.get(&mut director, "/assessment/statistics?kind=autumn").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.html();
+    // The table's total for the school's mathematics equals the grades stored.
+    let stored = count(
+        &app,
+        "SELECT count(*) FROM grades g JOIN assessment_periods p ON p.id = g.period_id \
+         JOIN schools s ON s.id = p.school_id JOIN subjects su ON su.id = g.subject_id \
+         JOIN school_years y ON y.id = p.school_year_id AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
+         WHERE p.kind = 'autumn' AND s.name = 'Fjordvik ungdomsskole' AND su.code = 'MAT'",
+    )
+    .await;
+    assert!(stored >= 5, "the demo has autumn grades in mathematics");
+    let csv = app.get(&mut director, "/assessment/statistics.csv?kind=autumn").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let line = csv
+        .body
+        .lines()
+        .find(|l| l.starts_with("Fjordvik ungdomsskole;;MAT0010;autumn;"))
+        .unwrap_or_else(|| panic!("{}", csv.body));
+    assert_eq!(line.split(';').nth(4), Some(stored.to_string().as_str()), "{line}");
+    // No name of any pupil anywhere.
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT pe.family_name FROM grades g JOIN persons pe ON pe.id = g.pupil_id LIMIT 50",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .expect("names");
+    for n in names {
+        assert!(!csv.body.contains(&n) && !page.body.contains(&format!(">{n}<")), "{n}");
+    }
+    assert!(html.count("tbody tr") >= 5);
+    // By class, a class of fewer than five grades in a subject shows no distribution.
+    sqlx::query(
+        "DELETE FROM grades g USING group_memberships m, groups b \
+         WHERE m.pupil_id = g.pupil_id AND b.id = m.group_id AND b.kind = 'base' AND b.name = '9A' \
+           AND g.pupil_id NOT IN (SELECT pupil_id FROM group_memberships WHERE group_id = b.id ORDER BY pupil_id LIMIT 3)",
+    )
+    .execute(&app.owner)
+    .await
+    .expect("a small class");
+    let by_class = app.get(&mut director, "/assessment/statistics.csv?kind=autumn&by=class").await;
+    let small: Vec<&str> = by_class.body.lines().filter(|l| l.starts_with("Fjordvik ungdomsskole;9A;")).collect();
+    assert!(!small.is_empty(), "{}", by_class.body);
+    for l in small {
+        assert_eq!(l.split(';').nth(4), Some("<5"), "{l}");
+    }
+    // A teacher reads none.
+    let mut teacher = app.sign_in_as("subject_teacher").await;
+    assert_eq!(app.get(&mut teacher, "/assessment/statistics").await.status, StatusCode::NOT_FOUND);
+}

@@ -1199,6 +1199,19 @@ fn assessment_cases(f: &Fixtures) -> Vec<Case> {
             vec!["principal"],
         ),
     ];
+    // Statistics without names: the municipal director and the schools' leaders.
+    for (route, path, what) in [
+        ("/assessment/statistics", "/assessment/statistics?kind=autumn&by=class", "grade statistics"),
+        ("/assessment/statistics.csv", "/assessment/statistics.csv?kind=autumn", "grade statistics as CSV"),
+    ] {
+        cases.push(case(
+            "GET",
+            route,
+            path.to_owned(),
+            what,
+            vec!["principal", "department_head", "municipal_director"],
+        ));
+    }
     // 9A's order and conduct and its warnings: the contact teacher and the leaders.
     let conduct = format!("/assessment/classes/{}/conduct", a.class_9a);
     cases.push(case(

@@ -87,6 +87,7 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("GET", "/assessment/groups/{group_id}") => &["period", "saved"],
         ("POST", "/assessment/groups/{group_id}") => &["period", "reason", GRADE],
         ("GET", "/assessment/schools/{school_id}/periods") => &["done"],
+        ("GET", "/assessment/statistics" | "/assessment/statistics.csv") => &["kind", "by"],
         ("GET", "/assessment/classes/{group_id}/conduct") => &["period", "saved"],
         ("POST", "/assessment/classes/{group_id}/conduct") => &["period", "reason", ORDER],
         ("GET", "/assessment/classes/{group_id}/warnings") => &["period", "sent"],

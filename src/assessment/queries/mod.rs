@@ -1,8 +1,10 @@
 //! The SQL of assessment. Every statement names the municipality as `$1`.
-//! `class`: order and conduct and the written warnings; `remarks`: remarks.
+//! `class`: order and conduct and the written warnings; `remarks`: remarks;
+//! `statistics`: counts of grades without names.
 
 pub mod class;
 pub mod remarks;
+pub mod statistics;
 
 use time::{Date, Time};
 use uuid::Uuid;

@@ -3,7 +3,8 @@
 // range on the way, refused by its field with what was typed kept); the pupil does not
 // see them before publication; the principal closes the window and publishes, then
 // changes a locked grade, which needs a reason, and finds the change in the pupil's
-// history; the pupil and a guardian read the published grade. (The file name ends in
+// history; the contact teacher lowers a conduct grade and sends the warning it calls
+// for; the pupil and a guardian read the published grade. (The file name ends in
 // journeys.spec.mjs, so the journeys project runs it.)
 import { expect, test } from '@playwright/test';
 import { daysFrom, today } from '../lib/calendar.mjs';
@@ -88,6 +89,41 @@ test('subject teacher: enters the autumn grades with the keyboard; a value out o
   expect(problems, formatProblems('teacher grade journey', problems)).toEqual([]);
 });
 
+test('contact teacher: lowers a pupil\'s conduct and sends the written warning it calls for', async ({ page }) => {
+  const problems = watchConsole(page);
+  await signIn(page, 'subject_teacher');
+  let res = await navigation(page, () => page.goto(`${tavleUrl()}/assessment`), tavleUrl());
+  const conduct = await page.locator('main a[href$="/conduct"]').first().getAttribute('href');
+  await tabTo(page, `main a[href="${conduct}"]`, problems);
+  res = await press(page, 'Enter', tavleUrl());
+  await check(page, res, 'contact-teacher-conduct', problems);
+  // The first pupil's conduct: NG, chosen from the keyboard.
+  const field = await page.locator('form.tavle-grades select[name^="conduct-"]').first().getAttribute('id');
+  await tabTo(page, `#${field}`, problems);
+  await page.selectOption(`#${field}`, 'NG');
+  await tabTo(page, 'form.tavle-grades button[type=submit]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(200);
+  await expect(page.locator(`#${field}`)).toHaveValue('NG');
+
+  // The warnings page offers the warning; send it.
+  await tabTo(page, 'main a[href$="/warnings"]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  const pupil = field.replace(/^conduct-/, '');
+  const box = `w-${pupil}-conduct`;
+  await expect(page.locator(`[id="${box}"]`)).toHaveCount(1);
+  await check(page, res, 'contact-teacher-warnings', problems);
+  await tabTo(page, `[id="${box}"]`, problems);
+  await page.keyboard.press('Space');
+  await tabTo(page, 'main form[method=post] button[type=submit]', problems);
+  res = await press(page, 'Enter', tavleUrl());
+  expect(res.status()).toBe(200);
+  await expect(page.locator('main [role=status]')).toContainText(nb('assessment.warnings.sent').split('{')[0].trim());
+  await expect(page.locator('main table tr', { has: page.locator('th') }).filter({ hasText: nb('assessment.aspect.conduct').toLowerCase() }).locator('.ds-tag[data-color=success]')).not.toHaveCount(0);
+  await check(page, res, 'contact-teacher-warning-sent', problems, { keyboard: false });
+  expect(problems, formatProblems('contact teacher warning journey', problems)).toEqual([]);
+});
+
 test('pupil: the new autumn grades are not shown before they are published', async ({ page }) => {
   const problems = watchConsole(page);
   await signIn(page, 'pupil');
@@ -148,7 +184,7 @@ test('principal: closes entry and publishes, then changes a locked grade with a 
   );
 
   // Emma's grades at the school: the earlier value, the new one and why.
-  const card = await page.locator('main table th a', { hasText: EMMA }).getAttribute('href');
+  const card = await page.locator('main table tr', { hasText: EMMA }).locator('th a').first().getAttribute('href');
   await tabTo(page, `main table th a[href="${card}"]`, problems);
   res = await press(page, 'Enter', tavleUrl());
   await expect(page.locator('main .tavle-history li', { hasText: '5 → 6' })).toContainText(
