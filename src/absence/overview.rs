@@ -91,8 +91,11 @@ pub async fn pupil_totals(mut conn: Conn<'_>, pupil: Uuid, lang: Lang) -> Result
     let map = rq::review_map(&reviews);
     let days = totals::days(&lessons, today);
     let diploma = totals::diploma(&days, &map);
-    let subjects = match (school_type, params) {
-        (SchoolType::UpperSecondary, Some(p)) => totals::subjects(&lessons, &map, today, &p),
+    let subjects = match (school_type, params, &year) {
+        (SchoolType::UpperSecondary, Some(p), Some(y)) => {
+            let half_year = rq::half_year(conn.re(), y, today).await?;
+            totals::subjects(&lessons, &map, today, half_year, &p)
+        }
         _ => Vec::new(),
     };
     Ok(PupilTotals { pupil: row, year, school_type, params, days, diploma, subjects, reviews })

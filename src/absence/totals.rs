@@ -27,10 +27,14 @@
 //!   [`Params::discretion_percent`] the principal may decide that the pupil still gets
 //!   one. Documented absence for the reasons the regulation lists does not count. The
 //!   percentage is of the subject's *time* (a 90-minute lesson weighs twice a 45-minute
-//!   one, and a late arrival its minutes), and it is measured against the lessons
-//!   *planned for the whole year* (the limit is a share of the subject's hours), with
-//!   the share of the lessons *held so far* shown beside it as the present pace. The
-//!   pupil is warned when either reaches [`Params::warning_percent`], so that the
+//!   one, and a late arrival its minutes). Its base is the grade it decides: a
+//!   **half-year grade** is judged against the lessons *planned for that half-year*
+//!   (the term), the **final grade** against the lessons *planned for the subject's
+//!   year* (the limit is a share of the hours the grade covers). Both are shown, with
+//!   the share of the lessons *held so far* beside them as the present pace; the
+//!   subject's state is the worse of the two. (Until issue 17 both were measured
+//!   against the year, so a half-year's percentage came out about half the real one.)
+//!   The pupil is warned when one reaches [`Params::warning_percent`], so that the
 //!   warning comes before the limit, as the regulation requires.
 //!
 //! Lessons held are the timetable's (the lessons of the pupil's groups on school days,
@@ -285,8 +289,16 @@ pub struct Subject {
     pub counting_minutes: u32,
     /// Counting minutes as a share of the minutes held so far (0-100).
     pub percent_so_far: f64,
-    /// Counting minutes as a share of the year's planned minutes (0-100).
+    /// Counting minutes as a share of the year's planned minutes (0-100): the final
+    /// grade's base.
     pub percent_of_year: f64,
+    /// Planned minutes of the half-year (the term of the half-year grade), and the
+    /// counting minutes in it.
+    pub half_year_planned_minutes: u32,
+    pub half_year_counting_minutes: u32,
+    /// Counting minutes of the half-year as a share of its planned minutes (0-100):
+    /// the half-year grade's base.
+    pub percent_of_half_year: f64,
     pub state: LimitState,
 }
 
@@ -313,8 +325,17 @@ pub fn state(percent_so_far: f64, percent_of_year: f64, p: &Params) -> LimitStat
 
 /// Each subject's absence against the limit, in the subjects' name order. `lessons`
 /// are all the pupil's lessons of the year (planned); those after `today` count only
-/// in the planned figures.
-pub fn subjects(lessons: &[Lesson], reviews: &BTreeMap<Date, Review>, today: Date, p: &Params) -> Vec<Subject> {
+/// in the planned figures. `half_year` is the first and last day of the term whose
+/// half-year grade is at stake (the current one); without it, the half-year's figures
+/// are the year's.
+pub fn subjects(
+    lessons: &[Lesson],
+    reviews: &BTreeMap<Date, Review>,
+    today: Date,
+    half_year: Option<(Date, Date)>,
+    p: &Params,
+) -> Vec<Subject> {
+    let in_half_year = |d: Date| half_year.is_none_or(|(first, last)| first <= d && d <= last);
     let mut by_name: BTreeMap<&str, Subject> = BTreeMap::new();
     for l in lessons {
         let s = by_name.entry(l.subject.as_str()).or_insert_with(|| Subject {
@@ -327,10 +348,17 @@ pub fn subjects(lessons: &[Lesson], reviews: &BTreeMap<Date, Review>, today: Dat
             counting_minutes: 0,
             percent_so_far: 0.0,
             percent_of_year: 0.0,
+            half_year_planned_minutes: 0,
+            half_year_counting_minutes: 0,
+            percent_of_half_year: 0.0,
             state: LimitState::Ok,
         });
         s.planned_lessons += 1;
         s.planned_minutes += l.minutes;
+        let half = in_half_year(l.date);
+        if half {
+            s.half_year_planned_minutes += l.minutes;
+        }
         if l.date > today {
             continue;
         }
@@ -340,13 +368,18 @@ pub fn subjects(lessons: &[Lesson], reviews: &BTreeMap<Date, Review>, today: Dat
         s.missed_minutes += missed;
         if !reviews.get(&l.date).is_some_and(|r| r.code.documented) {
             s.counting_minutes += missed;
+            if half {
+                s.half_year_counting_minutes += missed;
+            }
         }
     }
     let mut out: Vec<Subject> = by_name.into_values().collect();
     for s in &mut out {
         s.percent_so_far = percent(s.counting_minutes, s.held_minutes);
         s.percent_of_year = percent(s.counting_minutes, s.planned_minutes);
-        s.state = state(s.percent_so_far, s.percent_of_year, p);
+        s.percent_of_half_year = percent(s.half_year_counting_minutes, s.half_year_planned_minutes);
+        // The worse of the two grades at stake: the half-year's and the final one.
+        s.state = state(s.percent_so_far, s.percent_of_year, p).max(state(s.percent_so_far, s.percent_of_half_year, p));
     }
     out
 }

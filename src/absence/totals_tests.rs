@@ -207,7 +207,7 @@ fn upper_secondary_subject_against_the_limit() {
             };
             lessons.push(lesson(*d, "MAT", 60, if *d <= today { mark } else { None }));
         }
-        let s = subjects(&lessons, &reviews, today, &PARAMS);
+        let s = subjects(&lessons, &reviews, today, None, &PARAMS);
         assert_eq!(s.len(), 1);
         s.into_iter().next().unwrap()
     };
@@ -234,6 +234,49 @@ fn upper_secondary_subject_against_the_limit() {
     let s = run(2, 0, None);
     assert!((s.percent_so_far - 4.0).abs() < 1e-9);
     assert_eq!(s.state, LimitState::Ok);
+}
+
+/// The half-year's base (issue 17): a half-year grade is judged against the lessons of
+/// that half-year, the final grade against the year's. One 60-minute lesson a school
+/// day; 100 in the year, the first 50 in the autumn term, the other 50 in the spring.
+///
+/// 1. 6 undocumented absences by the autumn's 40th lesson (360 minutes): of the
+///    autumn's planned 50 lessons 360 / 3000 = **12.0 %**, past the 10 % limit: the
+///    principal decides on the half-year grade. Of the year 360 / 6000 = 6.0 % (what
+///    the old year-only base reported: the half of the real figure, and no more than
+///    a warning by the pace). The subject's state is the worse: **the principal decides**.
+/// 2. The same 6 absences seen in the spring (the spring term at stake): none of
+///    them in the spring's lessons, so the half-year is 0.0 %; the final grade's 6.0 %
+///    of the year is below the warning at 8 %, but the pace so far (360 of 60 lessons
+///    held = 10.0 %) warns: **warning**.
+/// 3. Without the term (`None`), the half-year is the year: both 6.0 %.
+#[test]
+fn a_half_year_grade_is_judged_against_the_half_years_lessons() {
+    let all = school_days(date(Month::August, 17), 100);
+    let (autumn, spring) = ((all[0], all[49]), (all[50], all[99]));
+    let lessons = |today: Date| -> Vec<Lesson> {
+        all.iter()
+            .enumerate()
+            .map(|(i, d)| lesson(*d, "MAT", 60, if i < 6 && *d <= today { A } else { None }))
+            .collect()
+    };
+    let today = all[39];
+    let s = subjects(&lessons(today), &BTreeMap::new(), today, Some(autumn), &PARAMS).remove(0);
+    assert_eq!((s.half_year_planned_minutes, s.half_year_counting_minutes), (3000, 360));
+    assert!((s.percent_of_half_year - 12.0).abs() < 1e-9, "{}", s.percent_of_half_year);
+    assert!((s.percent_of_year - 6.0).abs() < 1e-9);
+    assert_eq!(s.state, LimitState::PrincipalDecides);
+    assert_eq!(state(s.percent_so_far, s.percent_of_year, &PARAMS), LimitState::Warning, "the old base");
+
+    let today = all[59];
+    let s = subjects(&lessons(today), &BTreeMap::new(), today, Some(spring), &PARAMS).remove(0);
+    assert_eq!((s.half_year_planned_minutes, s.half_year_counting_minutes), (3000, 0));
+    assert!(s.percent_of_half_year.abs() < 1e-9);
+    assert!((s.percent_so_far - 10.0).abs() < 1e-9);
+    assert_eq!(s.state, LimitState::Warning);
+
+    let s = subjects(&lessons(today), &BTreeMap::new(), today, None, &PARAMS).remove(0);
+    assert!((s.percent_of_half_year - s.percent_of_year).abs() < 1e-9);
 }
 
 /// The boundaries: exactly 10 % is within the limit (the rule is "more than"), exactly
@@ -299,7 +342,7 @@ proptest! {
         let days = school_days(date(Month::August, 17), marks.len());
         let today = days.get(held.min(marks.len() - 1)).copied().unwrap_or(days[0]);
         let lessons: Vec<Lesson> = days.iter().zip(&marks).map(|(d, m)| lesson(*d, "ENG", minutes, *m)).collect();
-        for s in subjects(&lessons, &BTreeMap::new(), today, &PARAMS) {
+        for s in subjects(&lessons, &BTreeMap::new(), today, None, &PARAMS) {
             prop_assert!((0.0..=100.0).contains(&s.percent_so_far));
             prop_assert!((0.0..=100.0).contains(&s.percent_of_year));
             prop_assert!(s.percent_of_year <= s.percent_so_far + 1e-9);
@@ -313,10 +356,10 @@ proptest! {
         let days = school_days(date(Month::August, 17), marks.len());
         let today = *days.last().unwrap();
         let lessons: Vec<Lesson> = days.iter().zip(&marks).map(|(d, m)| lesson(*d, "NAT", 45, *m)).collect();
-        let before = subjects(&lessons, &BTreeMap::new(), today, &PARAMS);
+        let before = subjects(&lessons, &BTreeMap::new(), today, None, &PARAMS);
         let mut reviews = BTreeMap::new();
         reviews.insert(days[which % days.len()], review(WELFARE, false));
-        let after = subjects(&lessons, &reviews, today, &PARAMS);
+        let after = subjects(&lessons, &reviews, today, None, &PARAMS);
         prop_assert!(after[0].counting_minutes <= before[0].counting_minutes);
         prop_assert_eq!(after[0].missed_minutes, before[0].missed_minutes);
     }

@@ -37,6 +37,20 @@ pub async fn school_year(mut conn: Conn<'_>, date: Date) -> Result<Option<YearRo
     .await?)
 }
 
+/// The first and last day of the term (half-year) of `year` that `date` is in, or the
+/// latest that has begun by then: the half-year whose grade is at stake.
+pub async fn half_year(mut conn: Conn<'_>, year: &YearRow, date: Date) -> Result<Option<(Date, Date)>> {
+    Ok(sqlx::query_as(
+        "SELECT t.starts, t.ends FROM terms t WHERE t.tenant_id = $1 AND t.school_year_id = $2 AND t.starts <= $3 \
+         ORDER BY t.starts DESC LIMIT 1",
+    )
+    .bind(conn.tenant)
+    .bind(year.id)
+    .bind(date)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
 /// The pupil's name and grade level (from the enrolment on `date`, else the latest).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PupilRow {
