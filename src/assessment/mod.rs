@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/assessment/me", get(read::me))
         .route("/assessment/children/{pupil_id}", get(read::child))
         .route("/assessment/pupils/{pupil_id}", get(read::pupil))
+        .route("/assessment/pupils/{pupil_id}/exemptions", post(read::add_exemption))
         .route("/assessment/schools/{school_id}/periods", get(periods::show).post(periods::save))
         // A class's order and conduct, and its written warnings.
         .route("/assessment/classes/{group_id}/conduct", get(conduct::show).post(conduct::save))

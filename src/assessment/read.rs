@@ -4,20 +4,25 @@
 //! grade's history: earlier values, who changed them, when, and after closing why).
 //! Every reading is audited.
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::Path;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
 use uuid::Uuid;
 
-use super::domain::{Aspect, ChangeReason, ConductValue, GradeValue, RemarkCategory};
+use super::domain::{Aspect, ChangeReason, ConductValue, ExemptionKind, GradeValue, RemarkCategory};
 use super::queries::class::{self, PupilConductRow, PupilWarningRow};
 use super::queries::remarks::{self, RemarkRow};
-use super::queries::{self, HistoryRow, PupilGradeRow, PupilHead};
+use super::queries::{self, ExemptionRow, HistoryRow, PupilGradeRow, PupilHead, SubjectOption};
 use crate::audit::{Action, Resource};
-use crate::domain::date::display_date;
+use crate::domain::date::{display_date, parse_iso};
 use crate::error::{AppError, Result};
 use crate::policy::{self, PupilGradesAccess};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
-use crate::web::{path_id, render};
+use crate::web::{path_id, render_with};
 use crate::work::Work;
 
 /// One period's grades on the page.
@@ -42,6 +47,36 @@ pub struct GradesPage {
     pub conduct: Vec<PupilConductRow>,
     pub remarks: Vec<RemarkRow>,
     pub warnings: Vec<PupilWarningRow>,
+    pub exemptions: Vec<ExemptionRow>,
+    /// For a leader: the exemption form (the pupil's subjects, what was typed, errors).
+    pub exemption_form: Option<ExemptionFormView>,
+}
+
+/// The form to record an exemption (leaders only).
+#[derive(Debug, Clone, Default)]
+pub struct ExemptionFormView {
+    pub pupil_id: Uuid,
+    pub subjects: Vec<SubjectOption>,
+    pub sent: ExemptionForm,
+    pub errors: FieldErrors,
+    pub saved: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExemptionForm {
+    /// Checked by the CSRF middleware before the handler runs; the strict form accepts it.
+    #[serde(default)]
+    #[expect(dead_code, reason = "read by the CSRF middleware, not here")]
+    pub csrf: String,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
 }
 
 impl GradesPage {
@@ -56,6 +91,27 @@ impl GradesPage {
     }
     pub fn no_grades_level(&self) -> bool {
         self.head.grade_level.is_some_and(|g| !super::domain::grade_level_has_grades(g))
+    }
+    pub fn exemption_subject(&self, x: &ExemptionRow) -> String {
+        x.subject(self.ui.lang)
+    }
+    pub fn exemption_kind(&self, x: &ExemptionRow) -> &'static str {
+        ExemptionKind::from_code(&x.kind).map_or("", |k| self.ui.t(k.label_key()))
+    }
+    pub fn exemption_period(&self, x: &ExemptionRow) -> String {
+        match x.to_date {
+            Some(t) => format!("{}–{}", display_date(x.from_date), display_date(t)),
+            None => format!("{} –", display_date(x.from_date)),
+        }
+    }
+    pub fn exemption_kinds(&self) -> Vec<(&'static str, &'static str)> {
+        [ExemptionKind::Assessment, ExemptionKind::Subject]
+            .iter()
+            .map(|k| (k.code(), self.ui.t(k.label_key())))
+            .collect()
+    }
+    pub fn subject_name(&self, s: &SubjectOption) -> String {
+        s.name(self.ui.lang)
     }
     /// Order and conduct in a period: (aspect's name, value, value in words).
     pub fn conduct_of(&self, b: &PeriodBlock) -> Vec<(&'static str, String, &'static str)> {
@@ -143,7 +199,13 @@ fn blocks(ui: &Ui, grades: Vec<PupilGradeRow>) -> Vec<PeriodBlock> {
     out
 }
 
-async fn page(mut work: Work, ui: Ui, access: PupilGradesAccess, own: bool) -> Result<Response> {
+async fn page(
+    mut work: Work,
+    ui: Ui,
+    access: PupilGradesAccess,
+    own: bool,
+    exemption_form: Option<ExemptionFormView>,
+) -> Result<Response> {
     let head = queries::pupil_head(work.conn(), access.pupil_id).await?.ok_or(AppError::NotFound)?;
     let grades = queries::pupil_grades(work.conn(), access.pupil_id, access.as_school).await?;
     let history =
@@ -151,27 +213,120 @@ async fn page(mut work: Work, ui: Ui, access: PupilGradesAccess, own: bool) -> R
     let conduct = class::pupil_conduct(work.conn(), access.pupil_id).await?;
     let remarks = remarks::pupil_remarks(work.conn(), access.pupil_id, false).await?;
     let warnings = class::pupil_warnings(work.conn(), access.pupil_id).await?;
+    let exemptions = queries::pupil_exemptions(work.conn(), access.pupil_id).await?;
+    let exemption_form = match exemption_form {
+        Some(mut f) => {
+            f.subjects = queries::pupil_subjects(work.conn(), access.pupil_id).await?;
+            Some(f)
+        }
+        None => None,
+    };
     work.audit(&access, Action::Read, Resource::Grades, Some(access.pupil_id), &[access.pupil_id]).await?;
     work.commit().await?;
     let blocks = blocks(&ui, grades);
-    Ok(render(&GradesPage { ui, head, own, as_school: access.as_school, blocks, history, conduct, remarks, warnings }))
+    let status = if exemption_form.as_ref().is_some_and(|f| f.errors.any()) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(render_with(
+        status,
+        &GradesPage {
+            ui,
+            head,
+            own,
+            as_school: access.as_school,
+            blocks,
+            history,
+            conduct,
+            remarks,
+            warnings,
+            exemptions,
+            exemption_form,
+        },
+    ))
 }
 
 /// The signed-in pupil's own grades.
 pub async fn me(work: Work, ui: Ui) -> Result<Response> {
     let access = policy::own_grades_access(&work.actor())?;
-    page(work, ui, access, true).await
+    page(work, ui, access, true, None).await
 }
 
 /// A guardian's child's grades.
 pub async fn child(work: Work, ui: Ui, Path(pupil): Path<String>) -> Result<Response> {
     let access = policy::child_grades_access(&work.actor(), path_id(&pupil)?)?;
-    page(work, ui, access, false).await
+    page(work, ui, access, false, None).await
 }
 
 /// The school's view of a pupil's grades, with their history.
-pub async fn pupil(mut work: Work, ui: Ui, Path(pupil): Path<String>) -> Result<Response> {
+pub async fn pupil(
+    mut work: Work,
+    ui: Ui,
+    Path(pupil): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
+) -> Result<Response> {
     let actor = work.actor();
     let access = policy::pupil_grades_access(work.conn(), &actor, path_id(&pupil)?).await?;
-    page(work, ui, access, false).await
+    let form = policy::exemption_access(&access).ok().map(|_| ExemptionFormView {
+        pupil_id: access.pupil_id,
+        saved: q.done == "exemption",
+        ..Default::default()
+    });
+    page(work, ui, access, false, form).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    pub done: String,
+}
+
+/// Record an exemption (from an individual decision, which is not stored): the
+/// school's leaders. The subject is one the pupil is taught now; the period is from a
+/// day, until a day or open. Refused by its fields and nothing stored otherwise.
+pub async fn add_exemption(
+    mut work: Work,
+    ui: Ui,
+    Path(pupil): Path<String>,
+    form: std::result::Result<Form<ExemptionForm>, FormRejection>,
+) -> Result<Response> {
+    let actor = work.actor();
+    let access = policy::pupil_grades_access(work.conn(), &actor, path_id(&pupil)?).await?;
+    policy::exemption_access(&access)?;
+    let Form(form) = form.map_err(|_| AppError::BadRequest)?;
+    let subjects = queries::pupil_subjects(work.conn(), access.pupil_id).await?;
+    let mut errors = FieldErrors::new();
+    let subject = Uuid::parse_str(form.subject.trim()).ok().filter(|id| subjects.iter().any(|s| s.id == *id));
+    if subject.is_none() {
+        errors.add("subject", "assessment.error.exemption_subject");
+    }
+    let kind = ExemptionKind::from_code(form.kind.trim());
+    if kind.is_none() {
+        errors.add("kind", "assessment.error.exemption_kind").target("kind-assessment");
+    }
+    let from = parse_iso(&form.from);
+    if from.is_none() {
+        errors.add("from", "assessment.error.date_format");
+    }
+    let to = if form.to.trim().is_empty() { Ok(None) } else { parse_iso(&form.to).map(Some).ok_or(()) };
+    match (&to, from) {
+        (Err(()), _) => {
+            errors.add("to", "assessment.error.date_format");
+        }
+        (Ok(Some(t)), Some(f)) if *t < f => {
+            errors.add("to", "assessment.error.exemption_to_before_from");
+        }
+        _ => {}
+    }
+    let (Some(subject), Some(kind), Some(from), Ok(to), false) = (subject, kind, from, to, errors.any()) else {
+        let view =
+            ExemptionFormView { pupil_id: access.pupil_id, subjects: Vec::new(), sent: form, errors, saved: false };
+        return page(work, ui, access, false, Some(view)).await;
+    };
+    let id =
+        queries::add_exemption(work.conn(), access.pupil_id, subject, kind.code(), from, to, actor.person_id).await?;
+    work.audit(&access, Action::Create, Resource::Exemptions, Some(id), &[access.pupil_id]).await?;
+    work.commit().await?;
+    Ok(Redirect::to(&format!("/assessment/pupils/{}?done=exemption", access.pupil_id)).into_response())
 }

@@ -93,6 +93,7 @@ coded_enum! {
         Remarks = "remarks",
         AssessmentWarnings = "assessment_warnings",
         GradeStatistics = "grade_statistics",
+        Exemptions = "exemptions",
     }
 }
 

@@ -249,6 +249,16 @@ pub async fn pupil_grades_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid)
     Ok(PupilGradesAccess { pupil_id: pupil, acting_as: Some(role), purpose: Purpose::for_role(role), as_school: true })
 }
 
+/// May the actor record an exemption for the pupil whose grades they see as the school?
+/// The school's leaders (the exemption comes from the principal's individual decision).
+/// Refused for the contact teacher, who sees the page; the others never get here.
+pub fn exemption_access(access: &PupilGradesAccess) -> Result<()> {
+    match access.acting_as {
+        Some(Role::Principal | Role::DepartmentHead) if access.as_school => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
 /// The signed-in pupil's own published grades. Not found for anyone else.
 pub fn own_grades_access(actor: &Actor) -> Result<PupilGradesAccess> {
     if actor.audience == Audience::Pupil {

@@ -554,3 +554,58 @@ async fn statistics_count_grades_per_value_without_names_and_hide_small_rows() {
     let mut teacher = app.sign_in_as("subject_teacher").await;
     assert_eq!(app.get(&mut teacher, "/assessment/statistics").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_leader_records_an_exemption_bad_fields_store_nothing_and_then_fritatt_is_allowed() {
+    let app = spawn_app().await;
+    let a = assessment_fixtures(&app).await;
+    let emma = emma(&app).await;
+    let mut principal = app.sign_in_as("principal").await;
+    let path = format!("/assessment/pupils/{emma}/exemptions");
+    let form = |subject: &str, kind: &str, from: &str, to: &str| {
+        vec![
+            ("subject".to_owned(), subject.to_owned()),
+            ("kind".into(), kind.to_owned()),
+            ("from".into(), from.to_owned()),
+            ("to".into(), to.to_owned()),
+        ]
+    };
+    let math = a.math_subject.to_string();
+    let bad = post(&app, &mut principal, &path, &form(&Uuid::nil().to_string(), "everything", "2026-13-01", "x")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.html();
+    for field in ["subject", "from", "to"] {
+        assert_eq!(html.select_first_attr(&format!("#{field}"), "aria-invalid").as_deref(), Some("true"), "{field}");
+    }
+    assert_eq!(html.select_first_attr("#kind-assessment", "aria-invalid").as_deref(), Some("true"));
+    let backwards = post(&app, &mut principal, &path, &form(&math, "assessment", "2026-12-01", "2026-11-01")).await;
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(count(&app, "SELECT count(*) FROM assessment_exemptions").await, 0);
+
+    let today: String = sqlx::query_scalar("SELECT to_char(tavle_today() - 30, 'YYYY-MM-DD')")
+        .fetch_one(&app.owner)
+        .await
+        .expect("a day");
+    let ok = post(&app, &mut principal, &path, &form(&math, "assessment", &today, "")).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, "SELECT count(*) FROM assessment_exemptions").await, 1);
+    // Now the teacher may enter Fritatt for Emma in mathematics.
+    let mut teacher = app.sign_in_as("subject_teacher").await;
+    let res = post_grid(
+        &app,
+        &mut teacher,
+        a.math,
+        &[("period".into(), a.autumn.to_string()), (format!("g-{emma}"), "FR".into())],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    // And the subject teacher cannot record exemptions (not a leader).
+    assert_eq!(
+        post(&app, &mut teacher, &path, &form(&math, "assessment", &today, "")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Emma sees it among her exemptions.
+    let mut pupil = app.sign_in_as("pupil").await;
+    let own = app.get(&mut pupil, "/assessment/me").await;
+    assert!(own.html().select_texts("section[aria-labelledby=exemptions-title] li").join(" ").contains("Matematikk"));
+}

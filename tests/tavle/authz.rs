@@ -122,6 +122,7 @@ pub(crate) struct AssessmentFixtures {
     pub(crate) iv_subject: Uuid,
     pub(crate) remark: Uuid,
     pub(crate) math: Uuid,
+    pub(crate) math_subject: Uuid,
     pub(crate) other_group: Uuid,
     pub(crate) autumn: Uuid,
     pub(crate) autumn_fields: Vec<(&'static str, String)>,
@@ -193,6 +194,7 @@ pub(crate) async fn assessment_fixtures(app: &TestApp) -> AssessmentFixtures {
         iv_subject,
         remark,
         math: scalar(app, &emma_group(true)).await,
+        math_subject: scalar(app, "SELECT id FROM subjects WHERE code = 'MAT' AND grep_code = 'MAT0010' LIMIT 1").await,
         other_group: scalar(app, &emma_group(false)).await,
         autumn,
         autumn_fields: vec![
@@ -1269,6 +1271,21 @@ fn assessment_cases(f: &Fixtures) -> Vec<Case> {
             remarks.clone(),
             "a remark for Emma",
             vec!["subject_teacher", "principal"],
+        )
+    });
+    // Exemptions: the leaders of Emma's school record them.
+    cases.push(Case {
+        form: vec![
+            ("subject", a.math_subject.to_string()),
+            ("kind", "assessment".to_owned()),
+            ("from", f.today.clone()),
+        ],
+        ..case(
+            "POST",
+            "/assessment/pupils/{pupil_id}/exemptions",
+            format!("/assessment/pupils/{}/exemptions", f.emma),
+            "an exemption for Emma",
+            vec!["principal"],
         )
     });
     // Withdrawing the principal's remark: the principal (a leader may withdraw any; the

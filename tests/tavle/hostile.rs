@@ -63,8 +63,7 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
             | "/schools/{school_id}/timetable/import"
             | "/assessment"
             | "/assessment/me"
-            | "/assessment/children/{pupil_id}"
-            | "/assessment/pupils/{pupil_id}",
+            | "/assessment/children/{pupil_id}",
         )
         | (
             "POST",
@@ -92,7 +91,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("POST", "/assessment/classes/{group_id}/conduct") => &["period", "reason", ORDER],
         ("GET", "/assessment/classes/{group_id}/warnings") => &["period", "sent"],
         ("POST", "/assessment/classes/{group_id}/warnings") => &["period", WARNING],
-        ("GET", "/assessment/pupils/{pupil_id}/remarks") => &["done"],
+        ("GET", "/assessment/pupils/{pupil_id}" | "/assessment/pupils/{pupil_id}/remarks") => &["done"],
+        ("POST", "/assessment/pupils/{pupil_id}/exemptions") => &["subject", "kind", "from", "to"],
         ("POST", "/assessment/pupils/{pupil_id}/remarks") => &["category", "day", "lesson", "note"],
         ("POST", "/assessment/pupils/{pupil_id}/remarks/{remark_id}/withdraw") => &[],
         ("POST", "/assessment/schools/{school_id}/periods") => {

@@ -466,3 +466,84 @@ pub async fn children(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<ChildRow>>
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// An exemption on the pupil's page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExemptionRow {
+    pub subject_nb: String,
+    pub subject_en: String,
+    pub kind: String,
+    pub from_date: Date,
+    pub to_date: Option<Date>,
+}
+
+impl ExemptionRow {
+    pub fn subject(&self, lang: Lang) -> String {
+        subject_name(lang, &self.subject_nb, &self.subject_en)
+    }
+}
+
+pub async fn pupil_exemptions(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<ExemptionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT su.name_nb AS subject_nb, su.name_en AS subject_en, x.kind, x.from_date, x.to_date \
+         FROM assessment_exemptions x JOIN subjects su ON su.tenant_id = x.tenant_id AND su.id = x.subject_id \
+         WHERE x.tenant_id = $1 AND su.tenant_id = $1 AND x.pupil_id = $2 ORDER BY x.from_date DESC, su.code",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// A subject the pupil is taught now (the choices for an exemption).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubjectOption {
+    pub id: Uuid,
+    pub name_nb: String,
+    pub name_en: String,
+}
+
+impl SubjectOption {
+    pub fn name(&self, lang: Lang) -> String {
+        subject_name(lang, &self.name_nb, &self.name_en)
+    }
+}
+
+pub async fn pupil_subjects(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<SubjectOption>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT su.id, su.name_nb, su.name_en FROM group_memberships m \
+         JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'teaching' \
+         JOIN subjects su ON su.tenant_id = g.tenant_id AND su.id = g.subject_id \
+         WHERE m.tenant_id = $1 AND g.tenant_id = $1 AND su.tenant_id = $1 AND m.pupil_id = $2 \
+           AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today()) \
+         ORDER BY su.name_nb",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+pub async fn add_exemption(
+    mut conn: Conn<'_>,
+    pupil: Uuid,
+    subject: Uuid,
+    kind: &str,
+    from: Date,
+    to: Option<Date>,
+    by: Uuid,
+) -> Result<Uuid> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO assessment_exemptions (tenant_id, pupil_id, subject_id, kind, from_date, to_date, recorded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(subject)
+    .bind(kind)
+    .bind(from)
+    .bind(to)
+    .bind(by)
+    .fetch_one(&mut *conn)
+    .await?)
+}
