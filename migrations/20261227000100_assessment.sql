@@ -202,6 +202,10 @@ CREATE TABLE assessment_warnings (
 );
 CREATE INDEX assessment_warnings_pupil_idx ON assessment_warnings (tenant_id, pupil_id);
 
+-- Whether late arrivals count toward the diploma's single hours: the municipality's rule
+-- per school year and school type (default: yes, as Tavle has always counted them).
+ALTER TABLE absence_rule_parameters ADD COLUMN late_counts_on_diploma boolean NOT NULL DEFAULT true;
+
 -- The warning's e-mail goes through the outbox.
 ALTER TABLE mail_outbox DROP CONSTRAINT mail_outbox_kind_check;
 ALTER TABLE mail_outbox ADD CONSTRAINT mail_outbox_kind_check

@@ -154,6 +154,8 @@ pub struct Day {
     pub absent_lessons: u32,
     pub late_lessons: u32,
     pub missed_minutes: u32,
+    /// Of `missed_minutes`, those of late arrivals.
+    pub late_minutes: u32,
     /// Absent from every lesson of the day.
     pub whole: bool,
 }
@@ -174,12 +176,16 @@ pub fn days(lessons: &[Lesson], today: Date) -> Vec<Day> {
             absent_lessons: 0,
             late_lessons: 0,
             missed_minutes: 0,
+            late_minutes: 0,
             whole: false,
         });
         d.lessons += 1;
         match l.mark {
             Some(Mark::Absent) => d.absent_lessons += 1,
-            Some(Mark::Late(_)) => d.late_lessons += 1,
+            Some(Mark::Late(_)) => {
+                d.late_lessons += 1;
+                d.late_minutes += l.missed();
+            }
             None => {}
         }
         d.missed_minutes += l.missed();
@@ -204,6 +210,9 @@ pub struct Diploma {
     pub hour_minutes: u32,
     /// Of those, documented.
     pub documented_hour_minutes: u32,
+    /// Of `hour_minutes`, those of late arrivals (on the diploma or not by the
+    /// municipality's rule, see [`Diploma::hours_on_diploma`]).
+    pub late_minutes: u32,
     /// Days with absence that nobody has reviewed yet.
     pub unreviewed_days: u32,
 }
@@ -217,6 +226,27 @@ impl Diploma {
     /// Single hours on the diploma: the minutes in 60-minute units, rounded half up.
     pub fn diploma_hours(&self) -> u32 {
         (self.hour_minutes + 30) / 60
+    }
+
+    /// Single hours on the diploma by the municipality's rule for late arrivals: with
+    /// them (`late_counts`, the default, as Tavle has always counted) or without.
+    pub fn hours_on_diploma(&self, late_counts: bool) -> u32 {
+        let minutes = if late_counts { self.hour_minutes } else { self.hour_minutes - self.late_minutes };
+        (minutes + 30) / 60
+    }
+
+    /// Several school years together (the lower-secondary diploma counts grades 8-10):
+    /// days and minutes are added, and the hours are rounded once, from the sum.
+    pub fn sum<'a>(years: impl IntoIterator<Item = &'a Diploma>) -> Diploma {
+        years.into_iter().fold(Diploma::default(), |a, y| Diploma {
+            days: a.days + y.days,
+            documented_days: a.documented_days + y.documented_days,
+            deducted_days: a.deducted_days + y.deducted_days,
+            hour_minutes: a.hour_minutes + y.hour_minutes,
+            documented_hour_minutes: a.documented_hour_minutes + y.documented_hour_minutes,
+            late_minutes: a.late_minutes + y.late_minutes,
+            unreviewed_days: a.unreviewed_days + y.unreviewed_days,
+        })
     }
 }
 
@@ -240,6 +270,7 @@ pub fn diploma(days: &[Day], reviews: &BTreeMap<Date, Review>) -> Diploma {
             }
         } else {
             t.hour_minutes += d.missed_minutes;
+            t.late_minutes += d.late_minutes;
             if documented {
                 t.documented_hour_minutes += d.missed_minutes;
             }

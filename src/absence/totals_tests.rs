@@ -364,3 +364,43 @@ proptest! {
         prop_assert_eq!(after[0].missed_minutes, before[0].missed_minutes);
     }
 }
+
+/// The lower-secondary diploma counts grades 8, 9 and 10 together (issue 17): days
+/// add up, and the single hours are rounded once, from the summed minutes.
+///
+/// - Grade 8: 2 whole days (1 deducted), 50 minutes of single hours (25 of them late).
+/// - Grade 9: 1 whole day, 40 minutes.
+/// - Grade 10: 3 whole days, 20 minutes (all late).
+///
+/// Together: 6 days, 1 deducted: **5 days**. 110 minutes: **2 hours** (rounded once;
+/// each year on its own would give 1 + 1 + 0 = 2 as well, but 50 + 40 + 20 rounded
+/// per year on 30-minute years would not: see the second case). Without late arrivals
+/// (the municipality's rule): 110 - 45 = 65 minutes, **1 hour**.
+///
+/// Second case: three years of 29 minutes each round to 0 + 0 + 0 alone, but their
+/// 87 minutes together are **1 hour**.
+#[test]
+fn the_diploma_adds_three_school_years_and_rounds_once() {
+    let y8 = Diploma { days: 2, deducted_days: 1, hour_minutes: 50, late_minutes: 25, ..Diploma::default() };
+    let y9 = Diploma { days: 1, hour_minutes: 40, ..Diploma::default() };
+    let y10 = Diploma { days: 3, hour_minutes: 20, late_minutes: 20, ..Diploma::default() };
+    let all = Diploma::sum([&y8, &y9, &y10]);
+    assert_eq!((all.days, all.deducted_days, all.diploma_days()), (6, 1, 5));
+    assert_eq!((all.hour_minutes, all.late_minutes), (110, 45));
+    assert_eq!(all.hours_on_diploma(true), 2);
+    assert_eq!(all.diploma_hours(), 2);
+    assert_eq!(all.hours_on_diploma(false), 1);
+    let small = Diploma { hour_minutes: 29, ..Diploma::default() };
+    assert_eq!(small.diploma_hours(), 0);
+    assert_eq!(Diploma::sum([&small, &small, &small]).diploma_hours(), 1);
+}
+
+#[test]
+fn late_minutes_are_kept_apart_on_the_day() {
+    let d = date(Month::September, 1);
+    let lessons = [lesson(d, "MAT", 60, Some(Mark::Late(15))), lesson(d, "NOR", 60, A)];
+    let days = days(&lessons, d);
+    assert_eq!((days[0].missed_minutes, days[0].late_minutes), (75, 15));
+    let t = diploma(&days, &BTreeMap::new());
+    assert_eq!((t.hour_minutes, t.late_minutes, t.hours_on_diploma(false)), (75, 15, 1));
+}

@@ -9,6 +9,7 @@
 //! - `periods`: the office's page for a school's periods (entry window, publication).
 //! - `read`: a pupil's own grades, a guardian's child's, and the school's view of a
 //!   pupil with each grade's history.
+//! - `diploma`: the lower-secondary diploma (vitnemål) of a pupil in grade 10.
 //! - `conduct`: a class's order and conduct (G, NG, LG) per period.
 //! - `remarks`: remarks (anmerkninger) with a category, the day and the lesson.
 //! - `warnings`: the written warnings of a class, sent to the pupil and guardians.
@@ -17,6 +18,7 @@
 //! - `queries`: the SQL.
 
 mod conduct;
+mod diploma;
 pub mod domain;
 mod grid;
 mod periods;
@@ -47,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/assessment/children/{pupil_id}", get(read::child))
         .route("/assessment/pupils/{pupil_id}", get(read::pupil))
         .route("/assessment/pupils/{pupil_id}/exemptions", post(read::add_exemption))
+        .route("/assessment/pupils/{pupil_id}/diploma", get(diploma::show))
         .route("/assessment/schools/{school_id}/periods", get(periods::show).post(periods::save))
         // A class's order and conduct, and its written warnings.
         .route("/assessment/classes/{group_id}/conduct", get(conduct::show).post(conduct::save))

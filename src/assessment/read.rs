@@ -92,6 +92,13 @@ impl GradesPage {
     pub fn no_grades_level(&self) -> bool {
         self.head.grade_level.is_some_and(|g| !super::domain::grade_level_has_grades(g))
     }
+    /// A leader sees the way to a grade-10 pupil's diploma.
+    pub fn shows_diploma(&self) -> bool {
+        self.exemption_form.is_some() && self.head.grade_level == Some(10)
+    }
+    pub fn pupil_id(&self) -> String {
+        self.exemption_form.as_ref().map(|f| f.pupil_id.to_string()).unwrap_or_default()
+    }
     pub fn exemption_subject(&self, x: &ExemptionRow) -> String {
         x.subject(self.ui.lang)
     }

@@ -94,6 +94,7 @@ coded_enum! {
         AssessmentWarnings = "assessment_warnings",
         GradeStatistics = "grade_statistics",
         Exemptions = "exemptions",
+        Diploma = "diploma",
     }
 }
 

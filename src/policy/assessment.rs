@@ -259,6 +259,44 @@ pub fn exemption_access(access: &PupilGradesAccess) -> Result<()> {
     }
 }
 
+/// The actor may make a pupil's diploma (vitnemål), acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct DiplomaAccess {
+    pub pupil_id: Uuid,
+    pub school_id: Uuid,
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// May the actor make `pupil`'s diploma? The office and the leaders of the school where
+/// the pupil is enrolled now. Not found otherwise.
+pub async fn diploma_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<DiplomaAccess> {
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let schools: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT e.school_id FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = $2 \
+           AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today())",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?;
+    schools
+        .into_iter()
+        .find_map(|s| {
+            actor.at_school(s, &PERIOD_KEEPERS).map(|role| DiplomaAccess {
+                pupil_id: pupil,
+                school_id: s,
+                role,
+                purpose: Purpose::for_role(role),
+            })
+        })
+        .ok_or(AppError::NotFound)
+}
+
+access_in_role!(DiplomaAccess);
+
 /// The signed-in pupil's own published grades. Not found for anyone else.
 pub fn own_grades_access(actor: &Actor) -> Result<PupilGradesAccess> {
     if actor.audience == Audience::Pupil {

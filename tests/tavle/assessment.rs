@@ -609,3 +609,65 @@ async fn a_leader_records_an_exemption_bad_fields_store_nothing_and_then_fritatt
     let own = app.get(&mut pupil, "/assessment/me").await;
     assert!(own.html().select_texts("section[aria-labelledby=exemptions-title] li").join(" ").contains("Matematikk"));
 }
+
+#[tokio::test]
+async fn the_diploma_shows_final_grades_subject_notes_conduct_and_absence_of_grades_8_to_10() {
+    let app = spawn_app().await;
+    let a = assessment_fixtures(&app).await;
+    let pupil = a.grade_ten;
+    // The school's final period, a final grade in mathematics, an exemption from
+    // assessment in another subject, and order and conduct.
+    sqlx::query(
+        "WITH p AS (INSERT INTO assessment_periods (tenant_id, school_id, school_year_id, kind, opens_on, closes_on) \
+           SELECT ap.tenant_id, ap.school_id, ap.school_year_id, 'final', ap.opens_on, ap.closes_on \
+           FROM assessment_periods ap WHERE ap.id = $1 RETURNING id, tenant_id), \
+         g AS (INSERT INTO grades (tenant_id, period_id, subject_id, pupil_id, value, changed_by, changed_at) \
+           SELECT p.tenant_id, p.id, $3, $2, '5', $2, now() FROM p RETURNING period_id), \
+         c AS (INSERT INTO conduct_grades (tenant_id, period_id, pupil_id, aspect, value, changed_by, changed_at) \
+           SELECT p.tenant_id, p.id, $2, a, v, $2, now() FROM p, (VALUES ('order', 'G'), ('conduct', 'NG')) x (a, v) \
+           RETURNING period_id) \
+         INSERT INTO assessment_exemptions (tenant_id, pupil_id, subject_id, kind, from_date, recorded_by) \
+         SELECT p.tenant_id, $2, su.id, 'assessment', tavle_today() - 100, $2 FROM p, subjects su \
+         WHERE su.tenant_id = p.tenant_id AND su.code = 'KRO'",
+    )
+    .bind(a.autumn)
+    .bind(pupil)
+    .bind(a.math_subject)
+    .execute(&app.owner)
+    .await
+    .expect("the final assessment");
+    let mut principal = app.sign_in_as("principal").await;
+    let page = app.get(&mut principal, &format!("/assessment/pupils/{pupil}/diploma")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.html();
+    let rows = html.select_texts("table tbody tr").join("\n");
+    assert!(rows.contains("MAT0010") && rows.contains("5 meget god kompetanse"), "{rows}");
+    assert!(rows.contains("KRO0020") && rows.contains("FAM02"), "{rows}");
+    assert!(page.body.contains("Oppførsel: <strong>NG</strong>"), "conduct");
+    // The subjects follow the directorate's codes.
+    let codes: Vec<String> = html.select_texts("table tbody tr td:first-child");
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(codes, sorted);
+    // The absence covers the lower-secondary years the pupil was enrolled in (at most three).
+    let years: Vec<String> = sqlx::query_scalar(
+        "SELECT y.name FROM school_years y WHERE y.starts <= tavle_today() AND EXISTS ( \
+           SELECT 1 FROM enrolments e WHERE e.pupil_id = $1 AND e.grade_level BETWEEN 8 AND 10 \
+             AND e.from_date <= y.ends AND (e.to_date IS NULL OR e.to_date > y.starts)) \
+         ORDER BY y.starts DESC LIMIT 3",
+    )
+    .bind(pupil)
+    .fetch_all(&app.owner)
+    .await
+    .expect("years");
+    assert!(!years.is_empty());
+    let text = html.select_texts("main p").join(" ");
+    assert!(text.contains("Fravær fra 8.–10. trinn samlet"), "{text}");
+    for y in &years {
+        assert!(text.contains(y.as_str()), "{y} in {text}");
+    }
+    // Not for another school's office, nor for a grade-9 pupil's teacher.
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    assert_eq!(app.get(&mut clerk, &format!("/assessment/pupils/{pupil}/diploma")).await.status, StatusCode::NOT_FOUND);
+    assert!(count(&app, "SELECT count(*) FROM audit_events WHERE resource = 'diploma'").await == 1);
+}

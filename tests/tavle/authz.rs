@@ -123,6 +123,8 @@ pub(crate) struct AssessmentFixtures {
     pub(crate) remark: Uuid,
     pub(crate) math: Uuid,
     pub(crate) math_subject: Uuid,
+    /// A pupil in grade 10 at the lower secondary school (a diploma to make).
+    pub(crate) grade_ten: Uuid,
     pub(crate) other_group: Uuid,
     pub(crate) autumn: Uuid,
     pub(crate) autumn_fields: Vec<(&'static str, String)>,
@@ -195,6 +197,13 @@ pub(crate) async fn assessment_fixtures(app: &TestApp) -> AssessmentFixtures {
         remark,
         math: scalar(app, &emma_group(true)).await,
         math_subject: scalar(app, "SELECT id FROM subjects WHERE code = 'MAT' AND grep_code = 'MAT0010' LIMIT 1").await,
+        grade_ten: scalar(
+            app,
+            "SELECT e.pupil_id FROM enrolments e JOIN schools s ON s.id = e.school_id \
+             WHERE s.name = 'Fjordvik ungdomsskole' AND e.grade_level = 10 AND e.to_date IS NULL \
+             ORDER BY e.pupil_id LIMIT 1",
+        )
+        .await,
         other_group: scalar(app, &emma_group(false)).await,
         autumn,
         autumn_fields: vec![
@@ -1273,6 +1282,14 @@ fn assessment_cases(f: &Fixtures) -> Vec<Case> {
             vec!["subject_teacher", "principal"],
         )
     });
+    // The diploma: the office and the leaders of the pupil's school.
+    cases.push(case(
+        "GET",
+        "/assessment/pupils/{pupil_id}/diploma",
+        format!("/assessment/pupils/{}/diploma", a.grade_ten),
+        "a grade-10 pupil's diploma",
+        vec!["principal"],
+    ));
     // Exemptions: the leaders of Emma's school record them.
     cases.push(Case {
         form: vec![

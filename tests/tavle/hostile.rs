@@ -63,7 +63,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
             | "/schools/{school_id}/timetable/import"
             | "/assessment"
             | "/assessment/me"
-            | "/assessment/children/{pupil_id}",
+            | "/assessment/children/{pupil_id}"
+            | "/assessment/pupils/{pupil_id}/diploma",
         )
         | (
             "POST",

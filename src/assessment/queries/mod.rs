@@ -3,6 +3,7 @@
 //! `statistics`: counts of grades without names.
 
 pub mod class;
+pub mod diploma;
 pub mod remarks;
 pub mod statistics;
 
