@@ -1,6 +1,6 @@
 //! Assessment in the demo: each school with grades 8 and up gets its periods (last
 //! year's autumn and spring, closed and published; this year's autumn, open for entry
-//! around the demo's day and published after it), and the pupils of its teaching
+//! around the demo's day and its school day, and published after it), and the pupils of its teaching
 //! groups their grades: this autumn's (not yet published), and last year's for those
 //! who were in grade 8 or 9 then (published: what the pupil and the guardians read).
 //! Ids and values come from a random stream of their own, so the rest of the demo is
@@ -108,8 +108,11 @@ impl Builder<'_> {
                 pe - Duration::days(30),
                 pe - Duration::days(28),
             );
-            let opens = (today - Duration::days(10)).max(current.starts());
-            let closes = today + Duration::days(10);
+            // Open around both the demo's day and its school day (in a holiday or the
+            // summer the latest before it), which the tests of a school day run as.
+            let opens = (self.years.school_today() - Duration::days(10)).max(current.starts());
+            // Before school starts in August the window opens with the year.
+            let closes = (today + Duration::days(10)).max(opens + Duration::days(10));
             let autumn = self.period(school, year, "autumn", opens, closes, closes + Duration::days(3));
             for g in graded.iter().filter(|g| g.school == s) {
                 let (Some(by), Some(subject)) =
