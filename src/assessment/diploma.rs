@@ -114,3 +114,26 @@ pub async fn show(mut work: Work, ui: Ui, Path(pupil): Path<String>) -> Result<R
     work.commit().await?;
     Ok(render(&DiplomaPage { ui, head, lines, conduct, absence, years, late_counts }))
 }
+
+#[derive(askama::Template)]
+#[template(path = "assessment/diplomas.html")]
+pub struct DiplomasPage {
+    pub ui: Ui,
+    pub school_name: String,
+    pub pupils: Vec<diploma::GradeTenRow>,
+}
+
+/// The school's grade-10 pupils, each with the way to their diploma: the office's list
+/// (names only; the diploma itself is audited when opened).
+pub async fn list(mut work: Work, ui: Ui, Path(school): Path<String>) -> Result<Response> {
+    let actor = work.actor();
+    let access = policy::assessment_periods_access(&actor, path_id(&school)?)?;
+    let year = super::queries::current_year(work.conn(), access.school_id).await?.ok_or(AppError::NotFound)?;
+    let pupils = diploma::grade_ten(work.conn(), access.school_id).await?;
+    let subjects: Vec<uuid::Uuid> = pupils.iter().map(|p| p.id).collect();
+    if !subjects.is_empty() {
+        work.audit(&access, Action::Read, Resource::Diploma, Some(access.school_id), &subjects).await?;
+    }
+    work.commit().await?;
+    Ok(render(&DiplomasPage { ui, school_name: year.school_name, pupils }))
+}

@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/assessment/pupils/{pupil_id}", get(read::pupil))
         .route("/assessment/pupils/{pupil_id}/exemptions", post(read::add_exemption))
         .route("/assessment/pupils/{pupil_id}/diploma", get(diploma::show))
+        .route("/assessment/schools/{school_id}/diplomas", get(diploma::list))
         .route("/assessment/schools/{school_id}/periods", get(periods::show).post(periods::save))
         // A class's order and conduct, and its written warnings.
         .route("/assessment/classes/{group_id}/conduct", get(conduct::show).post(conduct::save))

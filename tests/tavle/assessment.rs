@@ -670,3 +670,45 @@ async fn the_diploma_shows_final_grades_subject_notes_conduct_and_absence_of_gra
     assert_eq!(app.get(&mut clerk, &format!("/assessment/pupils/{pupil}/diploma")).await.status, StatusCode::NOT_FOUND);
     assert!(count(&app, "SELECT count(*) FROM audit_events WHERE resource = 'diploma'").await == 1);
 }
+
+/// The diploma's absence is grades 8-10 together: a whole day missed last school year
+/// (grade 9, a lesson of a class of that year) is added to this year's days.
+#[tokio::test]
+async fn the_diplomas_days_add_last_school_years_to_this_ones() {
+    let app = spawn_app().await;
+    let a = assessment_fixtures(&app).await;
+    let pupil = a.grade_ten;
+    let mut principal = app.sign_in_as("principal").await;
+    let days = |html: String| -> u32 {
+        let text = html.split("Dager: ").nth(1).unwrap_or_default();
+        text.split('.').next().unwrap_or_default().trim().parse().unwrap_or_else(|_| panic!("days in {html}"))
+    };
+    let path = format!("/assessment/pupils/{pupil}/diploma");
+    let before = days(app.get(&mut principal, &path).await.body);
+    // Last year: a class of the pupil's with one lesson on Mondays, and the pupil
+    // absent from it on the year's first Monday of school (a whole day: the only lesson).
+    let previous: Vec<String> = sqlx::query_scalar(
+        "WITH y AS (SELECT y.id, y.tenant_id FROM school_years y WHERE y.ends < tavle_today() ORDER BY y.starts DESC LIMIT 1), \
+         t AS (SELECT min(t.starts) AS starts FROM terms t, y WHERE t.school_year_id = y.id), \
+         g AS (INSERT INTO groups (tenant_id, school_id, school_year_id, kind, name, grade_level) \
+               SELECT y.tenant_id, s.id, y.id, 'base', 'Test 9Z', 9 FROM y, schools s \
+               WHERE s.name = 'Fjordvik ungdomsskole' RETURNING id, tenant_id), \
+         m AS (INSERT INTO group_memberships (tenant_id, group_id, pupil_id, from_date) \
+               SELECT g.tenant_id, g.id, $1, t.starts FROM g, t RETURNING group_id), \
+         l AS (INSERT INTO lessons (tenant_id, group_id, weekday, starts, ends, valid_from) \
+               SELECT g.tenant_id, g.id, 1, '08:30', '09:15', t.starts FROM g, t RETURNING id, tenant_id), \
+         d AS (SELECT d::date AS day FROM t, generate_series(t.starts, t.starts + 14, interval '1 day') d \
+               WHERE extract(isodow FROM d) = 1 ORDER BY d LIMIT 1) \
+         INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, registered_by, source) \
+         SELECT l.tenant_id, l.id, $1, d.day, 'absent', \
+           (SELECT id FROM persons WHERE feide_id = 'tor.einar.bakken@fjordvik.kommune.no'), 'teacher' \
+         FROM l, d RETURNING to_char(date, 'YYYY-MM-DD')",
+    )
+    .bind(pupil)
+    .fetch_all(&app.owner)
+    .await
+    .expect("last year's absence");
+    assert_eq!(previous.len(), 1);
+    let after = days(app.get(&mut principal, &path).await.body);
+    assert_eq!(after, before + 1, "last year's whole day is on the diploma ({})", previous[0]);
+}

@@ -1290,6 +1290,18 @@ fn assessment_cases(f: &Fixtures) -> Vec<Case> {
         "a grade-10 pupil's diploma",
         vec!["principal"],
     ));
+    for (school, what, allowed) in [
+        (f.ungdom, "the lower secondary school's diplomas", vec!["principal"]),
+        (f.solbakken, "Solbakken's diplomas (none: grades 1-7)", vec!["office_clerk"]),
+    ] {
+        cases.push(case(
+            "GET",
+            "/assessment/schools/{school_id}/diplomas",
+            format!("/assessment/schools/{school}/diplomas"),
+            what,
+            allowed,
+        ));
+    }
     // Exemptions: the leaders of Emma's school record them.
     cases.push(Case {
         form: vec![

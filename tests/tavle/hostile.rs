@@ -64,7 +64,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
             | "/assessment"
             | "/assessment/me"
             | "/assessment/children/{pupil_id}"
-            | "/assessment/pupils/{pupil_id}/diploma",
+            | "/assessment/pupils/{pupil_id}/diploma"
+            | "/assessment/schools/{school_id}/diplomas",
         )
         | (
             "POST",

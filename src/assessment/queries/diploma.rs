@@ -128,3 +128,31 @@ pub async fn late_counts(mut conn: Conn<'_>, year: &str) -> Result<bool> {
     .await?;
     Ok(v.unwrap_or(true))
 }
+
+/// A grade-10 pupil of a school, for the list of diplomas.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GradeTenRow {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub class_name: Option<String>,
+}
+
+/// The school's pupils in grade 10 now, by class and name.
+pub async fn grade_ten(mut conn: Conn<'_>, school: Uuid) -> Result<Vec<GradeTenRow>> {
+    Ok(sqlx::query_as(
+        "SELECT pe.id, pe.given_name, pe.family_name, \
+           (SELECT b.name FROM group_memberships m JOIN groups b ON b.tenant_id = m.tenant_id AND b.id = m.group_id \
+            WHERE m.tenant_id = $1 AND b.tenant_id = $1 AND m.pupil_id = pe.id AND b.kind = 'base' AND b.school_id = $2 \
+              AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today()) \
+            ORDER BY b.name LIMIT 1) AS class_name \
+         FROM enrolments e JOIN persons pe ON pe.tenant_id = e.tenant_id AND pe.id = e.pupil_id \
+         WHERE e.tenant_id = $1 AND pe.tenant_id = $1 AND e.school_id = $2 AND e.grade_level = 10 \
+           AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
+         ORDER BY 4 NULLS LAST, pe.family_name, pe.given_name, pe.id",
+    )
+    .bind(conn.tenant)
+    .bind(school)
+    .fetch_all(&mut *conn)
+    .await?)
+}

@@ -1004,3 +1004,6 @@ assessment.diploma.absence_hours = Single hours: {hours}.
 assessment.diploma.absence_years = Absence of grades 8–10 together (the school years {years}), after deductions.
 assessment.diploma.late_counts = The municipality counts late arrivals in the single hours.
 assessment.diploma.late_not_counted = The municipality does not count late arrivals in the single hours.
+assessment.diplomas.title = Diplomas
+assessment.diplomas.caption = The pupils in grade 10
+assessment.diplomas.none = The school has no pupils in grade 10.

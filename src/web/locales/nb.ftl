@@ -1004,3 +1004,6 @@ assessment.diploma.absence_hours = Enkelttimer: {hours}.
 assessment.diploma.absence_years = Fravær fra 8.–10. trinn samlet (skoleårene {years}), etter fratrekk.
 assessment.diploma.late_counts = Kommunen regner sen ankomst med i enkelttimene.
 assessment.diploma.late_not_counted = Kommunen regner ikke sen ankomst med i enkelttimene.
+assessment.diplomas.title = Vitnemål
+assessment.diplomas.caption = Elevene på 10. trinn
+assessment.diplomas.none = Skolen har ingen elever på 10. trinn.
