@@ -10,8 +10,6 @@
 --    under an outer join, which Citus refuses ("Distributed queries with outer joins
 --    and pseudoconstant quals are not supported"). A tenant_id is never NULL, and an
 --    unset tenant (NULL) matches no row, as before.
--- 4. No policy holds a subquery (Citus refuses to distribute such a table, "cannot
---    create policy"): the sign-in options' policy asks a function who owns the table.
 
 -- 1. Creating a municipality ------------------------------------------------------
 
@@ -129,17 +127,3 @@ BEGIN
     END LOOP;
 END
 $$;
-
--- 4. The sign-in options' policy without a subquery ---------------------------------
-
--- Whether the current user owns `identity_providers` (looked up, not named, so that
--- it holds under any owner and after a restore with --no-owner).
-CREATE FUNCTION tavle_owns_identity_providers() RETURNS boolean
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT current_user = pg_get_userbyid(c.relowner) FROM pg_class c
-    WHERE c.oid = 'identity_providers'::regclass
-    $$;
-
-ALTER POLICY sign_in_options ON identity_providers
-    USING (current_setting('tavle.sign_in_options', true) = 'on' AND tavle_owns_identity_providers());
