@@ -109,10 +109,11 @@ impl Builder<'_> {
                 pe - Duration::days(28),
             );
             // Open around both the demo's day and its school day (in a holiday or the
-            // summer the latest before it), which the tests of a school day run as.
-            let opens = (self.years.school_today() - Duration::days(10)).max(current.starts());
-            // Before school starts in August the window opens with the year.
-            let closes = (today + Duration::days(10)).max(opens + Duration::days(10));
+            // summer the latest before it; in August before school, the first), which
+            // the tests of a school day run as.
+            let school_today = self.years.school_today();
+            let opens = (today.min(school_today) - Duration::days(10)).max(current.starts());
+            let closes = today.max(school_today) + Duration::days(10);
             let autumn = self.period(school, year, "autumn", opens, closes, closes + Duration::days(3));
             for g in graded.iter().filter(|g| g.school == s) {
                 let (Some(by), Some(subject)) =

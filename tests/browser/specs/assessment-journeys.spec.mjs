@@ -21,6 +21,9 @@ test.describe.configure({ mode: 'serial' });
 /** Shared along the story: Emma's mathematics group's grid, and the period's heading. */
 const story = { grid: '', period: '' };
 
+/** On 1 August the school year begins: closing entry "yesterday" is outside it. */
+const yearBegins = today().slice(5) === '08-01';
+
 /** Select the field's text and type `value` over it. */
 async function typeOver(page, value) {
   await page.keyboard.press('ControlOrMeta+a');
@@ -138,6 +141,7 @@ test('pupil: the new autumn grades are not shown before they are published', asy
 test('principal: closes entry and publishes, then changes a locked grade with a reason kept in the history', async ({
   page,
 }) => {
+  test.skip(yearBegins, 'the school year begins today: entry cannot close before it');
   const problems = watchConsole(page);
   await signIn(page, 'principal');
   await expectSignedIn(page, 'principal');
@@ -195,6 +199,7 @@ test('principal: closes entry and publishes, then changes a locked grade with a 
 });
 
 test('pupil and guardian: read the published autumn grades', async ({ page }) => {
+  test.skip(yearBegins, 'nothing was published: the principal could not close entry today');
   const problems = watchConsole(page);
   await signIn(page, 'pupil');
   let res = await navigation(page, () => page.goto(`${tavleUrl()}/assessment/me`), tavleUrl());
