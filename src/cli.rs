@@ -1,5 +1,5 @@
 //! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
-//! `import subjects`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
+//! `import subjects`, `import pas`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -226,6 +226,30 @@ pub enum ImportSource {
         #[arg(long)]
         dry_run: bool,
     },
+    /// A file PAS (the directorate's exam system) sent back: the candidates with their
+    /// numbers (PameldteKandidater) or the results (Karakteroversikt).
+    ///
+    /// Every candidate must be one the school drew in Tavle (its exam page). Every
+    /// problem is reported with its line; one problem and nothing is applied. Running
+    /// the same file twice changes nothing. See README.md, "Exams through PAS".
+    Pas {
+        /// The XML file.
+        file: PathBuf,
+        /// The municipality, by slug (e.g. fjordvik).
+        #[arg(long, visible_alias = "municipality")]
+        tenant: String,
+        /// The school's organisation number: needed for PameldteKandidater; for
+        /// Karakteroversikt it must be the file's.
+        #[arg(long)]
+        school: Option<String>,
+        /// The exam period (V-2027) of a Karakteroversikt file (default: the current
+        /// school year's spring).
+        #[arg(long)]
+        period: Option<String>,
+        /// Check the file and report what would change, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -340,6 +364,10 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Import { source: ImportSource::Subjects { file, tenant, dry_run } } => {
             run_import_subjects(&config, &file, &tenant, dry_run).await
         }
+        Command::Import { source: ImportSource::Pas { file, tenant, school, period, dry_run } } => {
+            let options = crate::assessment::exams::import::ImportOptions { school, period, dry_run };
+            run_import_pas(&config, &file, &tenant, &options).await
+        }
         Command::Audit { command: AuditCommand::Verify { tenant } } => audit_verify(&config, &tenant).await,
         Command::Mail { command } => run_mail(&config, command).await,
     }
@@ -450,6 +478,36 @@ async fn run_import_subjects(
     let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let pool = db::connect(&url, 2).await?;
     let result = subjects_import::import(&pool, tenant, &input, ImportOptions { dry_run, today: None }).await;
+    db::close(pool).await;
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            Ok(())
+        }
+        Err(ImportError::Invalid(problems)) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            Err(ImportError::Invalid(problems).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `tavle import pas`: the report on stdout; each problem of a bad file on its own line
+/// on stderr, then the one-line error `main` prints.
+async fn run_import_pas(
+    config: &Config,
+    file: &std::path::Path,
+    tenant: &str,
+    options: &crate::assessment::exams::import::ImportOptions,
+) -> anyhow::Result<()> {
+    use crate::assessment::exams::import::{self, ImportError};
+    // The application's login: row-level security holds the import to its municipality.
+    let url = app_url(config, "import")?;
+    let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let pool = db::connect(&url, 2).await?;
+    let result = import::import(&pool, tenant, &input, options).await;
     db::close(pool).await;
     match result {
         Ok(report) => {

@@ -13,6 +13,8 @@
 //! - `conduct`: a class's order and conduct (G, NG, LG) per period.
 //! - `remarks`: remarks (anmerkninger) with a category, the day and the lesson.
 //! - `warnings`: the written warnings of a class, sent to the pupil and guardians.
+//! - `exams`: exams through PAS: drawing candidates, the registration file, and
+//!   `tavle import pas` for the candidate numbers and results.
 //! - `statistics`: counts per value for the leaders and the municipal director.
 //! - `subjects_import`: `tavle import subjects`, the curriculum service's subject codes.
 //! - `queries`: the SQL.
@@ -20,6 +22,7 @@
 mod conduct;
 mod diploma;
 pub mod domain;
+pub mod exams;
 mod grid;
 mod periods;
 pub mod queries;
@@ -52,6 +55,11 @@ pub fn router() -> Router<AppState> {
         .route("/assessment/pupils/{pupil_id}/diploma", get(diploma::show))
         .route("/assessment/schools/{school_id}/diplomas", get(diploma::list))
         .route("/assessment/schools/{school_id}/periods", get(periods::show).post(periods::save))
+        // Exams through PAS: drawing, the written form, withdrawing, the registration file.
+        .route("/assessment/schools/{school_id}/exams", get(exams::show).post(exams::draw))
+        .route("/assessment/schools/{school_id}/exams/withdraw", post(exams::withdraw))
+        .route("/assessment/schools/{school_id}/exams/written-form", post(exams::written_form))
+        .route("/assessment/schools/{school_id}/exams/registration", post(exams::registration))
         // A class's order and conduct, and its written warnings.
         .route("/assessment/classes/{group_id}/conduct", get(conduct::show).post(conduct::save))
         .route("/assessment/classes/{group_id}/warnings", get(warnings::show).post(warnings::send))

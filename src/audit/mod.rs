@@ -95,6 +95,7 @@ coded_enum! {
         GradeStatistics = "grade_statistics",
         Exemptions = "exemptions",
         Diploma = "diploma",
+        ExamCandidates = "exam_candidates",
     }
 }
 

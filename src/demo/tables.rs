@@ -28,6 +28,7 @@ pub struct Tables {
     pub periods: Table,
     pub grades: Table,
     pub grade_history: Table,
+    pub exam_candidates: Table,
 }
 
 impl Tables {
@@ -43,7 +44,7 @@ impl Tables {
                 "tenant_id, id, national_id, given_name, family_name, birth_date, address_protection, \
                  street_address, postal_code, postal_town, phone, email, feide_id",
             ),
-            pupils: Table::new("pupils", "tenant_id, person_id, other_mother_tongue"),
+            pupils: Table::new("pupils", "tenant_id, person_id, other_mother_tongue, written_form"),
             staff: Table::new("staff", "tenant_id, person_id, resource_number"),
             enrolments: Table::new(
                 "enrolments",
@@ -95,11 +96,15 @@ impl Tables {
                 "grade_history",
                 "tenant_id, period_id, subject_id, pupil_id, value, changed_by, changed_at",
             ),
+            exam_candidates: Table::new(
+                "exam_candidates",
+                "tenant_id, school_year_id, subject_id, pupil_id, school_id, group_name",
+            ),
         }
     }
 
     /// In foreign-key order.
-    pub fn in_load_order(&self) -> [&Table; 24] {
+    pub fn in_load_order(&self) -> [&Table; 25] {
         [
             &self.schools,
             &self.units,
@@ -125,6 +130,7 @@ impl Tables {
             &self.periods,
             &self.grades,
             &self.grade_history,
+            &self.exam_candidates,
         ]
     }
 }

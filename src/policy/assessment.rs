@@ -338,6 +338,13 @@ pub fn assessment_periods_access(actor: &Actor, school: Uuid) -> Result<Assessme
     Ok(AssessmentPeriodsAccess { school_id: school, role, purpose: Purpose::for_role(role) })
 }
 
+/// May the actor draw a school's pupils for exams, record their written form, export
+/// the registration for PAS and see what PAS sent back? The same people as for the
+/// periods: the school office and the school's leaders. Not found otherwise.
+pub fn exam_access(actor: &Actor, school: Uuid) -> Result<AssessmentPeriodsAccess> {
+    assessment_periods_access(actor, school)
+}
+
 access_in_role!(GradeGroupAccess, AssessmentPeriodsAccess);
 access_acting_as!(PupilGradesAccess);
 

@@ -128,6 +128,10 @@ pub(crate) struct AssessmentFixtures {
     pub(crate) other_group: Uuid,
     pub(crate) autumn: Uuid,
     pub(crate) autumn_fields: Vec<(&'static str, String)>,
+    /// The grade-10 pupil's class (pupils to draw for an exam), and a subject the pupil
+    /// is drawn in besides mathematics (with a written form recorded).
+    pub(crate) class_10: Uuid,
+    pub(crate) exam_subject: Uuid,
 }
 
 pub(crate) async fn assessment_fixtures(app: &TestApp) -> AssessmentFixtures {
@@ -190,20 +194,46 @@ pub(crate) async fn assessment_fixtures(app: &TestApp) -> AssessmentFixtures {
          WHERE p.given_name = 'Emma' AND p.family_name = 'Nordmann' AND p.birth_date > '2005-01-01' RETURNING id",
     )
     .await;
+    let grade_ten = scalar(
+        app,
+        "SELECT e.pupil_id FROM enrolments e JOIN schools s ON s.id = e.school_id \
+         WHERE s.name = 'Fjordvik ungdomsskole' AND e.grade_level = 10 AND e.to_date IS NULL \
+         ORDER BY e.pupil_id LIMIT 1",
+    )
+    .await;
+    let class_10 = scalar(
+        app,
+        &format!(
+            "SELECT g.id FROM groups g JOIN group_memberships m ON m.group_id = g.id AND m.pupil_id = '{grade_ten}' \
+             JOIN school_years y ON y.id = g.school_year_id AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
+             WHERE g.kind = 'base' ORDER BY g.name LIMIT 1"
+        ),
+    )
+    .await;
+    // The grade-10 pupil drawn in mathematics (as the demo draws grade 10) and English,
+    // with a written form.
+    let exam_subject = scalar(
+        app,
+        &format!(
+            "WITH c AS (INSERT INTO exam_candidates (tenant_id, school_year_id, subject_id, pupil_id, school_id, group_name) \
+               SELECT g.tenant_id, g.school_year_id, su.id, '{grade_ten}', g.school_id, g.name FROM groups g \
+               JOIN subjects su ON su.tenant_id = g.tenant_id AND su.grep_code IN ('MAT0010', 'ENG0012') \
+               WHERE g.id = '{class_10}' ON CONFLICT DO NOTHING RETURNING subject_id), \
+             w AS (UPDATE pupils SET written_form = 'nb' WHERE person_id = '{grade_ten}' RETURNING person_id) \
+             SELECT c.subject_id FROM c JOIN subjects su ON su.id = c.subject_id, w WHERE su.grep_code = 'ENG0012'"
+        ),
+    )
+    .await;
     AssessmentFixtures {
+        class_10,
+        exam_subject,
         class_9a,
         pupil_9a,
         iv_subject,
         remark,
         math: scalar(app, &emma_group(true)).await,
         math_subject: scalar(app, "SELECT id FROM subjects WHERE code = 'MAT' AND grep_code = 'MAT0010' LIMIT 1").await,
-        grade_ten: scalar(
-            app,
-            "SELECT e.pupil_id FROM enrolments e JOIN schools s ON s.id = e.school_id \
-             WHERE s.name = 'Fjordvik ungdomsskole' AND e.grade_level = 10 AND e.to_date IS NULL \
-             ORDER BY e.pupil_id LIMIT 1",
-        )
-        .await,
+        grade_ten,
         other_group: scalar(app, &emma_group(false)).await,
         autumn,
         autumn_fields: vec![
@@ -1326,6 +1356,53 @@ fn assessment_cases(f: &Fixtures) -> Vec<Case> {
         "withdrawing the principal's remark about Emma",
         vec!["principal"],
     ));
+    // Exams: the office and the leaders of the school. The registration first (every
+    // candidate has a written form), then the written form and the withdrawal (of the
+    // mathematics exam), then a draw of the class (new candidates without one).
+    let exams = format!("/assessment/schools/{}/exams", f.ungdom);
+    let kv = |pairs: &[(&'static str, &str)]| pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect::<Vec<_>>();
+    let candidate = |subject: Uuid| kv(&[("subject", &subject.to_string()), ("pupil", &a.grade_ten.to_string())]);
+    cases.push(Case {
+        form: kv(&[("pas_user", "fjordvik-us"), ("email", "")]),
+        ..case(
+            "POST",
+            "/assessment/schools/{school_id}/exams/registration",
+            format!("{exams}/registration"),
+            "the registration for PAS",
+            vec!["principal"],
+        )
+    });
+    cases.push(Case {
+        form: [candidate(a.exam_subject), kv(&[("written_form", "nn")])].concat(),
+        ..case(
+            "POST",
+            "/assessment/schools/{school_id}/exams/written-form",
+            format!("{exams}/written-form"),
+            "a drawn pupil's written form",
+            vec!["principal"],
+        )
+    });
+    cases.push(Case {
+        form: candidate(a.math_subject),
+        ..case(
+            "POST",
+            "/assessment/schools/{school_id}/exams/withdraw",
+            format!("{exams}/withdraw"),
+            "withdrawing a pupil from the mathematics exam",
+            vec!["principal"],
+        )
+    });
+    cases.push(Case {
+        form: kv(&[("subject", &a.math_subject.to_string()), ("group", &a.class_10.to_string())]),
+        ..case("POST", "/assessment/schools/{school_id}/exams", exams.clone(), "drawing a class", vec!["principal"])
+    });
+    for (school, what, allowed) in [
+        (f.ungdom, "the lower secondary school's exams", vec!["principal"]),
+        (f.solbakken, "Solbakken's exams (none: grades 1-7)", vec!["office_clerk"]),
+    ] {
+        let path = format!("/assessment/schools/{school}/exams");
+        cases.push(case("GET", "/assessment/schools/{school_id}/exams", path, what, allowed));
+    }
     for (school, what, allowed) in [
         (f.ungdom, "the lower secondary school's periods", vec!["principal"]),
         (f.solbakken, "Solbakken's periods", vec!["office_clerk"]),

@@ -21,6 +21,7 @@ mod backup;
 mod bounds;
 mod cli;
 mod client_address;
+mod exams;
 mod external_postgres;
 mod hostile;
 mod hr_import;

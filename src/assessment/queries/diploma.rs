@@ -38,7 +38,8 @@ pub async fn head(mut conn: Conn<'_>, pupil: Uuid, school: Uuid) -> Result<Optio
     .await?)
 }
 
-/// A subject line: the final and exam grades of the current school year, and the
+/// A subject line: the final and exam grades of the current school year (the exam grade
+/// from PAS's results, else one entered at the school), and the
 /// exemption that applies on the year's last day (the subject note).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DiplomaLine {
@@ -55,12 +56,17 @@ pub struct DiplomaLine {
 pub async fn lines(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, year_ends: Date) -> Result<Vec<DiplomaLine>> {
     Ok(sqlx::query_as(
         "WITH year_grades AS ( \
-           SELECT g.subject_id, p.kind, g.value FROM grades g \
+           SELECT g.subject_id, p.kind, g.value, 1 AS rank FROM grades g \
            JOIN assessment_periods p ON p.tenant_id = g.tenant_id AND p.id = g.period_id \
            JOIN school_years y ON y.tenant_id = p.tenant_id AND y.id = p.school_year_id \
            WHERE g.tenant_id = $1 AND p.tenant_id = $1 AND y.tenant_id = $1 AND g.pupil_id = $2 \
              AND p.school_id = $3 AND p.kind IN ('final', 'exam') \
-             AND y.starts <= tavle_today() AND y.ends >= tavle_today()), \
+             AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
+           UNION ALL \
+           SELECT c.subject_id, 'exam', c.grade::text, 0 FROM exam_candidates c \
+           JOIN school_years y ON y.tenant_id = c.tenant_id AND y.id = c.school_year_id \
+           WHERE c.tenant_id = $1 AND y.tenant_id = $1 AND c.pupil_id = $2 AND c.school_id = $3 \
+             AND c.grade IS NOT NULL AND y.starts <= tavle_today() AND y.ends >= tavle_today()), \
          notes AS ( \
            SELECT DISTINCT ON (x.subject_id) x.subject_id, x.kind FROM assessment_exemptions x \
            WHERE x.tenant_id = $1 AND x.pupil_id = $2 AND x.from_date <= $4 AND (x.to_date IS NULL OR x.to_date >= $4) \
@@ -69,7 +75,8 @@ pub async fn lines(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, year_ends: Dat
            SELECT subject_id FROM year_grades UNION SELECT subject_id FROM notes) \
          SELECT coalesce(su.grep_code, su.code) AS subject_code, su.name_nb AS subject_nb, su.name_en AS subject_en, \
            (SELECT yg.value FROM year_grades yg WHERE yg.subject_id = s.subject_id AND yg.kind = 'final') AS final_grade, \
-           (SELECT yg.value FROM year_grades yg WHERE yg.subject_id = s.subject_id AND yg.kind = 'exam') AS exam_grade, \
+           (SELECT yg.value FROM year_grades yg WHERE yg.subject_id = s.subject_id AND yg.kind = 'exam' \
+            ORDER BY yg.rank LIMIT 1) AS exam_grade, \
            (SELECT n.kind FROM notes n WHERE n.subject_id = s.subject_id) AS exemption \
          FROM subjects_on s JOIN subjects su ON su.tenant_id = $1 AND su.id = s.subject_id \
          ORDER BY coalesce(su.grep_code, su.code)",

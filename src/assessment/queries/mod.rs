@@ -4,6 +4,7 @@
 
 pub mod class;
 pub mod diploma;
+pub mod exams;
 pub mod remarks;
 pub mod statistics;
 

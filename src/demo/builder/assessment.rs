@@ -2,7 +2,8 @@
 //! year's autumn and spring, closed and published; this year's autumn, open for entry
 //! around the demo's day and its school day, and published after it), and the pupils of its teaching
 //! groups their grades: this autumn's (not yet published), and last year's for those
-//! who were in grade 8 or 9 then (published: what the pupil and the guardians read).
+//! who were in grade 8 or 9 then (published: what the pupil and the guardians read);
+//! grade 10 is drawn for the written exam in mathematics.
 //! Ids and values come from a random stream of their own, so the rest of the demo is
 //! as it was without them.
 
@@ -16,6 +17,7 @@ use super::{uuid_from, Builder};
 pub(super) struct Graded {
     school: usize,
     group: Uuid,
+    name: String,
     code: &'static str,
     grade: i16,
     pupils: Vec<Uuid>,
@@ -26,12 +28,14 @@ impl Graded {
     pub(super) fn new(
         school: usize,
         group: Uuid,
+        name: &str,
         code: &'static str,
         grade: i16,
         members: &[(Uuid, Date)],
         teacher: Option<Uuid>,
     ) -> Self {
-        Graded { school, group, code, grade, pupils: members.iter().map(|m| m.0).collect(), teacher }
+        let pupils = members.iter().map(|m| m.0).collect();
+        Graded { school, group, name: name.to_owned(), code, grade, pupils, teacher }
     }
 }
 
@@ -130,6 +134,20 @@ impl Builder<'_> {
                     if g.grade >= 9 {
                         self.grade(prev_autumn, subject, pupil, None, by, ps + Duration::days(110));
                         self.grade(prev_spring, subject, pupil, None, by, pe - Duration::days(35));
+                    }
+                    // Grade 10 is drawn for the written exam in mathematics (no
+                    // numbers or results yet: those come from PAS).
+                    if g.grade == 10 && g.code == "MAT" {
+                        let t = self.tenant;
+                        self.t
+                            .exam_candidates
+                            .uuid(t)
+                            .uuid(year)
+                            .uuid(subject)
+                            .uuid(pupil)
+                            .uuid(school)
+                            .text(&g.name)
+                            .end();
                     }
                 }
             }

@@ -144,7 +144,7 @@ impl Builder<'_> {
             None => self.feide_id(given, family),
         };
         self.person(id, &nid, given, family, born, home, None, None, Some(&feide));
-        self.t.pupils.uuid(self.tenant).uuid(id).opt(None).end();
+        self.t.pupils.uuid(self.tenant).uuid(id).opt(None).text(written_form(id)).end();
         self.counts.pupils += 1;
         let g = usize::try_from(grade - self.plan_of(school).first).unwrap_or(0);
         self.schools[school].free[g] = self.schools[school].free[g].saturating_sub(1);
@@ -252,7 +252,7 @@ impl Builder<'_> {
             let tongue = (origin == Origin::Other && self.rng.gen_bool(0.6))
                 .then(|| names::MOTHER_TONGUES.choose(&mut self.rng).copied())
                 .flatten();
-            self.t.pupils.uuid(self.tenant).uuid(id).opt(tongue).end();
+            self.t.pupils.uuid(self.tenant).uuid(id).opt(tongue).text(written_form(id)).end();
             self.counts.pupils += 1;
             self.enrol(id, school, grade, true);
             for (n, &(guardian, responsibility, lives_with)) in guardians.iter().enumerate() {
@@ -314,5 +314,16 @@ impl Builder<'_> {
             .text(family)
             .text(&phone)
             .end();
+    }
+}
+
+/// A pupil's written form of Norwegian (målform): nynorsk for about one in twelve, as
+/// the country's share; from the pupil's id, so that the demo's random stream (and so
+/// every other generated value) stays as it was.
+fn written_form(id: Uuid) -> &'static str {
+    if id.as_bytes()[15] % 12 == 0 {
+        "nn"
+    } else {
+        "nb"
     }
 }

@@ -126,14 +126,15 @@ impl Builder<'_> {
                 for (code, per_week) in [("NOR", 4), ("MAT", 4), ("ENG", 3), ("NAT", 3), ("SAF", 3)] {
                     pupils.shuffle(&mut self.rng);
                     for (i, members) in pupils.chunks(chunk).enumerate() {
-                        let group =
-                            self.group(s, "teaching", &format!("{grade} {code} {}", i + 1), Some(grade), Some(code));
+                        let name = format!("{grade} {code} {}", i + 1);
+                        let group = self.group(s, "teaching", &name, Some(grade), Some(code));
                         self.members(group, members);
                         let teacher = pick(code, &subject_pool);
                         if let Some(t) = teacher {
                             self.assign(group, t, "teacher");
                         }
-                        self.graded.push(super::assessment::Graded::new(s, group, code, grade, members, teacher));
+                        let graded = super::assessment::Graded::new(s, group, &name, code, grade, members, teacher);
+                        self.graded.push(graded);
                         self.lessons(group, code, teacher, &format!("{grade}0{}", i + 1), slot..slot + per_week);
                     }
                     slot += per_week;
@@ -143,14 +144,15 @@ impl Builder<'_> {
                 let mut room = 0;
                 for (code, list) in [("SPA", spanish), ("TYS", german)] {
                     for (i, members) in list.chunks(CLASS_CAP).enumerate() {
-                        let group =
-                            self.group(s, "teaching", &format!("{grade} {code} {}", i + 1), Some(grade), Some(code));
+                        let name = format!("{grade} {code} {}", i + 1);
+                        let group = self.group(s, "teaching", &name, Some(grade), Some(code));
                         self.members(group, members);
                         let teacher = pick(code, &subject_pool);
                         if let Some(t) = teacher {
                             self.assign(group, t, "teacher");
                         }
-                        self.graded.push(super::assessment::Graded::new(s, group, code, grade, members, teacher));
+                        let graded = super::assessment::Graded::new(s, group, &name, code, grade, members, teacher);
+                        self.graded.push(graded);
                         room += 1;
                         self.lessons(group, code, teacher, &format!("Språk {room}"), slot..slot + 2);
                     }
