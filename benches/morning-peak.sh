@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The morning-peak benchmark (not a test): teachers of an Oslo-size municipality
 # (the large demo: ~88,000 pupils, 180 schools) open their register and save it, all at
-# once, against three references in the same run. Prints requests/s, p50 and p99
+# once, then open and save a grade grid of 25-30 pupils (grade 8-10, a half-year
+# period open for entry), against three references in the same run. Prints requests/s, p50 and p99
 # latency, each page's ratio to the baseline, where the CPU went, and Tavle's peak RSS.
 #
 #   benches/morning-peak.sh                 # CONNECTIONS=64 DURATION=20s by default
@@ -152,6 +153,8 @@ label_of() {
         audited) echo "tenant tx + audit" ;;
         get) echo "register (GET)" ;;
         post) echo "register save (POST)" ;;
+        grid) echo "grade grid (GET)" ;;
+        grid-save) echo "grade grid save (POST)" ;;
         *) echo "$1" ;;
     esac
 }
@@ -191,20 +194,23 @@ stop() { # pid
     wait "$1" 2>/dev/null || true
 }
 
-sign_in() { # data slug → sessions file
-    local out="$WORK/sessions-$2.tsv"
-    "$BIN/examples/bench_sessions" "$1" "$CONNECTIONS" auto "$2" >"$out"
+sign_in() { # data slug [page] → sessions file
+    local page=${3:-register}
+    local out="$WORK/sessions-$2-$page.tsv"
+    "$BIN/examples/bench_sessions" "$1" "$CONNECTIONS" auto "$2" "$page" >"$out"
     echo "$out"
 }
 
 peak_rss() { sed -nE 's/^VmHWM:\s+([0-9]+) kB/\1/p' "/proc/$1/status" | awk '{ printf "%.0f MB", $1 / 1024 }'; }
 
 one_round() { # variant round bin data env
-    local v=$1 r=$2 bin=$3 data=$4 env=$5 sessions bpid rss
+    local v=$1 r=$2 bin=$3 data=$4 env=$5 sessions grid bpid rss
     step "round $r, $v: $bin ${env:+($env)}"
     start_tavle "$bin" "$data" "$env"
     sessions=$(sign_in "$data" storby)
     echo "$(wc -l <"$sessions") teachers, date $(cut -f5 "$sessions" | head -1)"
+    grid=$(sign_in "$data" storby grid)
+    echo "$(wc -l <"$grid") teachers at a grade grid, $(cut -f6 "$grid" | tr ',' '\n' | wc -l) pupils in all"
     "$BIN/examples/bench_baseline" "$data" "127.0.0.1:$BASE_PORT" >"$WORK/baseline.log" 2>&1 &
     bpid=$!
     pids+=("$bpid")
@@ -214,6 +220,9 @@ one_round() { # variant round bin data env
     done
     for m in get post; do
         measure "$m" "$PORT" "$sessions" "$v$r.$m" "$data" "$TAVLE_PID"
+    done
+    for m in grid grid-save; do
+        measure "$m" "$PORT" "$grid" "$v$r.$m" "$data" "$TAVLE_PID"
     done
     rss=$(peak_rss "$TAVLE_PID")
     stop "$bpid"
@@ -268,12 +277,13 @@ for r in $(seq 1 "$ROUNDS"); do
         bin=BIN_$v
         env=ENV_$v
         table "round $r, $v: ${!bin} ${!env:+(${!env})}" "$v$r.baseline" \
-            "$v$r.bare" "$v$r.baseline" "$v$r.audited" "$v$r.get" "$v$r.post"
+            "$v$r.bare" "$v$r.baseline" "$v$r.audited" "$v$r.get" "$v$r.post" "$v$r.grid" "$v$r.grid-save"
         echo "Tavle's peak RSS (VmHWM): $(cat "$WORK/$v$r.rss")"
     done
 done
 echo
 echo "load: the 1-minute load average as each run began. cpu us/req: PostgreSQL/server/wrk CPU time"
 echo "per request (server: Tavle for the pages, the references' own server for the references)."
-echo "answers: by HTTP status (303 is a saved register), timeout: none within wrk's 2 s."
+echo "answers: by HTTP status (303 is a saved register or grid), timeout: none within wrk's 2 s;"
+echo "changed/save: grades changed per saved grid (its redirect's \`saved\`)."
 echo "Aim: register >= 50% of the baseline's req/s with p99 < 25 ms at 64 connections; saving >= 30%."
