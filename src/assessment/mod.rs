@@ -12,6 +12,7 @@
 //! - `diploma`: the lower-secondary diploma (vitnemål) of a pupil in grade 10.
 //! - `conduct`: a class's order and conduct (G, NG, LG) per period.
 //! - `remarks`: remarks (anmerkninger) with a category, the day and the lesson.
+//! - `remark_categories`: a school's list of remark categories (standard and its own).
 //! - `warnings`: the written warnings of a class, sent to the pupil and guardians.
 //! - `exams`: exams through PAS: drawing candidates, the registration file, and
 //!   `tavle import pas` for the candidate numbers and results.
@@ -27,6 +28,7 @@ mod grid;
 mod periods;
 pub mod queries;
 mod read;
+mod remark_categories;
 mod remarks;
 mod statistics;
 pub mod subjects_import;
@@ -35,6 +37,7 @@ mod warnings;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use remark_categories as categories;
 
 use crate::error::{AppError, Result};
 use crate::policy::{self, Audience};
@@ -69,6 +72,8 @@ pub fn router() -> Router<AppState> {
         // Remarks.
         .route("/assessment/pupils/{pupil_id}/remarks", get(remarks::show).post(remarks::create))
         .route("/assessment/pupils/{pupil_id}/remarks/{remark_id}/withdraw", post(remarks::withdraw))
+        .route("/assessment/schools/{school_id}/remark-categories", get(categories::show).post(categories::save))
+        .route("/assessment/schools/{school_id}/remark-categories/add", post(categories::add))
 }
 
 #[derive(askama::Template)]

@@ -12,7 +12,7 @@ use axum::Form;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::domain::{Aspect, ChangeReason, ConductValue, ExemptionKind, GradeValue, RemarkCategory};
+use super::domain::{Aspect, ChangeReason, ConductValue, ExemptionKind, GradeValue};
 use super::queries::class::{self, PupilConductRow, PupilWarningRow};
 use super::queries::remarks::{self, RemarkRow};
 use super::queries::{self, ExemptionRow, HistoryRow, PupilGradeRow, PupilHead, SubjectOption};
@@ -132,8 +132,8 @@ impl GradesPage {
             })
             .collect()
     }
-    pub fn remark_category(&self, r: &RemarkRow) -> &'static str {
-        RemarkCategory::from_code(&r.category).map_or("", |c| self.ui.t(c.label_key()))
+    pub fn remark_category(&self, r: &RemarkRow) -> String {
+        r.category_label(self.ui.lang)
     }
     pub fn remark_when(&self, r: &RemarkRow) -> String {
         let mut s = display_date(r.day);

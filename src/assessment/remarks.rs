@@ -14,8 +14,8 @@ use serde::Deserialize;
 use time::Date;
 use uuid::Uuid;
 
-use super::domain::{check_note, NoteError, RemarkCategory, REMARK_NOTE_MAX};
-use super::queries::remarks::{self, LessonOption, RemarkRow};
+use super::domain::{check_note, NoteError, REMARK_NOTE_MAX};
+use super::queries::remarks::{self, LessonOption, RemarkRow, SchoolCategory};
 use super::queries::{self, PupilHead};
 use crate::absence::domain::weekday_key;
 use crate::audit::{Action, Resource};
@@ -58,6 +58,8 @@ pub struct RemarksPage {
     pub head: PupilHead,
     pub remarks: Vec<RemarkRow>,
     pub lessons: Vec<LessonOption>,
+    /// The school's list of categories (also those out of use).
+    pub list: Vec<SchoolCategory>,
     pub form: RemarkForm,
     pub errors: FieldErrors,
     pub done: String,
@@ -70,14 +72,16 @@ impl RemarksPage {
     pub fn name(&self) -> String {
         format!("{} {}", self.head.given_name, self.head.family_name)
     }
-    pub fn categories(&self) -> Vec<(&'static str, String)> {
-        RemarkCategory::ALL
+    /// The categories in use at the school, for the form.
+    pub fn categories(&self) -> Vec<(String, String)> {
+        self.list
             .iter()
-            .map(|c| (c.code(), format!("{} – {}", self.ui.t(c.aspect().label_key()), self.ui.t(c.label_key()))))
+            .filter(|c| c.active)
+            .map(|c| (c.code.clone(), format!("{} – {}", self.ui.t(c.aspect.label_key()), c.label(self.ui.lang))))
             .collect()
     }
-    pub fn category(&self, r: &RemarkRow) -> &'static str {
-        RemarkCategory::from_code(&r.category).map_or("", |c| self.ui.t(c.label_key()))
+    pub fn category(&self, r: &RemarkRow) -> String {
+        r.category_label(self.ui.lang)
     }
     pub fn lesson_label(&self, l: &LessonOption) -> String {
         let subject = match self.ui.lang {
@@ -121,12 +125,14 @@ async fn page(
     let head = queries::pupil_head(work.conn(), access.pupil_id).await?.ok_or(AppError::NotFound)?;
     let remarks = remarks::pupil_remarks(work.conn(), access.pupil_id, true).await?;
     let lessons = remarks::pupil_lessons(work.conn(), access.pupil_id).await?;
+    let list = remarks::school_list(&remarks::stored_categories(work.conn(), access.school_id).await?);
     Ok(RemarksPage {
         ui,
         pupil_id: access.pupil_id,
         head,
         remarks,
         lessons,
+        list,
         form,
         errors,
         done,
@@ -162,7 +168,8 @@ pub async fn create(
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let today: Date = crate::absence::queries::today(work.conn()).await?;
     let mut errors = FieldErrors::new();
-    let category = RemarkCategory::from_code(form.category.trim());
+    let list = remarks::school_list(&remarks::stored_categories(work.conn(), access.school_id).await?);
+    let category = list.iter().find(|c| c.active && c.code == form.category.trim()).map(|c| c.code.clone());
     if category.is_none() {
         errors.add("category", "assessment.error.remark_category");
     }
@@ -220,7 +227,7 @@ pub async fn create(
         work.conn(),
         access.pupil_id,
         access.school_id,
-        category.code(),
+        &category,
         day,
         lesson,
         note.as_deref(),

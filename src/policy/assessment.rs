@@ -345,6 +345,12 @@ pub fn exam_access(actor: &Actor, school: Uuid) -> Result<AssessmentPeriodsAcces
     assessment_periods_access(actor, school)
 }
 
+/// May the actor keep a school's list of remark categories (from its rules of order
+/// and conduct)? The school office and the school's leaders. Not found otherwise.
+pub fn remark_categories_access(actor: &Actor, school: Uuid) -> Result<AssessmentPeriodsAccess> {
+    assessment_periods_access(actor, school)
+}
+
 access_in_role!(GradeGroupAccess, AssessmentPeriodsAccess);
 access_acting_as!(PupilGradesAccess);
 

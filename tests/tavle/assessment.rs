@@ -498,6 +498,84 @@ async fn a_teacher_gives_a_remark_with_a_code_and_a_short_note_and_the_pupil_and
     assert_eq!(count(&app, "SELECT count(*) FROM remarks WHERE withdrawn_at IS NOT NULL").await, 1);
 }
 
+/// The school's list: a standard category taken out of use is no longer offered (nor
+/// taken), a category of the school's own is, and the pupil reads its name; bad names
+/// are refused by their fields and store nothing.
+#[tokio::test]
+async fn a_school_keeps_its_own_list_of_remark_categories() {
+    let app = spawn_app().await;
+    let emma = emma(&app).await;
+    let school: Uuid = sqlx::query_scalar("SELECT id FROM schools WHERE name = 'Fjordvik ungdomsskole'")
+        .fetch_one(&app.owner)
+        .await
+        .expect("school");
+    let list = format!("/assessment/schools/{school}/remark-categories");
+    let mut principal = app.sign_in_as("principal").await;
+    let page = app.get(&mut principal, &list).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.html().select_first_attr("#use-phone", "checked").as_deref(), Some(""), "in use until taken out");
+
+    // Everything but the phone.
+    let keep = ["late", "homework", "equipment", "left_without_leave", "disruption", "language", "threats"];
+    let fields: Vec<(String, String)> = keep.iter().map(|c| ("use".to_owned(), (*c).to_owned())).collect();
+    assert_eq!(post(&app, &mut principal, &list, &fields).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, "SELECT count(*) FROM remark_categories WHERE NOT active").await, 1);
+    // The same list again writes nothing.
+    let rows = "SELECT count(*) FROM remark_categories";
+    let before = count(&app, rows).await;
+    assert_eq!(post(&app, &mut principal, &list, &fields).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, rows).await, before);
+
+    // Bad names, refused by their fields; nothing stored.
+    let add = format!("{list}/add");
+    let new = |nb: &str, en: &str, aspect: &str| {
+        vec![("name_nb".to_owned(), nb.to_owned()), ("name_en".into(), en.to_owned()), ("aspect".into(), aspect.into())]
+    };
+    for (bad, field) in [
+        (new("", "", "conduct"), "name_nb"),
+        (new(&"x".repeat(81), "", "conduct"), "name_nb"),
+        (new("kom for sent", "", "order"), "name_nb"),
+        (new("Snus", "Snus\u{202e}", "conduct"), "name_en"),
+        (new("Snus", "", "both"), "aspect-order"),
+    ] {
+        let res = post(&app, &mut principal, &add, &bad).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert_eq!(
+            res.html().select_first_attr(&format!("#{field}"), "aria-invalid").as_deref(),
+            Some("true"),
+            "{field}"
+        );
+    }
+    assert_eq!(count(&app, rows).await, before, "nothing stored");
+    let added =
+        post(&app, &mut principal, &add, &new("Snus på skoleområdet", "Snus on school grounds", "conduct")).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let code: String = sqlx::query_scalar("SELECT code FROM remark_categories WHERE name_nb IS NOT NULL")
+        .fetch_one(&app.owner)
+        .await
+        .expect("code");
+    assert_eq!(code, "own_1");
+
+    // The teacher's form: the school's own offered, the phone not, and not taken.
+    let mut teacher = app.sign_in_as("subject_teacher").await;
+    let path = format!("/assessment/pupils/{emma}/remarks");
+    let form = app.get(&mut teacher, &path).await;
+    let options = form.html().select_texts("#category option").join("|");
+    assert!(options.contains("Snus på skoleområdet") && !options.contains("Mobilbruk"), "{options}");
+    let today = form.html().select_first_attr("#day", "value").expect("today");
+    let remark = |category: &str| {
+        vec![
+            ("category".to_owned(), category.to_owned()),
+            ("day".into(), today.clone()),
+            ("note".into(), String::new()),
+        ]
+    };
+    assert_eq!(post(&app, &mut teacher, &path, &remark("phone")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(post(&app, &mut teacher, &path, &remark("own_1")).await.status, StatusCode::SEE_OTHER);
+    let mut pupil = app.sign_in_as("pupil").await;
+    assert!(app.get(&mut pupil, "/assessment/me").await.body.contains("Snus på skoleområdet"));
+}
+
 #[tokio::test]
 async fn statistics_count_grades_per_value_without_names_and_hide_small_rows() {
     let app = spawn_app().await;

@@ -1396,6 +1396,40 @@ fn assessment_cases(f: &Fixtures) -> Vec<Case> {
         form: kv(&[("subject", &a.math_subject.to_string()), ("group", &a.class_10.to_string())]),
         ..case("POST", "/assessment/schools/{school_id}/exams", exams.clone(), "drawing a class", vec!["principal"])
     });
+    // The school's list of remark categories: its office and leaders. Saving the list
+    // as it is (every standard category in use) changes nothing.
+    for (school, what, allowed) in [
+        (f.ungdom, "the lower secondary school's remark categories", vec!["principal"]),
+        (f.solbakken, "Solbakken's remark categories", vec!["office_clerk"]),
+        (f.smaoy_school, "Småøy's remark categories", vec!["smaoy_office_clerk"]),
+    ] {
+        let path = format!("/assessment/schools/{school}/remark-categories");
+        cases.push(case(
+            "GET",
+            "/assessment/schools/{school_id}/remark-categories",
+            path.clone(),
+            what,
+            allowed.clone(),
+        ));
+        if school == f.ungdom {
+            let codes =
+                ["late", "homework", "equipment", "left_without_leave", "disruption", "phone", "language", "threats"];
+            cases.push(Case {
+                form: codes.iter().map(|c| ("use", (*c).to_owned())).collect(),
+                ..case("POST", "/assessment/schools/{school_id}/remark-categories", path.clone(), what, allowed.clone())
+            });
+            cases.push(Case {
+                form: kv(&[("name_nb", "Snus på skolen"), ("name_en", ""), ("aspect", "conduct")]),
+                ..case(
+                    "POST",
+                    "/assessment/schools/{school_id}/remark-categories/add",
+                    format!("{path}/add"),
+                    "adding a category of the school's own",
+                    allowed,
+                )
+            });
+        }
+    }
     for (school, what, allowed) in [
         (f.ungdom, "the lower secondary school's exams", vec!["principal"]),
         (f.solbakken, "Solbakken's exams (none: grades 1-7)", vec!["office_clerk"]),

@@ -89,6 +89,9 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("POST", "/assessment/groups/{group_id}") => &["period", "reason", GRADE],
         ("GET", "/assessment/schools/{school_id}/periods" | "/assessment/schools/{school_id}/exams") => &["done"],
         ("POST", "/assessment/schools/{school_id}/exams") => &["subject", "group"],
+        ("GET", "/assessment/schools/{school_id}/remark-categories") => &["done"],
+        ("POST", "/assessment/schools/{school_id}/remark-categories") => &["use"],
+        ("POST", "/assessment/schools/{school_id}/remark-categories/add") => &["name_nb", "name_en", "aspect"],
         ("POST", "/assessment/schools/{school_id}/exams/registration") => &["pas_user", "email"],
         ("POST", "/assessment/schools/{school_id}/exams/withdraw") => &["subject", "pupil"],
         ("POST", "/assessment/schools/{school_id}/exams/written-form") => &["subject", "pupil", "written_form"],
@@ -137,7 +140,7 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
 
 /// Fields that store free text: any printable text is a fair value there (a room may
 /// be called `-1` or `9999-12-31`), so only what no field may hold is tried.
-const FREE_TEXT: &[&str] = &["room", "note"];
+const FREE_TEXT: &[&str] = &["room", "note", "name_nb", "name_en"];
 
 /// A hostile value: what it is, how it goes on the wire (URL-encoded), and whether no
 /// field at all may take it (`false`: only fields that are not free text).
