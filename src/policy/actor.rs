@@ -73,6 +73,11 @@ coded_enum! {
         OwnData = "own_data",
         AuditReview = "audit_review",
         SignIn = "sign_in",
+        // Why a full national id number was shown (the reason asked for on reveal).
+        IdentityCheck = "identity_check",
+        ExternalRegistration = "external_registration",
+        AuthorityReport = "authority_report",
+        RegisterCorrection = "register_correction",
     }
 }
 
@@ -216,6 +221,10 @@ impl Purpose {
             Purpose::OwnData => "purpose.own_data",
             Purpose::AuditReview => "purpose.audit_review",
             Purpose::SignIn => "purpose.sign_in",
+            Purpose::IdentityCheck => "purpose.identity_check",
+            Purpose::ExternalRegistration => "purpose.external_registration",
+            Purpose::AuthorityReport => "purpose.authority_report",
+            Purpose::RegisterCorrection => "purpose.register_correction",
         }
     }
 }

@@ -237,5 +237,27 @@ pub async fn pupil_card_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -
     Err(AppError::NotFound)
 }
 
+/// Why a person with the right asks to see a full national id number: the reason is
+/// the audit event's purpose.
+pub const REVEAL_REASONS: [Purpose; 4] =
+    [Purpose::IdentityCheck, Purpose::ExternalRegistration, Purpose::AuthorityReport, Purpose::RegisterCorrection];
+
+/// Showing a pupil's full national id number, for a reason.
+#[derive(Debug, Clone, Copy)]
+pub struct NationalIdReveal {
+    pub pupil_id: Uuid,
+    pub acting_as: Option<Role>,
+    pub purpose: Purpose,
+}
+
+/// May the card's viewer see the full number, for `reason` (one of [`REVEAL_REASONS`])?
+/// Only those whose card access allows it (403 otherwise: they see the card).
+pub fn national_id_reveal(access: &PupilCardAccess, reason: Purpose) -> Result<NationalIdReveal> {
+    if !access.reveal_national_id || !REVEAL_REASONS.contains(&reason) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(NationalIdReveal { pupil_id: access.pupil_id, acting_as: access.acting_as, purpose: reason })
+}
+
 access_in_role!(PupilListScope);
-access_acting_as!(PupilCardAccess);
+access_acting_as!(PupilCardAccess, NationalIdReveal);

@@ -7,6 +7,7 @@
 
 pub mod queries;
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,7 +18,7 @@ use uuid::Uuid;
 
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
-use crate::policy::{self, GuardianDetail};
+use crate::policy::{self, GuardianDetail, Purpose};
 use crate::state::AppState;
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
@@ -258,6 +259,9 @@ pub struct CardPage {
     pub show_enrolments: bool,
     pub may_reveal: bool,
     pub revealed: bool,
+    /// The reason chosen for a reveal (kept when the form is refused), and its error.
+    pub reason: String,
+    pub errors: FieldErrors,
     pub show_timetable: bool,
     /// A guardian from whom the child's whereabouts are protected (strictly
     /// confidential address, not living with the child): the card says so.
@@ -280,6 +284,10 @@ impl CardPage {
             _ => "relation.other",
         }
     }
+    /// The reasons one may give to see the full number: (code, label).
+    pub fn reveal_reasons(&self) -> Vec<(&'static str, &'static str)> {
+        policy::REVEAL_REASONS.iter().map(|p| (p.code(), self.ui.t(p.label_key()))).collect()
+    }
     pub fn group_kind_key(&self, code: &str) -> &'static str {
         match code {
             "base" => "group.kind.base",
@@ -290,38 +298,72 @@ impl CardPage {
 }
 
 async fn show(work: Work, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
-    card_page(work, ui, &pupil_id, false).await
+    card_page(work, ui, &pupil_id, None).await
 }
 
-/// Show the full national id once, on this response only (never in a URL), and
-/// record that it was shown.
-async fn reveal_national_id(work: Work, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
-    card_page(work, ui, &pupil_id, true).await
+#[derive(Debug, Default, Deserialize)]
+pub struct RevealForm {
+    #[serde(default)]
+    pub reason: String,
 }
 
-async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: bool) -> Result<Response> {
+/// Show the full national id once, on this response only (never in a URL), for a
+/// reason the viewer gives, and record that it was shown with that reason as the
+/// purpose. Without a reason the card comes back with the field marked.
+async fn reveal_national_id(
+    work: Work,
+    ui: Ui,
+    Path(pupil_id): Path<String>,
+    form: std::result::Result<Form<RevealForm>, FormRejection>,
+) -> Result<Response> {
+    let Form(form) = form.map_err(|_| AppError::BadRequest)?;
+    card_page(work, ui, &pupil_id, Some(form.reason)).await
+}
+
+/// The card; with `reveal`, the reason given to see the full number.
+async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String>) -> Result<Response> {
     let pupil_id = parse_id(pupil_id)?;
     let actor = work.actor();
     let access = policy::pupil_card_access(work.conn(), &actor, pupil_id).await?;
-    if reveal && !access.reveal_national_id {
+    if reveal.is_some() && !access.reveal_national_id {
         return Err(AppError::Forbidden);
     }
-    let card = queries::card(work.conn(), &access, reveal).await?.ok_or(AppError::NotFound)?;
-    let action = if reveal { Action::RevealNationalId } else { Action::Read };
-    work.audit(&access, action, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?;
+    let mut errors = FieldErrors::new();
+    let reason = reveal.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let shown = match &reveal {
+        None => None,
+        Some(_) => match Purpose::from_code(&reason).and_then(|p| policy::national_id_reveal(&access, p).ok()) {
+            Some(shown) => Some(shown),
+            None => {
+                errors.add("reason", "card.error.reveal_reason");
+                None
+            }
+        },
+    };
+    let card = queries::card(work.conn(), &access, shown.is_some()).await?.ok_or(AppError::NotFound)?;
+    match &shown {
+        Some(r) => work.audit(r, Action::RevealNationalId, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?,
+        None => work.audit(&access, Action::Read, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?,
+    }
     work.commit().await?;
-    Ok(render(&CardPage {
-        ui,
-        guardian_contact: access.guardians == GuardianDetail::Contact,
-        show_guardians: access.guardians != GuardianDetail::None,
-        show_contact_persons: access.contact_persons,
-        show_enrolments: access.enrolments,
-        may_reveal: access.reveal_national_id && !reveal,
-        revealed: reveal,
-        show_timetable: policy::card_shows_timetable(&access),
-        whereabouts_protected: access.whereabouts_protected,
-        card,
-    }))
+    let status = if errors.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(render_with(
+        status,
+        &CardPage {
+            ui,
+            guardian_contact: access.guardians == GuardianDetail::Contact,
+            show_guardians: access.guardians != GuardianDetail::None,
+            show_contact_persons: access.contact_persons,
+            show_enrolments: access.enrolments,
+            may_reveal: access.reveal_national_id && shown.is_none(),
+            revealed: shown.is_some(),
+            reason,
+            errors,
+            show_timetable: policy::card_shows_timetable(&access),
+            whereabouts_protected: access.whereabouts_protected,
+            card,
+        },
+    ))
 }
 
 /// Used by templates: is this address protected?

@@ -480,7 +480,7 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
             route: "/pupils/{pupil_id}/national-id",
             path: format!("/pupils/{pupil}/national-id"),
             what,
-            form: Vec::new(),
+            form: vec![("reason", "identity_check".to_owned())],
             refused: sees.iter().copied().filter(|p| !reveals.contains(p)).collect(),
             allowed: reveals,
             others: Hidden,

@@ -70,12 +70,12 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         | (
             "POST",
             "/sign-out"
-            | "/pupils/{pupil_id}/national-id"
             | "/absence/children/{pupil_id}/reports/{report_id}/withdraw"
             | "/absence/children/{pupil_id}/leave/{application_id}/withdraw"
             | "/schools/{school_id}/mail/{message_id}/retry",
         ) => &[],
         ("GET", "/language") => &["lang", "next"],
+        ("POST", "/pupils/{pupil_id}/national-id") => &["reason"],
         ("POST", "/sign-in/demo") => &["persona"],
         ("GET", "/auth/{kind}/start") => &["municipality"],
         ("GET", "/auth/{kind}/callback") => &["code", "state", "iss", "error"],

@@ -103,14 +103,35 @@ async fn revealing_a_national_id_is_explicit_and_audited() {
     let nid = national_id_of(&app, pupil).await;
     app.get(&mut clerk, &format!("/pupils/{pupil}")).await;
     assert_eq!(app.audit_count("reveal_national_id", pupil).await, 0);
-    let res = app.post_form(&mut clerk, &format!("/pupils/{pupil}/national-id"), &[]).await;
+    // Without a reason (or with one that is not on the list): the card again, the
+    // field marked, the number masked, nothing revealed.
+    for reason in ["", "curiosity"] {
+        let res = app.post_form(&mut clerk, &format!("/pupils/{pupil}/national-id"), &[("reason", reason)]).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{reason:?}");
+        assert_eq!(res.html().select_first_attr("#reason", "aria-invalid").as_deref(), Some("true"));
+        assert!(!res.body.contains(&nid));
+    }
+    assert_eq!(app.audit_count("reveal_national_id", pupil).await, 0);
+    let res = app
+        .post_form(&mut clerk, &format!("/pupils/{pupil}/national-id"), &[("reason", "external_registration")])
+        .await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.html().select_texts("#national-id").join(""), nid);
     assert_eq!(app.audit_count("reveal_national_id", pupil).await, 1);
+    // The reason is the event's purpose.
+    let purpose: String = sqlx::query_scalar(
+        "SELECT purpose FROM audit_events WHERE action = 'reveal_national_id' AND $1 = ANY(subject_ids)",
+    )
+    .bind(pupil)
+    .fetch_one(&app.owner)
+    .await
+    .expect("the event");
+    assert_eq!(purpose, "external_registration");
 
     // A teacher may not.
     let mut teacher = app.sign_in_as("teacher").await;
-    let res = app.post_form(&mut teacher, &format!("/pupils/{pupil}/national-id"), &[]).await;
+    let res =
+        app.post_form(&mut teacher, &format!("/pupils/{pupil}/national-id"), &[("reason", "identity_check")]).await;
     assert!(matches!(res.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", res.status);
     assert!(!res.body.contains(&nid));
     assert_eq!(app.audit_count("reveal_national_id", pupil).await, 1);

@@ -92,6 +92,9 @@ card.personal = Personal details
 card.national_id = National identity number
 card.reveal = Show the full number
 card.revealed_logged = This view is logged
+card.reveal_reason = Why
+card.reveal_reason_choose = Choose why the full number is needed
+card.error.reveal_reason = Choose why you need to see the full number: the reason is logged
 card.birth_date = Date of birth
 card.address = Address
 card.address_protected = The address is protected
@@ -212,6 +215,10 @@ purpose.guardian_access = guardian access
 purpose.own_data = own data
 purpose.audit_review = audit review
 purpose.sign_in = sign-in
+purpose.identity_check = identity check
+purpose.external_registration = registration in another public system
+purpose.authority_report = report to a public authority
+purpose.register_correction = correcting the register
 
 # Role mapping (system administrator)
 workplace.school = school

@@ -92,6 +92,9 @@ card.personal = Personopplysninger
 card.national_id = Fødselsnummer
 card.reveal = Vis hele fødselsnummeret
 card.revealed_logged = Visningen er logget
+card.reveal_reason = Hvorfor
+card.reveal_reason_choose = Velg hvorfor hele nummeret trengs
+card.error.reveal_reason = Velg hvorfor du trenger å se hele nummeret: grunnen logges
 card.birth_date = Fødselsdato
 card.address = Adresse
 card.address_protected = Adressen er skjermet
@@ -212,6 +215,10 @@ purpose.guardian_access = foresattes innsyn
 purpose.own_data = egne opplysninger
 purpose.audit_review = kontroll av logg
 purpose.sign_in = innlogging
+purpose.identity_check = kontroll av identitet
+purpose.external_registration = registrering i et annet offentlig system
+purpose.authority_report = melding til offentlig myndighet
+purpose.register_correction = retting av registeret
 
 # Rolletilordning (systemforvalteren)
 workplace.school = skole

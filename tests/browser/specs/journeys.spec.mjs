@@ -80,7 +80,9 @@ test('office clerk: signs in, finds a pupil by name and opens the card, with the
   await expect(page.locator('h1')).toHaveText(`${given} ${family}`);
   await expect(page.locator('#national-id')).toHaveText(/^\d{6} \*{5}$/);
 
-  // Reveal the national id (a POST, audited), then print the card.
+  // Reveal the national id (a POST, audited with the reason chosen), then print the card.
+  await tabTo(page, 'form[action$="/national-id"] select', problems);
+  await page.locator('form[action$="/national-id"] select').selectOption('identity_check');
   await tabTo(page, 'form[action$="/national-id"] button', problems);
   const revealed = await press(page, 'Enter', tavleUrl());
   await expect(page.locator('#national-id')).toHaveText(/^\d{11}$/);
