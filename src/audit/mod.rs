@@ -96,6 +96,7 @@ coded_enum! {
         Exemptions = "exemptions",
         Diploma = "diploma",
         ExamCandidates = "exam_candidates",
+        PickupPermissions = "pickup_permissions",
     }
 }
 

@@ -29,6 +29,8 @@ pub struct Tables {
     pub grades: Table,
     pub grade_history: Table,
     pub exam_candidates: Table,
+    pub pickup_permissions: Table,
+    pub pickup_arrangements: Table,
 }
 
 impl Tables {
@@ -96,6 +98,11 @@ impl Tables {
                 "grade_history",
                 "tenant_id, period_id, subject_id, pupil_id, value, changed_by, changed_at",
             ),
+            pickup_permissions: Table::new("pickup_permissions", "tenant_id, pupil_id, contact_person_id, given_by"),
+            pickup_arrangements: Table::new(
+                "pickup_arrangements",
+                "tenant_id, pupil_id, home_alone, alone_after, school_transport, changed_by",
+            ),
             exam_candidates: Table::new(
                 "exam_candidates",
                 "tenant_id, school_year_id, subject_id, pupil_id, school_id, group_name",
@@ -104,7 +111,7 @@ impl Tables {
     }
 
     /// In foreign-key order.
-    pub fn in_load_order(&self) -> [&Table; 25] {
+    pub fn in_load_order(&self) -> [&Table; 27] {
         [
             &self.schools,
             &self.units,
@@ -117,6 +124,8 @@ impl Tables {
             &self.enrolments,
             &self.guardianships,
             &self.contact_persons,
+            &self.pickup_permissions,
+            &self.pickup_arrangements,
             &self.employments,
             &self.groups,
             &self.memberships,

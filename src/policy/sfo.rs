@@ -132,3 +132,39 @@ impl Actor {
 
 access_in_role!(SfoAttendanceAccess);
 access_as_themself!(SfoGuardianAccess);
+
+/// The actor may see and set a child's pick-up permissions: a guardian with parental
+/// responsibility (`acting_as` None), or the school office on the guardians' behalf.
+#[derive(Debug, Clone, Copy)]
+pub struct PickupAccess {
+    pub pupil_id: Uuid,
+    pub acting_as: Option<Role>,
+    pub purpose: Purpose,
+}
+
+/// Who keeps a child's pick-up permissions? The guardians with parental responsibility
+/// for a child whose whereabouts are not protected from them (Min side), and the
+/// office and leaders of a school the child attends today (recording on the guardians'
+/// behalf). Not found for anyone else.
+pub async fn pickup_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<PickupAccess> {
+    match actor.audience {
+        Audience::Guardian if actor.placed_children().contains(&pupil) => {
+            return Ok(PickupAccess { pupil_id: pupil, acting_as: None, purpose: Purpose::GuardianAccess });
+        }
+        Audience::Staff => {}
+        _ => return Err(AppError::NotFound),
+    }
+    let schools: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT e.school_id FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = $2 \
+           AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today())",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?;
+    let office = [Role::OfficeClerk, Role::Principal, Role::DepartmentHead];
+    let role = schools.iter().find_map(|s| actor.at_school(*s, &office)).ok_or(AppError::NotFound)?;
+    Ok(PickupAccess { pupil_id: pupil, acting_as: Some(role), purpose: Purpose::for_role(role) })
+}
+
+access_acting_as!(PickupAccess);

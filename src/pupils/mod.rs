@@ -262,6 +262,8 @@ pub struct CardPage {
     /// The reason chosen for a reveal (kept when the form is refused), and its error.
     pub reason: String,
     pub errors: FieldErrors,
+    /// The viewer keeps the child's pick-up permissions (the office, a guardian).
+    pub may_pickup: bool,
     pub show_timetable: bool,
     /// A guardian from whom the child's whereabouts are protected (strictly
     /// confidential address, not living with the child): the card says so.
@@ -341,6 +343,7 @@ async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String
         },
     };
     let card = queries::card(work.conn(), &access, shown.is_some()).await?.ok_or(AppError::NotFound)?;
+    let may_pickup = access.contact_persons && policy::pickup_access(work.conn(), &actor, pupil_id).await.is_ok();
     match &shown {
         Some(r) => work.audit(r, Action::RevealNationalId, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?,
         None => work.audit(&access, Action::Read, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?,
@@ -359,6 +362,7 @@ async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String
             revealed: shown.is_some(),
             reason,
             errors,
+            may_pickup,
             show_timetable: policy::card_shows_timetable(&access),
             whereabouts_protected: access.whereabouts_protected,
             card,

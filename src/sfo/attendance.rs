@@ -15,7 +15,7 @@ use serde::Deserialize;
 use time::{Date, Duration, Time};
 use uuid::Uuid;
 
-use super::domain::{Action, Collector, CORRECTION_DAYS};
+use super::domain::{Action, Arrangement, Collector, LeaveCode, CORRECTION_DAYS};
 use super::page::{child_errors, AttendanceForm, DayPage, DayRow, Sent};
 use super::parse_id;
 use super::queries::{self, ChildRow, Correction, SfoGroupRow};
@@ -69,9 +69,11 @@ async fn day_page(
         let children = queries::children(work.conn(), access.group_id, d, None).await?;
         let ids: Vec<Uuid> = children.iter().map(|c| c.id).collect();
         let collectors = queries::collectors(work.conn(), &ids, d).await?;
+        let arrangements = queries::arrangements(work.conn(), &ids).await?;
         for child in children {
             let mine = collectors.iter().filter(|c| c.pupil_id == child.id).cloned().collect();
-            let mut row = DayRow::new(child, mine);
+            let arrangement = arrangements.iter().find(|(id, _)| *id == child.id).map(|(_, a)| *a).unwrap_or_default();
+            let mut row = DayRow::new(child, mine, arrangement.codes(d));
             if let Some((id, errors, sent)) = &failed {
                 if *id == row.child.id {
                     let name = format!("{} {}", row.child.given_name, row.child.family_name);
@@ -136,14 +138,16 @@ fn check(
     action: Action,
     child: &ChildRow,
     allowed: &[Collector],
+    arrangement: &Arrangement,
     date: Date,
     (today, now): (Date, Time),
 ) -> std::result::Result<Change, FieldErrors> {
     // Fields by the short names `child_errors` expects.
     let mut e = FieldErrors::new();
-    // A code is for every child; a person only if on this child's list.
-    let is_allowed =
-        |raw: &str| Collector::parse(raw).filter(|c| matches!(c, Collector::Code(_)) || allowed.contains(c));
+    // A person or a code only if on this child's list (`allowed`: the guardians, the
+    // contact persons with a pick-up permission, the codes the guardians' word allows).
+    let is_allowed = |raw: &str| Collector::parse(raw).filter(|c| allowed.contains(c));
+    let alone = Collector::Code(LeaveCode::Alone);
     match action {
         Action::Arrive | Action::Leave if date != today => {
             e.add("act", "sfo.error.now_only_today");
@@ -158,6 +162,9 @@ fn check(
             }
             (Some(a), Some(_)) if now <= a => {
                 e.add("act", "sfo.error.left_same_minute");
+            }
+            (Some(_), Some(c)) if c == alone && arrangement.too_early_alone(now) => {
+                e.add("q", "sfo.error.alone_too_early");
             }
             (Some(_), Some(c)) => return Ok(Change::Leave(now, c)),
         },
@@ -194,6 +201,9 @@ fn check(
             match (left, collector) {
                 (_, Some(None)) => {
                     e.add("col", "sfo.error.collector");
+                }
+                (Some(Some(l)), Some(Some(c))) if c == alone && arrangement.too_early_alone(l) => {
+                    e.add("col", "sfo.error.alone_too_early");
                 }
                 (Some(_), None) => {
                     e.add("col", "sfo.error.collector");
@@ -238,9 +248,12 @@ pub async fn record(
     };
     let child = queries::children(work.conn(), group_id, date, Some(pupil)).await?.into_iter().next();
     let child = child.ok_or(AppError::NotFound)?;
-    let allowed: Vec<Collector> =
+    let arrangement =
+        queries::arrangements(work.conn(), &[pupil]).await?.into_iter().next().map(|(_, a)| a).unwrap_or_default();
+    let mut allowed: Vec<Collector> =
         queries::collectors(work.conn(), &[pupil], date).await?.iter().map(|c| c.collector()).collect();
-    let change = match check(&form, action, &child, &allowed, date, clock) {
+    allowed.extend(arrangement.codes(date).into_iter().map(Collector::Code));
+    let change = match check(&form, action, &child, &allowed, &arrangement, date, clock) {
         Ok(c) => c,
         Err(errors) => {
             let sent = Sent::from_form(&form, action);

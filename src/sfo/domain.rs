@@ -1,6 +1,7 @@
 //! The values of SFO attendance, parsed once at the edge: what the staff member did
 //! (the button pressed), who collected the child, and which dates may be changed.
 
+use time::{Date, Time};
 use uuid::Uuid;
 
 /// How far back a day may be corrected (yesterday is fine, last term is not: by then
@@ -67,6 +68,39 @@ impl LeaveCode {
     }
 }
 
+/// What the guardians have said about a child's way home (`pickup_arrangements`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Arrangement {
+    pub home_alone: bool,
+    /// From which day the child may go home alone (None: from when it was given).
+    pub alone_from: Option<Date>,
+    /// Not before this time of day (None: any time).
+    pub alone_after: Option<Time>,
+    pub school_transport: bool,
+}
+
+impl Arrangement {
+    /// The ways a child may leave on `date` without a named person: home alone and
+    /// school transport only as the guardians have said; an activity's organiser always
+    /// (the guardians arrange the activity).
+    pub fn codes(&self, date: Date) -> Vec<LeaveCode> {
+        let mut codes = Vec::new();
+        if self.home_alone && self.alone_from.is_none_or(|from| from <= date) {
+            codes.push(LeaveCode::Alone);
+        }
+        if self.school_transport {
+            codes.push(LeaveCode::Transport);
+        }
+        codes.push(LeaveCode::Activity);
+        codes
+    }
+
+    /// Whether a child leaving alone at `at` leaves too early by the guardians' word.
+    pub fn too_early_alone(&self, at: Time) -> bool {
+        self.alone_after.is_some_and(|after| at < after)
+    }
+}
+
 /// Who collected the child, as the form's `collector` value names it:
 /// `guardian-<person id>`, `contact-<contact person id>` or a [`LeaveCode`].
 /// Whether that person may collect *this* child is checked against the child's
@@ -104,6 +138,25 @@ impl Collector {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn home_alone_and_transport_only_as_the_guardians_have_said() {
+        use time::macros::{date, time};
+        let day = date!(2026 - 12 - 07);
+        assert_eq!(Arrangement::default().codes(day), [LeaveCode::Activity]);
+        let alone = Arrangement {
+            home_alone: true,
+            alone_from: Some(date!(2026 - 12 - 08)),
+            alone_after: Some(time!(15:00)),
+            school_transport: false,
+        };
+        assert_eq!(alone.codes(day), [LeaveCode::Activity], "not before the first day");
+        assert_eq!(alone.codes(date!(2026 - 12 - 08)), [LeaveCode::Alone, LeaveCode::Activity]);
+        assert!(alone.too_early_alone(time!(14:59)));
+        assert!(!alone.too_early_alone(time!(15:00)));
+        let transport = Arrangement { school_transport: true, ..Arrangement::default() };
+        assert_eq!(transport.codes(day), [LeaveCode::Transport, LeaveCode::Activity]);
+    }
 
     #[test]
     fn collectors_parse_and_print_back() {

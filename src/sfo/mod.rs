@@ -4,16 +4,20 @@
 //!
 //! - `attendance`: an SFO group's day list with "arrived now" / "left now" buttons
 //!   and corrections, saved once per child and day;
-//! - `page`: that page's view; `queries`, `domain`: its data and values.
+//! - `page`: that page's view; `queries`, `domain`: its data and values;
+//! - `pickup`: a child's pick-up permissions, given by the guardians (or recorded by
+//!   the office on their behalf).
 //!
 //! Who collected is chosen from the child's list (guardians with parental
-//! responsibility and the contact persons the school office registered) or is one
-//! of three codes; there is no free text. `/sfo` lists a staff member's SFO groups,
+//! responsibility and the contact persons they have given a pick-up permission) or is
+//! one of the codes the guardians' word allows (home alone, school transport; an
+//! activity always); there is no free text. `/sfo` lists a staff member's SFO groups,
 //! and shows a guardian their children's SFO day.
 
 mod attendance;
 pub mod domain;
 mod page;
+mod pickup;
 pub mod queries;
 
 use axum::response::{IntoResponse, Redirect, Response};
@@ -36,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/sfo", get(entry))
         .route("/sfo/groups/{group_id}/attendance", get(attendance::show))
         .route("/sfo/groups/{group_id}/attendance/{pupil_id}", post(attendance::record))
+        // A child's pick-up permissions: the guardians, or the office on their behalf.
+        .route("/sfo/children/{pupil_id}/pickup", get(pickup::show).post(pickup::save))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {

@@ -62,14 +62,17 @@ impl Sent {
 #[derive(Debug, Clone)]
 pub struct DayRow {
     pub child: ChildRow,
-    /// Who may collect the child (guardians with parental responsibility, contact persons).
+    /// Who may collect the child (guardians with parental responsibility, contact
+    /// persons with a pick-up permission).
     pub collectors: Vec<CollectorRow>,
+    /// The ways the child may leave without a named person, by the guardians' word.
+    pub codes: Vec<LeaveCode>,
     pub sent: Option<Sent>,
 }
 
 impl DayRow {
-    pub fn new(child: ChildRow, collectors: Vec<CollectorRow>) -> Self {
-        Self { child, collectors, sent: None }
+    pub fn new(child: ChildRow, collectors: Vec<CollectorRow>, codes: Vec<LeaveCode>) -> Self {
+        Self { child, collectors, codes, sent: None }
     }
 
     fn sent_for(&self, action: Action) -> Option<&Sent> {
@@ -184,7 +187,7 @@ impl DayPage {
         row.collectors
             .iter()
             .map(|r| r.collector())
-            .chain(LeaveCode::ALL.into_iter().map(Collector::Code))
+            .chain(row.codes.iter().copied().map(Collector::Code))
             .map(|c| Choice { value: c.value(), label: self.collector_label(row, c) })
             .collect()
     }

@@ -5,7 +5,7 @@ use crate::db::Conn;
 use time::{Date, Time};
 use uuid::Uuid;
 
-use super::domain::{Collector, LeaveCode};
+use super::domain::{Arrangement, Collector, LeaveCode};
 use crate::error::Result;
 
 /// Today's date and the time of day in Norway, to the minute (the database's clock,
@@ -109,7 +109,7 @@ pub async fn children(mut conn: Conn<'_>, group: Uuid, date: Date, only: Option<
 }
 
 /// Someone who may collect a child: a guardian with parental responsibility on the
-/// day, or a contact person the school office has registered for the child.
+/// day, or a contact person the guardians have given a pick-up permission.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CollectorRow {
     pub pupil_id: Uuid,
@@ -132,7 +132,9 @@ impl CollectorRow {
     }
 }
 
-/// Everyone who may collect each of `pupils` on `date`, guardians first, by name.
+/// Everyone who may collect each of `pupils` on `date`, guardians first, by name:
+/// the guardians with parental responsibility and the contact persons with a pick-up
+/// permission.
 pub async fn collectors(mut conn: Conn<'_>, pupils: &[Uuid], date: Date) -> Result<Vec<CollectorRow>> {
     Ok(sqlx::query_as(
         "SELECT g.pupil_id, 'guardian' AS kind, p.id, p.given_name, p.family_name, NULL::text AS relation, 0 AS o \
@@ -141,7 +143,10 @@ pub async fn collectors(mut conn: Conn<'_>, pupils: &[Uuid], date: Date) -> Resu
            AND g.from_date <= $3 AND (g.to_date IS NULL OR g.to_date > $3) \
          UNION ALL \
          SELECT c.pupil_id, 'contact', c.id, c.given_name, c.family_name, c.relation, 1 \
-         FROM contact_persons c WHERE c.tenant_id = $1 AND c.pupil_id = ANY($2) \
+         FROM contact_persons c \
+         JOIN pickup_permissions pp ON pp.tenant_id = c.tenant_id AND pp.pupil_id = c.pupil_id \
+              AND pp.contact_person_id = c.id \
+         WHERE c.tenant_id = $1 AND pp.tenant_id = $1 AND c.pupil_id = ANY($2) \
          ORDER BY 1, 7, 5, 4, 3",
     )
     .bind(conn.tenant)
@@ -295,5 +300,114 @@ pub async fn guardian_children(mut conn: Conn<'_>, children: &[Uuid], date: Date
     .bind(children)
     .bind(date)
     .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// What the guardians have said about each of `pupils`' way home (children without a
+/// record: nothing, so neither home alone nor school transport).
+pub async fn arrangements(mut conn: Conn<'_>, pupils: &[Uuid]) -> Result<Vec<(Uuid, Arrangement)>> {
+    let rows: Vec<(Uuid, bool, Option<Date>, Option<Time>, bool)> = sqlx::query_as(
+        "SELECT a.pupil_id, a.home_alone, a.alone_from, a.alone_after, a.school_transport \
+         FROM pickup_arrangements a WHERE a.tenant_id = $1 AND a.pupil_id = ANY($2)",
+    )
+    .bind(conn.tenant)
+    .bind(pupils)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, home_alone, alone_from, alone_after, school_transport)| {
+            (id, Arrangement { home_alone, alone_from, alone_after, school_transport })
+        })
+        .collect())
+}
+
+/// A contact person of the child, and whether they may collect.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PickupContactRow {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub relation: String,
+    pub permitted: bool,
+}
+
+pub async fn pickup_contacts(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<PickupContactRow>> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.given_name, c.family_name, c.relation, \
+           EXISTS (SELECT 1 FROM pickup_permissions pp WHERE pp.tenant_id = $1 AND pp.pupil_id = $2 \
+                   AND pp.contact_person_id = c.id) AS permitted \
+         FROM contact_persons c WHERE c.tenant_id = $1 AND c.pupil_id = $2 \
+         ORDER BY c.family_name, c.given_name, c.id",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Give or withdraw contact persons' permissions: the ones in `permitted` may collect,
+/// the child's other contact persons not. Whether anything changed.
+pub async fn set_permissions(mut conn: Conn<'_>, pupil: Uuid, permitted: &[Uuid], by: Uuid) -> Result<bool> {
+    let removed = sqlx::query(
+        "DELETE FROM pickup_permissions pp WHERE pp.tenant_id = $1 AND pp.pupil_id = $2 \
+           AND NOT (pp.contact_person_id = ANY($3))",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(permitted)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let added = sqlx::query(
+        "INSERT INTO pickup_permissions (tenant_id, pupil_id, contact_person_id, given_by) \
+         SELECT $1, $2, c.id, $4 FROM contact_persons c \
+         WHERE c.tenant_id = $1 AND c.pupil_id = $2 AND c.id = ANY($3) ORDER BY c.id \
+         ON CONFLICT (tenant_id, pupil_id, contact_person_id) DO NOTHING",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(permitted)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(removed + added > 0)
+}
+
+/// Record the child's arrangement (made the first time). Whether it changed.
+pub async fn set_arrangement(mut conn: Conn<'_>, pupil: Uuid, a: &Arrangement, by: Uuid) -> Result<bool> {
+    let stored = arrangements(conn.re(), &[pupil]).await?.into_iter().next().map(|(_, a)| a);
+    if stored.as_ref() == Some(a) || (stored.is_none() && *a == Arrangement::default()) {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO pickup_arrangements (tenant_id, pupil_id, home_alone, alone_from, alone_after, school_transport, \
+           changed_by) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (tenant_id, pupil_id) DO UPDATE SET home_alone = EXCLUDED.home_alone, \
+           alone_from = EXCLUDED.alone_from, alone_after = EXCLUDED.alone_after, \
+           school_transport = EXCLUDED.school_transport, changed_by = EXCLUDED.changed_by, \
+           changed_at = EXCLUDED.changed_at",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(a.home_alone)
+    .bind(a.alone_from)
+    .bind(a.alone_after)
+    .bind(a.school_transport)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+/// A child's name, for the pick-up page's heading.
+pub async fn child_name(mut conn: Conn<'_>, pupil: Uuid) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT p.given_name || ' ' || p.family_name FROM persons p WHERE p.tenant_id = $1 AND p.id = $2",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_optional(&mut *conn)
     .await?)
 }

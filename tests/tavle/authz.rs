@@ -1089,6 +1089,33 @@ fn sfo_cases(f: &Fixtures) -> Vec<Case> {
                 vec!["sfo_staff", "office_clerk"],
             )
         },
+        // Pick-up permissions: the guardian with parental responsibility, and the office
+        // and leaders of the child's school on the guardians' behalf. Saving nothing
+        // given (no contact person, not home alone) keeps Oskar as the demo has him.
+        case(
+            "GET",
+            "/sfo/children/{pupil_id}/pickup",
+            format!("/sfo/children/{}/pickup", f.oskar),
+            "Oskar's pick-up permissions",
+            vec!["guardian", "office_clerk"],
+        ),
+        case(
+            "GET",
+            "/sfo/children/{pupil_id}/pickup",
+            format!("/sfo/children/{}/pickup", f.emma),
+            "Emma's pick-up permissions",
+            vec!["guardian", "principal"],
+        ),
+        Case {
+            form: vec![("transport", "no".to_owned())],
+            ..case(
+                "POST",
+                "/sfo/children/{pupil_id}/pickup",
+                format!("/sfo/children/{}/pickup", f.oskar),
+                "saving Oskar's pick-up permissions",
+                vec!["guardian", "office_clerk"],
+            )
+        },
     ]
 }
 

@@ -126,6 +126,10 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("GET", "/absence/pupils/{pupil_id}/review") => &["date", "done"],
         ("POST", "/absence/pupils/{pupil_id}/review") => &["date", "code", "deduct"],
         ("GET", "/sfo/groups/{group_id}/attendance") => &["date", "done"],
+        ("GET", "/sfo/children/{pupil_id}/pickup") => &["done"],
+        ("POST", "/sfo/children/{pupil_id}/pickup") => {
+            &["contact", "home_alone", "alone_from", "alone_after", "transport"]
+        }
         ("POST", "/sfo/groups/{group_id}/attendance/{pupil_id}") => &["date", "action", "arrived", "left", "collector"],
         ("GET", "/timetable" | "/pupils/{pupil_id}/timetable" | "/groups/{group_id}/timetable") => &["week"],
         ("GET", "/groups/{group_id}/lessons") => &["status", "lesson"],

@@ -205,8 +205,10 @@ async fn arrival_and_departure_with_a_collector_are_shown_once_and_audited() {
     assert_eq!(sfo_audit(&app, "delete", f.oskar).await, 1);
 }
 
+/// A contact person collects, and a child goes home alone, only as the guardians have
+/// said on their pick-up page: before that both are refused by the field.
 #[tokio::test]
-async fn yesterday_is_corrected_with_a_contact_person_or_a_code() {
+async fn a_contact_person_or_home_alone_only_with_the_guardians_permission() {
     let app = spawn_app().await;
     let f = fix(&app).await;
     let yesterday = iso(f.today - Duration::days(1));
@@ -220,33 +222,100 @@ async fn yesterday_is_corrected_with_a_contact_person_or_a_code() {
     .unwrap();
     let mut staff = app.sign_in_as("sfo_staff").await;
     let randi = format!("contact-{grandma}");
-    let fields = [
-        ("date", yesterday.as_str()),
-        ("action", "correct"),
-        ("arrived", "12:05"),
-        ("left", "15:40"),
-        ("collector", &randi),
-    ];
-    let res = post(&app, &mut staff, &f, f.oskar, &fields).await;
+    let correct = |left: &str, collector: &str| {
+        vec![
+            ("date".to_owned(), yesterday.clone()),
+            ("action".into(), "correct".into()),
+            ("arrived".into(), "12:05".into()),
+            ("left".into(), left.to_owned()),
+            ("collector".into(), collector.to_owned()),
+        ]
+    };
+    for fields in [correct("15:40", &randi), correct("15:10", "alone"), correct("15:10", "transport")] {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let res = post(&app, &mut staff, &f, f.oskar, &refs).await;
+        assert_422_at(&res, &format!("#col-err-{}", f.oskar));
+    }
+    assert!(records(&app, f.oskar).await.is_empty());
+
+    // Kari (parental responsibility) gives Randi a permission and lets Oskar go home alone
+    // from 15:00; a contact person of another child is refused by the field.
+    let mut kari = app.sign_in_as("guardian").await;
+    let pickup = format!("/sfo/children/{}/pickup", f.oskar);
+    let page = app.get(&mut kari, &pickup).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.html().count(&format!("#contact-{grandma}")), 1);
+    let other: Uuid = sqlx::query_scalar("SELECT id FROM contact_persons WHERE pupil_id <> $1 LIMIT 1")
+        .bind(f.oskar)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let refused = app.post_form(&mut kari, &pickup, &[("contact", &other.to_string()), ("alone_after", "15:00")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.html().select_first_attr("#home_alone", "aria-invalid").as_deref(), Some("true"));
+    assert_eq!(refused.html().count("#contacts-err"), 1);
+    let saved = app
+        .post_form(
+            &mut kari,
+            &pickup,
+            &[("contact", &grandma.to_string()), ("home_alone", "yes"), ("alone_after", "15:00")],
+        )
+        .await;
+    assert_redirects_to(&saved, &format!("{pickup}?done=saved"));
+    assert_eq!(sfo_audit_of(&app, "pickup_permissions", "update", f.oskar).await, 1);
+
+    let fields = correct("15:40", &randi);
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let res = post(&app, &mut staff, &f, f.oskar, &refs).await;
     assert_redirects_to(&res, &done(&f, f.today - Duration::days(1), "corrected"));
-    let saved = records(&app, f.oskar).await;
-    assert_eq!(saved.len(), 1);
-    assert_eq!(saved[0].1, ("12:05".to_owned(), Some("15:40".to_owned()), None, Some(grandma), None));
+    assert_eq!(
+        records(&app, f.oskar).await[0].1,
+        ("12:05".to_owned(), Some("15:40".to_owned()), None, Some(grandma), None)
+    );
     let page = app.get(&mut staff, &format!("{}?date={yesterday}", day_path(&f))).await;
     let line = page.html().select_texts(&format!("#child-{} p", f.oskar)).join(" ");
     assert!(line.contains("Randi Nordmann (besteforelder)"), "{line}");
 
-    let fields = [
-        ("date", yesterday.as_str()),
-        ("action", "correct"),
-        ("arrived", "12:05"),
-        ("left", "15:10"),
-        ("collector", "alone"),
-    ];
-    let res = post(&app, &mut staff, &f, f.oskar, &fields).await;
-    assert_redirects_to(&res, &done(&f, f.today - Duration::days(1), "corrected"));
-    let saved = records(&app, f.oskar).await;
-    assert_eq!(saved[0].1, ("12:05".to_owned(), Some("15:10".to_owned()), None, None, Some("alone".to_owned())));
+    // Home alone: not before 15:00; then as said. School transport: still not.
+    for (left, collector) in [("14:30", "alone"), ("15:10", "transport")] {
+        let fields = correct(left, collector);
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_422_at(&post(&app, &mut staff, &f, f.oskar, &refs).await, &format!("#col-err-{}", f.oskar));
+    }
+    let fields = correct("15:10", "alone");
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_redirects_to(
+        &post(&app, &mut staff, &f, f.oskar, &refs).await,
+        &done(&f, f.today - Duration::days(1), "corrected"),
+    );
+    assert_eq!(
+        records(&app, f.oskar).await[0].1,
+        ("12:05".to_owned(), Some("15:10".to_owned()), None, None, Some("alone".to_owned()))
+    );
+
+    // The office records on the guardians' behalf (here: Randi stays, home alone ends).
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let on_behalf = app.post_form(&mut clerk, &pickup, &[("contact", &grandma.to_string())]).await;
+    assert_redirects_to(&on_behalf, &format!("{pickup}?done=saved"));
+    assert_eq!(sfo_audit_of(&app, "pickup_permissions", "update", f.oskar).await, 2);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pickup_arrangements WHERE pupil_id = $1 AND NOT home_alone")
+        .bind(f.oskar)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "home alone withdrawn");
+}
+
+async fn sfo_audit_of(app: &TestApp, resource: &str, action: &str, pupil: Uuid) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE resource = $1 AND action = $2 AND $3 = ANY(subject_ids)",
+    )
+    .bind(resource)
+    .bind(action)
+    .bind(pupil)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap()
 }
 
 #[tokio::test]

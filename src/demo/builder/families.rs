@@ -259,7 +259,17 @@ impl Builder<'_> {
                 self.guardianship(id, guardian, responsibility, lives_with, n == 0, born);
             }
             if self.rng.gen_bool(0.6) {
-                self.contact_person(id, origin);
+                // The first guardian with parental responsibility gives the pick-up
+                // permission (for family; neighbours and others are contacts only).
+                let giver = guardians.iter().find(|g| g.1).map(|g| g.0);
+                self.contact_person(id, origin, giver);
+            }
+            // Some children in grades 3 and 4 may go home alone after 15:00.
+            if (3..=4).contains(&grade) && id.as_bytes()[14] % 3 == 0 {
+                if let Some(giver) = guardians.iter().find(|g| g.1).map(|g| g.0) {
+                    let t = self.tenant;
+                    self.t.pickup_arrangements.uuid(t).uuid(id).text("t").text("15:00").text("f").uuid(giver).end();
+                }
             }
         }
     }
@@ -285,7 +295,7 @@ impl Builder<'_> {
         id
     }
 
-    pub(super) fn contact_person(&mut self, pupil: Uuid, origin: Origin) {
+    pub(super) fn contact_person(&mut self, pupil: Uuid, origin: Origin, giver: Option<Uuid>) {
         let relation = *[
             "grandparent",
             "grandparent",
@@ -314,6 +324,9 @@ impl Builder<'_> {
             .text(family)
             .text(&phone)
             .end();
+        if let (Some(giver), "grandparent" | "relative" | "family_friend") = (giver, relation) {
+            self.t.pickup_permissions.uuid(self.tenant).uuid(pupil).uuid(id).uuid(giver).end();
+        }
     }
 }
 

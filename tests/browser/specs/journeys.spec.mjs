@@ -1,6 +1,6 @@
 // The main journeys, signed in through the real identity provider: the office clerk
 // finds a pupil by name and opens the card (with the keyboard alone), a guardian sees
-// their own children, a pupil sees themself, refused people get the calm no-access
+// their own children and gives a pick-up permission, a pupil sees themself, refused people get the calm no-access
 // page, and signing out ends the provider's session too. Pages reached by POST are
 // checked like every other page and kept for the Nu HTML checker.
 import fs from 'node:fs';
@@ -127,6 +127,39 @@ test('guardian: signs in with ID-porten and sees their own children, and only th
     await page.goBack();
   }
   expect(problems, formatProblems('guardian journey', problems)).toEqual([]);
+});
+
+test('guardian: gives a pick-up permission from the SFO page, with the keyboard, and a wrong time is refused by its field', async ({ page }) => {
+  const problems = watchConsole(page);
+  await signIn(page, 'guardian');
+  await expectSignedIn(page, 'guardian');
+  const sfo = await page.goto(`${tavleUrl()}/sfo`);
+  await check(page, sfo, 'guardian-sfo', problems);
+  await tabTo(page, 'main a[href$="/pickup"]', problems);
+  const opened = await press(page, 'Enter', tavleUrl());
+  await expect(page.locator('h1')).toContainText(nb('sfo.pickup.title'));
+  await check(page, opened, 'guardian-pickup', problems);
+  // Home alone, with a time that is none: refused by the field, what was typed kept.
+  await tabTo(page, '#home_alone', problems);
+  if (!(await page.locator('#home_alone').isChecked())) await page.keyboard.press('Space');
+  await tabTo(page, '#alone_after', problems);
+  await page.locator('#alone_after').evaluate((el) => {
+    el.type = 'text';
+  });
+  await page.locator('#alone_after').fill('25:99');
+  await tabTo(page, 'main form button[type="submit"]', problems);
+  const refused = await press(page, 'Enter', tavleUrl());
+  expect(refused.status()).toBe(422);
+  await expect(page.locator('#alone_after')).toHaveAttribute('aria-invalid', 'true');
+  await check(page, refused, 'guardian-pickup-refused', problems, { keyboard: false });
+  // Then 15:00: saved, and the page says so.
+  await page.locator('#alone_after').fill('15:00');
+  await tabTo(page, 'main form button[type="submit"]', problems);
+  const saved = await press(page, 'Enter', tavleUrl());
+  expect(new URL(page.url()).searchParams.get('done')).toBe('saved');
+  await expect(page.locator('.ds-alert[role="status"]')).toContainText(nb('sfo.pickup.saved'));
+  await check(page, saved, 'guardian-pickup-saved', problems, { keyboard: false });
+  expect(problems, formatProblems('guardian pick-up journey', problems)).toEqual([]);
 });
 
 test('pupil: signs in with Feide and sees their own card', async ({ page }) => {
