@@ -97,6 +97,7 @@ coded_enum! {
         Diploma = "diploma",
         ExamCandidates = "exam_candidates",
         PickupPermissions = "pickup_permissions",
+        ContactPersons = "contact_persons",
     }
 }
 

@@ -4,6 +4,7 @@ use crate::db::Conn;
 use uuid::Uuid;
 
 use super::actor::*;
+use super::pupils::office_role_for_pupil;
 use crate::domain::role::Role;
 use crate::error::{AppError, Result};
 
@@ -146,7 +147,7 @@ pub struct PickupAccess {
 /// for a child whose whereabouts are not protected from them (Min side), and the
 /// office and leaders of a school the child attends today (recording on the guardians'
 /// behalf). Not found for anyone else.
-pub async fn pickup_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<PickupAccess> {
+pub async fn pickup_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<PickupAccess> {
     match actor.audience {
         Audience::Guardian if actor.placed_children().contains(&pupil) => {
             return Ok(PickupAccess { pupil_id: pupil, acting_as: None, purpose: Purpose::GuardianAccess });
@@ -154,16 +155,7 @@ pub async fn pickup_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Re
         Audience::Staff => {}
         _ => return Err(AppError::NotFound),
     }
-    let schools: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT DISTINCT e.school_id FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = $2 \
-           AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today())",
-    )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .fetch_all(&mut *conn)
-    .await?;
-    let office = [Role::OfficeClerk, Role::Principal, Role::DepartmentHead];
-    let role = schools.iter().find_map(|s| actor.at_school(*s, &office)).ok_or(AppError::NotFound)?;
+    let role = office_role_for_pupil(conn, actor, pupil).await?;
     Ok(PickupAccess { pupil_id: pupil, acting_as: Some(role), purpose: Purpose::for_role(role) })
 }
 

@@ -5,6 +5,7 @@
 //! browser history or an access log. Every list and card shown is audited with the
 //! pupils it showed.
 
+mod contacts;
 pub mod queries;
 
 use axum::extract::rejection::FormRejection;
@@ -32,6 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/schools/{school_id}/pupils", get(list).post(search))
         .route("/pupils/{pupil_id}", get(show))
         .route("/pupils/{pupil_id}/national-id", post(reveal_national_id))
+        // The office keeps the pupil's contact persons.
+        .route("/pupils/{pupil_id}/contacts", get(contacts::show).post(contacts::add))
+        .route("/pupils/{pupil_id}/contacts/{contact_id}", post(contacts::update))
+        .route("/pupils/{pupil_id}/contacts/{contact_id}/remove", post(contacts::remove))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {
@@ -264,6 +269,8 @@ pub struct CardPage {
     pub errors: FieldErrors,
     /// The viewer keeps the child's pick-up permissions (the office, a guardian).
     pub may_pickup: bool,
+    /// The viewer keeps the pupil's contact persons (the office).
+    pub may_keep_contacts: bool,
     pub show_timetable: bool,
     /// A guardian from whom the child's whereabouts are protected (strictly
     /// confidential address, not living with the child): the card says so.
@@ -344,6 +351,7 @@ async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String
     };
     let card = queries::card(work.conn(), &access, shown.is_some()).await?.ok_or(AppError::NotFound)?;
     let may_pickup = access.contact_persons && policy::pickup_access(work.conn(), &actor, pupil_id).await.is_ok();
+    let may_keep_contacts = policy::contact_persons_access(work.conn(), &actor, pupil_id).await.is_ok();
     match &shown {
         Some(r) => work.audit(r, Action::RevealNationalId, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?,
         None => work.audit(&access, Action::Read, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?,
@@ -363,6 +371,7 @@ async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String
             reason,
             errors,
             may_pickup,
+            may_keep_contacts,
             show_timetable: policy::card_shows_timetable(&access),
             whereabouts_protected: access.whereabouts_protected,
             card,

@@ -311,7 +311,7 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
     let contact_persons = if access.contact_persons {
         sqlx::query_as(
             "SELECT given_name, family_name, relation, phone FROM contact_persons \
-             WHERE tenant_id = $1 AND pupil_id = $2 ORDER BY family_name, given_name",
+             WHERE tenant_id = $1 AND pupil_id = $2 AND removed_at IS NULL ORDER BY family_name, given_name",
         )
         .bind(conn.tenant)
         .bind(access.pupil_id)
@@ -376,4 +376,136 @@ mod tests {
         assert_eq!(like_pattern("Øy"), "%øy%");
         assert_eq!(like_pattern("50%_\\"), "%50\\%\\_\\\\%");
     }
+}
+
+/// A contact person as the office keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ContactPerson {
+    pub id: Uuid,
+    pub relation: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub phone: Option<String>,
+}
+
+/// The pupil's contact persons (not removed), by name.
+pub async fn contact_persons(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<ContactPerson>> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.relation, c.given_name, c.family_name, c.phone FROM contact_persons c \
+         WHERE c.tenant_id = $1 AND c.pupil_id = $2 AND c.removed_at IS NULL \
+         ORDER BY c.family_name, c.given_name, c.id",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The pupil's name, for a heading.
+pub async fn pupil_name(mut conn: Conn<'_>, pupil: Uuid) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT p.given_name || ' ' || p.family_name FROM pupils pu \
+         JOIN persons p ON p.tenant_id = pu.tenant_id AND p.id = pu.person_id \
+         WHERE pu.tenant_id = $1 AND p.tenant_id = $1 AND pu.person_id = $2",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Keep the contact person's values as they are now in the history, as `change`.
+async fn contact_history(mut conn: Conn<'_>, contact: Uuid, change: &str, by: Uuid) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO contact_person_history (tenant_id, contact_person_id, pupil_id, change, relation, given_name, \
+           family_name, phone, changed_by) \
+         SELECT c.tenant_id, c.id, c.pupil_id, $3, c.relation, c.given_name, c.family_name, c.phone, $4 \
+         FROM contact_persons c WHERE c.tenant_id = $1 AND c.id = $2",
+    )
+    .bind(conn.tenant)
+    .bind(contact)
+    .bind(change)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Add a contact person, with its first history row. Its id.
+pub async fn add_contact(mut conn: Conn<'_>, pupil: Uuid, c: &ContactPerson, by: Uuid) -> Result<Uuid> {
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO contact_persons (tenant_id, pupil_id, relation, given_name, family_name, phone, changed_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(&c.relation)
+    .bind(&c.given_name)
+    .bind(&c.family_name)
+    .bind(&c.phone)
+    .bind(by)
+    .fetch_one(&mut *conn)
+    .await?;
+    contact_history(conn.re(), id, "created", by).await?;
+    Ok(id)
+}
+
+/// Correct a contact person of the pupil (not removed). None if there is none such;
+/// else whether anything changed (a change adds a history row).
+pub async fn update_contact(mut conn: Conn<'_>, pupil: Uuid, c: &ContactPerson, by: Uuid) -> Result<Option<bool>> {
+    let stored: Option<ContactPerson> = sqlx::query_as(
+        "SELECT c.id, c.relation, c.given_name, c.family_name, c.phone FROM contact_persons c \
+         WHERE c.tenant_id = $1 AND c.id = $2 AND c.pupil_id = $3 AND c.removed_at IS NULL FOR UPDATE",
+    )
+    .bind(conn.tenant)
+    .bind(c.id)
+    .bind(pupil)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(stored) = stored else { return Ok(None) };
+    if stored == *c {
+        return Ok(Some(false));
+    }
+    sqlx::query(
+        "UPDATE contact_persons SET relation = $3, given_name = $4, family_name = $5, phone = $6, changed_by = $7, \
+           changed_at = now() WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(conn.tenant)
+    .bind(c.id)
+    .bind(&c.relation)
+    .bind(&c.given_name)
+    .bind(&c.family_name)
+    .bind(&c.phone)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    contact_history(conn.re(), c.id, "updated", by).await?;
+    Ok(Some(true))
+}
+
+/// Remove a contact person of the pupil: off every list, their pick-up permission
+/// withdrawn, the history kept. Whether there was one to remove.
+pub async fn remove_contact(mut conn: Conn<'_>, pupil: Uuid, contact: Uuid, by: Uuid) -> Result<bool> {
+    let removed = sqlx::query(
+        "UPDATE contact_persons SET removed_at = now(), changed_by = $4, changed_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND pupil_id = $3 AND removed_at IS NULL",
+    )
+    .bind(conn.tenant)
+    .bind(contact)
+    .bind(pupil)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if removed {
+        sqlx::query("DELETE FROM pickup_permissions WHERE tenant_id = $1 AND pupil_id = $2 AND contact_person_id = $3")
+            .bind(conn.tenant)
+            .bind(pupil)
+            .bind(contact)
+            .execute(&mut *conn)
+            .await?;
+        contact_history(conn.re(), contact, "removed", by).await?;
+    }
+    Ok(removed)
 }

@@ -146,7 +146,7 @@ pub async fn collectors(mut conn: Conn<'_>, pupils: &[Uuid], date: Date) -> Resu
          FROM contact_persons c \
          JOIN pickup_permissions pp ON pp.tenant_id = c.tenant_id AND pp.pupil_id = c.pupil_id \
               AND pp.contact_person_id = c.id \
-         WHERE c.tenant_id = $1 AND pp.tenant_id = $1 AND c.pupil_id = ANY($2) \
+         WHERE c.tenant_id = $1 AND pp.tenant_id = $1 AND c.pupil_id = ANY($2) AND c.removed_at IS NULL \
          ORDER BY 1, 7, 5, 4, 3",
     )
     .bind(conn.tenant)
@@ -306,7 +306,9 @@ pub async fn guardian_children(mut conn: Conn<'_>, children: &[Uuid], date: Date
 /// What the guardians have said about each of `pupils`' way home (children without a
 /// record: nothing, so neither home alone nor school transport).
 pub async fn arrangements(mut conn: Conn<'_>, pupils: &[Uuid]) -> Result<Vec<(Uuid, Arrangement)>> {
-    let rows: Vec<(Uuid, bool, Option<Date>, Option<Time>, bool)> = sqlx::query_as(
+    /// (pupil, home alone, from, after, school transport) as stored.
+    type Row = (Uuid, bool, Option<Date>, Option<Time>, bool);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.pupil_id, a.home_alone, a.alone_from, a.alone_after, a.school_transport \
          FROM pickup_arrangements a WHERE a.tenant_id = $1 AND a.pupil_id = ANY($2)",
     )
@@ -337,7 +339,7 @@ pub async fn pickup_contacts(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<Pick
         "SELECT c.id, c.given_name, c.family_name, c.relation, \
            EXISTS (SELECT 1 FROM pickup_permissions pp WHERE pp.tenant_id = $1 AND pp.pupil_id = $2 \
                    AND pp.contact_person_id = c.id) AS permitted \
-         FROM contact_persons c WHERE c.tenant_id = $1 AND c.pupil_id = $2 \
+         FROM contact_persons c WHERE c.tenant_id = $1 AND c.pupil_id = $2 AND c.removed_at IS NULL \
          ORDER BY c.family_name, c.given_name, c.id",
     )
     .bind(conn.tenant)
@@ -362,7 +364,7 @@ pub async fn set_permissions(mut conn: Conn<'_>, pupil: Uuid, permitted: &[Uuid]
     let added = sqlx::query(
         "INSERT INTO pickup_permissions (tenant_id, pupil_id, contact_person_id, given_by) \
          SELECT $1, $2, c.id, $4 FROM contact_persons c \
-         WHERE c.tenant_id = $1 AND c.pupil_id = $2 AND c.id = ANY($3) ORDER BY c.id \
+         WHERE c.tenant_id = $1 AND c.pupil_id = $2 AND c.id = ANY($3) AND c.removed_at IS NULL ORDER BY c.id \
          ON CONFLICT (tenant_id, pupil_id, contact_person_id) DO NOTHING",
     )
     .bind(conn.tenant)

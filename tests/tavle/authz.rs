@@ -108,6 +108,8 @@ pub(crate) struct Fixtures {
     /// A failed e-mail to Kari Nordmann about Solbakken.
     mail_message: Uuid,
     assessment: AssessmentFixtures,
+    /// Two contact persons of Oskar: one to correct, one to remove.
+    contacts: (Uuid, Uuid),
 }
 
 /// Emma's mathematics group (taught by the subject teacher persona), a group of
@@ -348,7 +350,21 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
         )
         .await,
         assessment: assessment_fixtures(app).await,
+        contacts: (contact(app, "Randi").await, contact(app, "Per").await),
     }
+}
+
+/// A contact person of Oskar's (a grandparent named `given`).
+async fn contact(app: &TestApp, given: &str) -> Uuid {
+    scalar(
+        app,
+        &format!(
+            "INSERT INTO contact_persons (tenant_id, pupil_id, relation, given_name, family_name) \
+             SELECT tenant_id, id, 'grandparent', '{given}', 'Berg' FROM persons \
+             WHERE given_name = 'Oskar' AND family_name = 'Nordmann' AND birth_date > '2005-01-01' RETURNING id"
+        ),
+    )
+    .await
 }
 
 pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
@@ -648,6 +664,50 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
                 vec!["contact_teacher", "office_clerk"],
             )
         },
+    ]);
+    // A pupil's contact persons: the office and leaders of the pupil's school. The
+    // correction sends what is stored (nothing changes); the removal removes Per.
+    let contacts = format!("/pupils/{}/contacts", f.oskar);
+    let randi = [
+        ("relation", "grandparent".to_owned()),
+        ("given_name", "Randi".to_owned()),
+        ("family_name", "Berg".to_owned()),
+        ("phone", String::new()),
+    ];
+    let office = |method, route, path: String, what, form: Vec<(&'static str, String)>| Case {
+        method,
+        route,
+        path,
+        what,
+        form,
+        allowed: vec!["office_clerk"],
+        refused: Vec::new(),
+        others: Hidden,
+        anonymous: SignIn,
+    };
+    cases.extend([
+        office("GET", "/pupils/{pupil_id}/contacts", contacts.clone(), "Oskar's contact persons", Vec::new()),
+        office(
+            "POST",
+            "/pupils/{pupil_id}/contacts",
+            contacts.clone(),
+            "adding a contact person for Oskar",
+            randi.to_vec(),
+        ),
+        office(
+            "POST",
+            "/pupils/{pupil_id}/contacts/{contact_id}",
+            format!("{contacts}/{}", f.contacts.0),
+            "correcting a contact person of Oskar",
+            randi.to_vec(),
+        ),
+        office(
+            "POST",
+            "/pupils/{pupil_id}/contacts/{contact_id}/remove",
+            format!("{contacts}/{}/remove", f.contacts.1),
+            "removing a contact person of Oskar",
+            Vec::new(),
+        ),
     ]);
     cases.extend(sfo_cases(f));
     cases.extend(leave_cases(f));

@@ -76,6 +76,11 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ) => &[],
         ("GET", "/language") => &["lang", "next"],
         ("POST", "/pupils/{pupil_id}/national-id") => &["reason"],
+        ("GET", "/pupils/{pupil_id}/contacts") => &["done"],
+        ("POST", "/pupils/{pupil_id}/contacts" | "/pupils/{pupil_id}/contacts/{contact_id}") => {
+            &["relation", "given_name", "family_name", "phone"]
+        }
+        ("POST", "/pupils/{pupil_id}/contacts/{contact_id}/remove") => &[],
         ("POST", "/sign-in/demo") => &["persona"],
         ("GET", "/auth/{kind}/start") => &["municipality"],
         ("GET", "/auth/{kind}/callback") => &["code", "state", "iss", "error"],
@@ -144,7 +149,7 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
 
 /// Fields that store free text: any printable text is a fair value there (a room may
 /// be called `-1` or `9999-12-31`), so only what no field may hold is tried.
-const FREE_TEXT: &[&str] = &["room", "note", "name_nb", "name_en"];
+const FREE_TEXT: &[&str] = &["room", "note", "name_nb", "name_en", "given_name", "family_name", "phone"];
 
 /// A hostile value: what it is, how it goes on the wire (URL-encoded), and whether no
 /// field at all may take it (`false`: only fields that are not free text).

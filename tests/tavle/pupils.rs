@@ -326,3 +326,122 @@ async fn a_pupil_sees_only_themself() {
     let res = app.get(&mut pupil, &format!("/pupils/{classmate}")).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 }
+
+/// The office keeps a pupil's contact persons: bad fields refused by their fields with
+/// nothing stored, a correction keeps the earlier values in the history, a removal takes
+/// the person off the card and withdraws their pick-up permission; a teacher cannot.
+#[tokio::test]
+async fn the_office_adds_corrects_and_removes_a_contact_person_and_the_history_keeps_each() {
+    let app = spawn_app().await;
+    let pupil = app.pupil_at("Solbakken skole").await;
+    let path = format!("/pupils/{pupil}/contacts");
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    assert_eq!(app.get(&mut clerk, &path).await.status, StatusCode::OK);
+    let count = |sql: &'static str| {
+        let owner = app.owner.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).bind(pupil).fetch_one(&owner).await.unwrap() }
+    };
+    let stored = "SELECT count(*) FROM contact_persons WHERE pupil_id = $1";
+    let before = count(stored).await;
+    for (fields, field) in [
+        ([("relation", "aunt"), ("given_name", "Randi"), ("family_name", "Berg"), ("phone", "")], "relation"),
+        ([("relation", "grandparent"), ("given_name", " "), ("family_name", "Berg"), ("phone", "")], "given_name"),
+        (
+            [("relation", "grandparent"), ("given_name", "Randi"), ("family_name", "B\u{200b}erg"), ("phone", "")],
+            "family_name",
+        ),
+        (
+            [("relation", "grandparent"), ("given_name", "Randi"), ("family_name", "Berg"), ("phone", "ring meg")],
+            "phone",
+        ),
+    ] {
+        let res = app.post_form(&mut clerk, &path, &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let html = res.html();
+        assert_eq!(html.select_first_attr(&format!("#{field}"), "aria-invalid").as_deref(), Some("true"), "{field}");
+        assert_eq!(html.select_first_attr("#family_name", "value").as_deref(), Some(fields[2].1), "typed is kept");
+    }
+    assert_eq!(count(stored).await, before, "nothing stored");
+
+    let added = app
+        .post_form(
+            &mut clerk,
+            &path,
+            &[
+                ("relation", "grandparent"),
+                ("given_name", "Randi"),
+                ("family_name", "Berg"),
+                ("phone", "+47 912 34 567"),
+            ],
+        )
+        .await;
+    assert_redirects_to(&added, &format!("{path}?done=added"));
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM contact_persons WHERE pupil_id = $1 AND given_name = 'Randi'")
+        .bind(pupil)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let card = app.get(&mut clerk, &format!("/pupils/{pupil}")).await;
+    assert!(card.body.contains("Randi Berg") && card.body.contains("+47 912 34 567"));
+
+    // Corrected: the history has the values before (created) and after (updated).
+    let correct = [("relation", "relative"), ("given_name", "Randi"), ("family_name", "Berg-Hansen"), ("phone", "")];
+    assert_redirects_to(
+        &app.post_form(&mut clerk, &format!("{path}/{id}"), &correct).await,
+        &format!("{path}?done=saved"),
+    );
+    // The same again writes nothing.
+    assert_redirects_to(
+        &app.post_form(&mut clerk, &format!("{path}/{id}"), &correct).await,
+        &format!("{path}?done=saved"),
+    );
+    let history: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT change, family_name, phone FROM contact_person_history WHERE contact_person_id = $1 ORDER BY changed_at, change",
+    )
+    .bind(id)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(
+        history,
+        [
+            ("created".to_owned(), "Berg".to_owned(), Some("+47 912 34 567".to_owned())),
+            ("updated".to_owned(), "Berg-Hansen".to_owned(), None)
+        ]
+    );
+
+    // Given a pick-up permission, then removed: off the card, the permission withdrawn.
+    sqlx::query(
+        "INSERT INTO pickup_permissions (tenant_id, pupil_id, contact_person_id, given_by) \
+         SELECT tenant_id, pupil_id, id, pupil_id FROM contact_persons WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    assert_redirects_to(
+        &app.post_form(&mut clerk, &format!("{path}/{id}/remove"), &[]).await,
+        &format!("{path}?done=removed"),
+    );
+    assert!(!app.get(&mut clerk, &format!("/pupils/{pupil}")).await.body.contains("Berg-Hansen"));
+    let permitted: i64 = sqlx::query_scalar("SELECT count(*) FROM pickup_permissions WHERE contact_person_id = $1")
+        .bind(id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(permitted, 0, "the permission is withdrawn");
+    assert_eq!(
+        count("SELECT count(*) FROM contact_person_history WHERE pupil_id = $1 AND change = 'removed'").await,
+        1
+    );
+    // Removing twice: nothing there.
+    assert_eq!(app.post_form(&mut clerk, &format!("{path}/{id}/remove"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        count("SELECT count(*) FROM audit_events WHERE resource = 'contact_persons' AND $1 = ANY(subject_ids) AND action <> 'read'").await,
+        3
+    );
+
+    // A teacher reads the card but keeps no contact persons.
+    let mut teacher = app.sign_in_as("teacher").await;
+    assert_eq!(app.get(&mut teacher, &path).await.status, StatusCode::NOT_FOUND);
+}

@@ -129,6 +129,40 @@ test('guardian: signs in with ID-porten and sees their own children, and only th
   expect(problems, formatProblems('guardian journey', problems)).toEqual([]);
 });
 
+test('office clerk: adds a contact person from the card, a bad phone number refused by its field', async ({ page }) => {
+  const problems = watchConsole(page);
+  await signIn(page, 'office_clerk');
+  await expectSignedIn(page, 'office_clerk');
+  const [contacts] = allowedPaths(entries, 'office_clerk', '/pupils/{pupil_id}/contacts');
+  expect(contacts, 'the matrix gives the office clerk a pupil whose contact persons they keep').toBeTruthy();
+  const card = await page.goto(tavleUrl() + contacts.replace(/\/contacts$/, ''));
+  expect(card.status()).toBe(200);
+  await tabTo(page, `main a[href="${contacts}"]`, problems);
+  const opened = await press(page, 'Enter', tavleUrl());
+  await check(page, opened, 'office_clerk-contacts', problems);
+  await tabTo(page, '#relation', problems);
+  await page.locator('#relation').selectOption('neighbour');
+  await tabTo(page, '#given_name', problems);
+  await page.keyboard.type('Turid');
+  await tabTo(page, '#family_name', problems);
+  await page.keyboard.type('Aasen');
+  await tabTo(page, '#phone', problems);
+  await page.keyboard.type('ring etter fire');
+  await tabTo(page, 'form[action$="/contacts"] button[type="submit"]', problems);
+  const refused = await press(page, 'Enter', tavleUrl());
+  expect(refused.status()).toBe(422);
+  await expect(page.locator('#phone')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#family_name')).toHaveValue('Aasen');
+  await check(page, refused, 'office_clerk-contacts-refused', problems, { keyboard: false });
+  await page.locator('#phone').fill('+47 915 00 000');
+  await tabTo(page, 'form[action$="/contacts"] button[type="submit"]', problems);
+  const added = await press(page, 'Enter', tavleUrl());
+  expect(new URL(page.url()).searchParams.get('done')).toBe('added');
+  await expect(page.locator('main h2').filter({ hasText: 'Turid Aasen' })).toHaveCount(1);
+  await check(page, added, 'office_clerk-contacts-added', problems, { keyboard: false });
+  expect(problems, formatProblems('office contact person journey', problems)).toEqual([]);
+});
+
 test('guardian: gives a pick-up permission from the SFO page, with the keyboard, and a wrong time is refused by its field', async ({ page }) => {
   const problems = watchConsole(page);
   await signIn(page, 'guardian');
