@@ -271,6 +271,9 @@ pub struct CardPage {
     pub may_pickup: bool,
     /// The viewer keeps the pupil's contact persons (the office).
     pub may_keep_contacts: bool,
+    /// Siblings the viewer may open (id, name), and how many others there are.
+    pub siblings: Vec<(Uuid, String)>,
+    pub other_siblings: usize,
     pub show_timetable: bool,
     /// A guardian from whom the child's whereabouts are protected (strictly
     /// confidential address, not living with the child): the card says so.
@@ -291,6 +294,13 @@ impl CardPage {
             "neighbour" => "relation.neighbour",
             "family_friend" => "relation.family_friend",
             _ => "relation.other",
+        }
+    }
+    pub fn other_siblings_text(&self) -> String {
+        if self.other_siblings == 1 {
+            self.ui.t("card.other_sibling_one").to_owned()
+        } else {
+            self.ui.tf("card.other_siblings", "count", &self.other_siblings.to_string())
         }
     }
     /// The reasons one may give to see the full number: (code, label).
@@ -350,11 +360,28 @@ async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String
         },
     };
     let card = queries::card(work.conn(), &access, shown.is_some()).await?.ok_or(AppError::NotFound)?;
+    // Siblings, for staff who see the guardians: named (and linked) only where the
+    // viewer may open the sibling's card; the others counted.
+    let mut siblings = Vec::new();
+    let mut other_siblings = 0;
+    if access.guardians != GuardianDetail::None && actor.audience == policy::Audience::Staff {
+        for (id, given, family) in queries::siblings(work.conn(), pupil_id).await? {
+            if policy::pupil_card_access(work.conn(), &actor, id).await.is_ok() {
+                siblings.push((id, format!("{given} {family}")));
+            } else {
+                other_siblings += 1;
+            }
+        }
+    }
     let may_pickup = access.contact_persons && policy::pickup_access(work.conn(), &actor, pupil_id).await.is_ok();
     let may_keep_contacts = policy::contact_persons_access(work.conn(), &actor, pupil_id).await.is_ok();
     match &shown {
         Some(r) => work.audit(r, Action::RevealNationalId, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?,
-        None => work.audit(&access, Action::Read, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?,
+        None => {
+            // The siblings named are read too.
+            let subjects: Vec<Uuid> = std::iter::once(pupil_id).chain(siblings.iter().map(|s| s.0)).collect();
+            work.audit(&access, Action::Read, Resource::PupilCard, Some(pupil_id), &subjects).await?
+        }
     }
     work.commit().await?;
     let status = if errors.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -372,6 +399,8 @@ async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String
             errors,
             may_pickup,
             may_keep_contacts,
+            siblings,
+            other_siblings,
             show_timetable: policy::card_shows_timetable(&access),
             whereabouts_protected: access.whereabouts_protected,
             card,

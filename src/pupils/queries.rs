@@ -509,3 +509,23 @@ pub async fn remove_contact(mut conn: Conn<'_>, pupil: Uuid, contact: Uuid, by: 
     }
     Ok(removed)
 }
+
+/// The pupil's siblings: other pupils with a guardian who holds parental responsibility
+/// for both today, by name.
+pub async fn siblings(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<(Uuid, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT p.id, p.given_name, p.family_name FROM guardianships mine \
+         JOIN guardianships theirs ON theirs.tenant_id = mine.tenant_id AND theirs.guardian_id = mine.guardian_id \
+              AND theirs.pupil_id <> mine.pupil_id AND theirs.parental_responsibility \
+              AND theirs.from_date <= tavle_today() AND (theirs.to_date IS NULL OR theirs.to_date > tavle_today()) \
+         JOIN persons p ON p.tenant_id = theirs.tenant_id AND p.id = theirs.pupil_id \
+         WHERE mine.tenant_id = $1 AND theirs.tenant_id = $1 AND p.tenant_id = $1 AND mine.pupil_id = $2 \
+           AND mine.parental_responsibility AND mine.from_date <= tavle_today() \
+           AND (mine.to_date IS NULL OR mine.to_date > tavle_today()) \
+         ORDER BY p.family_name, p.given_name, p.id",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?)
+}

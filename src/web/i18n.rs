@@ -153,6 +153,32 @@ mod tests {
         assert_eq!(Lang::from_accept_language("de"), Lang::Nb);
     }
 
+    /// A placeholder is `{name}`, the same names in every language: a Fluent-style
+    /// `{ $name }` or a selector would be shown to the user as it stands.
+    #[test]
+    fn placeholders_are_plain_names_and_the_same_in_every_language() {
+        let names = |v: &str| -> Vec<String> {
+            let mut found: Vec<String> =
+                v.split('{').skip(1).map(|p| p.split('}').next().unwrap_or("").to_owned()).collect();
+            found.sort();
+            found
+        };
+        for key in keys(Lang::Nb) {
+            let reference = names(t(Lang::Nb, key));
+            for lang in Lang::ALL {
+                let value = t(lang, key);
+                let found = names(value);
+                for n in &found {
+                    assert!(
+                        !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                        "{key} ({lang:?}): {{{n}}}"
+                    );
+                }
+                assert_eq!(found, reference, "{key} ({lang:?}) names other placeholders than bokmål");
+            }
+        }
+    }
+
     #[test]
     fn placeholders_are_filled() {
         assert_eq!(tf(Lang::En, "pupils.count", &[("count", "3")]), "3 pupils");

@@ -445,3 +445,46 @@ async fn the_office_adds_corrects_and_removes_a_contact_person_and_the_history_k
     let mut teacher = app.sign_in_as("teacher").await;
     assert_eq!(app.get(&mut teacher, &path).await.status, StatusCode::NOT_FOUND);
 }
+
+/// Siblings (a guardian with parental responsibility for both) on the card: named and
+/// linked where the viewer may open their card (and the reading audited for them too),
+/// only counted where not.
+#[tokio::test]
+async fn the_card_names_the_siblings_the_viewer_may_open_and_counts_the_others() {
+    let app = spawn_app().await;
+    let oskar: Uuid = sqlx::query_scalar(
+        "SELECT id FROM persons WHERE given_name = 'Oskar' AND family_name = 'Nordmann' AND birth_date > '2005-01-01'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    // Emma, his sister, is at the lower secondary school: the Solbakken office only
+    // learns that there is one more.
+    let card = app.get(&mut clerk, &format!("/pupils/{oskar}")).await;
+    let section = card.html().select_texts("section[aria-labelledby=siblings]").join(" ");
+    assert!(section.contains("Ett søsken til") && !section.contains("Emma"), "{section}");
+
+    // A Solbakken pupil with Kari as a guardian with parental responsibility: named, linked.
+    let sibling: Uuid = sqlx::query_scalar(
+        "INSERT INTO guardianships (tenant_id, pupil_id, guardian_id, parental_responsibility, from_date) \
+         SELECT g.tenant_id, e.pupil_id, g.guardian_id, true, '2020-01-01' \
+         FROM guardianships g JOIN persons k ON k.id = g.guardian_id AND k.given_name = 'Kari' \
+         JOIN enrolments e ON e.tenant_id = g.tenant_id AND e.to_date IS NULL AND e.pupil_id <> g.pupil_id \
+         JOIN schools s ON s.id = e.school_id AND s.name = 'Solbakken skole' \
+         WHERE g.pupil_id = $1 AND NOT EXISTS (SELECT 1 FROM guardianships x WHERE x.pupil_id = e.pupil_id AND x.guardian_id = g.guardian_id) \
+         ORDER BY e.pupil_id LIMIT 1 RETURNING pupil_id",
+    )
+    .bind(oskar)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let card = app.get(&mut clerk, &format!("/pupils/{oskar}")).await;
+    assert_eq!(card.html().count(&format!("section[aria-labelledby=siblings] a[href='/pupils/{sibling}']")), 1);
+    assert!(app.audit_count("read", sibling).await >= 1, "the sibling's name was read");
+    // The guardian reads the card of her child, but siblings are the school's view.
+    let mut kari = app.sign_in_as("guardian").await;
+    let res = app.get(&mut kari, &format!("/pupils/{oskar}")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.html().count("section[aria-labelledby=siblings]"), 0);
+}
