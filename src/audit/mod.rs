@@ -98,6 +98,7 @@ coded_enum! {
         ExamCandidates = "exam_candidates",
         PickupPermissions = "pickup_permissions",
         ContactPersons = "contact_persons",
+        GuardianRestrictions = "guardian_restrictions",
     }
 }
 

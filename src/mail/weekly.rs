@@ -139,6 +139,8 @@ pub async fn candidates(mut conn: Conn<'_>, week: IsoWeek) -> crate::error::Resu
            WHERE g.tenant_id = $1 AND g.parental_responsibility \
              AND g.from_date <= $4 AND (g.to_date IS NULL OR g.to_date > $4) \
              AND c.birth_date > $4 - interval '18 years' \
+             AND NOT EXISTS (SELECT 1 FROM guardian_restrictions r WHERE r.tenant_id = $1 AND r.pupil_id = g.pupil_id \
+                           AND r.guardian_id = g.guardian_id AND r.from_date <= $4 AND (r.to_date IS NULL OR r.to_date > $4)) \
              AND NOT (c.address_protection = 'strictly_confidential' AND NOT g.lives_with) \
          ), regs AS ( \
            SELECT r.pupil_id, gr.school_id, \

@@ -271,6 +271,12 @@ pub async fn contact_persons_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) 
     Ok(ContactPersonsAccess { pupil_id: pupil, role, purpose: Purpose::for_role(role) })
 }
 
+/// Who records and ends restrictions on a pupil's guardians? The office and leaders
+/// of a school the pupil attends today (as for contact persons). Not found otherwise.
+pub async fn guardian_restrictions_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<ContactPersonsAccess> {
+    contact_persons_access(conn, actor, pupil).await
+}
+
 access_in_role!(ContactPersonsAccess);
 
 /// Why a person with the right asks to see a full national id number: the reason is

@@ -7,6 +7,7 @@
 
 mod contacts;
 pub mod queries;
+mod restrictions;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query};
@@ -37,6 +38,9 @@ pub fn router() -> Router<AppState> {
         .route("/pupils/{pupil_id}/contacts", get(contacts::show).post(contacts::add))
         .route("/pupils/{pupil_id}/contacts/{contact_id}", post(contacts::update))
         .route("/pupils/{pupil_id}/contacts/{contact_id}/remove", post(contacts::remove))
+        // The office records restrictions on a guardian (no access while in force).
+        .route("/pupils/{pupil_id}/restrictions", get(restrictions::show).post(restrictions::add))
+        .route("/pupils/{pupil_id}/restrictions/{restriction_id}/end", post(restrictions::end))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {

@@ -529,3 +529,93 @@ pub async fn siblings(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<(Uuid, Stri
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// A guardian of the pupil today, for the restrictions page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GuardianChoice {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub parental_responsibility: bool,
+}
+
+pub async fn guardian_choices(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<GuardianChoice>> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.given_name, p.family_name, g.parental_responsibility FROM guardianships g \
+         JOIN persons p ON p.tenant_id = g.tenant_id AND p.id = g.guardian_id \
+         WHERE g.tenant_id = $1 AND p.tenant_id = $1 AND g.pupil_id = $2 AND g.from_date <= tavle_today() \
+           AND (g.to_date IS NULL OR g.to_date > tavle_today()) \
+         ORDER BY p.family_name, p.given_name, p.id",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// A restriction on a guardian of the pupil, as listed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RestrictionRow {
+    pub id: Uuid,
+    pub guardian_id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub kind: String,
+    pub from_date: Date,
+    pub to_date: Option<Date>,
+    pub in_force: bool,
+}
+
+/// Every restriction on the pupil's guardians, those in force first, newest first.
+pub async fn restrictions(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<RestrictionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT r.id, r.guardian_id, p.given_name, p.family_name, r.kind, r.from_date, r.to_date, \
+           (r.from_date <= tavle_today() AND (r.to_date IS NULL OR r.to_date > tavle_today())) AS in_force \
+         FROM guardian_restrictions r JOIN persons p ON p.tenant_id = r.tenant_id AND p.id = r.guardian_id \
+         WHERE r.tenant_id = $1 AND p.tenant_id = $1 AND r.pupil_id = $2 \
+         ORDER BY 8 DESC, r.from_date DESC, r.id",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Record a restriction on a guardian of the pupil from `from`. Its id.
+pub async fn add_restriction(
+    mut conn: Conn<'_>,
+    pupil: Uuid,
+    guardian: Uuid,
+    kind: &str,
+    from: Date,
+    by: Uuid,
+) -> Result<Uuid> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO guardian_restrictions (tenant_id, pupil_id, guardian_id, kind, from_date, recorded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(guardian)
+    .bind(kind)
+    .bind(from)
+    .bind(by)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// End a restriction of the pupil that has not ended: it no longer holds from today
+/// (one that began today never held). Its guardian, if there was one.
+pub async fn end_restriction(mut conn: Conn<'_>, pupil: Uuid, restriction: Uuid, by: Uuid) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE guardian_restrictions r SET to_date = greatest(tavle_today(), r.from_date), ended_by = $4 \
+         WHERE r.tenant_id = $1 AND r.id = $2 AND r.pupil_id = $3 AND (r.to_date IS NULL OR r.to_date > tavle_today()) \
+         RETURNING r.guardian_id",
+    )
+    .bind(conn.tenant)
+    .bind(restriction)
+    .bind(pupil)
+    .bind(by)
+    .fetch_optional(&mut *conn)
+    .await?)
+}

@@ -141,6 +141,8 @@ pub async fn collectors(mut conn: Conn<'_>, pupils: &[Uuid], date: Date) -> Resu
          FROM guardianships g JOIN persons p ON p.tenant_id = g.tenant_id AND p.id = g.guardian_id \
          WHERE g.tenant_id = $1 AND g.pupil_id = ANY($2) AND g.parental_responsibility \
            AND g.from_date <= $3 AND (g.to_date IS NULL OR g.to_date > $3) \
+           AND NOT EXISTS (SELECT 1 FROM guardian_restrictions r WHERE r.tenant_id = $1 AND r.pupil_id = g.pupil_id \
+                           AND r.guardian_id = g.guardian_id AND r.from_date <= $3 AND (r.to_date IS NULL OR r.to_date > $3)) \
          UNION ALL \
          SELECT c.pupil_id, 'contact', c.id, c.given_name, c.family_name, c.relation, 1 \
          FROM contact_persons c \

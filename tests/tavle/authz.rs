@@ -110,6 +110,10 @@ pub(crate) struct Fixtures {
     assessment: AssessmentFixtures,
     /// Two contact persons of Oskar: one to correct, one to remove.
     contacts: (Uuid, Uuid),
+    /// Ola, Oskar's other guardian (no persona signs in as him), and a restriction on him
+    /// from 60 days on (to end): it changes nothing now for the other cases and tests.
+    ola: Uuid,
+    ola_restriction: Uuid,
 }
 
 /// Emma's mathematics group (taught by the subject teacher persona), a group of
@@ -351,8 +355,24 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
         .await,
         assessment: assessment_fixtures(app).await,
         contacts: (contact(app, "Randi").await, contact(app, "Per").await),
+        ola: scalar(app, OLA).await,
+        ola_restriction: scalar(
+            app,
+            &format!(
+                "INSERT INTO guardian_restrictions (tenant_id, pupil_id, guardian_id, kind, from_date, recorded_by) \
+                 SELECT g.tenant_id, g.pupil_id, g.guardian_id, 'court_decision', tavle_today() + 60, g.guardian_id \
+                 FROM guardianships g WHERE g.guardian_id = ({OLA}) AND g.pupil_id = ({}) RETURNING id",
+                person("Oskar", "Nordmann")
+            ),
+        )
+        .await,
     }
 }
+
+/// Oskar's other guardian, Ola.
+const OLA: &str = "SELECT g.guardian_id FROM guardianships g JOIN persons p ON p.id = g.guardian_id \
+     JOIN persons c ON c.id = g.pupil_id AND c.given_name = 'Oskar' AND c.family_name = 'Nordmann' \
+     WHERE p.given_name = 'Ola' LIMIT 1";
 
 /// A contact person of Oskar's (a grandparent named `given`).
 async fn contact(app: &TestApp, given: &str) -> Uuid {
@@ -706,6 +726,30 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
             "/pupils/{pupil_id}/contacts/{contact_id}/remove",
             format!("{contacts}/{}/remove", f.contacts.1),
             "removing a contact person of Oskar",
+            Vec::new(),
+        ),
+    ]);
+    let restrictions = format!("/pupils/{}/restrictions", f.oskar);
+    cases.extend([
+        office(
+            "GET",
+            "/pupils/{pupil_id}/restrictions",
+            restrictions.clone(),
+            "restrictions on Oskar's guardians",
+            Vec::new(),
+        ),
+        office(
+            "POST",
+            "/pupils/{pupil_id}/restrictions",
+            restrictions.clone(),
+            "recording a restriction on Ola",
+            vec![("guardian", f.ola.to_string()), ("kind", "visiting_ban".to_owned()), ("from", f.today.clone())],
+        ),
+        office(
+            "POST",
+            "/pupils/{pupil_id}/restrictions/{restriction_id}/end",
+            format!("{restrictions}/{}/end", f.ola_restriction),
+            "ending the restriction on Ola",
             Vec::new(),
         ),
     ]);

@@ -81,6 +81,9 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
             &["relation", "given_name", "family_name", "phone"]
         }
         ("POST", "/pupils/{pupil_id}/contacts/{contact_id}/remove") => &[],
+        ("GET", "/pupils/{pupil_id}/restrictions") => &["done"],
+        ("POST", "/pupils/{pupil_id}/restrictions") => &["guardian", "kind", "from"],
+        ("POST", "/pupils/{pupil_id}/restrictions/{restriction_id}/end") => &[],
         ("POST", "/sign-in/demo") => &["persona"],
         ("GET", "/auth/{kind}/start") => &["municipality"],
         ("GET", "/auth/{kind}/callback") => &["code", "state", "iss", "error"],

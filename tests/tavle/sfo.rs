@@ -487,3 +487,77 @@ async fn the_sfo_table_has_no_free_text_column() {
     .unwrap();
     assert!(free.is_empty(), "columns that could hold free text: {free:?}");
 }
+
+/// A restriction on a guardian (recorded by the office) takes away every path to the
+/// child at once: the card, the SFO page, the pick-up page, SFO's collectors; her other
+/// child stays hers; ending it gives access back. A bad form stores nothing.
+#[tokio::test]
+async fn a_restricted_guardian_has_no_path_to_the_child_until_the_restriction_ends() {
+    let app = spawn_app().await;
+    let f = fix(&app).await;
+    let emma: Uuid = uuid(
+        &app,
+        "SELECT id FROM persons WHERE given_name = 'Emma' AND family_name = 'Nordmann' AND birth_date > '2005-01-01'",
+    )
+    .await;
+    let mut kari = app.sign_in_as("guardian").await;
+    let card = format!("/pupils/{}", f.oskar);
+    assert_eq!(app.get(&mut kari, &card).await.status, StatusCode::OK);
+
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let path = format!("/pupils/{}/restrictions", f.oskar);
+    assert_eq!(app.get(&mut clerk, &path).await.status, StatusCode::OK);
+    let kari_id = f.kari.to_string();
+    let tomorrow = iso(f.today + Duration::days(1));
+    let today = iso(f.today);
+    for (fields, field) in [
+        ([("guardian", uuid_str(f.oskar)), ("kind", "visiting_ban".into()), ("from", today.clone())], "guardian"),
+        ([("guardian", kari_id.clone()), ("kind", "bad_mood".into()), ("from", today.clone())], "kind"),
+        ([("guardian", kari_id.clone()), ("kind", "visiting_ban".into()), ("from", tomorrow.clone())], "from"),
+    ] {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = app.post_form(&mut clerk, &path, &refs).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert_eq!(res.html().select_first_attr(&format!("#{field}"), "aria-invalid").as_deref(), Some("true"));
+    }
+    let none: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM guardian_restrictions").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(none, 0);
+    let added =
+        app.post_form(&mut clerk, &path, &[("guardian", &kari_id), ("kind", "visiting_ban"), ("from", &today)]).await;
+    assert_redirects_to(&added, &format!("{path}?done=added"));
+
+    // Kari's own session, on its next request: Oskar is gone everywhere, Emma is not.
+    assert_eq!(app.get(&mut kari, &card).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&mut kari, &format!("/sfo/children/{}/pickup", f.oskar)).await.status, StatusCode::NOT_FOUND);
+    assert!(!app.get(&mut kari, "/sfo").await.body.contains("Oskar"));
+    assert_eq!(app.get(&mut kari, &format!("/pupils/{emma}")).await.status, StatusCode::OK);
+    // SFO cannot record that she collected him.
+    let mut staff = app.sign_in_as("sfo_staff").await;
+    let arrive = post(&app, &mut staff, &f, f.oskar, &[("date", &today), ("action", "arrive")]).await;
+    assert!(arrive.status.is_redirection());
+    backdate_arrival(&app, f.oskar).await;
+    let collector = format!("guardian-{}", f.kari);
+    let res =
+        post(&app, &mut staff, &f, f.oskar, &[("date", &today), ("action", "leave"), ("collector", &collector)]).await;
+    assert_422_at(&res, &format!("#q-err-{}", f.oskar));
+
+    // Ended: access back on the next request.
+    let id: Uuid = uuid(&app, "SELECT id FROM guardian_restrictions").await;
+    let ended = app.post_form(&mut clerk, &format!("{path}/{id}/end"), &[]).await;
+    assert_redirects_to(&ended, &format!("{path}?done=ended"));
+    assert_eq!(app.get(&mut kari, &card).await.status, StatusCode::OK);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE resource = 'guardian_restrictions' AND action IN ('create', 'update') \
+           AND $1 = ANY(subject_ids)",
+    )
+    .bind(f.kari)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2);
+}
+
+fn uuid_str(id: Uuid) -> String {
+    id.to_string()
+}
