@@ -327,10 +327,27 @@ async fn the_dpo_sees_who_read_whose_card_when_why_and_from_where() {
         vec![format!("Vis hendelser utført av {clerk_name} skolekonsulent")]
     );
     assert_eq!(page.select_texts(&format!("{row} .audit-what")), vec!["lest: elevkort".to_owned()]);
-    assert_eq!(
-        page.select_texts(&format!("{row} .audit-whose")),
-        vec![format!("Vis hendelser som gjelder {pupil_name}")]
-    );
+    // The pupil first; the siblings the card named follow (each a subject of the read).
+    let whose = page.select_texts(&format!("{row} .audit-whose")).join("");
+    assert!(whose.starts_with(&format!("Vis hendelser som gjelder {pupil_name}")), "{whose}");
+    let siblings: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT p.given_name || ' ' || p.family_name FROM guardianships a \
+         JOIN guardianships b ON b.guardian_id = a.guardian_id AND b.pupil_id <> a.pupil_id AND b.parental_responsibility \
+         JOIN persons p ON p.id = b.pupil_id \
+         JOIN enrolments e ON e.pupil_id = b.pupil_id AND e.to_date IS NULL \
+         JOIN schools s ON s.id = e.school_id AND s.name = 'Solbakken skole' \
+         WHERE a.pupil_id = $1 AND a.parental_responsibility",
+    )
+    .bind(pupil)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let mut expected = format!("Vis hendelser som gjelder {pupil_name}");
+    for name in &siblings {
+        assert!(whose.contains(&format!("Vis hendelser som gjelder {name}")), "{name} in {whose}");
+        expected.push_str(&format!("Vis hendelser som gjelder {name}"));
+    }
+    assert_eq!(whose.len(), expected.len(), "{whose}");
     assert_eq!(page.select_texts(&format!("{row} .audit-purpose")), vec!["skoleadministrasjon".to_owned()]);
     assert_eq!(page.select_texts(&format!("{row} .audit-ip")), vec!["192.0.2.7".to_owned()]);
     // Norwegian time: the shown time is the UTC instant plus one or two hours.
