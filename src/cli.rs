@@ -403,38 +403,53 @@ async fn run_mail(config: &Config, command: MailCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `tavle import hr`: the report on stdout; each problem of a bad file on its own line on
-/// stderr (no full national id ever appears), then the one-line error `main` prints.
+/// An import's file and a pool as the application's login, not the owner's: row-level
+/// security then holds the import to its one municipality, whatever the file says.
+async fn import_input(config: &Config, file: &std::path::Path) -> anyhow::Result<(sqlx::PgPool, Vec<u8>)> {
+    let url = app_url(config, "import")?;
+    let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Ok((db::connect(&url, 2).await?, input))
+}
+
+/// An import's outcome: the report on stdout; for a refused file each of its problems
+/// (`problems`, which never hold a full national id) on its own line on stderr, then the
+/// one-line error `main` prints.
+fn import_outcome<R, E>(result: Result<R, E>, problems: impl FnOnce(&E) -> Vec<String>) -> anyhow::Result<()>
+where
+    R: std::fmt::Display,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            Ok(())
+        }
+        Err(e) => {
+            for problem in problems(&e) {
+                eprintln!("{problem}");
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// `tavle import hr`.
 async fn run_import_hr(
     config: &Config,
     file: &std::path::Path,
     tenant: &str,
     options: hr::ImportOptions,
 ) -> anyhow::Result<()> {
-    // The application's login, not the owner's: row-level security then holds the
-    // import to its one municipality, whatever the file says.
-    let url = app_url(config, "import")?;
-    let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let pool = db::connect(&url, 2).await?;
+    let (pool, input) = import_input(config, file).await?;
     let result = hr::import(&pool, tenant, &input, options).await;
     db::close(pool).await;
-    match result {
-        Ok(report) => {
-            println!("{report}");
-            Ok(())
-        }
-        Err(hr::ImportError::Invalid(problems)) => {
-            for problem in &problems {
-                eprintln!("{problem}");
-            }
-            Err(hr::ImportError::Invalid(problems).into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    import_outcome(result, |e| match e {
+        hr::ImportError::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
+    })
 }
 
-/// `tavle import timetable`: the report on stdout; each problem of a bad file on its own
-/// line on stderr (in English), then the one-line error `main` prints.
+/// `tavle import timetable` (the problems in English).
 async fn run_import_timetable(
     config: &Config,
     file: &std::path::Path,
@@ -443,29 +458,16 @@ async fn run_import_timetable(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     use crate::timetable::import::{self, ImportError};
-    // The application's login: row-level security holds the import to its municipality.
-    let url = app_url(config, "import")?;
-    let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let pool = db::connect(&url, 2).await?;
+    let (pool, input) = import_input(config, file).await?;
     let result = import::import_file(&pool, tenant, school, &input, dry_run).await;
     db::close(pool).await;
-    match result {
-        Ok(report) => {
-            println!("{report}");
-            Ok(())
-        }
-        Err(ImportError::Invalid(problems)) => {
-            for problem in &problems {
-                eprintln!("{}", problem.text(crate::web::i18n::Lang::En));
-            }
-            Err(ImportError::Invalid(problems).into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    import_outcome(result, |e| match e {
+        ImportError::Invalid(problems) => problems.iter().map(|p| p.text(crate::web::i18n::Lang::En)).collect(),
+        _ => Vec::new(),
+    })
 }
 
-/// `tavle import subjects`: the report on stdout; each problem of a bad file on its own
-/// line on stderr, then the one-line error `main` prints.
+/// `tavle import subjects`.
 async fn run_import_subjects(
     config: &Config,
     file: &std::path::Path,
@@ -473,29 +475,16 @@ async fn run_import_subjects(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     use crate::assessment::subjects_import::{self, ImportError, ImportOptions};
-    // The application's login: row-level security holds the import to its municipality.
-    let url = app_url(config, "import")?;
-    let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let pool = db::connect(&url, 2).await?;
+    let (pool, input) = import_input(config, file).await?;
     let result = subjects_import::import(&pool, tenant, &input, ImportOptions { dry_run, today: None }).await;
     db::close(pool).await;
-    match result {
-        Ok(report) => {
-            println!("{report}");
-            Ok(())
-        }
-        Err(ImportError::Invalid(problems)) => {
-            for problem in &problems {
-                eprintln!("{problem}");
-            }
-            Err(ImportError::Invalid(problems).into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    import_outcome(result, |e| match e {
+        ImportError::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
+    })
 }
 
-/// `tavle import pas`: the report on stdout; each problem of a bad file on its own line
-/// on stderr, then the one-line error `main` prints.
+/// `tavle import pas`.
 async fn run_import_pas(
     config: &Config,
     file: &std::path::Path,
@@ -503,25 +492,13 @@ async fn run_import_pas(
     options: &crate::assessment::exams::import::ImportOptions,
 ) -> anyhow::Result<()> {
     use crate::assessment::exams::import::{self, ImportError};
-    // The application's login: row-level security holds the import to its municipality.
-    let url = app_url(config, "import")?;
-    let input = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let pool = db::connect(&url, 2).await?;
+    let (pool, input) = import_input(config, file).await?;
     let result = import::import(&pool, tenant, &input, options).await;
     db::close(pool).await;
-    match result {
-        Ok(report) => {
-            println!("{report}");
-            Ok(())
-        }
-        Err(ImportError::Invalid(problems)) => {
-            for problem in &problems {
-                eprintln!("{problem}");
-            }
-            Err(ImportError::Invalid(problems).into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    import_outcome(result, |e| match e {
+        ImportError::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
+    })
 }
 
 /// `tavle audit verify`: OK on stdout, or an error (non-zero exit) naming the break.
