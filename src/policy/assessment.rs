@@ -14,13 +14,14 @@ use crate::db::Conn;
 use uuid::Uuid;
 
 use super::actor::*;
+use super::pupils::{current_schools, office_for_pupil, OFFICE};
 use crate::domain::role::Role;
 use crate::error::{AppError, Result};
 
 /// The school's leaders: they read every grade and change closed ones.
 const LEADERS: [Role; 2] = [Role::Principal, Role::DepartmentHead];
 /// Who sets a school's periods: the office and the leaders.
-const PERIOD_KEEPERS: [Role; 3] = [Role::OfficeClerk, Role::Principal, Role::DepartmentHead];
+const PERIOD_KEEPERS: [Role; 3] = OFFICE;
 
 /// The schools where the actor has grade work: as a teacher (their own groups), as a
 /// leader (every group), or in the office (the periods).
@@ -172,19 +173,11 @@ pub struct RemarkAccess {
 /// May the actor see and record remarks (anmerkninger) for `pupil`? The teachers and the
 /// leaders of a school where the pupil is enrolled now (a remark is given in a lesson).
 /// Not found otherwise.
-pub async fn remark_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<RemarkAccess> {
+pub async fn remark_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<RemarkAccess> {
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
-    let schools: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT DISTINCT e.school_id FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = $2 \
-           AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today())",
-    )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .fetch_all(&mut *conn)
-    .await?;
-    for school in schools {
+    for school in current_schools(conn, pupil).await? {
         if let Some(role) = actor.at_school(school, &[Role::Principal, Role::DepartmentHead, Role::Teacher]) {
             let leads = actor.at_school(school, &LEADERS).is_some();
             return Ok(RemarkAccess {
@@ -270,29 +263,9 @@ pub struct DiplomaAccess {
 
 /// May the actor make `pupil`'s diploma? The office and the leaders of the school where
 /// the pupil is enrolled now. Not found otherwise.
-pub async fn diploma_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<DiplomaAccess> {
-    if !actor.is_staff() {
-        return Err(AppError::NotFound);
-    }
-    let schools: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT DISTINCT e.school_id FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = $2 \
-           AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today())",
-    )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .fetch_all(&mut *conn)
-    .await?;
-    schools
-        .into_iter()
-        .find_map(|s| {
-            actor.at_school(s, &PERIOD_KEEPERS).map(|role| DiplomaAccess {
-                pupil_id: pupil,
-                school_id: s,
-                role,
-                purpose: Purpose::for_role(role),
-            })
-        })
-        .ok_or(AppError::NotFound)
+pub async fn diploma_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<DiplomaAccess> {
+    let (school_id, role) = office_for_pupil(conn, actor, pupil).await?;
+    Ok(DiplomaAccess { pupil_id: pupil, school_id, role, purpose: Purpose::for_role(role) })
 }
 
 access_in_role!(DiplomaAccess);

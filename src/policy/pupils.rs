@@ -237,23 +237,30 @@ pub async fn pupil_card_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -
     Err(AppError::NotFound)
 }
 
-/// The role in which the actor keeps `pupil`'s register data: the school office, the
-/// principal or a department head of a school the pupil attends today. Not found
-/// otherwise.
-pub(crate) async fn office_role_for_pupil(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<Role> {
-    if actor.audience != Audience::Staff {
-        return Err(AppError::NotFound);
-    }
-    let schools: Vec<Uuid> = sqlx::query_scalar(
+/// The schools `pupil` attends today (enrolled now).
+pub(crate) async fn current_schools(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
         "SELECT DISTINCT e.school_id FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = $2 \
            AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today())",
     )
     .bind(conn.tenant)
     .bind(pupil)
     .fetch_all(&mut *conn)
-    .await?;
-    let office = [Role::OfficeClerk, Role::Principal, Role::DepartmentHead];
-    schools.iter().find_map(|s| actor.at_school(*s, &office)).ok_or(AppError::NotFound)
+    .await?)
+}
+
+/// The roles that keep a pupil's register data at their school.
+pub(crate) const OFFICE: [Role; 3] = [Role::OfficeClerk, Role::Principal, Role::DepartmentHead];
+
+/// The school and role in which the actor keeps `pupil`'s register data: the school
+/// office, the principal or a department head of a school the pupil attends today. Not
+/// found otherwise.
+pub(crate) async fn office_for_pupil(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<(Uuid, Role)> {
+    if actor.audience != Audience::Staff {
+        return Err(AppError::NotFound);
+    }
+    let schools = current_schools(conn, pupil).await?;
+    schools.into_iter().find_map(|s| actor.at_school(s, &OFFICE).map(|r| (s, r))).ok_or(AppError::NotFound)
 }
 
 /// The actor keeps `pupil`'s contact persons, acting as `role`.
@@ -267,7 +274,7 @@ pub struct ContactPersonsAccess {
 /// Who adds, corrects and removes a pupil's contact persons? The office and leaders of
 /// a school the pupil attends today. Not found otherwise.
 pub async fn contact_persons_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<ContactPersonsAccess> {
-    let role = office_role_for_pupil(conn, actor, pupil).await?;
+    let (_, role) = office_for_pupil(conn, actor, pupil).await?;
     Ok(ContactPersonsAccess { pupil_id: pupil, role, purpose: Purpose::for_role(role) })
 }
 

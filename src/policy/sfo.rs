@@ -4,7 +4,7 @@ use crate::db::Conn;
 use uuid::Uuid;
 
 use super::actor::*;
-use super::pupils::office_role_for_pupil;
+use super::pupils::office_for_pupil;
 use crate::domain::role::Role;
 use crate::error::{AppError, Result};
 
@@ -155,8 +155,32 @@ pub async fn pickup_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result
         Audience::Staff => {}
         _ => return Err(AppError::NotFound),
     }
-    let role = office_role_for_pupil(conn, actor, pupil).await?;
+    let (_, role) = office_for_pupil(conn, actor, pupil).await?;
     Ok(PickupAccess { pupil_id: pupil, acting_as: Some(role), purpose: Purpose::for_role(role) })
 }
 
 access_acting_as!(PickupAccess);
+
+/// Which keeping pages a pupil's card links to for the viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardLinks {
+    /// The contact persons and the restrictions on guardians (the office).
+    pub register: bool,
+    /// The pick-up permissions (the office, a guardian with parental responsibility).
+    pub pickup: bool,
+}
+
+/// The card's links, with one lookup: for staff both answers are the office role of
+/// [`pickup_access`] and `contact_persons_access`.
+pub async fn card_links(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<CardLinks> {
+    if actor.audience != Audience::Staff {
+        let pickup = pickup_access(conn, actor, pupil).await.is_ok();
+        return Ok(CardLinks { register: false, pickup });
+    }
+    let office = match office_for_pupil(conn, actor, pupil).await {
+        Ok(_) => true,
+        Err(AppError::NotFound) => false,
+        Err(e) => return Err(e),
+    };
+    Ok(CardLinks { register: office, pickup: office })
+}

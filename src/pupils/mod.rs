@@ -377,8 +377,8 @@ async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String
             }
         }
     }
-    let may_pickup = access.contact_persons && policy::pickup_access(work.conn(), &actor, pupil_id).await.is_ok();
-    let may_keep_contacts = policy::contact_persons_access(work.conn(), &actor, pupil_id).await.is_ok();
+    let links = policy::card_links(work.conn(), &actor, pupil_id).await?;
+    let (may_pickup, may_keep_contacts) = (access.contact_persons && links.pickup, links.register);
     match &shown {
         Some(r) => work.audit(r, Action::RevealNationalId, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?,
         None => {

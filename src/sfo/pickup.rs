@@ -86,7 +86,7 @@ struct Loaded {
 async fn load(work: &mut Work, pupil: &str) -> Result<Loaded> {
     let actor = work.actor();
     let access = policy::pickup_access(work.conn(), &actor, path_id(pupil)?).await?;
-    let name = queries::child_name(work.conn(), access.pupil_id).await?.ok_or(AppError::NotFound)?;
+    let name = crate::pupils::queries::pupil_name(work.conn(), access.pupil_id).await?.ok_or(AppError::NotFound)?;
     let contacts = queries::pickup_contacts(work.conn(), access.pupil_id).await?;
     let stored = queries::arrangements(work.conn(), &[access.pupil_id])
         .await?

@@ -404,14 +404,3 @@ pub async fn set_arrangement(mut conn: Conn<'_>, pupil: Uuid, a: &Arrangement, b
     .await?;
     Ok(true)
 }
-
-/// A child's name, for the pick-up page's heading.
-pub async fn child_name(mut conn: Conn<'_>, pupil: Uuid) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT p.given_name || ' ' || p.family_name FROM persons p WHERE p.tenant_id = $1 AND p.id = $2",
-    )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .fetch_optional(&mut *conn)
-    .await?)
-}
