@@ -1,5 +1,5 @@
 //! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
-//! `import subjects`, `import pas`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
+//! `import subjects`, `import pas`, `import folkeregister`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -250,6 +250,23 @@ pub enum ImportSource {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Persons from the population register (Folkeregisteret): names, birth date,
+    /// address and its protection, parents and parental responsibility, death, moves out.
+    ///
+    /// The format is in README.md ("Population register file format"): JSON Lines, one
+    /// person per line. Every line is checked first: one problem and nothing is applied,
+    /// each reported with its line. What cannot be matched safely goes to the office's
+    /// queue instead. Running the same file twice changes nothing.
+    Folkeregister {
+        /// The JSON Lines file.
+        file: PathBuf,
+        /// The municipality, by slug (e.g. fjordvik).
+        #[arg(long, visible_alias = "municipality")]
+        tenant: String,
+        /// Check the file and report what would change, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -367,6 +384,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Import { source: ImportSource::Pas { file, tenant, school, period, dry_run } } => {
             let options = crate::assessment::exams::import::ImportOptions { school, period, dry_run };
             run_import_pas(&config, &file, &tenant, &options).await
+        }
+        Command::Import { source: ImportSource::Folkeregister { file, tenant, dry_run } } => {
+            run_import_folkeregister(&config, &file, &tenant, dry_run).await
         }
         Command::Audit { command: AuditCommand::Verify { tenant } } => audit_verify(&config, &tenant).await,
         Command::Mail { command } => run_mail(&config, command).await,
@@ -494,6 +514,23 @@ async fn run_import_pas(
     use crate::assessment::exams::import::{self, ImportError};
     let (pool, input) = import_input(config, file).await?;
     let result = import::import(&pool, tenant, &input, options).await;
+    db::close(pool).await;
+    import_outcome(result, |e| match e {
+        ImportError::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// `tavle import folkeregister`.
+async fn run_import_folkeregister(
+    config: &Config,
+    file: &std::path::Path,
+    tenant: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use crate::folkeregister::{self, ImportError, ImportOptions};
+    let (pool, input) = import_input(config, file).await?;
+    let result = folkeregister::import(&pool, tenant, &input, ImportOptions { dry_run }).await;
     db::close(pool).await;
     import_outcome(result, |e| match e {
         ImportError::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
@@ -709,6 +746,8 @@ async fn serve(state: AppState, pg: Option<&embedded::EmbeddedPostgres>) -> anyh
     }
     let _mail_worker = crate::mail::delivery::spawn_worker(state.db.clone(), &state.config)?;
     let _audit_sweeper = crate::audit::spawn_sweeper(state.db.clone());
+    let _register_import =
+        crate::folkeregister::scheduled::spawn(state.db.clone(), state.config.folkeregister_dir.clone());
     let timeouts = crate::server::Timeouts::from_config(&state.config);
     let app = build_router(state);
     crate::server::serve(listener, app, timeouts, shutdown_signal()).await.context("server error")

@@ -114,6 +114,9 @@ pub struct Config {
     pub mail_from: Option<lettre::message::Mailbox>,
     /// Demo and tests only: the date to run as (see `db::fix_today`).
     pub today: Option<time::Date>,
+    /// Where the population register's files arrive, one folder per municipality
+    /// (`TAVLE_FOLKEREGISTER_DIR/<slug>/*.jsonl`); `tavle serve` imports them.
+    pub folkeregister_dir: Option<std::path::PathBuf>,
 }
 
 /// One setting is wrong; the message names it and says what is expected.
@@ -181,6 +184,7 @@ impl Config {
             .transpose()?;
         Ok(Self {
             today,
+            folkeregister_dir: get("TAVLE_FOLKEREGISTER_DIR").map(std::path::PathBuf::from),
             smtp_url,
             mail_from,
             database_url,

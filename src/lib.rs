@@ -22,6 +22,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod folkeregister;
 pub mod home;
 pub mod hr;
 pub mod mail;

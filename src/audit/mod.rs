@@ -99,6 +99,8 @@ coded_enum! {
         PickupPermissions = "pickup_permissions",
         ContactPersons = "contact_persons",
         GuardianRestrictions = "guardian_restrictions",
+        FolkeregisterImport = "folkeregister_import",
+        RegisterQueue = "register_queue",
     }
 }
 

@@ -529,12 +529,9 @@ fn children_sql(p: &str) -> String {
                 (c.address_protection = 'strictly_confidential' AND NOT g.lives_with) AS whereabouts_protected \
          FROM guardianships g \
          JOIN persons c ON c.tenant_id = g.tenant_id AND c.id = g.pupil_id \
-         WHERE g.tenant_id = $1 AND c.tenant_id = $1 AND g.guardian_id = {p} AND g.parental_responsibility \
-           AND g.from_date <= tavle_today() AND (g.to_date IS NULL OR g.to_date > tavle_today()) \
-           AND c.birth_date > tavle_today() - interval '18 years' \
-           AND NOT EXISTS (SELECT 1 FROM guardian_restrictions r WHERE r.tenant_id = $1 AND r.pupil_id = g.pupil_id \
-                           AND r.guardian_id = g.guardian_id AND r.from_date <= tavle_today() AND (r.to_date IS NULL OR r.to_date > tavle_today())) \
-         ORDER BY c.birth_date"
+         WHERE g.tenant_id = $1 AND c.tenant_id = $1 AND g.guardian_id = {p} AND {access} \
+         ORDER BY c.birth_date",
+        access = crate::policy::guardianship::gives_access("g", "c", "tavle_today()")
     )
 }
 

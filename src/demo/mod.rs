@@ -16,6 +16,7 @@ mod copy;
 mod history;
 mod names;
 mod personas;
+mod register;
 mod tables;
 mod years;
 
@@ -319,6 +320,7 @@ pub async fn ensure(owner: &PgPool, size: DemoSize, progress: &(dyn Fn(&str) + S
             table.load(&mut tx).await.with_context(|| format!("loading demo {} into {}", plan.slug, table.name()))?;
         }
         tx.commit().await?;
+        register::import(owner, plan.slug).await.with_context(|| format!("the demo register file of {}", plan.slug))?;
         progress(&format!(
             "{}: {} schools, {} pupils, {} guardians, {} staff ({:.1} s)",
             plan.name,

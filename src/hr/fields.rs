@@ -96,7 +96,7 @@ pub(super) fn resource_number(text: &str) -> Result<String, String> {
 /// A name as stored: in Unicode NFC (see [`crate::domain::text`]), so that the same
 /// name typed with a combining ring is the same name, and a second run of the same
 /// file changes nothing.
-pub(super) fn name(label: &str, text: &str) -> Result<String, String> {
+pub(crate) fn name(label: &str, text: &str) -> Result<String, String> {
     if text.is_empty() {
         return Err(format!("{label}: is empty"));
     }

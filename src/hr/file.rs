@@ -42,7 +42,7 @@ pub struct LineError {
 }
 
 impl LineError {
-    fn new(line: u64, message: impl Into<String>) -> Self {
+    pub(crate) fn new(line: u64, message: impl Into<String>) -> Self {
         Self { line, message: message.into() }
     }
 }

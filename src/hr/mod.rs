@@ -8,7 +8,7 @@
 //! a thin wrapper around [`import`]; tests call it directly.
 
 mod apply;
-mod fields;
+pub(crate) mod fields;
 pub mod file;
 pub mod import;
 mod report;

@@ -97,6 +97,8 @@ pub async fn claim_due(mut conn: Conn<'_>, now: OffsetDateTime) -> Result<Option
     Ok(sqlx::query_as(
         "SELECT id, recipient_address, subject, body_text, body_html, attempts FROM mail_outbox \
          WHERE tenant_id = $1 AND status = 'pending' AND next_attempt_at <= $2 \
+           AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.tenant_id = $1 AND p.id = mail_outbox.recipient_id \
+                             AND p.deceased_on IS NOT NULL) \
          ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
     )
     .bind(conn.tenant)

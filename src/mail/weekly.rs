@@ -128,20 +128,16 @@ pub struct Candidate {
 /// Guardians to tell about `week`, with the counts, in the transaction's tenant.
 /// Parental responsibility, the child's age and the guardian's address are taken as
 /// on the week's Friday (the day the summary is due); enrolment anywhere in the week.
-pub async fn candidates(mut conn: Conn<'_>, week: IsoWeek) -> crate::error::Result<Vec<Candidate>> {
-    Ok(sqlx::query_as(
+/// The guardians Tavle may write to about their children's week, with the counts.
+static CANDIDATES_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
         "WITH kids AS ( \
            SELECT DISTINCT g.guardian_id, g.pupil_id, e.school_id \
            FROM guardianships g \
            JOIN persons c ON c.tenant_id = g.tenant_id AND c.id = g.pupil_id \
            JOIN enrolments e ON e.tenant_id = g.tenant_id AND e.pupil_id = g.pupil_id \
                 AND e.from_date <= $3 AND (e.to_date IS NULL OR e.to_date > $2) \
-           WHERE g.tenant_id = $1 AND g.parental_responsibility \
-             AND g.from_date <= $4 AND (g.to_date IS NULL OR g.to_date > $4) \
-             AND c.birth_date > $4 - interval '18 years' \
-             AND NOT EXISTS (SELECT 1 FROM guardian_restrictions r WHERE r.tenant_id = $1 AND r.pupil_id = g.pupil_id \
-                           AND r.guardian_id = g.guardian_id AND r.from_date <= $4 AND (r.to_date IS NULL OR r.to_date > $4)) \
-             AND NOT (c.address_protection = 'strictly_confidential' AND NOT g.lives_with) \
+           WHERE g.tenant_id = $1 AND {reaches} \
          ), regs AS ( \
            SELECT r.pupil_id, gr.school_id, \
                   count(*) FILTER (WHERE r.status = 'absent') AS absent, \
@@ -168,13 +164,18 @@ pub async fn candidates(mut conn: Conn<'_>, week: IsoWeek) -> crate::error::Resu
          GROUP BY k.guardian_id, k.school_id, gp.email, pl.lang \
          HAVING coalesce(sum(r.absent), 0) + coalesce(sum(r.late), 0) + coalesce(sum(p.reports), 0) > 0 \
          ORDER BY k.guardian_id, k.school_id",
+        reaches = crate::policy::guardianship::reaches("g", "c", "$4")
     )
-    .bind(conn.tenant)
-    .bind(week.monday())
-    .bind(week.sunday())
-    .bind(week.day(DUE_WEEKDAY))
-    .fetch_all(&mut *conn)
-    .await?)
+});
+
+pub async fn candidates(mut conn: Conn<'_>, week: IsoWeek) -> crate::error::Result<Vec<Candidate>> {
+    Ok(sqlx::query_as(&CANDIDATES_SQL)
+        .bind(conn.tenant)
+        .bind(week.monday())
+        .bind(week.sunday())
+        .bind(week.day(DUE_WEEKDAY))
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 /// The e-mail, as plain text (`.txt`: not HTML-escaped) and as HTML.

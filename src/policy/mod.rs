@@ -21,6 +21,7 @@ mod absence;
 mod admin;
 mod assessment;
 mod audit;
+pub mod guardianship;
 mod leave;
 mod mail;
 mod pupils;

@@ -286,6 +286,55 @@ pub async fn guardian_restrictions_access(conn: Conn<'_>, actor: &Actor, pupil: 
 
 access_in_role!(ContactPersonsAccess);
 
+/// The population register queue the actor works: the schools whose items they see,
+/// or every item (the system administrator, who also gets those no school's office
+/// can take: a person who is neither a pupil nor a pupil's guardian).
+#[derive(Debug, Clone)]
+pub struct RegisterQueueAccess {
+    /// None: every item of the municipality.
+    pub schools: Option<Vec<Uuid>>,
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+impl RegisterQueueAccess {
+    /// Whether an item for `school` (None: for no school) is the actor's.
+    pub fn sees(&self, school: Option<Uuid>) -> bool {
+        match (&self.schools, school) {
+            (None, _) => true,
+            (Some(schools), Some(s)) => schools.contains(&s),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// Who works the register queue? The office and leaders of a school, for the items of
+/// their schools; the system administrator, for all. Not found otherwise.
+pub fn register_queue_access(actor: &Actor) -> Result<RegisterQueueAccess> {
+    if let Some(role) = actor.tenant_wide(&[Role::SystemAdmin]) {
+        return Ok(RegisterQueueAccess { schools: None, role, purpose: Purpose::for_role(role) });
+    }
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let role = OFFICE.into_iter().find(|r| actor.grants.iter().any(|g| g.role == *r && g.school_id.is_some()));
+    let Some(role) = role else { return Err(AppError::NotFound) };
+    let mut schools: Vec<Uuid> =
+        actor.grants.iter().filter(|g| OFFICE.contains(&g.role)).filter_map(|g| g.school_id).collect();
+    schools.sort_unstable();
+    schools.dedup();
+    Ok(RegisterQueueAccess { schools: Some(schools), role, purpose: Purpose::for_role(role) })
+}
+
+impl Actor {
+    /// Whether the pupils page links to the register queue.
+    pub fn may_open_register_queue(&self) -> bool {
+        register_queue_access(self).is_ok()
+    }
+}
+
+access_in_role!(RegisterQueueAccess);
+
 /// Why a person with the right asks to see a full national id number: the reason is
 /// the audit event's purpose.
 pub const REVEAL_REASONS: [Purpose; 4] =

@@ -7,6 +7,7 @@
 
 mod contacts;
 pub mod queries;
+mod register_queue;
 mod restrictions;
 
 use axum::extract::rejection::FormRejection;
@@ -31,6 +32,9 @@ use queries::{AddressView, ClassRow, ListFilter, PupilCard, PupilRow, SchoolRow,
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/pupils", get(schools))
+        // The office decides what the population register import could not apply.
+        .route("/pupils/register-queue", get(register_queue::show))
+        .route("/pupils/register-queue/{item_id}", post(register_queue::resolve))
         .route("/schools/{school_id}/pupils", get(list).post(search))
         .route("/pupils/{pupil_id}", get(show))
         .route("/pupils/{pupil_id}/national-id", post(reveal_national_id))
@@ -52,6 +56,8 @@ fn parse_id(raw: &str) -> Result<Uuid> {
 pub struct SchoolsPage {
     pub ui: Ui,
     pub schools: Vec<SchoolRow>,
+    /// Links to the population register queue.
+    pub register_queue: bool,
 }
 
 async fn schools(mut work: Work, ui: Ui) -> Result<Response> {
@@ -62,7 +68,7 @@ async fn schools(mut work: Work, ui: Ui) -> Result<Response> {
     match schools.as_slice() {
         [] => Err(AppError::NotFound),
         [one] => Ok(Redirect::to(&format!("/schools/{}/pupils", one.id)).into_response()),
-        _ => Ok(render(&SchoolsPage { ui, schools })),
+        _ => Ok(render(&SchoolsPage { ui, schools, register_queue: actor.may_open_register_queue() })),
     }
 }
 
@@ -138,6 +144,8 @@ pub struct ListPage {
     pub sfo_only: bool,
     /// The school's current pupils without a birth date, for those who keep the register.
     pub without_birth_date: i64,
+    /// The viewer keeps the school's register (links to the population register queue).
+    pub keeps_register: bool,
 }
 
 impl ListPage {
@@ -232,6 +240,7 @@ async fn list_page(mut work: Work, ui: Ui, school_id: &str, form: FilterForm) ->
             searched_by_name: false,
             sfo_only: scope.sfo_only,
             without_birth_date,
+            keeps_register: scope.keeps_register,
         };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
@@ -254,6 +263,7 @@ async fn list_page(mut work: Work, ui: Ui, school_id: &str, form: FilterForm) ->
         pages,
         sfo_only: scope.sfo_only,
         without_birth_date,
+        keeps_register: scope.keeps_register,
     }))
 }
 

@@ -136,13 +136,16 @@ impl CollectorRow {
 /// the guardians with parental responsibility and the contact persons with a pick-up
 /// permission.
 pub async fn collectors(mut conn: Conn<'_>, pupils: &[Uuid], date: Date) -> Result<Vec<CollectorRow>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&COLLECTORS_SQL).bind(conn.tenant).bind(pupils).bind(date).fetch_all(&mut *conn).await?)
+}
+
+static COLLECTORS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
         "SELECT g.pupil_id, 'guardian' AS kind, p.id, p.given_name, p.family_name, NULL::text AS relation, 0 AS o \
          FROM guardianships g JOIN persons p ON p.tenant_id = g.tenant_id AND p.id = g.guardian_id \
          WHERE g.tenant_id = $1 AND g.pupil_id = ANY($2) AND g.parental_responsibility \
            AND g.from_date <= $3 AND (g.to_date IS NULL OR g.to_date > $3) \
-           AND NOT EXISTS (SELECT 1 FROM guardian_restrictions r WHERE r.tenant_id = $1 AND r.pupil_id = g.pupil_id \
-                           AND r.guardian_id = g.guardian_id AND r.from_date <= $3 AND (r.to_date IS NULL OR r.to_date > $3)) \
+           AND {unrestricted} \
          UNION ALL \
          SELECT c.pupil_id, 'contact', c.id, c.given_name, c.family_name, c.relation, 1 \
          FROM contact_persons c \
@@ -150,13 +153,9 @@ pub async fn collectors(mut conn: Conn<'_>, pupils: &[Uuid], date: Date) -> Resu
               AND pp.contact_person_id = c.id \
          WHERE c.tenant_id = $1 AND pp.tenant_id = $1 AND c.pupil_id = ANY($2) AND c.removed_at IS NULL \
          ORDER BY 1, 7, 5, 4, 3",
+        unrestricted = crate::policy::guardianship::unrestricted("g", "$3")
     )
-    .bind(conn.tenant)
-    .bind(pupils)
-    .bind(date)
-    .fetch_all(&mut *conn)
-    .await?)
-}
+});
 
 /// Record an arrival unless the child already has a record that day. Whether a row
 /// was made (a repeated "arrived" changes nothing).

@@ -114,6 +114,8 @@ pub(crate) struct Fixtures {
     /// from 60 days on (to end): it changes nothing now for the other cases and tests.
     ola: Uuid,
     ola_restriction: Uuid,
+    /// A population register queue item for Solbakken's office.
+    queue_item: Uuid,
 }
 
 /// Emma's mathematics group (taught by the subject teacher persona), a group of
@@ -356,6 +358,17 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
         assessment: assessment_fixtures(app).await,
         contacts: (contact(app, "Randi").await, contact(app, "Per").await),
         ola: scalar(app, OLA).await,
+        queue_item: scalar(
+            app,
+            &format!(
+                "INSERT INTO register_queue (tenant_id, kind, national_id, person_id, school_id, given_name, family_name, \
+                     birth_date) \
+                 SELECT p.tenant_id, 'deceased', p.national_id, p.id, s.id, p.given_name, p.family_name, p.birth_date \
+                 FROM persons p JOIN schools s ON s.tenant_id = p.tenant_id AND s.name = 'Solbakken skole' \
+                 WHERE p.id = ({OLA}) RETURNING id"
+            ),
+        )
+        .await,
         ola_restriction: scalar(
             app,
             &format!(
@@ -753,6 +766,22 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
             Vec::new(),
         ),
     ]);
+    // The population register queue: every office and the system administrator have
+    // one; an item is for the office of its school (Solbakken's here).
+    cases.push(Case {
+        allowed: vec!["office_clerk", "principal", "department_head", "smaoy_office_clerk", "system_admin"],
+        ..office("GET", "/pupils/register-queue", "/pupils/register-queue".to_owned(), "the register queue", Vec::new())
+    });
+    cases.push(Case {
+        allowed: vec!["office_clerk", "system_admin"],
+        ..office(
+            "POST",
+            "/pupils/register-queue/{item_id}",
+            format!("/pupils/register-queue/{}", f.queue_item),
+            "deciding a register queue item at Solbakken (then: decided already)",
+            vec![("outcome", "noted".to_owned())],
+        )
+    });
     cases.extend(sfo_cases(f));
     cases.extend(leave_cases(f));
     cases.extend(assessment_cases(f));

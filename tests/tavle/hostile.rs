@@ -84,6 +84,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("GET", "/pupils/{pupil_id}/restrictions") => &["done"],
         ("POST", "/pupils/{pupil_id}/restrictions") => &["guardian", "kind", "from"],
         ("POST", "/pupils/{pupil_id}/restrictions/{restriction_id}/end") => &[],
+        ("GET", "/pupils/register-queue") => &["done"],
+        ("POST", "/pupils/register-queue/{item_id}") => &["outcome"],
         ("POST", "/sign-in/demo") => &["persona"],
         ("GET", "/auth/{kind}/start") => &["municipality"],
         ("GET", "/auth/{kind}/callback") => &["code", "state", "iss", "error"],

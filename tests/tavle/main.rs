@@ -23,6 +23,7 @@ mod cli;
 mod client_address;
 mod exams;
 mod external_postgres;
+mod folkeregister;
 mod hostile;
 mod hr_import;
 mod leave;

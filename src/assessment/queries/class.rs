@@ -264,24 +264,21 @@ pub struct Recipient {
     pub lang: String,
 }
 
-pub async fn warning_recipients(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<Recipient>> {
-    Ok(sqlx::query_as(
+/// The pupil and the guardians Tavle may write to about them (none once the pupil has died).
+static WARNING_RECIPIENTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
         "SELECT p.id AS person_id, p.email AS address, coalesce(pl.lang, 'nb') AS lang \
          FROM persons p LEFT JOIN person_languages pl ON pl.tenant_id = $1 AND pl.person_id = p.id \
-         WHERE p.tenant_id = $1 AND p.email IS NOT NULL AND (p.id = $2 OR p.id IN ( \
+         WHERE p.tenant_id = $1 AND p.email IS NOT NULL AND p.deceased_on IS NULL AND (p.id = $2 OR p.id IN ( \
            SELECT g.guardian_id FROM guardianships g JOIN persons c ON c.tenant_id = $1 AND c.id = g.pupil_id \
-           WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND g.parental_responsibility \
-             AND g.from_date <= tavle_today() AND (g.to_date IS NULL OR g.to_date > tavle_today()) \
-             AND c.birth_date > tavle_today() - interval '18 years' \
-             AND NOT EXISTS (SELECT 1 FROM guardian_restrictions r WHERE r.tenant_id = $1 AND r.pupil_id = g.pupil_id \
-                           AND r.guardian_id = g.guardian_id AND r.from_date <= tavle_today() AND (r.to_date IS NULL OR r.to_date > tavle_today())) \
-             AND NOT (c.address_protection = 'strictly_confidential' AND NOT g.lives_with))) \
+           WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND {reaches})) \
          ORDER BY p.id",
+        reaches = crate::policy::guardianship::reaches("g", "c", "tavle_today()")
     )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .fetch_all(&mut *conn)
-    .await?)
+});
+
+pub async fn warning_recipients(mut conn: Conn<'_>, pupil: Uuid) -> Result<Vec<Recipient>> {
+    Ok(sqlx::query_as(&WARNING_RECIPIENTS_SQL).bind(conn.tenant).bind(pupil).fetch_all(&mut *conn).await?)
 }
 
 /// A warning on the pupil's and the guardians' page.
