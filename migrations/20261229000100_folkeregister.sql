@@ -10,7 +10,8 @@ ALTER TABLE persons
     ADD COLUMN moved_out_on date,
     ADD COLUMN moved_to_municipality char(4) CHECK (moved_to_municipality ~ '^[0-9]{4}$');
 
--- A person's values before each change by the register or the office: the earlier
+-- A person's values before each change by the population register, the contact register
+-- (KRR: phone and e-mail) or the office: the earlier
 -- value is never lost. An address is kept only while it was not protected and the
 -- new one is not: when the register protects an address, the earlier addresses of
 -- that person are wiped here too (the import does it in the same transaction).
@@ -18,7 +19,7 @@ CREATE TABLE person_history (
     tenant_id uuid NOT NULL,
     id uuid NOT NULL DEFAULT gen_random_uuid(),
     person_id uuid NOT NULL,
-    source text NOT NULL CHECK (source IN ('folkeregister', 'office')),
+    source text NOT NULL CHECK (source IN ('folkeregister', 'krr', 'office')),
     changed_at timestamptz NOT NULL DEFAULT now(),
     national_id text NOT NULL,
     given_name text NOT NULL,
@@ -31,6 +32,8 @@ CREATE TABLE person_history (
     deceased_on date,
     moved_out_on date,
     moved_to_municipality char(4),
+    phone text,
+    email text,
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, person_id) REFERENCES persons (tenant_id, id)
 );

@@ -1,5 +1,5 @@
 //! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
-//! `import subjects`, `import pas`, `import folkeregister`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
+//! `import subjects`, `import pas`, `import folkeregister`, `import krr`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -267,6 +267,23 @@ pub enum ImportSource {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Phone, e-mail and the reservation against digital communication from the
+    /// contact and reservation register (KRR).
+    ///
+    /// The format is in README.md ("KRR file format"): the JSON KRR's REST API returns.
+    /// A reserved person gets no e-mail from Tavle; fresh details (verified within 18
+    /// months) replace Tavle's. One problem and nothing is applied. Running the same
+    /// file twice changes nothing.
+    Krr {
+        /// The JSON file.
+        file: PathBuf,
+        /// The municipality, by slug (e.g. fjordvik).
+        #[arg(long, visible_alias = "municipality")]
+        tenant: String,
+        /// Check the file and report what would change, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -387,6 +404,16 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Import { source: ImportSource::Folkeregister { file, tenant, dry_run } } => {
             run_import_folkeregister(&config, &file, &tenant, dry_run).await
+        }
+        Command::Import { source: ImportSource::Krr { file, tenant, dry_run } } => {
+            use crate::krr::{self, ImportError, ImportOptions};
+            let (pool, input) = import_input(&config, &file).await?;
+            let result = krr::import(&pool, &tenant, &input, ImportOptions { dry_run }).await;
+            db::close(pool).await;
+            import_outcome(result, |e| match e {
+                ImportError::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
+                _ => Vec::new(),
+            })
         }
         Command::Audit { command: AuditCommand::Verify { tenant } } => audit_verify(&config, &tenant).await,
         Command::Mail { command } => run_mail(&config, command).await,

@@ -25,6 +25,7 @@ pub mod error;
 pub mod folkeregister;
 pub mod home;
 pub mod hr;
+pub mod krr;
 pub mod mail;
 pub mod policy;
 pub mod pupils;

@@ -101,6 +101,8 @@ coded_enum! {
         GuardianRestrictions = "guardian_restrictions",
         FolkeregisterImport = "folkeregister_import",
         RegisterQueue = "register_queue",
+        KrrImport = "krr_import",
+        PaperRecipients = "paper_recipients",
     }
 }
 

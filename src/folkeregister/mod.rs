@@ -270,10 +270,12 @@ async fn write(
         let ids: Vec<Uuid> = changed.iter().map(|(id, _)| *id).collect();
         sqlx::query(
             "INSERT INTO person_history (tenant_id, person_id, source, national_id, given_name, family_name, birth_date, \
-                 address_protection, street_address, postal_code, postal_town, deceased_on, moved_out_on, moved_to_municipality) \
+                 address_protection, street_address, postal_code, postal_town, deceased_on, moved_out_on, moved_to_municipality, \
+                 phone, email) \
              SELECT $1, p.id, 'folkeregister', p.national_id, p.given_name, p.family_name, p.birth_date, p.address_protection, \
                     CASE WHEN u.keep_address THEN p.street_address END, CASE WHEN u.keep_address THEN p.postal_code END, \
-                    CASE WHEN u.keep_address THEN p.postal_town END, p.deceased_on, p.moved_out_on, p.moved_to_municipality \
+                    CASE WHEN u.keep_address THEN p.postal_town END, p.deceased_on, p.moved_out_on, p.moved_to_municipality, \
+                    p.phone, p.email \
              FROM unnest($2::uuid[], $3::bool[]) AS u(id, keep_address) \
              JOIN persons p ON p.tenant_id = $1 AND p.id = u.id",
         )

@@ -326,6 +326,13 @@ pub fn register_queue_access(actor: &Actor) -> Result<RegisterQueueAccess> {
     Ok(RegisterQueueAccess { schools: Some(schools), role, purpose: Purpose::for_role(role) })
 }
 
+/// Who sees which guardians need letters on paper (reserved against digital
+/// communication in KRR, or without an e-mail address)? Those who work the register
+/// queue, for the same schools.
+pub fn paper_letters_access(actor: &Actor) -> Result<RegisterQueueAccess> {
+    register_queue_access(actor)
+}
+
 impl Actor {
     /// Whether the pupils page links to the register queue.
     pub fn may_open_register_queue(&self) -> bool {

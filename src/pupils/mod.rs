@@ -6,6 +6,7 @@
 //! pupils it showed.
 
 mod contacts;
+mod paper;
 pub mod queries;
 mod register_queue;
 mod restrictions;
@@ -35,6 +36,8 @@ pub fn router() -> Router<AppState> {
         // The office decides what the population register import could not apply.
         .route("/pupils/register-queue", get(register_queue::show))
         .route("/pupils/register-queue/{item_id}", post(register_queue::resolve))
+        // Guardians the office writes to on paper (KRR reservation, no e-mail address).
+        .route("/pupils/paper-letters", get(paper::show))
         .route("/schools/{school_id}/pupils", get(list).post(search))
         .route("/pupils/{pupil_id}", get(show))
         .route("/pupils/{pupil_id}/national-id", post(reveal_national_id))

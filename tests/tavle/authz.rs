@@ -773,6 +773,16 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
         ..office("GET", "/pupils/register-queue", "/pupils/register-queue".to_owned(), "the register queue", Vec::new())
     });
     cases.push(Case {
+        allowed: vec!["office_clerk", "principal", "department_head", "smaoy_office_clerk", "system_admin"],
+        ..office(
+            "GET",
+            "/pupils/paper-letters",
+            "/pupils/paper-letters".to_owned(),
+            "who needs letters on paper",
+            Vec::new(),
+        )
+    });
+    cases.push(Case {
         allowed: vec!["office_clerk", "system_admin"],
         ..office(
             "POST",

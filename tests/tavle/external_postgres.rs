@@ -267,7 +267,15 @@ async fn the_readme_recipe_migrates_serves_and_signs_in_through_the_identity_pro
     assert_eq!(chained, 2);
     let verified = recipe.run(&["audit", "verify", "--tenant", "fjordvik"]);
     let verified = String::from_utf8_lossy(&verified.stdout);
-    assert!(verified.starts_with("fjordvik: OK: 2 events"), "{verified}");
+    // The two, and the demo's own register imports (done by Tavle itself, audited).
+    let events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'fjordvik'",
+    )
+    .fetch_one(&superuser)
+    .await
+    .unwrap();
+    assert_eq!(events, 3, "the sign-in, the card and the demo's KRR answer");
+    assert!(verified.starts_with(&format!("fjordvik: OK: {events} events")), "{verified}");
 
     // The providers are readable through the function only: the login that sets the
     // function's setting itself still sees no municipality's providers.

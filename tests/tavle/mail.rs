@@ -385,6 +385,49 @@ async fn no_summary_without_responsibility_or_without_anything_to_tell() {
     assert_eq!((report.candidates, report.enqueued), (0, 0));
 }
 
+/// A guardian reserved against digital communication in KRR gets no e-mail, whatever
+/// address Tavle has; a death stops it too (the register). Each is one rule
+/// (`policy::guardianship::reaches`) that every mailing uses.
+#[tokio::test]
+async fn no_summary_to_a_guardian_reserved_in_krr() {
+    let app = crate::helpers::spawn_app_at_school().await;
+    no_absence(&app).await;
+    let tuva = child(&app, "Tuva", "Berg").await;
+    let hilde = person(&app, "Hilde", "Berg").await;
+    let lessons = lessons_in_a_week(&app, tuva, 1).await;
+    let (lesson, _, date) = lessons[0];
+    let week = IsoWeek::of(date);
+    sqlx::query(
+        "INSERT INTO absence_registrations (tenant_id, lesson_id, pupil_id, date, status, registered_by, source) \
+         SELECT tenant_id, $1, $2, $3, 'absent', $2, 'office' FROM persons WHERE id = $2",
+    )
+    .bind(lesson)
+    .bind(tuva)
+    .bind(date)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let nid: String = sqlx::query_scalar("SELECT national_id FROM persons WHERE id = $1")
+        .bind(hilde)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let answer = |reserved: &str| {
+        format!(
+            r#"{{"personer": [{{"personidentifikator": "{nid}", "reservasjon": "{reserved}", "status": "AKTIV"}}]}}"#
+        )
+    };
+    let reserved = tavle::krr::import(&app.db, "fjordvik", answer("JA").as_bytes(), Default::default()).await.unwrap();
+    assert_eq!((reserved.changed, reserved.reserved), (1, 1), "{reserved}");
+    let report = weekly::enqueue_week(&app.db, &public_url(), week).await.unwrap();
+    assert_eq!((report.candidates, report.enqueued), (0, 0), "{report:?}");
+    assert!(outbox_rows(&app, hilde).await.is_empty());
+    // She withdraws the reservation: she is told again.
+    tavle::krr::import(&app.db, "fjordvik", answer("NEI").as_bytes(), Default::default()).await.unwrap();
+    let report = weekly::enqueue_week(&app.db, &public_url(), week).await.unwrap();
+    assert_eq!(report.enqueued, 1, "{report:?}");
+}
+
 async fn enqueue_test_message(app: &TestApp, school: Uuid, recipient: Uuid, address: &str) -> Uuid {
     let tenant = app.tenant_id("fjordvik").await;
     let mut tx = tavle::db::begin(&app.db, tenant).await.unwrap();

@@ -26,6 +26,7 @@ mod external_postgres;
 mod folkeregister;
 mod hostile;
 mod hr_import;
+mod krr;
 mod leave;
 mod mail;
 mod oidc;

@@ -269,11 +269,12 @@ static WARNING_RECIPIENTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock
     format!(
         "SELECT p.id AS person_id, p.email AS address, coalesce(pl.lang, 'nb') AS lang \
          FROM persons p LEFT JOIN person_languages pl ON pl.tenant_id = $1 AND pl.person_id = p.id \
-         WHERE p.tenant_id = $1 AND p.email IS NOT NULL AND p.deceased_on IS NULL AND (p.id = $2 OR p.id IN ( \
+         WHERE p.tenant_id = $1 AND p.email IS NOT NULL AND p.deceased_on IS NULL AND {digital} AND (p.id = $2 OR p.id IN ( \
            SELECT g.guardian_id FROM guardianships g JOIN persons c ON c.tenant_id = $1 AND c.id = g.pupil_id \
            WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND {reaches})) \
          ORDER BY p.id",
-        reaches = crate::policy::guardianship::reaches("g", "c", "tavle_today()")
+        reaches = crate::policy::guardianship::reaches("g", "c", "tavle_today()"),
+        digital = crate::policy::guardianship::digital("p.id")
     )
 });
 

@@ -234,6 +234,8 @@ audit.resource.audit_log = audit log
 audit.resource.role_mapping = role mapping
 audit.resource.folkeregister_import = population register import
 audit.resource.register_queue = population register queue
+audit.resource.krr_import = KRR import (contact register)
+audit.resource.paper_recipients = guardians who need letters on paper
 audit.resource.hr_import = HR import
 audit.resource.lesson = lesson
 audit.resource.timetable_import = timetable import
@@ -1186,3 +1188,15 @@ register_queue.outcome.number_changed = Change to the new number
 register_queue.outcome.noted = Noted and followed up
 register_queue.error.outcome = Choose one of the decisions in the list
 register_queue.error.taken = Another person in Tavle already has the register's number: correct that first
+
+# Who needs letters on paper (pupils/paper.rs)
+paper.title = Guardians who need letters on paper
+paper.link = Letters on paper
+paper.intro = The guardians Tavle would write to about a pupil of your school, but cannot reach by e-mail: they have reserved themselves against digital communication in the contact and reservation register (KRR), or Tavle has no e-mail address for them. Send them what matters as letters. Take the address from where it is kept, not from this list.
+paper.empty = Every guardian can be reached by e-mail.
+paper.caption = Guardians who need letters on paper
+paper.guardian = Guardian
+paper.pupil = Pupil
+paper.why = Why
+paper.reason.reserved = Reserved against digital communication (KRR)
+paper.reason.no_email = No e-mail address

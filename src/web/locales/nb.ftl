@@ -234,6 +234,8 @@ audit.resource.audit_log = tilgangslogg
 audit.resource.role_mapping = rolletilordning
 audit.resource.folkeregister_import = folkeregisterimport
 audit.resource.register_queue = avvikskø fra folkeregisteret
+audit.resource.krr_import = import fra kontakt- og reservasjonsregisteret
+audit.resource.paper_recipients = foresatte som trenger brev på papir
 audit.resource.hr_import = import fra HR-systemet
 audit.resource.lesson = undervisningstime
 audit.resource.timetable_import = timeplanimport
@@ -1186,3 +1188,15 @@ register_queue.outcome.number_changed = Endre til det nye nummeret
 register_queue.outcome.noted = Notert og fulgt opp
 register_queue.error.outcome = Velg en av avgjørelsene i listen
 register_queue.error.taken = En annen person i Tavle har allerede folkeregisterets nummer: rett det først
+
+# Who needs letters on paper (pupils/paper.rs)
+paper.title = Foresatte som trenger brev på papir
+paper.link = Brev på papir
+paper.intro = De foresatte Tavle ville skrevet til om en elev ved skolen din, men ikke når på e-post: de har reservert seg mot digital kommunikasjon i kontakt- og reservasjonsregisteret (KRR), eller Tavle har ingen e-postadresse til dem. Send dem det som er viktig som brev. Hent adressen der den er lagret, ikke fra denne listen.
+paper.empty = Alle foresatte kan nås på e-post.
+paper.caption = Foresatte som trenger brev på papir
+paper.guardian = Foresatt
+paper.pupil = Elev
+paper.why = Hvorfor
+paper.reason.reserved = Reservert mot digital kommunikasjon (KRR)
+paper.reason.no_email = Ingen e-postadresse
