@@ -103,6 +103,7 @@ coded_enum! {
         RegisterQueue = "register_queue",
         KrrImport = "krr_import",
         PaperRecipients = "paper_recipients",
+        GuardianContact = "guardian_contact",
     }
 }
 

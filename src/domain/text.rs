@@ -86,3 +86,44 @@ mod tests {
         }
     }
 }
+
+/// A phone number as `persons.phone` and `contact_persons.phone` take it: an optional
+/// leading `+`, then digits and spaces, 5-20 characters in all, at least 5 digits.
+#[must_use]
+pub fn phone_ok(phone: &str) -> bool {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    (5..=20).contains(&phone.len())
+        && digits >= 5
+        && phone.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || c == ' ' || (c == '+' && i == 0))
+}
+
+/// An e-mail address as `persons.email` takes it: something before and after one `@`,
+/// no spaces or hidden characters, at most 320 characters.
+#[must_use]
+pub fn email_ok(email: &str) -> bool {
+    email.len() <= 320
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.contains(char::is_whitespace)
+        && !has_hidden_characters(email)
+}
+
+#[cfg(test)]
+mod contact_tests {
+    use super::*;
+
+    #[test]
+    fn phones_and_addresses_as_the_schema_takes_them() {
+        assert!(phone_ok("+47 912 34 567") && phone_ok("91234567"));
+        assert!(!phone_ok("+47") && !phone_ok("ring meg") && !phone_ok("9+1234567") && !phone_ok(&"1".repeat(21)));
+        assert!(email_ok("kari.nordmann@example.no"));
+        assert!(
+            !email_ok("kari at home") && !email_ok("@example.no") && !email_ok("kari@") && !email_ok("kari@example")
+        );
+    }
+}

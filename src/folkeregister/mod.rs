@@ -137,7 +137,8 @@ pub async fn import(
 
 /// Each line's match in Tavle: the person with its number, the holder of its former
 /// number, and (for a number Tavle does not know) a person with the same names and
-/// birth date under another number.
+/// birth date under another number, found by the birth date (migration
+/// 20261229000300: under row-level security `lower(name)` cannot use the name index).
 async fn load_existing(mut conn: Conn<'_>, persons: &[RegisterPerson]) -> sqlx::Result<Vec<Existing>> {
     let lines: Vec<i64> = persons.iter().map(|p| p.line as i64).collect();
     let nids: Vec<&str> = persons.iter().map(|p| p.national_id.as_str()).collect();
@@ -148,8 +149,9 @@ async fn load_existing(mut conn: Conn<'_>, persons: &[RegisterPerson]) -> sqlx::
     sqlx::query_as(
         "SELECT f.line, p.id AS person_id, fp.id AS former_person_id, \
                 CASE WHEN p.id IS NULL AND fp.id IS NULL THEN \
-                  (SELECT d.id FROM persons d WHERE d.tenant_id = $1 AND lower(d.family_name) = lower(f.family) \
-                     AND lower(d.given_name) = lower(f.given) AND d.birth_date = f.birth ORDER BY d.id LIMIT 1) END AS duplicate_of, \
+                  (SELECT (array_agg(d.id ORDER BY d.id))[1] FROM persons d WHERE d.tenant_id = $1 \
+                     AND lower(d.family_name) = lower(f.family) AND lower(d.given_name) = lower(f.given) \
+                     AND d.birth_date = f.birth) END AS duplicate_of, \
                 p.given_name, p.family_name, p.birth_date, p.address_protection, p.street_address, \
                 p.postal_code, p.postal_town, p.deceased_on, p.moved_out_on, p.moved_to_municipality, \
                 EXISTS (SELECT 1 FROM pupils pu WHERE pu.tenant_id = $1 AND pu.person_id = p.id) AS is_pupil, \

@@ -30,6 +30,7 @@ use uuid::Uuid;
 use crate::audit::{self, Action, Resource};
 use crate::db::{self, Conn};
 use crate::domain::national_id::NationalId;
+use crate::domain::text::{email_ok, phone_ok};
 use crate::policy::Purpose;
 
 /// Contact details not verified for this long are not used (KRR's terms of use).
@@ -189,8 +190,8 @@ pub fn parse(input: &[u8], synthetic_allowed: bool) -> Result<Vec<Entry>, Vec<Pr
             let verified = day(format!("{field}_sist_verifisert")).or_else(|| day(format!("{field}_oppdatert")));
             Some(Contact { value: value.to_owned(), verified })
         };
-        let email = read("epostadresse", valid_email, &mut p);
-        let phone = read("mobiltelefonnummer", valid_phone, &mut p);
+        let email = read("epostadresse", email_ok, &mut p);
+        let phone = read("mobiltelefonnummer", phone_ok, &mut p);
         if let Some(nid) = &nid {
             if let Some(first) = seen.insert(nid.clone(), n) {
                 p(format!("the same person as entry {first}"));
@@ -206,17 +207,6 @@ pub fn parse(input: &[u8], synthetic_allowed: bool) -> Result<Vec<Entry>, Vec<Pr
     } else {
         Err(problems)
     }
-}
-
-/// As `persons.email` takes it: something before an @, at most 320 characters, no spaces.
-fn valid_email(v: &str) -> bool {
-    v.len() <= 320 && v.find('@').is_some_and(|at| at > 0 && at < v.len() - 1) && !v.contains(char::is_whitespace)
-}
-
-/// As `persons.phone` takes it: + and 5-20 digits and spaces.
-fn valid_phone(v: &str) -> bool {
-    let rest = v.strip_prefix('+').unwrap_or(v);
-    (5..=20).contains(&v.len()) && rest.chars().all(|c| c.is_ascii_digit() || c == ' ')
 }
 
 /// A person as Tavle has them, with what KRR said last time.

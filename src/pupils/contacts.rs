@@ -128,12 +128,7 @@ fn check(form: &ContactForm, id: Uuid) -> std::result::Result<ContactPerson, Fie
     let given = name(&form.given_name, format!("given_name{suffix}"), &mut errors);
     let family = name(&form.family_name, format!("family_name{suffix}"), &mut errors);
     let phone: String = form.phone.trim().to_owned();
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    let phone_ok = phone.is_empty()
-        || (phone.len() <= 20
-            && digits >= 5
-            && phone.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || c == ' ' || (c == '+' && i == 0)));
-    if !phone_ok {
+    if !phone.is_empty() && !crate::domain::text::phone_ok(&phone) {
         errors.add(format!("phone{suffix}"), "contacts.error.phone");
     }
     match (relation, given, family, errors.any()) {

@@ -6,6 +6,7 @@
 //! pupils it showed.
 
 mod contacts;
+mod guardians;
 mod paper;
 pub mod queries;
 mod register_queue;
@@ -45,6 +46,8 @@ pub fn router() -> Router<AppState> {
         .route("/pupils/{pupil_id}/contacts", get(contacts::show).post(contacts::add))
         .route("/pupils/{pupil_id}/contacts/{contact_id}", post(contacts::update))
         .route("/pupils/{pupil_id}/contacts/{contact_id}/remove", post(contacts::remove))
+        // The office keeps a guardian's phone and e-mail where the registers have none.
+        .route("/pupils/{pupil_id}/guardians/{guardian_id}", get(guardians::show).post(guardians::update))
         // The office records restrictions on a guardian (no access while in force).
         .route("/pupils/{pupil_id}/restrictions", get(restrictions::show).post(restrictions::add))
         .route("/pupils/{pupil_id}/restrictions/{restriction_id}/end", post(restrictions::end))

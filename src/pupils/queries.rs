@@ -196,6 +196,7 @@ pub enum AddressView {
 
 #[derive(Debug, Clone)]
 pub struct GuardianRow {
+    pub id: Uuid,
     pub given_name: String,
     pub family_name: String,
     pub parental_responsibility: bool,
@@ -284,7 +285,7 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
     } else {
         let contact = access.guardians == GuardianDetail::Contact;
         let rows: Vec<GuardianTuple> = sqlx::query_as(
-            "SELECT p.given_name, p.family_name, g.parental_responsibility, g.lives_with, g.invoice_recipient, \
+            "SELECT p.id, p.given_name, p.family_name, g.parental_responsibility, g.lives_with, g.invoice_recipient, \
                     CASE WHEN $3 THEN p.phone END, CASE WHEN $3 THEN p.email END \
              FROM guardianships g JOIN persons p ON p.tenant_id = g.tenant_id AND p.id = g.guardian_id \
              WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND g.from_date <= tavle_today() \
@@ -297,7 +298,8 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
         .fetch_all(&mut *conn)
         .await?;
         rows.into_iter()
-            .map(|(given_name, family_name, pr, lives_with, invoice, phone, email)| GuardianRow {
+            .map(|(id, given_name, family_name, pr, lives_with, invoice, phone, email)| GuardianRow {
+                id,
                 given_name,
                 family_name,
                 parental_responsibility: pr,
@@ -364,8 +366,8 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
     }))
 }
 
-/// given name, family name, parental responsibility, lives with, invoice recipient, phone, e-mail.
-type GuardianTuple = (String, String, bool, bool, bool, Option<String>, Option<String>);
+/// id, given name, family name, parental responsibility, lives with, invoice recipient, phone, e-mail.
+type GuardianTuple = (Uuid, String, String, bool, bool, bool, Option<String>, Option<String>);
 
 #[cfg(test)]
 mod tests {

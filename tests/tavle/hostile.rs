@@ -85,6 +85,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("POST", "/pupils/{pupil_id}/restrictions") => &["guardian", "kind", "from"],
         ("POST", "/pupils/{pupil_id}/restrictions/{restriction_id}/end") => &[],
         ("GET", "/pupils/register-queue") => &["done"],
+        ("GET", "/pupils/{pupil_id}/guardians/{guardian_id}") => &["done"],
+        ("POST", "/pupils/{pupil_id}/guardians/{guardian_id}") => &["phone", "email"],
         ("GET", "/pupils/paper-letters") => &[],
         ("POST", "/pupils/register-queue/{item_id}") => &["outcome"],
         ("POST", "/sign-in/demo") => &["persona"],

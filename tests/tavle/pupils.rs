@@ -488,3 +488,69 @@ async fn the_card_names_the_siblings_the_viewer_may_open_and_counts_the_others()
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.html().count("section[aria-labelledby=siblings]"), 0);
 }
+
+/// The office keeps a guardian's phone and e-mail: a bad value is refused by its field
+/// with what was typed kept and nothing stored; a good one is saved with the earlier
+/// values kept and audited; a guardian of another pupil is not found through this one.
+#[tokio::test]
+async fn the_office_keeps_a_guardians_contact_details() {
+    let app = spawn_app().await;
+    let oskar: Uuid = sqlx::query_scalar(
+        "SELECT id FROM persons WHERE given_name = 'Oskar' AND family_name = 'Nordmann' AND birth_date > '2005-01-01'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let ola: Uuid = sqlx::query_scalar(
+        "SELECT g.guardian_id FROM guardianships g JOIN persons p ON p.id = g.guardian_id \
+         WHERE g.pupil_id = $1 AND p.given_name = 'Ola'",
+    )
+    .bind(oskar)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let before: (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT phone, email FROM persons WHERE id = $1").bind(ola).fetch_one(&app.owner).await.unwrap();
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let card = app.get(&mut clerk, &format!("/pupils/{oskar}")).await;
+    let path = format!("/pupils/{oskar}/guardians/{ola}");
+    assert!(card.html().select_attrs("a", "href").contains(&path), "the card links to it");
+
+    let bad = app.post_form(&mut clerk, &path, &[("phone", "ring meg"), ("email", "ola at home")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["#phone", "#email"] {
+        assert_eq!(bad.html().select_first_attr(field, "aria-invalid").as_deref(), Some("true"), "{field}");
+    }
+    assert_eq!(bad.html().select_first_attr("#email", "value").as_deref(), Some("ola at home"));
+    let now: (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT phone, email FROM persons WHERE id = $1").bind(ola).fetch_one(&app.owner).await.unwrap();
+    assert_eq!(now, before, "nothing stored");
+
+    let ok = app.post_form(&mut clerk, &path, &[("phone", "+47 900 00 001"), ("email", "ola.ny@example.no")]).await;
+    assert_redirects_to(&ok, &format!("{path}?done=saved"));
+    let now: (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT phone, email FROM persons WHERE id = $1").bind(ola).fetch_one(&app.owner).await.unwrap();
+    assert_eq!(now, (Some("+47 900 00 001".into()), Some("ola.ny@example.no".into())));
+    let kept: (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT phone, email FROM person_history WHERE person_id = $1 AND source = 'office'")
+            .bind(ola)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(kept, before);
+    assert_eq!(app.audit_count("update", ola).await, 1);
+
+    // Through a pupil he is no guardian of, Ola is not found.
+    let other: Uuid = sqlx::query_scalar(
+        "SELECT e.pupil_id FROM enrolments e JOIN schools s ON s.id = e.school_id WHERE s.name = 'Solbakken skole' \
+           AND e.to_date IS NULL AND e.pupil_id <> $1 \
+           AND NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.pupil_id = e.pupil_id AND g.guardian_id = $2) LIMIT 1",
+    )
+    .bind(oskar)
+    .bind(ola)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let res = app.get(&mut clerk, &format!("/pupils/{other}/guardians/{ola}")).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}

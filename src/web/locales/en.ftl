@@ -1200,3 +1200,14 @@ paper.pupil = Pupil
 paper.why = Why
 paper.reason.reserved = Reserved against digital communication (KRR)
 paper.reason.no_email = No e-mail address
+
+# A guardian's phone and e-mail, kept by the office (pupils/guardian_contact.rs)
+guardian_contact.title = Contact details
+guardian_contact.link = Edit contact details
+guardian_contact.back = Back to {name}
+guardian_contact.intro = The guardian's mobile number and e-mail address, where the contact and reservation register (KRR) has none. Details from KRR replace these on its next import. Leave a field empty to remove it. The earlier details are kept, and every change is logged.
+guardian_contact.reserved = This guardian has reserved themself against digital communication in KRR: Tavle sends them no e-mail, whatever is entered here. Send what matters as a letter.
+guardian_contact.saved = The contact details are saved.
+guardian_contact.error.phone = Enter a phone number of 5 to 20 digits (spaces allowed, optionally starting with +)
+guardian_contact.error.email = Enter an e-mail address such as name@example.no
+audit.resource.guardian_contact = a guardian's contact details

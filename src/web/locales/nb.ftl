@@ -1200,3 +1200,14 @@ paper.pupil = Elev
 paper.why = Hvorfor
 paper.reason.reserved = Reservert mot digital kommunikasjon (KRR)
 paper.reason.no_email = Ingen e-postadresse
+
+# A guardian's phone and e-mail, kept by the office (pupils/guardian_contact.rs)
+guardian_contact.title = Kontaktopplysninger
+guardian_contact.link = Endre kontaktopplysninger
+guardian_contact.back = Tilbake til {name}
+guardian_contact.intro = Den foresattes mobilnummer og e-postadresse, der kontakt- og reservasjonsregisteret (KRR) ikke har noen. Opplysninger fra KRR erstatter disse ved neste import. La et felt stå tomt for å fjerne det. De forrige opplysningene tas vare på, og alle endringer logges.
+guardian_contact.reserved = Denne foresatte har reservert seg mot digital kommunikasjon i KRR: Tavle sender ingen e-post til vedkommende, uansett hva som står her. Send det som er viktig som brev.
+guardian_contact.saved = Kontaktopplysningene er lagret.
+guardian_contact.error.phone = Skriv et telefonnummer med 5 til 20 sifre (mellomrom er lov, eventuelt med + først)
+guardian_contact.error.email = Skriv en e-postadresse som navn@eksempel.no
+audit.resource.guardian_contact = en foresatts kontaktopplysninger
