@@ -104,6 +104,7 @@ coded_enum! {
         KrrImport = "krr_import",
         PaperRecipients = "paper_recipients",
         GuardianContact = "guardian_contact",
+        InformationRequests = "information_requests",
     }
 }
 

@@ -286,6 +286,13 @@ pub async fn guardian_restrictions_access(conn: Conn<'_>, actor: &Actor, pupil: 
 
 access_in_role!(ContactPersonsAccess);
 
+/// Who records the requests for information of a parent without parental
+/// responsibility (barnelova § 47)? The office and leaders of a school the pupil
+/// attends today (as for contact persons). Not found otherwise.
+pub async fn information_requests_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<ContactPersonsAccess> {
+    contact_persons_access(conn, actor, pupil).await
+}
+
 /// The population register queue the actor works: the schools whose items they see,
 /// or every item (the system administrator, who also gets those no school's office
 /// can take: a person who is neither a pupil nor a pupil's guardian).

@@ -7,6 +7,7 @@
 
 mod contacts;
 mod guardians;
+mod information;
 mod paper;
 pub mod queries;
 mod register_queue;
@@ -48,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .route("/pupils/{pupil_id}/contacts/{contact_id}/remove", post(contacts::remove))
         // The office keeps a guardian's phone and e-mail where the registers have none.
         .route("/pupils/{pupil_id}/guardians/{guardian_id}", get(guardians::show).post(guardians::update))
+        // A parent without parental responsibility asks for information (barnelova § 47).
+        .route("/pupils/{pupil_id}/information-requests", get(information::show).post(information::record))
         // The office records restrictions on a guardian (no access while in force).
         .route("/pupils/{pupil_id}/restrictions", get(restrictions::show).post(restrictions::add))
         .route("/pupils/{pupil_id}/restrictions/{restriction_id}/end", post(restrictions::end))

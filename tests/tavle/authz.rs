@@ -114,6 +114,8 @@ pub(crate) struct Fixtures {
     /// from 60 days on (to end): it changes nothing now for the other cases and tests.
     ola: Uuid,
     ola_restriction: Uuid,
+    /// Tuva's parent without parental responsibility (the persona guardian_no_responsibility).
+    geir: Uuid,
     /// A population register queue item for Solbakken's office.
     queue_item: Uuid,
 }
@@ -358,6 +360,11 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
         assessment: assessment_fixtures(app).await,
         contacts: (contact(app, "Randi").await, contact(app, "Per").await),
         ola: scalar(app, OLA).await,
+        geir: scalar(
+            app,
+            "SELECT p.id FROM persons p WHERE p.given_name = 'Geir' AND p.family_name = 'Nilsen' AND p.birth_date = '1979-06-21'",
+        )
+        .await,
         queue_item: scalar(
             app,
             &format!(
@@ -757,6 +764,25 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
             ola_contact,
             "correcting Ola's contact details",
             vec![("phone", "+47 900 00 001".to_owned()), ("email", "ola.nordmann@example.no".to_owned())],
+        ),
+    ]);
+    // Tuva (Nordlys) has a parent without parental responsibility: her office records his requests.
+    let information = format!("/pupils/{}/information-requests", f.tuva);
+    let nordlys_office = |method, what, form| Case {
+        allowed: vec!["department_head"],
+        ..office(method, "/pupils/{pupil_id}/information-requests", information.clone(), what, form)
+    };
+    cases.extend([
+        nordlys_office("GET", "requests for information about Tuva", Vec::new()),
+        nordlys_office(
+            "POST",
+            "recording a request for information about Tuva",
+            vec![
+                ("requester", f.geir.to_string()),
+                ("received", f.today.clone()),
+                ("outcome", "given".to_owned()),
+                ("item_assessment", "yes".to_owned()),
+            ],
         ),
     ]);
     let restrictions = format!("/pupils/{}/restrictions", f.oskar);

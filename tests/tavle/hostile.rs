@@ -85,6 +85,10 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("POST", "/pupils/{pupil_id}/restrictions") => &["guardian", "kind", "from"],
         ("POST", "/pupils/{pupil_id}/restrictions/{restriction_id}/end") => &[],
         ("GET", "/pupils/register-queue") => &["done"],
+        ("GET", "/pupils/{pupil_id}/information-requests") => &["done"],
+        ("POST", "/pupils/{pupil_id}/information-requests") => {
+            &["requester", "received", "outcome", "item_assessment", "item_other"]
+        }
         ("GET", "/pupils/{pupil_id}/guardians/{guardian_id}") => &["done"],
         ("POST", "/pupils/{pupil_id}/guardians/{guardian_id}") => &["phone", "email"],
         ("GET", "/pupils/paper-letters") => &[],

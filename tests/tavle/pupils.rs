@@ -554,3 +554,91 @@ async fn the_office_keeps_a_guardians_contact_details() {
     let res = app.get(&mut clerk, &format!("/pupils/{other}/guardians/{ola}")).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 }
+
+/// A parent without parental responsibility asks the school for information (barnelova
+/// § 47): the office records what was given, or a refusal; a bad form is refused by
+/// its fields and records nothing; the parent still has no access to the child.
+#[tokio::test]
+async fn the_office_records_a_parents_request_for_information() {
+    let app = spawn_app().await;
+    let tuva: Uuid = sqlx::query_scalar("SELECT id FROM persons WHERE given_name = 'Tuva' AND family_name = 'Berg'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let (geir, _) = app.persona("guardian_no_responsibility").await;
+    let (kari, _) = app.persona("guardian").await;
+    let path = format!("/pupils/{tuva}/information-requests");
+    let mut head = app.sign_in_as("department_head").await;
+    let page = app.get(&mut head, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.html().select_attrs("#requester option", "value"), vec![String::new(), geir.to_string()]);
+
+    let today = crate::absence::iso(app.today);
+    let kari_id = kari.to_string();
+    let geir_id = geir.to_string();
+    for (fields, field) in [
+        (
+            vec![
+                ("requester", kari_id.as_str()),
+                ("received", today.as_str()),
+                ("outcome", "given"),
+                ("item_absence", "yes"),
+            ],
+            "#requester",
+        ),
+        (vec![("requester", geir_id.as_str()), ("received", today.as_str()), ("outcome", "given")], "#item_assessment"),
+        (
+            vec![
+                ("requester", geir_id.as_str()),
+                ("received", today.as_str()),
+                ("outcome", "refused"),
+                ("item_other", "yes"),
+            ],
+            "#item_assessment",
+        ),
+        (vec![("requester", geir_id.as_str()), ("received", "2999-01-01"), ("outcome", "refused")], "#received"),
+    ] {
+        let res = app.post_form(&mut head, &path, &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert_eq!(res.html().select_first_attr(field, "aria-invalid").as_deref(), Some("true"), "{field}");
+    }
+    let none: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM information_requests").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(none, 0);
+
+    let ok = app
+        .post_form(
+            &mut head,
+            &path,
+            &[
+                ("requester", &geir_id),
+                ("received", &today),
+                ("outcome", "given"),
+                ("item_assessment", "yes"),
+                ("item_absence", "yes"),
+            ],
+        )
+        .await;
+    assert_redirects_to(&ok, &format!("{path}?done=recorded"));
+    let stored: (String, Vec<String>) =
+        sqlx::query_as("SELECT outcome, items FROM information_requests WHERE requester_id = $1")
+            .bind(geir)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(stored, ("given".to_owned(), vec!["assessment".to_owned(), "absence".to_owned()]));
+    assert_eq!(app.audit_count("create", geir).await, 1);
+    let page = app.get(&mut head, &path).await;
+    assert_eq!(page.html().count("tbody tr"), 1);
+
+    // Recording it gave Geir nothing: no guardianship with responsibility, no access epoch moved.
+    let responsible: bool = sqlx::query_scalar(
+        "SELECT parental_responsibility FROM guardianships WHERE pupil_id = $1 AND guardian_id = $2",
+    )
+    .bind(tuva)
+    .bind(geir)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert!(!responsible);
+}
