@@ -239,6 +239,24 @@ pub async fn begin(pool: &PgPool, tenant: Uuid) -> Result<Tx, sqlx::Error> {
     Ok(tx)
 }
 
+/// The municipality an import names by its slug: its id, and whether it takes
+/// synthetic national id numbers (a demo or test municipality). None when unknown.
+pub async fn import_tenant(pool: &PgPool, slug: &str) -> Result<Option<(Uuid, bool)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, allows_synthetic_ids FROM tenants WHERE slug = $1").bind(slug).fetch_optional(pool).await
+}
+
+/// One import of a kind (`key`, e.g. `tavle.hr_import.`) per municipality at a time:
+/// a lock held until the transaction ends, so that two runs never race to create the
+/// same rows.
+pub async fn lock_import(conn: &mut PgConnection, key: &str, tenant: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($2 || $1::text, 0))")
+        .bind(tenant)
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Bind an open transaction to `tenant` (transaction-local, so a pooled connection
 /// never carries a tenant into the next request), keeping its date.
 pub async fn set_tenant(conn: &mut PgConnection, tenant: Uuid) -> Result<(), sqlx::Error> {

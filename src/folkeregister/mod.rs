@@ -76,22 +76,15 @@ pub async fn import(
     input: &[u8],
     options: ImportOptions,
 ) -> Result<Report, ImportError> {
-    let (tenant, synthetic_allowed): (Uuid, bool) =
-        sqlx::query_as("SELECT id, allows_synthetic_ids FROM tenants WHERE slug = $1")
-            .bind(tenant_slug)
-            .fetch_optional(pool)
-            .await?
-            .ok_or_else(|| ImportError::UnknownTenant(tenant_slug.to_owned()))?;
+    let (tenant, synthetic_allowed) = db::import_tenant(pool, tenant_slug)
+        .await?
+        .ok_or_else(|| ImportError::UnknownTenant(tenant_slug.to_owned()))?;
     let parsed = file::parse(input, synthetic_allowed);
     let mut errors = parsed.errors;
     let persons = parsed.persons;
 
     let mut tx = db::begin(pool, tenant).await?;
-    // One register import per municipality at a time: two runs never race to create a person.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('tavle.folkeregister.' || $1::text, 0))")
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await?;
+    db::lock_import(&mut tx, "tavle.folkeregister.", tenant).await?;
     let today: Date = sqlx::query_scalar("SELECT tavle_today()").fetch_one(&mut *tx).await?;
 
     let existing = load_existing(Conn::new(&mut tx, tenant), &persons).await?;
@@ -270,22 +263,8 @@ async fn write(
     let changed = plan.changed_persons(persons);
     if !changed.is_empty() {
         let ids: Vec<Uuid> = changed.iter().map(|(id, _)| *id).collect();
-        sqlx::query(
-            "INSERT INTO person_history (tenant_id, person_id, source, national_id, given_name, family_name, birth_date, \
-                 address_protection, street_address, postal_code, postal_town, deceased_on, moved_out_on, moved_to_municipality, \
-                 phone, email) \
-             SELECT $1, p.id, 'folkeregister', p.national_id, p.given_name, p.family_name, p.birth_date, p.address_protection, \
-                    CASE WHEN u.keep_address THEN p.street_address END, CASE WHEN u.keep_address THEN p.postal_code END, \
-                    CASE WHEN u.keep_address THEN p.postal_town END, p.deceased_on, p.moved_out_on, p.moved_to_municipality, \
-                    p.phone, p.email \
-             FROM unnest($2::uuid[], $3::bool[]) AS u(id, keep_address) \
-             JOIN persons p ON p.tenant_id = $1 AND p.id = u.id",
-        )
-        .bind(tenant)
-        .bind(&ids)
-        .bind(changed.iter().map(|(_, p)| p.protection == file::Protection::None).collect::<Vec<_>>())
-        .execute(&mut *conn)
-        .await?;
+        let keep: Vec<bool> = changed.iter().map(|(_, p)| p.protection == file::Protection::None).collect();
+        crate::pupils::queries::keep_person_history(conn.re(), &ids, &keep, "folkeregister").await?;
         let c = plan::Columns::of(changed.iter().map(|(_, p)| *p));
         sqlx::query(
             "UPDATE persons p SET given_name = f.given, family_name = f.family, birth_date = f.birth, \

@@ -279,10 +279,15 @@ impl Plan {
             if !p.has_responsibility {
                 continue;
             }
-            reconciled.insert(pupil);
+            // A parent queued for the office (a changed number, a possible duplicate) has
+            // no id yet: the child's guardianships are then not ended this run, lest the
+            // parent's current one (under the old number) end with it; the next run,
+            // after the office's decision, settles them.
+            if p.links.iter().all(|l| self.ids.contains_key(&l.national_id)) {
+                reconciled.insert(pupil);
+            }
             let child = self.ids.get(&p.national_id).cloned();
             for link in &p.links {
-                // A parent queued for the office has no id yet: left for the next run.
                 let Some(parent) = self.ids.get(&link.national_id) else { continue };
                 let key = (pupil, parent.id);
                 named.insert(key);

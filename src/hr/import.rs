@@ -65,12 +65,9 @@ pub async fn import(
     input: &[u8],
     options: ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    let (tenant, synthetic_allowed): (Uuid, bool) =
-        sqlx::query_as("SELECT id, allows_synthetic_ids FROM tenants WHERE slug = $1")
-            .bind(tenant_slug)
-            .fetch_optional(pool)
-            .await?
-            .ok_or_else(|| ImportError::UnknownTenant(tenant_slug.to_owned()))?;
+    let (tenant, synthetic_allowed) = db::import_tenant(pool, tenant_slug)
+        .await?
+        .ok_or_else(|| ImportError::UnknownTenant(tenant_slug.to_owned()))?;
     let parsed = file::parse(input, synthetic_allowed);
     let mut errors = parsed.errors;
     if options.full && parsed.lines.is_empty() && errors.is_empty() {
@@ -81,11 +78,7 @@ pub async fn import(
     }
 
     let mut tx = db::begin(pool, tenant).await?;
-    // One import per municipality at a time, so two runs never race to create a person.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('tavle.hr_import.' || $1::text, 0))")
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await?;
+    db::lock_import(&mut tx, "tavle.hr_import.", tenant).await?;
     let today = match options.today {
         Some(d) => d,
         None => sqlx::query_scalar("SELECT tavle_today()").fetch_one(&mut *tx).await?,

@@ -233,18 +233,12 @@ pub async fn import(
     input: &[u8],
     options: ImportOptions,
 ) -> Result<Report, ImportError> {
-    let (tenant, synthetic_allowed): (Uuid, bool) =
-        sqlx::query_as("SELECT id, allows_synthetic_ids FROM tenants WHERE slug = $1")
-            .bind(tenant_slug)
-            .fetch_optional(pool)
-            .await?
-            .ok_or_else(|| ImportError::UnknownTenant(tenant_slug.to_owned()))?;
+    let (tenant, synthetic_allowed) = db::import_tenant(pool, tenant_slug)
+        .await?
+        .ok_or_else(|| ImportError::UnknownTenant(tenant_slug.to_owned()))?;
     let entries = parse(input, synthetic_allowed).map_err(ImportError::Invalid)?;
     let mut tx = db::begin(pool, tenant).await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('tavle.krr.' || $1::text, 0))")
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await?;
+    db::lock_import(&mut tx, "tavle.krr.", tenant).await?;
     let today: Date = sqlx::query_scalar("SELECT tavle_today()").fetch_one(&mut *tx).await?;
     let stored = load(Conn::new(&mut tx, tenant), &entries).await?;
     let mut report = Report {
@@ -374,21 +368,8 @@ async fn write(mut conn: Conn<'_>, rows: &Rows, today: Date) -> sqlx::Result<()>
     if rows.contact_id.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "INSERT INTO person_history (tenant_id, person_id, source, national_id, given_name, family_name, birth_date, \
-             address_protection, street_address, postal_code, postal_town, deceased_on, moved_out_on, moved_to_municipality, \
-             phone, email) \
-         SELECT $1, p.id, 'krr', p.national_id, p.given_name, p.family_name, p.birth_date, p.address_protection, \
-                CASE WHEN p.address_protection = 'none' THEN p.street_address END, \
-                CASE WHEN p.address_protection = 'none' THEN p.postal_code END, \
-                CASE WHEN p.address_protection = 'none' THEN p.postal_town END, \
-                p.deceased_on, p.moved_out_on, p.moved_to_municipality, p.phone, p.email \
-         FROM persons p WHERE p.tenant_id = $1 AND p.id = ANY($2)",
-    )
-    .bind(conn.tenant)
-    .bind(&rows.contact_id)
-    .execute(&mut *conn)
-    .await?;
+    let keep = vec![true; rows.contact_id.len()];
+    crate::pupils::queries::keep_person_history(conn.re(), &rows.contact_id, &keep, "krr").await?;
     sqlx::query(
         "UPDATE persons p SET email = u.email, phone = u.phone, updated_at = now() \
          FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(id, email, phone) \

@@ -160,17 +160,7 @@ pub async fn update(
 
 /// Keep the values before, then write the new ones.
 async fn save(mut conn: Conn<'_>, person: Uuid, phone: Option<&str>, email: Option<&str>) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO person_history (tenant_id, person_id, source, national_id, given_name, family_name, birth_date, \
-             address_protection, deceased_on, moved_out_on, moved_to_municipality, phone, email) \
-         SELECT $1, p.id, 'office', p.national_id, p.given_name, p.family_name, p.birth_date, p.address_protection, \
-                p.deceased_on, p.moved_out_on, p.moved_to_municipality, p.phone, p.email \
-         FROM persons p WHERE p.tenant_id = $1 AND p.id = $2",
-    )
-    .bind(conn.tenant)
-    .bind(person)
-    .execute(&mut *conn)
-    .await?;
+    queries::keep_person_history(conn.re(), &[person], &[true], "office").await?;
     sqlx::query("UPDATE persons SET phone = $3, email = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2")
         .bind(conn.tenant)
         .bind(person)

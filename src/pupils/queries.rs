@@ -621,3 +621,35 @@ pub async fn end_restriction(mut conn: Conn<'_>, pupil: Uuid, restriction: Uuid,
     .fetch_optional(&mut *conn)
     .await?)
 }
+
+/// Keep the values of `persons` as they are before a change by `source`
+/// (`folkeregister`, `krr`, `office`) in `person_history`: the earlier value is never
+/// lost. An address is kept only where it is not protected and `keep_address` (one
+/// per person) allows it, so that a person whose address a change protects leaves
+/// none behind.
+pub async fn keep_person_history(
+    mut conn: Conn<'_>,
+    persons: &[Uuid],
+    keep_address: &[bool],
+    source: &str,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO person_history (tenant_id, person_id, source, national_id, given_name, family_name, birth_date, \
+             address_protection, street_address, postal_code, postal_town, deceased_on, moved_out_on, moved_to_municipality, \
+             phone, email) \
+         SELECT $1, p.id, $4, p.national_id, p.given_name, p.family_name, p.birth_date, p.address_protection, \
+                CASE WHEN u.keep AND p.address_protection = 'none' THEN p.street_address END, \
+                CASE WHEN u.keep AND p.address_protection = 'none' THEN p.postal_code END, \
+                CASE WHEN u.keep AND p.address_protection = 'none' THEN p.postal_town END, \
+                p.deceased_on, p.moved_out_on, p.moved_to_municipality, p.phone, p.email \
+         FROM unnest($2::uuid[], $3::bool[]) AS u(id, keep) \
+         JOIN persons p ON p.tenant_id = $1 AND p.id = u.id",
+    )
+    .bind(conn.tenant)
+    .bind(persons)
+    .bind(keep_address)
+    .bind(source)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -217,17 +217,7 @@ async fn number_taken(mut conn: Conn<'_>, national_id: &str) -> Result<bool> {
 
 /// Give the person the register's number, keeping the one before in the history.
 async fn change_number(mut conn: Conn<'_>, person: Uuid, national_id: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO person_history (tenant_id, person_id, source, national_id, given_name, family_name, birth_date, \
-             address_protection, deceased_on, moved_out_on, moved_to_municipality, phone, email) \
-         SELECT $1, p.id, 'office', p.national_id, p.given_name, p.family_name, p.birth_date, p.address_protection, \
-                p.deceased_on, p.moved_out_on, p.moved_to_municipality, p.phone, p.email \
-         FROM persons p WHERE p.tenant_id = $1 AND p.id = $2",
-    )
-    .bind(conn.tenant)
-    .bind(person)
-    .execute(&mut *conn)
-    .await?;
+    super::queries::keep_person_history(conn.re(), &[person], &[true], "office").await?;
     sqlx::query("UPDATE persons SET national_id = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2")
         .bind(conn.tenant)
         .bind(person)

@@ -340,6 +340,37 @@ async fn records_that_cannot_be_matched_safely_go_to_the_queue_once() {
     assert_eq!(national_id(&app, f.oskar).await, oskar_nid, "nothing changed by itself");
 }
 
+/// A parent whose number changed waits in the queue, and meanwhile the child's line
+/// (naming the parent by the new number) does not end the parent's guardianship.
+#[tokio::test]
+async fn a_parent_waiting_in_the_queue_keeps_the_guardianship() {
+    let app = spawn_app().await;
+    let f = family(&app).await;
+    let new_number = national_id_of_demo_adult();
+    let old_number = national_id(&app, f.kari).await;
+    let kari = document(&app, f.kari, |d| {
+        d["tidligereFoedselsEllerDNummer"] = d["foedselsEllerDNummer"].clone();
+        d["foedselsEllerDNummer"] = new_number.clone().into();
+    })
+    .await;
+    let oskar = document(&app, f.oskar, |d| {
+        let swap = |v: &mut serde_json::Value, key: &str| {
+            for r in v.as_array_mut().into_iter().flatten() {
+                if r[key] == old_number.as_str() {
+                    r[key] = new_number.clone().into();
+                }
+            }
+        };
+        swap(&mut d["familierelasjon"], "relatertPerson");
+        swap(&mut d["foreldreansvar"], "ansvarlig");
+    })
+    .await;
+    let report = import(&app, &[kari, oskar]).await;
+    assert_eq!((report.queued, report.guardianships_ended), (1, 0), "{report}");
+    let mut browser = app.sign_in_as("guardian").await;
+    assert_eq!(app.get(&mut browser, &format!("/pupils/{}", f.oskar)).await.status, StatusCode::OK);
+}
+
 /// A protected address is applied at once, history included; a death stops the mail
 /// waiting for the person and asks the office to act.
 #[tokio::test]
