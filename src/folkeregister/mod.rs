@@ -195,7 +195,8 @@ async fn create_persons(mut conn: Conn<'_>, new: &[&RegisterPerson]) -> sqlx::Re
         return Ok(HashMap::new());
     }
     let c = plan::Columns::of(new.iter().copied());
-    let rows: Vec<(String, Uuid)> = sqlx::query_as(
+    let args = c.arguments(conn.tenant, &c.nid).map_err(sqlx::Error::Encode)?;
+    let rows: Vec<(String, Uuid)> = sqlx::query_as_with(
         "INSERT INTO persons (tenant_id, national_id, given_name, family_name, birth_date, address_protection, \
              street_address, postal_code, postal_town, deceased_on, moved_out_on, moved_to_municipality) \
          SELECT $1, f.nid, f.given, f.family, f.birth, f.protection, f.street, f.postal_code, f.town, \
@@ -204,19 +205,8 @@ async fn create_persons(mut conn: Conn<'_>, new: &[&RegisterPerson]) -> sqlx::Re
                      $10::date[], $11::date[], $12::text[]) \
               AS f(nid, given, family, birth, protection, street, postal_code, town, deceased, moved_out, moved_to) \
          RETURNING national_id, id",
+        args,
     )
-    .bind(conn.tenant)
-    .bind(&c.nid)
-    .bind(&c.given)
-    .bind(&c.family)
-    .bind(&c.birth)
-    .bind(&c.protection)
-    .bind(&c.street)
-    .bind(&c.postal_code)
-    .bind(&c.town)
-    .bind(&c.deceased)
-    .bind(&c.moved_out)
-    .bind(&c.moved_to)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().collect())
@@ -266,7 +256,8 @@ async fn write(
         let keep: Vec<bool> = changed.iter().map(|(_, p)| p.protection == file::Protection::None).collect();
         crate::pupils::queries::keep_person_history(conn.re(), &ids, &keep, "folkeregister").await?;
         let c = plan::Columns::of(changed.iter().map(|(_, p)| *p));
-        sqlx::query(
+        let args = c.arguments(tenant, &ids).map_err(sqlx::Error::Encode)?;
+        sqlx::query_with(
             "UPDATE persons p SET given_name = f.given, family_name = f.family, birth_date = f.birth, \
                  address_protection = f.protection, \
                  street_address = CASE WHEN f.protection = 'strictly_confidential' THEN NULL ELSE coalesce(f.street, p.street_address) END, \
@@ -277,19 +268,8 @@ async fn write(
                          $10::date[], $11::date[], $12::text[]) \
                   AS f(id, given, family, birth, protection, street, postal_code, town, deceased, moved_out, moved_to) \
              WHERE p.tenant_id = $1 AND p.id = f.id",
+            args,
         )
-        .bind(tenant)
-        .bind(&ids)
-        .bind(&c.given)
-        .bind(&c.family)
-        .bind(&c.birth)
-        .bind(&c.protection)
-        .bind(&c.street)
-        .bind(&c.postal_code)
-        .bind(&c.town)
-        .bind(&c.deceased)
-        .bind(&c.moved_out)
-        .bind(&c.moved_to)
         .execute(&mut *conn)
         .await?;
         // A protected address leaves no trace in the history either.

@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use sqlx::postgres::PgArguments;
+use sqlx::{Arguments as _, Postgres};
 use time::Date;
 use uuid::Uuid;
 
@@ -407,6 +409,29 @@ impl Columns {
             c.moved_to.push(p.moved_to_municipality.clone());
         }
         c
+    }
+
+    /// The arguments of a statement over these persons: `$1` the municipality, `$2`
+    /// the key (their numbers or their ids), then the register's values as `$3`-`$12`:
+    /// names, birth date, protection, address, death and move out, in that order.
+    pub fn arguments<'q, K>(&'q self, tenant: Uuid, key: &'q K) -> Result<PgArguments, sqlx::error::BoxDynError>
+    where
+        K: sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>,
+    {
+        let mut args = PgArguments::default();
+        args.add(tenant)?;
+        args.add(key)?;
+        args.add(&self.given)?;
+        args.add(&self.family)?;
+        args.add(&self.birth)?;
+        args.add(&self.protection)?;
+        args.add(&self.street)?;
+        args.add(&self.postal_code)?;
+        args.add(&self.town)?;
+        args.add(&self.deceased)?;
+        args.add(&self.moved_out)?;
+        args.add(&self.moved_to)?;
+        Ok(args)
     }
 }
 
