@@ -43,6 +43,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::auth::demo::router())
         .merge(crate::auth::oidc::router())
         .merge(crate::pupils::router())
+        .merge(crate::groups::router())
         .merge(crate::audit_log::router())
         .merge(crate::admin::router())
         .merge(crate::absence::router())

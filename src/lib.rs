@@ -23,6 +23,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod folkeregister;
+pub mod groups;
 pub mod home;
 pub mod hr;
 pub mod krr;

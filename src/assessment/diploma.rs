@@ -87,7 +87,7 @@ impl DiplomaPage {
 
 /// Each lower-secondary school year's diploma totals, from the register and reviews.
 async fn absence(work: &mut Work, ui: &Ui, pupil: uuid::Uuid) -> Result<(Diploma, Vec<String>)> {
-    let today: Date = crate::absence::queries::today(work.conn()).await?;
+    let today: Date = crate::db::current_date(work.conn()).await?;
     let starts = diploma::lower_secondary_years(work.conn(), pupil).await?;
     let (mut years, mut names) = (Vec::new(), Vec::new());
     for start in starts {

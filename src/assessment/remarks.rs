@@ -149,7 +149,7 @@ pub async fn show(
 ) -> Result<Response> {
     let actor = work.actor();
     let access = policy::remark_access(work.conn(), &actor, path_id(&pupil)?).await?;
-    let today: Date = crate::absence::queries::today(work.conn()).await?;
+    let today: Date = crate::db::current_date(work.conn()).await?;
     let form = RemarkForm { day: iso(today), ..Default::default() };
     let page = page(&mut work, ui, &access, form, FieldErrors::new(), q.done).await?;
     work.audit(&access, Action::Read, Resource::Remarks, Some(access.pupil_id), &[access.pupil_id]).await?;
@@ -166,7 +166,7 @@ pub async fn create(
     let actor = work.actor();
     let access = policy::remark_access(work.conn(), &actor, path_id(&pupil)?).await?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
-    let today: Date = crate::absence::queries::today(work.conn()).await?;
+    let today: Date = crate::db::current_date(work.conn()).await?;
     let mut errors = FieldErrors::new();
     let list = remarks::school_list(&remarks::stored_categories(work.conn(), access.school_id).await?);
     let category = list.iter().find(|c| c.active && c.code == form.category.trim()).map(|c| c.code.clone());

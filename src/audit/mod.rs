@@ -105,6 +105,10 @@ coded_enum! {
         PaperRecipients = "paper_recipients",
         GuardianContact = "guardian_contact",
         InformationRequests = "information_requests",
+        Groups = "groups",
+        GroupMembers = "group_members",
+        GroupStaff = "group_staff",
+        Enrolment = "enrolment",
     }
 }
 

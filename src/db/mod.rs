@@ -312,3 +312,8 @@ pub async fn ensure_database(superuser: &PgPool, name: &str) -> anyhow::Result<(
     }
     Ok(())
 }
+
+/// Today in Norway (the transaction's `tavle_today()`, so every check agrees with the SQL).
+pub async fn current_date(mut conn: Conn<'_>) -> crate::error::Result<Date> {
+    Ok(sqlx::query_scalar("SELECT tavle_today()").fetch_one(&mut *conn).await?)
+}

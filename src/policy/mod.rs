@@ -11,7 +11,7 @@
 //!
 //! The folder has one file per resource behind this facade (`policy::pupil_card_access`
 //! and so on, wherever the rule lives): `actor` (the actor, the purposes and the
-//! [`Access`] answer), `pupils`, `absence`, `leave`, `timetable`, `sfo`, `mail`, `admin`
+//! [`Access`] answer), `pupils`, `groups`, `absence`, `leave`, `timetable`, `sfo`, `mail`, `admin`
 //! (the role mapping) and `audit`. A rule for a new feature is a new file and one line
 //! here; its access answer implements `Access` with one of the macros of `actor`.
 
@@ -21,6 +21,7 @@ mod absence;
 mod admin;
 mod assessment;
 mod audit;
+mod groups;
 pub mod guardianship;
 mod leave;
 mod mail;
@@ -33,6 +34,7 @@ pub use actor::{Access, Actor, Audience, Grant, Purpose};
 pub use admin::*;
 pub use assessment::*;
 pub use audit::*;
+pub use groups::*;
 pub use leave::*;
 pub use mail::*;
 pub use pupils::*;

@@ -162,7 +162,7 @@ fn page(ui: Ui, l: Loaded, form: RequestForm, errors: FieldErrors, done: bool) -
 
 pub async fn show(mut work: Work, ui: Ui, Path(pupil): Path<String>, Query(q): Query<DoneQuery>) -> Result<Response> {
     let l = load(&mut work, &pupil).await?;
-    let today = crate::absence::queries::today(work.conn()).await?;
+    let today = crate::db::current_date(work.conn()).await?;
     let mut subjects: Vec<Uuid> = std::iter::once(l.access.pupil_id).chain(l.requesters.iter().map(|g| g.id)).collect();
     subjects.dedup();
     work.audit(&l.access, Action::Read, Resource::InformationRequests, Some(l.access.pupil_id), &subjects).await?;
@@ -180,7 +180,7 @@ pub async fn record(
 ) -> Result<Response> {
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let l = load(&mut work, &pupil).await?;
-    let today = crate::absence::queries::today(work.conn()).await?;
+    let today = crate::db::current_date(work.conn()).await?;
     let mut errors = FieldErrors::new();
     let requester = Uuid::parse_str(form.requester.trim()).ok().filter(|r| l.requesters.iter().any(|g| g.id == *r));
     if requester.is_none() {

@@ -8,6 +8,8 @@
 mod contacts;
 mod guardians;
 mod information;
+mod move_queries;
+mod moves;
 mod paper;
 pub mod queries;
 mod register_queue;
@@ -54,6 +56,9 @@ pub fn router() -> Router<AppState> {
         // The office records restrictions on a guardian (no access while in force).
         .route("/pupils/{pupil_id}/restrictions", get(restrictions::show).post(restrictions::add))
         .route("/pupils/{pupil_id}/restrictions/{restriction_id}/end", post(restrictions::end))
+        // The office moves a pupil: another class, another school, out of the municipality.
+        .route("/pupils/{pupil_id}/move", get(moves::show).post(moves::apply))
+        .route("/pupils/{pupil_id}/move/cancel", post(moves::cancel))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {
@@ -155,6 +160,8 @@ pub struct ListPage {
     pub without_birth_date: i64,
     /// The viewer keeps the school's register (links to the population register queue).
     pub keeps_register: bool,
+    /// The viewer keeps the school's classes and groups (a link to them).
+    pub keeps_groups: bool,
 }
 
 impl ListPage {
@@ -226,6 +233,7 @@ async fn search(work: Work, ui: Ui, Path(school_id): Path<String>, Form(form): F
 async fn list_page(mut work: Work, ui: Ui, school_id: &str, form: FilterForm) -> Result<Response> {
     let school_id = parse_id(school_id)?;
     let scope = policy::pupil_list_scope(&work.actor(), school_id)?;
+    let keeps_groups = policy::school_groups_access(&work.actor(), school_id).is_ok();
     let school = queries::schools(work.conn(), &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
     let classes = queries::classes(work.conn(), school_id).await?;
     let (filter, errors) = parse_filter(&form, &school, &classes);
@@ -250,6 +258,7 @@ async fn list_page(mut work: Work, ui: Ui, school_id: &str, form: FilterForm) ->
             sfo_only: scope.sfo_only,
             without_birth_date,
             keeps_register: scope.keeps_register,
+            keeps_groups,
         };
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
@@ -273,6 +282,7 @@ async fn list_page(mut work: Work, ui: Ui, school_id: &str, form: FilterForm) ->
         sfo_only: scope.sfo_only,
         without_birth_date,
         keeps_register: scope.keeps_register,
+        keeps_groups,
     }))
 }
 

@@ -125,7 +125,7 @@ pub async fn show(
     Query(q): Query<RestrictionsQuery>,
 ) -> Result<Response> {
     let l = load(&mut work, &pupil).await?;
-    let today = crate::absence::queries::today(work.conn()).await?;
+    let today = crate::db::current_date(work.conn()).await?;
     work.audit(&l.access, Action::Read, Resource::GuardianRestrictions, Some(l.access.pupil_id), &subjects(&l)).await?;
     work.commit().await?;
     let done = if matches!(q.done.as_str(), "added" | "ended") { q.done } else { String::new() };
@@ -142,7 +142,7 @@ pub async fn add(
 ) -> Result<Response> {
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let l = load(&mut work, &pupil).await?;
-    let today = crate::absence::queries::today(work.conn()).await?;
+    let today = crate::db::current_date(work.conn()).await?;
     let mut errors = FieldErrors::new();
     let guardian = Uuid::parse_str(form.guardian.trim()).ok().filter(|g| l.guardians.iter().any(|x| x.id == *g));
     if guardian.is_none() {

@@ -155,13 +155,27 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         }
         ("POST", "/groups/{group_id}/lessons/remove") => &["lesson"],
         ("POST", "/schools/{school_id}/timetable/import") => &["csv", "dry_run"],
+        ("GET", "/schools/{school_id}/groups") => &[],
+        ("POST", "/schools/{school_id}/groups") => &["kind", "name", "grade", "subject"],
+        ("GET", "/groups/{group_id}" | "/pupils/{pupil_id}/move") => &["done"],
+        (
+            "POST",
+            "/groups/{group_id}"
+            | "/groups/{group_id}/members"
+            | "/groups/{group_id}/members/remove"
+            | "/groups/{group_id}/staff"
+            | "/groups/{group_id}/staff/remove"
+            | "/groups/{group_id}/close",
+        ) => &["name", "pupil", "from", "on", "staff", "assignment"],
+        ("POST", "/pupils/{pupil_id}/move") => &["kind", "date", "class", "school", "grade", "municipality"],
+        ("POST", "/pupils/{pupil_id}/move/cancel") => &[],
         _ => return None,
     })
 }
 
 /// Fields that store free text: any printable text is a fair value there (a room may
 /// be called `-1` or `9999-12-31`), so only what no field may hold is tried.
-const FREE_TEXT: &[&str] = &["room", "note", "name_nb", "name_en", "given_name", "family_name", "phone"];
+const FREE_TEXT: &[&str] = &["room", "note", "name", "name_nb", "name_en", "given_name", "family_name", "phone"];
 
 /// A hostile value: what it is, how it goes on the wire (URL-encoded), and whether no
 /// field at all may take it (`false`: only fields that are not free text).

@@ -24,6 +24,7 @@ mod client_address;
 mod exams;
 mod external_postgres;
 mod folkeregister;
+mod groups;
 mod hostile;
 mod hr_import;
 mod krr;

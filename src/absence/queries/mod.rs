@@ -44,10 +44,7 @@ pub(crate) const HELD_ON_DATE: &str = "l.weekday = extract(isodow FROM $2::date)
                      AND b.school_year_id = g.school_year_id AND (b.school_id IS NULL OR b.school_id = g.school_id) \
                      AND $2 BETWEEN b.first_day AND b.last_day)";
 
-/// Today in Norway (the database's clock, so every check agrees with the SQL).
-pub async fn today(mut conn: Conn<'_>) -> Result<Date> {
-    Ok(sqlx::query_scalar("SELECT tavle_today()").fetch_one(&mut *conn).await?)
-}
+pub use crate::db::current_date as today;
 
 /// The child's name, for the page heading.
 #[derive(Debug, Clone, sqlx::FromRow)]

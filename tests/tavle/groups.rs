@@ -1,0 +1,307 @@
+//! Classes and groups, and moving pupils (issue 18, points 4 and 5): the office creates
+//! a group, places pupils in it in bulk, gives it teachers, closes it; it moves a pupil
+//! to another class, plans and cancels a move out, and moves a pupil to another school,
+//! whose office then keeps the pupil. Nothing that has begun is rewritten.
+
+use axum::http::StatusCode;
+use uuid::Uuid;
+
+use crate::helpers::{assert_redirects_to, spawn_app, TestApp};
+
+async fn one<T>(app: &TestApp, sql: &str, id: Uuid) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
+    sqlx::query_scalar(sql).bind(id).fetch_one(&app.owner).await.unwrap()
+}
+
+async fn school(app: &TestApp, name: &str) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM schools WHERE name = $1").bind(name).fetch_one(&app.owner).await.unwrap()
+}
+
+fn today() -> String {
+    let day = crate::helpers::today();
+    tavle::domain::date::iso(day)
+}
+
+fn in_days(days: i64) -> String {
+    tavle::domain::date::iso(crate::helpers::today() + time::Duration::days(days))
+}
+
+#[tokio::test]
+async fn the_office_creates_a_group_places_pupils_in_bulk_gives_it_a_teacher_and_closes_it() {
+    let app = spawn_app().await;
+    let solbakken = school(&app, "Solbakken skole").await;
+    let list = format!("/schools/{solbakken}/groups");
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let page = app.get(&mut clerk, &list).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html().select_texts("tbody th a").iter().any(|t| t == "4A"), "the demo's classes are listed");
+    let groups = "SELECT count(*) FROM groups WHERE school_id = $1";
+    let before: i64 = one(&app, groups, solbakken).await;
+
+    // Refused forms keep what was typed and store nothing.
+    for (fields, field) in [
+        (vec![("kind", "base"), ("name", " "), ("grade", "4"), ("subject", "")], "name"),
+        (vec![("kind", "base"), ("name", "4Z"), ("grade", ""), ("subject", "")], "grade"),
+        (vec![("kind", "base"), ("name", "4Z"), ("grade", "11"), ("subject", "")], "grade"),
+        (vec![("kind", "teaching"), ("name", "Matte 4 gr. 2"), ("grade", ""), ("subject", "")], "subject"),
+        (vec![("kind", "base"), ("name", "4A"), ("grade", "4"), ("subject", "")], "name"),
+    ] {
+        let res = app.post_form(&mut clerk, &list, &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        let html = res.html();
+        assert_eq!(html.select_first_attr(&format!("#{field}"), "aria-invalid").as_deref(), Some("true"), "{fields:?}");
+        assert_eq!(html.select_first_attr("#name", "value").as_deref(), Some(fields[1].1), "typed is kept");
+    }
+    assert_eq!(one::<i64>(&app, groups, solbakken).await, before, "nothing stored");
+
+    let math: Uuid =
+        sqlx::query_scalar("SELECT id FROM subjects ORDER BY code LIMIT 1").fetch_one(&app.owner).await.unwrap();
+    let math = math.to_string();
+    let made = app
+        .post_form(
+            &mut clerk,
+            &list,
+            &[("kind", "teaching"), ("name", "Matte 4 gr. 2"), ("grade", "4"), ("subject", &math)],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let group: Uuid =
+        sqlx::query_scalar("SELECT id FROM groups WHERE name = 'Matte 4 gr. 2'").fetch_one(&app.owner).await.unwrap();
+    let path = format!("/groups/{group}");
+    assert_redirects_to(&made, &format!("{path}?done=created"));
+
+    // The page offers the school's grade-4 pupils; two are placed from today.
+    let page = app.get(&mut clerk, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let offered = page.html().select_attrs("input[name=pupil][id^=add-]", "value");
+    assert!(offered.len() >= 2, "grade-4 pupils are offered: {offered:?}");
+    let (a, b) = (offered[0].clone(), offered[1].clone());
+    let open =
+        "SELECT count(*) FROM group_memberships WHERE group_id = $1 AND (to_date IS NULL OR to_date > tavle_today())";
+    let refused = app.post_form(&mut clerk, &format!("{path}/members"), &[("pupil", &a), ("from", "2001-01-01")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "a day in the past");
+    assert_eq!(
+        refused.html().select_first_attr(&format!("#add-{a}"), "checked").as_deref(),
+        Some(""),
+        "the ticks are kept"
+    );
+    let nobody = app.post_form(&mut clerk, &format!("{path}/members"), &[("from", &today())]).await;
+    assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY, "no pupil ticked");
+    let stranger = Uuid::new_v4().to_string();
+    let unknown =
+        app.post_form(&mut clerk, &format!("{path}/members"), &[("pupil", &stranger), ("from", &today())]).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "a pupil the page did not offer");
+    assert_eq!(one::<i64>(&app, open, group).await, 0);
+
+    let added = app
+        .post_form(&mut clerk, &format!("{path}/members"), &[("pupil", &a), ("pupil", &b), ("from", &today())])
+        .await;
+    assert_redirects_to(&added, &format!("{path}?done=added"));
+    assert_eq!(one::<i64>(&app, open, group).await, 2);
+    let a_id: Uuid = a.parse().unwrap();
+    assert_eq!(app.audit_count("create", a_id).await, 1, "placing is audited with the pupil");
+    let again = app.post_form(&mut clerk, &format!("{path}/members"), &[("pupil", &a), ("from", &today())]).await;
+    assert_redirects_to(&again, &format!("{path}?done=none_added"));
+    assert_eq!(one::<i64>(&app, "SELECT count(*) FROM group_memberships WHERE group_id = $1", group).await, 2);
+
+    // Taken out today: a stay that began today never happened.
+    let out = app.post_form(&mut clerk, &format!("{path}/members/remove"), &[("pupil", &a), ("on", &today())]).await;
+    assert_redirects_to(&out, &format!("{path}?done=removed"));
+    assert_eq!(one::<i64>(&app, open, group).await, 1);
+
+    // A teacher of the school, and not an unknown one or an unknown role.
+    let staff: Uuid = sqlx::query_scalar(
+        "SELECT e.staff_id FROM employments e WHERE e.school_id = $1 AND e.to_date IS NULL ORDER BY e.staff_id LIMIT 1",
+    )
+    .bind(solbakken)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let staff = staff.to_string();
+    let bad = app.post_form(&mut clerk, &format!("{path}/staff"), &[("staff", &staff), ("assignment", "head")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bad =
+        app.post_form(&mut clerk, &format!("{path}/staff"), &[("staff", &stranger), ("assignment", "teacher")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let given = app
+        .post_form(&mut clerk, &format!("{path}/staff"), &[("staff", &staff), ("assignment", "contact_teacher")])
+        .await;
+    assert_redirects_to(&given, &format!("{path}?done=staff_added"));
+    assert_eq!(one::<i64>(&app, "SELECT count(*) FROM group_staff WHERE group_id = $1", group).await, 1);
+    let list_page = app.get(&mut clerk, &list).await;
+    assert!(list_page.body.contains("Matte 4 gr. 2"));
+
+    // A teacher of the school does not keep its groups.
+    let mut teacher = app.sign_in_as("teacher").await;
+    assert_eq!(app.get(&mut teacher, &path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&mut teacher, &list).await.status, StatusCode::NOT_FOUND);
+
+    // Closing ends every stay (on a later day: the stay ends then) and takes the teachers off.
+    let close_on = in_days(1);
+    let closed = app.post_form(&mut clerk, &format!("{path}/close"), &[("on", &close_on)]).await;
+    assert_redirects_to(&closed, &format!("{path}?done=closed"));
+    let ends: Vec<Option<time::Date>> = sqlx::query_scalar("SELECT to_date FROM group_memberships WHERE group_id = $1")
+        .bind(group)
+        .fetch_all(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(ends.len(), 1);
+    assert_eq!(ends[0].map(tavle::domain::date::iso), Some(close_on.clone()), "the stay ends on the day");
+    assert_eq!(one::<i64>(&app, "SELECT count(*) FROM group_staff WHERE group_id = $1", group).await, 0);
+    let again = app.post_form(&mut clerk, &format!("{path}/close"), &[("on", &today())]).await;
+    assert_redirects_to(&again, &format!("{path}?done=closed"));
+    let late = app.post_form(&mut clerk, &format!("{path}/members"), &[("pupil", &a), ("from", &today())]).await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY, "no one joins a closed group");
+}
+
+/// A Solbakken pupil with a class this year, the class, and the pupil's grade.
+async fn pupil_with_class(app: &TestApp) -> (Uuid, Uuid, i16) {
+    sqlx::query_as(
+        "SELECT m.pupil_id, g.id, e.grade_level FROM group_memberships m \
+         JOIN groups g ON g.id = m.group_id AND g.kind = 'base' \
+         JOIN schools s ON s.id = g.school_id AND s.name = 'Solbakken skole' \
+         JOIN school_years y ON y.id = g.school_year_id AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
+         JOIN enrolments e ON e.pupil_id = m.pupil_id AND e.school_id = s.id AND e.to_date IS NULL \
+           AND e.from_date < tavle_today() \
+         WHERE m.to_date IS NULL AND m.from_date < tavle_today() ORDER BY g.name, m.pupil_id LIMIT 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_office_moves_a_pupil_to_another_class_plans_and_cancels_a_move_out_and_moves_one_to_another_school() {
+    let app = spawn_app().await;
+    let solbakken = school(&app, "Solbakken skole").await;
+    let (pupil, class, grade) = pupil_with_class(&app).await;
+    let path = format!("/pupils/{pupil}/move");
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let page = app.get(&mut clerk, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let card = app.get(&mut clerk, &format!("/pupils/{pupil}")).await;
+    assert_eq!(card.html().count(&format!("a[href='{path}']")), 1, "the card links to the move page");
+
+    // Another class of the grade, made by the office.
+    let grade_text = grade.to_string();
+    let list = format!("/schools/{solbakken}/groups");
+    let made =
+        app.post_form(&mut clerk, &list, &[("kind", "base"), ("name", "Ny klasse"), ("grade", &grade_text)]).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let new_class: Uuid =
+        sqlx::query_scalar("SELECT id FROM groups WHERE name = 'Ny klasse'").fetch_one(&app.owner).await.unwrap();
+    let new_class_text = new_class.to_string();
+
+    // Refused: no class, the same class, a day in the past, a school not chosen.
+    let class_text = class.to_string();
+    for (fields, field) in [
+        (vec![("kind", "class".to_owned()), ("date", today()), ("class", String::new())], "class"),
+        (vec![("kind", "class".to_owned()), ("date", today()), ("class", class_text.clone())], "class"),
+        (
+            vec![("kind", "class".to_owned()), ("date", "2001-01-01".to_owned()), ("class", new_class_text.clone())],
+            "date",
+        ),
+        (vec![("kind", "school".to_owned()), ("date", today()), ("school", String::new())], "school"),
+        (vec![("kind", "out".to_owned()), ("date", today()), ("municipality", "12".to_owned())], "municipality"),
+        (vec![("kind", "moon".to_owned()), ("date", today())], "kind-class"),
+    ] {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = app.post_form(&mut clerk, &path, &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert_eq!(
+            res.html().select_first_attr(&format!("#{field}"), "aria-invalid").as_deref(),
+            Some("true"),
+            "{fields:?}"
+        );
+    }
+
+    // To the new class today: the old stay ends today, the new one begins.
+    let moved =
+        app.post_form(&mut clerk, &path, &[("kind", "class"), ("date", &today()), ("class", &new_class_text)]).await;
+    assert_redirects_to(&moved, &format!("{path}?done=moved"));
+    let stays: Vec<(Uuid, Option<time::Date>)> = sqlx::query_as(
+        "SELECT group_id, to_date FROM group_memberships WHERE pupil_id = $1 AND group_id = ANY($2) ORDER BY from_date",
+    )
+    .bind(pupil)
+    .bind(vec![class, new_class])
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(stays.len(), 2, "{stays:?}");
+    assert_eq!(
+        (stays[0].0, stays[0].1.map(tavle::domain::date::iso)),
+        (class, Some(today())),
+        "the old stay ends today"
+    );
+    assert_eq!(stays[1], (new_class, None));
+
+    // A move out planned for later: shown, sent again changes nothing, another is refused
+    // until it is cancelled; cancelling leaves the enrolment as it was.
+    let later = in_days(30);
+    let enrolment = "SELECT count(*) FROM enrolments WHERE pupil_id = $1 AND to_date IS NULL";
+    let out = [("kind", "out"), ("date", later.as_str()), ("municipality", "0301")];
+    assert_redirects_to(&app.post_form(&mut clerk, &path, &out).await, &format!("{path}?done=planned"));
+    assert_eq!(one::<i64>(&app, enrolment, pupil).await, 0, "the enrolment ends on the day");
+    let ended: (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT ended_by, moved_to_municipality::text FROM enrolments WHERE pupil_id = $1 AND to_date IS NOT NULL ORDER BY from_date DESC LIMIT 1")
+            .bind(pupil)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(ended, (Some("moved_out".to_owned()), Some("0301".to_owned())));
+    assert_redirects_to(&app.post_form(&mut clerk, &path, &out).await, &format!("{path}?done=planned"));
+    let other = app.post_form(&mut clerk, &path, &[("kind", "out"), ("date", &later), ("municipality", "1103")]).await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY, "a planned move first");
+    assert!(app.get(&mut clerk, &path).await.body.contains("0301"), "the page shows the planned move");
+    let cancelled = app.post_form(&mut clerk, &format!("{path}/cancel"), &[]).await;
+    assert_redirects_to(&cancelled, &format!("{path}?done=cancelled"));
+    assert_eq!(one::<i64>(&app, enrolment, pupil).await, 1, "the enrolment runs on");
+    let open = "SELECT count(*) FROM group_memberships WHERE pupil_id = $1 AND to_date IS NULL";
+    let open_before: i64 = one(&app, open, pupil).await;
+    assert!(open_before >= 1, "the class stay runs on too");
+
+    // To Nordlys today: this office lets go, Nordlys's office keeps the pupil and sees
+    // the enrolment at Solbakken.
+    let nordlys = school(&app, "Nordlys oppvekstsenter").await;
+    let first: i16 = sqlx::query_scalar("SELECT first_grade FROM schools WHERE id = $1")
+        .bind(nordlys)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let (nordlys_text, first_text) = (nordlys.to_string(), first.to_string());
+    let too_high = app
+        .post_form(
+            &mut clerk,
+            &path,
+            &[("kind", "school"), ("date", &today()), ("school", &nordlys_text), ("grade", "13")],
+        )
+        .await;
+    assert_eq!(too_high.status, StatusCode::UNPROCESSABLE_ENTITY, "a grade the school does not have");
+    let moved = app
+        .post_form(
+            &mut clerk,
+            &path,
+            &[("kind", "school"), ("date", &today()), ("school", &nordlys_text), ("grade", &first_text)],
+        )
+        .await;
+    assert_redirects_to(&moved, &format!("/schools/{solbakken}/pupils"));
+    assert_eq!(app.get(&mut clerk, &format!("/pupils/{pupil}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&mut clerk, &path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(one::<i64>(&app, open, pupil).await, 0, "no stay at Solbakken runs on");
+    let mut nordlys_office = app.sign_in_as("department_head").await;
+    let card = app.get(&mut nordlys_office, &format!("/pupils/{pupil}")).await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(card.body.contains("Solbakken skole"), "the new school sees the earlier enrolment");
+    let moved_by: Option<String> = sqlx::query_scalar(
+        "SELECT ended_by FROM enrolments WHERE pupil_id = $1 AND school_id = $2 ORDER BY from_date DESC LIMIT 1",
+    )
+    .bind(pupil)
+    .bind(solbakken)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(moved_by.as_deref(), Some("moved_school"));
+    assert!(app.audit_count("update", pupil).await >= 3, "every move is audited with the pupil");
+}
