@@ -1,5 +1,6 @@
 // The main journeys, signed in through the real identity provider: the office clerk
-// finds a pupil by name and opens the card (with the keyboard alone), a guardian sees
+// finds a pupil by name and opens the card (with the keyboard alone), adds a contact
+// person and plans (and cancels) a move to another school, a guardian sees
 // their own children and gives a pick-up permission, a pupil sees themself, refused people get the calm no-access
 // page, and signing out ends the provider's session too. Pages reached by POST are
 // checked like every other page and kept for the Nu HTML checker.
@@ -9,6 +10,7 @@ import { expect, test } from '@playwright/test';
 import { catalogues, checkPrint, formatProblems, watchConsole } from '../lib/checks.mjs';
 import { idpUrl, screenshotDir, tavleUrl } from '../lib/env.mjs';
 import { check, press, tabTo } from '../lib/journey.mjs';
+import { today } from '../lib/calendar.mjs';
 import { allowedPaths, loadMatrix } from '../lib/matrix.mjs';
 import { persona, REFUSED } from '../lib/personas.mjs';
 import { expectSignedIn, navigation, signIn } from '../lib/signin.mjs';
@@ -161,6 +163,45 @@ test('office clerk: adds a contact person from the card, a bad phone number refu
   await expect(page.locator('main h2').filter({ hasText: 'Turid Aasen' })).toHaveCount(1);
   await check(page, added, 'office_clerk-contacts-added', problems, { keyboard: false });
   expect(problems, formatProblems('office contact person journey', problems)).toEqual([]);
+});
+
+test('office clerk: plans a move to another school from the card, a missing school refused by its field, and cancels it', async ({ page }) => {
+  const problems = watchConsole(page);
+  await signIn(page, 'office_clerk');
+  await expectSignedIn(page, 'office_clerk');
+  const [move] = allowedPaths(entries, 'office_clerk', '/pupils/{pupil_id}/move');
+  expect(move, 'the matrix gives the office clerk a pupil they may move').toBeTruthy();
+  const card = await page.goto(tavleUrl() + move.replace(/\/move$/, ''));
+  expect(card.status()).toBe(200);
+  await tabTo(page, `main a[href="${move}"]`, problems);
+  const opened = await press(page, 'Enter', tavleUrl());
+  await check(page, opened, 'office_clerk-move', problems);
+  // Two weeks on: planned, so the demo's today is the same for every other test.
+  const iso = new Date(Date.parse(today()) + 14 * 86_400_000).toISOString().slice(0, 10);
+  // A radio group is one Tab stop (the chosen radio); the arrow keys choose another.
+  await tabTo(page, '#kind-class', problems);
+  await page.keyboard.press('ArrowDown');
+  await page.locator('#date').fill(iso);
+  await tabTo(page, 'form[action$="/move"] button[type="submit"]', problems);
+  const refused = await press(page, 'Enter', tavleUrl());
+  expect(refused.status()).toBe(422);
+  await expect(page.locator('#school')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#kind-school')).toBeChecked();
+  await check(page, refused, 'office_clerk-move-refused', problems, { keyboard: false });
+  const school = await page.locator('#school option', { hasText: 'Nordlys' }).first().getAttribute('value');
+  await page.locator('#school').selectOption(school);
+  await tabTo(page, 'form[action$="/move"] button[type="submit"]', problems);
+  const planned = await press(page, 'Enter', tavleUrl());
+  expect(new URL(page.url()).searchParams.get('done')).toBe('planned');
+  await expect(page.locator('#plan-title')).toHaveCount(1);
+  await expect(page.locator('main').getByText('Nordlys', { exact: false }).first()).toBeVisible();
+  await check(page, planned, 'office_clerk-move-planned', problems, { keyboard: false });
+  await tabTo(page, 'form[action$="/move/cancel"] button', problems);
+  const cancelled = await press(page, 'Enter', tavleUrl());
+  expect(new URL(page.url()).searchParams.get('done')).toBe('cancelled');
+  await expect(page.locator('#plan-title')).toHaveCount(0);
+  await check(page, cancelled, 'office_clerk-move-cancelled', problems, { keyboard: false });
+  expect(problems, formatProblems('office move journey', problems)).toEqual([]);
 });
 
 test('guardian: gives a pick-up permission from the SFO page, with the keyboard, and a wrong time is refused by its field', async ({ page }) => {
