@@ -11,9 +11,37 @@ ALTER TABLE group_memberships DROP CONSTRAINT group_memberships_pkey;
 ALTER TABLE group_memberships ADD PRIMARY KEY (tenant_id, group_id, pupil_id, from_date);
 
 -- Why an enrolment ended: moved to another school of the municipality, or out of the
--- municipality (with the municipality number it went to, when known). NULL while it
--- runs, and for enrolments that ended before this was recorded.
+-- municipality (with the municipality number it went to, when known), rolled over into
+-- the next school year's grade (a new enrolment follows), or left the school after its
+-- last grade. NULL while it runs, and for enrolments that ended before this was recorded.
 ALTER TABLE enrolments
-    ADD COLUMN ended_by text CHECK (ended_by IN ('moved_school', 'moved_out', 'left')),
+    ADD COLUMN ended_by text CHECK (ended_by IN ('moved_school', 'moved_out', 'rolled_over', 'left')),
     ADD COLUMN moved_to_municipality char(4) CHECK (moved_to_municipality ~ '^[0-9]{4}$'),
     ADD CONSTRAINT enrolments_moved_to_only_out CHECK (moved_to_municipality IS NULL OR ended_by = 'moved_out');
+
+-- A school's rollover into the next school year (issue 18, point 6): done once per
+-- school and year, in one transaction with everything it changed; what it did is
+-- counted here and in the audit log.
+CREATE TABLE rollovers (
+    tenant_id uuid NOT NULL,
+    school_id uuid NOT NULL,
+    from_year_id uuid NOT NULL,
+    to_year_id uuid NOT NULL,
+    advanced integer NOT NULL CHECK (advanced >= 0),
+    leavers integer NOT NULL CHECK (leavers >= 0),
+    groups_created integer NOT NULL CHECK (groups_created >= 0),
+    done_by uuid NOT NULL,
+    done_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, school_id, from_year_id),
+    FOREIGN KEY (tenant_id, school_id) REFERENCES schools (tenant_id, id),
+    FOREIGN KEY (tenant_id, from_year_id) REFERENCES school_years (tenant_id, id),
+    FOREIGN KEY (tenant_id, to_year_id) REFERENCES school_years (tenant_id, id),
+    FOREIGN KEY (tenant_id, done_by) REFERENCES persons (tenant_id, id)
+);
+
+ALTER TABLE rollovers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE rollovers FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON rollovers
+    USING (tenant_id IS NOT DISTINCT FROM tavle_current_tenant())
+    WITH CHECK (tenant_id IS NOT DISTINCT FROM tavle_current_tenant());
+GRANT SELECT, INSERT ON rollovers TO tavle_app;

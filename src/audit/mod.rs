@@ -109,6 +109,7 @@ coded_enum! {
         GroupMembers = "group_members",
         GroupStaff = "group_staff",
         Enrolment = "enrolment",
+        Rollover = "rollover",
     }
 }
 

@@ -11,6 +11,7 @@
 
 mod group;
 pub mod queries;
+mod rollover;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::Path;
@@ -41,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/groups/{group_id}/staff", post(group::add_staff))
         .route("/groups/{group_id}/staff/remove", post(group::remove_staff))
         .route("/groups/{group_id}/close", post(group::close))
+        // One school's rollover into the next school year: a preview, then all of it.
+        .route("/schools/{school_id}/rollover", get(rollover::show).post(rollover::apply))
 }
 
 /// The kinds of group (stored; never rename one): a class (basisgruppe), a teaching

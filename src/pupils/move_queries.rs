@@ -12,20 +12,14 @@ use crate::error::Result;
 /// The pupil's enrolment at the school that runs today (locked for the move).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EnrolmentNow {
-    pub id: Uuid,
     pub school_name: String,
     pub grade_level: i16,
     pub from_date: Date,
-    /// A planned end: the day the pupil leaves, and why.
-    pub to_date: Option<Date>,
-    pub ended_by: Option<String>,
-    pub moved_to_municipality: Option<String>,
 }
 
 pub async fn enrolment_now(mut conn: Conn<'_>, pupil: Uuid, school: Uuid) -> Result<Option<EnrolmentNow>> {
     Ok(sqlx::query_as(
-        "SELECT e.id, s.name AS school_name, e.grade_level, e.from_date, e.to_date, e.ended_by, \
-           e.moved_to_municipality::text AS moved_to_municipality \
+        "SELECT s.name AS school_name, e.grade_level, e.from_date \
          FROM enrolments e JOIN schools s ON s.tenant_id = $1 AND s.id = e.school_id \
          WHERE e.tenant_id = $1 AND e.pupil_id = $2 AND e.school_id = $3 \
            AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
@@ -38,7 +32,7 @@ pub async fn enrolment_now(mut conn: Conn<'_>, pupil: Uuid, school: Uuid) -> Res
     .await?)
 }
 
-/// An enrolment that begins after today: the school a planned move goes to.
+/// An enrolment that begins after today at another school: where a planned move goes.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PlannedEnrolment {
     pub school_id: Uuid,
@@ -46,15 +40,17 @@ pub struct PlannedEnrolment {
     pub grade_level: i16,
 }
 
-pub async fn planned_enrolment(mut conn: Conn<'_>, pupil: Uuid) -> Result<Option<PlannedEnrolment>> {
+/// The enrolment a planned move to another school begins on `on`.
+pub async fn planned_enrolment(mut conn: Conn<'_>, pupil: Uuid, on: Date) -> Result<Option<PlannedEnrolment>> {
     Ok(sqlx::query_as(
         "SELECT e.school_id, s.name AS school_name, e.grade_level \
          FROM enrolments e JOIN schools s ON s.tenant_id = $1 AND s.id = e.school_id \
-         WHERE e.tenant_id = $1 AND e.pupil_id = $2 AND e.from_date > tavle_today() \
-         ORDER BY e.from_date LIMIT 1",
+         WHERE e.tenant_id = $1 AND e.pupil_id = $2 AND e.from_date = $3 AND e.from_date > tavle_today() \
+         ORDER BY s.name LIMIT 1",
     )
     .bind(conn.tenant)
     .bind(pupil)
+    .bind(on)
     .fetch_optional(&mut *conn)
     .await?)
 }
@@ -136,40 +132,52 @@ pub async fn own_municipality(mut conn: Conn<'_>) -> Result<String> {
         .await?)
 }
 
-/// End every stay of the pupil in the school's groups (`kind`, or all) on `on`: one
-/// begun before ends that day, one that would begin on it or later is withdrawn.
-async fn end_stays(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, kind: Option<&str>, on: Date) -> Result<()> {
+/// End every stay of the pupil in the school's groups (of `kind` in `year`, or all) on
+/// `on`: one begun before ends that day, one that would begin on it or later is withdrawn.
+async fn end_stays(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, kind: Option<(&str, Uuid)>, on: Date) -> Result<()> {
+    let (kind, year) = kind.unzip();
     sqlx::query(
         "DELETE FROM group_memberships m USING groups g \
          WHERE m.tenant_id = $1 AND g.tenant_id = $1 AND g.id = m.group_id AND m.pupil_id = $2 \
-           AND g.school_id = $3 AND ($4::text IS NULL OR g.kind = $4) AND m.from_date >= $5",
+           AND g.school_id = $3 AND ($4::text IS NULL OR (g.kind = $4 AND g.school_year_id = $6)) \
+           AND m.from_date >= $5",
     )
     .bind(conn.tenant)
     .bind(pupil)
     .bind(school)
     .bind(kind)
     .bind(on)
+    .bind(year)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
         "UPDATE group_memberships m SET to_date = $5 FROM groups g \
          WHERE m.tenant_id = $1 AND g.tenant_id = $1 AND g.id = m.group_id AND m.pupil_id = $2 \
-           AND g.school_id = $3 AND ($4::text IS NULL OR g.kind = $4) AND m.from_date < $5 \
-           AND (m.to_date IS NULL OR m.to_date > $5)",
+           AND g.school_id = $3 AND ($4::text IS NULL OR (g.kind = $4 AND g.school_year_id = $6)) \
+           AND m.from_date < $5 AND (m.to_date IS NULL OR m.to_date > $5)",
     )
     .bind(conn.tenant)
     .bind(pupil)
     .bind(school)
     .bind(kind)
     .bind(on)
+    .bind(year)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// Move the pupil to `class` of the school from `on`: the class they are in ends that day.
-pub async fn change_class(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, class: Uuid, on: Date) -> Result<()> {
-    end_stays(conn.re(), pupil, school, Some("base"), on).await?;
+/// Move the pupil to `class` of the school (in `year`) from `on`: the class of the year
+/// they are in ends that day.
+pub async fn change_class(
+    mut conn: Conn<'_>,
+    pupil: Uuid,
+    school: Uuid,
+    year: Uuid,
+    class: Uuid,
+    on: Date,
+) -> Result<()> {
+    end_stays(conn.re(), pupil, school, Some(("base", year)), on).await?;
     sqlx::query("INSERT INTO group_memberships (tenant_id, group_id, pupil_id, from_date) VALUES ($1, $2, $3, $4)")
         .bind(conn.tenant)
         .bind(class)
@@ -180,30 +188,63 @@ pub async fn change_class(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, class: 
     Ok(())
 }
 
-/// End the pupil's enrolment on `on` (the first day they are no longer a pupil there),
-/// with why, and their stays in the school's groups.
+/// End the pupil's enrolment at the school on `on` (the first day they are no longer a
+/// pupil there), with why, and their stays in the school's groups. The enrolment that
+/// runs on that day ends then; one that begins later (the next school year's, after the
+/// rollover) never begins.
 pub async fn leave_school(
     mut conn: Conn<'_>,
     pupil: Uuid,
     school: Uuid,
-    enrolment: Uuid,
     on: Date,
     ended_by: &str,
     municipality: Option<&str>,
 ) -> Result<()> {
     end_stays(conn.re(), pupil, school, None, on).await?;
     sqlx::query(
-        "UPDATE enrolments e SET to_date = $3, ended_by = $4, moved_to_municipality = $5 \
-         WHERE e.tenant_id = $1 AND e.id = $2",
+        "DELETE FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = $2 AND e.school_id = $3 \
+           AND e.from_date >= $4 AND e.from_date > tavle_today()",
     )
     .bind(conn.tenant)
-    .bind(enrolment)
+    .bind(pupil)
+    .bind(school)
+    .bind(on)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE enrolments e SET to_date = $4, ended_by = $5, moved_to_municipality = $6 \
+         WHERE e.tenant_id = $1 AND e.pupil_id = $2 AND e.school_id = $3 AND e.from_date < $4 \
+           AND (e.to_date IS NULL OR e.to_date > $4)",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(school)
     .bind(on)
     .bind(ended_by)
     .bind(municipality)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The day a planned move away from the school takes effect (an enrolment there that
+/// ends later than today because of a move), and where to.
+pub async fn planned_leaving(
+    mut conn: Conn<'_>,
+    pupil: Uuid,
+    school: Uuid,
+) -> Result<Option<(Date, String, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT e.to_date, e.ended_by, e.moved_to_municipality::text FROM enrolments e \
+         WHERE e.tenant_id = $1 AND e.pupil_id = $2 AND e.school_id = $3 AND e.to_date > tavle_today() \
+           AND e.ended_by IN ('moved_school', 'moved_out') \
+         ORDER BY e.to_date LIMIT 1",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(school)
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 /// Enrol the pupil at `school` from `from`.
@@ -223,7 +264,7 @@ pub async fn enrol(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, grade: i16, fr
 
 /// Withdraw a planned move away from the school: the enrolment runs on, the stays that
 /// were to end with it too, and the enrolment that was to follow is withdrawn.
-pub async fn cancel_leaving(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, enrolment: Uuid, on: Date) -> Result<()> {
+pub async fn cancel_leaving(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, on: Date) -> Result<()> {
     sqlx::query(
         "UPDATE group_memberships m SET to_date = NULL FROM groups g \
          WHERE m.tenant_id = $1 AND g.tenant_id = $1 AND g.id = m.group_id AND m.pupil_id = $2 \
@@ -236,20 +277,24 @@ pub async fn cancel_leaving(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, enrol
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "DELETE FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = $2 AND e.from_date = $3 \
-           AND e.from_date > tavle_today()",
+        "DELETE FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = $2 AND e.school_id <> $3 \
+           AND e.from_date = $4 AND e.from_date > tavle_today()",
     )
     .bind(conn.tenant)
     .bind(pupil)
+    .bind(school)
     .bind(on)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
         "UPDATE enrolments e SET to_date = NULL, ended_by = NULL, moved_to_municipality = NULL \
-         WHERE e.tenant_id = $1 AND e.id = $2",
+         WHERE e.tenant_id = $1 AND e.pupil_id = $2 AND e.school_id = $3 AND e.to_date = $4 \
+           AND e.ended_by IN ('moved_school', 'moved_out')",
     )
     .bind(conn.tenant)
-    .bind(enrolment)
+    .bind(pupil)
+    .bind(school)
+    .bind(on)
     .execute(&mut *conn)
     .await?;
     Ok(())

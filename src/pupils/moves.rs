@@ -150,13 +150,10 @@ async fn load(work: &mut Work, pupil: &str) -> Result<Loaded> {
         None => (Vec::new(), Vec::new()),
     };
     let class = stays.iter().find(|s| s.from_date <= today).cloned();
-    let plan = match (enrolment.to_date, stays.iter().find(|s| s.from_date > today)) {
-        (Some(on), _) if enrolment.ended_by.as_deref() == Some("moved_out") => {
-            Some(Plan::Out(on, enrolment.moved_to_municipality.clone()))
-        }
-        (Some(on), _) => q::planned_enrolment(work.conn(), pupil).await?.map(|e| Plan::School(on, e)),
-        (None, Some(c)) => Some(Plan::Class(c.clone())),
-        (None, None) => None,
+    let plan = match q::planned_leaving(work.conn(), pupil, school).await? {
+        Some((on, ended_by, to)) if ended_by == "moved_out" => Some(Plan::Out(on, to)),
+        Some((on, _, _)) => q::planned_enrolment(work.conn(), pupil, on).await?.map(|e| Plan::School(on, e)),
+        None => stays.iter().find(|s| s.from_date > today).cloned().map(Plan::Class),
     };
     let schools = q::other_schools(work.conn(), school).await?;
     Ok(Loaded { access, name, today, year, enrolment, class, plan, classes, schools })
@@ -316,14 +313,15 @@ pub async fn apply(
         None => {}
     }
     match &mv {
-        Move::Class(class) => q::change_class(work.conn(), pupil, school, *class, on).await?,
+        Move::Class(class) => {
+            let year = l.year.as_ref().map(|y| y.id).ok_or(AppError::NotFound)?;
+            q::change_class(work.conn(), pupil, school, year, *class, on).await?
+        }
         Move::School(to, grade) => {
-            q::leave_school(work.conn(), pupil, school, l.enrolment.id, on, "moved_school", None).await?;
+            q::leave_school(work.conn(), pupil, school, on, "moved_school", None).await?;
             q::enrol(work.conn(), pupil, *to, *grade, on).await?;
         }
-        Move::Out(to) => {
-            q::leave_school(work.conn(), pupil, school, l.enrolment.id, on, "moved_out", to.as_deref()).await?
-        }
+        Move::Out(to) => q::leave_school(work.conn(), pupil, school, on, "moved_out", to.as_deref()).await?,
     }
     work.audit(&l.access, Action::Update, Resource::Enrolment, Some(pupil), &[pupil]).await?;
     work.commit().await?;
@@ -348,9 +346,7 @@ pub async fn cancel(mut work: Work, Path(pupil): Path<String>) -> Result<Respons
             return Ok(Redirect::to(&format!("/pupils/{pupil}/move")).into_response());
         }
         Some(Plan::Class(c)) => q::cancel_class_change(work.conn(), pupil, school, c).await?,
-        Some(Plan::School(on, _) | Plan::Out(on, _)) => {
-            q::cancel_leaving(work.conn(), pupil, school, l.enrolment.id, *on).await?
-        }
+        Some(Plan::School(on, _) | Plan::Out(on, _)) => q::cancel_leaving(work.conn(), pupil, school, *on).await?,
     }
     work.audit(&l.access, Action::Update, Resource::Enrolment, Some(pupil), &[pupil]).await?;
     work.commit().await?;

@@ -122,6 +122,9 @@ pub(crate) struct Fixtures {
     /// teachers in and close), and a member of Solbakken's staff.
     made_group: Uuid,
     solbakken_staff: Uuid,
+    /// The fingerprint of Solbakken's rollover preview, as the office sees it once the
+    /// fixtures are made (the rollover case runs before any case that changes it).
+    rollover_fingerprint: String,
 }
 
 /// Emma's mathematics group (taught by the subject teacher persona), a group of
@@ -407,7 +410,16 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
             ),
         )
         .await,
+        rollover_fingerprint: rollover_fingerprint(app).await,
     }
+}
+
+/// The fingerprint in Solbakken's rollover preview, read as its office clerk.
+async fn rollover_fingerprint(app: &TestApp) -> String {
+    let school: Uuid = scalar(app, "SELECT id FROM schools WHERE name = 'Solbakken skole'").await;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let page = app.get(&mut clerk, &format!("/schools/{school}/rollover")).await;
+    page.html().select_first_attr("input[name=fingerprint]", "value").expect("Solbakken's rollover preview")
 }
 
 /// Oskar's other guardian, Ola.
@@ -865,7 +877,8 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
     cases
 }
 
-/// Classes and groups, and moves: the office of the school (Solbakken's office clerk).
+/// The rollover, classes and groups, and moves: the office of the school (Solbakken's
+/// office clerk).
 /// The group page is read on 4A (in the demo); the changes are made to a group only
 /// this test made, ending with closing it. Oskar's move out is planned (60 days on,
 /// so nothing changes today for the other cases) and then cancelled.
@@ -890,7 +903,17 @@ fn groups_cases(f: &Fixtures) -> Vec<Case> {
         let today = time::Date::parse(&f.today, time::macros::format_description!("[year]-[month]-[day]")).unwrap();
         tavle::domain::date::iso(today + time::Duration::days(days))
     };
+    let rollover = format!("/schools/{}/rollover", f.solbakken);
     vec![
+        // The rollover first: the cases after it change what its preview shows.
+        office("GET", "/schools/{school_id}/rollover", rollover.clone(), "Solbakken's rollover preview", Vec::new()),
+        office(
+            "POST",
+            "/schools/{school_id}/rollover",
+            rollover,
+            "rolling Solbakken over (then: done already)",
+            vec![("fingerprint", f.rollover_fingerprint.clone()), ("confirm", "yes".to_owned())],
+        ),
         office("GET", "/schools/{school_id}/groups", list.clone(), "Solbakken's classes and groups", Vec::new()),
         office(
             "POST",

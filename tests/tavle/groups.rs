@@ -305,3 +305,139 @@ async fn the_office_moves_a_pupil_to_another_class_plans_and_cancels_a_move_out_
     assert_eq!(moved_by.as_deref(), Some("moved_school"));
     assert!(app.audit_count("update", pupil).await >= 3, "every move is audited with the pupil");
 }
+
+/// The preview's numbers: pupils advancing per grade (`from` → count), leavers' names,
+/// next year's groups (name → pupils), and the fingerprint.
+#[allow(clippy::type_complexity)]
+fn preview(res: &crate::helpers::TestResponse) -> (Vec<(i16, usize)>, Vec<String>, Vec<(String, usize)>, String) {
+    let html = res.html();
+    let mut grades = Vec::new();
+    for id in html.select_attrs("td[id^=advance-]", "id") {
+        let from: i16 = id.trim_start_matches("advance-").parse().unwrap();
+        let n: usize = html.select_texts(&format!("#{id}"))[0].trim().parse().unwrap();
+        grades.push((from, n));
+    }
+    let leavers = html.select_texts("#leavers li");
+    let names = html.select_texts("#rollover-groups tbody th");
+    let counts = html.select_texts("#rollover-groups tbody td:nth-child(5)");
+    let groups = names
+        .iter()
+        .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+        .zip(counts.iter().map(|c| c.trim().parse::<usize>().unwrap()))
+        .collect();
+    let fingerprint = html.select_first_attr("input[name=fingerprint]", "value").expect("a fingerprint");
+    (grades, leavers, groups, fingerprint)
+}
+
+#[tokio::test]
+async fn the_rollover_does_exactly_what_its_preview_shows_all_at_once_and_only_once() {
+    let app = spawn_app().await;
+    let solbakken = school(&app, "Solbakken skole").await;
+    let path = format!("/schools/{solbakken}/rollover");
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let next_starts: time::Date = sqlx::query_scalar(
+        "SELECT y.starts FROM school_years y WHERE y.starts > tavle_today() ORDER BY y.starts LIMIT 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    // A pupil moving out early in the next school year is left to that move.
+    let (moving, _, _) = pupil_with_class(&app).await;
+    let moves_on = tavle::domain::date::iso(next_starts + time::Duration::days(5));
+    let out = [("kind", "out"), ("date", moves_on.as_str()), ("municipality", "")];
+    assert_eq!(app.post_form(&mut clerk, &format!("/pupils/{moving}/move"), &out).await.status, StatusCode::SEE_OTHER);
+
+    let page = app.get(&mut clerk, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let (grades, leavers, groups, fingerprint) = preview(&page);
+    assert!(!grades.is_empty() && !leavers.is_empty() && !groups.is_empty(), "{grades:?} {leavers:?} {groups:?}");
+    assert_eq!(page.html().select_texts("#untouched li").len(), 1, "the pupil moving out is named apart");
+    let enrolments = "SELECT count(*) FROM enrolments WHERE school_id = $1";
+    let before: i64 = one(&app, enrolments, solbakken).await;
+
+    // Not confirmed, or a preview the register no longer matches: nothing is done.
+    let unconfirmed = app.post_form(&mut clerk, &path, &[("fingerprint", &fingerprint)]).await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unconfirmed.html().select_first_attr("#confirm", "aria-invalid").as_deref(), Some("true"));
+    let stale = app.post_form(&mut clerk, &path, &[("fingerprint", "0"), ("confirm", "yes")]).await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(one::<i64>(&app, enrolments, solbakken).await, before);
+    assert_eq!(one::<i64>(&app, "SELECT count(*) FROM rollovers WHERE school_id = $1", solbakken).await, 0);
+
+    let done = app.post_form(&mut clerk, &path, &[("fingerprint", &fingerprint), ("confirm", "yes")]).await;
+    assert_redirects_to(&done, &format!("{path}?done=rolled"));
+
+    // The result, read from the database, is the preview.
+    let advanced: Vec<(i16, i64)> = sqlx::query_as(
+        "SELECT (grade_level - 1)::smallint, count(*) FROM enrolments WHERE school_id = $1 AND from_date = $2 \
+         GROUP BY grade_level ORDER BY grade_level",
+    )
+    .bind(solbakken)
+    .bind(next_starts)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let advanced: Vec<(i16, usize)> = advanced.into_iter().map(|(g, n)| (g, usize::try_from(n).unwrap())).collect();
+    assert_eq!(advanced, grades, "pupils per grade as previewed");
+    let mut left: Vec<String> = sqlx::query_scalar(
+        "SELECT p.given_name || ' ' || p.family_name FROM enrolments e JOIN persons p ON p.id = e.pupil_id \
+         WHERE e.school_id = $1 AND e.ended_by = 'left' AND e.to_date = $2",
+    )
+    .bind(solbakken)
+    .bind(next_starts)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let mut expected_leavers = leavers.clone();
+    left.sort();
+    expected_leavers.sort();
+    assert_eq!(left, expected_leavers, "the leavers as previewed");
+    let made: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT g.name, (SELECT count(*) FROM group_memberships m WHERE m.group_id = g.id AND m.from_date = $2) \
+         FROM groups g JOIN school_years y ON y.id = g.school_year_id AND y.starts = $2 WHERE g.school_id = $1",
+    )
+    .bind(solbakken)
+    .bind(next_starts)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let mut made: Vec<(String, usize)> = made.into_iter().map(|(n, c)| (n, usize::try_from(c).unwrap())).collect();
+    let mut expected_groups = groups.clone();
+    made.sort();
+    expected_groups.sort();
+    assert_eq!(made, expected_groups, "next year's groups and their pupils as previewed");
+    let still: Option<time::Date> = sqlx::query_scalar(
+        "SELECT to_date FROM enrolments WHERE pupil_id = $1 AND school_id = $2 ORDER BY from_date DESC LIMIT 1",
+    )
+    .bind(moving)
+    .bind(solbakken)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(still.map(tavle::domain::date::iso), Some(moves_on), "the planned move is as it was");
+
+    // Today nothing has changed: the pupils are where they were.
+    let mut teacher = app.sign_in_as("contact_teacher").await;
+    assert_eq!(app.get(&mut teacher, "/absence/classes").await.status, StatusCode::OK);
+    // Once only: the page says what was done, and a second rollover does nothing.
+    let after = app.get(&mut clerk, &format!("{path}?done=rolled")).await;
+    assert_eq!(after.html().count("#rollover-done"), 1);
+    assert_eq!(after.html().count("input[name=fingerprint]"), 0);
+    let total: i64 = one(&app, enrolments, solbakken).await;
+    let again = app.post_form(&mut clerk, &path, &[("fingerprint", &fingerprint), ("confirm", "yes")]).await;
+    assert_redirects_to(&again, &format!("{path}?done=rolled"));
+    assert_eq!(one::<i64>(&app, enrolments, solbakken).await, total);
+    assert_eq!(
+        app.audit_count("update", expected_leavers_id(&app, solbakken).await).await,
+        1,
+        "audited with the pupils"
+    );
+}
+
+async fn expected_leavers_id(app: &TestApp, school: Uuid) -> Uuid {
+    sqlx::query_scalar("SELECT pupil_id FROM enrolments WHERE school_id = $1 AND ended_by = 'left' LIMIT 1")
+        .bind(school)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap()
+}

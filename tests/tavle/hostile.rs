@@ -169,6 +169,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ) => &["name", "pupil", "from", "on", "staff", "assignment"],
         ("POST", "/pupils/{pupil_id}/move") => &["kind", "date", "class", "school", "grade", "municipality"],
         ("POST", "/pupils/{pupil_id}/move/cancel") => &[],
+        ("GET", "/schools/{school_id}/rollover") => &["done"],
+        ("POST", "/schools/{school_id}/rollover") => &["fingerprint", "confirm"],
         _ => return None,
     })
 }
