@@ -1,6 +1,7 @@
 // The main journeys, signed in through the real identity provider: the office clerk
 // finds a pupil by name and opens the card (with the keyboard alone), adds a contact
-// person and plans (and cancels) a move to another school, a guardian sees
+// person, plans (and cancels) a move to another school and previews the school-year
+// rollover, a guardian sees
 // their own children and gives a pick-up permission, a pupil sees themself, refused people get the calm no-access
 // page, and signing out ends the provider's session too. Pages reached by POST are
 // checked like every other page and kept for the Nu HTML checker.
@@ -202,6 +203,30 @@ test('office clerk: plans a move to another school from the card, a missing scho
   await expect(page.locator('#plan-title')).toHaveCount(0);
   await check(page, cancelled, 'office_clerk-move-cancelled', problems, { keyboard: false });
   expect(problems, formatProblems('office move journey', problems)).toEqual([]);
+});
+
+test('office clerk: opens the school-year rollover preview from the classes, and an unconfirmed rollover is refused by its box', async ({ page }) => {
+  const problems = watchConsole(page);
+  await signIn(page, 'office_clerk');
+  await expectSignedIn(page, 'office_clerk');
+  const [groups] = allowedPaths(entries, 'office_clerk', '/schools/{school_id}/groups');
+  expect(groups, 'the matrix gives the office clerk a school whose classes they keep').toBeTruthy();
+  const list = await page.goto(tavleUrl() + groups);
+  expect(list.status()).toBe(200);
+  const rollover = groups.replace(/\/groups$/, '/rollover');
+  await tabTo(page, `main a[href="${rollover}"]`, problems);
+  const preview = await press(page, 'Enter', tavleUrl());
+  expect(preview.status()).toBe(200);
+  // The preview names what will happen: pupils per grade, and next year's classes.
+  await expect(page.locator('td[id^="advance-"]').first()).toBeVisible();
+  await expect(page.locator('#rollover-groups tbody tr').first()).toBeVisible();
+  await check(page, preview, 'office_clerk-rollover', problems);
+  await tabTo(page, 'form[action$="/rollover"] button[type="submit"]', problems);
+  const refused = await press(page, 'Enter', tavleUrl());
+  expect(refused.status()).toBe(422);
+  await expect(page.locator('#confirm')).toHaveAttribute('aria-invalid', 'true');
+  await check(page, refused, 'office_clerk-rollover-refused', problems, { keyboard: false });
+  expect(problems, formatProblems('office rollover journey', problems)).toEqual([]);
 });
 
 test('guardian: gives a pick-up permission from the SFO page, with the keyboard, and a wrong time is refused by its field', async ({ page }) => {
