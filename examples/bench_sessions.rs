@@ -9,6 +9,8 @@
 //! municipality, `storby` unless told; PAGE: `register` unless told).
 //!
 //! PAGE `register`: a lesson the teacher gives on DATE in a group of 25 or more.
+//! PAGE `office`: the office clerk or principal of the school with the most pupils
+//! (the third and fourth columns are the school; for benches/rollover.sh).
 //! PAGE `grid`: the grade grid of a grade 8-10 teaching group of 25 to 30 pupils that
 //! the teacher teaches, in a subject graded 1-6, with a half-year period open for entry
 //! today (the fourth column is the period); DATE must be `auto` (today, as the server
@@ -32,11 +34,12 @@ async fn main() -> anyhow::Result<()> {
         [_, data_dir, count, date, slug, page] => (data_dir, count, date, slug.as_str(), page.as_str()),
         _ => return Err(anyhow!("usage: bench_sessions DATA_DIR COUNT DATE [SLUG [register|grid]]")),
     };
-    let grid = match page {
-        "register" => false,
-        "grid" if date == "auto" => true,
+    let (grid, office) = match page {
+        "register" => (false, false),
+        "office" => (false, true),
+        "grid" if date == "auto" => (true, false),
         "grid" => return Err(anyhow!("the grid is saved today: DATE must be `auto`")),
-        _ => return Err(anyhow!("PAGE: `register` or `grid`")),
+        _ => return Err(anyhow!("PAGE: `register`, `grid` or `office`")),
     };
     let count: i64 = count.parse().context("COUNT")?;
     let url = format!("postgres://{}@localhost/tavle?host={data_dir}", tavle::db::embedded::SUPERUSER);
@@ -48,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow!("no municipality {slug}: build it with `tavle demo --size large`"))?;
     // `auto`: the latest school day up to today (a register cannot be taken ahead); for
     // the grid, today.
-    let date: Date = if grid {
+    let date: Date = if grid || office {
         sqlx::query_scalar("SELECT tavle_today()").fetch_one(&owner).await?
     } else if date == "auto" {
         sqlx::query_scalar(
@@ -65,7 +68,9 @@ async fn main() -> anyhow::Result<()> {
     } else {
         Date::parse(date, time::macros::format_description!("[year]-[month]-[day]")).context("DATE")?
     };
-    let picks = if grid {
+    let picks = if office {
+        office_picks(&owner, tenant, date).await?
+    } else if grid {
         grid_picks(&owner, tenant, date, count).await?
     } else {
         lessons(&owner, tenant, date, count).await?
@@ -119,6 +124,24 @@ async fn main() -> anyhow::Result<()> {
     }
     owner.close().await;
     Ok(())
+}
+
+/// The office of the school with the most pupils today: (person, school, school).
+async fn office_picks(owner: &PgPool, tenant: Uuid, today: Date) -> anyhow::Result<Vec<(Uuid, Uuid, Uuid)>> {
+    Ok(sqlx::query_as(
+        "WITH biggest AS (SELECT e.school_id FROM enrolments e WHERE e.tenant_id = $1 AND e.from_date <= $2 \
+           AND (e.to_date IS NULL OR e.to_date > $2) GROUP BY e.school_id ORDER BY count(*) DESC LIMIT 1) \
+         SELECT e.staff_id, e.school_id, e.school_id FROM employments e \
+         JOIN role_mappings rm ON rm.tenant_id = e.tenant_id AND rm.position_code = e.position_code \
+           AND rm.workplace_kind = 'school' \
+         WHERE e.tenant_id = $1 AND e.school_id = (SELECT school_id FROM biggest) \
+           AND rm.role IN ('office_clerk', 'principal') AND NOT e.on_leave AND e.from_date <= $2 \
+           AND (e.to_date IS NULL OR e.to_date > $2) ORDER BY rm.role, e.staff_id LIMIT 2",
+    )
+    .bind(tenant)
+    .bind(today)
+    .fetch_all(owner)
+    .await?)
 }
 
 /// One lesson a teacher gives that day, in a group of 25 or more, per teacher:

@@ -45,3 +45,7 @@ CREATE POLICY tenant_isolation ON rollovers
     USING (tenant_id IS NOT DISTINCT FROM tavle_current_tenant())
     WITH CHECK (tenant_id IS NOT DISTINCT FROM tavle_current_tenant());
 GRANT SELECT, INSERT ON rollovers TO tavle_app;
+
+-- A pupil's other mother tongue is kept by the office (a code, issue 18 point 1); its
+-- earlier values are kept with the person's.
+ALTER TABLE person_history ADD COLUMN other_mother_tongue text;

@@ -110,6 +110,7 @@ coded_enum! {
         GroupStaff = "group_staff",
         Enrolment = "enrolment",
         Rollover = "rollover",
+        PupilDetails = "pupil_details",
     }
 }
 

@@ -3,6 +3,7 @@ pub mod calendar;
 pub mod coded;
 pub mod date;
 pub mod ip_net;
+pub mod mother_tongue;
 pub mod national_id;
 pub mod role;
 pub mod text;

@@ -15,7 +15,7 @@ use super::{group_name, subject_name, DoneQuery};
 use crate::audit::{Action, Resource};
 use crate::domain::date::{display_date, iso, parse};
 use crate::error::{AppError, Result};
-use crate::policy::{self, GroupsAccess};
+use crate::policy::{self, SchoolOfficeAccess};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::{path_id, render_with};
@@ -126,7 +126,7 @@ fn read(fields: Vec<(String, String)>) -> Sent {
 }
 
 struct Loaded {
-    access: GroupsAccess,
+    access: SchoolOfficeAccess,
     group: GroupHead,
     today: Date,
     members: Vec<MemberRow>,

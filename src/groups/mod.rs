@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::audit::{Action, Resource};
 use crate::domain::text::{has_hidden_characters, nfc};
 use crate::error::{AppError, Result};
-use crate::policy::{self, GroupsAccess};
+use crate::policy::{self, SchoolOfficeAccess};
 use crate::state::AppState;
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
@@ -134,7 +134,7 @@ pub fn group_name(raw: &str, field: &str, errors: &mut FieldErrors) -> Option<St
 }
 
 struct Loaded {
-    access: GroupsAccess,
+    access: SchoolOfficeAccess,
     school: crate::pupils::queries::SchoolRow,
     year: Option<YearRow>,
     groups: Vec<GroupRow>,

@@ -9,9 +9,10 @@ use super::pupils::{office_for_pupil, OFFICE};
 use crate::domain::role::Role;
 use crate::error::{AppError, Result};
 
-/// The actor keeps the classes and groups of `school_id`, acting as `role`.
+/// The actor works in the office of `school_id` (its classes and groups, its rollover,
+/// registering new pupils), acting as `role`.
 #[derive(Debug, Clone, Copy)]
-pub struct GroupsAccess {
+pub struct SchoolOfficeAccess {
     pub school_id: Uuid,
     pub role: Role,
     pub purpose: Purpose,
@@ -19,16 +20,22 @@ pub struct GroupsAccess {
 
 /// Who creates, renames and closes a school's classes and groups, and places pupils and
 /// teachers in them? The office and leaders of that school. Not found otherwise.
-pub fn school_groups_access(actor: &Actor, school: Uuid) -> Result<GroupsAccess> {
+pub fn school_groups_access(actor: &Actor, school: Uuid) -> Result<SchoolOfficeAccess> {
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
     let role = actor.at_school(school, &OFFICE).ok_or(AppError::NotFound)?;
-    Ok(GroupsAccess { school_id: school, role, purpose: Purpose::for_role(role) })
+    Ok(SchoolOfficeAccess { school_id: school, role, purpose: Purpose::for_role(role) })
+}
+
+/// Who registers a new pupil at a school (one not in the population register yet, or
+/// moving in, or a guest pupil)? The office and leaders of that school.
+pub fn pupil_registration_access(actor: &Actor, school: Uuid) -> Result<SchoolOfficeAccess> {
+    school_groups_access(actor, school)
 }
 
 /// The same for one group: the office and leaders of the group's school.
-pub async fn group_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) -> Result<GroupsAccess> {
+pub async fn group_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) -> Result<SchoolOfficeAccess> {
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
@@ -58,4 +65,4 @@ pub async fn pupil_move_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Re
     Ok(PupilMoveAccess { pupil_id: pupil, school_id: school, role, purpose: Purpose::for_role(role) })
 }
 
-access_in_role!(GroupsAccess, PupilMoveAccess);
+access_in_role!(SchoolOfficeAccess, PupilMoveAccess);

@@ -286,6 +286,13 @@ pub async fn guardian_restrictions_access(conn: Conn<'_>, actor: &Actor, pupil: 
 
 access_in_role!(ContactPersonsAccess);
 
+/// Who corrects a pupil's details the office keeps (other mother tongue; names and birth
+/// date of a pupil the population register does not have)? The office and leaders of a
+/// school the pupil attends today (as for contact persons). Not found otherwise.
+pub async fn pupil_details_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<ContactPersonsAccess> {
+    contact_persons_access(conn, actor, pupil).await
+}
+
 /// Who records the requests for information of a parent without parental
 /// responsibility (barnelova § 47)? The office and leaders of a school the pupil
 /// attends today (as for contact persons). Not found otherwise.

@@ -12,9 +12,9 @@ use axum::Form;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::person_name;
 use super::queries::{self, ContactPerson};
 use crate::audit::{Action, Resource};
-use crate::domain::text::{has_hidden_characters, nfc};
 use crate::error::{AppError, Result};
 use crate::policy::{self, ContactPersonsAccess};
 use crate::web::form::FieldErrors;
@@ -100,22 +100,6 @@ pub struct ContactsQuery {
     pub done: String,
 }
 
-/// A name as typed: trimmed, NFC, 1-200 characters, no hidden characters.
-fn name(raw: &str, field: String, errors: &mut FieldErrors) -> Option<String> {
-    let name = nfc(raw.trim());
-    let key = if name.is_empty() {
-        "contacts.error.name_required"
-    } else if name.chars().count() > 200 {
-        "contacts.error.name_long"
-    } else if has_hidden_characters(&name) {
-        "contacts.error.name_hidden"
-    } else {
-        return Some(name);
-    };
-    errors.add(field, key);
-    None
-}
-
 /// Check a form; the contact person to store (under `id`), or the errors by the
 /// fields of that form (`suffix`: `-{id}`, or empty for the new one).
 fn check(form: &ContactForm, id: Uuid) -> std::result::Result<ContactPerson, FieldErrors> {
@@ -125,8 +109,8 @@ fn check(form: &ContactForm, id: Uuid) -> std::result::Result<ContactPerson, Fie
     if relation.is_none() {
         errors.add(format!("relation{suffix}"), "contacts.error.relation");
     }
-    let given = name(&form.given_name, format!("given_name{suffix}"), &mut errors);
-    let family = name(&form.family_name, format!("family_name{suffix}"), &mut errors);
+    let given = person_name(&form.given_name, format!("given_name{suffix}"), &mut errors);
+    let family = person_name(&form.family_name, format!("family_name{suffix}"), &mut errors);
     let phone: String = form.phone.trim().to_owned();
     if !phone.is_empty() && !crate::domain::text::phone_ok(&phone) {
         errors.add(format!("phone{suffix}"), "contacts.error.phone");

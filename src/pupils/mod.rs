@@ -6,6 +6,7 @@
 //! pupils it showed.
 
 mod contacts;
+mod details;
 mod guardians;
 mod information;
 mod move_queries;
@@ -13,6 +14,8 @@ mod moves;
 mod paper;
 pub mod queries;
 mod register_queue;
+mod registration;
+mod registration_queries;
 mod restrictions;
 
 use axum::extract::rejection::FormRejection;
@@ -43,6 +46,10 @@ pub fn router() -> Router<AppState> {
         // Guardians the office writes to on paper (KRR reservation, no e-mail address).
         .route("/pupils/paper-letters", get(paper::show))
         .route("/schools/{school_id}/pupils", get(list).post(search))
+        // The office registers a pupil by hand (not in the register yet, moving in, a guest).
+        .route("/schools/{school_id}/pupils/new", get(registration::show).post(registration::create))
+        // The office keeps a pupil's other mother tongue (and a DUF pupil's names).
+        .route("/pupils/{pupil_id}/details", get(details::show).post(details::update))
         .route("/pupils/{pupil_id}", get(show))
         .route("/pupils/{pupil_id}/national-id", post(reveal_national_id))
         // The office keeps the pupil's contact persons.
@@ -59,6 +66,23 @@ pub fn router() -> Router<AppState> {
         // The office moves a pupil: another class, another school, out of the municipality.
         .route("/pupils/{pupil_id}/move", get(moves::show).post(moves::apply))
         .route("/pupils/{pupil_id}/move/cancel", post(moves::cancel))
+}
+
+/// A person's name as typed (a given or family name): trimmed, NFC, 1-200 characters,
+/// no hidden characters; else the field's message.
+pub(super) fn person_name(raw: &str, field: String, errors: &mut FieldErrors) -> Option<String> {
+    let name = crate::domain::text::nfc(raw.trim());
+    let key = if name.is_empty() {
+        "contacts.error.name_required"
+    } else if name.chars().count() > 200 {
+        "contacts.error.name_long"
+    } else if crate::domain::text::has_hidden_characters(&name) {
+        "contacts.error.name_hidden"
+    } else {
+        return Some(name);
+    };
+    errors.add(field, key);
+    None
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {

@@ -636,14 +636,15 @@ pub async fn keep_person_history(
     sqlx::query(
         "INSERT INTO person_history (tenant_id, person_id, source, national_id, given_name, family_name, birth_date, \
              address_protection, street_address, postal_code, postal_town, deceased_on, moved_out_on, moved_to_municipality, \
-             phone, email) \
+             phone, email, other_mother_tongue) \
          SELECT $1, p.id, $4, p.national_id, p.given_name, p.family_name, p.birth_date, p.address_protection, \
                 CASE WHEN u.keep AND p.address_protection = 'none' THEN p.street_address END, \
                 CASE WHEN u.keep AND p.address_protection = 'none' THEN p.postal_code END, \
                 CASE WHEN u.keep AND p.address_protection = 'none' THEN p.postal_town END, \
-                p.deceased_on, p.moved_out_on, p.moved_to_municipality, p.phone, p.email \
+                p.deceased_on, p.moved_out_on, p.moved_to_municipality, p.phone, p.email, pu.other_mother_tongue \
          FROM unnest($2::uuid[], $3::bool[]) AS u(id, keep) \
-         JOIN persons p ON p.tenant_id = $1 AND p.id = u.id",
+         JOIN persons p ON p.tenant_id = $1 AND p.id = u.id \
+         LEFT JOIN pupils pu ON pu.tenant_id = $1 AND pu.person_id = p.id",
     )
     .bind(conn.tenant)
     .bind(persons)

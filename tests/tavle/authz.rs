@@ -971,6 +971,44 @@ fn groups_cases(f: &Fixtures) -> Vec<Case> {
             "closing a group",
             vec![("on", f.today.clone())],
         ),
+        office(
+            "GET",
+            "/schools/{school_id}/pupils/new",
+            format!("/schools/{}/pupils/new", f.solbakken),
+            "registering a new pupil at Solbakken",
+            Vec::new(),
+        ),
+        // A newly arrived pupil with a DUF number (then: enrolled already, refused by
+        // its field). Dated later, so that the other cases see the school as it was.
+        office(
+            "POST",
+            "/schools/{school_id}/pupils/new",
+            format!("/schools/{}/pupils/new", f.solbakken),
+            "registering a newly arrived pupil at Solbakken",
+            vec![
+                ("national_id", "201912345678".to_owned()),
+                ("given_name", "Amina".to_owned()),
+                ("family_name", "Yusuf".to_owned()),
+                ("birth_date", format!("{}-03-14", f.today[..4].parse::<i32>().unwrap() - 9)),
+                ("grade", "4".to_owned()),
+                ("from", in_days(30)),
+                ("mother_tongue", "so".to_owned()),
+            ],
+        ),
+        office(
+            "GET",
+            "/pupils/{pupil_id}/details",
+            format!("/pupils/{}/details", f.oskar),
+            "Oskar's details",
+            Vec::new(),
+        ),
+        office(
+            "POST",
+            "/pupils/{pupil_id}/details",
+            format!("/pupils/{}/details", f.oskar),
+            "recording Oskar's other mother tongue",
+            vec![("mother_tongue", "pl".to_owned())],
+        ),
         office("GET", "/pupils/{pupil_id}/move", move_path.clone(), "moving Oskar", Vec::new()),
         office(
             "POST",

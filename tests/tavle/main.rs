@@ -35,6 +35,7 @@ mod overload;
 mod places;
 mod pupils;
 mod redirects;
+mod registration;
 mod schema;
 mod server;
 mod session_cache;

@@ -24,7 +24,7 @@ use crate::audit::{Action, Resource};
 use crate::domain::date::display_date;
 use crate::error::{AppError, Result};
 use crate::groups::queries::YearRow;
-use crate::policy::{self, GroupsAccess};
+use crate::policy::{self, SchoolOfficeAccess};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
 use crate::web::{path_id, render_with};
@@ -92,7 +92,7 @@ pub struct RolloverForm {
 }
 
 struct Loaded {
-    access: GroupsAccess,
+    access: SchoolOfficeAccess,
     school_name: String,
     year: Option<YearRow>,
     next: Option<YearRow>,
