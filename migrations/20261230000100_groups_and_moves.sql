@@ -49,3 +49,12 @@ GRANT SELECT, INSERT ON rollovers TO tavle_app;
 -- A pupil's other mother tongue is kept by the office (a code, issue 18 point 1); its
 -- earlier values are kept with the person's.
 ALTER TABLE person_history ADD COLUMN other_mother_tongue text;
+
+-- A guardianship the population register does not give (issue 18, point 2): linked by
+-- the principal with a reason code, e.g. parental responsibility from a foreign decision
+-- for a newly arrived child, or a guardian (verge) appointed for an unaccompanied minor.
+-- The register import never changes or ends one; the principal ends it. Who linked it
+-- is in the audit log.
+ALTER TABLE guardianships
+    ADD COLUMN manual_reason text CHECK (manual_reason IN
+        ('foreign_decision', 'court_decision_not_registered', 'appointed_guardian', 'register_error_reported'));

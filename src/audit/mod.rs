@@ -111,6 +111,7 @@ coded_enum! {
         Enrolment = "enrolment",
         Rollover = "rollover",
         PupilDetails = "pupil_details",
+        GuardianLinks = "guardian_links",
     }
 }
 

@@ -222,7 +222,8 @@ async fn load_guardianships(
         return Ok((Vec::new(), HashSet::new()));
     }
     let stored = sqlx::query_as(
-        "SELECT g.pupil_id, g.guardian_id, g.parental_responsibility, g.from_date, g.to_date \
+        "SELECT g.pupil_id, g.guardian_id, g.parental_responsibility, g.from_date, g.to_date, \
+           g.manual_reason IS NOT NULL AS manual \
          FROM guardianships g WHERE g.tenant_id = $1 AND g.pupil_id = ANY($2)",
     )
     .bind(conn.tenant)
@@ -406,7 +407,8 @@ impl fmt::Display for Report {
             f,
             "{prefix}population register for {}: {} person(s) read; {} created, {} changed, {} unchanged; \
              {} queued for the office ({} already in the queue); guardianships: {} added, {} changed, {} ended; \
-             {} restricted relation(s) left as they are; {} newly protected address(es); {} death(s); \
+             {} restricted relation(s) and {} manual link(s) left as they are; {} newly protected address(es); \
+             {} death(s); \
              {} child(ren) not in school yet (guardianships not stored)",
             self.tenant,
             self.persons,
@@ -419,6 +421,7 @@ impl fmt::Display for Report {
             self.guardianships_changed,
             self.guardianships_ended,
             self.kept_restricted,
+            self.kept_manual,
             self.newly_protected,
             self.deaths,
             self.children_not_pupils,

@@ -30,6 +30,8 @@ pub struct Report {
     pub guardianships_ended: usize,
     /// Relations the register names that a restriction blocks: not added, not changed.
     pub kept_restricted: usize,
+    /// Manual links (the principal's) the register named: left as they are.
+    pub kept_manual: usize,
     pub newly_protected: usize,
     pub deaths: usize,
     /// Children with parents in the file who are not pupils in Tavle (yet).
@@ -74,6 +76,9 @@ pub struct Guardianship {
     pub parental_responsibility: bool,
     pub from_date: Date,
     pub to_date: Option<Date>,
+    /// Linked by the principal, not given by the register: the register never changes
+    /// or ends it.
+    pub manual: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,6 +302,10 @@ impl Plan {
                     self.report.kept_restricted += 1;
                     continue;
                 }
+                if stored.get(&key).is_some_and(|g| g.manual) {
+                    self.report.kept_manual += 1;
+                    continue;
+                }
                 let current = |g: &Guardianship| g.to_date.is_none_or(|t| t > today);
                 match stored.get(&key) {
                     Some(g) if current(g) && g.parental_responsibility == link.responsible => continue,
@@ -332,7 +341,11 @@ impl Plan {
         }
         for g in stored.values() {
             let key = (g.pupil_id, g.guardian_id);
-            if !reconciled.contains(&g.pupil_id) || named.contains(&key) || g.to_date.is_some_and(|t| t <= today) {
+            if !reconciled.contains(&g.pupil_id)
+                || named.contains(&key)
+                || g.manual
+                || g.to_date.is_some_and(|t| t <= today)
+            {
                 continue;
             }
             self.report.guardianships_ended += 1;

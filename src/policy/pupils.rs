@@ -293,6 +293,25 @@ pub async fn pupil_details_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) ->
     contact_persons_access(conn, actor, pupil).await
 }
 
+/// Who links a guardian the population register does not give (a manual link, with a
+/// reason code) and ends such a link? The principal of a school the pupil attends
+/// today. The school's office and department heads see the pupil but may not (403);
+/// everyone else: not found.
+pub async fn manual_guardian_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<ContactPersonsAccess> {
+    if actor.audience != Audience::Staff {
+        return Err(AppError::NotFound);
+    }
+    let schools = current_schools(conn, pupil).await?;
+    if schools.iter().any(|&s| actor.at_school(s, &[Role::Principal]).is_some()) {
+        let role = Role::Principal;
+        return Ok(ContactPersonsAccess { pupil_id: pupil, role, purpose: Purpose::for_role(role) });
+    }
+    if schools.iter().any(|&s| actor.at_school(s, &OFFICE).is_some()) {
+        return Err(AppError::Forbidden);
+    }
+    Err(AppError::NotFound)
+}
+
 /// Who records the requests for information of a parent without parental
 /// responsibility (barnelova § 47)? The office and leaders of a school the pupil
 /// attends today (as for contact persons). Not found otherwise.

@@ -168,6 +168,8 @@ pub struct CardLinks {
     pub register: bool,
     /// The pick-up permissions (the office, a guardian with parental responsibility).
     pub pickup: bool,
+    /// The manual guardian links (the principal).
+    pub guardian_links: bool,
 }
 
 /// The card's links, with one lookup: for staff both answers are the office role of
@@ -175,12 +177,12 @@ pub struct CardLinks {
 pub async fn card_links(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<CardLinks> {
     if actor.audience != Audience::Staff {
         let pickup = pickup_access(conn, actor, pupil).await.is_ok();
-        return Ok(CardLinks { register: false, pickup });
+        return Ok(CardLinks { register: false, pickup, guardian_links: false });
     }
-    let office = match office_for_pupil(conn, actor, pupil).await {
-        Ok(_) => true,
-        Err(AppError::NotFound) => false,
+    let (office, principal) = match office_for_pupil(conn, actor, pupil).await {
+        Ok((_, role)) => (true, role == crate::domain::role::Role::Principal),
+        Err(AppError::NotFound) => (false, false),
         Err(e) => return Err(e),
     };
-    Ok(CardLinks { register: office, pickup: office })
+    Ok(CardLinks { register: office, pickup: office, guardian_links: principal })
 }

@@ -9,6 +9,8 @@ mod contacts;
 mod details;
 mod guardians;
 mod information;
+mod link_queries;
+mod links;
 mod move_queries;
 mod moves;
 mod paper;
@@ -60,6 +62,9 @@ pub fn router() -> Router<AppState> {
         .route("/pupils/{pupil_id}/guardians/{guardian_id}", get(guardians::show).post(guardians::update))
         // A parent without parental responsibility asks for information (barnelova § 47).
         .route("/pupils/{pupil_id}/information-requests", get(information::show).post(information::record))
+        // The principal links a guardian the register does not give, with a reason.
+        .route("/pupils/{pupil_id}/guardian-links", get(links::show).post(links::add))
+        .route("/pupils/{pupil_id}/guardian-links/{guardian_id}/end", post(links::end))
         // The office records restrictions on a guardian (no access while in force).
         .route("/pupils/{pupil_id}/restrictions", get(restrictions::show).post(restrictions::add))
         .route("/pupils/{pupil_id}/restrictions/{restriction_id}/end", post(restrictions::end))
@@ -328,6 +333,8 @@ pub struct CardPage {
     pub may_pickup: bool,
     /// The viewer keeps the pupil's contact persons (the office).
     pub may_keep_contacts: bool,
+    /// The viewer links guardians by hand (the principal).
+    pub may_link_guardians: bool,
     /// Siblings the viewer may open (id, name), and how many others there are.
     pub siblings: Vec<(Uuid, String)>,
     pub other_siblings: usize,
@@ -456,6 +463,7 @@ async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String
             errors,
             may_pickup,
             may_keep_contacts,
+            may_link_guardians: links.guardian_links,
             siblings,
             other_siblings,
             show_timetable: policy::card_shows_timetable(&access),

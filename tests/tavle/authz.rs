@@ -122,6 +122,8 @@ pub(crate) struct Fixtures {
     /// teachers in and close), and a member of Solbakken's staff.
     made_group: Uuid,
     solbakken_staff: Uuid,
+    /// A guardian the principal linked to Emma a month ago (to end).
+    manual_guardian: Uuid,
     /// The fingerprint of Solbakken's rollover preview, as the office sees it once the
     /// fixtures are made (the rollover case runs before any case that changes it).
     rollover_fingerprint: String,
@@ -410,8 +412,32 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
             ),
         )
         .await,
+        manual_guardian: scalar(
+            app,
+            &format!(
+                "WITH p AS (INSERT INTO persons (tenant_id, national_id, given_name, family_name, birth_date) \
+                   SELECT c.tenant_id, '01017099999', 'Verge', 'Hansen', '1970-01-01' FROM persons c WHERE c.id = ({emma}) \
+                   RETURNING tenant_id, id) \
+                 INSERT INTO guardianships (tenant_id, pupil_id, guardian_id, parental_responsibility, from_date, \
+                     manual_reason) \
+                 SELECT p.tenant_id, ({emma}), p.id, true, tavle_today() - 30, 'appointed_guardian' FROM p \
+                 RETURNING guardian_id",
+                emma = person("Emma", "Nordmann")
+            ),
+        )
+        .await,
         rollover_fingerprint: rollover_fingerprint(app).await,
     }
+}
+
+/// A valid (synthetic) national id number of an adult the demo does not have.
+pub(crate) fn adult_number() -> String {
+    let born = time::macros::date!(1971 - 02 - 27);
+    (437..499)
+        .find_map(|i| tavle::domain::national_id::NationalId::synthetic(born, i))
+        .expect("a synthetic number")
+        .as_str()
+        .to_owned()
 }
 
 /// The fingerprint in Solbakken's rollover preview, read as its office clerk.
@@ -1009,6 +1035,42 @@ fn groups_cases(f: &Fixtures) -> Vec<Case> {
             "recording Oskar's other mother tongue",
             vec![("mother_tongue", "pl".to_owned())],
         ),
+        // Manual guardian links: the principal of the pupil's school (Emma's).
+        Case {
+            allowed: vec!["principal"],
+            ..office(
+                "GET",
+                "/pupils/{pupil_id}/guardian-links",
+                format!("/pupils/{}/guardian-links", f.emma),
+                "guardians linked to Emma by hand",
+                Vec::new(),
+            )
+        },
+        Case {
+            allowed: vec!["principal"],
+            ..office(
+                "POST",
+                "/pupils/{pupil_id}/guardian-links",
+                format!("/pupils/{}/guardian-links", f.emma),
+                "linking an appointed guardian to Emma",
+                vec![
+                    ("national_id", adult_number()),
+                    ("given_name", "Aziz".to_owned()),
+                    ("family_name", "Rahimi".to_owned()),
+                    ("reason", "appointed_guardian".to_owned()),
+                ],
+            )
+        },
+        Case {
+            allowed: vec!["principal"],
+            ..office(
+                "POST",
+                "/pupils/{pupil_id}/guardian-links/{guardian_id}/end",
+                format!("/pupils/{}/guardian-links/{}/end", f.emma, f.manual_guardian),
+                "ending a guardian's manual link to Emma",
+                Vec::new(),
+            )
+        },
         office("GET", "/pupils/{pupil_id}/move", move_path.clone(), "moving Oskar", Vec::new()),
         office(
             "POST",

@@ -609,3 +609,111 @@ async fn the_command_imports_the_documented_example() {
     let out = run(&[]);
     assert!(text(&out.stdout).contains("0 created, 0 changed, 4 unchanged"), "{}", text(&out.stdout));
 }
+
+/// A guardian the principal linked by hand (a reason code, parental responsibility from
+/// today) survives the register, which does not name them; only the principal ends the
+/// link, and the office sees the page but may not use it.
+#[tokio::test]
+async fn a_manual_guardian_link_survives_the_register_and_only_the_principal_makes_one() {
+    let app = spawn_app().await;
+    let emma = uuid(
+        &app,
+        "SELECT id FROM persons WHERE given_name = 'Emma' AND family_name = 'Nordmann' AND birth_date > '2005-01-01'",
+    )
+    .await;
+    let path = format!("/pupils/{emma}/guardian-links");
+    let mut principal = app.sign_in_as("principal").await;
+    assert_eq!(app.get(&mut principal, &path).await.status, StatusCode::OK);
+    let number = crate::authz::adult_number();
+    let form = |reason: &'static str, number: String| {
+        vec![
+            ("national_id", number),
+            ("given_name", "Aziz".to_owned()),
+            ("family_name", "Rahimi".to_owned()),
+            ("reason", reason.to_owned()),
+            ("lives_with", "yes".to_owned()),
+        ]
+    };
+    for (fields, field) in [
+        (form("because", number.clone()), "reason-foreign_decision"),
+        (form("appointed_guardian", "201912345678".to_owned()), "national_id"),
+        (form("appointed_guardian", national_id(&app, emma).await), "national_id"),
+    ] {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = app.post_form(&mut principal, &path, &pairs).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert_eq!(res.html().select_first_attr(&format!("#{field}"), "aria-invalid").as_deref(), Some("true"));
+    }
+    let fields = form("appointed_guardian", number.clone());
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let linked = app.post_form(&mut principal, &path, &pairs).await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER);
+    let guardian = uuid(&app, &format!("SELECT id FROM persons WHERE national_id = '{number}'")).await;
+    let stored: (bool, bool, Option<String>) = sqlx::query_as(
+        "SELECT parental_responsibility, lives_with, manual_reason FROM guardianships WHERE pupil_id = $1 AND guardian_id = $2",
+    )
+    .bind(emma)
+    .bind(guardian)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(stored, (true, true, Some("appointed_guardian".to_owned())));
+    let again = app.post_form(&mut principal, &path, &pairs).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "linked already");
+
+    // Emma's line from the register, which does not name the appointed guardian.
+    let as_is = document(&app, emma, |_| {}).await;
+    let report = import(&app, &[as_is]).await;
+    assert_eq!(report.guardianships_ended, 0, "{report}");
+    let open: bool =
+        sqlx::query_scalar("SELECT to_date IS NULL FROM guardianships WHERE pupil_id = $1 AND guardian_id = $2")
+            .bind(emma)
+            .bind(guardian)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert!(open, "the register does not end a manual link");
+
+    // The principal ends it (today it began: withdrawn; the values kept).
+    let end = app.post_form(&mut principal, &format!("{path}/{guardian}/end"), &[]).await;
+    assert_eq!(end.status, StatusCode::SEE_OTHER);
+    let left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM guardianships WHERE pupil_id = $1 AND guardian_id = $2 \
+           AND (to_date IS NULL OR to_date > tavle_today())",
+    )
+    .bind(emma)
+    .bind(guardian)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM guardianship_history WHERE pupil_id = $1 AND guardian_id = $2 AND source = 'office'",
+    )
+    .bind(emma)
+    .bind(guardian)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert!(kept >= 1, "the link's values are kept");
+
+    // A restriction in force blocks a link.
+    let (principal_id, _) = app.persona("principal").await;
+    sqlx::query(
+        "INSERT INTO guardian_restrictions (tenant_id, pupil_id, guardian_id, kind, from_date, recorded_by) \
+         SELECT tenant_id, $1, $2, 'court_decision', tavle_today(), $3 FROM persons WHERE id = $1",
+    )
+    .bind(emma)
+    .bind(guardian)
+    .bind(principal_id)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let blocked = app.post_form(&mut principal, &path, &pairs).await;
+    assert_eq!(blocked.status, StatusCode::UNPROCESSABLE_ENTITY, "a restriction blocks the link");
+
+    // The office of Oskar's school sees Oskar, but links no guardian: 403.
+    let oskar = family(&app).await.oskar;
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    assert_eq!(app.get(&mut clerk, &format!("/pupils/{oskar}/guardian-links")).await.status, StatusCode::FORBIDDEN);
+}

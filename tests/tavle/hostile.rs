@@ -183,6 +183,11 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
             "mother_tongue",
         ],
         ("GET", "/pupils/{pupil_id}/details") => &["saved"],
+        ("GET", "/pupils/{pupil_id}/guardian-links") => &["done"],
+        ("POST", "/pupils/{pupil_id}/guardian-links") => {
+            &["national_id", "given_name", "family_name", "reason", "lives_with"]
+        }
+        ("POST", "/pupils/{pupil_id}/guardian-links/{guardian_id}/end") => &[],
         ("POST", "/pupils/{pupil_id}/details") => &["given_name", "family_name", "birth_date", "mother_tongue"],
         ("POST", "/schools/{school_id}/rollover") => &["fingerprint", "confirm"],
         _ => return None,
