@@ -58,3 +58,38 @@ ALTER TABLE person_history ADD COLUMN other_mother_tongue text;
 ALTER TABLE guardianships
     ADD COLUMN manual_reason text CHECK (manual_reason IN
         ('foreign_decision', 'court_decision_not_registered', 'appointed_guardian', 'register_error_reported'));
+
+-- Special arrangements (issue 18, point 8): what a pupil has a right to, recorded by
+-- the office from the decision, which itself is not stored (seed 000): school
+-- transport, special Norwegian instruction, bilingual subject teaching, mother-tongue
+-- teaching, special education (hours a week, with which teacher, on which weekdays).
+-- Codes and numbers only, no free text. Ended; withdrawn (deleted) only before it begins.
+CREATE TABLE special_arrangements (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
+    pupil_id uuid NOT NULL,
+    kind text NOT NULL CHECK (kind IN
+        ('school_transport', 'special_norwegian', 'bilingual_teaching', 'mother_tongue_teaching', 'special_education')),
+    from_date date NOT NULL,
+    to_date date,
+    hours_per_week numeric(4, 1) CHECK (hours_per_week > 0 AND hours_per_week <= 40),
+    teacher_id uuid,
+    weekdays smallint[] NOT NULL DEFAULT '{}' CHECK (weekdays <@ ARRAY[1, 2, 3, 4, 5]::smallint[]),
+    recorded_by uuid NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, pupil_id) REFERENCES pupils (tenant_id, person_id),
+    FOREIGN KEY (tenant_id, teacher_id) REFERENCES staff (tenant_id, person_id),
+    FOREIGN KEY (tenant_id, recorded_by) REFERENCES persons (tenant_id, id),
+    CHECK (to_date IS NULL OR to_date > from_date),
+    -- Transport has no hours, teacher or days.
+    CHECK (kind <> 'school_transport' OR (hours_per_week IS NULL AND teacher_id IS NULL AND weekdays = '{}'))
+);
+CREATE INDEX special_arrangements_pupil_idx ON special_arrangements (tenant_id, pupil_id);
+
+ALTER TABLE special_arrangements ENABLE ROW LEVEL SECURITY;
+ALTER TABLE special_arrangements FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON special_arrangements
+    USING (tenant_id IS NOT DISTINCT FROM tavle_current_tenant())
+    WITH CHECK (tenant_id IS NOT DISTINCT FROM tavle_current_tenant());
+GRANT SELECT, INSERT, UPDATE, DELETE ON special_arrangements TO tavle_app;

@@ -112,6 +112,7 @@ coded_enum! {
         Rollover = "rollover",
         PupilDetails = "pupil_details",
         GuardianLinks = "guardian_links",
+        SpecialArrangements = "special_arrangements",
     }
 }
 

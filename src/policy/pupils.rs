@@ -87,6 +87,9 @@ pub struct PupilCardAccess {
     pub contact_persons: bool,
     pub enrolments: bool,
     pub groups: bool,
+    /// The pupil's special arrangements (school transport, special education…): the
+    /// office, the pupil's teachers and the guardians.
+    pub arrangements: bool,
     /// The viewer is a guardian from whom the child's whereabouts are protected: the
     /// card says so and shows nothing that places the child.
     pub whereabouts_protected: bool,
@@ -105,6 +108,7 @@ impl PupilCardAccess {
             contact_persons: true,
             enrolments: true,
             groups: true,
+            arrangements: true,
             whereabouts_protected: false,
         }
     }
@@ -121,6 +125,7 @@ impl PupilCardAccess {
             contact_persons: false,
             enrolments: false,
             groups: true,
+            arrangements: false,
             whereabouts_protected: false,
         }
     }
@@ -140,6 +145,8 @@ struct PupilFacts {
     schools: Vec<Uuid>,
     sfo_schools: Vec<Uuid>,
     contact_teacher: bool,
+    /// The actor teaches a group the pupil is in now.
+    teaches: bool,
 }
 
 /// May the actor open `pupil`'s card, and which parts? Not found otherwise.
@@ -156,6 +163,7 @@ pub async fn pupil_card_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -
                 a.guardians = GuardianDetail::Names;
                 a.contact_persons = true;
                 a.enrolments = true;
+                a.arrangements = true;
                 Ok(a)
             } else {
                 Err(AppError::NotFound)
@@ -187,7 +195,12 @@ pub async fn pupil_card_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -
                    JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
                    WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND s.staff_id = $3 \
                      AND s.assignment = 'contact_teacher' AND m.from_date <= tavle_today() \
-                     AND (m.to_date IS NULL OR m.to_date > tavle_today())) AS contact_teacher \
+                     AND (m.to_date IS NULL OR m.to_date > tavle_today())) AS contact_teacher, \
+           EXISTS (SELECT 1 FROM group_memberships m \
+                   JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
+                   WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND s.staff_id = $3 \
+                     AND m.from_date <= tavle_today() \
+                     AND (m.to_date IS NULL OR m.to_date > tavle_today())) AS teaches \
          FROM pupils p \
          LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.person_id \
               AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
@@ -217,10 +230,15 @@ pub async fn pupil_card_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -
         a.guardians = GuardianDetail::Contact;
         a.contact_persons = true;
         a.enrolments = true;
+        a.arrangements = true;
         return Ok(a);
     }
     if teacher_here {
-        return Ok(PupilCardAccess::limited(pupil, Some(Role::Teacher), Purpose::Teaching));
+        let mut a = PupilCardAccess::limited(pupil, Some(Role::Teacher), Purpose::Teaching);
+        // Those who teach the pupil need the arrangements to teach; the school's other
+        // teachers do not.
+        a.arrangements = facts.teaches;
+        return Ok(a);
     }
     if facts.sfo_schools.iter().any(|&s| actor.at_school(s, &[Role::SfoStaff]).is_some()) {
         let mut a = PupilCardAccess::limited(pupil, Some(Role::SfoStaff), Purpose::SfoCare);
@@ -310,6 +328,12 @@ pub async fn manual_guardian_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) 
         return Err(AppError::Forbidden);
     }
     Err(AppError::NotFound)
+}
+
+/// Who records a pupil's special arrangements? The office and leaders of a school the
+/// pupil attends today (as for contact persons). Not found otherwise.
+pub async fn special_arrangements_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<ContactPersonsAccess> {
+    contact_persons_access(conn, actor, pupil).await
 }
 
 /// Who records the requests for information of a parent without parental

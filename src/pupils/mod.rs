@@ -5,6 +5,7 @@
 //! browser history or an access log. Every list and card shown is audited with the
 //! pupils it showed.
 
+mod arrangements;
 mod contacts;
 mod details;
 mod guardians;
@@ -62,6 +63,9 @@ pub fn router() -> Router<AppState> {
         .route("/pupils/{pupil_id}/guardians/{guardian_id}", get(guardians::show).post(guardians::update))
         // A parent without parental responsibility asks for information (barnelova § 47).
         .route("/pupils/{pupil_id}/information-requests", get(information::show).post(information::record))
+        // The office records a pupil's special arrangements (not the decisions).
+        .route("/pupils/{pupil_id}/arrangements", get(arrangements::show).post(arrangements::add))
+        .route("/pupils/{pupil_id}/arrangements/{arrangement_id}/end", post(arrangements::end))
         // The principal links a guardian the register does not give, with a reason.
         .route("/pupils/{pupil_id}/guardian-links", get(links::show).post(links::add))
         .route("/pupils/{pupil_id}/guardian-links/{guardian_id}/end", post(links::end))
@@ -345,6 +349,9 @@ pub struct CardPage {
 }
 
 impl CardPage {
+    pub fn arrangement(&self, a: &queries::ArrangementRow) -> String {
+        arrangements::describe(&self.ui, a)
+    }
     /// A phone number as a `tel:` URI (digits and a leading +), so that a tap calls.
     pub fn tel(&self, phone: &str) -> String {
         phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()

@@ -244,6 +244,93 @@ pub struct PupilCard {
     pub contact_persons: Vec<ContactRow>,
     pub groups: Vec<GroupRow>,
     pub enrolments: Vec<EnrolmentRow>,
+    pub arrangements: Vec<ArrangementRow>,
+}
+
+/// A special arrangement (school transport, special education…): codes and numbers.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ArrangementRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub from_date: Date,
+    pub to_date: Option<Date>,
+    /// Tenths of an hour a week (numeric(4, 1) × 10).
+    pub tenths: Option<i32>,
+    pub teacher: Option<String>,
+    pub weekdays: Vec<i16>,
+}
+
+/// Record an arrangement; its id.
+#[expect(clippy::too_many_arguments, reason = "one column each")]
+pub async fn add_arrangement(
+    mut conn: Conn<'_>,
+    pupil: Uuid,
+    kind: &str,
+    from: Date,
+    to: Option<Date>,
+    tenths: Option<i32>,
+    teacher: Option<Uuid>,
+    days: &[i16],
+    by: Uuid,
+) -> Result<Uuid> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO special_arrangements (tenant_id, pupil_id, kind, from_date, to_date, hours_per_week, teacher_id, \
+             weekdays, recorded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6::numeric / 10, $7, $8, $9) RETURNING id",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(kind)
+    .bind(from)
+    .bind(to)
+    .bind(tenths)
+    .bind(teacher)
+    .bind(days)
+    .bind(by)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// End an arrangement in force from today (withdraw one that has not begun); whether
+/// anything changed.
+pub async fn end_arrangement(mut conn: Conn<'_>, pupil: Uuid, arrangement: Uuid) -> Result<bool> {
+    let withdrawn = sqlx::query(
+        "DELETE FROM special_arrangements a WHERE a.tenant_id = $1 AND a.pupil_id = $2 AND a.id = $3 \
+           AND a.from_date >= tavle_today()",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(arrangement)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let ended = sqlx::query(
+        "UPDATE special_arrangements a SET to_date = tavle_today() WHERE a.tenant_id = $1 AND a.pupil_id = $2 \
+           AND a.id = $3 AND a.from_date < tavle_today() AND (a.to_date IS NULL OR a.to_date > tavle_today())",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(arrangement)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(withdrawn + ended > 0)
+}
+
+/// The pupil's special arrangements in force today or later (`all`: the ended ones too).
+pub async fn arrangements(mut conn: Conn<'_>, pupil: Uuid, all: bool) -> Result<Vec<ArrangementRow>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.kind, a.from_date, a.to_date, (a.hours_per_week * 10)::int AS tenths, \
+           p.given_name || ' ' || p.family_name AS teacher, a.weekdays \
+         FROM special_arrangements a LEFT JOIN persons p ON p.tenant_id = $1 AND p.id = a.teacher_id \
+         WHERE a.tenant_id = $1 AND a.pupil_id = $2 AND ($3 OR a.to_date IS NULL OR a.to_date > tavle_today()) \
+         ORDER BY a.to_date IS NOT NULL AND a.to_date <= tavle_today(), a.from_date, a.kind",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(all)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// The parts of a pupil's record that `access` allows, and nothing else: columns
@@ -352,6 +439,8 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
     } else {
         Vec::new()
     };
+    let arrangements =
+        if access.arrangements { arrangements(conn.re(), access.pupil_id, false).await? } else { Vec::new() };
     Ok(Some(PupilCard {
         id: access.pupil_id,
         given_name,
@@ -363,6 +452,7 @@ pub async fn card(mut conn: Conn<'_>, access: &PupilCardAccess, reveal: bool) ->
         contact_persons,
         groups,
         enrolments,
+        arrangements,
     }))
 }
 

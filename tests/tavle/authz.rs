@@ -122,6 +122,8 @@ pub(crate) struct Fixtures {
     /// teachers in and close), and a member of Solbakken's staff.
     made_group: Uuid,
     solbakken_staff: Uuid,
+    /// Oskar's school transport, recorded ten days ago (to end).
+    oskar_transport: Uuid,
     /// A guardian the principal linked to Emma a month ago (to end).
     manual_guardian: Uuid,
     /// The fingerprint of Solbakken's rollover preview, as the office sees it once the
@@ -423,6 +425,16 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
                  SELECT p.tenant_id, ({emma}), p.id, true, tavle_today() - 30, 'appointed_guardian' FROM p \
                  RETURNING guardian_id",
                 emma = person("Emma", "Nordmann")
+            ),
+        )
+        .await,
+        oskar_transport: scalar(
+            app,
+            &format!(
+                "INSERT INTO special_arrangements (tenant_id, pupil_id, kind, from_date, recorded_by) \
+                 SELECT p.tenant_id, p.id, 'school_transport', tavle_today() - 10, p.id FROM persons p \
+                 WHERE p.id = ({}) RETURNING id",
+                person("Oskar", "Nordmann")
             ),
         )
         .await,
@@ -1034,6 +1046,34 @@ fn groups_cases(f: &Fixtures) -> Vec<Case> {
             format!("/pupils/{}/details", f.oskar),
             "recording Oskar's other mother tongue",
             vec![("mother_tongue", "pl".to_owned())],
+        ),
+        office(
+            "GET",
+            "/pupils/{pupil_id}/arrangements",
+            format!("/pupils/{}/arrangements", f.oskar),
+            "Oskar's special arrangements",
+            Vec::new(),
+        ),
+        office(
+            "POST",
+            "/pupils/{pupil_id}/arrangements",
+            format!("/pupils/{}/arrangements", f.oskar),
+            "recording special education for Oskar",
+            vec![
+                ("kind", "special_education".to_owned()),
+                ("from", f.today.clone()),
+                ("hours", "2,5".to_owned()),
+                ("teacher", f.solbakken_staff.to_string()),
+                ("day", "1".to_owned()),
+                ("day", "3".to_owned()),
+            ],
+        ),
+        office(
+            "POST",
+            "/pupils/{pupil_id}/arrangements/{arrangement_id}/end",
+            format!("/pupils/{}/arrangements/{}/end", f.oskar, f.oskar_transport),
+            "ending Oskar's school transport",
+            Vec::new(),
         ),
         // Manual guardian links: the principal of the pupil's school (Emma's).
         Case {

@@ -183,7 +183,9 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
             "mother_tongue",
         ],
         ("GET", "/pupils/{pupil_id}/details") => &["saved"],
-        ("GET", "/pupils/{pupil_id}/guardian-links") => &["done"],
+        ("GET", "/pupils/{pupil_id}/guardian-links" | "/pupils/{pupil_id}/arrangements") => &["done"],
+        ("POST", "/pupils/{pupil_id}/arrangements") => &["kind", "from", "to", "hours", "teacher", "day"],
+        ("POST", "/pupils/{pupil_id}/arrangements/{arrangement_id}/end") => &[],
         ("POST", "/pupils/{pupil_id}/guardian-links") => {
             &["national_id", "given_name", "family_name", "reason", "lives_with"]
         }

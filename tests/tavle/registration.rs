@@ -202,3 +202,108 @@ async fn a_child_the_register_knows_is_enrolled_as_recorded_and_a_wrong_name_enr
         "no second person"
     );
 }
+
+/// Special arrangements (issue 18, point 8): recorded by the office as codes and
+/// numbers, shown on the card to the teachers who teach the pupil and to the guardians,
+/// not to the school's other teachers nor to the pupil.
+#[tokio::test]
+async fn special_arrangements_reach_those_who_teach_the_pupil_and_the_guardians_only() {
+    let app = spawn_app().await;
+    let oskar: Uuid = sqlx::query_scalar(
+        "SELECT id FROM persons WHERE given_name = 'Oskar' AND family_name = 'Nordmann' AND birth_date > '2005-01-01'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let path = format!("/pupils/{oskar}/arrangements");
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let page = app.get(&mut clerk, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let teacher_option = page.html().select_attrs("#teacher option[value]:not([value=''])", "value");
+    let teacher = teacher_option.first().expect("the school's staff").clone();
+    let from = tavle::domain::date::iso(today());
+    for (fields, field) in [
+        (vec![("kind", "special_education"), ("from", "")], "from"),
+        (vec![("kind", "special_education"), ("from", &from)], "hours"),
+        (vec![("kind", "school_transport"), ("from", &from), ("hours", "2")], "hours"),
+        (vec![("kind", "special_education"), ("from", &from), ("hours", "2,55")], "hours"),
+        (vec![("kind", "magic"), ("from", &from)], "kind-school_transport"),
+    ] {
+        let res = app.post_form(&mut clerk, &path, &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert_eq!(
+            res.html().select_first_attr(&format!("#{field}"), "aria-invalid").as_deref(),
+            Some("true"),
+            "{fields:?}"
+        );
+    }
+    let stored = "SELECT count(*) FROM special_arrangements WHERE pupil_id = $1";
+    let count = || async { sqlx::query_scalar::<_, i64>(stored).bind(oskar).fetch_one(&app.owner).await.unwrap() };
+    assert_eq!(count().await, 0, "nothing stored");
+    let added = app
+        .post_form(
+            &mut clerk,
+            &path,
+            &[
+                ("kind", "special_education"),
+                ("from", &from),
+                ("hours", "2,5"),
+                ("teacher", &teacher),
+                ("day", "1"),
+                ("day", "3"),
+            ],
+        )
+        .await;
+    assert_redirects_to(&added, &format!("{path}?done=added"));
+    assert_eq!(count().await, 1);
+    let hours: String = sqlx::query_scalar("SELECT hours_per_week::text FROM special_arrangements WHERE pupil_id = $1")
+        .bind(oskar)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(hours, "2.5");
+    let card = format!("/pupils/{oskar}");
+    let shown = |res: &crate::helpers::TestResponse| res.html().select_texts("#arrangement-list li").join(" | ");
+    assert!(shown(&app.get(&mut clerk, &card).await).contains("2,5"), "the office sees it");
+    let mut kari = app.sign_in_as("guardian").await;
+    let for_guardian = shown(&app.get(&mut kari, &card).await);
+    assert!(for_guardian.contains("2,5"), "the guardian sees it: {for_guardian}");
+
+    // A teacher who teaches one of Oskar's groups sees it; one who teaches none does not.
+    let teaches: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT pe.feide_id, EXISTS (SELECT 1 FROM group_memberships m JOIN group_staff s ON s.group_id = m.group_id \
+            WHERE m.pupil_id = $1 AND s.staff_id = pe.id AND m.to_date IS NULL) \
+         FROM persons pe WHERE pe.feide_id IS NOT NULL",
+    )
+    .bind(oskar)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let mut checked = Vec::new();
+    for persona in ["teacher", "contact_teacher"] {
+        let p = tavle::demo::personas().into_iter().find(|p| p.key == persona).unwrap();
+        let Some((_, teaches)) = teaches.iter().find(|(f, _)| Some(f.as_str()) == p.feide_id.as_deref()) else {
+            continue;
+        };
+        let mut b = app.sign_in_as(persona).await;
+        let res = app.get(&mut b, &card).await;
+        if res.status != StatusCode::OK {
+            continue;
+        }
+        assert_eq!(!shown(&res).is_empty(), *teaches, "{persona} teaches Oskar: {teaches}");
+        checked.push(*teaches);
+    }
+    assert!(!checked.is_empty(), "a teacher of the school opened the card");
+    eprintln!("teachers checked (teaches Oskar?): {checked:?}");
+
+    // Ended from today: no longer on the card.
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM special_arrangements WHERE pupil_id = $1")
+        .bind(oskar)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let ended = app.post_form(&mut clerk, &format!("{path}/{id}/end"), &[]).await;
+    assert_redirects_to(&ended, &format!("{path}?done=ended"));
+    assert_eq!(count().await, 0, "begun today: withdrawn");
+    assert!(shown(&app.get(&mut kari, &card).await).is_empty());
+}
