@@ -12,7 +12,6 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query};
-use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use time::Date;
@@ -25,7 +24,6 @@ use super::queries::statistics::{self as sq, ClassPeriodRow, Period, YearRow};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceStatisticsAccess};
-use crate::web::csv::csv_cell;
 use crate::web::expensive::ExpensiveSlot;
 use crate::web::i18n::Lang;
 use crate::web::layout::Ui;
@@ -340,13 +338,10 @@ pub async fn csv(
     let (_, _, rows) = figures(work.conn(), access.school_id, period).await?;
     audit(&mut work, &access, Action::Export).await?;
     work.commit().await?;
-    let mut out = String::from("\u{feff}");
-    out.push_str(CSV_HEADER);
-    out.push_str("\r\n");
-    for r in &rows {
-        let line = [
-            csv_cell(&school_name),
-            csv_cell(&r.class_name),
+    let lines = rows.iter().map(|r| {
+        vec![
+            school_name.clone(),
+            r.class_name.clone(),
             r.grade_level.map(|g| g.to_string()).unwrap_or_default(),
             period.code().to_owned(),
             domain::iso(r.period),
@@ -355,25 +350,14 @@ pub async fn csv(
             r.late.to_string(),
             r.whole_days.to_string(),
         ]
-        .join(";");
-        out.push_str(&line);
-        out.push_str("\r\n");
-    }
-    let disposition = format!("attachment; filename=\"absence-statistics-{}.csv\"", period.code());
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
-            (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|_| AppError::BadRequest)?),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        out,
-    )
-        .into_response())
+    });
+    crate::web::csv::attachment(&format!("absence-statistics-{}", period.code()), CSV_HEADER, lines)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::csv::csv_cell;
 
     #[test]
     fn csv_cells_cannot_become_formulas() {

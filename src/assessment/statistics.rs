@@ -5,8 +5,7 @@
 //! read pupil by pupil. As a page and as CSV (the same rows); every look is audited.
 
 use axum::extract::Query;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::domain::PeriodKind;
@@ -14,7 +13,6 @@ use super::queries::statistics::{self, DistributionRow, VALUES};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, GradeStatisticsScope};
-use crate::web::csv::csv_cell;
 use crate::web::expensive::ExpensiveSlot;
 use crate::web::layout::Ui;
 use crate::web::render;
@@ -110,12 +108,8 @@ pub async fn csv(_slot: ExpensiveSlot, mut work: Work, Query(q): Query<Statistic
     work.audit(&scope, Action::Export, Resource::GradeStatistics, None, &[]).await?;
     work.commit().await?;
     let kind = q.kind()?;
-    let mut out = String::from("\u{feff}");
-    out.push_str(CSV_HEADER);
-    out.push_str("\r\n");
-    for r in &rows {
-        let mut cells = vec![csv_cell(&r.school_name), csv_cell(&r.class_name), csv_cell(&r.subject_code)];
-        cells.push(kind.code().to_owned());
+    let lines = rows.iter().map(|r| {
+        let mut cells = vec![r.school_name.clone(), r.class_name.clone(), r.subject_code.clone(), kind.code().to_owned()];
         if r.total >= MIN_COUNT {
             cells.push(r.total.to_string());
             cells.extend(r.counts.iter().map(i64::to_string));
@@ -125,17 +119,7 @@ pub async fn csv(_slot: ExpensiveSlot, mut work: Work, Query(q): Query<Statistic
             cells.push(format!("<{MIN_COUNT}"));
             cells.extend(std::iter::repeat_n(String::new(), VALUES.len() + 1));
         }
-        out.push_str(&cells.join(";"));
-        out.push_str("\r\n");
-    }
-    let disposition = format!("attachment; filename=\"grade-statistics-{}.csv\"", kind.code());
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
-            (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|_| AppError::BadRequest)?),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        out,
-    )
-        .into_response())
+        cells
+    });
+    crate::web::csv::attachment(&format!("grade-statistics-{}", kind.code()), CSV_HEADER, lines)
 }

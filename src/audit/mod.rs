@@ -113,6 +113,7 @@ coded_enum! {
         PupilDetails = "pupil_details",
         GuardianLinks = "guardian_links",
         SpecialArrangements = "special_arrangements",
+        LetterAddresses = "letter_addresses",
     }
 }
 

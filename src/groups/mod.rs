@@ -9,6 +9,7 @@
 //! and grades that name it. Moving a pupil to another class is a move, on the pupil's
 //! move page (`pupils::moves`), so that a class is left and joined on the same day.
 
+mod exports;
 mod group;
 pub mod queries;
 mod rollover;
@@ -42,6 +43,10 @@ pub fn router() -> Router<AppState> {
         .route("/groups/{group_id}/staff", post(group::add_staff))
         .route("/groups/{group_id}/staff/remove", post(group::remove_staff))
         .route("/groups/{group_id}/close", post(group::close))
+        // Lists for use outside Tavle, each with its purpose: class lists, letters on paper.
+        .route("/schools/{school_id}/exports", get(exports::show))
+        .route("/schools/{school_id}/letters.csv", get(exports::letters_csv))
+        .route("/groups/{group_id}/members.csv", get(exports::class_csv))
         // One school's rollover into the next school year: a preview, then all of it.
         .route("/schools/{school_id}/rollover", get(rollover::show).post(rollover::apply))
 }

@@ -78,6 +78,9 @@ coded_enum! {
         ExternalRegistration = "external_registration",
         AuthorityReport = "authority_report",
         RegisterCorrection = "register_correction",
+        // Why the office exported a list (the export's stated purpose).
+        ClassList = "class_list",
+        LetterMailing = "letter_mailing",
     }
 }
 
@@ -225,6 +228,8 @@ impl Purpose {
             Purpose::ExternalRegistration => "purpose.external_registration",
             Purpose::AuthorityReport => "purpose.authority_report",
             Purpose::RegisterCorrection => "purpose.register_correction",
+            Purpose::ClassList => "purpose.class_list",
+            Purpose::LetterMailing => "purpose.letter_mailing",
         }
     }
 }

@@ -34,6 +34,22 @@ pub fn pupil_registration_access(actor: &Actor, school: Uuid) -> Result<SchoolOf
     school_groups_access(actor, school)
 }
 
+/// The office exports a list of `school_id` for a stated purpose (a class list, the
+/// guardians' addresses for letters), acting as `role`: the purpose goes in the audit row.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportAccess {
+    pub school_id: Uuid,
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// Who exports a school's class lists and its guardians' addresses for letters? The
+/// office and leaders of that school, each export for its own purpose.
+pub fn school_export_access(actor: &Actor, school: Uuid, purpose: Purpose) -> Result<ExportAccess> {
+    let office = school_groups_access(actor, school)?;
+    Ok(ExportAccess { school_id: school, role: office.role, purpose })
+}
+
 /// The same for one group: the office and leaders of the group's school.
 pub async fn group_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) -> Result<SchoolOfficeAccess> {
     if !actor.is_staff() {
@@ -65,4 +81,4 @@ pub async fn pupil_move_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Re
     Ok(PupilMoveAccess { pupil_id: pupil, school_id: school, role, purpose: Purpose::for_role(role) })
 }
 
-access_in_role!(SchoolOfficeAccess, PupilMoveAccess);
+access_in_role!(SchoolOfficeAccess, PupilMoveAccess, ExportAccess);

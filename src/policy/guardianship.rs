@@ -25,19 +25,22 @@ pub fn gives_access(g: &str, c: &str, day: &str) -> String {
     )
 }
 
-/// Tavle may write to the guardian about the child (e-mail, messages): access, and
-/// the child's whereabouts are not kept from the guardian, neither has died, and the
-/// guardian has not reserved themself against digital communication (KRR).
-pub fn reaches(g: &str, c: &str, day: &str) -> String {
+/// The school may write to the guardian about the child (on paper or otherwise):
+/// access, the child's whereabouts are not kept from the guardian, and neither has died.
+pub fn writes_to(g: &str, c: &str, day: &str) -> String {
     format!(
         "{} AND NOT ({c}.address_protection = 'strictly_confidential' AND NOT {g}.lives_with) \
          AND {c}.deceased_on IS NULL \
          AND NOT EXISTS (SELECT 1 FROM persons dg WHERE dg.tenant_id = $1 AND dg.id = {g}.guardian_id \
-                           AND dg.deceased_on IS NOT NULL) \
-         AND {}",
-        gives_access(g, c, day),
-        digital(&format!("{g}.guardian_id"))
+                           AND dg.deceased_on IS NOT NULL)",
+        gives_access(g, c, day)
     )
+}
+
+/// Tavle may write to the guardian digitally (e-mail, messages): it may write to them,
+/// and the guardian has not reserved themself against digital communication (KRR).
+pub fn reaches(g: &str, c: &str, day: &str) -> String {
+    format!("{} AND {}", writes_to(g, c, day), digital(&format!("{g}.guardian_id")))
 }
 
 /// The person `p` (an SQL expression of a person id) may get digital messages: not

@@ -56,13 +56,11 @@ static PAPER_SQL: LazyLock<String> = LazyLock::new(|| {
          LEFT JOIN krr_contacts k ON k.tenant_id = e.tenant_id AND k.person_id = gp.id \
          WHERE e.tenant_id = $1 AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
            AND ($2::uuid[] IS NULL OR e.school_id = ANY($2)) \
-           AND {access} \
-           AND NOT (c.address_protection = 'strictly_confidential' AND NOT g.lives_with) \
-           AND c.deceased_on IS NULL AND gp.deceased_on IS NULL \
+           AND {writes} \
            AND (k.reserved OR gp.email IS NULL) \
          ORDER BY s.name, c.family_name, c.given_name, gp.family_name, gp.given_name, gp.id \
          LIMIT 1000",
-        access = guardianship::gives_access("g", "c", "tavle_today()")
+        writes = guardianship::writes_to("g", "c", "tavle_today()")
     )
 });
 

@@ -954,6 +954,27 @@ fn groups_cases(f: &Fixtures) -> Vec<Case> {
         ),
         office("GET", "/schools/{school_id}/groups", list.clone(), "Solbakken's classes and groups", Vec::new()),
         office(
+            "GET",
+            "/schools/{school_id}/exports",
+            format!("/schools/{}/exports", f.solbakken),
+            "Solbakken's lists for use outside Tavle",
+            Vec::new(),
+        ),
+        office(
+            "GET",
+            "/schools/{school_id}/letters.csv",
+            format!("/schools/{}/letters.csv", f.solbakken),
+            "Solbakken's guardians' addresses for letters",
+            Vec::new(),
+        ),
+        office(
+            "GET",
+            "/groups/{group_id}/members.csv",
+            format!("/groups/{}/members.csv", f.solbakken_class),
+            "4A's class list",
+            Vec::new(),
+        ),
+        office(
             "POST",
             "/schools/{school_id}/groups",
             list,

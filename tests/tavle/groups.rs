@@ -441,3 +441,64 @@ async fn expected_leavers_id(app: &TestApp, school: Uuid) -> Uuid {
         .await
         .unwrap()
 }
+
+/// The office's lists (issue 18, point 11): the letters' addresses never carry a
+/// protected address (the guardian is left out and counted), a class list carries names
+/// and grade only, and each download is audited with its purpose.
+#[tokio::test]
+async fn the_letters_list_leaves_out_protected_addresses_and_every_export_is_audited_with_its_purpose() {
+    let app = spawn_app().await;
+    let solbakken = school(&app, "Solbakken skole").await;
+    // A guardian of a Solbakken pupil whose address becomes confidential, and one whose stays.
+    let guardians: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT DISTINCT ON (gp.street_address) gp.id, gp.street_address FROM guardianships g \
+         JOIN persons gp ON gp.id = g.guardian_id AND gp.address_protection = 'none' AND gp.street_address IS NOT NULL \
+         JOIN enrolments e ON e.pupil_id = g.pupil_id AND e.school_id = $1 AND e.to_date IS NULL \
+         JOIN persons c ON c.id = g.pupil_id AND c.address_protection = 'none' \
+         WHERE g.parental_responsibility AND g.to_date IS NULL ORDER BY gp.street_address, gp.id LIMIT 2",
+    )
+    .bind(solbakken)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let [(hidden, hidden_street), (_, shown_street)] = [guardians[0].clone(), guardians[1].clone()];
+    sqlx::query("UPDATE persons SET address_protection = 'confidential' WHERE id = $1")
+        .bind(hidden)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let page = app.get(&mut clerk, &format!("/schools/{solbakken}/exports")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.html().count("#left-out"), 1, "the office is told who is left out");
+    let letters = app.get(&mut clerk, &format!("/schools/{solbakken}/letters.csv")).await;
+    assert_eq!(letters.status, StatusCode::OK);
+    assert!(!letters.body.contains(&hidden_street), "no protected address in the letters");
+    assert!(letters.body.contains(&shown_street), "the others are there");
+    let purpose: String = sqlx::query_scalar(
+        "SELECT purpose FROM audit_events WHERE resource = 'letter_addresses' AND action = 'export' \
+         UNION ALL SELECT purpose FROM audit_pending WHERE resource = 'letter_addresses' AND action = 'export'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(purpose, "letter_mailing");
+
+    let class: Uuid =
+        sqlx::query_scalar("SELECT g.id FROM groups g WHERE g.school_id = $1 AND g.name = '4A' AND g.kind = 'base'")
+            .bind(solbakken)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    let list = app.get(&mut clerk, &format!("/groups/{class}/members.csv")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let lines: Vec<&str> = list.body.lines().collect();
+    assert!(lines.len() > 5, "a header and the class: {}", lines.len());
+    assert!(
+        !list.body.chars().collect::<String>().split(|c: char| !c.is_ascii_digit()).any(|d| d.len() >= 11),
+        "no national id"
+    );
+    let mut teacher = app.sign_in_as("teacher").await;
+    assert_eq!(app.get(&mut teacher, &format!("/groups/{class}/members.csv")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&mut teacher, &format!("/schools/{solbakken}/letters.csv")).await.status, StatusCode::NOT_FOUND);
+}

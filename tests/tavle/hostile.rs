@@ -155,7 +155,11 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         }
         ("POST", "/groups/{group_id}/lessons/remove") => &["lesson"],
         ("POST", "/schools/{school_id}/timetable/import") => &["csv", "dry_run"],
-        ("GET", "/schools/{school_id}/groups") => &[],
+        (
+            "GET",
+            "/schools/{school_id}/groups" | "/schools/{school_id}/exports" | "/schools/{school_id}/letters.csv",
+        ) => &[],
+        ("GET", "/groups/{group_id}/members.csv") => &[],
         ("POST", "/schools/{school_id}/groups") => &["kind", "name", "grade", "subject"],
         ("GET", "/groups/{group_id}" | "/pupils/{pupil_id}/move") => &["done"],
         (
