@@ -109,7 +109,8 @@ pub async fn csv(_slot: ExpensiveSlot, mut work: Work, Query(q): Query<Statistic
     work.commit().await?;
     let kind = q.kind()?;
     let lines = rows.iter().map(|r| {
-        let mut cells = vec![r.school_name.clone(), r.class_name.clone(), r.subject_code.clone(), kind.code().to_owned()];
+        let mut cells =
+            vec![r.school_name.clone(), r.class_name.clone(), r.subject_code.clone(), kind.code().to_owned()];
         if r.total >= MIN_COUNT {
             cells.push(r.total.to_string());
             cells.extend(r.counts.iter().map(i64::to_string));

@@ -43,27 +43,6 @@ pub async fn person(mut conn: Conn<'_>, national_id: &str) -> Result<Option<(Uui
     .await?)
 }
 
-/// A new guardian (an adult the register does not give the municipality yet).
-pub async fn create_person(
-    mut conn: Conn<'_>,
-    national_id: &str,
-    given: &str,
-    family: &str,
-    born: Date,
-) -> Result<Uuid> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO persons (tenant_id, national_id, given_name, family_name, birth_date) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(conn.tenant)
-    .bind(national_id)
-    .bind(given)
-    .bind(family)
-    .bind(born)
-    .fetch_one(&mut *conn)
-    .await?)
-}
-
 /// What stands between the pupil and the guardian now: a restriction in force, a
 /// current guardianship with parental responsibility.
 pub async fn obstacles(mut conn: Conn<'_>, pupil: Uuid, guardian: Uuid) -> Result<(bool, bool)> {

@@ -179,7 +179,7 @@ pub async fn add(
             return refuse(work, ui, form, FieldErrors::one("family_name", "pupils.new.error.not_this_person")).await
         }
         Some((id, _, _)) => id,
-        None => q::create_person(work.conn(), number.as_str(), &given, &family, born).await?,
+        None => super::registration_queries::create_person(work.conn(), number.as_str(), &given, &family, born).await?,
     };
     match q::obstacles(work.conn(), pupil, guardian).await? {
         (true, _) => return refuse(work, ui, form, FieldErrors::one("national_id", "links.error.restricted")).await,

@@ -31,7 +31,8 @@ pub async fn known(mut conn: Conn<'_>, national_id: &str) -> Result<Option<Known
     .await?)
 }
 
-/// A new person, as the office typed them (no address: the register gives one).
+/// A new person, as the office typed them (a pupil, or a guardian the principal links;
+/// no address: the register gives one).
 pub async fn create_person(
     mut conn: Conn<'_>,
     national_id: &str,
