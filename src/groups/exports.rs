@@ -104,7 +104,7 @@ pub async fn show(mut work: Work, ui: Ui, Path(school): Path<String>) -> Result<
     let actor = work.actor();
     let access = policy::school_export_access(&actor, path_id(&school)?, Purpose::LetterMailing)?;
     let school =
-        crate::pupils::queries::schools(work.conn(), &[access.school_id]).await?.pop().ok_or(AppError::NotFound)?;
+        crate::groups::queries::schools(work.conn(), &[access.school_id]).await?.pop().ok_or(AppError::NotFound)?;
     let classes = classes(work.conn(), access.school_id).await?;
     let left_out = letters(work.conn(), access.school_id).await?.iter().filter(|r| r.left_out).count();
     work.commit().await?;

@@ -140,7 +140,7 @@ pub fn group_name(raw: &str, field: &str, errors: &mut FieldErrors) -> Option<St
 
 struct Loaded {
     access: SchoolOfficeAccess,
-    school: crate::pupils::queries::SchoolRow,
+    school: queries::SchoolRow,
     year: Option<YearRow>,
     groups: Vec<GroupRow>,
     subjects: Vec<SubjectRow>,
@@ -150,7 +150,7 @@ async fn load(work: &mut Work, school: &str) -> Result<Loaded> {
     let actor = work.actor();
     let access = policy::school_groups_access(&actor, path_id(school)?)?;
     let school =
-        crate::pupils::queries::schools(work.conn(), &[access.school_id]).await?.pop().ok_or(AppError::NotFound)?;
+        crate::groups::queries::schools(work.conn(), &[access.school_id]).await?.pop().ok_or(AppError::NotFound)?;
     let year = queries::current_year(work.conn()).await?;
     let groups = match &year {
         Some(y) => queries::groups(work.conn(), access.school_id, y.id).await?,

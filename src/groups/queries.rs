@@ -8,6 +8,27 @@ use uuid::Uuid;
 use crate::db::Conn;
 use crate::error::Result;
 
+/// A school, as the office's pages name it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SchoolRow {
+    pub id: Uuid,
+    pub name: String,
+    pub first_grade: i16,
+    pub last_grade: i16,
+}
+
+/// The schools `ids`, by name.
+pub async fn schools(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<SchoolRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, first_grade, last_grade FROM schools WHERE tenant_id = $1 AND id = ANY($2) \
+         ORDER BY name COLLATE \"nb-NO-x-icu\"",
+    )
+    .bind(conn.tenant)
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// A school year.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct YearRow {

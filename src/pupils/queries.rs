@@ -12,13 +12,8 @@ use crate::policy::{GuardianDetail, PupilCardAccess, PupilListScope};
 
 pub const PAGE_SIZE: i64 = 50;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SchoolRow {
-    pub id: Uuid,
-    pub name: String,
-    pub first_grade: i16,
-    pub last_grade: i16,
-}
+// The schools a page names: kept with the classes and groups, whose pages need them too.
+pub use crate::groups::queries::{schools, SchoolRow};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClassRow {
@@ -53,17 +48,6 @@ pub struct ListFilter {
     /// Only pupils the register has no birth date for.
     pub no_birth_date: bool,
     pub page: i64,
-}
-
-pub async fn schools(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<SchoolRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, name, first_grade, last_grade FROM schools WHERE tenant_id = $1 AND id = ANY($2) \
-         ORDER BY name COLLATE \"nb-NO-x-icu\"",
-    )
-    .bind(conn.tenant)
-    .bind(ids)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 /// Base groups (classes) of the school in the current school year.

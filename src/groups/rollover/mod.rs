@@ -105,7 +105,7 @@ async fn load(work: &mut Work, school: &str, lock: bool) -> Result<Loaded> {
     let actor = work.actor();
     let access = policy::school_groups_access(&actor, path_id(school)?)?;
     let school =
-        crate::pupils::queries::schools(work.conn(), &[access.school_id]).await?.pop().ok_or(AppError::NotFound)?;
+        crate::groups::queries::schools(work.conn(), &[access.school_id]).await?.pop().ok_or(AppError::NotFound)?;
     let (year, next) = queries::years(work.conn()).await?.map_or((None, None), |(y, n)| (Some(y), n));
     let mut l = Loaded { access, school_name: school.name, year, next, done: None, plan: Plan::default() };
     if let (Some(year), Some(next)) = (&l.year, &l.next) {
