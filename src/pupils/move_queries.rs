@@ -88,6 +88,16 @@ pub struct ClassChoice {
     pub grade_level: Option<i16>,
 }
 
+impl ClassChoice {
+    /// `5B (grade 5)` in the page's language: how a form lists the class.
+    pub fn label(&self, ui: &crate::web::layout::Ui) -> String {
+        match self.grade_level {
+            Some(g) => format!("{} ({})", self.name, ui.tf("groups.grade_n", "grade", &g.to_string())),
+            None => self.name.clone(),
+        }
+    }
+}
+
 /// The school's open classes in the year.
 pub async fn classes(mut conn: Conn<'_>, school: Uuid, year: Uuid) -> Result<Vec<ClassChoice>> {
     Ok(sqlx::query_as(
@@ -178,13 +188,7 @@ pub async fn change_class(
     on: Date,
 ) -> Result<()> {
     end_stays(conn.re(), pupil, school, Some(("base", year)), on).await?;
-    sqlx::query("INSERT INTO group_memberships (tenant_id, group_id, pupil_id, from_date) VALUES ($1, $2, $3, $4)")
-        .bind(conn.tenant)
-        .bind(class)
-        .bind(pupil)
-        .bind(on)
-        .execute(&mut *conn)
-        .await?;
+    crate::groups::queries::add_stays(conn, class, &[pupil], on).await?;
     Ok(())
 }
 
@@ -245,21 +249,6 @@ pub async fn planned_leaving(
     .bind(school)
     .fetch_optional(&mut *conn)
     .await?)
-}
-
-/// Enrol the pupil at `school` from `from`.
-pub async fn enrol(mut conn: Conn<'_>, pupil: Uuid, school: Uuid, grade: i16, from: Date) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO enrolments (tenant_id, pupil_id, school_id, grade_level, from_date) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .bind(school)
-    .bind(grade)
-    .bind(from)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 /// Withdraw a planned move away from the school: the enrolment runs on, the stays that

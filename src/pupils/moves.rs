@@ -81,12 +81,6 @@ impl MovePage {
             }
         }
     }
-    pub fn class_label(&self, c: &ClassChoice) -> String {
-        match c.grade_level {
-            Some(g) => format!("{} ({})", c.name, self.ui.tf("groups.grade_n", "grade", &g.to_string())),
-            None => c.name.clone(),
-        }
-    }
     pub fn school_label(&self, s: &SchoolChoice) -> String {
         format!("{} ({}–{})", s.name, s.first_grade, s.last_grade)
     }
@@ -247,20 +241,13 @@ fn check(form: &MoveForm, l: &Loaded, own_municipality: &str) -> std::result::Re
                 (None, _) => None,
             }
         }
-        Some(_) => {
-            let m = form.municipality.trim();
-            if m.is_empty() {
-                Some(Move::Out(None))
-            } else if m.len() != 4 || !m.bytes().all(|b| b.is_ascii_digit()) {
-                errors.add("municipality", "move.error.municipality");
+        Some(_) => match other_municipality(&form.municipality, own_municipality, "move.error.own_municipality") {
+            Ok(to) => Some(Move::Out(to)),
+            Err(key) => {
+                errors.add("municipality", key);
                 None
-            } else if m == own_municipality {
-                errors.add("municipality", "move.error.own_municipality");
-                None
-            } else {
-                Some(Move::Out(Some(m.to_owned())))
             }
-        }
+        },
         None => None,
     };
     match (chosen, date, errors.any()) {
@@ -269,6 +256,21 @@ fn check(form: &MoveForm, l: &Loaded, own_municipality: &str) -> std::result::Re
             errors.order(&["kind", "date", "class", "school", "grade", "municipality"]);
             Err(errors)
         }
+    }
+}
+
+/// Another municipality's number as typed: empty (not known) or four digits that are not
+/// this municipality's `own`; else the message key (`own_key` for the own number).
+pub(super) fn other_municipality(
+    raw: &str,
+    own: &str,
+    own_key: &'static str,
+) -> std::result::Result<Option<String>, &'static str> {
+    match raw.trim() {
+        "" => Ok(None),
+        m if m.len() != 4 || !m.bytes().all(|b| b.is_ascii_digit()) => Err("move.error.municipality"),
+        m if m == own => Err(own_key),
+        m => Ok(Some(m.to_owned())),
     }
 }
 
@@ -319,7 +321,7 @@ pub async fn apply(
         }
         Move::School(to, grade) => {
             q::leave_school(work.conn(), pupil, school, on, "moved_school", None).await?;
-            q::enrol(work.conn(), pupil, *to, *grade, on).await?;
+            super::registration_queries::enrol(work.conn(), pupil, *to, *grade, on, None).await?;
         }
         Move::Out(to) => q::leave_school(work.conn(), pupil, school, on, "moved_out", to.as_deref()).await?,
     }

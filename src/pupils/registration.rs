@@ -64,12 +64,6 @@ impl NewPupilPage {
     pub fn languages(&self) -> Vec<(&'static str, &'static str)> {
         languages(&self.ui)
     }
-    pub fn class_label(&self, c: &ClassChoice) -> String {
-        match c.grade_level {
-            Some(g) => format!("{} ({})", c.name, self.ui.tf("groups.grade_n", "grade", &g.to_string())),
-            None => c.name.clone(),
-        }
-    }
     pub fn planned_text(&self) -> String {
         parse(&self.planned).map(|d| self.ui.tf("pupils.new.planned", "date", &display_date(d))).unwrap_or_default()
     }
@@ -268,17 +262,13 @@ fn check(
             }
         },
     };
-    let home = match form.home_municipality.trim() {
-        "" => None,
-        m if m.len() != 4 || !m.bytes().all(|b| b.is_ascii_digit()) => {
-            errors.add("home_municipality", "move.error.municipality");
+    let home = match super::moves::other_municipality(&form.home_municipality, own, "pupils.new.error.own_municipality")
+    {
+        Ok(home) => home,
+        Err(key) => {
+            errors.add("home_municipality", key);
             None
         }
-        m if m == own => {
-            errors.add("home_municipality", "pupils.new.error.own_municipality");
-            None
-        }
-        m => Some(m.to_owned()),
     };
     let mother_tongue = match form.mother_tongue.trim() {
         "" => None,
