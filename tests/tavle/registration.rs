@@ -6,14 +6,15 @@
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use crate::helpers::{assert_redirects_to, spawn_app, TestApp};
+use crate::helpers::{assert_redirects_to, spawn_app_at_school, TestApp};
 
 async fn school(app: &TestApp, name: &str) -> Uuid {
     sqlx::query_scalar("SELECT id FROM schools WHERE name = $1").bind(name).fetch_one(&app.owner).await.unwrap()
 }
 
+/// The school day the apps here run as (`spawn_app_at_school`), whatever day the suite runs.
 fn today() -> time::Date {
-    crate::helpers::today()
+    tavle::demo::DemoYears::around(crate::helpers::today()).school_today()
 }
 
 async fn person_by_number(app: &TestApp, number: &str) -> Option<Uuid> {
@@ -26,7 +27,7 @@ async fn person_by_number(app: &TestApp, number: &str) -> Option<Uuid> {
 
 #[tokio::test]
 async fn the_office_registers_a_newly_arrived_pupil_and_keeps_their_details() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let solbakken = school(&app, "Solbakken skole").await;
     let path = format!("/schools/{solbakken}/pupils/new");
     let mut clerk = app.sign_in_as("office_clerk").await;
@@ -127,7 +128,7 @@ async fn the_office_registers_a_newly_arrived_pupil_and_keeps_their_details() {
 
 #[tokio::test]
 async fn a_child_the_register_knows_is_enrolled_as_recorded_and_a_wrong_name_enrols_no_one() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let solbakken = school(&app, "Solbakken skole").await;
     let path = format!("/schools/{solbakken}/pupils/new");
     let mut clerk = app.sign_in_as("office_clerk").await;
@@ -208,7 +209,7 @@ async fn a_child_the_register_knows_is_enrolled_as_recorded_and_a_wrong_name_enr
 /// not to the school's other teachers nor to the pupil.
 #[tokio::test]
 async fn special_arrangements_reach_those_who_teach_the_pupil_and_the_guardians_only() {
-    let app = spawn_app().await;
+    let app = spawn_app_at_school().await;
     let oskar: Uuid = sqlx::query_scalar(
         "SELECT id FROM persons WHERE given_name = 'Oskar' AND family_name = 'Nordmann' AND birth_date > '2005-01-01'",
     )
