@@ -46,6 +46,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::groups::router())
         .merge(crate::audit_log::router())
         .merge(crate::admin::router())
+        .merge(crate::exchanges::router())
         .merge(crate::absence::router())
         .merge(crate::assessment::router())
         .merge(crate::timetable::router())

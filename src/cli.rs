@@ -1,5 +1,5 @@
 //! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
-//! `import subjects`, `import pas`, `import folkeregister`, `import krr`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
+//! `import subjects`, `import pas`, `import folkeregister`, `import krr`, `export`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -89,6 +89,21 @@ pub enum Command {
     Import {
         #[command(subcommand)]
         source: ImportSource,
+    },
+    /// Export the municipality's roster (DATABASE_URL) for Feide or a learning platform,
+    /// as the system administrator's page does: for the school owner's daily provisioning.
+    ///
+    /// Each run is one audit row with the purpose and every person in the file. No
+    /// address is ever in it; national id numbers only in the PIFU file (Feide needs them).
+    Export {
+        /// `pifu` (PIFU-IMS 1.3 XML, for Feide) or `oneroster` (OneRoster 1.2 CSV zip).
+        #[arg(value_enum)]
+        format: crate::exchanges::Format,
+        /// The file to write (replaced only when it is complete).
+        file: PathBuf,
+        /// The municipality, by slug (e.g. fjordvik).
+        #[arg(long, visible_alias = "municipality")]
+        tenant: String,
     },
     /// Work with the audit log (as the schema owner: TAVLE_MIGRATION_DATABASE_URL or DATABASE_URL).
     Audit {
@@ -415,6 +430,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 _ => Vec::new(),
             })
         }
+        Command::Export { format, file, tenant } => run_export(&config, format, &file, &tenant).await,
         Command::Audit { command: AuditCommand::Verify { tenant } } => audit_verify(&config, &tenant).await,
         Command::Mail { command } => run_mail(&config, command).await,
     }
@@ -563,6 +579,24 @@ async fn run_import_folkeregister(
         ImportError::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
         _ => Vec::new(),
     })
+}
+
+/// `tavle export`: the file written whole (a temporary file renamed), a line on stdout.
+async fn run_export(
+    config: &Config,
+    format: crate::exchanges::Format,
+    file: &std::path::Path,
+    tenant: &str,
+) -> anyhow::Result<()> {
+    let pool = db::connect(&app_url(config, "export")?, 2).await?;
+    let result = crate::exchanges::export(&pool, tenant, format).await;
+    db::close(pool).await;
+    let (bytes, people) = result?;
+    let partial = file.with_extension("partial");
+    std::fs::write(&partial, &bytes).with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, file).with_context(|| format!("cannot write {}", file.display()))?;
+    println!("{format} roster for {tenant}: {people} person(s) written to {}", file.display());
+    Ok(())
 }
 
 /// `tavle audit verify`: OK on stdout, or an error (non-zero exit) naming the break.

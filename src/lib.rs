@@ -22,6 +22,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod exchanges;
 pub mod folkeregister;
 pub mod groups;
 pub mod home;

@@ -114,6 +114,7 @@ coded_enum! {
         GuardianLinks = "guardian_links",
         SpecialArrangements = "special_arrangements",
         LetterAddresses = "letter_addresses",
+        Roster = "roster",
     }
 }
 

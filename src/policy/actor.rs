@@ -81,6 +81,9 @@ coded_enum! {
         // Why the office exported a list (the export's stated purpose).
         ClassList = "class_list",
         LetterMailing = "letter_mailing",
+        // Why the system administrator exported the municipality's roster.
+        FeideProvisioning = "feide_provisioning",
+        LearningPlatform = "learning_platform",
     }
 }
 
@@ -230,6 +233,8 @@ impl Purpose {
             Purpose::RegisterCorrection => "purpose.register_correction",
             Purpose::ClassList => "purpose.class_list",
             Purpose::LetterMailing => "purpose.letter_mailing",
+            Purpose::FeideProvisioning => "purpose.feide_provisioning",
+            Purpose::LearningPlatform => "purpose.learning_platform",
         }
     }
 }

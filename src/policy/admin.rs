@@ -28,6 +28,29 @@ impl Actor {
     pub fn may_manage_role_mappings(&self) -> bool {
         role_mapping_admin(self).is_ok()
     }
+
+    /// Whether the actor may export the municipality's roster (for the navigation).
+    pub fn may_export_rosters(&self) -> bool {
+        roster_export_access(self, Purpose::FeideProvisioning).is_ok()
+    }
+}
+
+/// The actor exports the whole municipality's roster (pupils, staff, guardians, schools,
+/// groups and memberships) for `purpose`, acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct RosterExportAccess {
+    pub role: Role,
+    pub purpose: Purpose,
+}
+
+/// Who exports the roster for Feide (with national id numbers, which Feide needs) or
+/// for a learning platform (without)? Only a municipality-wide system administrator,
+/// who keeps the school owner's provisioning: a whole municipality's pupils leave
+/// Tavle in one file. IT support, though it has full access for support, does not
+/// export; nor does a school's office (its lists are per school). Not found otherwise.
+pub fn roster_export_access(actor: &Actor, purpose: Purpose) -> Result<RosterExportAccess> {
+    let role = actor.tenant_wide(&[Role::SystemAdmin]).ok_or(AppError::NotFound)?;
+    Ok(RosterExportAccess { role, purpose })
 }
 
 /// Would the actor still be a municipality-wide system administrator if the mapping
@@ -62,4 +85,4 @@ pub async fn keeps_own_admin_access(
     .await?)
 }
 
-access_in_role!(RoleMappingAdmin);
+access_in_role!(RoleMappingAdmin, RosterExportAccess);

@@ -16,6 +16,7 @@ pub mod rate_limit;
 pub mod redirect;
 pub mod request;
 pub mod security;
+pub mod zip;
 
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};

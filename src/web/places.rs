@@ -109,6 +109,13 @@ pub static PLACES: &[Place] = &[
         shown: Actor::may_manage_role_mappings,
         current: |p| p.starts_with("/admin/role-mappings"),
     },
+    Place {
+        href: "/exchanges",
+        label_key: "nav.exchanges",
+        text_key: "home.exchanges_text",
+        shown: Actor::may_export_rosters,
+        current: |p| p.starts_with("/exchanges"),
+    },
 ];
 
 /// The places `actor` has, in menu order.

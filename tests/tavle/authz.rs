@@ -651,6 +651,9 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
             kv(&[("kind", "school"), ("code", "7999")]),
             vec!["system_admin"],
         ),
+        admin("GET", "/exchanges", "the rosters for Feide and learning platforms", Vec::new(), vec!["system_admin"]),
+        admin("GET", "/exchanges/pifu.xml", "the PIFU-IMS roster for Feide", Vec::new(), vec!["system_admin"]),
+        admin("GET", "/exchanges/oneroster.zip", "the OneRoster files", Vec::new(), vec!["system_admin"]),
     ]);
     // Absence: the register for teachers and the office of the group's school; the
     // guardians' reports for guardians with parental responsibility only.

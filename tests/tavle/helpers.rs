@@ -366,6 +366,8 @@ pub struct TestResponse {
     pub set_cookies: Vec<String>,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent (a zip, say), where `body` is its text.
+    pub bytes: Vec<u8>,
 }
 
 impl TestResponse {
@@ -410,8 +412,8 @@ impl TestApp {
         let set_cookies =
             headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        let r =
-            TestResponse { status, location, set_cookies, headers, body: String::from_utf8_lossy(&bytes).into_owned() };
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        let r = TestResponse { status, location, set_cookies, headers, body, bytes: bytes.to_vec() };
         browser.absorb(&r);
         r
     }

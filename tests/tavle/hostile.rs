@@ -160,6 +160,7 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
             "/schools/{school_id}/groups" | "/schools/{school_id}/exports" | "/schools/{school_id}/letters.csv",
         ) => &[],
         ("GET", "/groups/{group_id}/members.csv") => &[],
+        ("GET", "/exchanges" | "/exchanges/pifu.xml" | "/exchanges/oneroster.zip") => &[],
         ("POST", "/schools/{school_id}/groups") => &["kind", "name", "grade", "subject"],
         ("GET", "/groups/{group_id}" | "/pupils/{pupil_id}/move") => &["done"],
         (

@@ -22,6 +22,7 @@ mod bounds;
 mod cli;
 mod client_address;
 mod exams;
+mod exchanges;
 mod external_postgres;
 mod folkeregister;
 mod groups;

@@ -45,6 +45,13 @@ function outcomeProblem(entry, status, finalUrl) {
     : { rule: 'outcome', element: entry.path, message: `expected ${entry.expected}, got ${got} (${status} at ${finalPath})` };
 }
 
+/** The type each kind of download is sent as. */
+const DOWNLOAD_TYPES = {
+  csv: 'text/csv; charset=utf-8',
+  xml: 'application/xml; charset=utf-8',
+  zip: 'application/zip',
+};
+
 /**
  * A file to download (a CSV export: `Content-Disposition: attachment`) is no page: the
  * browser would not show it. Fetch it with the persona's cookies instead and check the
@@ -63,9 +70,11 @@ async function downloadProblems(context, entry) {
     return [{ rule: 'outcome', element: entry.path, message: `expected ${entry.expected}, got ${got} (a download)` }];
   }
   const type = res.headers()['content-type'] ?? '';
-  return /^text\/csv; charset=utf-8$/i.test(type)
+  const extension = entry.path.split('?')[0].split('.').pop().toLowerCase();
+  const expected = DOWNLOAD_TYPES[extension] ?? 'text/csv; charset=utf-8';
+  return type.toLowerCase() === expected
     ? []
-    : [{ rule: 'download', element: entry.path, message: `a download sent as ${type}, not text/csv; charset=utf-8` }];
+    : [{ rule: 'download', element: entry.path, message: `a download sent as ${type}, not ${expected}` }];
 }
 
 for (const persona of personasOf(entries)) {

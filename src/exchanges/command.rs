@@ -1,0 +1,52 @@
+//! `tavle export`: the roster written as the system, outside a request (the school
+//! owner's nightly provisioning), with its audit row in the same transaction.
+
+use crate::audit::{Action, Resource};
+use crate::policy::Purpose;
+
+use super::{oneroster, pifu, roster};
+
+/// The two files, for the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// PIFU-IMS 1.3 XML, for Feide.
+    Pifu,
+    /// OneRoster 1.2 CSV (a zip), for a learning platform.
+    Oneroster,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::Pifu => "PIFU-IMS",
+            Format::Oneroster => "OneRoster",
+        })
+    }
+}
+
+/// Exports the roster of the municipality `slug` as the system does (no person acting):
+/// the file and how many persons it names, with its audit row committed.
+///
+/// # Errors
+///
+/// An unknown municipality, no school year from today on, or a database error.
+pub async fn export(pool: &sqlx::PgPool, slug: &str, format: Format) -> anyhow::Result<(Vec<u8>, usize)> {
+    let (tenant, _) =
+        crate::db::import_tenant(pool, slug).await?.ok_or_else(|| anyhow::anyhow!("no municipality {slug}"))?;
+    let mut tx = crate::db::begin(pool, tenant).await?;
+    let today = crate::db::current_date(crate::db::Conn::new(&mut tx, tenant)).await?;
+    let roster = roster::load(crate::db::Conn::new(&mut tx, tenant), today)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{slug} has no school year from today on: nothing to export"))?;
+    let (purpose, bytes) = match format {
+        Format::Pifu => (Purpose::FeideProvisioning, pifu::document(&roster).into_bytes()),
+        Format::Oneroster => (
+            Purpose::LearningPlatform,
+            oneroster::archive(&roster).ok_or_else(|| anyhow::anyhow!("the roster is too large for a zip"))?,
+        ),
+    };
+    let people = roster.person_ids();
+    crate::audit::record_by_system(&mut tx, tenant, Action::Export, Resource::Roster, None, &people, purpose).await?;
+    tx.commit().await?;
+    Ok((bytes, people.len()))
+}
