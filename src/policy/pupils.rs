@@ -330,6 +330,30 @@ pub async fn manual_guardian_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) 
     Err(AppError::NotFound)
 }
 
+/// Who corrects whether a guardian lives with the pupil? For a child whose address is
+/// strictly confidential it decides whether the guardian learns where the child is
+/// (`guardianship::writes_to`, the session's protected children): there, as for a
+/// manual link, the principal of a school the pupil attends today (the office 403);
+/// for any other child, the office and leaders (as for contact persons). Not found
+/// otherwise.
+pub async fn lives_with_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<ContactPersonsAccess> {
+    if actor.audience != Audience::Staff {
+        return Err(AppError::NotFound);
+    }
+    let strict: Option<bool> = sqlx::query_scalar(
+        "SELECT p.address_protection = 'strictly_confidential' FROM persons p WHERE p.tenant_id = $1 AND p.id = $2",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if strict.unwrap_or(false) {
+        manual_guardian_access(conn, actor, pupil).await
+    } else {
+        contact_persons_access(conn, actor, pupil).await
+    }
+}
+
 /// Who records a pupil's special arrangements? The office and leaders of a school the
 /// pupil attends today (as for contact persons). Not found otherwise.
 pub async fn special_arrangements_access(conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<ContactPersonsAccess> {

@@ -4,6 +4,12 @@
 //! (source `office`) and every change is audited. KRR's details, when fresh, replace
 //! these on its next import (`krr`), and a guardian reserved in KRR gets no e-mail
 //! whatever is entered here: the page says so.
+//!
+//! The same page corrects whether the guardian lives with the pupil (`lives_with`), which
+//! the register import sets only when it adds a guardianship. For a child whose address
+//! is strictly confidential it decides whether the guardian is told where the child is,
+//! so there only the principal may change it (`policy::lives_with_access`); the value
+//! before is kept in `guardianship_history` and the change is audited.
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query};
@@ -32,6 +38,9 @@ pub struct Guardian {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub reserved: bool,
+    pub lives_with: bool,
+    /// The child's address is strictly confidential.
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -58,14 +67,27 @@ pub struct GuardianContactPage {
     pub form: GuardianContactForm,
     pub errors: FieldErrors,
     pub saved: bool,
+    /// Whether this actor may correct `lives_with` (the principal only, for a child
+    /// whose address is strictly confidential).
+    pub may_set_lives_with: bool,
+    /// What was sent for `lives_with`, kept when refused.
+    pub lives_with_sent: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LivesWithForm {
+    #[serde(default)]
+    pub lives_with: String,
 }
 
 /// One of the pupil's guardians (a current guardianship, with or without parental
 /// responsibility), with whether KRR says they are reserved.
 async fn guardian(mut conn: Conn<'_>, pupil: Uuid, guardian: Uuid) -> Result<Option<Guardian>> {
     Ok(sqlx::query_as(
-        "SELECT p.id, p.given_name, p.family_name, p.phone, p.email, coalesce(k.reserved, false) AS reserved \
+        "SELECT p.id, p.given_name, p.family_name, p.phone, p.email, coalesce(k.reserved, false) AS reserved, \
+           g.lives_with, c.address_protection = 'strictly_confidential' AS strict \
          FROM guardianships g JOIN persons p ON p.tenant_id = g.tenant_id AND p.id = g.guardian_id \
+         JOIN persons c ON c.tenant_id = g.tenant_id AND c.id = g.pupil_id \
          LEFT JOIN krr_contacts k ON k.tenant_id = g.tenant_id AND k.person_id = g.guardian_id \
          WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND g.guardian_id = $3 \
            AND (g.to_date IS NULL OR g.to_date > tavle_today())",
@@ -81,6 +103,7 @@ struct Loaded {
     access: ContactPersonsAccess,
     pupil_name: String,
     guardian: Guardian,
+    may_set_lives_with: bool,
 }
 
 async fn load(work: &mut Work, pupil: &str, guardian_id: &str) -> Result<Loaded> {
@@ -89,7 +112,29 @@ async fn load(work: &mut Work, pupil: &str, guardian_id: &str) -> Result<Loaded>
     let access = policy::contact_persons_access(work.conn(), &actor, path_id(pupil)?).await?;
     let pupil_name = queries::pupil_name(work.conn(), access.pupil_id).await?.ok_or(AppError::NotFound)?;
     let guardian = guardian(work.conn(), access.pupil_id, guardian_id).await?.ok_or(AppError::NotFound)?;
-    Ok(Loaded { access, pupil_name, guardian })
+    let may_set_lives_with = policy::lives_with_access(work.conn(), &actor, access.pupil_id).await.is_ok();
+    Ok(Loaded { access, pupil_name, guardian, may_set_lives_with })
+}
+
+impl GuardianContactPage {
+    pub fn lives_with_options(&self) -> Vec<(&'static str, &'static str)> {
+        vec![("yes", self.ui.t("guardian_contact.lives_with.yes")), ("no", self.ui.t("guardian_contact.lives_with.no"))]
+    }
+
+    fn of(ui: Ui, l: Loaded, form: GuardianContactForm, errors: FieldErrors, saved: bool) -> Self {
+        let lives_with_sent = if l.guardian.lives_with { "yes" } else { "no" }.to_owned();
+        Self {
+            ui,
+            pupil_id: l.access.pupil_id,
+            pupil_name: l.pupil_name,
+            guardian: l.guardian,
+            form,
+            errors,
+            saved,
+            may_set_lives_with: l.may_set_lives_with,
+            lives_with_sent,
+        }
+    }
 }
 
 pub async fn show(
@@ -106,15 +151,7 @@ pub async fn show(
         phone: l.guardian.phone.clone().unwrap_or_default(),
         email: l.guardian.email.clone().unwrap_or_default(),
     };
-    let page = GuardianContactPage {
-        ui,
-        pupil_id: l.access.pupil_id,
-        pupil_name: l.pupil_name,
-        guardian: l.guardian,
-        form,
-        errors: FieldErrors::new(),
-        saved: q.done == "saved",
-    };
+    let page = GuardianContactPage::of(ui, l, form, FieldErrors::new(), q.done == "saved");
     Ok(render_with(StatusCode::OK, &page))
 }
 
@@ -137,15 +174,7 @@ pub async fn update(
     }
     if errors.any() {
         work.commit().await?;
-        let page = GuardianContactPage {
-            ui,
-            pupil_id: l.access.pupil_id,
-            pupil_name: l.pupil_name,
-            guardian: l.guardian,
-            form,
-            errors,
-            saved: false,
-        };
+        let page = GuardianContactPage::of(ui, l, form, errors, false);
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let (phone, email) = (Some(phone).filter(|p| !p.is_empty()), Some(email).filter(|e| !e.is_empty()));
@@ -156,6 +185,69 @@ pub async fn update(
     }
     work.commit().await?;
     Ok(Redirect::to(&format!("/pupils/{pupil}/guardians/{guardian}?done=saved")).into_response())
+}
+
+/// Whether the guardian lives with the pupil: corrected, with the value before kept.
+pub async fn set_lives_with(
+    mut work: Work,
+    ui: Ui,
+    Path((pupil, guardian_id)): Path<(String, String)>,
+    form: std::result::Result<Form<LivesWithForm>, FormRejection>,
+) -> Result<Response> {
+    let Form(form) = form.map_err(|_| AppError::BadRequest)?;
+    let actor = work.actor();
+    let access = policy::lives_with_access(work.conn(), &actor, path_id(&pupil)?).await?;
+    let l = load(&mut work, &pupil, &guardian_id).await?;
+    let lives_with = match form.lives_with.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => {
+            work.commit().await?;
+            let mut errors = FieldErrors::new();
+            errors.add("lives_with", "guardian_contact.error.lives_with");
+            errors.at_first_radio("lives_with", Some("yes"));
+            let contact = GuardianContactForm {
+                phone: l.guardian.phone.clone().unwrap_or_default(),
+                email: l.guardian.email.clone().unwrap_or_default(),
+            };
+            let mut page = GuardianContactPage::of(ui, l, contact, errors, false);
+            page.lives_with_sent = form.lives_with;
+            return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+        }
+    };
+    let (pupil, guardian) = (access.pupil_id, l.guardian.id);
+    if lives_with != l.guardian.lives_with {
+        save_lives_with(work.conn(), pupil, guardian, lives_with).await?;
+        work.audit(&access, Action::Update, Resource::GuardianLinks, Some(guardian), &[pupil, guardian]).await?;
+    }
+    work.commit().await?;
+    Ok(Redirect::to(&format!("/pupils/{pupil}/guardians/{guardian}?done=saved")).into_response())
+}
+
+/// Keep the guardianship as it was (source `office`), then write the new value.
+async fn save_lives_with(mut conn: Conn<'_>, pupil: Uuid, guardian: Uuid, lives_with: bool) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO guardianship_history (tenant_id, pupil_id, guardian_id, source, parental_responsibility, \
+           from_date, to_date, lives_with) \
+         SELECT g.tenant_id, g.pupil_id, g.guardian_id, 'office', g.parental_responsibility, g.from_date, g.to_date, \
+           g.lives_with \
+         FROM guardianships g WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND g.guardian_id = $3",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(guardian)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE guardianships g SET lives_with = $4 WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND g.guardian_id = $3",
+    )
+    .bind(conn.tenant)
+    .bind(pupil)
+    .bind(guardian)
+    .bind(lives_with)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Keep the values before, then write the new ones.

@@ -61,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/pupils/{pupil_id}/contacts/{contact_id}/remove", post(contacts::remove))
         // The office keeps a guardian's phone and e-mail where the registers have none.
         .route("/pupils/{pupil_id}/guardians/{guardian_id}", get(guardians::show).post(guardians::update))
+        .route("/pupils/{pupil_id}/guardians/{guardian_id}/lives-with", post(guardians::set_lives_with))
         // A parent without parental responsibility asks for information (barnelova § 47).
         .route("/pupils/{pupil_id}/information-requests", get(information::show).post(information::record))
         // The office records a pupil's special arrangements (not the decisions).

@@ -839,6 +839,13 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
             "correcting Ola's contact details",
             vec![("phone", "+47 900 00 001".to_owned()), ("email", "ola.nordmann@example.no".to_owned())],
         ),
+        office(
+            "POST",
+            "/pupils/{pupil_id}/guardians/{guardian_id}/lives-with",
+            format!("/pupils/{}/guardians/{}/lives-with", f.oskar, f.ola),
+            "correcting whether Oskar lives with Ola",
+            vec![("lives_with", "yes".to_owned())],
+        ),
     ]);
     // Tuva (Nordlys) has a parent without parental responsibility: her office records his requests.
     let information = format!("/pupils/{}/information-requests", f.tuva);

@@ -91,6 +91,7 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         }
         ("GET", "/pupils/{pupil_id}/guardians/{guardian_id}") => &["done"],
         ("POST", "/pupils/{pupil_id}/guardians/{guardian_id}") => &["phone", "email"],
+        ("POST", "/pupils/{pupil_id}/guardians/{guardian_id}/lives-with") => &["lives_with"],
         ("GET", "/pupils/paper-letters") => &[],
         ("POST", "/pupils/register-queue/{item_id}") => &["outcome"],
         ("POST", "/sign-in/demo") => &["persona"],

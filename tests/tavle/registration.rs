@@ -308,3 +308,106 @@ async fn special_arrangements_reach_those_who_teach_the_pupil_and_the_guardians_
     assert_eq!(count().await, 0, "begun today: withdrawn");
     assert!(shown(&app.get(&mut kari, &card).await).is_empty());
 }
+
+/// A guardian who does not live with the child, of the school and the pupil's.
+async fn pupil_and_guardian(app: &TestApp, school_name: &str) -> (Uuid, Uuid) {
+    sqlx::query_as(
+        "SELECT g.pupil_id, g.guardian_id FROM guardianships g \
+         JOIN enrolments e ON e.pupil_id = g.pupil_id AND e.to_date IS NULL \
+         JOIN schools s ON s.id = e.school_id AND s.name = $1 \
+         JOIN persons c ON c.id = g.pupil_id AND c.address_protection = 'none' \
+         WHERE g.parental_responsibility AND g.to_date IS NULL AND NOT g.lives_with \
+         ORDER BY g.pupil_id, g.guardian_id LIMIT 1",
+    )
+    .bind(school_name)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap()
+}
+
+async fn lives_with(app: &TestApp, pupil: Uuid, guardian: Uuid) -> (bool, i64) {
+    sqlx::query_as(
+        "SELECT g.lives_with, (SELECT count(*) FROM guardianship_history h WHERE h.pupil_id = $1 \
+           AND h.guardian_id = $2 AND h.source = 'office' AND h.lives_with IS NOT NULL) \
+         FROM guardianships g WHERE g.pupil_id = $1 AND g.guardian_id = $2",
+    )
+    .bind(pupil)
+    .bind(guardian)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap()
+}
+
+/// Whether a guardian lives with the pupil (issue 18): the office corrects it, with the
+/// value before kept and the change audited; sending it again changes nothing; a value
+/// that is neither answer is refused next to the field. For a child whose address is
+/// strictly confidential it decides whether the guardian learns where the child is, so
+/// there the office may not (403) and the principal may.
+#[tokio::test]
+async fn the_office_corrects_where_a_child_lives_and_only_the_principal_for_a_hidden_child() {
+    let app = spawn_app_at_school().await;
+    let (pupil, guardian) = pupil_and_guardian(&app, "Solbakken skole").await;
+    let path = format!("/pupils/{pupil}/guardians/{guardian}/lives-with");
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let page = app.get(&mut clerk, &format!("/pupils/{pupil}/guardians/{guardian}")).await;
+    assert_eq!(page.html().count("#lives_with-no[checked]"), 1, "the form shows what is stored");
+
+    let refused = app.post_form(&mut clerk, &path, &[("lives_with", "sometimes")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.html().count("#errors a[href='#lives_with-yes']"), 1, "the summary leads to the choice");
+    assert_eq!(lives_with(&app, pupil, guardian).await, (false, 0), "nothing changed");
+
+    let res = app.post_form(&mut clerk, &path, &[("lives_with", "yes")]).await;
+    assert_redirects_to(&res, &format!("/pupils/{pupil}/guardians/{guardian}?done=saved"));
+    assert_eq!(lives_with(&app, pupil, guardian).await, (true, 1), "changed, the value before kept");
+    let kept: Option<bool> = sqlx::query_scalar(
+        "SELECT lives_with FROM guardianship_history WHERE pupil_id = $1 AND guardian_id = $2 AND source = 'office'",
+    )
+    .bind(pupil)
+    .bind(guardian)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(kept, Some(false));
+    app.post_form(&mut clerk, &path, &[("lives_with", "yes")]).await;
+    assert_eq!(lives_with(&app, pupil, guardian).await, (true, 1), "the same again changes nothing");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM audit_events WHERE resource = 'guardian_links' AND action = 'update' \
+           AND $1 = ANY(subject_ids) UNION ALL SELECT 1 FROM audit_pending WHERE resource = 'guardian_links' \
+           AND action = 'update' AND $1 = ANY(subject_ids)) a",
+    )
+    .bind(guardian)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    // A child whose address becomes strictly confidential: the office is refused.
+    let (hidden, other) = pupil_and_guardian(&app, "Solbakken skole").await;
+    sqlx::query("UPDATE persons SET address_protection = 'strictly_confidential' WHERE id = $1")
+        .bind(hidden)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let page = app.get(&mut clerk, &format!("/pupils/{hidden}/guardians/{other}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.html().count("form[action$='/lives-with']"), 0, "no form for the office");
+    let res = app
+        .post_form(&mut clerk, &format!("/pupils/{hidden}/guardians/{other}/lives-with"), &[("lives_with", "yes")])
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(lives_with(&app, hidden, other).await, (false, 0));
+
+    // The principal of the child's school may.
+    let (hidden, other) = pupil_and_guardian(&app, "Fjordvik ungdomsskole").await;
+    sqlx::query("UPDATE persons SET address_protection = 'strictly_confidential' WHERE id = $1")
+        .bind(hidden)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let mut principal = app.sign_in_as("principal").await;
+    let path = format!("/pupils/{hidden}/guardians/{other}/lives-with");
+    let res = app.post_form(&mut principal, &path, &[("lives_with", "yes")]).await;
+    assert_redirects_to(&res, &format!("/pupils/{hidden}/guardians/{other}?done=saved"));
+    assert_eq!(lives_with(&app, hidden, other).await, (true, 1));
+}
