@@ -18,7 +18,6 @@ use time::Date;
 use uuid::Uuid;
 
 use super::domain::{self, Status};
-use super::parse_id;
 use super::queries;
 use super::queries::day::{self as day_queries, ClassRow, DayEntry, Mode, PupilLessonRow};
 use super::register::{line_error, parse_sent, RowNote};
@@ -27,6 +26,7 @@ use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceRegisterAccess};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render_with;
 use crate::work::Work;
 
@@ -184,7 +184,7 @@ async fn rows(
 }
 
 async fn load(work: &mut Work, class_id: &str) -> Result<(AbsenceRegisterAccess, ClassRow)> {
-    let class_id = parse_id(class_id)?;
+    let class_id = path_id(class_id)?;
     let actor = work.actor();
     let access = policy::absence_day_register_access(work.conn(), &actor, class_id).await?;
     let class = day_queries::class(work.conn(), class_id).await?.ok_or(AppError::NotFound)?;

@@ -34,7 +34,6 @@ pub mod totals;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use uuid::Uuid;
 
 use crate::error::{AppError, Result};
 use crate::state::AppState;
@@ -73,10 +72,6 @@ fn office_router() -> Router<AppState> {
         .route("/absence/statistics", get(statistics::index))
         .route("/schools/{school_id}/absence/statistics", get(statistics::show))
         .route("/schools/{school_id}/absence/statistics.csv", get(statistics::csv))
-}
-
-fn parse_id(raw: &str) -> Result<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 
 #[derive(askama::Template)]

@@ -11,7 +11,6 @@ use time::Date;
 use uuid::Uuid;
 
 use super::domain;
-use super::parse_id;
 use super::queries;
 use super::queries::review::{self as rq, ClassRow, PupilRow, ReviewRow, YearRow};
 use super::totals::{self, Day, Diploma, Params, SchoolType, Subject};
@@ -20,6 +19,7 @@ use crate::error::{AppError, Result};
 use crate::policy::{self};
 use crate::web::i18n::Lang;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render;
 use crate::work::Work;
 
@@ -148,7 +148,7 @@ pub async fn me(mut work: Work, ui: Ui) -> Result<Response> {
 /// A child's overview, for a guardian with parental responsibility.
 pub async fn child(mut work: Work, ui: Ui, Path(pupil_id): Path<String>) -> Result<Response> {
     let actor = work.actor();
-    let access = policy::child_absence_access(&actor, parse_id(&pupil_id)?)?;
+    let access = policy::child_absence_access(&actor, path_id(&pupil_id)?)?;
     let t = pupil_totals(work.conn(), access.pupil_id, ui.lang).await?;
     work.audit(&access, Action::Read, Resource::AbsenceTotals, Some(access.pupil_id), &[access.pupil_id]).await?;
     work.commit().await?;
@@ -199,7 +199,7 @@ impl ClassPage {
 /// upper secondary, warnings highlighted, a link to each pupil's review.
 pub async fn class(mut work: Work, ui: Ui, Path(group_id): Path<String>) -> Result<Response> {
     let actor = work.actor();
-    let group = parse_id(&group_id)?;
+    let group = path_id(&group_id)?;
     let access = policy::absence_class_access(work.conn(), &actor, group).await?;
     let class = rq::class(work.conn(), access.group_id).await?.ok_or(AppError::NotFound)?;
     let today = queries::today(work.conn()).await?;

@@ -14,13 +14,13 @@ use time::Date;
 use uuid::Uuid;
 
 use super::domain::{self, Status};
-use super::parse_id;
 use super::queries::{self, DayLessonRow, Entry, GroupLessonRow, GroupRow};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceRegisterAccess};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::{render, render_with};
 use crate::work::Work;
 
@@ -353,7 +353,7 @@ async fn rows(
 }
 
 async fn load(work: &mut Work, group_id: &str) -> Result<(AbsenceRegisterAccess, GroupRow)> {
-    let group_id = parse_id(group_id)?;
+    let group_id = path_id(group_id)?;
     let actor = work.actor();
     let access = policy::absence_register_access(work.conn(), &actor, group_id).await?;
     let group = queries::group(work.conn(), group_id).await?.ok_or(AppError::NotFound)?;

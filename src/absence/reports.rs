@@ -15,13 +15,13 @@ use uuid::Uuid;
 
 use super::day_range::{self, Window};
 use super::domain;
-use super::parse_id;
 use super::queries::{self, ChildRow, NewReport, ReasonRow, ReportRow};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReportAccess};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render_with;
 use crate::work::Work;
 
@@ -159,7 +159,7 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let pupil = parse_id(&pupil_id)?;
+    let pupil = path_id(&pupil_id)?;
     let access = policy::absence_report_access(&actor, pupil)?;
     let notice = match q.done.as_str() {
         "created" => Some("absence.report.created"),
@@ -240,7 +240,7 @@ pub async fn create(
     form: std::result::Result<Form<ReportForm>, FormRejection>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let pupil = parse_id(&pupil_id)?;
+    let pupil = path_id(&pupil_id)?;
     let access = policy::absence_report_access(&actor, pupil)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let reasons = queries::guardian_reasons(work.conn(), ui.lang).await?;
@@ -264,8 +264,8 @@ pub async fn withdraw(
     form: std::result::Result<Form<WithdrawForm>, FormRejection>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let pupil = parse_id(&pupil_id)?;
-    let report = parse_id(&report_id)?;
+    let pupil = path_id(&pupil_id)?;
+    let report = path_id(&report_id)?;
     let access = policy::absence_report_access(&actor, pupil)?;
     let Form(_) = form.map_err(|_| AppError::BadRequest)?;
     let today = queries::today(work.conn()).await?;

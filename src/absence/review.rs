@@ -16,7 +16,6 @@ use uuid::Uuid;
 
 use super::domain;
 use super::overview::{self, PupilTotals};
-use super::parse_id;
 use super::queries::review::{self as rq, CodeRow, DayLessonRow};
 use super::queries::{self, DayReportRow};
 use super::totals::{self, DeductionRefusal};
@@ -25,6 +24,7 @@ use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReviewAccess};
 use crate::web::form::{msg, FieldErrors};
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render_with;
 use crate::work::Work;
 
@@ -134,7 +134,7 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let pupil = parse_id(&pupil_id)?;
+    let pupil = path_id(&pupil_id)?;
     let access = policy::absence_review_access(work.conn(), &actor, pupil).await?;
     let notice = (q.done == "saved").then_some("totals.review.saved");
     let t = overview::pupil_totals(work.conn(), access.pupil_id, ui.lang).await?;
@@ -166,7 +166,7 @@ pub async fn save(
     form: std::result::Result<Form<ReviewForm>, FormRejection>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let pupil = parse_id(&pupil_id)?;
+    let pupil = path_id(&pupil_id)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let access = policy::absence_review_access(work.conn(), &actor, pupil).await?;
     rq::lock_pupil(work.conn(), access.pupil_id).await?;

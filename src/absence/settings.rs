@@ -11,7 +11,6 @@ use axum::Form;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::parse_id;
 use super::queries::day::{self as day_queries, Mode};
 use super::queries::statistics as sq;
 use crate::audit::{Action, Resource};
@@ -19,6 +18,7 @@ use crate::error::{AppError, Result};
 use crate::policy;
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render_with;
 use crate::work::Work;
 
@@ -53,7 +53,7 @@ pub async fn show(
     Query(q): Query<SettingsQuery>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let school_id = parse_id(&school)?;
+    let school_id = path_id(&school)?;
     policy::absence_settings_editor(&actor, school_id)?;
     let school_name = sq::school_name(work.conn(), school_id).await?.ok_or(AppError::NotFound)?;
     let mode = day_queries::mode(work.conn(), school_id).await?;
@@ -89,7 +89,7 @@ pub async fn save(
             _ => return Err(AppError::BadRequest),
         }
     }
-    let school_id = parse_id(&school)?;
+    let school_id = path_id(&school)?;
     let editor = policy::absence_settings_editor(&actor, school_id)?;
     let school_name = sq::school_name(work.conn(), school_id).await?.ok_or(AppError::NotFound)?;
     let Some(mode) = Mode::from_code(&sent) else {

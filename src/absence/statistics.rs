@@ -18,7 +18,6 @@ use time::Date;
 use uuid::Uuid;
 
 use super::domain;
-use super::parse_id;
 use super::queries;
 use super::queries::statistics::{self as sq, ClassPeriodRow, Period, YearRow};
 use crate::audit::{Action, Resource};
@@ -27,6 +26,7 @@ use crate::policy::{self, AbsenceStatisticsAccess};
 use crate::web::expensive::ExpensiveSlot;
 use crate::web::i18n::Lang;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render;
 use crate::work::Work;
 
@@ -208,7 +208,7 @@ fn plot(series: &mut [Series], weeks: usize) -> i64 {
 }
 
 async fn open(work: &mut Work, school: &str) -> Result<(AbsenceStatisticsAccess, String)> {
-    let school = parse_id(school)?;
+    let school = path_id(school)?;
     let access = policy::absence_statistics_access(&work.actor(), school)?;
     let name = sq::school_name(work.conn(), school).await?.ok_or(AppError::NotFound)?;
     Ok((access, name))

@@ -17,9 +17,7 @@ pub mod weekly;
 
 use axum::routing::{get, post};
 use axum::Router;
-use uuid::Uuid;
 
-use crate::error::{AppError, Result};
 use crate::state::AppState;
 
 pub use page::{error_text, mask};
@@ -30,8 +28,4 @@ pub fn router() -> Router<AppState> {
         .route("/mail", get(page::entry))
         .route("/schools/{school_id}/mail", get(page::show))
         .route("/schools/{school_id}/mail/{message_id}/retry", post(page::retry))
-}
-
-fn parse_id(raw: &str) -> Result<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::outbox::{self, ProblemRow, Requeue, StatusCounts};
-use super::parse_id;
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;
 use crate::timetable::queries::{self as schools_q, SchoolRow};
 use crate::web::i18n;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render;
 use crate::work::Work;
 
@@ -140,7 +140,7 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let access = policy::mail_outbox_access(&actor, parse_id(&school_id)?)?;
+    let access = policy::mail_outbox_access(&actor, path_id(&school_id)?)?;
     let school =
         schools_q::schools(work.conn(), &[access.school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
     let counts = outbox::status_counts(work.conn(), access.school_id).await?;
@@ -175,8 +175,8 @@ pub async fn retry(
     form: std::result::Result<Form<RetryForm>, FormRejection>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let access = policy::mail_outbox_access(&actor, parse_id(&school_id)?)?;
-    let message = parse_id(&message_id)?;
+    let access = policy::mail_outbox_access(&actor, path_id(&school_id)?)?;
+    let message = path_id(&message_id)?;
     let Form(_) = form.map_err(|_| AppError::BadRequest)?;
     let done = match outbox::requeue(work.conn(), access.school_id, message).await? {
         Requeue::Missing => return Err(AppError::NotFound),

@@ -36,7 +36,7 @@ use crate::policy::{self, GuardianDetail, Purpose};
 use crate::state::AppState;
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
-use crate::web::{render, render_with};
+use crate::web::{path_id, render, render_with};
 use crate::work::Work;
 use queries::{AddressView, ClassRow, ListFilter, PupilCard, PupilRow, SchoolRow, PAGE_SIZE};
 
@@ -93,10 +93,6 @@ pub(super) fn person_name(raw: &str, field: String, errors: &mut FieldErrors) ->
     };
     errors.add(field, key);
     None
-}
-
-fn parse_id(raw: &str) -> Result<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 
 #[derive(askama::Template)]
@@ -265,7 +261,7 @@ async fn search(work: Work, ui: Ui, Path(school_id): Path<String>, Form(form): F
 }
 
 async fn list_page(mut work: Work, ui: Ui, school_id: &str, form: FilterForm) -> Result<Response> {
-    let school_id = parse_id(school_id)?;
+    let school_id = path_id(school_id)?;
     let scope = policy::pupil_list_scope(&work.actor(), school_id)?;
     let keeps_groups = policy::school_groups_access(&work.actor(), school_id).is_ok();
     let school = queries::schools(work.conn(), &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
@@ -413,7 +409,7 @@ async fn reveal_national_id(
 
 /// The card; with `reveal`, the reason given to see the full number.
 async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String>) -> Result<Response> {
-    let pupil_id = parse_id(pupil_id)?;
+    let pupil_id = path_id(pupil_id)?;
     let actor = work.actor();
     let access = policy::pupil_card_access(work.conn(), &actor, pupil_id).await?;
     if reveal.is_some() && !access.reveal_national_id {

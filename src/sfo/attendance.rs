@@ -17,7 +17,6 @@ use uuid::Uuid;
 
 use super::domain::{Action, Arrangement, Collector, LeaveCode, CORRECTION_DAYS};
 use super::page::{child_errors, AttendanceForm, DayPage, DayRow, Sent};
-use super::parse_id;
 use super::queries::{self, ChildRow, Correction, SfoGroupRow};
 use crate::audit::{self, Resource};
 use crate::domain::date as dates;
@@ -25,6 +24,7 @@ use crate::error::{AppError, Result};
 use crate::policy::{self, SfoAttendanceAccess};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render_with;
 use crate::work::Work;
 
@@ -104,7 +104,7 @@ async fn day_page(
 /// The day list of an SFO group (`?date=`, today by default).
 pub async fn show(mut work: Work, ui: Ui, Path(group_id): Path<String>, Query(q): Query<DayQuery>) -> Result<Response> {
     let actor = work.actor();
-    let group_id = parse_id(&group_id)?;
+    let group_id = path_id(&group_id)?;
     let access = policy::sfo_attendance_access(work.conn(), &actor, group_id).await?;
     let clock = queries::now(work.conn()).await?;
     let group = queries::group(work.conn(), group_id, clock.0).await?.ok_or(AppError::NotFound)?;
@@ -234,7 +234,7 @@ pub async fn record(
     let actor = work.actor();
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let action = Action::from_code(&form.action).ok_or(AppError::BadRequest)?;
-    let (group_id, pupil) = (parse_id(&group_id)?, parse_id(&pupil_id)?);
+    let (group_id, pupil) = (path_id(&group_id)?, path_id(&pupil_id)?);
     let access = policy::sfo_attendance_access(work.conn(), &actor, group_id).await?;
     access.recorder()?;
     let clock = queries::now(work.conn()).await?;

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::audit::{Action, Resource};
 use crate::domain::date as dates;
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use crate::policy::{self, Audience};
 use crate::state::AppState;
 use crate::web::layout::Ui;
@@ -42,10 +42,6 @@ pub fn router() -> Router<AppState> {
         .route("/sfo/groups/{group_id}/attendance/{pupil_id}", post(attendance::record))
         // A child's pick-up permissions: the guardians, or the office on their behalf.
         .route("/sfo/children/{pupil_id}/pickup", get(pickup::show).post(pickup::save))
-}
-
-fn parse_id(raw: &str) -> Result<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 
 #[derive(askama::Template)]

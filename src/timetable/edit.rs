@@ -18,7 +18,6 @@ use time::Duration;
 use uuid::Uuid;
 
 use super::fields::{self, hhmm, msg};
-use super::parse_id;
 use super::queries::{self, GroupInfo, LessonListRow, LessonRow, SubjectRow, TeacherRow};
 use super::week::weekday_n_key;
 use crate::audit::{Action, Resource};
@@ -27,6 +26,7 @@ use crate::policy::{self, TimetableEditor};
 use crate::state::AppState;
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::{render, render_with};
 use crate::work::Work;
 
@@ -291,7 +291,7 @@ fn done(group: Uuid, status: &str) -> Response {
 
 /// The group, and the actor's right to edit its school's timetable. Not found otherwise.
 async fn group_for_editor(work: &mut Work, raw: &str) -> Result<(GroupInfo, TimetableEditor)> {
-    let id = parse_id(raw)?;
+    let id = path_id(raw)?;
     let group = queries::group(work.conn(), id).await?.ok_or(AppError::NotFound)?;
     let editor = policy::timetable_editor(&work.actor(), group.school_id)?;
     Ok((group, editor))

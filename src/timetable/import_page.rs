@@ -12,13 +12,13 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::import::{self, ImportError};
-use super::parse_id;
 use super::queries::{self, SchoolRow};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;
 use crate::state::AppState;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::{render, render_with};
 use crate::work::Work;
 
@@ -72,7 +72,7 @@ impl ImportPage {
 }
 
 async fn school_for_editor(work: &mut Work, raw: &str) -> Result<(SchoolRow, policy::TimetableEditor)> {
-    let id = parse_id(raw)?;
+    let id = path_id(raw)?;
     let editor = policy::timetable_editor(&work.actor(), id)?;
     let school = queries::schools(work.conn(), &[id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
     Ok((school, editor))

@@ -21,14 +21,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, Audience};
 use crate::state::AppState;
 use crate::web::layout::Ui;
-use crate::web::render;
+use crate::web::{path_id, render};
 use crate::work::Work;
 use queries::{GroupRow, SchoolRow, Target};
 use week::Week;
@@ -42,10 +41,6 @@ pub fn router() -> Router<AppState> {
         .route("/groups/{group_id}/timetable", get(group_week))
         .merge(edit::router())
         .merge(import_page::router())
-}
-
-pub(crate) fn parse_id(raw: &str) -> Result<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -132,7 +127,7 @@ async fn pupil_week(
     Path(pupil_id): Path<String>,
     Query(q): Query<WeekQuery>,
 ) -> Result<Response> {
-    let pupil_id = parse_id(&pupil_id)?;
+    let pupil_id = path_id(&pupil_id)?;
     let actor = work.actor();
     let access = policy::pupil_timetable_access(work.conn(), &actor, pupil_id).await?;
     let (given, family) = queries::person_name(work.conn(), pupil_id).await?.ok_or(AppError::NotFound)?;
@@ -158,7 +153,7 @@ async fn group_week(
     Path(group_id): Path<String>,
     Query(q): Query<WeekQuery>,
 ) -> Result<Response> {
-    let group_id = parse_id(&group_id)?;
+    let group_id = path_id(&group_id)?;
     let actor = work.actor();
     let access = policy::group_timetable_access(work.conn(), &actor, group_id).await?;
     let group = queries::group(work.conn(), group_id).await?.ok_or(AppError::NotFound)?;
@@ -189,7 +184,7 @@ pub struct SchoolPage {
 
 /// A school's groups, each with a link to its week (and, for the office, to its lessons).
 async fn school(mut work: Work, ui: Ui, Path(school_id): Path<String>) -> Result<Response> {
-    let school_id = parse_id(&school_id)?;
+    let school_id = path_id(&school_id)?;
     let access = policy::school_timetable_access(&work.actor(), school_id)?;
     let school = queries::schools(work.conn(), &[school_id]).await?.into_iter().next().ok_or(AppError::NotFound)?;
     let today = queries::today(work.conn()).await?;

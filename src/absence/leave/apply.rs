@@ -15,13 +15,14 @@ use uuid::Uuid;
 use super::queries::{self, CodeRow, GuardianRow, NewApplication};
 use super::{LeaveStatus, MAX_DAYS_AHEAD};
 use crate::absence::day_range::{self, Window};
+use crate::absence::domain;
 use crate::absence::queries::{self as absence_queries, ChildRow};
-use crate::absence::{domain, parse_id};
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, AbsenceReportAccess, LeaveDecider};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render_with;
 use crate::work::Work;
 
@@ -137,7 +138,7 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let access = policy::leave_guardian_access(&actor, parse_id(&pupil_id)?)?;
+    let access = policy::leave_guardian_access(&actor, path_id(&pupil_id)?)?;
     let notice = match q.done.as_str() {
         "created" => Some("leave.created"),
         "withdrawn" => Some("leave.withdrawn"),
@@ -201,7 +202,7 @@ pub async fn create(
     form: std::result::Result<Form<LeaveForm>, FormRejection>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let access = policy::leave_guardian_access(&actor, parse_id(&pupil_id)?)?;
+    let access = policy::leave_guardian_access(&actor, path_id(&pupil_id)?)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let reasons = queries::reasons(work.conn(), ui.lang).await?;
     let mut errors = FieldErrors::new();
@@ -225,8 +226,8 @@ pub async fn withdraw(
     form: std::result::Result<Form<WithdrawForm>, FormRejection>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let access = policy::leave_guardian_access(&actor, parse_id(&pupil_id)?)?;
-    let application = parse_id(&application_id)?;
+    let access = policy::leave_guardian_access(&actor, path_id(&pupil_id)?)?;
+    let application = path_id(&application_id)?;
     let Form(_) = form.map_err(|_| AppError::BadRequest)?;
     let status = queries::status_of(work.conn(), access.pupil_id, application).await?.ok_or(AppError::NotFound)?;
     if LeaveStatus::from_code(&status) != LeaveStatus::Pending

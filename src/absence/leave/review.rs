@@ -13,12 +13,13 @@ use uuid::Uuid;
 
 use super::queries::{self, ApplicationRow, CodeRow, QueueRow};
 use super::LeaveStatus;
-use crate::absence::{domain, parse_id};
+use crate::absence::domain;
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy::{self, LeaveApplicationAccess, LeaveDecider};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render_with;
 use crate::work::Work;
 
@@ -134,7 +135,7 @@ async fn load(
     id: &str,
     lang: crate::web::i18n::Lang,
 ) -> Result<(LeaveApplicationAccess, ApplicationRow)> {
-    let id = parse_id(id)?;
+    let id = path_id(id)?;
     let actor = work.actor();
     let access = policy::leave_application_access(work.conn(), &actor, id).await?;
     let app = queries::application(work.conn(), id, lang).await?.ok_or(AppError::NotFound)?;

@@ -11,12 +11,12 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::queries::{self, SettingsRow};
-use crate::absence::parse_id;
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
 use crate::policy;
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
+use crate::web::path_id;
 use crate::web::render_with;
 use crate::work::Work;
 
@@ -83,7 +83,7 @@ pub async fn show_settings(
     Query(q): Query<SettingsQuery>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let access = policy::leave_settings_access(&actor, parse_id(&school_id)?)?;
+    let access = policy::leave_settings_access(&actor, path_id(&school_id)?)?;
     let settings = queries::settings(work.conn(), access.school_id).await?.ok_or(AppError::NotFound)?;
     work.commit().await?;
     let page = LeaveSettingsPage {
@@ -104,7 +104,7 @@ pub async fn save_settings(
     form: std::result::Result<Form<SettingsForm>, FormRejection>,
 ) -> Result<Response> {
     let actor = work.actor();
-    let access = policy::leave_settings_access(&actor, parse_id(&school_id)?)?;
+    let access = policy::leave_settings_access(&actor, path_id(&school_id)?)?;
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
     let settings = queries::settings(work.conn(), access.school_id).await?.ok_or(AppError::NotFound)?;
     let Ok(days) = parse_limit(&form.max_days) else {
