@@ -14,16 +14,16 @@ use axum::Form;
 use uuid::Uuid;
 
 use super::domain::{conduct_applies, Aspect, ChangeReason, ConductValue};
-use super::grid::{choose, mode, GridQuery, Mode};
+use super::grid::{choose, class_page, mode, GridQuery, Mode};
 use super::queries::class::{self, ClassRow, ConductLine};
 use super::queries::PeriodRow;
 use crate::audit::{Action, Resource};
 use crate::domain::date::display_date;
 use crate::error::{AppError, Result};
-use crate::policy::{self, GradeGroupAccess};
+use crate::policy::GradeGroupAccess;
 use crate::web::form::FieldErrors;
 use crate::web::layout::Ui;
-use crate::web::{path_id, render_with};
+use crate::web::render_with;
 use crate::work::Work;
 
 /// A pupil's line as shown: the two values (as stored, or as sent in a refused save).
@@ -108,15 +108,7 @@ impl ConductPage {
 }
 
 async fn load(work: &mut Work, class_id: &str) -> Result<(GradeGroupAccess, ClassRow, Vec<PeriodRow>)> {
-    let actor = work.actor();
-    let access = policy::class_assessment_access(work.conn(), &actor, path_id(class_id)?).await?;
-    let class = class::class(work.conn(), access.group_id).await?.ok_or(AppError::NotFound)?;
-    let periods: Vec<PeriodRow> = class::periods(work.conn(), &class)
-        .await?
-        .into_iter()
-        .filter(|p| conduct_applies(p.kind(), class.grade_level))
-        .collect();
-    Ok((access, class, periods))
+    class_page(work, class_id, |p, grade| conduct_applies(p.kind(), grade)).await
 }
 
 fn rows(lines: Vec<ConductLine>) -> Vec<Row> {

@@ -169,6 +169,24 @@ async fn load(work: &mut Work, group_id: &str) -> Result<(GradeGroupAccess, Grid
 }
 
 /// The period asked for, or the one open now, else the last that has opened.
+/// A class's page of the assessment (conduct, warnings): the access, the class, and its
+/// periods that `keep` (given the period and the class's grade) says belong on it.
+pub(super) async fn class_page(
+    work: &mut Work,
+    class_id: &str,
+    keep: impl Fn(&PeriodRow, i16) -> bool,
+) -> Result<(GradeGroupAccess, queries::class::ClassRow, Vec<PeriodRow>)> {
+    let actor = work.actor();
+    let access = policy::class_assessment_access(work.conn(), &actor, path_id(class_id)?).await?;
+    let class = queries::class::class(work.conn(), access.group_id).await?.ok_or(AppError::NotFound)?;
+    let periods: Vec<PeriodRow> = queries::class::periods(work.conn(), &class)
+        .await?
+        .into_iter()
+        .filter(|p| keep(p, class.grade_level))
+        .collect();
+    Ok((access, class, periods))
+}
+
 pub(super) fn choose(periods: &[PeriodRow], raw: &str) -> Option<PeriodRow> {
     if let Ok(id) = Uuid::parse_str(raw.trim()) {
         return periods.iter().find(|p| p.id == id).cloned();

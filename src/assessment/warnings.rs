@@ -18,19 +18,19 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::domain::{Aspect, Window};
-use super::grid::choose;
+use super::grid::{choose, class_page};
 use super::queries::class::{self, ClassRow, WarningLine};
 use super::queries::PeriodRow;
 use crate::audit::{Action, Resource};
 use crate::domain::date::display_date;
 use crate::error::{AppError, Result};
 use crate::mail::outbox::{self, Kind, NewMessage};
-use crate::policy::{self, GradeGroupAccess};
+use crate::policy::GradeGroupAccess;
 use crate::state::AppState;
 use crate::web::form::FieldErrors;
 use crate::web::i18n::{self, Lang};
 use crate::web::layout::Ui;
-use crate::web::{path_id, render_with};
+use crate::web::render_with;
 use crate::work::Work;
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,15 +86,7 @@ impl WarningsPage {
 }
 
 async fn load(work: &mut Work, class_id: &str) -> Result<(GradeGroupAccess, ClassRow, Vec<PeriodRow>)> {
-    let actor = work.actor();
-    let access = policy::class_assessment_access(work.conn(), &actor, path_id(class_id)?).await?;
-    let class = class::class(work.conn(), access.group_id).await?.ok_or(AppError::NotFound)?;
-    let periods: Vec<PeriodRow> = class::periods(work.conn(), &class)
-        .await?
-        .into_iter()
-        .filter(|p| p.kind().in_grid() && p.kind().applies_to_grade(class.grade_level))
-        .collect();
-    Ok((access, class, periods))
+    class_page(work, class_id, |p, grade| p.kind().in_grid() && p.kind().applies_to_grade(grade)).await
 }
 
 fn may_send(access: &GradeGroupAccess, period: &PeriodRow) -> bool {
