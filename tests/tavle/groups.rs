@@ -78,6 +78,18 @@ async fn the_office_creates_a_group_places_pupils_in_bulk_gives_it_a_teacher_and
     let path = format!("/groups/{group}");
     assert_redirects_to(&made, &format!("{path}?done=created"));
 
+    // A new name must be a name, and not another group's of the school year; a refused
+    // one keeps what was typed and changes nothing.
+    for (name, why) in [("  ", "empty"), ("4A", "taken")] {
+        let refused = app.post_form(&mut clerk, &path, &[("name", name)]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+        let html = refused.html();
+        assert_eq!(html.select_first_attr("#name", "aria-invalid").as_deref(), Some("true"), "{why}");
+        assert_eq!(html.select_first_attr("#name", "value").as_deref(), Some(name), "{why}: typed is kept");
+    }
+    let stored: String = one(&app, "SELECT name FROM groups WHERE id = $1", group).await;
+    assert_eq!(stored, "Matte 4 gr. 2", "nothing renamed");
+
     // The page offers the school's grade-4 pupils; two are placed from today.
     let page = app.get(&mut clerk, &path).await;
     assert_eq!(page.status, StatusCode::OK);
