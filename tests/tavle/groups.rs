@@ -524,3 +524,56 @@ async fn the_letters_list_leaves_out_protected_addresses_and_every_export_is_aud
     assert_eq!(app.get(&mut teacher, &format!("/groups/{class}/members.csv")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(&mut teacher, &format!("/schools/{solbakken}/letters.csv")).await.status, StatusCode::NOT_FOUND);
 }
+
+/// Next year's classes from the office's list: a bad list is refused line by line with
+/// what was pasted kept; a good one is previewed, and the rollover that carries it on
+/// places the listed pupils as previewed. The list is part of what is confirmed: the
+/// same fingerprint without it is a preview that no longer matches.
+#[tokio::test]
+async fn the_rollover_places_the_pupils_of_the_offices_list_as_previewed() {
+    let app = spawn_app_at_school().await;
+    let solbakken = school(&app, "Solbakken skole").await;
+    let path = format!("/schools/{solbakken}/rollover");
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let third: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT p.id, p.national_id FROM enrolments e JOIN persons p ON p.id = e.pupil_id \
+         WHERE e.school_id = $1 AND e.grade_level = 3 AND e.to_date IS NULL ORDER BY p.national_id LIMIT 2",
+    )
+    .bind(solbakken)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let bad = format!("{};4X\n{};4X\n12345", third[0].1, third[0].1);
+    let refused = app.post_form(&mut clerk, &path, &[("action", "preview"), ("placements", &bad)]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.html();
+    assert_eq!(html.select_first_attr("#placements", "aria-invalid").as_deref(), Some("true"));
+    assert_eq!(html.select_texts("#list-problems li").len(), 2, "line 2 twice, line 3 without a class");
+    assert_eq!(html.select_texts("#placements"), vec![bad.split_whitespace().collect::<Vec<_>>().join(" ")]);
+
+    let list = format!("{};4X\n{};4X", third[0].1, third[1].1);
+    let shown = app.post_form(&mut clerk, &path, &[("action", "preview"), ("placements", &list)]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let (_, _, groups, fingerprint) = preview(&shown);
+    assert!(groups.contains(&("4X".to_owned(), 2)), "{groups:?}");
+    assert_eq!(shown.html().select_first_attr("form input[name=placements]", "value").as_deref(), Some(list.as_str()));
+
+    let without = app.post_form(&mut clerk, &path, &[("fingerprint", &fingerprint), ("confirm", "yes")]).await;
+    assert_eq!(without.status, StatusCode::UNPROCESSABLE_ENTITY, "the preview had the list");
+    let done = app
+        .post_form(&mut clerk, &path, &[("fingerprint", &fingerprint), ("confirm", "yes"), ("placements", &list)])
+        .await;
+    assert_redirects_to(&done, &format!("{path}?done=rolled"));
+    let mut placed: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT m.pupil_id FROM group_memberships m JOIN groups g ON g.id = m.group_id \
+         WHERE g.school_id = $1 AND g.name = '4X' AND g.grade_level = 4 AND g.kind = 'base'",
+    )
+    .bind(solbakken)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    placed.sort();
+    let mut listed: Vec<Uuid> = third.iter().map(|t| t.0).collect();
+    listed.sort();
+    assert_eq!(placed, listed, "the listed pupils are in 4X next year");
+}

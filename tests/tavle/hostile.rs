@@ -197,7 +197,7 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         }
         ("POST", "/pupils/{pupil_id}/guardian-links/{guardian_id}/end") => &[],
         ("POST", "/pupils/{pupil_id}/details") => &["given_name", "family_name", "birth_date", "mother_tongue"],
-        ("POST", "/schools/{school_id}/rollover") => &["fingerprint", "confirm"],
+        ("POST", "/schools/{school_id}/rollover") => &["fingerprint", "confirm", "placements", "action"],
         _ => return None,
     })
 }

@@ -5,10 +5,15 @@
 //! the school's lock, and applies it only if the fingerprints agree, so the result is
 //! the preview. Done once per school and year.
 //!
+//! Next year's classes can come from a list the office pastes (`placements.rs`): the
+//! preview shows the plan with it (a POST with `action=preview`, or the list's problems
+//! by line), and the rollover form carries the list on, so that it is applied as shown.
+//!
 //! It runs in the request: a few statements with arrays, whatever the school's size
 //! (see the README for the time it takes on the largest school of the Oslo-size demo),
 //! so the page answers with the result rather than a progress bar.
 
+mod placements;
 mod plan;
 mod queries;
 
@@ -46,6 +51,10 @@ pub struct RolloverPage {
     /// The register changed between the preview and the rollover.
     pub changed: bool,
     pub just_done: bool,
+    /// The office's list of next year's classes, as sent.
+    pub list: String,
+    /// What is wrong with the list, by line.
+    pub problems: Vec<placements::Problem>,
 }
 
 impl RolloverPage {
@@ -71,6 +80,13 @@ impl RolloverPage {
             ],
         )
     }
+    pub fn problem_text(&self, p: &placements::Problem) -> String {
+        crate::web::i18n::tf(self.ui.lang, p.key, &[("line", &p.line.to_string())])
+    }
+    /// Next year's classes that the list makes (new ones, with no class of this year).
+    pub fn listed(&self, g: &plan::GroupOut) -> bool {
+        g.from_name.is_empty()
+    }
     pub fn intro(&self) -> String {
         let name = |y: &Option<YearRow>| y.as_ref().map(|y| y.name.clone()).unwrap_or_default();
         crate::web::i18n::tf(self.ui.lang, "rollover.intro", &[("from", &name(&self.year)), ("to", &name(&self.next))])
@@ -89,6 +105,12 @@ pub struct RolloverForm {
     pub fingerprint: String,
     #[serde(default)]
     pub confirm: String,
+    /// Next year's classes from a list (see `placements`).
+    #[serde(default)]
+    pub placements: String,
+    /// `preview`: show the plan with the list; otherwise roll over.
+    #[serde(default)]
+    pub action: String,
 }
 
 struct Loaded {
@@ -98,20 +120,38 @@ struct Loaded {
     next: Option<YearRow>,
     done: Option<DoneRow>,
     plan: Plan,
+    list: String,
+    problems: Vec<placements::Problem>,
 }
 
-/// The school, its years, whether the rollover is done, and else its plan.
-async fn load(work: &mut Work, school: &str, lock: bool) -> Result<Loaded> {
+/// The school, its years, whether the rollover is done, and else its plan, with the
+/// office's `list` of classes if it has no problem.
+async fn load(work: &mut Work, school: &str, lock: bool, list: &str) -> Result<Loaded> {
     let actor = work.actor();
     let access = policy::school_groups_access(&actor, path_id(school)?)?;
     let school =
         crate::groups::queries::schools(work.conn(), &[access.school_id]).await?.pop().ok_or(AppError::NotFound)?;
     let (year, next) = queries::years(work.conn()).await?.map_or((None, None), |(y, n)| (Some(y), n));
-    let mut l = Loaded { access, school_name: school.name, year, next, done: None, plan: Plan::default() };
+    let mut l = Loaded {
+        access,
+        school_name: school.name,
+        year,
+        next,
+        done: None,
+        plan: Plan::default(),
+        list: list.to_owned(),
+        problems: Vec::new(),
+    };
     if let (Some(year), Some(next)) = (&l.year, &l.next) {
         l.done = queries::done(work.conn(), l.access.school_id, year.id, lock).await?;
         if l.done.is_none() {
-            let input = queries::input(work.conn(), l.access.school_id, school.last_grade, year, next).await?;
+            let mut input = queries::input(work.conn(), l.access.school_id, school.last_grade, year, next).await?;
+            if !list.trim().is_empty() {
+                match placements::read(list, &input) {
+                    Ok(listed) => input.placements = listed,
+                    Err(problems) => l.problems = problems,
+                }
+            }
             l.plan = plan::plan(&input);
         }
     }
@@ -130,6 +170,8 @@ fn page(ui: Ui, l: Loaded, errors: FieldErrors, changed: bool, just_done: bool) 
         errors,
         changed,
         just_done,
+        list: l.list,
+        problems: l.problems,
     }
 }
 
@@ -145,7 +187,7 @@ pub async fn show(
     Path(school): Path<String>,
     Query(q): Query<RolloverQuery>,
 ) -> Result<Response> {
-    let l = load(&mut work, &school, false).await?;
+    let l = load(&mut work, &school, false, "").await?;
     let subjects = named(&l.plan);
     if !subjects.is_empty() {
         work.audit(&l.access, Action::Read, Resource::Rollover, Some(l.access.school_id), &subjects).await?;
@@ -163,7 +205,8 @@ pub async fn apply(
     form: std::result::Result<Form<RolloverForm>, FormRejection>,
 ) -> Result<Response> {
     let Form(form) = form.map_err(|_| AppError::BadRequest)?;
-    let l = load(&mut work, &school, true).await?;
+    let preview = form.action == "preview";
+    let l = load(&mut work, &school, !preview, &form.placements).await?;
     let school = l.access.school_id;
     let (Some(year), Some(next)) = (l.year.clone(), l.next.clone()) else {
         work.commit().await?;
@@ -173,6 +216,19 @@ pub async fn apply(
         // Done already (a second click): nothing more to do.
         work.commit().await?;
         return Ok(Redirect::to(&format!("/schools/{school}/rollover?done=rolled")).into_response());
+    }
+    if !l.problems.is_empty() {
+        work.commit().await?;
+        let errors = FieldErrors::one("placements", "rollover.error.list");
+        return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page(ui, l, errors, false, false)));
+    }
+    if preview {
+        let subjects = named(&l.plan);
+        if !subjects.is_empty() {
+            work.audit(&l.access, Action::Read, Resource::Rollover, Some(school), &subjects).await?;
+        }
+        work.commit().await?;
+        return Ok(render_with(StatusCode::OK, &page(ui, l, FieldErrors::new(), false, false)));
     }
     if form.fingerprint.trim() != l.plan.fingerprint() {
         work.commit().await?;

@@ -12,6 +12,11 @@
 //!   the last grade ends with its leavers. Its teachers and contact teachers go with it.
 //!   A group the next year already has under that name gets the pupils instead of a new
 //!   one. SFO groups are not carried (SFO places are applied for per year).
+//! - Classes from a list (`placements`, read by `placements::read`): a pupil the office
+//!   lists goes into the named class of the next year instead of the class carried on
+//!   from this year's; a class the list names that is not carried on (nor there already)
+//!   is created, with the pupils' next grade. A carried class that the list empties is
+//!   not created.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +32,15 @@ pub struct PupilIn {
     pub grade: i16,
     /// The enrolment already ends (a planned move): the rollover leaves the pupil alone.
     pub ends: bool,
+    /// The national id number, to find the pupil a list names.
+    pub national_id: String,
+}
+
+/// A pupil the office's list places in a class of the next year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub pupil_id: Uuid,
+    pub class: String,
 }
 
 /// A group of the year, with the pupils in it at the end of the year and its staff.
@@ -48,8 +62,10 @@ pub struct Input {
     pub last_grade: i16,
     pub pupils: Vec<PupilIn>,
     pub groups: Vec<GroupIn>,
-    /// The next year's groups at the school already: name → (id, kind).
-    pub next_groups: BTreeMap<String, (Uuid, String)>,
+    /// The next year's groups at the school already: name → (id, kind, grade).
+    pub next_groups: BTreeMap<String, (Uuid, String, Option<i16>)>,
+    /// Classes from the office's list (checked: see `placements::read`).
+    pub placements: Vec<Placement>,
 }
 
 /// A pupil who advances.
@@ -207,12 +223,57 @@ pub fn plan(input: &Input) -> Plan {
             name: name.clone(),
             grade: g.grade.map(|grade| grade + 1),
             subject: g.subject,
-            existing: input.next_groups.get(&name).map(|(id, _)| *id),
+            existing: input.next_groups.get(&name).map(|(id, _, _)| *id),
             members,
             staff,
         });
     }
+    place(&mut p, input);
     p
+}
+
+/// The list's pupils leave the class carried on for them and go into the one named: an
+/// existing one, or a new class of their next grade. A carried class the list empties
+/// is not created.
+fn place(p: &mut Plan, input: &Input) {
+    if input.placements.is_empty() {
+        return;
+    }
+    let placed: std::collections::HashSet<Uuid> = input.placements.iter().map(|x| x.pupil_id).collect();
+    let mut emptied = Vec::new();
+    for g in p.groups.iter_mut().filter(|g| g.kind == "base") {
+        let before = g.members.len();
+        g.members.retain(|m| !placed.contains(m));
+        if before > 0 && g.members.is_empty() {
+            emptied.push(g.name.clone());
+        }
+    }
+    let grades: std::collections::HashMap<Uuid, i16> = p.advance.iter().map(|a| (a.pupil_id, a.to)).collect();
+    let mut listed = input.placements.clone();
+    listed.sort_by(|a, b| (&a.class, a.pupil_id).cmp(&(&b.class, b.pupil_id)));
+    let mut new: Vec<GroupOut> = Vec::new();
+    for x in &listed {
+        let Some(&grade) = grades.get(&x.pupil_id) else { continue };
+        if let Some(g) = p.groups.iter_mut().chain(new.iter_mut()).find(|g| g.kind == "base" && g.name == x.class) {
+            g.members.push(x.pupil_id);
+            g.members.sort_unstable();
+            g.members.dedup();
+            continue;
+        }
+        new.push(GroupOut {
+            from_group: Uuid::nil(),
+            from_name: String::new(),
+            kind: "base".to_owned(),
+            name: x.class.clone(),
+            grade: Some(grade),
+            subject: None,
+            existing: input.next_groups.get(&x.class).map(|(id, _, _)| *id),
+            members: vec![x.pupil_id],
+            staff: Vec::new(),
+        });
+    }
+    p.groups.retain(|g| !(g.kind == "base" && emptied.contains(&g.name) && g.members.is_empty()));
+    p.groups.extend(new);
 }
 
 #[cfg(test)]

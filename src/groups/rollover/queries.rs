@@ -69,6 +69,7 @@ struct PupilRow {
     name: String,
     grade: i16,
     ends: bool,
+    national_id: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -89,7 +90,7 @@ struct GroupRow {
 pub async fn input(mut conn: Conn<'_>, school: Uuid, last_grade: i16, year: &YearRow, next: &YearRow) -> Result<Input> {
     let pupils: Vec<PupilRow> = sqlx::query_as(
         "SELECT e.pupil_id, e.id AS enrolment_id, p.given_name || ' ' || p.family_name AS name, \
-           e.grade_level AS grade, e.to_date IS NOT NULL AS ends \
+           e.grade_level AS grade, e.to_date IS NOT NULL AS ends, p.national_id \
          FROM enrolments e JOIN persons p ON p.tenant_id = $1 AND p.id = e.pupil_id \
          WHERE e.tenant_id = $1 AND e.school_id = $2 AND e.from_date <= $3 \
            AND (e.to_date IS NULL OR e.to_date > $3)",
@@ -114,8 +115,8 @@ pub async fn input(mut conn: Conn<'_>, school: Uuid, last_grade: i16, year: &Yea
     .bind(year.id)
     .fetch_all(&mut *conn)
     .await?;
-    let next_groups: Vec<(String, Uuid, String)> = sqlx::query_as(
-        "SELECT g.name, g.id, g.kind FROM groups g WHERE g.tenant_id = $1 AND g.school_id = $2 AND g.school_year_id = $3",
+    let next_groups: Vec<(String, Uuid, String, Option<i16>)> = sqlx::query_as(
+        "SELECT g.name, g.id, g.kind, g.grade_level FROM groups g WHERE g.tenant_id = $1 AND g.school_id = $2 AND g.school_year_id = $3",
     )
     .bind(conn.tenant)
     .bind(school)
@@ -132,6 +133,7 @@ pub async fn input(mut conn: Conn<'_>, school: Uuid, last_grade: i16, year: &Yea
                 name: p.name,
                 grade: p.grade,
                 ends: p.ends,
+                national_id: p.national_id,
             })
             .collect(),
         groups: groups
@@ -147,7 +149,11 @@ pub async fn input(mut conn: Conn<'_>, school: Uuid, last_grade: i16, year: &Yea
                 staff: g.staff.into_iter().zip(g.assignments).collect(),
             })
             .collect(),
-        next_groups: next_groups.into_iter().map(|(name, id, kind)| (name, (id, kind))).collect::<BTreeMap<_, _>>(),
+        next_groups: next_groups
+            .into_iter()
+            .map(|(name, id, kind, grade)| (name, (id, kind, grade)))
+            .collect::<BTreeMap<_, _>>(),
+        placements: Vec::new(),
     })
 }
 

@@ -221,11 +221,19 @@ test('office clerk: opens the school-year rollover preview from the classes, and
   await expect(page.locator('td[id^="advance-"]').first()).toBeVisible();
   await expect(page.locator('#rollover-groups tbody tr').first()).toBeVisible();
   await check(page, preview, 'office_clerk-rollover', problems);
-  await tabTo(page, 'form[action$="/rollover"] button[type="submit"]', problems);
+  await tabTo(page, 'form[aria-labelledby="confirm-title"] button[type="submit"]', problems);
   const refused = await press(page, 'Enter', tavleUrl());
   expect(refused.status()).toBe(422);
   await expect(page.locator('#confirm')).toHaveAttribute('aria-invalid', 'true');
   await check(page, refused, 'office_clerk-rollover-refused', problems, { keyboard: false });
+  // Next year's classes from a list: a line without a class is refused, by line.
+  await page.locator('#placements').fill('12345678901');
+  await tabTo(page, 'form[aria-labelledby="list-title"] button[type="submit"]', problems);
+  const listed = await press(page, 'Enter', tavleUrl());
+  expect(listed.status()).toBe(422);
+  await expect(page.locator('#placements')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#list-problems li')).toHaveCount(1);
+  await expect(page.locator('#placements')).toHaveValue('12345678901');
   expect(problems, formatProblems('office rollover journey', problems)).toEqual([]);
 });
 
