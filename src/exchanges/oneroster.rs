@@ -121,36 +121,39 @@ const ABSENT: &[&str] = &[
     "userResources",
 ];
 
-/// One CSV file: its header and rows, each row as long as the header.
+/// One CSV file: its header, and its rows written as they come (a municipality's
+/// enrolments are hundreds of thousands of rows: kept as CSV bytes, not as strings).
 pub struct Table {
     pub name: &'static str,
     pub header: &'static [&'static str],
-    pub rows: Vec<Vec<String>>,
+    writer: csv::Writer<Vec<u8>>,
+    pub rows: usize,
 }
 
 impl Table {
     fn new(name: &'static str, header: &'static [&'static str]) -> Self {
-        Self { name, header, rows: Vec::new() }
+        let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+        // Writing to memory cannot fail.
+        let _ = writer.write_record(header);
+        Self { name, header, writer, rows: 0 }
     }
 
     /// A row from (column, value) pairs: the other columns are empty.
     fn push(&mut self, cells: &[(&str, String)]) {
-        let row = self
-            .header
-            .iter()
-            .map(|column| cells.iter().find(|(c, _)| c == column).map(|(_, v)| v.clone()).unwrap_or_default())
-            .collect();
-        self.rows.push(row);
+        let row =
+            self.header.iter().map(|column| cells.iter().find(|(c, _)| c == column).map_or("", |(_, v)| v.as_str()));
+        let _ = self.writer.write_record(row);
+        self.rows += 1;
     }
 
-    pub fn csv(&self) -> Vec<u8> {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-        // Writing to memory cannot fail.
-        let _ = w.write_record(self.header);
-        for row in &self.rows {
-            let _ = w.write_record(row);
-        }
-        w.into_inner().unwrap_or_default()
+    /// A row of every column, in order.
+    fn push_all(&mut self, cells: &[String]) {
+        let _ = self.writer.write_record(cells);
+        self.rows += 1;
+    }
+
+    pub fn csv(self) -> Vec<u8> {
+        self.writer.into_inner().unwrap_or_default()
     }
 }
 
@@ -278,18 +281,16 @@ pub fn tables(r: &Roster) -> Vec<Table> {
         ]);
         role_row(&mut roles, &p.id, &org, "student", true);
     }
+    // Each member of staff's schools and roles, in the schools' order.
+    let mut works_at: std::collections::HashMap<uuid::Uuid, Vec<(String, StaffRole)>> =
+        std::collections::HashMap::new();
+    for school in &r.schools {
+        for (id, role) in &school.staff {
+            works_at.entry(*id).or_default().push((school_id(&school.org_number), *role));
+        }
+    }
     for st in &r.staff {
-        let orgs: Vec<(String, StaffRole)> = r
-            .schools
-            .iter()
-            .flat_map(|school| {
-                school
-                    .staff
-                    .iter()
-                    .filter(|(id, _)| *id == st.id)
-                    .map(|(_, role)| (school_id(&school.org_number), *role))
-            })
-            .collect();
+        let Some(orgs) = works_at.get(&st.id) else { continue };
         let Some((first, _)) = orgs.first() else { continue };
         users.push(&[
             ("sourcedId", st.id.to_string()),
@@ -309,14 +310,20 @@ pub fn tables(r: &Roster) -> Vec<Table> {
             role_row(&mut roles, &st.id, org, role, i == 0);
         }
     }
+    // Each guardian's children's schools, in the pupils' order: found once, not per guardian.
+    let mut schools_of: std::collections::HashMap<uuid::Uuid, Vec<String>> = std::collections::HashMap::new();
+    for p in &r.pupils {
+        let Some(school) = school_of(p.school_id) else { continue };
+        for g in &p.guardians {
+            let orgs = schools_of.entry(*g).or_default();
+            let org = school_id(&school.org_number);
+            if !orgs.contains(&org) {
+                orgs.push(org);
+            }
+        }
+    }
     for gd in &r.guardians {
-        let mut orgs: Vec<String> = r
-            .pupils
-            .iter()
-            .filter(|p| p.guardians.contains(&gd.id))
-            .filter_map(|p| school_of(p.school_id).map(|s| school_id(&s.org_number)))
-            .collect();
-        orgs.dedup();
+        let Some(orgs) = schools_of.get(&gd.id) else { continue };
         let Some(first) = orgs.first() else { continue };
         users.push(&[
             ("sourcedId", gd.id.to_string()),
@@ -327,26 +334,22 @@ pub fn tables(r: &Roster) -> Vec<Table> {
             ("sms", gd.phone.as_deref().and_then(international_phone).unwrap_or_default()),
             ("primaryOrgSourcedId", first.clone()),
         ]);
-        let mut seen = Vec::new();
-        for org in &orgs {
-            if !seen.contains(org) {
-                role_row(&mut roles, &gd.id, org, "guardian", seen.is_empty());
-                seen.push(org.clone());
-            }
+        for (i, org) in orgs.iter().enumerate() {
+            role_row(&mut roles, &gd.id, org, "guardian", i == 0);
         }
     }
 
     let written = [orgs, sessions, courses, classes, users, roles, enrollments];
     let mut manifest = Table::new("manifest", &["propertyName", "value"]);
-    manifest.rows.push(vec![s("manifest.version"), s("1.0")]);
-    manifest.rows.push(vec![s("oneroster.version"), s("1.2")]);
+    manifest.push_all(&[s("manifest.version"), s("1.0")]);
+    manifest.push_all(&[s("oneroster.version"), s("1.2")]);
     let mut files: Vec<(&str, &str)> = written.iter().map(|t| (t.name, "bulk")).collect();
     files.extend(ABSENT.iter().map(|name| (*name, "absent")));
     files.sort_unstable();
     for (name, mode) in files {
-        manifest.rows.push(vec![format!("file.{name}"), s(mode)]);
+        manifest.push_all(&[format!("file.{name}"), s(mode)]);
     }
-    manifest.rows.push(vec![s("source.systemName"), s("Tavle")]);
+    manifest.push_all(&[s("source.systemName"), s("Tavle")]);
     let mut all = vec![manifest];
     all.extend(written);
     all
@@ -354,7 +357,6 @@ pub fn tables(r: &Roster) -> Vec<Table> {
 
 /// The zip: every table as `{name}.csv`.
 pub fn archive(r: &Roster) -> Option<Vec<u8>> {
-    let tables = tables(r);
-    let files: Vec<(String, Vec<u8>)> = tables.iter().map(|t| (format!("{}.csv", t.name), t.csv())).collect();
+    let files: Vec<(String, Vec<u8>)> = tables(r).into_iter().map(|t| (format!("{}.csv", t.name), t.csv())).collect();
     crate::web::zip::archive(&files)
 }

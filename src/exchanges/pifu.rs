@@ -361,9 +361,13 @@ pub fn document(r: &Roster) -> String {
         }
         x.end("membership");
     };
+    let mut pupils_at: std::collections::HashMap<Uuid, Vec<&super::roster::Pupil>> = std::collections::HashMap::new();
+    for p in &r.pupils {
+        pupils_at.entry(p.school_id).or_default().push(p);
+    }
     for school in &r.schools {
-        let mut members: Vec<(Uuid, Vec<&str>)> =
-            r.pupils.iter().filter(|p| p.school_id == school.id).map(|p| (p.id, vec!["01"])).collect();
+        let pupils = pupils_at.get(&school.id).map(Vec::as_slice).unwrap_or_default();
+        let mut members: Vec<(Uuid, Vec<&str>)> = pupils.iter().map(|p| (p.id, vec!["01"])).collect();
         let mut staff: Vec<(Uuid, Vec<&str>)> = Vec::new();
         for (person, role) in &school.staff {
             let code = match role {
@@ -381,12 +385,8 @@ pub fn document(r: &Roster) -> String {
         members.extend(staff);
         membership(&mut x, &school_id(&school.org_number), &members);
         for grade in r.grades(school.id) {
-            let members: Vec<(Uuid, Vec<&str>)> = r
-                .pupils
-                .iter()
-                .filter(|p| p.school_id == school.id && p.grade == grade)
-                .map(|p| (p.id, vec!["01"]))
-                .collect();
+            let members: Vec<(Uuid, Vec<&str>)> =
+                pupils.iter().filter(|p| p.grade == grade).map(|p| (p.id, vec!["01"])).collect();
             membership(&mut x, &grade_id(&school.org_number, year, grade), &members);
         }
         for g in r.groups.iter().filter(|g| g.school_id == school.id) {

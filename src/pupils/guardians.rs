@@ -226,18 +226,7 @@ pub async fn set_lives_with(
 
 /// Keep the guardianship as it was (source `office`), then write the new value.
 async fn save_lives_with(mut conn: Conn<'_>, pupil: Uuid, guardian: Uuid, lives_with: bool) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO guardianship_history (tenant_id, pupil_id, guardian_id, source, parental_responsibility, \
-           from_date, to_date, lives_with) \
-         SELECT g.tenant_id, g.pupil_id, g.guardian_id, 'office', g.parental_responsibility, g.from_date, g.to_date, \
-           g.lives_with \
-         FROM guardianships g WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND g.guardian_id = $3",
-    )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .bind(guardian)
-    .execute(&mut *conn)
-    .await?;
+    super::link_queries::keep_history(conn.re(), pupil, guardian).await?;
     sqlx::query(
         "UPDATE guardianships g SET lives_with = $4 WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND g.guardian_id = $3",
     )

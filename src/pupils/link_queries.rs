@@ -63,10 +63,12 @@ pub async fn obstacles(mut conn: Conn<'_>, pupil: Uuid, guardian: Uuid) -> Resul
 }
 
 /// Keep the guardianship's values as they are now, as the office's change.
-async fn keep_history(mut conn: Conn<'_>, pupil: Uuid, guardian: Uuid) -> Result<()> {
+pub(super) async fn keep_history(mut conn: Conn<'_>, pupil: Uuid, guardian: Uuid) -> Result<()> {
     sqlx::query(
-        "INSERT INTO guardianship_history (tenant_id, pupil_id, guardian_id, source, parental_responsibility, from_date, to_date) \
-         SELECT $1, g.pupil_id, g.guardian_id, 'office', g.parental_responsibility, g.from_date, g.to_date \
+        "INSERT INTO guardianship_history (tenant_id, pupil_id, guardian_id, source, parental_responsibility, \
+           from_date, to_date, lives_with) \
+         SELECT $1, g.pupil_id, g.guardian_id, 'office', g.parental_responsibility, g.from_date, g.to_date, \
+           g.lives_with \
          FROM guardianships g WHERE g.tenant_id = $1 AND g.pupil_id = $2 AND g.guardian_id = $3",
     )
     .bind(conn.tenant)
