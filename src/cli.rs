@@ -589,11 +589,20 @@ async fn run_export(
     tenant: &str,
 ) -> anyhow::Result<()> {
     let pool = db::connect(&app_url(config, "export")?, 2).await?;
-    let result = crate::exchanges::export(&pool, tenant, format).await;
-    db::close(pool).await;
-    let (bytes, people) = result?;
     let partial = file.with_extension("partial");
-    std::fs::write(&partial, &bytes).with_context(|| format!("cannot write {}", partial.display()))?;
+    let created = std::fs::File::create(&partial).with_context(|| format!("cannot write {}", partial.display()));
+    let result = match created {
+        Ok(f) => crate::exchanges::export(&pool, tenant, format, &mut std::io::BufWriter::new(f)).await,
+        Err(e) => Err(e),
+    };
+    db::close(pool).await;
+    let people = match result {
+        Ok(people) => people,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
     std::fs::rename(&partial, file).with_context(|| format!("cannot write {}", file.display()))?;
     println!("{format} roster for {tenant}: {people} person(s) written to {}", file.display());
     Ok(())

@@ -24,13 +24,20 @@ impl std::fmt::Display for Format {
     }
 }
 
-/// Exports the roster of the municipality `slug` as the system does (no person acting):
-/// the file and how many persons it names, with its audit row committed.
+/// Exports the roster of the municipality `slug` as the system does (no person acting)
+/// into `out` (the PIFU document as it is made), and commits its audit row once it is
+/// written. Returns how many persons it names.
 ///
 /// # Errors
 ///
-/// An unknown municipality, no school year from today on, or a database error.
-pub async fn export(pool: &sqlx::PgPool, slug: &str, format: Format) -> anyhow::Result<(Vec<u8>, usize)> {
+/// An unknown municipality, no school year from today on, writing `out`, or a database
+/// error.
+pub async fn export(
+    pool: &sqlx::PgPool,
+    slug: &str,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<usize> {
     let (tenant, _) =
         crate::db::import_tenant(pool, slug).await?.ok_or_else(|| anyhow::anyhow!("no municipality {slug}"))?;
     let mut tx = crate::db::begin(pool, tenant).await?;
@@ -38,15 +45,21 @@ pub async fn export(pool: &sqlx::PgPool, slug: &str, format: Format) -> anyhow::
     let roster = roster::load(crate::db::Conn::new(&mut tx, tenant), today)
         .await?
         .ok_or_else(|| anyhow::anyhow!("{slug} has no school year from today on: nothing to export"))?;
-    let (purpose, bytes) = match format {
-        Format::Pifu => (Purpose::FeideProvisioning, pifu::document(&roster).into_bytes()),
-        Format::Oneroster => (
-            Purpose::LearningPlatform,
-            oneroster::archive(&roster).ok_or_else(|| anyhow::anyhow!("the roster is too large for a zip"))?,
-        ),
+    let purpose = match format {
+        Format::Pifu => {
+            pifu::write(&roster, out)?;
+            Purpose::FeideProvisioning
+        }
+        Format::Oneroster => {
+            let zip =
+                oneroster::archive(&roster).ok_or_else(|| anyhow::anyhow!("the roster is too large for a zip"))?;
+            out.write_all(&zip)?;
+            Purpose::LearningPlatform
+        }
     };
+    out.flush()?;
     let people = roster.person_ids();
     crate::audit::record_by_system(&mut tx, tenant, Action::Export, Resource::Roster, None, &people, purpose).await?;
     tx.commit().await?;
-    Ok((bytes, people.len()))
+    Ok(people.len())
 }

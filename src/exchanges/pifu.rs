@@ -67,12 +67,25 @@ fn admin_period(name: &str) -> String {
     name.replace('-', "/")
 }
 
-struct Xml {
+/// The document being written: a buffer handed to `sink` a megabyte at a time, after a
+/// whole top-level element, so that a municipality's file is never whole in memory.
+struct Xml<'a> {
     out: String,
     depth: usize,
+    sink: &'a mut dyn std::io::Write,
+    error: Option<std::io::Error>,
 }
 
-impl Xml {
+impl Xml<'_> {
+    fn flush(&mut self) {
+        if self.error.is_none() {
+            if let Err(e) = self.sink.write_all(self.out.as_bytes()) {
+                self.error = Some(e);
+            }
+        }
+        self.out.clear();
+    }
+
     fn indent(&mut self) {
         for _ in 0..self.depth {
             self.out.push_str("  ");
@@ -94,6 +107,9 @@ impl Xml {
         self.depth -= 1;
         self.indent();
         self.out.push_str(&format!("</{name}>\n"));
+        if self.depth <= 1 && self.out.len() >= 1 << 20 {
+            self.flush();
+        }
     }
 
     fn leaf(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) {
@@ -158,10 +174,22 @@ struct GroupOut<'a> {
     parent: (String, &'a str),
 }
 
-/// The document, UTF-8.
+/// The document, UTF-8, in memory.
 #[must_use]
 pub fn document(r: &Roster) -> String {
-    let mut x = Xml { out: String::with_capacity(4096 + r.pupils.len() * 900), depth: 0 };
+    let mut bytes = Vec::new();
+    // Writing to memory cannot fail, and what is written is UTF-8.
+    let _ = write(r, &mut bytes);
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The document, UTF-8, written to `sink` as it is made.
+///
+/// # Errors
+///
+/// What writing to `sink` gave.
+pub fn write(r: &Roster, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut x = Xml { out: String::with_capacity(2 << 20), depth: 0, sink, error: None };
     x.out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.start("enterprise", &[("xmlns", NAMESPACE)]);
     x.start("properties", &[("lang", "no")]);
@@ -404,7 +432,8 @@ pub fn document(r: &Roster) -> String {
         }
     }
     x.end("enterprise");
-    x.out
+    x.flush();
+    x.error.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

@@ -366,6 +366,6 @@ async fn the_command_writes_each_file_and_audits_it() {
     let out = run(&["pifu", dir.join("x.xml").to_str().unwrap(), "--tenant", "nowhere"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no municipality nowhere"));
-    assert!(!dir.join("x.xml").exists(), "nothing written");
+    assert!(!dir.join("x.xml").exists() && !dir.join("x.partial").exists(), "nothing written");
     let _ = std::fs::remove_dir_all(&dir);
 }
