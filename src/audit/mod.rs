@@ -151,6 +151,31 @@ pub async fn record_by_system(
     insert(conn, tenant, None, None, None, None, Event { action, resource, resource_id, subjects, purpose }).await
 }
 
+/// What an import changed, for its audit row.
+pub struct Imported<'a> {
+    pub resource: Resource,
+    pub resource_id: Option<Uuid>,
+    pub subjects: &'a [Uuid],
+    pub purpose: Purpose,
+    /// Whether it changed anything: no row for a run that changed nothing.
+    pub changed: bool,
+}
+
+/// How every import ends: the audit row of what it changed, as the system's (none when
+/// it changed nothing), then commit; a dry run rolls everything back instead.
+pub async fn end_import(mut tx: crate::db::Tx, tenant: Uuid, dry_run: bool, what: Imported<'_>) -> Result<()> {
+    if dry_run {
+        tx.rollback().await?;
+        return Ok(());
+    }
+    if what.changed {
+        let event = (what.resource, what.resource_id, what.subjects, what.purpose);
+        record_by_system(&mut tx, tenant, Action::Import, event.0, event.1, event.2, event.3).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Record a sign-in or sign-out (`action`) of `person`'s session, as its `audience`
 /// (`auth::session`: before a `Work` exists, and after it has ended).
 pub async fn record_session(

@@ -38,7 +38,7 @@ use sqlx::PgPool;
 use time::Date;
 use uuid::Uuid;
 
-use crate::audit::{self, Action, Resource};
+use crate::audit::{self, Resource};
 use crate::db::{self, Conn};
 use crate::policy::Purpose;
 use file::{LineError, RegisterPerson};
@@ -108,23 +108,14 @@ pub async fn import(
     plan.report.already_queued = asked - queued;
 
     let subjects = plan.subjects();
-    if !subjects.is_empty() {
-        audit::record_by_system(
-            &mut tx,
-            tenant,
-            Action::Import,
-            Resource::FolkeregisterImport,
-            None,
-            &subjects,
-            Purpose::SchoolAdministration,
-        )
-        .await?;
-    }
-    if options.dry_run {
-        tx.rollback().await?;
-    } else {
-        tx.commit().await?;
-    }
+    let imported = audit::Imported {
+        resource: Resource::FolkeregisterImport,
+        resource_id: None,
+        subjects: &subjects,
+        purpose: Purpose::SchoolAdministration,
+        changed: !subjects.is_empty(),
+    };
+    audit::end_import(tx, tenant, options.dry_run, imported).await?;
     Ok(plan.report)
 }
 

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::apply::{Apply, Employments, Known};
 use super::file::{self, LineError};
 use super::report::{plural, ImportReport};
-use crate::audit::{self, Action, Resource};
+use crate::audit::{self, Resource};
 use crate::db;
 use crate::db::Conn;
 use crate::error::AppError;
@@ -111,17 +111,14 @@ pub async fn import(
     apply.unmatched(Conn::new(&mut tx, tenant), &employments, options.full).await?;
 
     let Apply { report, subjects, .. } = apply;
-    if report.changed() {
-        let subjects: Vec<Uuid> = subjects.into_iter().collect();
-        let purpose = Purpose::SystemAdministration;
-        audit::record_by_system(&mut tx, tenant, Action::Import, Resource::HrImport, None, &subjects, purpose)
-            .await
-            .map_err(ImportError::Audit)?;
-    }
-    if options.dry_run {
-        tx.rollback().await?;
-    } else {
-        tx.commit().await?;
-    }
+    let subjects: Vec<Uuid> = subjects.into_iter().collect();
+    let imported = audit::Imported {
+        resource: Resource::HrImport,
+        resource_id: None,
+        subjects: &subjects,
+        purpose: Purpose::SystemAdministration,
+        changed: report.changed(),
+    };
+    audit::end_import(tx, tenant, options.dry_run, imported).await.map_err(ImportError::Audit)?;
     Ok(report)
 }

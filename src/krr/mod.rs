@@ -27,7 +27,7 @@ use sqlx::PgPool;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::audit::{self, Action, Resource};
+use crate::audit::{self, Resource};
 use crate::db::{self, Conn};
 use crate::domain::national_id::NationalId;
 use crate::domain::text::{email_ok, phone_ok};
@@ -282,24 +282,15 @@ pub async fn import(
         rows.push(s.id, e, stale, new_email, new_phone, contact_changed);
     }
     write(Conn::new(&mut tx, tenant), &rows, today).await?;
-    if !subjects.is_empty() {
-        subjects.sort_unstable();
-        audit::record_by_system(
-            &mut tx,
-            tenant,
-            Action::Import,
-            Resource::KrrImport,
-            None,
-            &subjects,
-            Purpose::SchoolAdministration,
-        )
-        .await?;
-    }
-    if options.dry_run {
-        tx.rollback().await?;
-    } else {
-        tx.commit().await?;
-    }
+    subjects.sort_unstable();
+    let imported = audit::Imported {
+        resource: Resource::KrrImport,
+        resource_id: None,
+        subjects: &subjects,
+        purpose: Purpose::SchoolAdministration,
+        changed: !subjects.is_empty(),
+    };
+    audit::end_import(tx, tenant, options.dry_run, imported).await?;
     Ok(report)
 }
 

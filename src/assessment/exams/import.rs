@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::pas::{self, PasFile, Problem};
-use crate::audit::{self, Action, Resource};
+use crate::audit::{self, Resource};
 use crate::db::{self, Conn};
 use crate::policy::Purpose;
 
@@ -249,26 +249,17 @@ pub async fn import(
         .execute(&mut *conn)
         .await?;
     }
-    if options.dry_run {
-        tx.rollback().await?;
-        return Ok(report);
-    }
-    if !writes.is_empty() {
-        let mut pupils: Vec<Uuid> = writes.iter().map(|(s, _)| s.pupil_id).collect();
-        pupils.sort_unstable();
-        pupils.dedup();
-        audit::record_by_system(
-            &mut tx,
-            tenant,
-            Action::Import,
-            Resource::ExamCandidates,
-            Some(school.0),
-            &pupils,
-            Purpose::SchoolAdministration,
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    let mut pupils: Vec<Uuid> = writes.iter().map(|(s, _)| s.pupil_id).collect();
+    pupils.sort_unstable();
+    pupils.dedup();
+    let imported = audit::Imported {
+        resource: Resource::ExamCandidates,
+        resource_id: Some(school.0),
+        subjects: &pupils,
+        purpose: Purpose::SchoolAdministration,
+        changed: !writes.is_empty(),
+    };
+    audit::end_import(tx, tenant, options.dry_run, imported).await?;
     Ok(report)
 }
 

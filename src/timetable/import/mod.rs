@@ -29,7 +29,7 @@ use self::file::column_key;
 pub use self::file::{parse, Line, LineError, ParsedFile, COLUMNS};
 use super::fields::{self, msg};
 use super::queries;
-use crate::audit::{self, Action, Resource};
+use crate::audit::{self, Resource};
 use crate::db::{self, Conn};
 use crate::policy::Purpose;
 use crate::web::i18n::{self, Lang};
@@ -182,23 +182,13 @@ pub async fn import_file(
         .await?
         .ok_or_else(|| ImportError::UnknownSchool(org_number.to_owned()))?;
     let report = run(Conn::new(&mut tx, tenant), tenant, school, input, dry_run).await?;
-    if dry_run {
-        tx.rollback().await?;
-        return Ok(report);
-    }
-    if report.changed() {
-        let purpose = Purpose::SchoolAdministration;
-        audit::record_by_system(
-            &mut tx,
-            tenant,
-            Action::Import,
-            Resource::TimetableImport,
-            Some(school),
-            &report.teachers,
-            purpose,
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    let imported = audit::Imported {
+        resource: Resource::TimetableImport,
+        resource_id: Some(school),
+        subjects: &report.teachers,
+        purpose: Purpose::SchoolAdministration,
+        changed: report.changed(),
+    };
+    audit::end_import(tx, tenant, dry_run, imported).await?;
     Ok(report)
 }
