@@ -249,20 +249,8 @@ pub async fn group_lessons(mut conn: Conn<'_>, group: Uuid) -> Result<Vec<Lesson
     .await?)
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SubjectRow {
-    pub id: Uuid,
-    pub code: String,
-    pub name_nb: String,
-    pub name_en: String,
-}
-
-pub async fn subjects(mut conn: Conn<'_>) -> Result<Vec<SubjectRow>> {
-    Ok(sqlx::query_as("SELECT id, code, name_nb, name_en FROM subjects WHERE tenant_id = $1 ORDER BY code")
-        .bind(conn.tenant)
-        .fetch_all(&mut *conn)
-        .await?)
-}
+// The subjects a lesson may be for: the classes and groups feature's list.
+pub use crate::groups::queries::{subjects, SubjectRow};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TeacherRow {
