@@ -169,8 +169,8 @@ pub async fn end_import(mut tx: crate::db::Tx, tenant: Uuid, dry_run: bool, what
         return Ok(());
     }
     if what.changed {
-        let event = (what.resource, what.resource_id, what.subjects, what.purpose);
-        record_by_system(&mut tx, tenant, Action::Import, event.0, event.1, event.2, event.3).await?;
+        let Imported { resource, resource_id, subjects, purpose, .. } = what;
+        record_by_system(&mut tx, tenant, Action::Import, resource, resource_id, subjects, purpose).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -24,6 +24,33 @@ impl std::fmt::Display for Format {
     }
 }
 
+impl Format {
+    /// Why the file leaves Tavle: its audit row's purpose.
+    pub fn purpose(self) -> Purpose {
+        match self {
+            Format::Pifu => Purpose::FeideProvisioning,
+            Format::Oneroster => Purpose::LearningPlatform,
+        }
+    }
+
+    /// Writes the roster's file to `out` (the PIFU document as it is made).
+    ///
+    /// # Errors
+    ///
+    /// Writing `out`, or a roster too large for a zip.
+    pub fn write(self, roster: &roster::Roster, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+        match self {
+            Format::Pifu => pifu::write(roster, out)?,
+            Format::Oneroster => {
+                let zip =
+                    oneroster::archive(roster).ok_or_else(|| anyhow::anyhow!("the roster is too large for a zip"))?;
+                out.write_all(&zip)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Exports the roster of the municipality `slug` as the system does (no person acting)
 /// into `out` (the PIFU document as it is made), and commits its audit row once it is
 /// written. Returns how many persons it names.
@@ -45,20 +72,10 @@ pub async fn export(
     let roster = roster::load(crate::db::Conn::new(&mut tx, tenant), today)
         .await?
         .ok_or_else(|| anyhow::anyhow!("{slug} has no school year from today on: nothing to export"))?;
-    let purpose = match format {
-        Format::Pifu => {
-            pifu::write(&roster, out)?;
-            Purpose::FeideProvisioning
-        }
-        Format::Oneroster => {
-            let zip =
-                oneroster::archive(&roster).ok_or_else(|| anyhow::anyhow!("the roster is too large for a zip"))?;
-            out.write_all(&zip)?;
-            Purpose::LearningPlatform
-        }
-    };
+    format.write(&roster, out)?;
     out.flush()?;
     let people = roster.person_ids();
+    let purpose = format.purpose();
     crate::audit::record_by_system(&mut tx, tenant, Action::Export, Resource::Roster, None, &people, purpose).await?;
     tx.commit().await?;
     Ok(people.len())

@@ -55,12 +55,8 @@ pub struct ExchangesPage {
 pub async fn show(mut work: Work, ui: Ui) -> Result<Response> {
     let actor = work.actor();
     policy::roster_export_access(&actor, Purpose::FeideProvisioning)?;
-    let year: Option<String> = sqlx::query_scalar(
-        "SELECT y.name FROM school_years y WHERE y.tenant_id = $1 AND y.ends >= tavle_today() ORDER BY y.starts LIMIT 1",
-    )
-    .bind(work.tenant())
-    .fetch_optional(&mut *work.conn())
-    .await?;
+    let today = crate::db::current_date(work.conn()).await?;
+    let year = roster::year(work.conn(), today).await?.map(|y| y.name);
     work.commit().await?;
     Ok(render_with(StatusCode::OK, &ExchangesPage { ui, year }))
 }
@@ -78,35 +74,34 @@ fn download(name: &'static str, content_type: &'static str, body: Vec<u8>) -> Re
         .into_response()
 }
 
-/// Reads the roster and records its export for `purpose`; `None` without a school year.
-async fn exported(work: &mut Work, purpose: Purpose) -> Result<Option<roster::Roster>> {
+/// The roster's file in `format`, its export recorded; `None` without a school year.
+async fn exported(work: &mut Work, format: Format) -> Result<Option<Vec<u8>>> {
     let actor = work.actor();
-    let access = policy::roster_export_access(&actor, purpose)?;
+    let access = policy::roster_export_access(&actor, format.purpose())?;
     let today = crate::db::current_date(work.conn()).await?;
     let Some(roster) = roster::load(work.conn(), today).await? else {
         return Ok(None);
     };
+    let mut body = Vec::new();
+    format.write(&roster, &mut body).map_err(AppError::Internal)?;
     work.audit(&access, Action::Export, Resource::Roster, None, &roster.person_ids()).await?;
-    Ok(Some(roster))
+    Ok(Some(body))
 }
 
 /// The PIFU-IMS document for Feide provisioning.
 pub async fn pifu_file(_slot: ExpensiveSlot, mut work: Work) -> Result<Response> {
-    let Some(roster) = exported(&mut work, Purpose::FeideProvisioning).await? else {
+    let Some(body) = exported(&mut work, Format::Pifu).await? else {
         return Ok(Redirect::to("/exchanges").into_response());
     };
     work.commit().await?;
-    let body = pifu::document(&roster).into_bytes();
     Ok(download("attachment; filename=\"tavle-pifu.xml\"", "application/xml; charset=utf-8", body))
 }
 
 /// The OneRoster files for a learning platform.
 pub async fn oneroster_file(_slot: ExpensiveSlot, mut work: Work) -> Result<Response> {
-    let Some(roster) = exported(&mut work, Purpose::LearningPlatform).await? else {
+    let Some(body) = exported(&mut work, Format::Oneroster).await? else {
         return Ok(Redirect::to("/exchanges").into_response());
     };
-    let body =
-        oneroster::archive(&roster).ok_or_else(|| AppError::Internal(anyhow::anyhow!("roster too large for a zip")))?;
     work.commit().await?;
     Ok(download("attachment; filename=\"tavle-oneroster.zip\"", "application/zip", body))
 }

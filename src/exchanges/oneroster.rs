@@ -127,7 +127,6 @@ pub struct Table {
     pub name: &'static str,
     pub header: &'static [&'static str],
     writer: csv::Writer<Vec<u8>>,
-    pub rows: usize,
 }
 
 impl Table {
@@ -135,7 +134,7 @@ impl Table {
         let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
         // Writing to memory cannot fail.
         let _ = writer.write_record(header);
-        Self { name, header, writer, rows: 0 }
+        Self { name, header, writer }
     }
 
     /// A row from (column, value) pairs: the other columns are empty.
@@ -143,13 +142,11 @@ impl Table {
         let row =
             self.header.iter().map(|column| cells.iter().find(|(c, _)| c == column).map_or("", |(_, v)| v.as_str()));
         let _ = self.writer.write_record(row);
-        self.rows += 1;
     }
 
     /// A row of every column, in order.
     fn push_all(&mut self, cells: &[String]) {
         let _ = self.writer.write_record(cells);
-        self.rows += 1;
     }
 
     pub fn csv(self) -> Vec<u8> {

@@ -172,15 +172,8 @@ struct GroupOut<'a> {
     /// The year as time frame (all but the organisations).
     year: bool,
     parent: (String, &'a str),
-}
-
-/// The document, UTF-8, in memory.
-#[must_use]
-pub fn document(r: &Roster) -> String {
-    let mut bytes = Vec::new();
-    // Writing to memory cannot fail, and what is written is UTF-8.
-    let _ = write(r, &mut bytes);
-    String::from_utf8(bytes).unwrap_or_default()
+    /// Its `pifu_id`s: type, value, scope, whether unique there (the extension, if any).
+    ids: Vec<(&'a str, String, &'a str, bool)>,
 }
 
 /// The document, UTF-8, written to `sink` as it is made.
@@ -253,7 +246,7 @@ pub fn write(r: &Roster, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
     // Groups: the owner, then per school the school, its grades and its groups.
     let owner = owner_id(r);
     let year = r.year.name.as_str();
-    let one_group = |x: &mut Xml, g: GroupOut<'_>, extension: &dyn Fn(&mut Xml)| {
+    let one_group = |x: &mut Xml, g: GroupOut<'_>| {
         x.start("group", &[]);
         x.sourcedid(source, &g.id);
         x.start("grouptype", &[]);
@@ -275,19 +268,15 @@ pub fn write(r: &Roster, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
         x.sourcedid(source, &g.parent.0);
         x.leaf("label", &[], g.parent.1);
         x.end("relationship");
-        let before = x.out.len();
-        x.start("extension", &[]);
-        let opened = x.out.len();
-        extension(x);
-        if x.out.len() == opened {
-            x.out.truncate(before);
-            x.depth -= 1;
-        } else {
+        if !g.ids.is_empty() {
+            x.start("extension", &[]);
+            for (kind, value, scope, unique) in &g.ids {
+                x.pifu_id(kind, value, scope, *unique);
+            }
             x.end("extension");
         }
         x.end("group");
     };
-    let owner_number = r.owner.municipality_number.clone();
     one_group(
         &mut x,
         GroupOut {
@@ -299,12 +288,11 @@ pub fn write(r: &Roster, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
             long: r.owner.name.clone(),
             year: false,
             parent: (owner.clone(), &r.owner.name),
+            ids: vec![("municipalityNumber", r.owner.municipality_number.clone(), "kommunenummer", true)],
         },
-        &|x: &mut Xml| x.pifu_id("municipalityNumber", &owner_number, "kommunenummer", true),
     );
     for school in &r.schools {
         let sid = school_id(&school.org_number);
-        let org = format!("NO{}", school.org_number);
         one_group(
             &mut x,
             GroupOut {
@@ -316,11 +304,10 @@ pub fn write(r: &Roster, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
                 long: school.name.clone(),
                 year: false,
                 parent: (owner.clone(), &r.owner.name),
+                ids: vec![("organizationNumber", format!("NO{}", school.org_number), "Enhetsregisteret", true)],
             },
-            &|x: &mut Xml| x.pifu_id("organizationNumber", &org, "Enhetsregisteret", true),
         );
         for grade in r.grades(school.id) {
-            let uri = grade_uri(grade);
             one_group(
                 &mut x,
                 GroupOut {
@@ -332,8 +319,8 @@ pub fn write(r: &Roster, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
                     long: format!("{grade}. trinn"),
                     year: true,
                     parent: (sid.clone(), &school.name),
+                    ids: vec![("grepCodeGradeLevel", grade_uri(grade), "grep", false)],
                 },
-                &|x: &mut Xml| x.pifu_id("grepCodeGradeLevel", &uri, "grep", false),
             );
         }
         for g in r.groups.iter().filter(|g| g.school_id == school.id) {
@@ -346,7 +333,15 @@ pub fn write(r: &Roster, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
                 Some((_, subject)) => format!("{} ({subject})", g.name),
                 None => g.name.clone(),
             };
-            let grep = g.grep_code.clone();
+            let ids = match &g.grep_code {
+                Some(code) => {
+                    vec![
+                        ("grepCode", subject_uri(code), "grep", false),
+                        ("grepCodeShortForm", code.clone(), "grep", false),
+                    ]
+                }
+                None => Vec::new(),
+            };
             one_group(
                 &mut x,
                 GroupOut {
@@ -358,12 +353,7 @@ pub fn write(r: &Roster, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
                     long,
                     year: true,
                     parent: (sid.clone(), &school.name),
-                },
-                &|x: &mut Xml| {
-                    if let Some(code) = &grep {
-                        x.pifu_id("grepCode", &subject_uri(code), "grep", false);
-                        x.pifu_id("grepCodeShortForm", code, "grep", false);
-                    }
+                    ids,
                 },
             );
         }

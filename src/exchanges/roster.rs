@@ -171,9 +171,6 @@ struct HeadRow {
     municipality_number: String,
     slug: String,
     created: String,
-    year_name: Option<String>,
-    starts: Option<Date>,
-    ends: Option<Date>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -231,14 +228,22 @@ struct MemberRow {
     role: String,
 }
 
-/// The school year the roster is for: the one running today, or in the summer the next.
 const HEAD_SQL: &str = "SELECT t.name, t.municipality_number::text AS municipality_number, t.slug, \
-       to_char(now() AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD\"T\"HH24:MI:SS') AS created, \
-       y.name AS year_name, y.starts, y.ends \
-     FROM tenants t \
-     LEFT JOIN LATERAL (SELECT y.name, y.starts, y.ends FROM school_years y \
-                         WHERE y.tenant_id = $1 AND y.ends >= $2 ORDER BY y.starts LIMIT 1) y ON true \
-     WHERE t.id = $1";
+       to_char(now() AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD\"T\"HH24:MI:SS') AS created \
+     FROM tenants t WHERE t.id = $1";
+
+/// The school year a roster on `day` is for: the one running, or in the summer the next.
+pub async fn year(mut conn: Conn<'_>, day: Date) -> Result<Option<Year>> {
+    let year: Option<(String, Date, Date)> = sqlx::query_as(
+        "SELECT y.name, y.starts, y.ends FROM school_years y WHERE y.tenant_id = $1 AND y.ends >= $2 \
+         ORDER BY y.starts LIMIT 1",
+    )
+    .bind(conn.tenant)
+    .bind(day)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(year.map(|(name, starts, ends)| Year { name, starts, ends }))
+}
 
 const PUPILS_SQL: &str = "SELECT p.id, p.national_id, p.given_name, p.family_name, p.birth_date, p.feide_id, \
        e.school_id, e.grade_level AS grade \
@@ -299,12 +304,13 @@ const MEMBERS_SQL: &str = "SELECT m.group_id, m.pupil_id AS person_id, 'pupil' A
 
 /// The roster on `day`. `None` when the municipality has no school year from `day` on.
 pub async fn load(mut conn: Conn<'_>, day: Date) -> Result<Option<Roster>> {
-    let head: HeadRow = sqlx::query_as(HEAD_SQL).bind(conn.tenant).bind(day).fetch_one(&mut *conn).await?;
-    let (Some(year_name), Some(starts), Some(ends)) = (head.year_name, head.starts, head.ends) else {
+    let Some(year) = year(conn.re(), day).await? else {
         return Ok(None);
     };
+    let head: HeadRow = sqlx::query_as(HEAD_SQL).bind(conn.tenant).fetch_one(&mut *conn).await?;
     // Before the year has begun (the summer), the roster is the year's first day's.
-    let on = day.max(starts);
+    let on = day.max(year.starts);
+    let year_name = year.name.clone();
     let tenant = conn.tenant;
     let pupils: Vec<PupilRow> = sqlx::query_as(PUPILS_SQL).bind(tenant).bind(on).fetch_all(&mut *conn).await?;
     let staff: Vec<StaffRow> = sqlx::query_as(STAFF_SQL).bind(tenant).bind(on).fetch_all(&mut *conn).await?;
@@ -325,7 +331,7 @@ pub async fn load(mut conn: Conn<'_>, day: Date) -> Result<Option<Roster>> {
             source: format!("tavle@{}", head.slug),
             created: head.created,
             owner: Owner { name: head.name, municipality_number: head.municipality_number },
-            year: Year { name: year_name, starts, ends },
+            year,
         },
         schools,
         pupils,
@@ -393,14 +399,14 @@ fn assemble(
     }
     let mut school_staff: HashMap<Uuid, Vec<(Uuid, StaffRole)>> = HashMap::new();
     let mut staff_list: Vec<Staff> = Vec::new();
-    let mut staff_seen = std::collections::HashSet::new();
     for s in staff {
         let Some(role) = StaffRole::of(&s.role) else { continue };
         let at = school_staff.entry(s.school_id).or_default();
         if !at.contains(&(s.id, role)) {
             at.push((s.id, role));
         }
-        if staff_seen.insert(s.id) {
+        // A person's rows come together (the query's order): the first makes the person.
+        if staff_list.last().is_none_or(|last: &Staff| last.id != s.id) {
             staff_list.push(Staff {
                 id: s.id,
                 national_id: s.national_id,
@@ -438,8 +444,8 @@ fn assemble(
         // Only people the roster has: a pupil enrolled today, staff employed today.
         match m.role.as_str() {
             "pupil" if index.contains_key(&m.person_id) => group.pupils.push(m.person_id),
-            "teacher" if staff_seen.contains(&m.person_id) => group.teachers.push(m.person_id),
-            "contact_teacher" if staff_seen.contains(&m.person_id) => group.contact_teachers.push(m.person_id),
+            "teacher" if staff_ids.contains(&m.person_id) => group.teachers.push(m.person_id),
+            "contact_teacher" if staff_ids.contains(&m.person_id) => group.contact_teachers.push(m.person_id),
             _ => {}
         }
     }
