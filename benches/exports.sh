@@ -26,12 +26,7 @@ step "cargo build --release (tavle)"
 cargo build --release --locked --bin tavle
 BIN="$CARGO_TARGET_DIR/release/tavle"
 
-step "the large demo in $DATA"
-"$BIN" demo --size large --data-dir "$DATA" --no-serve
-TAVLE_LOG=warn "$BIN" demo --size large --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$WORK/tavle.log" 2>&1 &
-TAVLE_PID=$!
-trap 'kill $TAVLE_PID 2>/dev/null || true; wait $TAVLE_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null && break; sleep 0.2; done
+serve_large_demo "$BIN" "$DATA" "$PORT" "$WORK"
 APP="postgres://tavle_app@localhost/tavle?host=$DATA"
 
 step "exports of storby"

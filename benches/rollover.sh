@@ -24,12 +24,7 @@ step "cargo build --release (tavle, bench_sessions)"
 cargo build --release --locked --bin tavle --example bench_sessions
 BIN="$CARGO_TARGET_DIR/release"
 
-step "the large demo in $DATA"
-"$BIN/tavle" demo --size large --data-dir "$DATA" --no-serve
-TAVLE_LOG=warn "$BIN/tavle" demo --size large --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$WORK/tavle.log" 2>&1 &
-TAVLE_PID=$!
-trap 'kill $TAVLE_PID 2>/dev/null || true; wait $TAVLE_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null && break; sleep 0.2; done
+serve_large_demo "$BIN/tavle" "$DATA" "$PORT" "$WORK"
 OWNER="postgres://postgres@localhost/tavle?host=$DATA"
 
 "$BIN/examples/bench_sessions" "$DATA" 1 auto storby office >"$WORK/office.tsv"

@@ -80,3 +80,17 @@ ensure_browser_deps() {
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
     npm_ci tests/browser
 }
+
+# The benches' Oslo-size demo: built once into DATA (`tavle demo --size large`), then
+# served on 127.0.0.1:PORT with its log in WORK/tavle.log until the script exits, when
+# it is stopped and WORK removed. Returns once the demo answers /readyz.
+serve_large_demo() { # tavle-binary data-dir port work-dir
+    local tavle=$1 data=$2 port=$3 work=$4
+    step "the large demo in $data"
+    "$tavle" demo --size large --data-dir "$data" --no-serve
+    TAVLE_LOG=warn "$tavle" demo --size large --data-dir "$data" --listen "127.0.0.1:$port" >"$work/tavle.log" 2>&1 &
+    local pid=$!
+    # shellcheck disable=SC2064 # the values now, not at exit
+    trap "kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf '$work'" EXIT
+    for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break; sleep 0.2; done
+}
