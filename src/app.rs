@@ -47,6 +47,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::audit_log::router())
         .merge(crate::admin::router())
         .merge(crate::exchanges::router())
+        .merge(crate::intake::routes())
         .merge(crate::absence::router())
         .merge(crate::assessment::router())
         .merge(crate::timetable::router())

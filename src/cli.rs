@@ -1,5 +1,5 @@
 //! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
-//! `import subjects`, `import pas`, `import folkeregister`, `import krr`, `export`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
+//! `import subjects`, `import pas`, `import folkeregister`, `import districts`, `import krr`, `export`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -282,6 +282,22 @@ pub enum ImportSource {
         #[arg(long)]
         dry_run: bool,
     },
+    /// School districts (skolekretser) for the first-grade intake: the school of a
+    /// street in a postal code, or of a whole postal code.
+    ///
+    /// The format is in README.md ("School district file format"). The file is the
+    /// municipality's whole list and replaces it; one problem and nothing is changed.
+    /// Running the same file twice changes nothing.
+    Districts {
+        /// The file: `postnummer;gate;skole` lines after that header.
+        file: PathBuf,
+        /// The municipality, by slug (e.g. fjordvik).
+        #[arg(long, visible_alias = "municipality")]
+        tenant: String,
+        /// Check the file and report what it holds, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Phone, e-mail and the reservation against digital communication from the
     /// contact and reservation register (KRR).
     ///
@@ -419,6 +435,16 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Import { source: ImportSource::Folkeregister { file, tenant, dry_run } } => {
             run_import_folkeregister(&config, &file, &tenant, dry_run).await
+        }
+        Command::Import { source: ImportSource::Districts { file, tenant, dry_run } } => {
+            use crate::intake::districts::{self, ImportError, ImportOptions};
+            let (pool, input) = import_input(&config, &file).await?;
+            let result = districts::import(&pool, &tenant, &input, ImportOptions { dry_run }).await;
+            db::close(pool).await;
+            import_outcome(result, |e| match e {
+                ImportError::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
+                _ => Vec::new(),
+            })
         }
         Command::Import { source: ImportSource::Krr { file, tenant, dry_run } } => {
             use crate::krr::{self, ImportError, ImportOptions};

@@ -27,6 +27,7 @@ pub mod folkeregister;
 pub mod groups;
 pub mod home;
 pub mod hr;
+pub mod intake;
 pub mod krr;
 pub mod mail;
 pub mod policy;

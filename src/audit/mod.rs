@@ -115,6 +115,8 @@ coded_enum! {
         SpecialArrangements = "special_arrangements",
         LetterAddresses = "letter_addresses",
         Roster = "roster",
+        Intake = "intake",
+        SchoolDistricts = "school_districts",
     }
 }
 

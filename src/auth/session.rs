@@ -241,7 +241,10 @@ async fn create_in(
     };
     let mut tx = db::begin(pool, new.tenant_id).await?;
     let (grants, children) = grants(Conn::new(&mut tx, new.tenant_id), new.person_id, new.audience).await?;
-    if grants.is_empty() && children.is_empty() && new.audience != Audience::Pupil {
+    let starting = new.audience == Audience::Guardian
+        && children.is_empty()
+        && !starters(Conn::new(&mut tx, new.tenant_id), new.person_id).await?.is_empty();
+    if grants.is_empty() && children.is_empty() && !starting && new.audience != Audience::Pupil {
         return Err(crate::error::AppError::NotFound);
     }
     if new.audience == Audience::Pupil && !is_enrolled(Conn::new(&mut tx, new.tenant_id), new.person_id).await? {
@@ -376,9 +379,10 @@ async fn read(mut conn: Conn<'_>, key: Key, id: Option<Uuid>, mode: Mode) -> Res
     let (session_id, person_id, csrf, stale, name) = (row.id, row.person_id, row.csrf_token, row.stale, row.name);
     let grants = to_grants(row.roles.unwrap_or_default().into_iter().zip(row.schools.unwrap_or_default()));
     let children = row.children.unwrap_or_default();
+    let starters = row.starters.unwrap_or_default();
     let live = match audience {
         Audience::Staff => !grants.is_empty(),
-        Audience::Guardian => !children.is_empty(),
+        Audience::Guardian => !children.is_empty() || !starters.is_empty(),
         Audience::Pupil => row.enrolled,
     };
     // Only `tavle demo` signs anyone in without an identity provider, so only it
@@ -412,6 +416,7 @@ async fn read(mut conn: Conn<'_>, key: Key, id: Option<Uuid>, mode: Mode) -> Res
             grants,
             children,
             protected_children: row.protected_children.unwrap_or_default(),
+            starters,
             display_name: name,
         }),
         csrf,
@@ -489,6 +494,15 @@ async fn grants(mut conn: Conn<'_>, person: Uuid, audience: Audience) -> Result<
         }
         Audience::Pupil => Ok((Vec::new(), Vec::new())),
     }
+}
+
+/// A guardian's children who start school next August (`policy::intake::starters_sql`).
+async fn starters(mut conn: Conn<'_>, person: Uuid) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(&crate::policy::starters_sql("$2"))
+        .bind(conn.tenant)
+        .bind(person)
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 async fn is_enrolled(mut conn: Conn<'_>, person: Uuid) -> Result<bool> {
@@ -570,6 +584,7 @@ fn session_sql(which: &str) -> String {
                 coalesce((SELECT e.epoch FROM access_epochs e WHERE e.tenant_id = $1), 0) AS epoch, \
                 tavle_today() AS today, \
                 sg.roles, sg.schools, gc.children, gc.protected_children, \
+                CASE WHEN s.audience = 'guardian' THEN ARRAY({starters}) END AS starters, \
                 CASE WHEN s.audience = 'pupil' THEN {enrolled} ELSE false END AS enrolled \
          FROM sessions s JOIN persons p ON p.tenant_id = s.tenant_id AND p.id = s.person_id \
          LEFT JOIN LATERAL (SELECT array_agg(g.role ORDER BY g.role, g.school_id) AS roles, \
@@ -584,6 +599,7 @@ fn session_sql(which: &str) -> String {
         enrolled = enrolled_sql("s.person_id"),
         staff = staff_grants_sql("s.person_id"),
         children = children_sql("s.person_id"),
+        starters = crate::policy::starters_sql("s.person_id"),
     )
 }
 
@@ -600,6 +616,7 @@ struct SessionRow {
     schools: Option<Vec<Option<Uuid>>>,
     children: Option<Vec<Uuid>>,
     protected_children: Option<Vec<Uuid>>,
+    starters: Option<Vec<Uuid>>,
     enrolled: bool,
     epoch: i64,
     today: time::Date,

@@ -318,8 +318,44 @@ async fn write(
         .await?
         .rows_affected() as usize;
     }
-    write_guardianships(conn, plan, today).await?;
+    write_guardianships(conn.re(), plan, today).await?;
+    write_register_parents(conn, &plan.register_parents).await?;
     Ok((queued, queue.len()))
+}
+
+/// The parents of children who are not pupils, as their lines say: set-wise, and only
+/// rows that differ are written (a second run changes nothing, so no access epoch moves).
+async fn write_register_parents(mut conn: Conn<'_>, r: &plan::RegisterParents) -> sqlx::Result<()> {
+    if r.settled.is_empty() && r.links.is_empty() {
+        return Ok(());
+    }
+    let child: Vec<Uuid> = r.links.iter().map(|l| l.0).collect();
+    let parent: Vec<Uuid> = r.links.iter().map(|l| l.1).collect();
+    let responsible: Vec<bool> = r.links.iter().map(|l| l.2).collect();
+    sqlx::query(
+        "DELETE FROM register_parents r WHERE r.tenant_id = $1 AND r.child_id = ANY($2) \
+           AND NOT EXISTS (SELECT 1 FROM unnest($3::uuid[], $4::uuid[]) AS u(child, parent) \
+                           WHERE u.child = r.child_id AND u.parent = r.parent_id)",
+    )
+    .bind(conn.tenant)
+    .bind(&r.settled)
+    .bind(&child)
+    .bind(&parent)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO register_parents AS r (tenant_id, child_id, parent_id, parental_responsibility) \
+         SELECT $1, u.child, u.parent, u.responsible FROM unnest($2::uuid[], $3::uuid[], $4::bool[]) AS u(child, parent, responsible) \
+         ON CONFLICT (tenant_id, child_id, parent_id) DO UPDATE SET parental_responsibility = EXCLUDED.parental_responsibility \
+         WHERE r.tenant_id = $1 AND r.parental_responsibility <> EXCLUDED.parental_responsibility",
+    )
+    .bind(conn.tenant)
+    .bind(&child)
+    .bind(&parent)
+    .bind(&responsible)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 async fn write_guardianships(mut conn: Conn<'_>, plan: &Plan, today: Date) -> sqlx::Result<()> {

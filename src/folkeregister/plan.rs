@@ -125,7 +125,18 @@ pub struct Plan {
     pupils: HashMap<usize, bool>,
     ids: HashMap<String, Known>,
     pub guardianship_changes: GuardianshipChanges,
+    pub register_parents: RegisterParents,
     subjects: BTreeSet<Uuid>,
+}
+
+/// The register's parents of children who are not pupils (`register_parents`, for the
+/// first-grade intake): each settled child's rows become exactly `links`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegisterParents {
+    /// The children whose every parent is known: rows their line no longer names go.
+    pub settled: Vec<Uuid>,
+    /// (child, parent, parental responsibility) as the file says.
+    pub links: Vec<(Uuid, Uuid, bool)>,
 }
 
 /// The links to persons neither in the file nor in Tavle: the file is refused.
@@ -154,6 +165,7 @@ impl Plan {
             pupils: HashMap::new(),
             ids: HashMap::new(),
             guardianship_changes: GuardianshipChanges::default(),
+            register_parents: RegisterParents::default(),
             subjects: BTreeSet::new(),
         };
         for (i, (p, e)) in persons.iter().zip(existing).enumerate() {
@@ -259,13 +271,30 @@ impl Plan {
             }
             match (self.decisions[i], self.pupils.get(&i)) {
                 (Decision::Update(id), Some(true)) => pupils.push(id),
-                (Decision::Update(_) | Decision::Created(_), _) if !p.links.is_empty() => {
-                    self.report.children_not_pupils += 1;
+                (Decision::Update(child) | Decision::Created(child), _) => {
+                    if !p.links.is_empty() {
+                        self.report.children_not_pupils += 1;
+                    }
+                    self.register_parents_of(child, p);
                 }
                 _ => {}
             }
         }
         pupils
+    }
+
+    /// The parents the line of `child`, who is not a pupil, names. A parent queued for
+    /// the office has no id yet: the child's other rows are then kept this run.
+    fn register_parents_of(&mut self, child: Uuid, p: &RegisterPerson) {
+        let known: Vec<(Uuid, Uuid, bool)> = p
+            .links
+            .iter()
+            .filter_map(|l| self.ids.get(&l.national_id).map(|parent| (child, parent.id, l.responsible)))
+            .collect();
+        if known.len() == p.links.len() {
+            self.register_parents.settled.push(child);
+        }
+        self.register_parents.links.extend(known);
     }
 
     /// Decide the guardianships of the pupils `children_to_reconcile` gave, against

@@ -56,6 +56,10 @@ pub struct Actor {
     /// child's address is strictly confidential (strengt fortrolig) and the guardian is
     /// not registered as living with the child. See [`Actor::whereabouts_protected`].
     pub protected_children: Vec<Uuid>,
+    /// Guardians: children who start school next August, with this guardian as a
+    /// parent with parental responsibility in the population register
+    /// (`policy::starters_sql`). Not pupils: they give no access but to the intake.
+    pub starters: Vec<Uuid>,
     pub display_name: String,
 }
 

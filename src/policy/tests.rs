@@ -21,6 +21,7 @@ fn actor(audience: Audience, grants: &[(Role, Option<Uuid>)]) -> Actor {
         grants: grants.iter().map(|&(role, school_id)| Grant { role, school_id }).collect(),
         children: Vec::new(),
         protected_children: Vec::new(),
+        starters: Vec::new(),
         display_name: "Test".to_owned(),
     }
 }
@@ -162,4 +163,43 @@ fn the_leave_queue_is_for_registrars_and_the_administrator_who_sets_limits() {
     assert!(admin.settings_at.is_none() && admin.school_at.is_empty() && admin.teacher_at.is_empty());
     assert!(hidden(leave_queue_scope(&staff(Role::BillingOfficer, None))));
     assert!(hidden(leave_queue_scope(&guardian())));
+}
+
+#[test]
+fn a_schools_office_sees_its_intake_and_only_its_leaders_decide() {
+    for role in [Role::OfficeClerk, Role::Principal, Role::DepartmentHead] {
+        let a = school_intake_access(&staff(role, Some(SCHOOL)), SCHOOL).expect("the office sees its intake");
+        assert_eq!(a.decides, role != Role::OfficeClerk, "{role:?}");
+        assert_eq!(a.purpose(), Purpose::SchoolAdministration);
+        assert!(hidden(school_intake_access(&staff(role, Some(OTHER_SCHOOL)), SCHOOL)), "{role:?} elsewhere");
+    }
+    assert!(matches!(
+        intake_decision_access(&staff(Role::OfficeClerk, Some(SCHOOL)), SCHOOL),
+        Err(AppError::Forbidden)
+    ));
+    assert!(intake_decision_access(&staff(Role::Principal, Some(SCHOOL)), SCHOOL).is_ok());
+    for role in [Role::Teacher, Role::SfoStaff] {
+        assert!(hidden(school_intake_access(&staff(role, Some(SCHOOL)), SCHOOL)), "{role:?}");
+    }
+    for role in [Role::MunicipalDirector, Role::SystemAdmin, Role::ItSupport] {
+        assert!(hidden(school_intake_access(&staff(role, None), SCHOOL)), "{role:?}");
+    }
+    assert!(hidden(school_intake_access(&guardian(), SCHOOL)));
+}
+
+#[test]
+fn a_guardian_sees_and_asks_for_their_starters_only() {
+    let mut g = guardian();
+    assert!(hidden(guardian_intake_access(&g)), "no starters, no intake");
+    assert!(!g.may_see_intake());
+    let starter = Uuid::from_u128(20);
+    g.starters = vec![starter];
+    assert!(g.may_see_intake());
+    assert_eq!(guardian_intake_access(&g).expect("sees").children, vec![starter]);
+    assert!(intake_request_access(&g, starter).is_ok());
+    assert!(hidden(intake_request_access(&g, CHILD)), "a pupil child is not a starter");
+    assert!(hidden(intake_request_access(&g, Uuid::from_u128(21))));
+    let mut s = staff(Role::Principal, Some(SCHOOL));
+    s.starters = vec![starter];
+    assert!(hidden(guardian_intake_access(&s)), "staff have no Min side");
 }

@@ -26,8 +26,9 @@ pub static PLACES: &[Place] = &[
         href: "/timetable",
         label_key: "nav.timetable",
         text_key: "home.timetable_text",
-        // Everyone signed in has a week: their own, their children's, or their teaching.
-        shown: |_| true,
+        // Everyone signed in has a week: their own, their children's, or their teaching;
+        // but a guardian whose only child is not at school yet (the intake alone).
+        shown: |a| a.audience != crate::policy::Audience::Guardian || !a.children.is_empty(),
         current: |p| p.contains("/timetable"),
     },
     Place {
@@ -108,6 +109,13 @@ pub static PLACES: &[Place] = &[
         text_key: "home.role_mappings_text",
         shown: Actor::may_manage_role_mappings,
         current: |p| p.starts_with("/admin/role-mappings"),
+    },
+    Place {
+        href: "/intake",
+        label_key: "nav.intake",
+        text_key: "home.intake_text",
+        shown: Actor::may_see_intake,
+        current: |p| p == "/intake",
     },
     Place {
         href: "/exchanges",

@@ -274,7 +274,7 @@ async fn the_readme_recipe_migrates_serves_and_signs_in_through_the_identity_pro
     .fetch_one(&superuser)
     .await
     .unwrap();
-    assert_eq!(events, 3, "the sign-in, the card and the demo's KRR answer");
+    assert_eq!(events, 5, "the sign-in, the card, the demo's KRR answer, school districts and starters");
     assert!(verified.starts_with(&format!("fjordvik: OK: {events} events")), "{verified}");
 
     // The providers are readable through the function only: the login that sets the

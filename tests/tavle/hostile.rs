@@ -198,6 +198,10 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("POST", "/pupils/{pupil_id}/guardian-links/{guardian_id}/end") => &[],
         ("POST", "/pupils/{pupil_id}/details") => &["given_name", "family_name", "birth_date", "mother_tongue"],
         ("POST", "/schools/{school_id}/rollover") => &["fingerprint", "confirm", "placements", "action"],
+        ("GET", "/intake" | "/schools/{school_id}/intake") => &["done"],
+        ("POST", "/intake") => &["child", "school", "reason", "action"],
+        ("POST", "/schools/{school_id}/intake/decide") => &["child", "decision"],
+        ("POST", "/schools/{school_id}/intake/place") => &["child"],
         _ => return None,
     })
 }

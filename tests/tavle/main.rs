@@ -28,6 +28,7 @@ mod folkeregister;
 mod groups;
 mod hostile;
 mod hr_import;
+mod intake;
 mod krr;
 mod leave;
 mod mail;

@@ -297,7 +297,18 @@ async fn a_guardian_loses_a_child_at_18_and_all_access_when_the_last_guardianshi
         .await
         .unwrap();
     let oskar = before.iter().find(|h| !h.ends_with(&emma.to_string())).unwrap();
-    assert_redirects_to(&app.get(&mut kari, oskar).await, "/sign-in");
+    // Nora, who starts school next August, keeps the session to her intake alone.
+    assert_eq!(app.get(&mut kari, oskar).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&mut kari, "/intake").await.status, StatusCode::OK);
+    let menu = app.get(&mut kari, "/").await.html().select_attrs("nav a", "href");
+    assert!(menu.contains(&"/intake".to_owned()) && !menu.contains(&"/timetable".to_owned()), "{menu:?}");
+    // The register takes her parental responsibility: nothing is left to grant.
+    sqlx::query("UPDATE register_parents SET parental_responsibility = false WHERE parent_id = $1")
+        .bind(kari_id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    assert_redirects_to(&app.get(&mut kari, "/intake").await, "/sign-in");
 }
 
 #[tokio::test]

@@ -1,0 +1,211 @@
+//! The intake's reads and writes: the starters with the school each has and why, the
+//! schools that take first graders, and a request, decision or placement.
+
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::db::Conn;
+use crate::error::Result;
+
+/// A child starting school next August, with the school the district gives (by street,
+/// else by postal code), the school a leader placed it at, and the request for another.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Starter {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: Option<Date>,
+    pub district_school: Option<Uuid>,
+    pub placed_school: Option<Uuid>,
+    pub requested_school: Option<Uuid>,
+    pub reason: Option<String>,
+    pub requested_at: Option<OffsetDateTime>,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+}
+
+/// Why a child starts at its school.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// A granted request.
+    Granted,
+    /// Placed by a leader (the district could not).
+    Placed,
+    District,
+}
+
+impl Basis {
+    pub fn code(self) -> &'static str {
+        match self {
+            Basis::Granted => "granted",
+            Basis::Placed => "placed",
+            Basis::District => "district",
+        }
+    }
+}
+
+impl Starter {
+    /// The school the child starts at and why: a granted request, else a placement,
+    /// else the district's school. None: nobody has placed the child yet.
+    pub fn school(&self) -> Option<(Uuid, Basis)> {
+        match (self.decision.as_deref(), self.requested_school, self.placed_school, self.district_school) {
+            (Some("granted"), Some(s), _, _) => Some((s, Basis::Granted)),
+            (_, _, Some(s), _) => Some((s, Basis::Placed)),
+            (_, _, _, Some(s)) => Some((s, Basis::District)),
+            _ => None,
+        }
+    }
+
+    /// A request is waiting for the requested school's decision.
+    pub fn pending(&self) -> bool {
+        self.requested_school.is_some() && self.decision.is_none()
+    }
+}
+
+/// Which starters to read.
+pub enum Which<'a> {
+    /// Those a school's intake concerns: its starters, the requests for it, and (with
+    /// `unplaced`) the children no district or leader has placed.
+    School { school: Uuid, unplaced: bool },
+    /// A guardian's children.
+    Children(&'a [Uuid]),
+}
+
+/// The starters, by name. `Which::School` filters in SQL, so a school reads its own
+/// few hundred of a large municipality's thousands.
+pub async fn starters(mut conn: Conn<'_>, which: Which<'_>) -> Result<Vec<Starter>> {
+    let (school, unplaced, children): (Option<Uuid>, bool, Option<&[Uuid]>) = match which {
+        Which::School { school, unplaced } => (Some(school), unplaced, None),
+        Which::Children(c) => (None, false, Some(c)),
+    };
+    Ok(sqlx::query_as(
+        "SELECT * FROM ( \
+           SELECT c.id, c.given_name, c.family_name, c.birth_date, \
+                  coalesce(ds.school_id, dp.school_id) AS district_school, pl.school_id AS placed_school, \
+                  r.school_id AS requested_school, r.reason, r.requested_at, r.decision, r.decision_reason \
+           FROM persons c \
+           LEFT JOIN school_districts ds ON ds.tenant_id = $1 AND ds.postal_code = c.postal_code \
+                AND ds.street = tavle_street_name(c.street_address) \
+           LEFT JOIN school_districts dp ON dp.tenant_id = $1 AND dp.postal_code = c.postal_code AND dp.street = '' \
+           LEFT JOIN intake_placements pl ON pl.tenant_id = $1 AND pl.child_id = c.id AND pl.start_year = tavle_intake_year() \
+           LEFT JOIN intake_requests r ON r.tenant_id = $1 AND r.child_id = c.id AND r.start_year = tavle_intake_year() \
+           WHERE c.tenant_id = $1 \
+             AND c.birth_date >= make_date(tavle_intake_year() - 6, 1, 1) \
+             AND c.birth_date < make_date(tavle_intake_year() - 5, 1, 1) \
+             AND c.deceased_on IS NULL AND c.moved_out_on IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = c.id) \
+             AND ($4::uuid[] IS NULL OR c.id = ANY($4)) \
+         ) s \
+         WHERE $2::uuid IS NULL \
+            OR s.requested_school = $2 OR s.placed_school = $2 \
+            OR (s.placed_school IS NULL AND s.district_school = $2) \
+            OR ($3 AND s.placed_school IS NULL AND s.district_school IS NULL) \
+         ORDER BY s.family_name, s.given_name, s.birth_date, s.id",
+    )
+    .bind(conn.tenant)
+    .bind(school)
+    .bind(unplaced)
+    .bind(children)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// A school that takes first graders.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct School {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// The municipality's schools with a first grade, by name.
+pub async fn first_grade_schools(mut conn: Conn<'_>) -> Result<Vec<School>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.name FROM schools s WHERE s.tenant_id = $1 AND s.first_grade = 1 ORDER BY s.name, s.id",
+    )
+    .bind(conn.tenant)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Ask for `school` for `child`, replacing an undecided request. False: the request was
+/// decided already, and nothing changed.
+pub async fn ask(mut conn: Conn<'_>, child: Uuid, school: Uuid, reason: &str, by: Uuid) -> Result<bool> {
+    Ok(sqlx::query(
+        "INSERT INTO intake_requests AS r (tenant_id, child_id, start_year, school_id, reason, requested_by) \
+         VALUES ($1, $2, tavle_intake_year(), $3, $4, $5) \
+         ON CONFLICT (tenant_id, child_id, start_year) DO UPDATE \
+            SET school_id = EXCLUDED.school_id, reason = EXCLUDED.reason, requested_by = EXCLUDED.requested_by, \
+                requested_at = EXCLUDED.requested_at \
+         WHERE r.tenant_id = $1 AND r.decision IS NULL",
+    )
+    .bind(conn.tenant)
+    .bind(child)
+    .bind(school)
+    .bind(reason)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Withdraw an undecided request. False: there was none.
+pub async fn withdraw(mut conn: Conn<'_>, child: Uuid) -> Result<bool> {
+    Ok(sqlx::query(
+        "DELETE FROM intake_requests r WHERE r.tenant_id = $1 AND r.child_id = $2 \
+           AND r.start_year = tavle_intake_year() AND r.decision IS NULL",
+    )
+    .bind(conn.tenant)
+    .bind(child)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Decide the undecided request for `school` for `child`. False: there was none.
+pub async fn decide(
+    mut conn: Conn<'_>,
+    child: Uuid,
+    school: Uuid,
+    decision: &str,
+    reason: Option<&str>,
+    by: Uuid,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE intake_requests r SET decision = $4, decision_reason = $5, decided_by = $6, decided_at = now() \
+         WHERE r.tenant_id = $1 AND r.child_id = $2 AND r.school_id = $3 \
+           AND r.start_year = tavle_intake_year() AND r.decision IS NULL",
+    )
+    .bind(conn.tenant)
+    .bind(child)
+    .bind(school)
+    .bind(decision)
+    .bind(reason)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Place `child` at `school`. False: it was placed already (a placement stands).
+pub async fn place(mut conn: Conn<'_>, child: Uuid, school: Uuid, by: Uuid) -> Result<bool> {
+    Ok(sqlx::query(
+        "INSERT INTO intake_placements (tenant_id, child_id, start_year, school_id, placed_by) \
+         VALUES ($1, $2, tavle_intake_year(), $3, $4) ON CONFLICT (tenant_id, child_id, start_year) DO NOTHING",
+    )
+    .bind(conn.tenant)
+    .bind(child)
+    .bind(school)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// The school year whose first graders are taken in now (its first calendar year).
+pub async fn intake_year(mut conn: Conn<'_>) -> Result<i32> {
+    Ok(sqlx::query_scalar("SELECT tavle_intake_year()").fetch_one(&mut *conn).await?)
+}
