@@ -56,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/schools/{school_id}/intake", get(school_page))
         .route("/schools/{school_id}/intake/decide", post(decide))
         .route("/schools/{school_id}/intake/place", post(place))
+        .route("/schools/{school_id}/intake/enrol", post(enrol))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,6 +89,10 @@ pub struct SchoolPage {
     pub starting: Vec<Starter>,
     pub requests: Vec<Starter>,
     pub unplaced: Vec<Starter>,
+    /// Those starting here whom the office may enrol now (no request waiting).
+    pub to_enrol: usize,
+    /// The first day of the intake year's school year, if entered.
+    pub year_start: Option<Date>,
     pub errors: FieldErrors,
     pub done: String,
     schools: Schools,
@@ -97,8 +102,16 @@ impl SchoolPage {
     pub fn date(&self, d: &Option<Date>) -> String {
         d.map(display_date).unwrap_or_default()
     }
+    pub fn enrol_intro(&self, start: &Date) -> String {
+        tf(
+            self.ui.lang,
+            "intake.enrol_intro",
+            &[("count", &self.to_enrol.to_string()), ("date", &display_date(*start))],
+        )
+    }
     pub fn basis(&self, s: &Starter) -> &'static str {
         match s.school().map(|(_, b)| b) {
+            Some(Basis::Enrolled) => self.ui.t("intake.basis.enrolled"),
             Some(Basis::Granted) => self.ui.t("intake.basis.granted"),
             Some(Basis::Placed) => self.ui.t("intake.basis.placed"),
             _ => self.ui.t("intake.basis.district"),
@@ -148,6 +161,7 @@ struct Loaded {
     name: String,
     first_grade: bool,
     year: i32,
+    year_start: Option<Date>,
     starters: Vec<Starter>,
     schools: Schools,
 }
@@ -162,10 +176,11 @@ async fn load(work: &mut Work, school: &str) -> Result<Loaded> {
             .await?
             .ok_or(AppError::NotFound)?;
     let year = queries::intake_year(work.conn()).await?;
+    let year_start = queries::intake_year_start(work.conn()).await?;
     let which = Which::School { school: access.school_id, unplaced: access.decides && first == 1 };
     let starters = queries::starters(work.conn(), which).await?;
     let schools = Schools(queries::first_grade_schools(work.conn()).await?);
-    Ok(Loaded { access, name, first_grade: first == 1, year, starters, schools })
+    Ok(Loaded { access, name, first_grade: first == 1, year, year_start, starters, schools })
 }
 
 fn build_school_page(ui: Ui, l: Loaded, errors: FieldErrors, done: String) -> SchoolPage {
@@ -181,6 +196,7 @@ fn build_school_page(ui: Ui, l: Loaded, errors: FieldErrors, done: String) -> Sc
             _ => {}
         }
     }
+    let to_enrol = to_enrol(school, &starting).len();
     SchoolPage {
         ui,
         school_id: school,
@@ -191,6 +207,8 @@ fn build_school_page(ui: Ui, l: Loaded, errors: FieldErrors, done: String) -> Sc
         starting,
         requests,
         unplaced,
+        to_enrol,
+        year_start: l.year_start,
         errors,
         done,
         schools: l.schools,
@@ -207,7 +225,7 @@ async fn school_page(
     let subjects: Vec<Uuid> = l.starters.iter().map(|s| s.id).collect();
     work.audit(&l.access, Action::Read, Resource::Intake, Some(l.access.school_id), &subjects).await?;
     work.commit().await?;
-    let done = if ["decided", "placed"].contains(&q.done.as_str()) { q.done } else { String::new() };
+    let done = if ["decided", "placed", "enrolled"].contains(&q.done.as_str()) { q.done } else { String::new() };
     Ok(render_with(StatusCode::OK, &build_school_page(ui, l, FieldErrors::new(), done)))
 }
 
@@ -283,6 +301,59 @@ async fn place(
     }
     work.commit().await?;
     Ok(Redirect::to(&format!("/schools/{}/intake?done=placed", access.school_id)).into_response())
+}
+
+/// The children starting at `school` whom the office may enrol: not enrolled, and no
+/// request for another school waiting (its decision may move the child).
+fn to_enrol(school: Uuid, starters: &[Starter]) -> Vec<Uuid> {
+    starters
+        .iter()
+        .filter(|s| !s.pending() && matches!(s.school(), Some((at, b)) if at == school && b != Basis::Enrolled))
+        .map(|s| s.id)
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EnrolForm {
+    #[serde(default)]
+    pub confirm: String,
+}
+
+/// The office enrols the children starting at the school in grade 1 from the first day
+/// of their school year: all of them in one transaction, with their register parents
+/// as guardians. Refused on the page while that school year is not entered.
+async fn enrol(
+    mut work: Work,
+    ui: Ui,
+    Path(school): Path<String>,
+    form: std::result::Result<Form<EnrolForm>, FormRejection>,
+) -> Result<Response> {
+    let Form(form) = form.map_err(|_| AppError::BadRequest)?;
+    let l = load(&mut work, &school).await?;
+    let access = l.access;
+    let mut errors = FieldErrors::new();
+    if form.confirm != "yes" {
+        errors.add("confirm", "intake.error.confirm");
+    }
+    let from = l.year_start;
+    if from.is_none() {
+        errors.add("confirm", "intake.error.no_year");
+    }
+    let children = to_enrol(access.school_id, &l.starters);
+    let (Some(from), false) = (from, errors.any()) else {
+        work.commit().await?;
+        return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &build_school_page(ui, l, errors, String::new())));
+    };
+    if !l.first_grade || children.is_empty() {
+        work.commit().await?;
+        return Ok(Redirect::to(&format!("/schools/{}/intake?done=enrolled", access.school_id)).into_response());
+    }
+    let enrolled = queries::enrol(work.conn(), access.school_id, &children, from).await?;
+    if !enrolled.is_empty() {
+        work.audit(&access, Action::Create, Resource::Enrolment, Some(access.school_id), &enrolled).await?;
+    }
+    work.commit().await?;
+    Ok(Redirect::to(&format!("/schools/{}/intake?done=enrolled", access.school_id)).into_response())
 }
 
 // ---------------------------------------------------------------------------------
@@ -399,7 +470,7 @@ async fn ask(mut work: Work, ui: Ui, form: std::result::Result<Form<AskForm>, Fo
     let access = policy::intake_request_access(&work.actor(), child)?;
     let (_, year, children, schools) = guardian_load(&mut work).await?;
     let Some(s) = children.iter().find(|c| c.id == child) else { return Err(AppError::NotFound) };
-    if s.decision.is_some() {
+    if s.decision.is_some() || s.enrolled() {
         // Decided meanwhile (a form from before): it stands, and the page says so.
         work.commit().await?;
         return Ok(Redirect::to("/intake").into_response());

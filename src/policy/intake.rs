@@ -20,7 +20,8 @@ const LEADERS: [Role; 2] = [Role::Principal, Role::DepartmentHead];
 
 /// The children starting school next August (`tavle_intake_year()`, migration
 /// 20261231000200) of whom the person `p` is a parent with parental responsibility in
-/// the population register: alive, not moved out, and not enrolled at a school already.
+/// the population register: alive, not moved out, and not at a school before the intake
+/// year (one enrolled in grade 1 for it stays, to show where).
 pub fn starters_sql(p: &str) -> String {
     format!(
         "SELECT rp.child_id FROM register_parents rp \
@@ -29,7 +30,8 @@ pub fn starters_sql(p: &str) -> String {
            AND c.birth_date >= make_date(tavle_intake_year() - 6, 1, 1) \
            AND c.birth_date < make_date(tavle_intake_year() - 5, 1, 1) \
            AND c.deceased_on IS NULL AND c.moved_out_on IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = c.id) \
+           AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = c.id \
+                             AND e.from_date < make_date(tavle_intake_year(), 8, 1)) \
          ORDER BY c.birth_date, c.id"
     )
 }

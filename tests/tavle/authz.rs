@@ -991,6 +991,14 @@ fn intake_cases(f: &Fixtures) -> Vec<Case> {
         ),
         case(
             "POST",
+            "/schools/{school_id}/intake/enrol",
+            format!("/schools/{}/intake/enrol", f.solbakken),
+            "enrolling Solbakken's starters in grade 1 (then: nobody left)",
+            vec![("confirm", "yes".to_owned())],
+            "office_clerk",
+        ),
+        case(
+            "POST",
             "/schools/{school_id}/intake/place",
             format!("{nordlys}/place"),
             "placing a child without a district at Nordlys",

@@ -202,6 +202,7 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("POST", "/intake") => &["child", "school", "reason", "action"],
         ("POST", "/schools/{school_id}/intake/decide") => &["child", "decision"],
         ("POST", "/schools/{school_id}/intake/place") => &["child"],
+        ("POST", "/schools/{school_id}/intake/enrol") => &["confirm"],
         _ => return None,
     })
 }

@@ -302,3 +302,63 @@ async fn a_district_file_replaces_the_districts_whole_or_not_at_all() {
     let again = import(&app.owner, "fjordvik", good.as_bytes(), ImportOptions::default()).await.expect("imports");
     assert!(!again.changed, "the same file changes nothing");
 }
+
+#[tokio::test]
+async fn the_office_enrols_its_starters_in_grade_1_with_their_register_parents_as_guardians() {
+    let app = spawn_app().await;
+    let (nora, solbakken) = (nora(&app).await, school(&app, "Solbakken skole").await);
+    let enrolled = || async {
+        sqlx::query_as::<_, (Uuid, i16, time::Date)>(
+            "SELECT e.pupil_id, e.grade_level, e.from_date FROM enrolments e JOIN persons p ON p.id = e.pupil_id \
+             WHERE e.school_id = $1 AND p.birth_date >= make_date(tavle_intake_year() - 6, 1, 1) ORDER BY 1",
+        )
+        .bind(solbakken)
+        .fetch_all(&app.owner)
+        .await
+        .unwrap()
+    };
+    let path = format!("/schools/{solbakken}/intake");
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let page = app.get(&mut clerk, &path).await;
+    assert!(page.html().select_first_attr("#confirm", "type").is_some(), "a form to enrol");
+    let starting = page.html().select_texts("table tbody th");
+    assert!(starting.len() >= 2, "the demo has starters at Solbakken besides Nora: {starting:?}");
+
+    let res = app.post_form(&mut clerk, &format!("{path}/enrol"), &[("confirm", "")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.html().select_first_attr("#confirm", "aria-invalid").as_deref(), Some("true"));
+    assert!(enrolled().await.is_empty(), "nothing enrolled");
+
+    let res = app.post_form(&mut clerk, &format!("{path}/enrol"), &[("confirm", "yes")]).await;
+    assert_redirects_to(&res, &format!("{path}?done=enrolled"));
+    let rows = enrolled().await;
+    assert_eq!(rows.len(), starting.len() - 1, "all but Nora, whose request waits: {rows:?}");
+    assert!(rows.iter().all(|r| r.0 != nora && r.1 == 1), "grade 1, not Nora");
+    let start: time::Date = sqlx::query_scalar(
+        "SELECT starts FROM school_years WHERE starts >= make_date(tavle_intake_year(), 1, 1) ORDER BY starts LIMIT 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert!(rows.iter().all(|r| r.2 == start), "from the first day of their school year");
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let without: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM unnest($1::uuid[]) AS c WHERE NOT EXISTS \
+           (SELECT 1 FROM guardianships g JOIN register_parents rp ON rp.child_id = g.pupil_id AND rp.parent_id = g.guardian_id \
+            WHERE g.pupil_id = c AND g.parental_responsibility AND rp.parental_responsibility)",
+    )
+    .bind(&ids)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(without, 0, "each has the register's parent as guardian");
+    assert!(app.audit_count("create", ids[0]).await >= 1, "audited");
+
+    // A second time enrols nobody twice; the page says they are enrolled.
+    let res = app.post_form(&mut clerk, &format!("{path}/enrol"), &[("confirm", "yes")]).await;
+    assert_redirects_to(&res, &format!("{path}?done=enrolled"));
+    assert_eq!(enrolled().await.len(), rows.len());
+    let page = app.get(&mut clerk, &path).await;
+    assert!(page.html().select_first_attr("#confirm", "type").is_none(), "nobody left to enrol");
+    assert!(page.html().select_texts("table tbody th").len() == starting.len(), "still listed, as enrolled");
+}
