@@ -87,20 +87,44 @@ pub struct GradeGroupAccess {
 /// May the actor open the grid of `group` (a teaching group with a subject)? Its
 /// teachers (at its school) and the school's leaders. Not found otherwise, so a
 /// teacher cannot learn of another group's grades, nor anyone of another school's.
-pub async fn grade_group_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) -> Result<GradeGroupAccess> {
+pub async fn grade_group_access(conn: Conn<'_>, actor: &Actor, group: Uuid) -> Result<GradeGroupAccess> {
+    assigned_or_leader(conn, actor, group, "teaching", "teacher").await
+}
+
+/// May the actor open the order and conduct grades and the written warnings of `class`
+/// (a base group)? Its contact teacher (a teacher at its school) sets and sends them;
+/// the school's leaders read them, change them after closing and send warnings too.
+/// The answer is a [`GradeGroupAccess`] whose `teaches` means "is the contact teacher".
+/// Not found otherwise.
+pub async fn class_assessment_access(conn: Conn<'_>, actor: &Actor, class: Uuid) -> Result<GradeGroupAccess> {
+    assigned_or_leader(conn, actor, class, "base", "contact_teacher").await
+}
+
+/// The rule both answers share: a group of `kind` (a teaching group only with a
+/// subject) is opened by staff assigned to it as `assignment` who teach at its school,
+/// and by its school's leaders.
+async fn assigned_or_leader(
+    mut conn: Conn<'_>,
+    actor: &Actor,
+    group: Uuid,
+    kind: &str,
+    assignment: &str,
+) -> Result<GradeGroupAccess> {
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
     let facts: Option<(Uuid, bool)> = sqlx::query_as(
         "SELECT g.school_id, \
            EXISTS (SELECT 1 FROM group_staff s WHERE s.tenant_id = $1 AND s.group_id = g.id \
-                   AND s.staff_id = $3 AND s.assignment = 'teacher') \
+                   AND s.staff_id = $3 AND s.assignment = $5) \
          FROM groups g \
-         WHERE g.tenant_id = $1 AND g.id = $2 AND g.kind = 'teaching' AND g.subject_id IS NOT NULL",
+         WHERE g.tenant_id = $1 AND g.id = $2 AND g.kind = $4 AND (g.kind <> 'teaching' OR g.subject_id IS NOT NULL)",
     )
     .bind(conn.tenant)
     .bind(group)
     .bind(actor.person_id)
+    .bind(kind)
+    .bind(assignment)
     .fetch_optional(&mut *conn)
     .await?;
     let (school, assigned) = facts.ok_or(AppError::NotFound)?;
@@ -113,44 +137,6 @@ pub async fn grade_group_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) 
     };
     Ok(GradeGroupAccess {
         group_id: group,
-        school_id: school,
-        role,
-        purpose: Purpose::for_role(role),
-        teaches,
-        leads: leader.is_some(),
-    })
-}
-
-/// May the actor open the order and conduct grades and the written warnings of `class`
-/// (a base group)? Its contact teacher (a teacher at its school) sets and sends them;
-/// the school's leaders read them, change them after closing and send warnings too.
-/// The answer is a [`GradeGroupAccess`] whose `teaches` means "is the contact teacher".
-/// Not found otherwise.
-pub async fn class_assessment_access(mut conn: Conn<'_>, actor: &Actor, class: Uuid) -> Result<GradeGroupAccess> {
-    if !actor.is_staff() {
-        return Err(AppError::NotFound);
-    }
-    let facts: Option<(Uuid, bool)> = sqlx::query_as(
-        "SELECT g.school_id, \
-           EXISTS (SELECT 1 FROM group_staff s WHERE s.tenant_id = $1 AND s.group_id = g.id \
-                   AND s.staff_id = $3 AND s.assignment = 'contact_teacher') \
-         FROM groups g WHERE g.tenant_id = $1 AND g.id = $2 AND g.kind = 'base'",
-    )
-    .bind(conn.tenant)
-    .bind(class)
-    .bind(actor.person_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let (school, contact) = facts.ok_or(AppError::NotFound)?;
-    let teaches = contact && actor.at_school(school, &[Role::Teacher]).is_some();
-    let leader = actor.at_school(school, &LEADERS);
-    let role = match (teaches, leader) {
-        (true, _) => Role::Teacher,
-        (false, Some(r)) => r,
-        (false, None) => return Err(AppError::NotFound),
-    };
-    Ok(GradeGroupAccess {
-        group_id: class,
         school_id: school,
         role,
         purpose: Purpose::for_role(role),
