@@ -437,7 +437,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             run_import_folkeregister(&config, &file, &tenant, dry_run).await
         }
         Command::Import { source: ImportSource::Districts { file, tenant, dry_run } } => {
-            use crate::intake::districts::{self, ImportError, ImportOptions};
+            use crate::districts::{self, ImportError, ImportOptions};
             let (pool, input) = import_input(&config, &file).await?;
             let result = districts::import(&pool, &tenant, &input, ImportOptions { dry_run }).await;
             db::close(pool).await;

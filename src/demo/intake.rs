@@ -12,14 +12,12 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::json;
 use sqlx::PgPool;
 use time::{Date, Duration, Month};
-use uuid::Uuid;
 
 use super::names::NORWEGIAN;
 use super::personas;
-use crate::db::{self, Conn};
+use crate::districts;
 use crate::domain::national_id::NationalId;
 use crate::folkeregister::{self, ImportOptions};
-use crate::intake::{districts, queries};
 
 /// A parent's number, family name and address (street, postal code, town).
 type Parent = (String, String, String, String, String);
@@ -134,9 +132,10 @@ pub async fn load(owner: &PgPool, slug: &str) -> anyhow::Result<()> {
     let file: String = lines.iter().map(|l| format!("{l}\n")).collect();
     folkeregister::import(owner, slug, file.as_bytes(), ImportOptions::default()).await?;
 
-    // Kari asks for Nordlys for Nora.
-    let ids: Option<(Uuid, Uuid, Uuid, Uuid)> = sqlx::query_as(
-        "SELECT t.id, c.id, k.id, s.id FROM tenants t \
+    // Kari has asked for Nordlys for Nora (a row as the guardian's page writes it).
+    sqlx::query(
+        "INSERT INTO intake_requests (tenant_id, child_id, start_year, school_id, reason, requested_by) \
+         SELECT t.id, c.id, tavle_intake_year(), s.id, 'after_school_care', k.id FROM tenants t \
          JOIN persons c ON c.tenant_id = t.id AND c.national_id = $2 \
          JOIN persons k ON k.tenant_id = t.id AND k.national_id = $3 \
          JOIN schools s ON s.tenant_id = t.id AND s.name = $4 WHERE t.slug = $1",
@@ -145,12 +144,7 @@ pub async fn load(owner: &PgPool, slug: &str) -> anyhow::Result<()> {
     .bind(nora.unwrap_or_default())
     .bind(&kari)
     .bind(personas::NORDLYS)
-    .fetch_optional(owner)
+    .execute(owner)
     .await?;
-    if let Some((tenant, nora, kari, nordlys)) = ids {
-        let mut tx = db::begin(owner, tenant).await?;
-        queries::ask(Conn::new(&mut tx, tenant), nora, nordlys, "after_school_care", kari).await?;
-        tx.commit().await?;
-    }
     Ok(())
 }

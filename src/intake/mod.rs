@@ -1,6 +1,6 @@
 //! First-grade intake (issue 18, point 7): the children who start school next August
 //! (born six years before), from the population register, each with the school of
-//! its district (`school_districts`, `tavle import districts`).
+//! its district (`school_districts`, kept by `tavle import districts`, `crate::districts`).
 //!
 //! - The office of a school (`/schools/{id}/intake`) sees its starters and why each
 //!   starts there, and the requests for the school; its leaders decide a request
@@ -12,7 +12,6 @@
 //!
 //! No page shows an address: the district is matched in SQL and only the school named.
 
-pub mod districts;
 pub mod queries;
 
 use std::collections::HashMap;

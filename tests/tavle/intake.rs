@@ -272,7 +272,7 @@ async fn a_leader_places_a_child_no_district_can_and_the_clerk_may_not() {
 
 #[tokio::test]
 async fn a_district_file_replaces_the_districts_whole_or_not_at_all() {
-    use tavle::intake::districts::{import, ImportError, ImportOptions};
+    use tavle::districts::{import, ImportError, ImportOptions};
     let app = spawn_app().await;
     let count = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM school_districts").fetch_one(&app.owner).await.unwrap()
