@@ -19,8 +19,9 @@ use crate::districts;
 use crate::domain::national_id::NationalId;
 use crate::folkeregister::{self, ImportOptions};
 
-/// A parent's number, family name and address (street, postal code, town).
-type Parent = (String, String, String, String, String);
+/// A parent's number, family name, address (street, postal code, town) and the street
+/// as districts name it (`tavle_street_name`).
+type Parent = (String, String, String, String, String, String);
 
 /// How many starters of other families.
 const OTHERS: usize = 12;
@@ -36,7 +37,8 @@ pub async fn load(owner: &PgPool, slug: &str) -> anyhow::Result<()> {
         return Ok(());
     };
     let parents: Vec<Parent> = sqlx::query_as(
-        "SELECT DISTINCT ON (gp.national_id) gp.national_id, gp.family_name, gp.street_address, gp.postal_code, gp.postal_town \
+        "SELECT DISTINCT ON (gp.national_id) gp.national_id, gp.family_name, gp.street_address, gp.postal_code, gp.postal_town, \
+                tavle_street_name(gp.street_address) \
          FROM guardianships g JOIN persons gp ON gp.tenant_id = g.tenant_id AND gp.id = g.guardian_id \
          JOIN tenants t ON t.id = g.tenant_id AND t.slug = $1 \
          WHERE g.parental_responsibility AND gp.address_protection = 'none' AND gp.street_address IS NOT NULL \
@@ -78,8 +80,7 @@ pub async fn load(owner: &PgPool, slug: &str) -> anyhow::Result<()> {
     let mut districts: BTreeMap<(String, String), String> =
         by_street.into_iter().map(|(postal, street, org)| ((postal, street), org)).collect();
     if let Some(org) = solbakken {
-        let street = kari_home.2.trim_end_matches(|c: char| c.is_ascii_digit() || c == ' ' || c.is_ascii_uppercase());
-        districts.insert((kari_home.3.clone(), street.to_lowercase()), org);
+        districts.insert((kari_home.3.clone(), kari_home.5.clone()), org);
     }
     let mut file = String::from("postnummer;gate;skole\n");
     for ((postal, street), org) in &districts {

@@ -93,7 +93,7 @@ pub async fn starters(mut conn: Conn<'_>, which: Which<'_>) -> Result<Vec<Starte
         Which::School { school, unplaced } => (Some(school), unplaced, None),
         Which::Children(c) => (None, false, Some(c)),
     };
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         "SELECT * FROM ( \
            SELECT c.id, c.given_name, c.family_name, c.birth_date, \
                   coalesce(ds.school_id, dp.school_id) AS district_school, pl.school_id AS placed_school, \
@@ -108,11 +108,7 @@ pub async fn starters(mut conn: Conn<'_>, which: Which<'_>) -> Result<Vec<Starte
            LEFT JOIN LATERAL (SELECT e.school_id, e.from_date FROM enrolments e WHERE e.tenant_id = $1 \
                 AND e.pupil_id = c.id ORDER BY e.from_date LIMIT 1) en ON true \
            WHERE c.tenant_id = $1 \
-             AND c.birth_date >= make_date(tavle_intake_year() - 6, 1, 1) \
-             AND c.birth_date < make_date(tavle_intake_year() - 5, 1, 1) \
-             AND c.deceased_on IS NULL AND c.moved_out_on IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = c.id \
-                               AND e.from_date < make_date(tavle_intake_year(), 8, 1)) \
+             AND {starting} \
              AND ($4::uuid[] IS NULL OR c.id = ANY($4)) \
          ) s \
          WHERE $2::uuid IS NULL \
@@ -120,7 +116,8 @@ pub async fn starters(mut conn: Conn<'_>, which: Which<'_>) -> Result<Vec<Starte
             OR (s.placed_school IS NULL AND s.district_school = $2) \
             OR ($3 AND s.placed_school IS NULL AND s.district_school IS NULL) \
          ORDER BY s.family_name, s.given_name, s.birth_date, s.id",
-    )
+        starting = crate::policy::starting_school("c")
+    ))
     .bind(conn.tenant)
     .bind(school)
     .bind(unplaced)

@@ -20,19 +20,28 @@ const LEADERS: [Role; 2] = [Role::Principal, Role::DepartmentHead];
 
 /// The children starting school next August (`tavle_intake_year()`, migration
 /// 20261231000200) of whom the person `p` is a parent with parental responsibility in
-/// the population register: alive, not moved out, and not at a school before the intake
-/// year (one enrolled in grade 1 for it stays, to show where).
+/// the population register ([`starting_school`]).
 pub fn starters_sql(p: &str) -> String {
     format!(
         "SELECT rp.child_id FROM register_parents rp \
          JOIN persons c ON c.tenant_id = rp.tenant_id AND c.id = rp.child_id \
          WHERE rp.tenant_id = $1 AND c.tenant_id = $1 AND rp.parent_id = {p} AND rp.parental_responsibility \
-           AND c.birth_date >= make_date(tavle_intake_year() - 6, 1, 1) \
-           AND c.birth_date < make_date(tavle_intake_year() - 5, 1, 1) \
-           AND c.deceased_on IS NULL AND c.moved_out_on IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = c.id \
-                             AND e.from_date < make_date(tavle_intake_year(), 8, 1)) \
-         ORDER BY c.birth_date, c.id"
+           AND {starting} \
+         ORDER BY c.birth_date, c.id",
+        starting = starting_school("c")
+    )
+}
+
+/// The person `c` starts school next August: born six years before the intake year,
+/// alive, not moved out, and not at a school before it (one enrolled in grade 1 for it
+/// still is). The one definition of a starter, for the session and the intake's pages.
+pub fn starting_school(c: &str) -> String {
+    format!(
+        "{c}.birth_date >= make_date(tavle_intake_year() - 6, 1, 1) \
+         AND {c}.birth_date < make_date(tavle_intake_year() - 5, 1, 1) \
+         AND {c}.deceased_on IS NULL AND {c}.moved_out_on IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = {c}.id \
+                           AND e.from_date < make_date(tavle_intake_year(), 8, 1))"
     )
 }
 
