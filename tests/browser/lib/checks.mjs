@@ -210,7 +210,7 @@ export async function checkStructure(page) {
 // ---------------------------------------------------------------------------------
 
 /** One Tab press: what has focus now, and how the previous stop looks without it. */
-function focusStep() {
+async function focusStep() {
   const describe = (el) => {
     let s = el.tagName.toLowerCase();
     if (el.id) s += `#${el.id}`;
@@ -242,7 +242,17 @@ function focusStep() {
   w.__tavleFocus = el;
   if (!w.__tavleFirst) w.__tavleFirst = el;
   const c = getComputedStyle(el);
-  const r = el.getBoundingClientRect();
+  const onScreen = () => {
+    const r = el.getBoundingClientRect();
+    return r.width >= 4 && r.height >= 4 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
+  };
+  // The browser scrolls a focused element into view; on a loaded machine the scroll can
+  // land a frame after the Tab. Measure again after two frames before calling it off screen.
+  let visible = onScreen();
+  if (!visible) {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    visible = onScreen();
+  }
   return {
     ...out,
     stop: {
@@ -251,7 +261,7 @@ function focusStep() {
       href: el.getAttribute('href'),
       look: look(el),
       ring: (c.outlineStyle !== 'none' && parseFloat(c.outlineWidth) >= 1) || c.boxShadow !== 'none',
-      onScreen: r.width >= 4 && r.height >= 4 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth,
+      onScreen: visible,
     },
   };
 }
