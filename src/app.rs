@@ -48,6 +48,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::admin::router())
         .merge(crate::exchanges::router())
         .merge(crate::intake::routes())
+        .merge(crate::messages::routes())
         .merge(crate::absence::router())
         .merge(crate::assessment::router())
         .merge(crate::timetable::router())

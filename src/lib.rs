@@ -31,6 +31,7 @@ pub mod hr;
 pub mod intake;
 pub mod krr;
 pub mod mail;
+pub mod messages;
 pub mod policy;
 pub mod pupils;
 pub mod server;

@@ -117,6 +117,9 @@ coded_enum! {
         Roster = "roster",
         Intake = "intake",
         SchoolDistricts = "school_districts",
+        MessageThreads = "message_threads",
+        MessageThread = "message_thread",
+        MessageRecipients = "message_recipients",
     }
 }
 

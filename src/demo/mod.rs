@@ -15,6 +15,7 @@ mod builder;
 mod copy;
 mod history;
 mod intake;
+mod messages;
 mod names;
 mod personas;
 mod register;
@@ -323,6 +324,7 @@ pub async fn ensure(owner: &PgPool, size: DemoSize, progress: &(dyn Fn(&str) + S
         tx.commit().await?;
         register::import(owner, plan.slug).await.with_context(|| format!("the demo register file of {}", plan.slug))?;
         intake::load(owner, plan.slug).await.with_context(|| format!("the demo intake of {}", plan.slug))?;
+        messages::load(owner, plan.slug).await.with_context(|| format!("the demo messages of {}", plan.slug))?;
         progress(&format!(
             "{}: {} schools, {} pupils, {} guardians, {} staff ({:.1} s)",
             plan.name,

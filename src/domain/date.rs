@@ -77,6 +77,14 @@ pub fn time_value(raw: &str) -> String {
     parse_time(raw).map(display_time).unwrap_or_default()
 }
 
+/// An instant for `<time datetime>`: UTC to the second (HTML allows at most three
+/// digits of fractions; the database keeps microseconds).
+pub fn machine_time(at: time::OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+        .unwrap_or_default()
+}
+
 /// `08:30`.
 pub fn display_time(t: Time) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
@@ -88,6 +96,12 @@ mod tests {
     use time::macros::date;
 
     use super::*;
+
+    #[test]
+    fn machine_times_are_valid_html_datetimes() {
+        let at = time::macros::datetime!(2026-11-23 15:21:32.940614 +01:00);
+        assert_eq!(machine_time(at), "2026-11-23T14:21:32Z");
+    }
 
     #[test]
     fn both_forms() {

@@ -23,6 +23,8 @@ pub enum Kind {
     WeeklyAbsenceSummary,
     /// A written warning about grades or conduct (assessment).
     AssessmentWarning,
+    /// A new message on a thread (messages): a link, nothing else.
+    MessageNotice,
 }
 
 impl Kind {
@@ -30,6 +32,7 @@ impl Kind {
         match self {
             Kind::WeeklyAbsenceSummary => "weekly_absence_summary",
             Kind::AssessmentWarning => "assessment_warning",
+            Kind::MessageNotice => "message_notice",
         }
     }
 
@@ -38,6 +41,7 @@ impl Kind {
         match code {
             "weekly_absence_summary" => "mail.kind.weekly_absence_summary",
             "assessment_warning" => "mail.kind.assessment_warning",
+            "message_notice" => "mail.kind.message_notice",
             _ => "mail.kind.other",
         }
     }

@@ -26,7 +26,9 @@ pub mod guardianship;
 mod intake;
 mod leave;
 mod mail;
+mod messages;
 mod pupils;
+pub mod recipients;
 mod sfo;
 mod timetable;
 
@@ -39,6 +41,7 @@ pub use groups::*;
 pub use intake::*;
 pub use leave::*;
 pub use mail::*;
+pub use messages::*;
 pub use pupils::*;
 pub use sfo::*;
 pub use timetable::*;

@@ -343,6 +343,9 @@ pub struct CardPage {
     /// A guardian from whom the child's whereabouts are protected (strictly
     /// confidential address, not living with the child): the card says so.
     pub whereabouts_protected: bool,
+    /// Where the viewer writes a message about the pupil, if they may: staff to the
+    /// guardians, a guardian to the school.
+    pub write_href: Option<String>,
 }
 
 impl CardPage {
@@ -442,6 +445,11 @@ async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String
         }
     }
     let links = policy::card_links(work.conn(), &actor, pupil_id).await?;
+    let write_href = match policy::new_thread_access(work.conn(), &actor, pupil_id).await {
+        Ok(a) if a.side == policy::Side::School => Some(format!("/pupils/{pupil_id}/messages/new")),
+        Ok(_) => Some(format!("/messages/new?pupil={pupil_id}")),
+        Err(_) => None,
+    };
     let (may_pickup, may_keep_contacts) = (access.contact_persons && links.pickup, links.register);
     match &shown {
         Some(r) => work.audit(r, Action::RevealNationalId, Resource::PupilCard, Some(pupil_id), &[pupil_id]).await?,
@@ -472,6 +480,7 @@ async fn card_page(mut work: Work, ui: Ui, pupil_id: &str, reveal: Option<String
             other_siblings,
             show_timetable: policy::card_shows_timetable(&access),
             whereabouts_protected: access.whereabouts_protected,
+            write_href,
             card,
         },
     ))

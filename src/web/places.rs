@@ -43,6 +43,13 @@ pub static PLACES: &[Place] = &[
         },
     },
     Place {
+        href: "/messages",
+        label_key: "nav.messages",
+        text_key: "home.messages_text",
+        shown: Actor::may_open_messages,
+        current: |p| p.starts_with("/messages"),
+    },
+    Place {
         href: "/absence",
         label_key: "nav.absence",
         text_key: "home.absence_text",

@@ -133,6 +133,11 @@ pub(crate) struct Fixtures {
     /// at a strictly confidential address, whom no district places.
     nora: Uuid,
     hidden_starter: Uuid,
+    /// Kari Nordmann (the guardian persona), and the demo's threads about Oskar: hers
+    /// to his contact teacher, and Solbakken's office's to both his guardians.
+    kari: Uuid,
+    trip_thread: Uuid,
+    office_thread: Uuid,
 }
 
 /// Emma's mathematics group (taught by the subject teacher persona), a group of
@@ -456,6 +461,9 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
                AND birth_date < make_date(tavle_intake_year() - 5, 1, 1)",
         )
         .await,
+        kari: app.persona("guardian").await.0,
+        trip_thread: scalar(app, "SELECT id FROM message_threads WHERE topic = 'Turdagen på fredag'").await,
+        office_thread: scalar(app, "SELECT id FROM message_threads WHERE topic = 'Utviklingssamtale'").await,
     }
 }
 
@@ -940,7 +948,112 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
     cases.extend(mail_cases(f));
     cases.extend(groups_cases(f));
     cases.extend(intake_cases(f));
+    cases.extend(messages_cases(f));
     cases
+}
+
+/// Messages: the inbox is for guardians and for staff at a school; a thread for those
+/// on it, its school's office (an office thread) and leaders, and the pupil's contact
+/// teacher. Staff write about a pupil they work with; here Emma, whose school's
+/// principal and mathematics teacher are personas.
+fn messages_cases(f: &Fixtures) -> Vec<Case> {
+    let case = |method, route, path: String, what, form: Vec<(&'static str, String)>, allowed| Case {
+        method,
+        route,
+        path,
+        what,
+        form,
+        allowed,
+        refused: Vec::new(),
+        others: Hidden,
+        anonymous: SignIn,
+    };
+    let staff_at_schools = [
+        "office_clerk",
+        "principal",
+        "department_head",
+        "teacher",
+        "contact_teacher",
+        "subject_teacher",
+        "smaoy_office_clerk",
+    ];
+    let write = vec![
+        ("pupil", f.emma.to_string()),
+        ("to", "office".to_owned()),
+        ("share", "1".to_owned()),
+        ("topic", "Permisjon".to_owned()),
+        ("body", "Hei".to_owned()),
+    ];
+    let write_home =
+        vec![("guardian", f.kari.to_string()), ("topic", "Permisjon".to_owned()), ("body", "Hei".to_owned())];
+    let emma = format!("/pupils/{}/messages", f.emma);
+    vec![
+        case(
+            "GET",
+            "/messages",
+            "/messages".to_owned(),
+            "the inbox",
+            Vec::new(),
+            with(&staff_at_schools, &["guardian"]),
+        ),
+        case(
+            "GET",
+            "/messages/new",
+            "/messages/new".to_owned(),
+            "a guardian's new message",
+            Vec::new(),
+            vec!["guardian"],
+        ),
+        case(
+            "GET",
+            "/messages/new",
+            format!("/messages/new?pupil={}", f.emma),
+            "a guardian's new message about Emma",
+            Vec::new(),
+            vec!["guardian"],
+        ),
+        case("POST", "/messages", "/messages".to_owned(), "Kari writing about Emma", write, vec!["guardian"]),
+        case(
+            "GET",
+            "/pupils/{pupil_id}/messages/new",
+            format!("{emma}/new"),
+            "a new message to Emma's guardians",
+            Vec::new(),
+            vec!["principal", "subject_teacher"],
+        ),
+        case(
+            "POST",
+            "/pupils/{pupil_id}/messages",
+            emma.clone(),
+            "writing to Emma's guardians",
+            write_home,
+            vec!["principal", "subject_teacher"],
+        ),
+        case(
+            "GET",
+            "/messages/{thread_id}",
+            format!("/messages/{}", f.trip_thread),
+            "Kari's thread with Oskar's contact teacher",
+            Vec::new(),
+            vec!["guardian"],
+        ),
+        case(
+            "GET",
+            "/messages/{thread_id}",
+            format!("/messages/{}", f.office_thread),
+            "Solbakken's office's thread with Oskar's guardians",
+            Vec::new(),
+            vec!["guardian", "office_clerk"],
+        ),
+        case(
+            "POST",
+            "/messages/{thread_id}/reply",
+            format!("/messages/{}/reply", f.office_thread),
+            "answering the office's thread",
+            vec![("body", "Takk!".to_owned())],
+            vec!["guardian", "office_clerk"],
+        ),
+    ]
 }
 
 /// First-grade intake: Kari asks for Nordlys for Nora; Solbakken's office sees its

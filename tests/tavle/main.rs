@@ -32,6 +32,7 @@ mod intake;
 mod krr;
 mod leave;
 mod mail;
+mod messages;
 mod oidc;
 mod overload;
 mod places;

@@ -1,0 +1,90 @@
+//! The demo's messages (Fjordvik only), written as rows as the pages write them:
+//!
+//! - Kari Nordmann asked Oskar's contact teacher about Friday's outing, for herself
+//!   only (Ola does not see it); the contact teacher answered, and Kari has not read
+//!   the answer yet.
+//! - Solbakken's office wrote to both Kari and Ola about a meeting, and Kari answered.
+//!
+//! The threads' ids are made from Oskar's (itself fixed by the generator's seed), so
+//! that every demo built has the same: the browser suite opens them by the ids the
+//! authorization matrix found.
+
+use sqlx::PgPool;
+use time::Month;
+
+use super::personas;
+
+pub async fn load(owner: &PgPool, slug: &str) -> anyhow::Result<()> {
+    if slug != "fjordvik" {
+        return Ok(());
+    }
+    let ids = |born: (i32, Month, u8)| personas::fixed_national_id(born).unwrap_or_default();
+    let kari = personas::spec("guardian").map(|s| ids(s.born)).unwrap_or_default();
+    let clerk = personas::spec("office_clerk").map(|s| ids(s.born)).unwrap_or_default();
+    let (ola, oskar) = (ids(personas::OLA_NORDMANN.born), ids(personas::OSKAR_NORDMANN.born));
+    let mut tx = owner.begin().await?;
+    let tenant: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1").bind(slug).fetch_one(&mut *tx).await?;
+
+    // Kari to Oskar's contact teachers, and their answer.
+    sqlx::query(
+        "WITH k AS (SELECT id FROM persons WHERE tenant_id = $1 AND national_id = $2), \
+              o AS (SELECT p.id, e.school_id FROM persons p JOIN enrolments e ON e.tenant_id = p.tenant_id \
+                      AND e.pupil_id = p.id AND e.to_date IS NULL WHERE p.tenant_id = $1 AND p.national_id = $3), \
+              ct AS (SELECT DISTINCT s.staff_id FROM group_memberships m \
+                       JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
+                       JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
+                       WHERE m.tenant_id = $1 AND m.pupil_id = (SELECT id FROM o) AND s.assignment = 'contact_teacher' \
+                         AND m.to_date IS NULL), \
+              t AS (INSERT INTO message_threads (tenant_id, id, school_id, pupil_id, topic, office, started_by, \
+                                                 started_at, last_message_at) \
+                    SELECT $1, md5('trip' || o.id::text)::uuid, o.school_id, o.id, 'Turdagen på fredag', false, k.id, now() - interval '2 days', \
+                           now() - interval '1 day' FROM o, k RETURNING id), \
+              pk AS (INSERT INTO thread_participants (tenant_id, thread_id, person_id, side, last_read_at) \
+                     SELECT $1, t.id, k.id, 'home', now() - interval '2 days' FROM t, k), \
+              pt AS (INSERT INTO thread_participants (tenant_id, thread_id, person_id, side, last_read_at) \
+                     SELECT $1, t.id, ct.staff_id, 'school', now() - interval '1 day' FROM t, ct), \
+              m1 AS (INSERT INTO thread_messages (tenant_id, thread_id, author_id, body, sent_at) \
+                     SELECT $1, t.id, k.id, 'Hei! Trenger Oskar matpakke og ekstra klær til turdagen på fredag?', \
+                            now() - interval '2 days' FROM t, k) \
+         INSERT INTO thread_messages (tenant_id, thread_id, author_id, body, sent_at) \
+         SELECT $1, t.id, ct.staff_id, 'Hei, ja: matpakke, drikke og skift. Vi er tilbake ved skolen kl. 14.', \
+                now() - interval '1 day' FROM t, (SELECT staff_id FROM ct ORDER BY staff_id LIMIT 1) ct",
+    )
+    .bind(tenant)
+    .bind(&kari)
+    .bind(&oskar)
+    .execute(&mut *tx)
+    .await?;
+
+    // The office to Kari and Ola, and Kari's answer.
+    sqlx::query(
+        "WITH k AS (SELECT id FROM persons WHERE tenant_id = $1 AND national_id = $2), \
+              l AS (SELECT id FROM persons WHERE tenant_id = $1 AND national_id = $3), \
+              c AS (SELECT id FROM persons WHERE tenant_id = $1 AND national_id = $4), \
+              o AS (SELECT p.id, e.school_id FROM persons p JOIN enrolments e ON e.tenant_id = p.tenant_id \
+                      AND e.pupil_id = p.id AND e.to_date IS NULL WHERE p.tenant_id = $1 AND p.national_id = $5), \
+              t AS (INSERT INTO message_threads (tenant_id, id, school_id, pupil_id, topic, office, started_by, \
+                                                 started_at, last_message_at) \
+                    SELECT $1, md5('meeting' || o.id::text)::uuid, o.school_id, o.id, 'Utviklingssamtale', true, c.id, now() - interval '4 days', \
+                           now() - interval '3 days' FROM o, c RETURNING id), \
+              p AS (INSERT INTO thread_participants (tenant_id, thread_id, person_id, side, last_read_at) \
+                    SELECT $1, t.id, x.id, x.side, now() - interval '3 days' \
+                    FROM t, (SELECT id, 'school' AS side FROM c UNION ALL SELECT id, 'home' FROM k \
+                             UNION ALL SELECT id, 'home' FROM l) x), \
+              m1 AS (INSERT INTO thread_messages (tenant_id, thread_id, author_id, body, sent_at) \
+                     SELECT $1, t.id, c.id, 'Vi inviterer til utviklingssamtale. Svar gjerne med hvilken dag neste uke \
+                            som passer best.', now() - interval '4 days' FROM t, c) \
+         INSERT INTO thread_messages (tenant_id, thread_id, author_id, body, sent_at) \
+         SELECT $1, t.id, k.id, 'Tirsdag etter kl. 15 passer fint for oss.', now() - interval '3 days' FROM t, k",
+    )
+    .bind(tenant)
+    .bind(&kari)
+    .bind(&ola)
+    .bind(&clerk)
+    .bind(&oskar)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
