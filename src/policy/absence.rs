@@ -138,6 +138,10 @@ pub struct AbsenceReviewAccess {
     pub source: &'static str,
 }
 
+/// The schools where the actor (`$3`) is the pupil's (`$2`) contact teacher today.
+static CONTACT_AT_SQL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {}", super::staffing::contact_teacher_schools("$2", "$3")));
+
 /// May the actor review `pupil`'s absence? The contact teacher of a base group the
 /// pupil belongs to now, teaching at that group's school (DOMAIN.md: contact teachers
 /// review "their" pupils' absence), and the office of a school where the pupil is
@@ -165,19 +169,12 @@ pub async fn absence_review_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uui
             });
         }
     }
-    let contact_at: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT g.school_id FROM group_memberships m \
-         JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
-         JOIN group_staff s ON s.tenant_id = g.tenant_id AND s.group_id = g.id \
-              AND s.staff_id = $3 AND s.assignment = 'contact_teacher' \
-         WHERE m.tenant_id = $1 AND m.pupil_id = $2 AND m.from_date <= tavle_today() \
-           AND (m.to_date IS NULL OR m.to_date > tavle_today())",
-    )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .bind(actor.person_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let contact_at: Vec<Uuid> = sqlx::query_scalar(&CONTACT_AT_SQL)
+        .bind(conn.tenant)
+        .bind(pupil)
+        .bind(actor.person_id)
+        .fetch_one(&mut *conn)
+        .await?;
     if contact_at.iter().any(|&s| schools.contains(&s) && actor.at_school(s, &[Role::Teacher]).is_some()) {
         return Ok(AbsenceReviewAccess {
             pupil_id: pupil,

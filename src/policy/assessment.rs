@@ -192,6 +192,18 @@ pub struct PupilGradesAccess {
     pub as_school: bool,
 }
 
+static GRADES_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT \
+           coalesce((SELECT array_agg(DISTINCT e.school_id) FROM enrolments e \
+                     WHERE e.tenant_id = $1 AND e.pupil_id = p.person_id AND e.from_date <= tavle_today() \
+                       AND (e.to_date IS NULL OR e.to_date > tavle_today())), '{{}}'), \
+           {contact} \
+         FROM pupils p WHERE p.tenant_id = $1 AND p.person_id = $2",
+        contact = super::staffing::contact_teacher_schools("p.person_id", "$3")
+    )
+});
+
 /// May staff read `pupil`'s grades? The leaders of a school where the pupil is enrolled
 /// now, and the pupil's contact teacher (of a base group the pupil belongs to now, at
 /// a school where they teach). Not found otherwise.
@@ -201,24 +213,12 @@ pub async fn pupil_grades_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid)
     }
     // The pupil's current schools, and the schools where the actor is the pupil's
     // contact teacher now.
-    let facts: Option<(Vec<Uuid>, Vec<Uuid>)> = sqlx::query_as(
-        "SELECT \
-           coalesce((SELECT array_agg(DISTINCT e.school_id) FROM enrolments e \
-                     WHERE e.tenant_id = $1 AND e.pupil_id = p.person_id AND e.from_date <= tavle_today() \
-                       AND (e.to_date IS NULL OR e.to_date > tavle_today())), '{}'), \
-           coalesce((SELECT array_agg(DISTINCT g.school_id) FROM group_memberships m \
-                     JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
-                     JOIN group_staff s ON s.tenant_id = g.tenant_id AND s.group_id = g.id \
-                     WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND s.staff_id = $3 \
-                       AND s.assignment = 'contact_teacher' AND m.from_date <= tavle_today() \
-                       AND (m.to_date IS NULL OR m.to_date > tavle_today())), '{}') \
-         FROM pupils p WHERE p.tenant_id = $1 AND p.person_id = $2",
-    )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .bind(actor.person_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let facts: Option<(Vec<Uuid>, Vec<Uuid>)> = sqlx::query_as(&GRADES_FACTS_SQL)
+        .bind(conn.tenant)
+        .bind(pupil)
+        .bind(actor.person_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let (schools, contact_at) = facts.ok_or(AppError::NotFound)?;
     let role = schools
         .iter()

@@ -137,6 +137,19 @@ struct LeaveFacts {
     contact_teacher: bool,
 }
 
+static LEAVE_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT a.pupil_id, a.school_id, a.school_days, \
+           coalesce((SELECT s.short_leave_max_days FROM leave_school_settings s \
+                     WHERE s.tenant_id = $1 AND s.school_id = a.school_id), \
+                    (SELECT m.short_leave_max_days FROM leave_settings m WHERE m.tenant_id = $1), 2::smallint) \
+             AS max_short_days, \
+           {contact} AS contact_teacher \
+         FROM leave_applications a WHERE a.tenant_id = $1 AND a.id = $2",
+        contact = super::staffing::is_contact_teacher("a.pupil_id", "$3", Some("a.school_id"))
+    )
+});
+
 /// May the actor see the leave application `id`, and decide it? The school's
 /// leaders (principal, department head) see and decide every application of their
 /// school; the child's contact teacher (a teacher at the school, contact teacher of
@@ -147,27 +160,12 @@ pub async fn leave_application_access(mut conn: Conn<'_>, actor: &Actor, id: Uui
     if !actor.is_staff() {
         return Err(AppError::NotFound);
     }
-    let facts: Option<LeaveFacts> = sqlx::query_as(
-        "SELECT a.pupil_id, a.school_id, a.school_days, \
-           coalesce((SELECT s.short_leave_max_days FROM leave_school_settings s \
-                     WHERE s.tenant_id = $1 AND s.school_id = a.school_id), \
-                    (SELECT m.short_leave_max_days FROM leave_settings m WHERE m.tenant_id = $1), 2::smallint) \
-             AS max_short_days, \
-           EXISTS (SELECT 1 FROM group_memberships m \
-                   JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
-                   JOIN group_staff gs ON gs.tenant_id = g.tenant_id AND gs.group_id = g.id \
-                   WHERE m.tenant_id = $1 AND m.pupil_id = a.pupil_id AND g.school_id = a.school_id \
-                     AND gs.staff_id = $3 \
-                     AND gs.assignment = 'contact_teacher' \
-                     AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today())) \
-             AS contact_teacher \
-         FROM leave_applications a WHERE a.tenant_id = $1 AND a.id = $2",
-    )
-    .bind(conn.tenant)
-    .bind(id)
-    .bind(actor.person_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let facts: Option<LeaveFacts> = sqlx::query_as(&LEAVE_FACTS_SQL)
+        .bind(conn.tenant)
+        .bind(id)
+        .bind(actor.person_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let facts = facts.ok_or(AppError::NotFound)?;
     let level =
         if facts.school_days <= facts.max_short_days { LeaveDecider::ContactTeacher } else { LeaveDecider::Principal };

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::actor::*;
 use super::pupils::OFFICE;
+use super::staffing;
 use crate::db::Conn;
 use crate::domain::role::Role;
 use crate::error::{AppError, Result};
@@ -56,28 +57,25 @@ struct PupilFacts {
     teaches: bool,
 }
 
-async fn pupil_facts(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<PupilFacts> {
-    let facts: Option<PupilFacts> = sqlx::query_as(
+static PUPIL_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
         "SELECT (SELECT e.school_id FROM enrolments e WHERE e.tenant_id = $1 AND e.pupil_id = p.person_id \
                    AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
                  ORDER BY e.from_date DESC LIMIT 1) AS school_id, \
-           coalesce((SELECT array_agg(DISTINCT s.staff_id ORDER BY s.staff_id) FROM group_memberships m \
-                     JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
-                     JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
-                     WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND s.assignment = 'contact_teacher' \
-                       AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today())), \
-                    '{}') AS contact_teachers, \
-           EXISTS (SELECT 1 FROM group_memberships m \
-                   JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
-                   WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND s.staff_id = $3 \
-                     AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today())) AS teaches \
+           {contact_teachers} AS contact_teachers, {teaches} AS teaches \
          FROM pupils p WHERE p.tenant_id = $1 AND p.person_id = $2",
+        contact_teachers = staffing::contact_teachers("p.person_id"),
+        teaches = staffing::teaches("p.person_id", "$3"),
     )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .bind(actor.person_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+});
+
+async fn pupil_facts(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<PupilFacts> {
+    let facts: Option<PupilFacts> = sqlx::query_as(&PUPIL_FACTS_SQL)
+        .bind(conn.tenant)
+        .bind(pupil)
+        .bind(actor.person_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     facts.ok_or(AppError::NotFound)
 }
 
@@ -136,29 +134,28 @@ struct ThreadFacts {
     contact_teacher: bool,
 }
 
+static THREAD_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT t.pupil_id, t.school_id, t.office, \
+           (SELECT tp.side FROM thread_participants tp WHERE tp.tenant_id = $1 AND tp.thread_id = t.id \
+              AND tp.person_id = $3) AS side, \
+           {contact} AS contact_teacher \
+         FROM message_threads t WHERE t.tenant_id = $1 AND t.id = $2",
+        contact = staffing::is_contact_teacher("t.pupil_id", "$3", Some("t.school_id")),
+    )
+});
+
 /// May the actor read the thread `id`, and answer it? See the module. Not found otherwise.
 pub async fn thread_access(mut conn: Conn<'_>, actor: &Actor, id: Uuid) -> Result<ThreadAccess> {
     if actor.audience == Audience::Pupil {
         return Err(AppError::NotFound);
     }
-    let facts: Option<ThreadFacts> = sqlx::query_as(
-        "SELECT t.pupil_id, t.school_id, t.office, \
-           (SELECT tp.side FROM thread_participants tp WHERE tp.tenant_id = $1 AND tp.thread_id = t.id \
-              AND tp.person_id = $3) AS side, \
-           EXISTS (SELECT 1 FROM group_memberships m \
-                   JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
-                   JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
-                   WHERE m.tenant_id = $1 AND m.pupil_id = t.pupil_id AND g.school_id = t.school_id \
-                     AND s.staff_id = $3 AND s.assignment = 'contact_teacher' \
-                     AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today())) \
-             AS contact_teacher \
-         FROM message_threads t WHERE t.tenant_id = $1 AND t.id = $2",
-    )
-    .bind(conn.tenant)
-    .bind(id)
-    .bind(actor.person_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let facts: Option<ThreadFacts> = sqlx::query_as(&THREAD_FACTS_SQL)
+        .bind(conn.tenant)
+        .bind(id)
+        .bind(actor.person_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let f = facts.ok_or(AppError::NotFound)?;
     let access = |acting_as: Option<Role>, side: Side| ThreadAccess {
         thread_id: id,

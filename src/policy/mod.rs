@@ -14,6 +14,8 @@
 //! [`Access`] answer), `pupils`, `groups`, `absence`, `leave`, `timetable`, `sfo`, `mail`, `admin`
 //! (the role mapping) and `audit`. A rule for a new feature is a new file and one line
 //! here; its access answer implements `Access` with one of the macros of `actor`.
+//! Shared SQL conditions: `guardianship` (when a guardian has a child), `staffing`
+//! (a pupil's contact teachers, who teaches a pupil), `recipients` (who a message reaches).
 
 #[macro_use]
 mod actor;
@@ -30,6 +32,7 @@ mod messages;
 mod pupils;
 pub mod recipients;
 mod sfo;
+pub mod staffing;
 mod timetable;
 
 pub use absence::*;

@@ -149,6 +149,26 @@ struct PupilFacts {
     teaches: bool,
 }
 
+static CARD_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT \
+           coalesce(array_agg(DISTINCT e.school_id) FILTER (WHERE e.school_id IS NOT NULL), '{{}}') AS schools, \
+           coalesce((SELECT array_agg(DISTINCT g.school_id) FROM group_memberships m \
+                     JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+                     WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND g.kind = 'sfo' \
+                       AND m.from_date <= tavle_today() \
+                       AND (m.to_date IS NULL OR m.to_date > tavle_today())), '{{}}') AS sfo_schools, \
+           {contact} AS contact_teacher, {teaches} AS teaches \
+         FROM pupils p \
+         LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.person_id \
+              AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
+         WHERE p.tenant_id = $1 AND p.person_id = $2 \
+         GROUP BY p.person_id",
+        contact = super::staffing::is_contact_teacher("p.person_id", "$3", None),
+        teaches = super::staffing::teaches("p.person_id", "$3"),
+    )
+});
+
 /// May the actor open `pupil`'s card, and which parts? Not found otherwise.
 pub async fn pupil_card_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -> Result<PupilCardAccess> {
     match actor.audience {
@@ -183,35 +203,12 @@ pub async fn pupil_card_access(mut conn: Conn<'_>, actor: &Actor, pupil: Uuid) -
     }
     // Current enrolments, SFO memberships and whether the actor is a contact teacher
     // of a base group the pupil belongs to now.
-    let facts: Option<PupilFacts> = sqlx::query_as(
-        "SELECT \
-           coalesce(array_agg(DISTINCT e.school_id) FILTER (WHERE e.school_id IS NOT NULL), '{}') AS schools, \
-           coalesce((SELECT array_agg(DISTINCT g.school_id) FROM group_memberships m \
-                     JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
-                     WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND g.kind = 'sfo' \
-                       AND m.from_date <= tavle_today() \
-                       AND (m.to_date IS NULL OR m.to_date > tavle_today())), '{}') AS sfo_schools, \
-           EXISTS (SELECT 1 FROM group_memberships m \
-                   JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
-                   WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND s.staff_id = $3 \
-                     AND s.assignment = 'contact_teacher' AND m.from_date <= tavle_today() \
-                     AND (m.to_date IS NULL OR m.to_date > tavle_today())) AS contact_teacher, \
-           EXISTS (SELECT 1 FROM group_memberships m \
-                   JOIN group_staff s ON s.tenant_id = m.tenant_id AND s.group_id = m.group_id \
-                   WHERE m.tenant_id = $1 AND m.pupil_id = p.person_id AND s.staff_id = $3 \
-                     AND m.from_date <= tavle_today() \
-                     AND (m.to_date IS NULL OR m.to_date > tavle_today())) AS teaches \
-         FROM pupils p \
-         LEFT JOIN enrolments e ON e.tenant_id = p.tenant_id AND e.pupil_id = p.person_id \
-              AND e.from_date <= tavle_today() AND (e.to_date IS NULL OR e.to_date > tavle_today()) \
-         WHERE p.tenant_id = $1 AND p.person_id = $2 \
-         GROUP BY p.person_id",
-    )
-    .bind(conn.tenant)
-    .bind(pupil)
-    .bind(actor.person_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let facts: Option<PupilFacts> = sqlx::query_as(&CARD_FACTS_SQL)
+        .bind(conn.tenant)
+        .bind(pupil)
+        .bind(actor.person_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let facts = facts.ok_or(AppError::NotFound)?;
 
     if let Some(role) = actor.tenant_wide(&[Role::SystemAdmin, Role::ItSupport, Role::MunicipalDirector]) {
