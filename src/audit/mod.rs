@@ -120,6 +120,7 @@ coded_enum! {
         MessageThreads = "message_threads",
         MessageThread = "message_thread",
         MessageRecipients = "message_recipients",
+        Broadcast = "broadcast",
     }
 }
 

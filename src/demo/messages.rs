@@ -4,6 +4,9 @@
 //!   only (Ola does not see it); the contact teacher answered, and Kari has not read
 //!   the answer yet.
 //! - Solbakken's office wrote to both Kari and Ola about a meeting, and Kari answered.
+//! - Solbakken's office wrote to the guardians of Oskar's class about a parents'
+//!   evening: a group message, one private copy per guardian it reaches (by the same
+//!   rule as `policy::recipients`), none read yet.
 //!
 //! The threads' ids are made from Oskar's (itself fixed by the generator's seed), so
 //! that every demo built has the same: the browser suite opens them by the ids the
@@ -85,6 +88,44 @@ pub async fn load(owner: &PgPool, slug: &str) -> anyhow::Result<()> {
     .bind(&oskar)
     .execute(&mut *tx)
     .await?;
+    // The office to the guardians of Oskar's class: one copy each.
+    sqlx::query(&BROADCAST_SQL).bind(tenant).bind(&clerk).bind(&oskar).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
+
+static BROADCAST_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH s AS (SELECT id FROM persons WHERE tenant_id = $1 AND national_id = $2), \
+              k AS (SELECT m.group_id, g.school_id FROM persons p \
+                    JOIN group_memberships m ON m.tenant_id = p.tenant_id AND m.pupil_id = p.id AND m.to_date IS NULL \
+                    JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
+                    WHERE p.tenant_id = $1 AND p.national_id = $3), \
+              named AS (SELECT DISTINCT ON (g.guardian_id) g.guardian_id, g.pupil_id, ({reaches}) AS reached \
+                    FROM k JOIN group_memberships m ON m.tenant_id = $1 AND m.group_id = k.group_id \
+                         AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today()) \
+                    JOIN guardianships g ON g.tenant_id = $1 AND g.pupil_id = m.pupil_id \
+                    JOIN persons c ON c.tenant_id = $1 AND c.id = g.pupil_id \
+                    ORDER BY g.guardian_id, ({reaches}) DESC, g.pupil_id), \
+              r AS (SELECT guardian_id, pupil_id FROM named WHERE reached), \
+              b AS (INSERT INTO broadcasts (tenant_id, id, school_id, group_id, topic, body, sent_by, sent_at, \
+                                            reached, left_out) \
+                    SELECT $1, md5('parents-evening' || k.group_id::text)::uuid, k.school_id, k.group_id, \
+                           'Foreldremøte torsdag', 'Velkommen til foreldremøte torsdag kl. 18 i klasserommet.', \
+                           s.id, now() - interval '1 day', (SELECT count(*) FROM r), \
+                           (SELECT count(*) FROM named WHERE NOT reached) \
+                    FROM k, s RETURNING id, school_id), \
+              t AS (INSERT INTO message_threads (tenant_id, id, school_id, pupil_id, topic, office, started_by, \
+                                                 started_at, last_message_at, broadcast_id) \
+                    SELECT $1, md5(b.id::text || r.guardian_id::text)::uuid, b.school_id, r.pupil_id, \
+                           'Foreldremøte torsdag', true, s.id, now() - interval '1 day', now() - interval '1 day', b.id \
+                    FROM b, r, s RETURNING id), \
+              p AS (INSERT INTO thread_participants (tenant_id, thread_id, person_id, side, last_read_at) \
+                    SELECT $1, md5(b.id::text || r.guardian_id::text)::uuid, r.guardian_id, 'home', NULL FROM b, r \
+                    UNION ALL SELECT $1, t.id, s.id, 'school', now() - interval '1 day' FROM t, s) \
+         INSERT INTO thread_messages (tenant_id, thread_id, author_id, body, sent_at) \
+         SELECT $1, t.id, s.id, 'Velkommen til foreldremøte torsdag kl. 18 i klasserommet.', now() - interval '1 day' \
+         FROM t, s",
+        reaches = crate::policy::guardianship::reaches("g", "c", "tavle_today()")
+    )
+});

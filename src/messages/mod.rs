@@ -14,6 +14,7 @@
 //!
 //! Every open of a thread, and every message, is audited with the pupil as subject.
 
+pub mod group;
 pub mod queries;
 
 use std::collections::HashSet;
@@ -57,6 +58,10 @@ pub fn routes() -> Router<AppState> {
         .route("/pupils/{pupil_id}/messages", post(start_to_home))
         .route("/messages/{thread_id}", get(show))
         .route("/messages/{thread_id}/reply", post(reply))
+        .route("/groups/{group_id}/messages/new", get(group::compose))
+        .route("/groups/{group_id}/messages", post(group::send))
+        .route("/messages/broadcasts/{broadcast_id}", get(group::show))
+        .route("/messages/broadcasts/{broadcast_id}/withdraw", post(group::withdraw))
 }
 
 /// `07.12.2026 14:05`, Norwegian time.
@@ -142,6 +147,9 @@ pub struct InboxPage {
     pub ui: Ui,
     pub threads: Vec<ThreadRow>,
     pub guardian: bool,
+    /// Staff: the group messages they sent, and the groups they may write to.
+    pub broadcasts: Vec<queries::SentBroadcast>,
+    pub groups: Vec<Named>,
 }
 
 impl InboxPage {
@@ -151,15 +159,25 @@ impl InboxPage {
     pub fn iso(&self, t: &ThreadRow) -> String {
         machine_time(t.last_message_at)
     }
+    pub fn sent_when(&self, b: &queries::SentBroadcast) -> String {
+        local(b.sent_at)
+    }
+    pub fn sent_iso(&self, b: &queries::SentBroadcast) -> String {
+        machine_time(b.sent_at)
+    }
 }
 
 async fn inbox(mut work: Work, ui: Ui) -> Result<Response> {
     let actor = work.actor();
     let access = policy::inbox_access(&actor)?;
-    let threads = if actor.audience == Audience::Guardian {
-        queries::guardian_inbox(work.conn(), actor.person_id, &access.children).await?
+    let (threads, broadcasts, groups) = if actor.audience == Audience::Guardian {
+        (queries::guardian_inbox(work.conn(), actor.person_id, &access.children).await?, vec![], vec![])
     } else {
-        queries::staff_inbox(work.conn(), actor.person_id, &access.office_schools).await?
+        (
+            queries::staff_inbox(work.conn(), actor.person_id, &access.office_schools).await?,
+            queries::sent_broadcasts(work.conn(), actor.person_id).await?,
+            queries::my_groups(work.conn(), actor.person_id).await?,
+        )
     };
     let mut subjects: Vec<Uuid> = threads.iter().map(|t| t.pupil_id).collect();
     subjects.sort();
@@ -168,7 +186,8 @@ async fn inbox(mut work: Work, ui: Ui) -> Result<Response> {
         work.audit(&access, Action::Read, Resource::MessageThreads, None, &subjects).await?;
     }
     work.commit().await?;
-    Ok(render_with(StatusCode::OK, &InboxPage { ui, threads, guardian: actor.audience == Audience::Guardian }))
+    let guardian = actor.audience == Audience::Guardian;
+    Ok(render_with(StatusCode::OK, &InboxPage { ui, threads, guardian, broadcasts, groups }))
 }
 
 // ---------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ const THREAD_COLUMNS: &str =
 pub async fn guardian_inbox(mut conn: Conn<'_>, person: Uuid, children: &[Uuid]) -> Result<Vec<ThreadRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {THREAD_COLUMNS} \
-         WHERE t.tenant_id = $1 AND t.pupil_id = ANY($3) \
+         WHERE t.tenant_id = $1 AND t.pupil_id = ANY($3) AND t.withdrawn_at IS NULL \
            AND EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.tenant_id = $1 AND tp.thread_id = t.id \
                          AND tp.person_id = $2 AND tp.side = 'home') \
          ORDER BY t.last_message_at DESC, t.id LIMIT 200"
@@ -50,7 +50,9 @@ pub async fn guardian_inbox(mut conn: Conn<'_>, person: Uuid, children: &[Uuid])
     .await?)
 }
 
-/// Staff's threads: those they are on, and the office's threads of `office_schools`.
+/// Staff's threads: those they are on, and the office's threads of `office_schools`;
+/// a group message's copy once its guardian has answered (the rest are counted on the
+/// group message's page).
 pub async fn staff_inbox(mut conn: Conn<'_>, person: Uuid, office_schools: &[Uuid]) -> Result<Vec<ThreadRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {THREAD_COLUMNS} \
@@ -58,6 +60,8 @@ pub async fn staff_inbox(mut conn: Conn<'_>, person: Uuid, office_schools: &[Uui
            AND (EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.tenant_id = $1 AND tp.thread_id = t.id \
                           AND tp.person_id = $2 AND tp.side = 'school') \
                 OR (t.office AND t.school_id = ANY($3))) \
+           AND (t.broadcast_id IS NULL OR EXISTS (SELECT 1 FROM thread_messages m WHERE m.tenant_id = $1 \
+                  AND m.thread_id = t.id AND m.author_id <> t.started_by)) \
          ORDER BY t.last_message_at DESC, t.id LIMIT 200"
     ))
     .bind(conn.tenant)
@@ -277,6 +281,43 @@ pub async fn names(mut conn: Conn<'_>, ids: &[Uuid]) -> Result<Vec<Named>> {
     )
     .bind(conn.tenant)
     .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// A group message the reader sent.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SentBroadcast {
+    pub id: Uuid,
+    pub topic: String,
+    pub group_name: String,
+    pub sent_at: OffsetDateTime,
+}
+
+pub async fn sent_broadcasts(mut conn: Conn<'_>, person: Uuid) -> Result<Vec<SentBroadcast>> {
+    Ok(sqlx::query_as(
+        "SELECT b.id, b.topic, g.name AS group_name, b.sent_at FROM broadcasts b \
+         JOIN groups g ON g.tenant_id = $1 AND g.id = b.group_id \
+         WHERE b.tenant_id = $1 AND b.sent_by = $2 ORDER BY b.sent_at DESC, b.id LIMIT 20",
+    )
+    .bind(conn.tenant)
+    .bind(person)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The groups of this school year a teacher is assigned to (classes and teaching
+/// groups), whose guardians they may write to.
+pub async fn my_groups(mut conn: Conn<'_>, person: Uuid) -> Result<Vec<Named>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT g.id, g.name AS given_name, '' AS family_name FROM group_staff s \
+         JOIN groups g ON g.tenant_id = s.tenant_id AND g.id = s.group_id AND g.kind IN ('base', 'teaching') \
+         JOIN school_years y ON y.tenant_id = g.tenant_id AND y.id = g.school_year_id \
+         WHERE s.tenant_id = $1 AND s.staff_id = $2 AND y.starts <= tavle_today() AND y.ends >= tavle_today() \
+         ORDER BY g.name, g.id",
+    )
+    .bind(conn.tenant)
+    .bind(person)
     .fetch_all(&mut *conn)
     .await?)
 }

@@ -132,6 +132,8 @@ struct ThreadFacts {
     office: bool,
     side: Option<String>,
     contact_teacher: bool,
+    /// A group message's copy withdrawn before it was read.
+    withdrawn: bool,
 }
 
 static THREAD_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -139,7 +141,7 @@ static THREAD_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(
         "SELECT t.pupil_id, t.school_id, t.office, \
            (SELECT tp.side FROM thread_participants tp WHERE tp.tenant_id = $1 AND tp.thread_id = t.id \
               AND tp.person_id = $3) AS side, \
-           {contact} AS contact_teacher \
+           {contact} AS contact_teacher, t.withdrawn_at IS NOT NULL AS withdrawn \
          FROM message_threads t WHERE t.tenant_id = $1 AND t.id = $2",
         contact = staffing::is_contact_teacher("t.pupil_id", "$3", Some("t.school_id")),
     )
@@ -170,7 +172,7 @@ pub async fn thread_access(mut conn: Conn<'_>, actor: &Actor, id: Uuid) -> Resul
     match actor.audience {
         Audience::Guardian => {
             // On the home side, and still with the child.
-            if f.side.as_deref() == Some("home") && actor.placed_children().contains(&f.pupil_id) {
+            if f.side.as_deref() == Some("home") && !f.withdrawn && actor.placed_children().contains(&f.pupil_id) {
                 return Ok(access(None, Side::Home));
             }
             Err(AppError::NotFound)
@@ -250,3 +252,102 @@ impl Actor {
 }
 
 access_acting_as!(NewThreadAccess, ThreadAccess, InboxAccess);
+
+/// The actor writes to the guardians of the pupils in `group_id`, acting as `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupMessageAccess {
+    pub group_id: Uuid,
+    pub school_id: Uuid,
+    pub role: Role,
+    pub purpose: Purpose,
+    /// Written by the school's office (the copies are the office's threads).
+    pub office: bool,
+}
+
+/// Who writes to a class's or teaching group's guardians? The school's office and
+/// leaders, and the teachers assigned to the group who teach at its school. Not found
+/// otherwise (SFO groups too, for now).
+pub async fn group_message_access(mut conn: Conn<'_>, actor: &Actor, group: Uuid) -> Result<GroupMessageAccess> {
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let facts: Option<(Uuid, bool)> = sqlx::query_as(
+        "SELECT g.school_id, EXISTS (SELECT 1 FROM group_staff s WHERE s.tenant_id = $1 AND s.group_id = g.id \
+                                      AND s.staff_id = $3) \
+         FROM groups g WHERE g.tenant_id = $1 AND g.id = $2 AND g.kind IN ('base', 'teaching')",
+    )
+    .bind(conn.tenant)
+    .bind(group)
+    .bind(actor.person_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (school, assigned) = facts.ok_or(AppError::NotFound)?;
+    let access = |role: Role, office: bool| GroupMessageAccess {
+        group_id: group,
+        school_id: school,
+        role,
+        purpose: Purpose::for_role(role),
+        office,
+    };
+    if let Some(role) = actor.at_school(school, &OFFICE) {
+        return Ok(access(role, true));
+    }
+    if assigned && actor.at_school(school, &[Role::Teacher]).is_some() {
+        return Ok(access(Role::Teacher, false));
+    }
+    Err(AppError::NotFound)
+}
+
+/// The actor sees a group message's status, acting as `role`; `withdraws`: the sender.
+#[derive(Debug, Clone, Copy)]
+pub struct BroadcastAccess {
+    pub broadcast_id: Uuid,
+    pub school_id: Uuid,
+    pub role: Role,
+    pub purpose: Purpose,
+    pub withdraws: bool,
+}
+
+/// Who sees who a group message reached and read it? Its sender (who may withdraw it),
+/// while at the school, and the school's leaders. Not found otherwise.
+pub async fn broadcast_access(mut conn: Conn<'_>, actor: &Actor, id: Uuid) -> Result<BroadcastAccess> {
+    if !actor.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let facts: Option<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT b.school_id, b.sent_by FROM broadcasts b WHERE b.tenant_id = $1 AND b.id = $2")
+            .bind(conn.tenant)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (school, sender) = facts.ok_or(AppError::NotFound)?;
+    let staff_roles = [Role::Principal, Role::DepartmentHead, Role::OfficeClerk, Role::Teacher];
+    let access = |role: Role, withdraws: bool| BroadcastAccess {
+        broadcast_id: id,
+        school_id: school,
+        role,
+        purpose: Purpose::for_role(role),
+        withdraws,
+    };
+    if sender == actor.person_id {
+        if let Some(role) = actor.at_school(school, &staff_roles) {
+            return Ok(access(role, true));
+        }
+    }
+    if let Some(role) = actor.at_school(school, &LEADERS) {
+        return Ok(access(role, false));
+    }
+    Err(AppError::NotFound)
+}
+
+/// May the actor withdraw the group message they see? Its sender; a leader who reads
+/// it is refused (403).
+pub fn broadcast_withdrawal(access: &BroadcastAccess) -> Result<()> {
+    if access.withdraws {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+access_in_role!(GroupMessageAccess, BroadcastAccess);

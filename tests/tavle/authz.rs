@@ -138,6 +138,10 @@ pub(crate) struct Fixtures {
     kari: Uuid,
     trip_thread: Uuid,
     office_thread: Uuid,
+    /// The office's group message to Oskar's class, and whether the teacher persona is
+    /// assigned to 4A (whose guardians the contact teacher persona writes to).
+    broadcast: Uuid,
+    teacher_in_4a: bool,
 }
 
 /// Emma's mathematics group (taught by the subject teacher persona), a group of
@@ -464,6 +468,16 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
         kari: app.persona("guardian").await.0,
         trip_thread: scalar(app, "SELECT id FROM message_threads WHERE topic = 'Turdagen på fredag'").await,
         office_thread: scalar(app, "SELECT id FROM message_threads WHERE topic = 'Utviklingssamtale'").await,
+        broadcast: scalar(app, "SELECT id FROM broadcasts WHERE topic = 'Foreldremøte torsdag'").await,
+        teacher_in_4a: sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM group_staff gs JOIN groups g ON g.id = gs.group_id \
+               JOIN persons p ON p.id = gs.staff_id AND p.given_name = 'Jonas' AND p.family_name = 'Lie' \
+               JOIN schools s ON s.id = g.school_id AND s.name = 'Solbakken skole' \
+               WHERE g.name = '4A' AND g.kind = 'base')",
+        )
+        .fetch_one(&app.owner)
+        .await
+        .unwrap(),
     }
 }
 
@@ -987,6 +1001,11 @@ fn messages_cases(f: &Fixtures) -> Vec<Case> {
     let write_home =
         vec![("guardian", f.kari.to_string()), ("topic", "Permisjon".to_owned()), ("body", "Hei".to_owned())];
     let emma = format!("/pupils/{}/messages", f.emma);
+    // 4A's office and contact teacher, and the teacher persona if the demo gave them 4A.
+    let mut writes_4a = vec!["office_clerk", "contact_teacher"];
+    if f.teacher_in_4a {
+        writes_4a.push("teacher");
+    }
     vec![
         case(
             "GET",
@@ -1044,6 +1063,43 @@ fn messages_cases(f: &Fixtures) -> Vec<Case> {
             "Solbakken's office's thread with Oskar's guardians",
             Vec::new(),
             vec!["guardian", "office_clerk"],
+        ),
+        case(
+            "GET",
+            "/groups/{group_id}/messages/new",
+            format!("/groups/{}/messages/new", f.solbakken_class),
+            "a message to 4A's guardians",
+            Vec::new(),
+            writes_4a.clone(),
+        ),
+        case(
+            "POST",
+            "/groups/{group_id}/messages",
+            format!("/groups/{}/messages", f.solbakken_class),
+            "previewing a message to 4A's guardians",
+            vec![
+                ("topic", "Tur".to_owned()),
+                ("body", "Vi går på tur.".to_owned()),
+                ("action", "preview".to_owned()),
+                ("fingerprint", String::new()),
+            ],
+            writes_4a,
+        ),
+        case(
+            "GET",
+            "/messages/broadcasts/{broadcast_id}",
+            format!("/messages/broadcasts/{}", f.broadcast),
+            "the office's message to Oskar's class",
+            Vec::new(),
+            vec!["office_clerk"],
+        ),
+        case(
+            "POST",
+            "/messages/broadcasts/{broadcast_id}/withdraw",
+            format!("/messages/broadcasts/{}/withdraw", f.broadcast),
+            "withdrawing the office's message to Oskar's class where unread",
+            Vec::new(),
+            vec!["office_clerk"],
         ),
         case(
             "POST",

@@ -209,6 +209,10 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("POST", "/messages") => &["pupil", "to", "share", "topic", "body"],
         ("POST", "/pupils/{pupil_id}/messages") => &["guardian", "topic", "body"],
         ("POST", "/messages/{thread_id}/reply") => &["body"],
+        ("GET", "/groups/{group_id}/messages/new") => &[],
+        ("POST", "/groups/{group_id}/messages") => &["topic", "body", "action", "fingerprint"],
+        ("GET", "/messages/broadcasts/{broadcast_id}") => &["done"],
+        ("POST", "/messages/broadcasts/{broadcast_id}/withdraw") => &[],
         _ => return None,
     })
 }

@@ -51,8 +51,17 @@ fn thread_of(location: &str) -> Uuid {
 }
 
 async fn send(app: &TestApp, b: &mut Browser, fields: &[(&'static str, String)]) -> crate::helpers::TestResponse {
+    post_fields(app, b, "/messages", fields).await
+}
+
+async fn post_fields(
+    app: &TestApp,
+    b: &mut Browser,
+    path: &str,
+    fields: &[(&'static str, String)],
+) -> crate::helpers::TestResponse {
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    app.post_form(b, "/messages", &refs).await
+    app.post_form(b, path, &refs).await
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -373,4 +382,137 @@ async fn recipients_agree_with_the_guardianship_rule_and_end_on_the_18th_birthda
     assert_eq!(today.reached.len(), 2, "{today:?}");
     assert!(tomorrow.reached.is_empty());
     assert!(tomorrow.left_out.iter().all(|e| e.reason == LeftOut::ChildAdult), "{tomorrow:?}");
+}
+
+/// Oskar's class at Solbakken.
+async fn oskars_class(app: &TestApp, oskar: Uuid) -> Uuid {
+    sqlx::query_scalar(
+        "SELECT m.group_id FROM group_memberships m JOIN groups g ON g.id = m.group_id AND g.kind = 'base' \
+         WHERE m.pupil_id = $1 AND m.from_date <= tavle_today() AND (m.to_date IS NULL OR m.to_date > tavle_today())",
+    )
+    .bind(oskar)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap()
+}
+
+/// M2 and M3: a class's guardians each get a private copy, after a preview whose
+/// count is the recipients'; the sender sees who read it and withdraws the rest.
+#[tokio::test]
+async fn a_group_message_is_a_private_copy_per_guardian_previewed_confirmed_and_withdrawable() {
+    let app = spawn_app().await;
+    let oskar = person(&app, "Oskar", "Nordmann").await;
+    let (kari_id, _) = app.persona("guardian").await;
+    let class = oskars_class(&app, oskar).await;
+    let r = resolve(&app, To::Group(class), app.today).await;
+    assert!(r.reached.len() > 5 && r.reaches(kari_id), "{}", r.reached.len());
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    let path = format!("/groups/{class}/messages");
+    assert_eq!(app.get(&mut clerk, &format!("{path}/new")).await.status, StatusCode::OK);
+    let fields = |action: &'static str, print: &str| {
+        vec![
+            ("topic", "Foreldremøte".to_owned()),
+            ("body", "Velkommen til foreldremøte torsdag kl. 18.".to_owned()),
+            ("action", action.to_owned()),
+            ("fingerprint", print.to_owned()),
+        ]
+    };
+    // Sending without the preview's confirmation shows the preview, and sends nothing.
+    let demo = count(&app, "SELECT count(*) FROM broadcasts").await;
+    let res = post_fields(&app, &mut clerk, &path, &fields("send", "")).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(count(&app, "SELECT count(*) FROM broadcasts").await, demo, "nothing sent");
+    let preview = post_fields(&app, &mut clerk, &path, &fields("preview", "")).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.body.contains(&format!("når {} foresatte", r.reached.len())), "the count is the recipients'");
+    let print = preview.html().select_first_attr("input[name=fingerprint]", "value").expect("a fingerprint");
+    let sent = post_fields(&app, &mut clerk, &path, &fields("send", &print)).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let broadcast: Uuid = sqlx::query_scalar("SELECT id FROM broadcasts WHERE topic = 'Foreldremøte'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+
+    // One thread per guardian reached, each with the sender and that guardian alone.
+    let copies: Vec<(Uuid, i64, Option<Uuid>)> = sqlx::query_as(
+        "SELECT t.id, (SELECT count(*) FROM thread_participants tp WHERE tp.thread_id = t.id), \
+                (SELECT tp.person_id FROM thread_participants tp WHERE tp.thread_id = t.id AND tp.side = 'home') \
+         FROM message_threads t WHERE t.broadcast_id = $1",
+    )
+    .bind(broadcast)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(copies.len(), r.reached.len());
+    assert!(copies.iter().all(|(_, n, _)| *n == 2));
+    let homes: BTreeSet<Uuid> = copies.iter().filter_map(|c| c.2).collect();
+    assert_eq!(homes, r.reached.iter().map(|x| x.person_id).collect::<BTreeSet<_>>());
+    let notices = count(
+        &app,
+        &format!(
+            "SELECT count(*) FROM mail_outbox o JOIN message_threads t ON t.id::text = o.dedupe_key \
+             WHERE o.kind = 'message_notice' AND t.broadcast_id = '{broadcast}'"
+        ),
+    )
+    .await;
+    assert_eq!(notices, r.reached.iter().filter(|x| x.email.is_some()).count() as i64, "one each, no copies");
+
+    // Kari sees her copy and no other recipient; she answers, privately.
+    let mine = copies.iter().find(|c| c.2 == Some(kari_id)).unwrap().0;
+    let mut kari = app.sign_in_as("guardian").await;
+    let page = app.get(&mut kari, &format!("/messages/{mine}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let others: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.given_name, p.family_name FROM thread_participants tp JOIN persons p ON p.id = tp.person_id \
+         JOIN message_threads t ON t.id = tp.thread_id WHERE t.broadcast_id = $1 AND tp.side = 'home' \
+           AND tp.person_id <> $2",
+    )
+    .bind(broadcast)
+    .bind(kari_id)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    for (given, family) in &others {
+        assert!(!page.body.contains(&format!("{given} {family}")), "{given} {family} is another recipient");
+    }
+    let other_copy = copies.iter().find(|c| c.2 != Some(kari_id)).unwrap().0;
+    assert_eq!(app.get(&mut kari, &format!("/messages/{other_copy}")).await.status, StatusCode::NOT_FOUND);
+    let answer = app.post_form(&mut kari, &format!("/messages/{mine}/reply"), &[("body", "Vi kommer.")]).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(participants(&app, mine).await.len(), 2, "the answer reaches the sender alone");
+
+    // The sender sees it read and answered, and withdraws the copies nobody has read.
+    let status = app.get(&mut clerk, &format!("/messages/broadcasts/{broadcast}")).await;
+    assert!(status.body.contains("Har svart"), "Kari answered");
+    assert!(app.get(&mut clerk, "/messages").await.body.contains("Foreldremøte"));
+    let w = app.post_form(&mut clerk, &format!("/messages/broadcasts/{broadcast}/withdraw"), &[]).await;
+    assert_eq!(w.status, StatusCode::SEE_OTHER);
+    let withdrawn = count(
+        &app,
+        &format!(
+            "SELECT count(*) FROM message_threads WHERE broadcast_id = '{broadcast}' AND withdrawn_at IS NOT NULL"
+        ),
+    )
+    .await;
+    assert_eq!(withdrawn as usize, copies.len() - 1, "all but Kari's, which she read");
+    assert_eq!(app.get(&mut kari, &format!("/messages/{mine}")).await.status, StatusCode::OK);
+    let pending = count(
+        &app,
+        &format!(
+            "SELECT count(*) FROM mail_outbox o JOIN message_threads t ON t.id::text = o.dedupe_key \
+             WHERE o.kind = 'message_notice' AND o.status = 'pending' AND t.broadcast_id = '{broadcast}' \
+               AND t.withdrawn_at IS NOT NULL"
+        ),
+    )
+    .await;
+    assert_eq!(pending, 0, "the withdrawn copies' notices are not sent");
+    assert!(notices > 1, "there were notices to withdraw");
+
+    // Not for a teacher who is not assigned to the class, a guardian, or another school.
+    for who in ["teacher", "guardian", "principal", "smaoy_office_clerk"] {
+        let mut b = app.sign_in_as(who).await;
+        assert_eq!(app.get(&mut b, &format!("{path}/new")).await.status, StatusCode::NOT_FOUND, "{who}");
+        let status = app.get(&mut b, &format!("/messages/broadcasts/{broadcast}")).await.status;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{who}");
+    }
 }
