@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pupils/{pupil_id}/messages", post(start_to_home))
         .route("/messages/{thread_id}", get(show))
         .route("/messages/{thread_id}/reply", post(reply))
+        .route("/messages/{thread_id}/archive", post(archive))
         .route("/groups/{group_id}/messages/new", get(group::compose))
         .route("/groups/{group_id}/messages", post(group::send))
         .route("/messages/broadcasts/{broadcast_id}", get(group::show))
@@ -486,6 +487,7 @@ pub struct ThreadPage {
     pub participants: Vec<Participant>,
     pub me: Uuid,
     pub answers: bool,
+    pub keeps: bool,
     pub body: String,
     pub errors: FieldErrors,
     pub done: String,
@@ -567,7 +569,18 @@ async fn thread_page(
     let messages = queries::messages(work.conn(), access.thread_id).await?;
     let participants = queries::participants(work.conn(), access.thread_id).await?;
     let me = work.actor().person_id;
-    Ok(ThreadPage { ui, thread, messages, participants, me, answers: access.answers, body, errors, done })
+    Ok(ThreadPage {
+        ui,
+        thread,
+        messages,
+        participants,
+        me,
+        answers: access.answers,
+        keeps: access.keeps,
+        body,
+        errors,
+        done,
+    })
 }
 
 async fn show(mut work: Work, ui: Ui, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Result<Response> {
@@ -587,7 +600,7 @@ async fn show(mut work: Work, ui: Ui, Path(id): Path<String>, Query(q): Query<Do
         thread,
         String::new(),
         FieldErrors::new(),
-        if q.done == "sent" { q.done } else { String::new() },
+        if ["sent", "kept"].contains(&q.done.as_str()) { q.done } else { String::new() },
     )
     .await?;
     work.audit(&access, Action::Read, Resource::MessageThread, Some(access.thread_id), &[access.pupil_id]).await?;
@@ -634,6 +647,38 @@ async fn reply(
     work.audit(&access, Action::Create, Resource::MessageThread, Some(access.thread_id), &[access.pupil_id]).await?;
     work.commit().await?;
     Ok(Redirect::to(&format!("/messages/{}?done=sent#last", access.thread_id)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub archive: String,
+}
+
+/// The office or a leader flags the thread as worth keeping for the archive, or not.
+async fn archive(
+    mut work: Work,
+    Path(id): Path<String>,
+    form: std::result::Result<Form<ArchiveForm>, FormRejection>,
+) -> Result<Response> {
+    let Form(form) = form.map_err(|_| AppError::BadRequest)?;
+    let (access, thread) = load_thread(&mut work, &id).await?;
+    policy::thread_archiving(&access)?;
+    let keep = match form.archive.as_str() {
+        "1" => true,
+        "0" => false,
+        _ => return Err(AppError::BadRequest),
+    };
+    if keep != thread.archive_worthy {
+        queries::set_archive_worthy(work.conn(), access.thread_id, keep).await?;
+        work.audit(&access, Action::Update, Resource::MessageThread, Some(access.thread_id), &[access.pupil_id])
+            .await?;
+    }
+    work.commit().await?;
+    Ok(Redirect::to(&format!("/messages/{}?done=kept", access.thread_id)).into_response())
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub struct ThreadRow {
     pub last_message_at: OffsetDateTime,
     /// A message by someone else since the reader last opened it.
     pub unread: bool,
+    /// Kept for the archive instead of deleted by the retention rule.
+    pub archive_worthy: bool,
 }
 
 const THREAD_COLUMNS: &str =
@@ -29,7 +31,7 @@ const THREAD_COLUMNS: &str =
      EXISTS (SELECT 1 FROM thread_messages m WHERE m.tenant_id = $1 AND m.thread_id = t.id AND m.author_id <> $2 \
                AND m.sent_at > coalesce((SELECT tp.last_read_at FROM thread_participants tp \
                                          WHERE tp.tenant_id = $1 AND tp.thread_id = t.id AND tp.person_id = $2), \
-                                        '-infinity')) AS unread \
+                                        '-infinity')) AS unread, t.archive_worthy \
      FROM message_threads t \
      JOIN persons c ON c.tenant_id = $1 AND c.id = t.pupil_id \
      JOIN schools s ON s.tenant_id = $1 AND s.id = t.school_id";
@@ -320,4 +322,15 @@ pub async fn my_groups(mut conn: Conn<'_>, person: Uuid) -> Result<Vec<Named>> {
     .bind(person)
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// Flag the thread as worth keeping for the archive, or not.
+pub async fn set_archive_worthy(mut conn: Conn<'_>, thread: Uuid, keep: bool) -> Result<()> {
+    sqlx::query("UPDATE message_threads t SET archive_worthy = $3 WHERE t.tenant_id = $1 AND t.id = $2")
+        .bind(conn.tenant)
+        .bind(thread)
+        .bind(keep)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

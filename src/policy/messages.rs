@@ -123,6 +123,9 @@ pub struct ThreadAccess {
     /// Already a participant (otherwise joins the school side on their first reply).
     pub participant: bool,
     pub answers: bool,
+    /// May flag the thread as worth keeping for the archive (the school's office and
+    /// leaders; point 8: such threads are not deleted by the retention rule).
+    pub keeps: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -168,6 +171,7 @@ pub async fn thread_access(mut conn: Conn<'_>, actor: &Actor, id: Uuid) -> Resul
         side,
         participant: f.side.is_some(),
         answers: true,
+        keeps: acting_as.is_some() && actor.at_school(f.school_id, &OFFICE).is_some(),
     };
     match actor.audience {
         Audience::Guardian => {
@@ -198,6 +202,16 @@ pub async fn thread_access(mut conn: Conn<'_>, actor: &Actor, id: Uuid) -> Resul
             Err(AppError::NotFound)
         }
         Audience::Pupil => Err(AppError::NotFound),
+    }
+}
+
+/// May the actor flag the thread they read as archive-worthy? The school's office and
+/// leaders; others who read it are refused (403).
+pub fn thread_archiving(access: &ThreadAccess) -> Result<()> {
+    if access.keeps {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 

@@ -1101,6 +1101,17 @@ fn messages_cases(f: &Fixtures) -> Vec<Case> {
             Vec::new(),
             vec!["office_clerk"],
         ),
+        Case {
+            method: "POST",
+            route: "/messages/{thread_id}/archive",
+            path: format!("/messages/{}/archive", f.office_thread),
+            what: "marking the office's thread for the archive",
+            form: vec![("archive", "1".to_owned())],
+            allowed: vec!["office_clerk"],
+            refused: vec!["guardian"],
+            others: Hidden,
+            anonymous: SignIn,
+        },
         case(
             "POST",
             "/messages/{thread_id}/reply",

@@ -209,6 +209,7 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("POST", "/messages") => &["pupil", "to", "share", "topic", "body"],
         ("POST", "/pupils/{pupil_id}/messages") => &["guardian", "topic", "body"],
         ("POST", "/messages/{thread_id}/reply") => &["body"],
+        ("POST", "/messages/{thread_id}/archive") => &["archive"],
         ("GET", "/groups/{group_id}/messages/new") => &[],
         ("POST", "/groups/{group_id}/messages") => &["topic", "body", "action", "fingerprint"],
         ("GET", "/messages/broadcasts/{broadcast_id}") => &["done"],

@@ -516,3 +516,36 @@ async fn a_group_message_is_a_private_copy_per_guardian_previewed_confirmed_and_
         assert_eq!(status, StatusCode::NOT_FOUND, "{who}");
     }
 }
+
+/// The office marks a thread as worth keeping for the archive (point 8); a guardian on
+/// it may not, and a value no form sends is refused.
+#[tokio::test]
+async fn the_office_marks_a_thread_for_the_archive_and_a_guardian_may_not() {
+    let app = spawn_app().await;
+    let thread: Uuid = sqlx::query_scalar("SELECT id FROM message_threads WHERE topic = 'Utviklingssamtale'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let kept = |app: &TestApp| {
+        let owner = app.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>("SELECT archive_worthy FROM message_threads WHERE id = $1")
+                .bind(thread)
+                .fetch_one(&owner)
+                .await
+                .unwrap()
+        }
+    };
+    let path = format!("/messages/{thread}/archive");
+    let mut kari = app.sign_in_as("guardian").await;
+    assert_eq!(app.post_form(&mut kari, &path, &[("archive", "1")]).await.status, StatusCode::FORBIDDEN);
+    assert!(!kept(&app).await);
+    let mut clerk = app.sign_in_as("office_clerk").await;
+    assert_eq!(app.post_form(&mut clerk, &path, &[("archive", "yes")]).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.post_form(&mut clerk, &path, &[("archive", "1")]).await.status, StatusCode::SEE_OTHER);
+    assert!(kept(&app).await);
+    let page = app.get(&mut clerk, &format!("/messages/{thread}?done=kept")).await;
+    assert!(page.body.contains("merket for arkivet"), "the page says so");
+    assert_eq!(app.post_form(&mut clerk, &path, &[("archive", "0")]).await.status, StatusCode::SEE_OTHER);
+    assert!(!kept(&app).await);
+}
