@@ -23,16 +23,18 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{check_text, clean, local, machine_time, queries::Named, DoneQuery, BODY_MAX, TOPIC_MAX};
+use super::{
+    check_text, clean, local, machine_time, named_left_out, notify, queries::Named, DoneQuery, Notice, BODY_MAX,
+    TOPIC_MAX,
+};
 use crate::audit::{Action, Resource};
 use crate::db::Conn;
 use crate::error::{AppError, Result};
-use crate::mail::outbox::{self, Kind, NewMessage};
 use crate::policy::recipients::{self, Recipients, To};
 use crate::policy::{self, GroupMessageAccess};
 use crate::state::AppState;
 use crate::web::form::FieldErrors;
-use crate::web::i18n::{self, tf, Lang};
+use crate::web::i18n::tf;
 use crate::web::layout::Ui;
 use crate::web::{path_id, render_with};
 use crate::work::Work;
@@ -228,28 +230,10 @@ pub async fn send(
     .bind(&body)
     .execute(&mut *work.conn())
     .await?;
-    let link = |thread: &Uuid| {
-        state.config.public_url.join(&format!("/messages/{thread}")).map(|u| u.to_string()).unwrap_or_default()
-    };
     for (x, thread) in r.reached.iter().zip(&threads) {
         let Some(address) = &x.email else { continue };
-        let lang = Lang::from_code(&x.lang).unwrap_or(Lang::Nb);
-        let text = tf(lang, "messages.mail_body", &[("link", &link(thread))]);
-        outbox::enqueue(
-            work.conn(),
-            &NewMessage {
-                kind: Kind::MessageNotice,
-                dedupe_key: &thread.to_string(),
-                school_id: access.school_id,
-                recipient_id: x.person_id,
-                recipient_address: address,
-                lang,
-                subject: i18n::t(lang, "messages.mail_subject"),
-                body_text: &text,
-                body_html: None,
-            },
-        )
-        .await?;
+        let to = Notice { person: x.person_id, address, lang: &x.lang };
+        notify(&state, &mut work, &to, *thread, &thread.to_string(), access.school_id).await?;
     }
     let mut subjects: Vec<Uuid> = pupils.clone();
     subjects.sort();
@@ -257,20 +241,6 @@ pub async fn send(
     work.audit(&access, Action::Create, Resource::Broadcast, Some(id), &subjects).await?;
     work.commit().await?;
     Ok(Redirect::to(&format!("/messages/broadcasts/{id}?done=sent")).into_response())
-}
-
-/// The names of those left out, with the reason's text.
-async fn named_left_out(work: &mut Work, r: &Recipients) -> Result<Vec<(Named, &'static str)>> {
-    let ids: Vec<Uuid> = r.left_out.iter().map(|x| x.person_id).collect();
-    let named = super::queries::names(work.conn(), &ids).await?;
-    let lang = work.lang();
-    Ok(r.left_out
-        .iter()
-        .filter_map(|e| {
-            let n = named.iter().find(|n| n.id == e.person_id)?.clone();
-            Some((n, i18n::t(lang, &format!("recipients.left_out.{}", e.reason.code()))))
-        })
-        .collect())
 }
 
 // ---------------------------------------------------------------------------------

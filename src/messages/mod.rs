@@ -242,19 +242,24 @@ impl NewPage {
 async fn guardians_for(work: &mut Work, pupil: Uuid) -> Result<(Recipients, Vec<Named>, Vec<(Named, &'static str)>)> {
     let today = crate::db::today();
     let r = recipients::resolve(work.conn(), To::Pupil(pupil), today).await?;
-    let ids: Vec<Uuid> = r.reached.iter().map(|x| x.person_id).chain(r.left_out.iter().map(|x| x.person_id)).collect();
+    let ids: Vec<Uuid> = r.reached.iter().map(|x| x.person_id).collect();
+    let reached = queries::names(work.conn(), &ids).await?;
+    let left_out = named_left_out(work, &r).await?;
+    Ok((r, reached, left_out))
+}
+
+/// Those a message leaves out, named, with the reason in the reader's language.
+async fn named_left_out(work: &mut Work, r: &Recipients) -> Result<Vec<(Named, &'static str)>> {
+    let ids: Vec<Uuid> = r.left_out.iter().map(|x| x.person_id).collect();
     let named = queries::names(work.conn(), &ids).await?;
     let lang = work.lang();
-    let reached = named.iter().filter(|n| r.reaches(n.id)).cloned().collect();
-    let left_out = r
-        .left_out
+    Ok(r.left_out
         .iter()
         .filter_map(|e| {
             let n = named.iter().find(|n| n.id == e.person_id)?.clone();
             Some((n, i18n::t(lang, &format!("recipients.left_out.{}", e.reason.code()))))
         })
-        .collect();
-    Ok((r, reached, left_out))
+        .collect())
 }
 
 async fn new_page(work: &mut Work, ui: Ui, pupil: Option<Uuid>, draft: Draft, errors: FieldErrors) -> Result<NewPage> {
@@ -452,26 +457,48 @@ async fn start_to_home(
 /// Tell the thread's other participants of a new message by e-mail: a link only.
 async fn tell(state: &AppState, work: &mut Work, thread: Uuid, message: Uuid, school: Uuid) -> Result<()> {
     let author = work.actor().person_id;
-    let link = state.config.public_url.join(&format!("/messages/{thread}")).map(|u| u.to_string()).unwrap_or_default();
     for r in queries::notice_recipients(work.conn(), thread, author).await? {
-        let lang = Lang::from_code(&r.lang).unwrap_or(Lang::Nb);
-        let body = tf(lang, "messages.mail_body", &[("link", &link)]);
-        outbox::enqueue(
-            work.conn(),
-            &NewMessage {
-                kind: Kind::MessageNotice,
-                dedupe_key: &message.to_string(),
-                school_id: school,
-                recipient_id: r.person_id,
-                recipient_address: &r.address,
-                lang,
-                subject: i18n::t(lang, "messages.mail_subject"),
-                body_text: &body,
-                body_html: None,
-            },
-        )
-        .await?;
+        let to = Notice { person: r.person_id, address: &r.address, lang: &r.lang };
+        notify(state, work, &to, thread, &message.to_string(), school).await?;
     }
+    Ok(())
+}
+
+/// Who an e-mail notice goes to.
+struct Notice<'a> {
+    person: Uuid,
+    address: &'a str,
+    lang: &'a str,
+}
+
+/// Put the e-mail notice of a new message on `thread` in the outbox: a link, nothing
+/// else. `key` makes it one per message (or per group message's copy) and recipient.
+async fn notify(
+    state: &AppState,
+    work: &mut Work,
+    to: &Notice<'_>,
+    thread: Uuid,
+    key: &str,
+    school: Uuid,
+) -> Result<()> {
+    let link = state.config.public_url.join(&format!("/messages/{thread}")).map(|u| u.to_string()).unwrap_or_default();
+    let lang = Lang::from_code(to.lang).unwrap_or(Lang::Nb);
+    let body = tf(lang, "messages.mail_body", &[("link", &link)]);
+    outbox::enqueue(
+        work.conn(),
+        &NewMessage {
+            kind: Kind::MessageNotice,
+            dedupe_key: key,
+            school_id: school,
+            recipient_id: to.person,
+            recipient_address: to.address,
+            lang,
+            subject: i18n::t(lang, "messages.mail_subject"),
+            body_text: &body,
+            body_html: None,
+        },
+    )
+    .await?;
     Ok(())
 }
 
