@@ -72,6 +72,8 @@ pub fn build_router(state: AppState) -> Router {
         // Before the session lookup and the CSRF check: see `security::rate_limit`.
         .layer(middleware::from_fn_with_state(state.clone(), security::rate_limit))
         .merge(statics)
+        // Not behind the session and CSRF middleware: the gateway signs each report.
+        .merge(crate::sms::webhook_router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // A body that stalls between two parts is cut off (408 from the CSRF check).
         .layer(RequestBodyTimeoutLayer::new(state.config.body_read_timeout))

@@ -1,5 +1,5 @@
 //! The command line: `tavle demo`, `serve`, `migrate`, `idp`, `import hr`, `import timetable`,
-//! `import subjects`, `import pas`, `import folkeregister`, `import districts`, `import krr`, `export`, `audit verify`, `mail deliver`, `mail weekly-summary`, `backup`, `restore`.
+//! `import subjects`, `import pas`, `import folkeregister`, `import districts`, `import krr`, `export`, `audit verify`, `mail deliver`, `mail weekly-summary`, `sms deliver`, `backup`, `restore`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -115,6 +115,11 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// SMS (DATABASE_URL; `tavle serve` also delivers on its own).
+    Sms {
+        #[command(subcommand)]
+        command: SmsCommand,
+    },
     /// Write the whole database to FILE (pg_dump's custom format): every table's rows,
     /// the schema, row-level security, grants. As TAVLE_MIGRATION_DATABASE_URL or
     /// DATABASE_URL, which must be a role that reads every municipality (a superuser
@@ -133,6 +138,12 @@ pub enum Command {
         #[arg(long)]
         replace: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SmsCommand {
+    /// Hand every due SMS in the outbox to the gateway of TAVLE_SMS_URL once, and exit.
+    Deliver,
 }
 
 #[derive(Debug, Subcommand)]
@@ -459,6 +470,17 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Export { format, file, tenant } => run_export(&config, format, &file, &tenant).await,
         Command::Audit { command: AuditCommand::Verify { tenant } } => audit_verify(&config, &tenant).await,
         Command::Mail { command } => run_mail(&config, command).await,
+        Command::Sms { command: SmsCommand::Deliver } => {
+            let gateway = crate::sms::gateway::HttpGateway::from_config(&config)?.ok_or_else(|| {
+                anyhow!(ConfigError { name: "TAVLE_SMS_URL", problem: "required by `tavle sms deliver`".into() })
+            })?;
+            let pool = db::connect(&app_url(&config, "sms")?, 2).await?;
+            let now = time::OffsetDateTime::now_utc();
+            let report = crate::sms::delivery::deliver_due(&pool, &std::sync::Arc::new(gateway), &config, now).await;
+            db::close(pool).await;
+            println!("{}", report?);
+            Ok(())
+        }
     }
 }
 
@@ -841,6 +863,7 @@ async fn serve(state: AppState, pg: Option<&embedded::EmbeddedPostgres>) -> anyh
         tracing::info!(%listen, "serving");
     }
     let _mail_worker = crate::mail::delivery::spawn_worker(state.db.clone(), &state.config)?;
+    let _sms_worker = crate::sms::delivery::spawn_worker(state.db.clone(), &state.config)?;
     let _audit_sweeper = crate::audit::spawn_sweeper(state.db.clone());
     let _register_import =
         crate::folkeregister::scheduled::spawn(state.db.clone(), state.config.folkeregister_dir.clone());

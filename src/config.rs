@@ -37,6 +37,9 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("TAVLE_OIDC_SECRET_<SLUG>_<KIND>", "(none)", "Client secret of a municipality's identity provider, e.g. `TAVLE_OIDC_SECRET_FJORDVIK_FEIDE`; `tavle serve` refuses to start when a configured provider has none."),
     ("TAVLE_SMTP_URL", "(none: no e-mail is sent)", "SMTP server for e-mail to guardians (the weekly absence summary): `smtps://user:password@host` (TLS from the start, port 465) or `smtp://user:password@host?tls=required` (STARTTLS, port 587); plain `smtp://host:port` only on loopback. Unset: the mail worker is off (logged once at start)."),
     ("TAVLE_MAIL_FROM", "(required with TAVLE_SMTP_URL)", "Sender of Tavle's e-mail, e.g. `Tavle Fjordvik <noreply@fjordvik.kommune.no>`."),
+    ("TAVLE_SMS_URL", "(none: no SMS is sent)", "The SMS gateway's API (`https://…`; plain `http://` only on loopback), e.g. the local `dev/sms` gateway. Unset: the SMS worker is off (logged once at start)."),
+    ("TAVLE_SMS_TOKEN", "(required with TAVLE_SMS_URL)", "The gateway's API token, sent as `Authorization: Bearer`."),
+    ("TAVLE_SMS_WEBHOOK_SECRET", "(none: no delivery reports)", "The key the gateway signs delivery reports with (HMAC-SHA256, `X-Signature: sha256=…`). Unset: Tavle asks for no reports and `/sms/reports/…` answers 404."),
     ("TAVLE_TODAY", "(today)", "Demo and tests only: run as if today were this date (YYYY-MM-DD); the demo's calendar follows its school year. `tavle serve` refuses to start when it is set."),
     ("TAVLE_LOG", "info", "Log filter (tracing EnvFilter syntax)."),
     ("TAVLE_LOG_FORMAT", "text", "`text` or `json`."),
@@ -112,6 +115,12 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// The sender of e-mail; always set when `smtp_url` is.
     pub mail_from: Option<lettre::message::Mailbox>,
+    /// The SMS gateway's API; `None`: no SMS is sent.
+    pub sms_url: Option<Url>,
+    /// The gateway's API token; always set when `sms_url` is.
+    pub sms_token: Option<Secret>,
+    /// The key delivery reports are signed with; `None`: no reports are asked for.
+    pub sms_webhook_secret: Option<Secret>,
     /// Demo and tests only: the date to run as (see `db::fix_today`).
     pub today: Option<time::Date>,
     /// Where the population register's files arrive, one folder per municipality
@@ -171,6 +180,26 @@ impl Config {
             }
             None => None,
         };
+        let sms_url = get("TAVLE_SMS_URL").map(parse_sms_url).transpose()?;
+        let sms_token = match get("TAVLE_SMS_TOKEN") {
+            Some(v) => Some(Secret::new(v)),
+            None if sms_url.is_some() => {
+                return Err(ConfigError {
+                    name: "TAVLE_SMS_TOKEN",
+                    problem: "required when TAVLE_SMS_URL is set (the gateway's API token)".into(),
+                })
+            }
+            None => None,
+        };
+        let sms_webhook_secret = match get("TAVLE_SMS_WEBHOOK_SECRET") {
+            Some(v) if v.len() < 32 => {
+                return Err(ConfigError {
+                    name: "TAVLE_SMS_WEBHOOK_SECRET",
+                    problem: "expected at least 32 characters (a random key shared with the gateway)".into(),
+                })
+            }
+            v => v.map(Secret::new),
+        };
         let today = get("TAVLE_TODAY")
             .map(|v| {
                 time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
@@ -187,6 +216,9 @@ impl Config {
             folkeregister_dir: get("TAVLE_FOLKEREGISTER_DIR").map(std::path::PathBuf::from),
             smtp_url,
             mail_from,
+            sms_url,
+            sms_token,
+            sms_webhook_secret,
             database_url,
             migration_database_url,
             listen,
@@ -303,6 +335,22 @@ fn parse_smtp_url(v: &str) -> Result<Secret, ConfigError> {
         }
         ("smtp", Some(_)) => Err(err("the tls parameter may only be `required` (or `opportunistic` on loopback)")),
         _ => Err(err("expected an smtp:// or smtps:// URL")),
+    }
+}
+
+fn parse_sms_url(v: &str) -> Result<Url, ConfigError> {
+    let err = |p: &str| ConfigError { name: "TAVLE_SMS_URL", problem: p.into() };
+    let url = Url::parse(v).map_err(|_| err("expected a URL such as https://sms.example.no/api"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        _ if url.host_str().is_none_or(str::is_empty) => Err(err("the URL names no host")),
+        _ if !url.username().is_empty() || url.password().is_some() => {
+            Err(err("put the token in TAVLE_SMS_TOKEN, not in the URL"))
+        }
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        "http" => Err(err("plain http:// is allowed only on loopback; use https://")),
+        _ => Err(err("expected an https:// URL")),
     }
 }
 

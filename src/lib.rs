@@ -36,6 +36,7 @@ pub mod policy;
 pub mod pupils;
 pub mod server;
 pub mod sfo;
+pub mod sms;
 pub mod state;
 pub mod timetable;
 pub mod web;

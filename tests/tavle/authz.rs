@@ -547,6 +547,19 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
             allowed: vec![],
             ..public("GET", "/auth/{kind}/start", "/auth/feide/start?municipality=fjordvik", "sign-in start")
         },
+        // The SMS gateway's delivery reports: no key is configured here, so the
+        // webhook is not there for anyone (tests/tavle/sms.rs tests it with a key).
+        Case {
+            others: Hidden,
+            anonymous: Hidden,
+            allowed: vec![],
+            ..public(
+                "POST",
+                "/sms/reports/{tenant_id}",
+                &format!("/sms/reports/{}", Uuid::nil()),
+                "SMS delivery report",
+            )
+        },
         // A callback without this browser's pending request.
         Case {
             others: Refused,

@@ -70,6 +70,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         | (
             "POST",
             "/sign-out"
+            // A JSON body, not a form: tests/tavle/sms.rs sends it wrong ways.
+            | "/sms/reports/{tenant_id}"
             | "/absence/children/{pupil_id}/reports/{report_id}/withdraw"
             | "/absence/children/{pupil_id}/leave/{application_id}/withdraw"
             | "/schools/{school_id}/mail/{message_id}/retry",

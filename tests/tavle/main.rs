@@ -44,5 +44,6 @@ mod server;
 mod session_cache;
 mod sessions;
 mod sfo;
+mod sms;
 mod subjects_import;
 mod timetable;
