@@ -49,6 +49,7 @@ pub fn feature_routes() -> Router<AppState> {
         .merge(crate::exchanges::router())
         .merge(crate::intake::routes())
         .merge(crate::messages::routes())
+        .merge(crate::emergency::routes())
         .merge(crate::absence::router())
         .merge(crate::assessment::router())
         .merge(crate::timetable::router())
@@ -72,8 +73,13 @@ pub fn build_router(state: AppState) -> Router {
         // Before the session lookup and the CSRF check: see `security::rate_limit`.
         .layer(middleware::from_fn_with_state(state.clone(), security::rate_limit))
         .merge(statics)
-        // Not behind the session and CSRF middleware: the gateway signs each report.
-        .merge(crate::sms::webhook_router())
+        // Not behind the session and CSRF middleware: the gateway signs each request.
+        .merge(crate::sms::webhook_router().merge(crate::emergency::inbound_router()).layer(
+            SetResponseHeaderLayer::overriding(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            ),
+        ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // A body that stalls between two parts is cut off (408 from the CSRF check).
         .layer(RequestBodyTimeoutLayer::new(state.config.body_read_timeout))

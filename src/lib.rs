@@ -22,6 +22,7 @@ pub mod db;
 pub mod demo;
 pub mod districts;
 pub mod domain;
+pub mod emergency;
 pub mod error;
 pub mod exchanges;
 pub mod folkeregister;

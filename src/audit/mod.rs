@@ -121,6 +121,8 @@ coded_enum! {
         MessageThread = "message_thread",
         MessageRecipients = "message_recipients",
         Broadcast = "broadcast",
+        EmergencyNotice = "emergency_notice",
+        EmergencyRecipients = "emergency_recipients",
     }
 }
 

@@ -90,9 +90,63 @@ pub async fn load(owner: &PgPool, slug: &str) -> anyhow::Result<()> {
     .await?;
     // The office to the guardians of Oskar's class: one copy each.
     sqlx::query(&BROADCAST_SQL).bind(tenant).bind(&clerk).bind(&oskar).execute(&mut *tx).await?;
+    // A fire drill's emergency notice a week ago (for Oskar's class, to keep the demo's
+    // crisis page short), confirmed by Ola; Kari's link is `drill_token`.
+    sqlx::query(&DRILL_SQL).bind(tenant).bind(&clerk).bind(&oskar).bind(&ola).bind(&kari).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
+
+/// The demo drill's confirmation token for Kari (the browser suite opens her link):
+/// made from her person id, as the demo's other ids are made from fixed ones.
+pub fn drill_token_sql(person: &str) -> String {
+    format!("md5('drill-link' || {person}::text)")
+}
+
+static DRILL_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH s AS (SELECT id FROM persons WHERE tenant_id = $1 AND national_id = $2), \
+              k AS (SELECT m.group_id, g.school_id FROM persons p \
+                    JOIN group_memberships m ON m.tenant_id = p.tenant_id AND m.pupil_id = p.id AND m.to_date IS NULL \
+                    JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id AND g.kind = 'base' \
+                    WHERE p.tenant_id = $1 AND p.national_id = $3), \
+              h AS (SELECT DISTINCT m.pupil_id FROM k JOIN group_memberships m ON m.tenant_id = $1 \
+                      AND m.group_id = k.group_id AND m.from_date <= tavle_today() \
+                      AND (m.to_date IS NULL OR m.to_date > tavle_today())), \
+              r AS (SELECT g.guardian_id, array_agg(g.pupil_id ORDER BY g.pupil_id) AS pupils \
+                    FROM h JOIN guardianships g ON g.tenant_id = $1 AND g.pupil_id = h.pupil_id \
+                    JOIN persons c ON c.tenant_id = $1 AND c.id = g.pupil_id \
+                    WHERE ({reaches}) GROUP BY g.guardian_id), \
+              n AS (INSERT INTO emergency_notices (tenant_id, id, school_id, exercise, body, sent_by, sent_at) \
+                    SELECT $1, md5('drill' || k.school_id::text)::uuid, k.school_id, true, \
+                           'Brannøvelse: alle elever er samlet på fotballbanen og har det bra. Skoledagen fortsetter \
+                            som vanlig etter øvelsen.', s.id, now() - interval '7 days' FROM k, s RETURNING id), \
+              hh AS (INSERT INTO emergency_households (tenant_id, notice_id, pupil_id) SELECT $1, n.id, h.pupil_id FROM n, h), \
+              rr AS (INSERT INTO emergency_recipients (tenant_id, notice_id, person_id, pupils, digital, number, \
+                                                      confirmed_at, confirmed_how) \
+                     SELECT $1, n.id, r.guardian_id, r.pupils, true, \
+                            CASE WHEN regexp_replace(p.phone, '[^0-9]', '', 'g') ~ '^(47)?[49][0-9]{{7}}$' \
+                                 THEN '+47' || right(regexp_replace(p.phone, '[^0-9]', '', 'g'), 8) END, \
+                            CASE WHEN p.national_id = $4 THEN now() - interval '7 days' END, \
+                            CASE WHEN p.national_id = $4 THEN 'link' END \
+                     FROM n, r JOIN persons p ON p.tenant_id = $1 AND p.id = r.guardian_id \
+                     RETURNING person_id, notice_id, number), \
+              so AS (INSERT INTO sms_outbox (tenant_id, kind, dedupe_key, school_id, recipient_id, recipient_number, \
+                                             sender, body, parts, status, attempts, created_at, sent_at, gateway_id) \
+                     SELECT $1, 'emergency_notice', rr.notice_id::text || '-1', k.school_id, rr.person_id, rr.number, \
+                            'Fjordvik', 'ØVELSE: Viktig melding fra Solbakken skole. Les og bekreft i Tavle eller svar OK.', \
+                            1, 'sent', 1, now() - interval '7 days', now() - interval '7 days', \
+                            'demo-' || rr.person_id::text \
+                     FROM rr, k WHERE rr.number IS NOT NULL RETURNING id, recipient_id), \
+              rep AS (INSERT INTO sms_reports (tenant_id, sms_id, status, reported_at) \
+                      SELECT $1, so.id, 'delivered', now() - interval '7 days' FROM so) \
+         INSERT INTO emergency_links (tenant_id, token_hash, notice_id, person_id) \
+         SELECT $1, sha256(convert_to({token}, 'UTF8')), rr.notice_id, rr.person_id \
+         FROM rr JOIN persons p ON p.tenant_id = $1 AND p.id = rr.person_id AND p.national_id = $5",
+        reaches = crate::policy::guardianship::reaches("g", "c", "tavle_today()"),
+        token = drill_token_sql("rr.person_id"),
+    )
+});
 
 static BROADCAST_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(

@@ -27,6 +27,7 @@ use sqlx::PgPool;
 
 use self::builder::{Builder, SchoolPlan, TenantPlan};
 pub use self::history::history_end;
+pub use self::messages::drill_token_sql;
 pub use self::years::DemoYears;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,6 +25,8 @@ pub enum Kind {
     AssessmentWarning,
     /// A new message on a thread (messages): a link, nothing else.
     MessageNotice,
+    /// An emergency notice to a school's guardians: its text and a confirmation link.
+    EmergencyNotice,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
             Kind::WeeklyAbsenceSummary => "weekly_absence_summary",
             Kind::AssessmentWarning => "assessment_warning",
             Kind::MessageNotice => "message_notice",
+            Kind::EmergencyNotice => "emergency_notice",
         }
     }
 
@@ -42,6 +45,7 @@ impl Kind {
             "weekly_absence_summary" => "mail.kind.weekly_absence_summary",
             "assessment_warning" => "mail.kind.assessment_warning",
             "message_notice" => "mail.kind.message_notice",
+            "emergency_notice" => "mail.kind.emergency_notice",
             _ => "mail.kind.other",
         }
     }

@@ -88,6 +88,8 @@ coded_enum! {
         // Why the system administrator exported the municipality's roster.
         FeideProvisioning = "feide_provisioning",
         LearningPlatform = "learning_platform",
+        // Alerting guardians in an emergency, and following who has been reached.
+        EmergencyPreparedness = "emergency_preparedness",
     }
 }
 
@@ -239,6 +241,7 @@ impl Purpose {
             Purpose::LetterMailing => "purpose.letter_mailing",
             Purpose::FeideProvisioning => "purpose.feide_provisioning",
             Purpose::LearningPlatform => "purpose.learning_platform",
+            Purpose::EmergencyPreparedness => "purpose.emergency_preparedness",
         }
     }
 }

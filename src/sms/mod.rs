@@ -19,6 +19,8 @@ pub mod outbox;
 pub mod segment;
 mod webhook;
 
+pub(crate) use webhook::signed;
+
 use axum::routing::post;
 use axum::Router;
 
@@ -27,12 +29,7 @@ use crate::state::AppState;
 /// The gateway's delivery reports. Not behind the session and CSRF middleware: the
 /// gateway has neither; each report is authenticated by its signature instead.
 pub fn webhook_router() -> Router<AppState> {
-    Router::new().route("/sms/reports/{tenant_id}", post(webhook::receive)).layer(
-        tower_http::set_header::SetResponseHeaderLayer::overriding(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        ),
-    )
+    Router::new().route("/sms/reports/{tenant_id}", post(webhook::receive))
 }
 
 /// A mobile number in E.164 form (`+4791234567`), as the gateway takes it.

@@ -37,43 +37,57 @@ impl Kind {
     }
 }
 
-/// One text to many recipients: each gets their own row (and their own delivery).
+/// SMS of one kind and key, each recipient with their own text (a personal link).
 #[derive(Debug, Clone)]
 pub struct NewSms<'a> {
     pub kind: Kind,
     pub dedupe_key: &'a str,
     pub school_id: Option<Uuid>,
-    pub body: &'a str,
 }
 
-/// Enqueue `sms` to each `(person, number)`, in one statement. Returns the new rows'
-/// ids; a recipient who already has this (kind, key) gets nothing new. A text longer
-/// than [`MAX_PARTS`] parts, or holding a national id number, is refused: it is a
-/// programming error, since texts are composed by Tavle.
-pub async fn enqueue(mut conn: Conn<'_>, sms: &NewSms<'_>, to: &[(Uuid, Number)]) -> Result<Vec<Uuid>> {
-    let parts = segments(sms.body).parts;
-    if sms.body.is_empty() || parts > MAX_PARTS || crate::messages::holds_national_id(sms.body) {
+/// One recipient's SMS.
+#[derive(Debug, Clone)]
+pub struct To {
+    pub person: Uuid,
+    pub number: Number,
+    pub body: String,
+}
+
+/// Whether Tavle may send `body`: not empty, at most [`MAX_PARTS`] parts, and holding
+/// no national id number. Texts are composed by Tavle, so a refusal is a bug.
+pub fn sendable(body: &str) -> bool {
+    !body.is_empty() && segments(body).parts <= MAX_PARTS && !crate::messages::holds_national_id(body)
+}
+
+/// Enqueue `sms` to each of `to`, in one statement. Returns the new rows' ids; a
+/// recipient who already has this (kind, key) gets nothing new. A text Tavle may not
+/// send ([`sendable`]) fails the whole call.
+pub async fn enqueue(mut conn: Conn<'_>, sms: &NewSms<'_>, to: &[To]) -> Result<Vec<Uuid>> {
+    if let Some(bad) = to.iter().find(|t| !sendable(&t.body)) {
+        let parts = segments(&bad.body).parts;
         return Err(AppError::Internal(anyhow::anyhow!("an SMS text that Tavle must not send ({parts} parts)")));
     }
-    let persons: Vec<Uuid> = to.iter().map(|(p, _)| *p).collect();
-    let numbers: Vec<&str> = to.iter().map(|(_, n)| n.as_str()).collect();
+    let persons: Vec<Uuid> = to.iter().map(|t| t.person).collect();
+    let numbers: Vec<&str> = to.iter().map(|t| t.number.as_str()).collect();
+    let bodies: Vec<&str> = to.iter().map(|t| t.body.as_str()).collect();
+    let parts: Vec<i16> = to.iter().map(|t| i16::try_from(segments(&t.body).parts).unwrap_or(i16::MAX)).collect();
     Ok(sqlx::query_scalar(
         "INSERT INTO sms_outbox (tenant_id, kind, dedupe_key, school_id, recipient_id, recipient_number, sender, \
              body, parts) \
          SELECT $1, $2, $3, $4, r.person, r.number, \
-                coalesce((SELECT t.sms_sender FROM tenants t WHERE t.id = $1), $8), $5, $6 \
-         FROM unnest($7::uuid[], $9::text[]) AS r (person, number) \
+                coalesce((SELECT t.sms_sender FROM tenants t WHERE t.id = $1), $5), r.body, r.parts \
+         FROM unnest($6::uuid[], $7::text[], $8::text[], $9::int2[]) AS r (person, number, body, parts) \
          ON CONFLICT (tenant_id, kind, recipient_id, dedupe_key) DO NOTHING RETURNING id",
     )
     .bind(conn.tenant)
     .bind(sms.kind.code())
     .bind(sms.dedupe_key)
     .bind(sms.school_id)
-    .bind(sms.body)
-    .bind(i16::try_from(parts).unwrap_or(i16::MAX))
-    .bind(&persons)
     .bind(DEFAULT_SENDER)
+    .bind(&persons)
     .bind(&numbers)
+    .bind(&bodies)
+    .bind(&parts)
     .fetch_all(&mut *conn)
     .await?)
 }

@@ -32,7 +32,7 @@ struct Body {
 }
 
 /// Whether `signature` (`sha256=<hex>`) is the body's HMAC with `key`.
-fn signed(key: &str, body: &[u8], signature: Option<&str>) -> bool {
+pub(crate) fn signed(key: &str, body: &[u8], signature: Option<&str>) -> bool {
     let Some(hex_mac) = signature.and_then(|s| s.strip_prefix("sha256=")) else { return false };
     let Ok(mac_bytes) = hex::decode(hex_mac) else { return false };
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else { return false };

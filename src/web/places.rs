@@ -40,6 +40,7 @@ pub static PLACES: &[Place] = &[
             (p.starts_with("/pupils") || p.starts_with("/schools"))
                 && !p.contains("/timetable")
                 && !p.ends_with("/mail")
+                && !p.ends_with("/emergency")
         },
     },
     Place {
@@ -48,6 +49,13 @@ pub static PLACES: &[Place] = &[
         text_key: "home.messages_text",
         shown: Actor::may_open_messages,
         current: |p| p.starts_with("/messages"),
+    },
+    Place {
+        href: "/emergency",
+        label_key: "nav.emergency",
+        text_key: "home.emergency_text",
+        shown: Actor::may_send_emergency_notices,
+        current: |p| p.starts_with("/emergency") || (p.starts_with("/schools/") && p.ends_with("/emergency")),
     },
     Place {
         href: "/absence",

@@ -61,6 +61,11 @@ pub(crate) const PERSONAS: &[&str] = &[
     "smaoy_office_clerk",
 ];
 
+/// Routes whose page is the same whoever asks (signed in or not, any role): the
+/// browser suite visits them as the anonymous visitor and one signed-in persona, not
+/// as every persona (`tests/browser/lib/matrix.mjs`).
+const SAME_FOR_EVERYONE: &[&str] = &["/healthz", "/readyz", "/e/{municipality}/{token}"];
+
 /// Roles that read every pupil of Fjordvik.
 const TENANT_WIDE: &[&str] = &["municipal_director", "system_admin", "it_support"];
 
@@ -141,6 +146,10 @@ pub(crate) struct Fixtures {
     /// The office's group message to Oskar's class, and whether the teacher persona is
     /// assigned to 4A (whose guardians the contact teacher persona writes to).
     broadcast: Uuid,
+    /// The demo's fire drill at Solbakken, one of its households, Kari's link's token.
+    drill: Uuid,
+    drill_household: Uuid,
+    drill_token: String,
     teacher_in_4a: bool,
 }
 
@@ -469,6 +478,15 @@ pub(crate) async fn fixtures(app: &TestApp) -> Fixtures {
         trip_thread: scalar(app, "SELECT id FROM message_threads WHERE topic = 'Turdagen på fredag'").await,
         office_thread: scalar(app, "SELECT id FROM message_threads WHERE topic = 'Utviklingssamtale'").await,
         broadcast: scalar(app, "SELECT id FROM broadcasts WHERE topic = 'Foreldremøte torsdag'").await,
+        drill: scalar(app, "SELECT id FROM emergency_notices WHERE exercise").await,
+        drill_household: scalar(app, "SELECT min(pupil_id::text)::uuid FROM emergency_households").await,
+        drill_token: sqlx::query_scalar(&format!(
+            "SELECT {} FROM emergency_links l",
+            tavle::demo::drill_token_sql("l.person_id")
+        ))
+        .fetch_one(&app.owner)
+        .await
+        .unwrap(),
         teacher_in_4a: sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM group_staff gs JOIN groups g ON g.id = gs.group_id \
                JOIN persons p ON p.id = gs.staff_id AND p.given_name = 'Jonas' AND p.family_name = 'Lie' \
@@ -976,6 +994,7 @@ pub(crate) fn cases(f: &Fixtures) -> Vec<Case> {
     cases.extend(groups_cases(f));
     cases.extend(intake_cases(f));
     cases.extend(messages_cases(f));
+    cases.extend(emergency_cases(f));
     cases
 }
 
@@ -1133,6 +1152,113 @@ fn messages_cases(f: &Fixtures) -> Vec<Case> {
             vec![("body", "Takk!".to_owned())],
             vec!["guardian", "office_clerk"],
         ),
+    ]
+}
+
+/// Emergency notices: the school's office clerk and principal alert and follow; the
+/// link in the SMS works for anyone who has it, signed in or not.
+fn emergency_cases(f: &Fixtures) -> Vec<Case> {
+    let case = |method, route, path: String, what, form: Vec<(&'static str, String)>, allowed| Case {
+        method,
+        route,
+        path,
+        what,
+        form,
+        allowed,
+        refused: Vec::new(),
+        others: Hidden,
+        anonymous: SignIn,
+    };
+    let link = format!("/e/fjordvik/{}", f.drill_token);
+    let open = |method, what| Case {
+        method,
+        route: "/e/{municipality}/{token}",
+        path: link.clone(),
+        what,
+        form: Vec::new(),
+        allowed: PERSONAS.to_vec(),
+        refused: Vec::new(),
+        others: Allowed,
+        anonymous: Allowed,
+    };
+    vec![
+        case(
+            "GET",
+            "/emergency",
+            "/emergency".to_owned(),
+            "emergency notices",
+            Vec::new(),
+            vec!["office_clerk", "principal", "smaoy_office_clerk"],
+        ),
+        case(
+            "GET",
+            "/schools/{school_id}/emergency",
+            format!("/schools/{}/emergency", f.solbakken),
+            "a new emergency notice at Solbakken",
+            Vec::new(),
+            vec!["office_clerk"],
+        ),
+        case(
+            "GET",
+            "/schools/{school_id}/emergency",
+            format!("/schools/{}/emergency", f.ungdom),
+            "a new emergency notice at the lower secondary school",
+            Vec::new(),
+            vec!["principal"],
+        ),
+        case(
+            "POST",
+            "/schools/{school_id}/emergency",
+            format!("/schools/{}/emergency", f.solbakken),
+            "previewing an emergency notice at Solbakken",
+            vec![
+                ("body", "Skolen er stengt.".to_owned()),
+                ("kind", "exercise".to_owned()),
+                ("action", "preview".to_owned()),
+                ("fingerprint", String::new()),
+            ],
+            vec!["office_clerk"],
+        ),
+        case(
+            "GET",
+            "/emergency/{notice_id}",
+            format!("/emergency/{}", f.drill),
+            "the fire drill's crisis page",
+            Vec::new(),
+            vec!["office_clerk"],
+        ),
+        case(
+            "POST",
+            "/emergency/{notice_id}/resend",
+            format!("/emergency/{}/resend", f.drill),
+            "resending the fire drill to the unconfirmed",
+            Vec::new(),
+            vec!["office_clerk"],
+        ),
+        case(
+            "POST",
+            "/emergency/{notice_id}/households/{pupil_id}/reached",
+            format!("/emergency/{}/households/{}/reached", f.drill, f.drill_household),
+            "a household of the fire drill reached by phone",
+            Vec::new(),
+            vec!["office_clerk"],
+        ),
+        open("GET", "Kari's link in the fire drill's SMS"),
+        open("POST", "Kari confirming the fire drill"),
+        // An OK answered by SMS: no key is configured here (tests/tavle/emergency.rs).
+        Case {
+            others: Hidden,
+            anonymous: Hidden,
+            allowed: vec![],
+            ..case(
+                "POST",
+                "/sms/inbound/{tenant_id}",
+                format!("/sms/inbound/{}", Uuid::nil()),
+                "an SMS answer",
+                Vec::new(),
+                vec![],
+            )
+        },
     ]
 }
 
@@ -1516,6 +1642,7 @@ async fn every_role_gets_exactly_what_the_domain_allows_on_every_route() {
                 // Whether the path names only demo data, which the browser suite has too
                 // (it runs `tavle demo`); objects this test made exist only here.
                 "in_demo": !test_made.iter().any(|id| case.path.contains(id.as_str())),
+                "same_for_everyone": SAME_FOR_EVERYONE.contains(&case.route),
             }));
         }
     }

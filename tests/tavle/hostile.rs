@@ -72,6 +72,10 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
             "/sign-out"
             // A JSON body, not a form: tests/tavle/sms.rs sends it wrong ways.
             | "/sms/reports/{tenant_id}"
+            | "/sms/inbound/{tenant_id}"
+            | "/emergency/{notice_id}/resend"
+            | "/emergency/{notice_id}/households/{pupil_id}/reached"
+            | "/e/{municipality}/{token}"
             | "/absence/children/{pupil_id}/reports/{report_id}/withdraw"
             | "/absence/children/{pupil_id}/leave/{application_id}/withdraw"
             | "/schools/{school_id}/mail/{message_id}/retry",
@@ -215,6 +219,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("GET", "/groups/{group_id}/messages/new") => &[],
         ("POST", "/groups/{group_id}/messages") => &["topic", "body", "action", "fingerprint"],
         ("GET", "/messages/broadcasts/{broadcast_id}") => &["done"],
+        ("GET", "/emergency/{notice_id}" | "/e/{municipality}/{token}") => &["done"],
+        ("GET", "/emergency" | "/schools/{school_id}/emergency") | ("POST", "/schools/{school_id}/emergency") => &[],
         ("POST", "/messages/broadcasts/{broadcast_id}/withdraw") => &[],
         _ => return None,
     })

@@ -21,6 +21,7 @@ mod backup;
 mod bounds;
 mod cli;
 mod client_address;
+mod emergency;
 mod exams;
 mod exchanges;
 mod external_postgres;

@@ -21,7 +21,7 @@ use tavle::config::Config;
 use tavle::mail::delivery::DeliveryReport;
 use tavle::sms::delivery::{self, deliver_due};
 use tavle::sms::gateway::HttpGateway;
-use tavle::sms::outbox::{self, Kind, NewSms, State, MAX_ATTEMPTS};
+use tavle::sms::outbox::{self, Kind, NewSms, State, To, MAX_ATTEMPTS};
 use tavle::sms::Number;
 
 use crate::helpers::{spawn_app, spawn_app_with_env, Browser, TestApp};
@@ -118,8 +118,12 @@ async fn recipients(app: &TestApp, numbers: &[&str]) -> Vec<(Uuid, Number)> {
 async fn enqueue(app: &TestApp, key: &str, body: &str, to: &[(Uuid, Number)]) -> tavle::error::Result<Vec<Uuid>> {
     let tenant = app.tenant_id("fjordvik").await;
     let mut tx = tavle::db::begin(&app.db, tenant).await.unwrap();
-    let sms = NewSms { kind: Kind::EmergencyNotice, dedupe_key: key, school_id: None, body };
-    let ids = outbox::enqueue(tavle::db::Conn::new(&mut tx, tenant), &sms, to).await?;
+    let sms = NewSms { kind: Kind::EmergencyNotice, dedupe_key: key, school_id: None };
+    let to: Vec<To> = to
+        .iter()
+        .map(|(person, number)| To { person: *person, number: number.clone(), body: body.to_owned() })
+        .collect();
+    let ids = outbox::enqueue(tavle::db::Conn::new(&mut tx, tenant), &sms, &to).await?;
     tx.commit().await.unwrap();
     Ok(ids)
 }

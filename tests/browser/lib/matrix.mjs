@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { matrixPath, readJson } from './env.mjs';
 
-/** @typedef {{method: string, route: string, path: string, what: string, persona: string, expected: 'Allowed'|'Hidden'|'Refused'|'SignIn', in_demo: boolean}} Entry */
+/** @typedef {{method: string, route: string, path: string, what: string, persona: string, expected: 'Allowed'|'Hidden'|'Refused'|'SignIn', in_demo: boolean, same_for_everyone?: boolean}} Entry */
 
 /** @returns {Entry[]} */
 export function loadMatrix() {
@@ -33,7 +33,10 @@ export const featureOf = (route) => route.split('/').find((s) => s && !s.startsW
  * - Hidden ones, to check the 404 page: only paths that exist (another persona may see
  *   them) — "not yours" must look exactly like "not there" — and one per feature (the
  *   route's first segment), since they all show the same page;
- * - for the anonymous visitor, being sent to sign in: one per feature too.
+ * - for the anonymous visitor, being sent to sign in: one per feature too;
+ * - a page that is the same whoever asks (`same_for_everyone`: an emergency notice's
+ *   link, the health checks): as the anonymous visitor and the first signed-in persona
+ *   only.
  * Every Hidden and SignIn outcome of every route is asserted in process by the Rust
  * authorization matrix (tests/tavle/authz.rs); here it is the page a browser shows. So
  * the suite grows with the pages personas may see, not with routes × personas.
@@ -45,7 +48,9 @@ export function visitsFor(entries, persona) {
   const existing = new Set(gets.filter((e) => e.expected === 'Allowed').map((e) => e.path));
   const sampled = new Set();
   const out = [];
+  const firstSignedIn = personasOf(entries).find((p) => p !== '');
   for (const e of gets.filter((g) => g.persona === persona)) {
+    if (e.same_for_everyone && persona !== '' && persona !== firstSignedIn) continue;
     if (e.expected === 'Hidden' || e.expected === 'SignIn') {
       if (e.expected === 'Hidden' && !existing.has(e.path)) continue;
       const key = `${e.expected} ${featureOf(e.route)}`;
