@@ -2,6 +2,7 @@
 //! First: the role mapping (which position code at which kind of workplace gives
 //! which role).
 
+pub mod features;
 pub mod role_mappings;
 
 use axum::Router;
@@ -9,5 +10,5 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(role_mappings::router())
+    Router::new().merge(role_mappings::router()).merge(features::router())
 }

@@ -123,6 +123,7 @@ coded_enum! {
         Broadcast = "broadcast",
         EmergencyNotice = "emergency_notice",
         EmergencyRecipients = "emergency_recipients",
+        TenantFeatures = "tenant_features",
     }
 }
 

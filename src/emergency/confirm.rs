@@ -57,7 +57,7 @@ pub struct ConfirmPage {
 
 /// The municipality and the notice and person a link names; not found for anything else.
 async fn linked(state: &AppState, municipality: &str, token: &str) -> Result<(Uuid, Linked)> {
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !super::token_shaped(token) {
         return Err(AppError::NotFound);
     }
     let (tenant, _) = db::import_tenant(&state.db, municipality).await?.ok_or(AppError::NotFound)?;
@@ -71,7 +71,7 @@ async fn linked(state: &AppState, municipality: &str, token: &str) -> Result<(Uu
          WHERE l.tenant_id = $1 AND l.token_hash = $2",
     )
     .bind(tenant)
-    .bind(token_hash(&token.to_ascii_lowercase()))
+    .bind(token_hash(token))
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -147,12 +147,10 @@ pub(super) async fn inbound(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let Some(key) = state.config.sms_webhook_secret.as_ref() else { return StatusCode::NOT_FOUND };
-    let Ok(tenant) = Uuid::parse_str(&tenant) else { return StatusCode::NOT_FOUND };
-    let signature = headers.get("x-signature").and_then(|v| v.to_str().ok());
-    if !crate::sms::signed(key.expose(), &body, signature) {
-        return StatusCode::UNAUTHORIZED;
-    }
+    let tenant = match crate::sms::from_gateway(&state, &tenant, &headers, &body) {
+        Ok(tenant) => tenant,
+        Err(status) => return status,
+    };
     let Ok(answer) = serde_json::from_slice::<Inbound>(&body) else { return StatusCode::BAD_REQUEST };
     let Some(number) = Number::parse(&answer.from) else { return StatusCode::NO_CONTENT };
     if !says_ok(&answer.text) {

@@ -34,6 +34,7 @@ use crate::domain::text::{has_hidden_characters, nfc};
 use crate::error::{AppError, Result};
 use crate::mail::outbox::{self as mail, Kind as MailKind, NewMessage};
 use crate::messages::{holds_national_id, local};
+use crate::policy::features::{self, Feature};
 use crate::policy::guardianship::LeftOut;
 use crate::policy::recipients::{self, first_failure, To};
 use crate::policy::{self, EmergencyAccess};
@@ -69,15 +70,21 @@ pub fn inbound_router() -> Router<AppState> {
     Router::new().route("/sms/inbound/{tenant_id}", post(confirm::inbound))
 }
 
-/// A fresh confirmation token (128 random bits, hex) and its SHA-256, which is all
-/// that is stored.
+/// A fresh confirmation token and its SHA-256, which is all that is stored: 128 random
+/// bits as 32 letters `a`–`p`, one per four bits. Letters only, so that a token can
+/// never look like a national id number (which `sms::outbox` would rightly refuse).
 pub fn new_token() -> (String, Vec<u8>) {
     use rand::RngCore;
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
+    let token: String = bytes.iter().flat_map(|b| [b >> 4, b & 0x0f]).map(|n| char::from(b'a' + n)).collect();
     let hash = token_hash(&token);
     (token, hash)
+}
+
+/// Whether `token` has a token's form.
+pub fn token_shaped(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| (b'a'..=b'p').contains(&b))
 }
 
 pub fn token_hash(token: &str) -> Vec<u8> {
@@ -143,8 +150,12 @@ pub struct Preview {
     pub reached: usize,
     pub by_sms: usize,
     pub by_email: usize,
-    /// Reserved in KRR: no SMS or e-mail, to be called.
+    /// Reserved in KRR, reached all the same (an emergency).
+    pub reserved: usize,
+    /// With neither a mobile number nor an e-mail address: to be called.
     pub to_call: usize,
+    /// The municipality has SMS on.
+    pub sms_on: bool,
     /// Guardians left out for another reason, by reason (a translated phrase, count).
     pub left_out: Vec<(&'static str, usize)>,
     pub sms_sample: String,
@@ -183,6 +194,9 @@ impl NewPage {
     }
     pub fn to_call(&self, p: &Preview) -> String {
         tf(self.ui.lang, "emergency.to_call", &[("count", &p.to_call.to_string())])
+    }
+    pub fn reserved(&self, p: &Preview) -> String {
+        tf(self.ui.lang, "emergency.reserved", &[("count", &p.reserved.to_string())])
     }
     pub fn exercise(&self) -> bool {
         self.kind == "exercise"
@@ -242,6 +256,20 @@ struct Audience {
     households: Vec<Uuid>,
     relations: Vec<recipients::Relation>,
     decided: recipients::Recipients,
+    /// Whether the municipality has turned SMS on.
+    sms: bool,
+}
+
+/// A guardian a notice goes to.
+struct Target {
+    person: Uuid,
+    pupils: Vec<Uuid>,
+    email: Option<String>,
+    number: Option<Number>,
+    lang: Lang,
+    /// Reserved in KRR: an emergency notice goes to them all the same (messaging.md
+    /// rule 14: the reservation does not cover emergency notices).
+    reserved: bool,
 }
 
 async fn audience(work: &mut Work, school: Uuid) -> Result<Audience> {
@@ -249,30 +277,58 @@ async fn audience(work: &mut Work, school: Uuid) -> Result<Audience> {
     let households = recipients::pupils(work.conn(), To::School(school), today).await?;
     let relations = recipients::relations(work.conn(), &households, today).await?;
     let decided = recipients::decide(&relations);
-    Ok(Audience { households, relations, decided })
+    let sms = features::enabled(work.conn(), Feature::Sms).await?;
+    Ok(Audience { households, relations, decided, sms })
 }
 
 impl Audience {
-    /// Guardians reserved in KRR (and nothing else keeping them out), with all their
-    /// households: the school calls them.
-    fn to_call(&self) -> Vec<(Uuid, Vec<Uuid>)> {
-        let mut out: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
+    /// Everyone the notice goes to: the guardians every message reaches, and those
+    /// only their KRR reservation keeps from digital messages, each once with all
+    /// their households.
+    fn targets(&self) -> Vec<Target> {
+        let number = |phone: Option<&str>| phone.and_then(Number::parse).filter(|_| self.sms);
+        let mut out: Vec<Target> = self
+            .decided
+            .reached
+            .iter()
+            .map(|r| Target {
+                person: r.person_id,
+                pupils: r.pupils.clone(),
+                email: r.email.clone(),
+                number: number(r.phone.as_deref()),
+                lang: Lang::from_code(&r.lang).unwrap_or(Lang::Nb),
+                reserved: false,
+            })
+            .collect();
+        let mut reserved: std::collections::BTreeMap<Uuid, Target> = Default::default();
         for r in &self.relations {
             if first_failure(&r.met) == Some(LeftOut::ReservedKrr) && !self.decided.reaches(r.person_id) {
-                out.entry(r.person_id).or_default().push(r.pupil_id);
+                reserved
+                    .entry(r.person_id)
+                    .or_insert_with(|| Target {
+                        person: r.person_id,
+                        pupils: Vec::new(),
+                        email: r.email.clone(),
+                        number: number(r.phone.as_deref()),
+                        lang: Lang::from_code(&r.lang).unwrap_or(Lang::Nb),
+                        reserved: true,
+                    })
+                    .pupils
+                    .push(r.pupil_id);
             }
         }
-        out.into_iter().collect()
+        out.extend(reserved.into_values());
+        out
     }
 
     fn fingerprint(&self, body: &str, kind: &str) -> String {
-        let ids: BTreeSet<Uuid> = self.decided.reached.iter().map(|x| x.person_id).collect();
+        let ids: BTreeSet<Uuid> = self.targets().iter().map(|x| x.person).collect();
         let mut h = Sha256::new();
         for id in ids.iter().chain(self.households.iter()) {
             h.update(id.as_bytes());
         }
         h.update(kind.as_bytes());
-        h.update([0]);
+        h.update([u8::from(self.sms), 0]);
         h.update(body.as_bytes());
         hex::encode(h.finalize())
     }
@@ -352,12 +408,15 @@ fn preview(
     let sizes: Vec<_> = texts.iter().map(|t| segments(t)).collect();
     let sms_parts = sizes.iter().map(|s| s.parts).max().unwrap_or(1);
     let sms_ucs2 = sizes.iter().any(|s| s.encoding == Encoding::Ucs2);
+    let targets = who.targets();
     Preview {
         households: who.households.len(),
-        reached: who.decided.reached.len(),
-        by_sms: who.decided.reached.iter().filter(|r| r.phone.as_deref().and_then(Number::parse).is_some()).count(),
-        by_email: who.decided.reached.iter().filter(|r| r.email.is_some()).count(),
-        to_call: who.to_call().len(),
+        reached: targets.len(),
+        by_sms: targets.iter().filter(|t| t.number.is_some()).count(),
+        by_email: targets.iter().filter(|t| t.email.is_some()).count(),
+        reserved: targets.iter().filter(|t| t.reserved).count(),
+        to_call: targets.iter().filter(|t| t.number.is_none() && t.email.is_none()).count(),
+        sms_on: who.sms,
         left_out: left.into_iter().collect(),
         sms_sample: sms_text(work.lang(), exercise, &school.name, &link(state, "…", "…")),
         sms_parts,
@@ -379,37 +438,26 @@ async fn store(
     let id = Uuid::new_v4();
     let me = work.actor().person_id;
     let municipality = queries::slug(work.conn()).await?;
-    let mut persons = Vec::new();
-    let mut pupils = Vec::new();
-    let mut digital = Vec::new();
-    let mut numbers = Vec::new();
-    for r in &who.decided.reached {
-        persons.push(r.person_id);
-        pupils.push(r.pupils.clone());
-        digital.push(true);
-        numbers.push(r.phone.as_deref().and_then(Number::parse));
-    }
-    for (person, households) in who.to_call() {
-        persons.push(person);
-        pupils.push(households);
-        digital.push(false);
-        numbers.push(None);
-    }
+    let targets = who.targets();
+    let persons: Vec<Uuid> = targets.iter().map(|t| t.person).collect();
+    let pupils: Vec<Vec<Uuid>> = targets.iter().map(|t| t.pupils.clone()).collect();
+    let digital: Vec<bool> = targets.iter().map(|t| t.number.is_some() || t.email.is_some()).collect();
+    let numbers: Vec<Option<Number>> = targets.iter().map(|t| t.number.clone()).collect();
     queries::insert(work.conn(), id, access.school_id, exercise, body, me, &who.households).await?;
     queries::insert_recipients(work.conn(), id, &persons, &pupils, &digital, &numbers).await?;
     let round = 1;
     let mut links = Vec::new();
     let mut texts = Vec::new();
-    for r in &who.decided.reached {
+    for t in targets.iter().filter(|t| t.number.is_some() || t.email.is_some()) {
         let (token, hash) = new_token();
-        links.push((r.person_id, hash));
-        let lang = Lang::from_code(&r.lang).unwrap_or(Lang::Nb);
+        links.push((t.person, hash));
         let url = link(state, &municipality, &token);
-        if let Some(number) = r.phone.as_deref().and_then(Number::parse) {
-            texts.push(sms::To { person: r.person_id, number, body: sms_text(lang, exercise, &school.name, &url) });
+        if let Some(number) = &t.number {
+            let body = sms_text(t.lang, exercise, &school.name, &url);
+            texts.push(sms::To { person: t.person, number: number.clone(), body });
         }
-        if let Some(address) = &r.email {
-            email(work, access.school_id, id, r.person_id, address, lang, exercise, &school.name, body, &url).await?;
+        if let Some(address) = &t.email {
+            email(work, access.school_id, id, t.person, address, t.lang, exercise, &school.name, body, &url).await?;
         }
     }
     queries::insert_links(work.conn(), id, &links).await?;
@@ -470,6 +518,8 @@ pub struct CrisisPage {
     pub notice: NoticeRow,
     pub households: Vec<Household>,
     pub sms: queries::SmsCounts,
+    /// The municipality has SMS on (resending is by SMS).
+    pub sms_on: bool,
     pub done: String,
 }
 
@@ -518,6 +568,7 @@ async fn crisis(mut work: Work, ui: Ui, Path(notice): Path<String>, Query(q): Qu
     let notice = queries::notice(work.conn(), id).await?.ok_or(AppError::NotFound)?;
     let households = queries::open_households(work.conn(), id).await?;
     let sms = queries::sms_counts(work.conn(), id).await?;
+    let sms_on = features::enabled(work.conn(), Feature::Sms).await?;
     let subjects: Vec<Uuid> = households
         .iter()
         .flat_map(|h| std::iter::once(h.pupil_id).chain(h.guardians.iter().map(|g| g.person_id)))
@@ -525,7 +576,7 @@ async fn crisis(mut work: Work, ui: Ui, Path(notice): Path<String>, Query(q): Qu
     work.audit(&access, Action::Read, Resource::EmergencyRecipients, Some(id), &subjects).await?;
     work.commit().await?;
     let done = if ["sent", "resent", "reached"].contains(&q.done.as_str()) { q.done } else { String::new() };
-    Ok(render(&CrisisPage { ui, notice, households, sms, done }))
+    Ok(render(&CrisisPage { ui, notice, households, sms, sms_on, done }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -548,6 +599,10 @@ async fn resend(
     let access = policy::notice_access(work.conn(), &actor, id).await?;
     let Form(_) = form.map_err(|_| AppError::BadRequest)?;
     let notice = queries::notice(work.conn(), id).await?.ok_or(AppError::NotFound)?;
+    // Resending is by SMS: refused where the municipality has SMS off (no button shows).
+    if !features::enabled(work.conn(), Feature::Sms).await? {
+        return Err(AppError::Forbidden);
+    }
     let round = queries::next_round(work.conn(), id).await?.ok_or(AppError::Conflict)?;
     let municipality = queries::slug(work.conn()).await?;
     let open = queries::unconfirmed_numbers(work.conn(), id).await?;
@@ -594,4 +649,21 @@ async fn reached(
     work.audit(&access, Action::Update, Resource::EmergencyNotice, Some(id), &[pupil]).await?;
     work.commit().await?;
     Ok(Redirect::to(&format!("/emergency/{id}?done=reached#households")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_32_letters_and_never_hold_digits() {
+        for _ in 0..1000 {
+            let (token, hash) = new_token();
+            assert!(token_shaped(&token), "{token}");
+            assert!(!token.bytes().any(|b| b.is_ascii_digit()));
+            assert_eq!(hash, token_hash(&token));
+        }
+        assert!(!token_shaped("0123456789abcdef0123456789abcdef"));
+        assert!(!token_shaped("abc"));
+    }
 }

@@ -137,6 +137,9 @@ struct ThreadFacts {
     contact_teacher: bool,
     /// A group message's copy withdrawn before it was read.
     withdrawn: bool,
+    /// A group message's copy, and whether the municipality lets guardians answer one.
+    group_copy: bool,
+    group_replies: bool,
 }
 
 static THREAD_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -144,9 +147,11 @@ static THREAD_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(
         "SELECT t.pupil_id, t.school_id, t.office, \
            (SELECT tp.side FROM thread_participants tp WHERE tp.tenant_id = $1 AND tp.thread_id = t.id \
               AND tp.person_id = $3) AS side, \
-           {contact} AS contact_teacher, t.withdrawn_at IS NOT NULL AS withdrawn \
+           {contact} AS contact_teacher, t.withdrawn_at IS NOT NULL AS withdrawn, \
+           t.broadcast_id IS NOT NULL AS group_copy, {group_replies} AS group_replies \
          FROM message_threads t WHERE t.tenant_id = $1 AND t.id = $2",
         contact = staffing::is_contact_teacher("t.pupil_id", "$3", Some("t.school_id")),
+        group_replies = super::features::enabled_sql(super::features::Feature::GroupReplies, "$1"),
     )
 });
 
@@ -177,7 +182,10 @@ pub async fn thread_access(mut conn: Conn<'_>, actor: &Actor, id: Uuid) -> Resul
         Audience::Guardian => {
             // On the home side, and still with the child.
             if f.side.as_deref() == Some("home") && !f.withdrawn && actor.placed_children().contains(&f.pupil_id) {
-                return Ok(access(None, Side::Home));
+                // A group message's copy is answered only where the municipality lets
+                // guardians answer group messages (messaging.md M12).
+                let answers = !f.group_copy || f.group_replies;
+                return Ok(ThreadAccess { answers, ..access(None, Side::Home) });
             }
             Err(AppError::NotFound)
         }

@@ -19,7 +19,7 @@ pub mod outbox;
 pub mod segment;
 mod webhook;
 
-pub(crate) use webhook::signed;
+pub(crate) use webhook::from_gateway;
 
 use axum::routing::post;
 use axum::Router;

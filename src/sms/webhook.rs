@@ -32,12 +32,31 @@ struct Body {
 }
 
 /// Whether `signature` (`sha256=<hex>`) is the body's HMAC with `key`.
-pub(crate) fn signed(key: &str, body: &[u8], signature: Option<&str>) -> bool {
+fn signed(key: &str, body: &[u8], signature: Option<&str>) -> bool {
     let Some(hex_mac) = signature.and_then(|s| s.strip_prefix("sha256=")) else { return false };
     let Ok(mac_bytes) = hex::decode(hex_mac) else { return false };
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else { return false };
     mac.update(body);
     mac.verify_slice(&mac_bytes).is_ok()
+}
+
+/// The municipality a request from the gateway is for, when it is signed with the
+/// configured key; otherwise the status to answer: 404 without a key or for a path
+/// that names no municipality id, 401 for a missing or wrong signature.
+pub(crate) fn from_gateway(
+    state: &AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Uuid, StatusCode> {
+    let key = state.config.sms_webhook_secret.as_ref().ok_or(StatusCode::NOT_FOUND)?;
+    let tenant = Uuid::parse_str(tenant).map_err(|_| StatusCode::NOT_FOUND)?;
+    let signature = headers.get("x-signature").and_then(|v| v.to_str().ok());
+    if signed(key.expose(), body, signature) {
+        Ok(tenant)
+    } else {
+        Err(StatusCode::UNAUTHORIZED)
+    }
 }
 
 pub(super) async fn receive(
@@ -46,12 +65,10 @@ pub(super) async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let Some(key) = state.config.sms_webhook_secret.as_ref() else { return StatusCode::NOT_FOUND };
-    let Ok(tenant) = Uuid::parse_str(&tenant) else { return StatusCode::NOT_FOUND };
-    let signature = headers.get("x-signature").and_then(|v| v.to_str().ok());
-    if !signed(key.expose(), &body, signature) {
-        return StatusCode::UNAUTHORIZED;
-    }
+    let tenant = match from_gateway(&state, &tenant, &headers, &body) {
+        Ok(tenant) => tenant,
+        Err(status) => return status,
+    };
     let Ok(report) = serde_json::from_slice::<Body>(&body) else { return StatusCode::BAD_REQUEST };
     // A status Tavle has no use for (`accepted`, `sent`): acknowledged, not stored.
     let Some(status) = Report::parse(&report.status) else { return StatusCode::NO_CONTENT };

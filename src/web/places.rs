@@ -126,6 +126,13 @@ pub static PLACES: &[Place] = &[
         current: |p| p.starts_with("/admin/role-mappings"),
     },
     Place {
+        href: "/admin/features",
+        label_key: "nav.features",
+        text_key: "home.features_text",
+        shown: Actor::may_manage_features,
+        current: |p| p.starts_with("/admin/features"),
+    },
+    Place {
         href: "/intake",
         label_key: "nav.intake",
         text_key: "home.intake_text",

@@ -106,6 +106,8 @@ fn parameters(method: &str, route: &str) -> Option<&'static [&'static str]> {
         ("GET" | "POST", "/schools/{school_id}/pupils") => &["q", "class", "grade", "page"],
         ("GET" | "POST", "/audit") => &["actor", "subject", "action", "from", "to", "before", "after"],
         ("GET", "/admin/role-mappings") => &["status", "kind", "code"],
+        ("GET", "/admin/features") => &["done"],
+        ("POST", "/admin/features") => &[],
         ("POST", "/admin/role-mappings") => &["kind", "code", "role"],
         ("POST", "/admin/role-mappings/remove") => &["kind", "code"],
         ("GET", "/absence/register") => &["date"],
