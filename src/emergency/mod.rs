@@ -373,7 +373,8 @@ async fn send(
         } else if form.action == "send" {
             errors.add("fingerprint", "messages.group.error.changed");
         }
-        let preview = preview(&state, &work, &who, exercise, &school, print);
+        let municipality = queries::slug(work.conn()).await?;
+        let preview = preview(&state, &work, &who, exercise, &school, &municipality, print);
         let subjects: Vec<Uuid> = who.relations.iter().map(|r| r.person_id).collect();
         work.audit(&access, Action::Read, Resource::MessageRecipients, Some(access.school_id), &subjects).await?;
         work.commit().await?;
@@ -392,6 +393,7 @@ fn preview(
     who: &Audience,
     exercise: bool,
     school: &SchoolRow,
+    municipality: &str,
     print: String,
 ) -> Preview {
     let mut left: std::collections::BTreeMap<&'static str, usize> = Default::default();
@@ -400,9 +402,10 @@ fn preview(
             *left.entry(i18n::t(work.lang(), &format!("recipients.left_out.{}", e.reason.code()))).or_default() += 1;
         }
     }
-    // The longest SMS any recipient gets: the languages differ in length.
+    // The longest SMS any recipient gets (the languages differ in length), with a link
+    // as long as a real one; the sample's token opens nothing.
     let (sample_token, _) = new_token();
-    let sample = link(state, "x", &sample_token);
+    let sample = link(state, municipality, &sample_token);
     let texts: Vec<String> =
         [Lang::Nb, Lang::En].iter().map(|l| sms_text(*l, exercise, &school.name, &sample)).collect();
     let sizes: Vec<_> = texts.iter().map(|t| segments(t)).collect();
@@ -418,7 +421,7 @@ fn preview(
         to_call: targets.iter().filter(|t| t.number.is_none() && t.email.is_none()).count(),
         sms_on: who.sms,
         left_out: left.into_iter().collect(),
-        sms_sample: sms_text(work.lang(), exercise, &school.name, &link(state, "…", "…")),
+        sms_sample: sms_text(work.lang(), exercise, &school.name, &sample),
         sms_parts,
         sms_ucs2,
         fingerprint: print,

@@ -81,7 +81,9 @@ async fn an_exercise_reaches_every_guardian_and_confirmations_empty_the_crisis_l
     // Those only their KRR reservation keeps from messages get an emergency notice too.
     let reached = r.reached.len() + r.on_paper().count();
     assert!(page.select_texts("#summary")[0].contains(&format!("når {reached} foresatte")));
-    assert!(page.select_texts("#sms-sample")[0].starts_with("ØVELSE: Viktig melding fra Solbakken skole."));
+    let sample = &page.select_texts("#sms-sample")[0];
+    assert!(sample.starts_with("ØVELSE: Viktig melding fra Solbakken skole."), "{sample}");
+    assert!(sample.contains("/e/fjordvik/") && !sample.contains('%'), "a link as it will read: {sample}");
     assert!(page.select_texts("#sms-parts")[0].contains("GSM-7"), "{:?}", page.select_texts("#sms-parts"));
     let print = page.select_first_attr("input[name=fingerprint]", "value").unwrap();
     let sent = post_fields(&app, &mut clerk, &path, &fields("exercise", "send", &print)).await;
