@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::audit::{Action, Resource};
 use crate::error::{AppError, Result};
+use crate::messages::DoneQuery;
 use crate::policy::{self, features, Feature};
 use crate::state::AppState;
 use crate::web::layout::Ui;
@@ -37,12 +38,6 @@ pub struct FeaturesPage {
     pub ui: Ui,
     pub rows: Vec<FeatureRow>,
     pub done: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct DoneQuery {
-    #[serde(default)]
-    pub done: String,
 }
 
 async fn list(mut work: Work, ui: Ui, Query(q): Query<DoneQuery>) -> Result<Response> {

@@ -20,12 +20,14 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{token_hash, CsrfOnly, DoneQuery};
+use super::token_hash;
 use crate::db::{self, Conn};
 use crate::error::{AppError, Result};
 use crate::messages::local;
+use crate::messages::DoneQuery;
 use crate::sms::Number;
 use crate::state::AppState;
+use crate::web::form::CsrfOnly;
 use crate::web::layout::Ui;
 use crate::web::render;
 

@@ -30,9 +30,10 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::audit::{Action, Resource};
-use crate::domain::text::{has_hidden_characters, nfc};
+use crate::domain::text::has_hidden_characters;
 use crate::error::{AppError, Result};
 use crate::mail::outbox::{self as mail, Kind as MailKind, NewMessage};
+use crate::messages::DoneQuery;
 use crate::messages::{holds_national_id, local};
 use crate::policy::features::{self, Feature};
 use crate::policy::guardianship::LeftOut;
@@ -43,7 +44,7 @@ use crate::sms::segment::{segments, Encoding};
 use crate::sms::Number;
 use crate::state::AppState;
 use crate::timetable::queries::{self as schools_q, SchoolRow};
-use crate::web::form::FieldErrors;
+use crate::web::form::{CsrfOnly, FieldErrors};
 use crate::web::i18n::{self, tf, Lang};
 use crate::web::layout::Ui;
 use crate::web::{path_id, render, render_with};
@@ -347,7 +348,7 @@ async fn send(
         return Err(AppError::BadRequest);
     }
     let school = school_of(&mut work, access.school_id).await?;
-    let body = nfc(form.body.replace("\r\n", "\n").trim());
+    let body = crate::messages::clean(&form.body);
     let mut errors = FieldErrors::new();
     check(&mut errors, &body, &form.kind);
     let page = |ui, preview, errors| NewPage {
@@ -558,12 +559,6 @@ impl CrisisPage {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct DoneQuery {
-    #[serde(default)]
-    pub done: String,
-}
-
 async fn crisis(mut work: Work, ui: Ui, Path(notice): Path<String>, Query(q): Query<DoneQuery>) -> Result<Response> {
     let id = path_id(&notice)?;
     let actor = work.actor();
@@ -580,13 +575,6 @@ async fn crisis(mut work: Work, ui: Ui, Path(notice): Path<String>, Query(q): Qu
     work.commit().await?;
     let done = if ["sent", "resent", "reached"].contains(&q.done.as_str()) { q.done } else { String::new() };
     Ok(render(&CrisisPage { ui, notice, households, sms, sms_on, done }))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    pub csrf: String,
 }
 
 /// Send again, with a fresh link, to every guardian with a mobile number who has not

@@ -158,21 +158,12 @@ pub async fn show(
     Ok(render(&OutboxPage { ui, school, counts, rows, notice }))
 }
 
-/// The retry button's form: nothing but the CSRF token.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RetryForm {
-    #[serde(default)]
-    #[expect(dead_code, reason = "read by the CSRF middleware, not here")]
-    pub csrf: String,
-}
-
 /// "Retry now": a failed message goes back in the queue with a fresh round of
 /// attempts. One that is not failed (already retried, or sent since) is left alone.
 pub async fn retry(
     mut work: Work,
     Path((school_id, message_id)): Path<(String, String)>,
-    form: std::result::Result<Form<RetryForm>, FormRejection>,
+    form: std::result::Result<Form<crate::web::form::CsrfOnly>, FormRejection>,
 ) -> Result<Response> {
     let actor = work.actor();
     let access = policy::mail_outbox_access(&actor, path_id(&school_id)?)?;

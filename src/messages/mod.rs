@@ -129,7 +129,7 @@ fn check_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
 }
 
 /// Line ends as `\n`, in Unicode NFC, trimmed: the text as stored.
-fn clean(value: &str) -> String {
+pub(crate) fn clean(value: &str) -> String {
     nfc(value.replace("\r\n", "\n").trim())
 }
 

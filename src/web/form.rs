@@ -245,3 +245,11 @@ mod tests {
         assert_eq!(f.id, "err-1");
     }
 }
+
+/// A form that is a button: nothing but the CSRF token, which the middleware checks.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
